@@ -1,0 +1,124 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { createRequire } from "node:module";
+import type { SchemaEngine, MigrationList } from "@prisma/schema-engine-wasm";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import {
+  bindMigrationAwareSqlAdapterFactory,
+  type SqlMigrationAwareDriverAdapterFactory,
+} from "@prisma/driver-adapter-utils";
+import { migrationsDir, schemaPath } from "./paths";
+
+// Prisma's native schema engine cannot be downloaded here, so migrations run through the schema
+// engine compiled to WebAssembly, talking to the database through the same driver adapter as the app.
+
+const noFilter = { externalTables: [], externalEnums: [] };
+
+export function loadMigrations(dir = migrationsDir()): MigrationList {
+  const lockPath = path.join(dir, "migration_lock.toml");
+  const dirs = existsSync(dir)
+    ? readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()
+    : [];
+  return {
+    baseDir: dir,
+    lockfile: { path: "migration_lock.toml", content: existsSync(lockPath) ? readFileSync(lockPath, "utf8") : null },
+    shadowDbInitScript: "",
+    migrationDirectories: dirs.map((name) => {
+      const file = path.join(dir, name, "migration.sql");
+      return {
+        path: name,
+        migrationFile: {
+          path: "migration.sql",
+          content: existsSync(file)
+            ? { tag: "ok" as const, value: readFileSync(file, "utf8") }
+            : { tag: "error" as const, value: "missing migration.sql" },
+        },
+      };
+    }),
+  };
+}
+
+// The package imports its .wasm the bundler way; Node needs it instantiated by hand, once.
+let engineClass: Promise<typeof SchemaEngine> | undefined;
+function loadEngineClass(): Promise<typeof SchemaEngine> {
+  engineClass ??= (async () => {
+    const require = createRequire(import.meta.url);
+    const pkgDir = path.dirname(require.resolve("@prisma/schema-engine-wasm/schema_engine_bg"));
+    const bg = await import(pathToFileURL(path.join(pkgDir, "schema_engine_bg.js")).href);
+    const { instance } = await WebAssembly.instantiate(readFileSync(path.join(pkgDir, "schema_engine_bg.wasm")), {
+      "./schema_engine_bg.js": bg,
+    });
+    bg.__wbg_set_wasm(instance.exports);
+    (instance.exports as { __wbindgen_start?: () => void }).__wbindgen_start?.();
+    return bg.SchemaEngine as typeof SchemaEngine;
+  })();
+  return engineClass;
+}
+
+async function engineFor(adapter: SqlMigrationAwareDriverAdapterFactory): Promise<SchemaEngine> {
+  const Engine = await loadEngineClass();
+  // The engine expects the factory in Prisma's bound form (results as {ok, value}).
+  return Engine.new({ datamodels: undefined }, () => {}, bindMigrationAwareSqlAdapterFactory(adapter));
+}
+
+/** Applies pending migrations; returns the names just applied. */
+export async function applyMigrations(adapter: SqlMigrationAwareDriverAdapterFactory): Promise<string[]> {
+  const engine = await engineFor(adapter);
+  try {
+    const out = await engine.applyMigrations({ migrationsList: loadMigrations(), filters: noFilter });
+    return out.appliedMigrationNames;
+  } finally {
+    engine.free();
+  }
+}
+
+/** Names of migrations on disk that the database has not applied yet (for /readyz). */
+export async function pendingMigrations(query: (sql: string) => Promise<{ migration_name: string }[]>): Promise<string[]> {
+  const onDisk = loadMigrations().migrationDirectories.map((d) => d.path);
+  let applied: string[] = [];
+  try {
+    const rows = await query(
+      `SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+    );
+    applied = rows.map((r) => r.migration_name);
+  } catch {
+    return onDisk;
+  }
+  return onDisk.filter((m) => !applied.includes(m));
+}
+
+/**
+ * Creates a migration from the difference between the migrations on disk (replayed in an in-memory
+ * PGlite shadow database) and prisma/schema.prisma. Returns the new folder, or null if nothing changed.
+ */
+export async function createMigration(name: string): Promise<string | null> {
+  const dir = migrationsDir();
+  mkdirSync(dir, { recursive: true });
+  const lock = path.join(dir, "migration_lock.toml");
+  if (!existsSync(lock)) writeFileSync(lock, 'provider = "postgresql"\n');
+  const shadowHost = new PGlite("memory://");
+  const adapter = new PrismaPGlite(shadowHost) as unknown as SqlMigrationAwareDriverAdapterFactory;
+  const engine = await engineFor(adapter);
+  try {
+    const schema = { files: [{ path: schemaPath(), content: readFileSync(schemaPath(), "utf8") }] };
+    const diff = await engine.diff({
+      from: { tag: "migrations", ...loadMigrations(dir) },
+      to: { tag: "schemaDatamodel", ...schema },
+      script: true,
+      exitCode: null,
+      filters: noFilter,
+    });
+    const sql = (diff.stdout ?? "").trim();
+    if (!sql || /^-- This is an empty migration\.?$/.test(sql)) return null;
+    const stamp = new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14);
+    const folder = path.join(dir, `${stamp}_${name.replace(/[^a-z0-9_]+/gi, "_").toLowerCase()}`);
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(path.join(folder, "migration.sql"), sql + "\n");
+    return folder;
+  } finally {
+    engine.free();
+    await shadowHost.close();
+  }
+}

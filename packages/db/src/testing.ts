@@ -1,0 +1,37 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { openDatabase, type Database } from "./client";
+import { applyMigrations } from "./migrate";
+
+/**
+ * A fresh, migrated database for one test file: a new database on the server named by DATABASE_URL
+ * (dropped on close), or an in-memory PGlite when DATABASE_URL is unset.
+ */
+export async function createTestDatabase(): Promise<Database & { url?: string }> {
+  const base = process.env.DATABASE_URL;
+  if (!base) {
+    const db = await openDatabase({ url: undefined, pgliteDir: "memory://" });
+    await applyMigrations(db.adapter);
+    return db;
+  }
+  const name = `t_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  const db = await openDatabase({ url: url.toString(), poolSize: 5 });
+  await applyMigrations(db.adapter);
+  return {
+    ...db,
+    url: url.toString(),
+    close: async () => {
+      await db.close();
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { dataDir } from "@attested/db";
+
+// Envelope encryption for secrets at rest (CA private keys, integration tokens, SMTP password).
+// Each secret gets its own AES-256-GCM data key; the data key is wrapped by the master key, which
+// comes from MASTER_KEY or a 0600 key file under the data folder, never from the database.
+
+const VERSION = 1;
+const IV = 12;
+const TAG = 16;
+
+export class MasterKeyError extends Error {}
+
+export function parseMasterKey(text: string): Buffer {
+  const t = text.trim();
+  const key = /^[0-9a-fA-F]{64}$/.test(t) ? Buffer.from(t, "hex") : Buffer.from(t, "base64");
+  if (key.length !== 32) throw new MasterKeyError("MASTER_KEY must be 32 bytes, as 64 hex digits or base64");
+  return key;
+}
+
+/** Loads the master key, creating the key file (mode 0600) on first start when MASTER_KEY is unset. */
+export function loadMasterKey(env = process.env): Buffer {
+  if (env.MASTER_KEY) return parseMasterKey(env.MASTER_KEY);
+  const file = env.MASTER_KEY_FILE ?? path.join(dataDir(), "master.key");
+  if (!existsSync(file)) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, randomBytes(32).toString("base64") + "\n", { mode: 0o600, flag: "wx" });
+  }
+  chmodSync(file, 0o600);
+  return parseMasterKey(readFileSync(file, "utf8"));
+}
+
+let cached: Buffer | undefined;
+export function masterKey(): Buffer {
+  return (cached ??= loadMasterKey());
+}
+
+function gcmSeal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
+  const iv = randomBytes(IV);
+  const c = createCipheriv("aes-256-gcm", key, iv);
+  c.setAAD(aad);
+  const ct = Buffer.concat([c.update(plaintext), c.final()]);
+  return Buffer.concat([iv, c.getAuthTag(), ct]);
+}
+
+function gcmOpen(key: Buffer, blob: Buffer, aad: Buffer): Buffer {
+  if (blob.length < IV + TAG) throw new MasterKeyError("sealed value is truncated");
+  const d = createDecipheriv("aes-256-gcm", key, blob.subarray(0, IV));
+  d.setAAD(aad);
+  d.setAuthTag(blob.subarray(IV, IV + TAG));
+  try {
+    return Buffer.concat([d.update(blob.subarray(IV + TAG)), d.final()]);
+  } catch {
+    throw new MasterKeyError("cannot decrypt: wrong master key or tampered value");
+  }
+}
+
+export interface Envelope {
+  /** The data key, wrapped by the master key. */
+  wrappedDek: Buffer;
+  /** The secret, encrypted by the data key. */
+  sealed: Buffer;
+}
+
+/** Encrypts `plaintext`; `context` binds the ciphertext to its use (e.g. "ca-key:<id>"). */
+export function sealEnvelope(plaintext: Buffer, context: string, key = masterKey()): Envelope {
+  const dek = randomBytes(32);
+  const aad = Buffer.from(context);
+  return { wrappedDek: gcmSeal(key, dek, aad), sealed: gcmSeal(dek, plaintext, aad) };
+}
+
+export function openEnvelope(env: Envelope, context: string, key = masterKey()): Buffer {
+  const aad = Buffer.from(context);
+  return gcmOpen(gcmOpen(key, env.wrappedDek, aad), env.sealed, aad);
+}
+
+/** One-blob form for secrets kept in a single column: version | len(wrappedDek) | wrappedDek | sealed. */
+export function sealSecret(plaintext: string, context: string, key = masterKey()): Buffer {
+  const { wrappedDek, sealed } = sealEnvelope(Buffer.from(plaintext, "utf8"), context, key);
+  return Buffer.concat([Buffer.from([VERSION, wrappedDek.length]), wrappedDek, sealed]);
+}
+
+export function openSecret(blob: Uint8Array, context: string, key = masterKey()): string {
+  const b = Buffer.from(blob);
+  if (b[0] !== VERSION) throw new MasterKeyError("unknown secret format");
+  const n = b[1];
+  return openEnvelope({ wrappedDek: b.subarray(2, 2 + n), sealed: b.subarray(2 + n) }, context, key).toString("utf8");
+}
