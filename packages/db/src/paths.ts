@@ -4,11 +4,11 @@ import path from "node:path";
 /** The repository root: the nearest folder upward holding pnpm-workspace.yaml. */
 export function repoRoot(start = process.cwd()): string {
   if (process.env.ATTESTED_ROOT) return process.env.ATTESTED_ROOT;
-  let dir = path.resolve(start);
+  let dir = path.resolve(/*turbopackIgnore: true*/ start);
   for (;;) {
     if (existsSync(path.join(dir, "pnpm-workspace.yaml"))) return dir;
     const up = path.dirname(dir);
-    if (up === dir) return path.resolve(start);
+    if (up === dir) return path.resolve(/*turbopackIgnore: true*/ start);
     dir = up;
   }
 }

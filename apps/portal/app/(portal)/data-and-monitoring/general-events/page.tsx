@@ -1,0 +1,104 @@
+import Link from "next/link";
+import { EventType, listEvents, eventsQuerySchema } from "@attested/events";
+import { Badge, EmptyState, PageHeader, formatTime, outcomeColor } from "@/components/ui";
+import { getDb } from "@/lib/db";
+import { requireReader } from "@/lib/session";
+
+export const metadata = { title: "General Events" };
+
+type Search = Record<string, string | string[] | undefined>;
+const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) || undefined;
+
+export default async function GeneralEventsPage({ searchParams }: { searchParams: Promise<Search> }) {
+  await requireReader();
+  const sp = await searchParams;
+  const raw = {
+    type: one(sp.type),
+    outcome: one(sp.outcome),
+    actor: one(sp.actor),
+    from: one(sp.from),
+    to: one(sp.to),
+    q: one(sp.q),
+    cursor: one(sp.cursor),
+    limit: 50,
+  };
+  const parsed = eventsQuerySchema.safeParse(raw);
+  const query = parsed.success ? parsed.data : { limit: 50 };
+  const page = await listEvents(await getDb(), query);
+  const keep = new URLSearchParams(Object.entries({ ...raw, cursor: undefined, limit: undefined }).filter(([, v]) => v) as [string, string][]);
+  const nextHref = page.nextCursor ? `?${new URLSearchParams([...keep, ["cursor", page.nextCursor]])}` : null;
+
+  return (
+    <>
+      <PageHeader
+        title="General Events"
+        crumbs={[{ label: "Data and Monitoring" }, { label: "General Events" }]}
+        description="Everything that happened: sign-ins, configuration changes, attestations, issuance and revocation. Newest first."
+      />
+      <form method="get" className="card mb-4 grid grid-cols-1 gap-3 p-4 md:grid-cols-6" aria-label="Filter events">
+        <div className="md:col-span-2">
+          <label htmlFor="q">Search</label>
+          <input className="input" id="q" name="q" defaultValue={raw.q} placeholder="Certificate serial, device serial, user…" />
+        </div>
+        <div>
+          <label htmlFor="type">Type</label>
+          <select className="input" id="type" name="type" defaultValue={raw.type ?? ""}>
+            <option value="">All types</option>
+            {Object.values(EventType).sort().map((t) => <option key={t}>{t}</option>)}
+          </select>
+        </div>
+        <div>
+          <label htmlFor="outcome">Outcome</label>
+          <select className="input" id="outcome" name="outcome" defaultValue={raw.outcome ?? ""}>
+            <option value="">Any</option>
+            <option value="success">Success</option>
+            <option value="failure">Failure</option>
+            <option value="denied">Denied</option>
+          </select>
+        </div>
+        <div>
+          <label htmlFor="from">From</label>
+          <input className="input" id="from" name="from" type="datetime-local" defaultValue={raw.from} />
+        </div>
+        <div>
+          <label htmlFor="to">To</label>
+          <input className="input" id="to" name="to" type="datetime-local" defaultValue={raw.to} />
+        </div>
+        <div className="flex items-end gap-2 md:col-span-6">
+          <button className="btn-primary" type="submit">Apply</button>
+          <Link className="btn-secondary" href="?">Clear</Link>
+          {!parsed.success && <span role="alert" className="text-sm text-red-600">{parsed.error.issues[0].message}</span>}
+        </div>
+      </form>
+
+      {page.events.length === 0 ? (
+        <EmptyState title="No events match">Try a wider time range or clear the filters.</EmptyState>
+      ) : (
+        <div className="card overflow-x-auto">
+          <table className="table" data-testid="events-table">
+            <thead>
+              <tr><th>Time</th><th>Type</th><th>Outcome</th><th>Actor</th><th>Summary</th><th>Device</th><th>Certificate</th></tr>
+            </thead>
+            <tbody>
+              {page.events.map((e) => (
+                <tr key={e.id}>
+                  <td className="whitespace-nowrap font-mono text-xs">{formatTime(e.time)}</td>
+                  <td className="whitespace-nowrap"><Link className="link" href={`/data-and-monitoring/general-events/${e.id}`}>{e.type}</Link></td>
+                  <td><Badge color={outcomeColor(e.outcome)}>{e.outcome}</Badge></td>
+                  <td className="whitespace-nowrap">{e.actorName ?? e.actorType}</td>
+                  <td>{e.summary}</td>
+                  <td className="font-mono text-xs">{e.deviceSerial ?? ""}</td>
+                  <td className="font-mono text-xs">{e.certificateSerial ? e.certificateSerial.slice(0, 16) + "…" : ""}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <div className="mt-4 flex justify-between text-sm">
+        {raw.cursor ? <Link className="link" href={`?${keep}`}>← Newest</Link> : <span />}
+        {nextHref && <Link className="link" href={nextHref}>Older →</Link>}
+      </div>
+    </>
+  );
+}

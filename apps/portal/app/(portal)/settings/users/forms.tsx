@@ -1,0 +1,54 @@
+"use client";
+import { useActionState } from "react";
+import { ConfirmSubmit, Field, FormMessage, SubmitButton, invalid } from "@/components/form";
+import { emptyForm } from "@/lib/form-state";
+import { createUserAction, updateUserAction } from "./actions";
+
+export function AddUserForm() {
+  const [state, action] = useActionState(createUserAction, emptyForm);
+  const err = state.fieldErrors ?? {};
+  return (
+    <form action={action} className="grid grid-cols-1 gap-4 md:grid-cols-2" aria-label="Add user">
+      <div className="md:col-span-2"><FormMessage state={state} /></div>
+      <Field label="Name" name="name" error={err.name}><input className="input" {...invalid(state, "name")} /></Field>
+      <Field label="Email" name="email" error={err.email}><input className="input" type="email" {...invalid(state, "email")} /></Field>
+      <Field label="Role" name="role" error={err.role}>
+        <select className="input" {...invalid(state, "role")} defaultValue="AUDITOR">
+          <option value="ADMIN">Admin</option>
+          <option value="AUDITOR">Auditor</option>
+        </select>
+      </Field>
+      <Field label="Initial password" name="password" error={err.password} hint="At least 12 characters. Share it with the user privately.">
+        <input className="input" type="password" autoComplete="new-password" {...invalid(state, "password")} />
+      </Field>
+      <div className="md:col-span-2"><SubmitButton>Add</SubmitButton></div>
+    </form>
+  );
+}
+
+export function UserRowActions({ id, email, role, disabled }: { id: string; email: string; role: string; disabled: boolean }) {
+  const [state, action] = useActionState(updateUserAction, emptyForm);
+  return (
+    <div className="flex flex-wrap items-center gap-2">
+      <form action={action} className="flex items-center gap-2" aria-label={`Role of ${email}`}>
+        <input type="hidden" name="id" value={id} />
+        <input type="hidden" name="change" value="role" />
+        <select name="role" defaultValue={role} className="input w-32 py-1" aria-label={`Role for ${email}`}>
+          <option value="ADMIN">Admin</option>
+          <option value="AUDITOR">Auditor</option>
+        </select>
+        <SubmitButton variant="secondary">Update</SubmitButton>
+      </form>
+      <form action={action}>
+        <input type="hidden" name="id" value={id} />
+        <input type="hidden" name="change" value={disabled ? "enable" : "disable"} />
+        {disabled ? (
+          <SubmitButton variant="secondary">Enable</SubmitButton>
+        ) : (
+          <ConfirmSubmit message={`Disable ${email}? They will be signed out and cannot sign in.`}>Disable</ConfirmSubmit>
+        )}
+      </form>
+      {state.error && <span role="alert" className="text-xs text-red-600">{state.error}</span>}
+    </div>
+  );
+}

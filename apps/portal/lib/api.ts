@@ -1,0 +1,62 @@
+import { ZodError } from "zod";
+import { actorForApiToken, assertCanRead, assertCanWrite, DomainError, type Actor } from "@attested/identity";
+import type { Db } from "@attested/db";
+import { getDb } from "./db";
+
+export interface ApiContext<P> {
+  req: Request;
+  actor: Actor;
+  db: Db;
+  params: P;
+  /** The parsed JSON body (only for methods that carry one). */
+  body: () => Promise<unknown>;
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body, (_, v) => (typeof v === "bigint" ? v.toString() : v)), {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
+  });
+
+export const apiError = (status: number, error: string, field?: string) => json(status, field ? { error, field } : { error });
+
+/**
+ * Wraps a REST handler: bearer-token authentication, the role check (`write` names the action for
+ * the audit trail), and errors as {error, field?} with a proper status. Never a stack trace.
+ */
+export function apiRoute<P = Record<string, string>>(
+  opts: { write?: string },
+  handler: (ctx: ApiContext<P>) => Promise<unknown>,
+) {
+  return async (req: Request, route: { params: Promise<P> }): Promise<Response> => {
+    try {
+      const db = await getDb();
+      const auth = req.headers.get("authorization") ?? "";
+      const m = /^Bearer\s+(\S+)$/i.exec(auth);
+      const actor = m ? await actorForApiToken(db, m[1]) : null;
+      if (!actor) return apiError(401, "A valid API token is required (Authorization: Bearer <token>)");
+      assertCanRead(actor);
+      if (opts.write) await assertCanWrite(db, actor, opts.write);
+      const body = async () => {
+        const type = req.headers.get("content-type") ?? "";
+        if (!type.includes("application/json")) throw new DomainError("Content-Type must be application/json", 415 as never);
+        try {
+          return await req.json();
+        } catch {
+          throw new DomainError("The request body is not valid JSON", 400);
+        }
+      };
+      const result = await handler({ req, actor, db, params: (await route.params) ?? ({} as P), body });
+      if (result instanceof Response) return result;
+      return json(req.method === "POST" ? 201 : 200, result);
+    } catch (e) {
+      if (e instanceof ZodError) {
+        const issue = e.issues[0];
+        return apiError(400, issue.message, issue.path.join(".") || undefined);
+      }
+      if (e instanceof DomainError) return apiError(e.status, e.message, e.field);
+      console.error("api error", e);
+      return apiError(500, "internal error");
+    }
+  };
+}

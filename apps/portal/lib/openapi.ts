@@ -1,0 +1,70 @@
+import { z } from "zod";
+import { eventsQuerySchema } from "@attested/events";
+import { createUserSchema, updateUserSchema } from "@attested/identity";
+
+// The OpenAPI document is generated from the same zod schemas the handlers validate with.
+type Op = { summary: string; write?: boolean; body?: z.ZodType; query?: z.ZodObject; pathParams?: string[] };
+export const apiOperations: Record<string, Partial<Record<"get" | "post" | "patch" | "delete", Op>>> = {
+  "/users": {
+    get: { summary: "List users" },
+    post: { summary: "Create a user", write: true, body: createUserSchema },
+  },
+  "/users/{id}": {
+    get: { summary: "Get a user", pathParams: ["id"] },
+    patch: { summary: "Change a user's role, name or disabled state", write: true, body: updateUserSchema, pathParams: ["id"] },
+  },
+  "/events": { get: { summary: "List events, newest first (keyset pagination with cursor)", query: eventsQuerySchema } },
+  "/events/{id}": { get: { summary: "Get an event", pathParams: ["id"] } },
+};
+
+const errorSchema = {
+  type: "object",
+  required: ["error"],
+  properties: { error: { type: "string" }, field: { type: "string" } },
+};
+
+export function registerOperations(path: string, ops: (typeof apiOperations)[string]) {
+  apiOperations[path] = { ...apiOperations[path], ...ops };
+}
+
+export function openApiDocument(serverUrl: string) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const [path, ops] of Object.entries(apiOperations)) {
+    paths[path] = {};
+    for (const [method, op] of Object.entries(ops)) {
+      if (!op) continue;
+      const parameters: unknown[] = (op.pathParams ?? []).map((name) => ({ name, in: "path", required: true, schema: { type: "string" } }));
+      if (op.query) {
+        const js = z.toJSONSchema(op.query, { io: "input", unrepresentable: "any" }) as { properties?: Record<string, unknown> };
+        for (const [name, schema] of Object.entries(js.properties ?? {})) parameters.push({ name, in: "query", required: false, schema });
+      }
+      const responses: Record<string, unknown> = {
+        "200": { description: "OK", content: { "application/json": { schema: { type: "object" } } } },
+        "400": { description: "Invalid input", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
+        "401": { description: "Missing or invalid token", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
+      };
+      if (op.write) responses["403"] = { description: "The token's scope is Auditor", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
+      if (op.pathParams) responses["404"] = { description: "Not found", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
+      const body = op.body
+        ? { requestBody: { required: true, content: { "application/json": { schema: stripMeta(z.toJSONSchema(op.body, { io: "input", unrepresentable: "any" })) } } } }
+        : {};
+      paths[path][method] = { summary: op.summary, parameters, ...body, responses };
+    }
+  }
+  return {
+    openapi: "3.1.0",
+    info: { title: "Attested PKI REST API", version: "1.0.0", description: "Every object of the portal. Authenticate with a bearer API token (Settings > API Tokens)." },
+    servers: [{ url: `${serverUrl}/api/v1` }],
+    security: [{ bearerAuth: [] }],
+    components: {
+      securitySchemes: { bearerAuth: { type: "http", scheme: "bearer" } },
+      schemas: { Error: errorSchema },
+    },
+    paths,
+  };
+}
+
+function stripMeta(schema: Record<string, unknown>) {
+  const { $schema: _, ...rest } = schema;
+  return rest;
+}

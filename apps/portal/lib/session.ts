@@ -1,0 +1,27 @@
+import { redirect } from "next/navigation";
+import { actorForUser, assertCanWrite, type Actor } from "@attested/identity";
+import { auth } from "./auth";
+import { getDb } from "./db";
+
+/** The signed-in user as an actor; role and disabled state are read fresh from the database. */
+export async function currentActor(): Promise<Actor | null> {
+  const session = await auth();
+  const id = session?.user?.id;
+  if (!id) return null;
+  return actorForUser(await getDb(), id);
+}
+
+/** For pages: admins and auditors read; anyone else goes to the sign-in page. */
+export async function requireReader(): Promise<Actor> {
+  const actor = await currentActor();
+  if (!actor) redirect("/sign-in");
+  return actor;
+}
+
+/** For server actions that change something: enforced here, whatever the page showed. */
+export async function requireWriter(action: string): Promise<Actor> {
+  const actor = await currentActor();
+  if (!actor) redirect("/sign-in");
+  await assertCanWrite(await getDb(), actor, action);
+  return actor;
+}

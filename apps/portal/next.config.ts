@@ -1,0 +1,37 @@
+import path from "node:path";
+import type { NextConfig } from "next";
+
+const root = path.resolve(import.meta.dirname, "../..");
+
+const config: NextConfig = {
+  poweredByHeader: false,
+  reactStrictMode: true,
+  outputFileTracingRoot: root,
+  turbopack: { root },
+  // Domain packages are TypeScript source in the workspace.
+  transpilePackages: [
+    "@attested/db",
+    "@attested/events",
+    "@attested/identity",
+    "@attested/pki",
+    "@attested/acme",
+    "@attested/attestation",
+    "@attested/secrets",
+    "@attested/integrations",
+    "@attested/policy",
+  ],
+  // Native, WebAssembly or process-wide packages load from node_modules at run time.
+  serverExternalPackages: [
+    "@electric-sql/pglite",
+    "pglite-prisma-adapter",
+    "pg",
+    "@node-rs/argon2",
+    "@prisma/schema-engine-wasm",
+    "cbor-x",
+    "pino",
+    "prom-client",
+  ],
+  experimental: { serverActions: { bodySizeLimit: "1mb" } },
+};
+
+export default config;

@@ -1,0 +1,100 @@
+// The portal's process: opens the database, applies pending migrations, bootstraps the first start,
+// then serves Next.js (portal, REST API and ACME) plus the operational endpoints.
+import "reflect-metadata";
+import { createHash, randomUUID } from "node:crypto";
+import http from "node:http";
+import path from "node:path";
+import next from "next";
+import pino from "pino";
+import { openDatabase, type Database } from "@attested/db";
+import { applyMigrations } from "@attested/db/migrate";
+import { bootstrapOrganization } from "@attested/identity";
+import { masterKey } from "@attested/secrets";
+import { httpMetrics, metricsText } from "./metrics";
+import { readiness } from "./health";
+import { startupHooks } from "./startup";
+
+const log = pino({ base: { service: "attested-pki" }, redact: ["req.headers.authorization", "req.headers.cookie"] });
+const port = Number(process.env.PORT ?? 3000);
+const host = process.env.HOST ?? "0.0.0.0";
+process.env.PUBLIC_URL ??= `http://localhost:${port}`;
+process.env.AUTH_URL ??= process.env.PUBLIC_URL;
+// The session-signing secret is derived from the master key: one secret to keep and back up.
+process.env.AUTH_SECRET ??= createHash("sha256").update(Buffer.concat([Buffer.from("attested-pki auth secret\0"), masterKey()])).digest("base64url");
+const trustProxy = process.env.TRUST_PROXY === "1" || process.env.TRUST_PROXY === "true";
+
+async function main() {
+  const dbPromise: Promise<Database> = openDatabase();
+  (globalThis as unknown as { __attestedDatabase?: Promise<Database> }).__attestedDatabase = dbPromise;
+  const db = await dbPromise;
+  const applied = await applyMigrations(db.adapter);
+  if (applied.length) log.info({ applied }, "migrations applied");
+  const boot = await bootstrapOrganization(db.prisma);
+  for (const hook of startupHooks) await hook(db.prisma, log);
+  if (boot.organizationCreated) {
+    log.info({ adminEmail: boot.adminEmail }, "organization created");
+    if (boot.generatedPassword) {
+      // Printed once, on the console only (never in the JSON log stream, never stored in clear).
+      process.stdout.write(
+        `\n  First admin: ${boot.adminEmail}\n  Password:    ${boot.generatedPassword}\n  (shown once; change it with: npm run admin -- reset-password ${boot.adminEmail})\n\n`,
+      );
+    }
+  }
+
+  const dev = process.env.NODE_ENV === "development";
+  const app = next({ dev, dir: path.resolve(import.meta.dirname, ".."), hostname: "localhost", port });
+  const handle = app.getRequestHandler();
+  await app.prepare();
+
+  const server = http.createServer(async (req, res) => {
+    const started = process.hrtime.bigint();
+    const requestId = (typeof req.headers["x-request-id"] === "string" && req.headers["x-request-id"].slice(0, 64)) || randomUUID();
+    req.headers["x-request-id"] = requestId;
+    res.setHeader("x-request-id", requestId);
+    // Client address for rate limiting: the socket, unless a trusted proxy says otherwise.
+    const forwarded = trustProxy ? String(req.headers["x-forwarded-for"] ?? "").split(",")[0].trim() : "";
+    req.headers["x-real-ip"] = forwarded || req.socket.remoteAddress || "";
+    res.on("finish", () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = httpMetrics.observe(req.method ?? "GET", req.url ?? "/", res.statusCode, seconds);
+      if (route !== "health") log.info({ requestId, method: req.method, url: req.url, status: res.statusCode, ms: Math.round(seconds * 1000) }, "request");
+    });
+    try {
+      const url = req.url ?? "/";
+      if (url === "/healthz") return void res.writeHead(200, { "content-type": "application/json" }).end('{"status":"alive"}');
+      if (url === "/readyz") {
+        const r = await readiness(db);
+        return void res.writeHead(r.ready ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(r));
+      }
+      if (url === "/metrics") {
+        const text = await metricsText();
+        return void res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(text);
+      }
+      await handle(req, res);
+    } catch (err) {
+      log.error({ requestId, err }, "unhandled request error");
+      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+      res.end('{"error":"internal error"}');
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+  server.listen(port, host, () => {
+    log.info({ port, publicUrl: process.env.PUBLIC_URL, database: db.kind }, "listening");
+    process.stdout.write(`\n  Attested PKI is running at ${process.env.PUBLIC_URL}\n\n`);
+  });
+
+  const shutdown = async (signal: string) => {
+    log.info({ signal }, "shutting down");
+    server.close();
+    await app.close().catch(() => {});
+    await db.close().catch(() => {});
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+main().catch((err) => {
+  log.fatal({ err }, "failed to start");
+  process.exit(1);
+});

@@ -1,0 +1,7 @@
+export * from "./errors";
+export * from "./schemas";
+export * from "./actor";
+export * from "./users";
+export * from "./tokens";
+export * from "./bootstrap";
+export { generatePassword, hashPassword } from "./passwords";

@@ -1,0 +1,155 @@
+import type { Db, Role } from "@attested/db";
+import { EventType, recordEvent, type Actor } from "@attested/events";
+import { assertCanWrite } from "./actor";
+import { DomainError, NotFoundError } from "./errors";
+import { dummyHash, hashPassword, verifyPassword } from "./passwords";
+import { createUserSchema, passwordSchema, updateUserSchema, type CreateUserInput } from "./schemas";
+import { clearFailures, isLocked, recordFailure, throttleKeys } from "./throttle";
+
+export interface PublicUser {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  disabled: boolean;
+  createdAt: Date;
+  lastSignInAt: Date | null;
+}
+
+const publicFields = {
+  id: true,
+  email: true,
+  name: true,
+  role: true,
+  disabled: true,
+  createdAt: true,
+  lastSignInAt: true,
+} as const;
+
+export const listUsers = (db: Db): Promise<PublicUser[]> =>
+  db.user.findMany({ select: publicFields, orderBy: { createdAt: "asc" } });
+
+export async function getUser(db: Db, id: string): Promise<PublicUser> {
+  const u = await db.user.findUnique({ where: { id }, select: publicFields });
+  if (!u) throw new NotFoundError("User");
+  return u;
+}
+
+/** Creates a user. `actor` null means the bootstrap or the admin CLI (direct database access). */
+export async function createUser(db: Db, actor: Actor, input: CreateUserInput): Promise<PublicUser> {
+  if (actor.type !== "system") await assertCanWrite(db, actor, "create users");
+  const data = createUserSchema.parse(input);
+  if (await db.user.findUnique({ where: { email: data.email } }))
+    throw new DomainError("A user with this email already exists", 409, "email");
+  const passwordHash = await hashPassword(data.password);
+  return db.$transaction(async (tx) => {
+    const user = await tx.user.create({
+      data: { email: data.email, name: data.name, role: data.role, passwordHash },
+      select: publicFields,
+    });
+    await recordEvent(tx, {
+      type: EventType.UserCreated,
+      outcome: "success",
+      actor,
+      object: { type: "user", id: user.id, name: user.email },
+      summary: `${user.email} created as ${user.role === "ADMIN" ? "Admin" : "Auditor"}`,
+      details: { role: user.role },
+    });
+    return user;
+  });
+}
+
+export async function updateUser(db: Db, actor: Actor, id: string, input: unknown): Promise<PublicUser> {
+  await assertCanWrite(db, actor, "change users");
+  const data = updateUserSchema.parse(input);
+  const before = await getUser(db, id);
+  if (actor.type === "user" && actor.id === id && (data.disabled || data.role === "AUDITOR"))
+    throw new DomainError("You cannot disable or demote yourself", 400, data.disabled ? "disabled" : "role");
+  if (before.role === "ADMIN" && !before.disabled && (data.disabled || data.role === "AUDITOR")) {
+    const admins = await db.user.count({ where: { role: "ADMIN", disabled: false } });
+    if (admins <= 1) throw new DomainError("The last active admin cannot be disabled or demoted", 400, "role");
+  }
+  return db.$transaction(async (tx) => {
+    const user = await tx.user.update({ where: { id }, data, select: publicFields });
+    await recordEvent(tx, {
+      type: EventType.UserUpdated,
+      outcome: "success",
+      actor,
+      object: { type: "user", id, name: user.email },
+      summary: `${user.email} updated`,
+      details: { before: { role: before.role, disabled: before.disabled }, after: data },
+    });
+    return user;
+  });
+}
+
+/** Sets a new password (admin CLI recovery, or an admin for another user). */
+export async function resetPassword(db: Db, actor: Actor, email: string, password: string): Promise<void> {
+  if (actor.type !== "system") await assertCanWrite(db, actor, "reset passwords");
+  const pw = passwordSchema.parse(password);
+  const user = await db.user.findUnique({ where: { email: email.trim().toLowerCase() } });
+  if (!user) throw new NotFoundError("User");
+  const passwordHash = await hashPassword(pw);
+  await db.$transaction(async (tx) => {
+    await tx.user.update({ where: { id: user.id }, data: { passwordHash } });
+    await recordEvent(tx, {
+      type: EventType.PasswordReset,
+      outcome: "success",
+      actor,
+      object: { type: "user", id: user.id, name: user.email },
+      summary: `Password reset for ${user.email}`,
+    });
+  });
+  await clearFailures(db, user.email);
+}
+
+export type SignInResult =
+  | { ok: true; user: PublicUser }
+  | { ok: false; reason: "invalid" | "rate-limited" };
+
+/**
+ * Checks a sign-in. The caller shows one message for every "invalid" case, so nobody learns
+ * whether an email exists; unknown emails cost the same argon2 verification as known ones.
+ */
+export async function verifySignIn(db: Db, email: string, password: string, ip: string | null): Promise<SignInResult> {
+  const normalized = String(email ?? "").trim().toLowerCase().slice(0, 254);
+  const keys = throttleKeys(normalized, ip);
+  const fail = async (reason: "invalid" | "rate-limited", why: string) => {
+    if (reason === "invalid") await recordFailure(db, keys);
+    await recordEvent(db, {
+      type: EventType.SignInFailed,
+      outcome: "failure",
+      actor: { type: "anonymous", name: normalized || "(empty)" },
+      summary: `Sign-in failed for ${normalized || "(empty)"}`,
+      details: { reason: why, ip },
+    });
+    return { ok: false as const, reason };
+  };
+  if (await isLocked(db, keys)) return fail("rate-limited", "too many failed attempts");
+  const user = await db.user.findUnique({ where: { email: normalized } });
+  const valid = await verifyPassword(user?.passwordHash ?? (await dummyHash()), String(password ?? ""));
+  if (!user) return fail("invalid", "unknown email");
+  if (!valid) return fail("invalid", "wrong password");
+  if (user.disabled) return fail("invalid", "user disabled");
+  await clearFailures(db, normalized);
+  const now = new Date();
+  await db.$transaction(async (tx) => {
+    await tx.user.update({ where: { id: user.id }, data: { lastSignInAt: now } });
+    await recordEvent(tx, {
+      type: EventType.SignIn,
+      outcome: "success",
+      actor: { type: "user", id: user.id, name: user.email, role: user.role },
+      summary: `${user.email} signed in`,
+      details: { ip },
+    });
+  });
+  const { passwordHash: _, updatedAt: __, ...pub } = user;
+  return { ok: true, user: { ...pub, lastSignInAt: now } };
+}
+
+/** The actor for a signed-in user id, or null if the user is gone or disabled. */
+export async function actorForUser(db: Db, userId: string): Promise<Actor | null> {
+  const u = await db.user.findUnique({ where: { id: userId }, select: { id: true, email: true, role: true, disabled: true } });
+  if (!u || u.disabled) return null;
+  return { type: "user", id: u.id, name: u.email, role: u.role };
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// Entry point of `npm start`, `npm test`, `npm run admin`, `npm run demo`: needs only Node and npm.
+// Installs pnpm and the workspace's dependencies when missing or stale, then runs the task.
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..");
+const PNPM_VERSION = "12.4.2";
+process.env.NEXT_TELEMETRY_DISABLED = "1";
+process.env.CHECKPOINT_DISABLE = "1";
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: "inherit", cwd: root, env: process.env, ...opts });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}
+function must(cmd, args, opts) {
+  const code = run(cmd, args, opts);
+  if (code !== 0) process.exit(code);
+}
+
+let pnpmCmd;
+function pnpm() {
+  if (pnpmCmd) return pnpmCmd;
+  const probe = spawnSync("pnpm", ["--version"], { encoding: "utf8" });
+  if (probe.status === 0 && probe.stdout.trim() === PNPM_VERSION) return (pnpmCmd = ["pnpm"]);
+  // No global pnpm of our version: run it through npx (fetched once from the npm registry).
+  return (pnpmCmd = ["npx", "--yes", `pnpm@${PNPM_VERSION}`]);
+}
+const pn = (...args) => must(pnpm()[0], [...pnpm().slice(1), ...args]);
+
+function installHash() {
+  const h = createHash("sha256");
+  for (const f of ["pnpm-lock.yaml", "pnpm-workspace.yaml", "prisma/schema.prisma"]) h.update(readFileSync(path.join(root, f)));
+  return h.digest("hex");
+}
+
+function ensureInstalled() {
+  const stamp = path.join(root, "node_modules", ".attested-install");
+  const want = installHash();
+  if (existsSync(stamp) && readFileSync(stamp, "utf8") === want) return;
+  console.log("Installing dependencies…");
+  pn("install", "--frozen-lockfile");
+  must(process.execPath, [path.join(root, "node_modules/prisma/build/index.js"), "generate", "--config", "prisma.config.ts"], {
+    env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: "/bin/true" },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  writeFileSync(stamp, want);
+}
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (["node_modules", ".next", "generated", "data"].includes(entry.name)) continue;
+    const p = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the portal when there is no build or a source file changed since. */
+export function ensureBuilt() {
+  const buildId = path.join(root, "apps/portal/.next/BUILD_ID");
+  const sources = Math.max(newestMtime(path.join(root, "apps/portal")), newestMtime(path.join(root, "packages")));
+  if (existsSync(buildId) && statSync(buildId).mtimeMs > sources) return;
+  console.log("Building the portal…");
+  must(process.execPath, [path.join(root, "apps/portal/node_modules/next/dist/bin/next"), "build"], { cwd: path.join(root, "apps/portal") });
+}
+
+const tsx = (file, args = [], env = {}) =>
+  run(process.execPath, ["--import", "tsx", path.join(root, file), ...args], { env: { ...process.env, ...env } });
+
+const [task, ...args] = process.argv.slice(2);
+ensureInstalled();
+switch (task) {
+  case "install":
+    break;
+  case "build":
+    ensureBuilt();
+    break;
+  case "start":
+    ensureBuilt();
+    process.exit(tsx("apps/portal/server/main.ts", args, { NODE_ENV: "production" }));
+  case "test":
+    process.exit(run(process.execPath, [path.join(root, "scripts/test.mjs"), ...args]));
+  case "admin":
+    process.exit(tsx("apps/portal/server/admin.ts", args));
+  case "demo":
+    ensureBuilt();
+    process.exit(tsx("scripts/demo.ts", args, { NODE_ENV: "production" }));
+  case "migrate-create":
+    process.exit(tsx("packages/db/src/cli/migrate-create.ts", args));
+  default:
+    console.error("usage: node scripts/run.mjs start|test|admin|demo|build|migrate-create");
+    process.exit(2);
+}
