@@ -63,9 +63,11 @@ export function ConfirmSubmit({ children, message, variant = "danger" }: { child
   );
 }
 
-export const invalid = (state: FormState, name: string) => ({
+/** Props for an input bound to a form state: id, name, kept value, and its error wiring. */
+export const invalid = (state: FormState, name: string, fallback?: string) => ({
   id: name,
   name,
+  defaultValue: state.values?.[name] ?? fallback,
   "aria-invalid": state.fieldErrors?.[name] ? (true as const) : undefined,
   "aria-describedby": state.fieldErrors?.[name] ? `${name}-error` : undefined,
 });

@@ -11,6 +11,13 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
   trustHost: true,
   session: { strategy: "jwt", maxAge: 8 * 60 * 60 },
   pages: { signIn: "/sign-in" },
+  // Failed sign-ins are expected and already recorded as events; keep them out of the error log.
+  logger: {
+    error(error) {
+      if (error.name === "CredentialsSignin" || error.name === "RateLimited") return;
+      console.error("[auth]", error.name, error.message);
+    },
+  },
   providers: [
     Credentials({
       credentials: { email: { label: "Email" }, password: { label: "Password", type: "password" } },

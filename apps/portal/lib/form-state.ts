@@ -4,6 +4,8 @@ export interface FormState {
   message?: string;
   error?: string;
   fieldErrors?: Record<string, string>;
+  /** What was submitted, so a rejected form keeps the user's input (secrets excluded). */
+  values?: Record<string, string>;
   /** Values to show once (e.g. a new API token). */
   reveal?: Record<string, string>;
 }

@@ -4,29 +4,37 @@ import type { FormState } from "./form-state";
 
 export type { FormState };
 
-
-const isDomainError = (e: unknown): e is DomainError =>
-  e instanceof DomainError || (e instanceof Error && "status" in e && typeof (e as DomainError).status === "number");
-
-/** Turns validation and domain errors into a FormState; rethrows anything else (and Next redirects). */
-export function toFormState(e: unknown): FormState {
-  if (e instanceof ZodError) {
-    const fieldErrors: Record<string, string> = {};
-    for (const issue of e.issues) {
-      const key = issue.path.join(".") || "_";
-      fieldErrors[key] ??= issue.message;
-    }
-    return { error: "Please correct the highlighted fields.", fieldErrors };
-  }
-  if (isDomainError(e)) {
-    const field = (e as DomainError).field;
-    return { error: e.message, fieldErrors: field ? { [field]: e.message } : undefined };
-  }
-  throw e;
-}
+const SECRET_FIELD = /password|token|secret/i;
 
 export function formToObject(form: FormData): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of form.entries()) if (typeof v === "string" && !k.startsWith("$ACTION")) out[k] = v;
   return out;
+}
+
+/** Turns validation and domain errors into a FormState; rethrows anything else (and Next redirects). */
+export function toFormState(e: unknown): FormState {
+  if (e instanceof ZodError) {
+    const fieldErrors: Record<string, string> = {};
+    for (const issue of e.issues) fieldErrors[issue.path.join(".") || "_"] ??= issue.message;
+    return { error: "Please correct the highlighted fields.", fieldErrors };
+  }
+  if (e instanceof DomainError) return { error: e.message, fieldErrors: e.field ? { [e.field]: e.message } : undefined };
+  throw e;
+}
+
+/**
+ * The one shape of every form's server action: the handler gets the submitted fields; validation
+ * and domain errors come back as field messages with the input kept (secrets excluded).
+ */
+export function formAction(handler: (input: Record<string, string>, form: FormData) => Promise<FormState>) {
+  return async (_prev: FormState, form: FormData): Promise<FormState> => {
+    const input = formToObject(form);
+    try {
+      return await handler(input, form);
+    } catch (e) {
+      const values = Object.fromEntries(Object.entries(input).filter(([k]) => !SECRET_FIELD.test(k)));
+      return { ...toFormState(e), values };
+    }
+  };
 }

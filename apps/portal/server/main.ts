@@ -13,6 +13,7 @@ import { masterKey } from "@attested/secrets";
 import { httpMetrics, metricsText } from "./metrics";
 import { readiness } from "./health";
 import { startupHooks } from "./startup";
+import { holdEmbeddedLock } from "./embedded-lock";
 
 const log = pino({ base: { service: "attested-pki" }, redact: ["req.headers.authorization", "req.headers.cookie"] });
 const port = Number(process.env.PORT ?? 3000);
@@ -24,6 +25,7 @@ process.env.AUTH_SECRET ??= createHash("sha256").update(Buffer.concat([Buffer.fr
 const trustProxy = process.env.TRUST_PROXY === "1" || process.env.TRUST_PROXY === "true";
 
 async function main() {
+  if (!process.env.DATABASE_URL) holdEmbeddedLock();
   const dbPromise: Promise<Database> = openDatabase();
   (globalThis as unknown as { __attestedDatabase?: Promise<Database> }).__attestedDatabase = dbPromise;
   const db = await dbPromise;

@@ -18,7 +18,7 @@ export function CreateTokenForm() {
       )}
       <Field label="Name" name="name" error={err.name}><input className="input" {...invalid(state, "name")} /></Field>
       <Field label="Scope" name="role" error={err.role}>
-        <select className="input" {...invalid(state, "role")} defaultValue="AUDITOR">
+        <select className="input" {...invalid(state, "role", "AUDITOR")}>
           <option value="ADMIN">Admin (read and write)</option>
           <option value="AUDITOR">Auditor (read only)</option>
         </select>

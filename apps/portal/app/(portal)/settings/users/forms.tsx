@@ -13,7 +13,7 @@ export function AddUserForm() {
       <Field label="Name" name="name" error={err.name}><input className="input" {...invalid(state, "name")} /></Field>
       <Field label="Email" name="email" error={err.email}><input className="input" type="email" {...invalid(state, "email")} /></Field>
       <Field label="Role" name="role" error={err.role}>
-        <select className="input" {...invalid(state, "role")} defaultValue="AUDITOR">
+        <select className="input" {...invalid(state, "role", "AUDITOR")}>
           <option value="ADMIN">Admin</option>
           <option value="AUDITOR">Auditor</option>
         </select>

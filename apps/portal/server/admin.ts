@@ -1,0 +1,62 @@
+// `npm run admin -- <command>`: bootstrap and recovery with direct database access.
+import "reflect-metadata";
+import { parseArgs } from "node:util";
+import { openDatabase } from "@attested/db";
+import { applyMigrations } from "@attested/db/migrate";
+import { systemActor } from "@attested/events";
+import { createApiToken, createUser, generatePassword, resetPassword, roleSchema } from "@attested/identity";
+import { assertNoEmbeddedServer } from "./embedded-lock";
+
+const usage = `usage: npm run admin -- <command>
+  create-user <email> --role admin|auditor [--name NAME] [--password PW]   (prints a generated password if none is given)
+  reset-password <email> [--password PW]                                  (prints a generated password if none is given)
+  create-api-token <name> --role admin|auditor                            (prints the token once)`;
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { role: { type: "string" }, name: { type: "string" }, password: { type: "string" }, help: { type: "boolean" } },
+});
+const [command, arg] = positionals;
+if (!command || values.help) {
+  console.log(usage);
+  process.exit(command ? 0 : 2);
+}
+const role = () => roleSchema.parse(String(values.role ?? "").toUpperCase());
+
+if (!process.env.DATABASE_URL) assertNoEmbeddedServer();
+const db = await openDatabase();
+const actor = systemActor("admin-cli");
+try {
+  await applyMigrations(db.adapter);
+  switch (command) {
+    case "create-user": {
+      const password = values.password ?? generatePassword();
+      const u = await createUser(db.prisma, actor, { email: arg ?? "", name: values.name ?? arg ?? "", role: role(), password });
+      console.log(`created ${u.email} (${u.role})`);
+      if (!values.password) console.log(`password: ${password}`);
+      break;
+    }
+    case "reset-password": {
+      const password = values.password ?? generatePassword();
+      await resetPassword(db.prisma, actor, arg ?? "", password);
+      console.log(`password reset for ${arg}`);
+      if (!values.password) console.log(`password: ${password}`);
+      break;
+    }
+    case "create-api-token": {
+      const { token, info } = await createApiToken(db.prisma, actor, { name: arg ?? "", role: role() });
+      console.log(`created token "${info.name}" (${info.role})`);
+      console.log(`token: ${token}`);
+      break;
+    }
+    default:
+      console.error(usage);
+      process.exitCode = 2;
+  }
+} catch (e) {
+  const msg = e && typeof e === "object" && "issues" in e ? (e as { issues: { message: string }[] }).issues.map((i) => i.message).join("; ") : (e as Error).message;
+  console.error(`error: ${msg}`);
+  process.exitCode = 1;
+} finally {
+  await db.close();
+}

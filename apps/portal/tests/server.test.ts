@@ -1,0 +1,76 @@
+import net from "node:net";
+import { afterAll, describe, expect, it } from "vitest";
+import { canSignIn, freePort, freshPostgres, startPortal, tempDir } from "./harness";
+
+describe("first start on the embedded database", () => {
+  const dataDir = tempDir();
+  it("creates the first admin once with a printed password, and keeps data across restarts", async () => {
+    const first = await startPortal({ DATA_DIR: dataDir, DATABASE_URL: "", ADMIN_EMAIL: "owner@example.com", ADMIN_PASSWORD: "" });
+    const password = /Password:\s+(\S+)/.exec(first.output())?.[1];
+    expect(password).toMatch(/^[A-Za-z0-9]{22}$/);
+    expect(await canSignIn(first.url, "owner@example.com", password!)).toBe(true);
+    expect(await canSignIn(first.url, "owner@example.com", "wrong-password-123")).toBe(false);
+    await first.stop();
+
+    const second = await startPortal({ DATA_DIR: dataDir, DATABASE_URL: "", ADMIN_EMAIL: "owner@example.com", ADMIN_PASSWORD: "" });
+    expect(second.output()).not.toContain("Password:");
+    expect(await canSignIn(second.url, "owner@example.com", password!)).toBe(true);
+    await second.stop();
+  });
+});
+
+describe.skipIf(!process.env.DATABASE_URL)("/readyz on PostgreSQL", () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const c of cleanup.reverse()) await c();
+  });
+
+  it("fails while the database is unreachable and recovers when it returns", async () => {
+    const db = await freshPostgres();
+    cleanup.push(db.drop);
+    // A TCP relay between the portal and Postgres that the test can cut and restore.
+    const target = new URL(db.url);
+    const relayPort = await freePort();
+    const sockets = new Set<net.Socket>();
+    let relay: net.Server | undefined;
+    const openRelay = () =>
+      new Promise<void>((resolve) => {
+        relay = net.createServer((client) => {
+          const upstream = net.connect(Number(target.port || 5432), target.hostname);
+          for (const s of [client, upstream]) {
+            sockets.add(s);
+            s.on("close", () => sockets.delete(s));
+            s.on("error", () => s.destroy());
+          }
+          client.pipe(upstream).pipe(client);
+        });
+        relay.listen(relayPort, "127.0.0.1", () => resolve());
+      });
+    const cutRelay = () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        relay!.close(() => resolve());
+      });
+    await openRelay();
+    const url = new URL(db.url);
+    url.host = `127.0.0.1:${relayPort}`;
+    const portal = await startPortal({ DATABASE_URL: url.toString(), DATA_DIR: tempDir(), ADMIN_PASSWORD: "bootstrap-password-1" });
+    cleanup.push(portal.stop);
+    const ready = async () => (await fetch(`${portal.url}/readyz`)).status;
+
+    expect(await ready()).toBe(200);
+    await cutRelay();
+    expect(await ready()).toBe(503);
+    const body = await (await fetch(`${portal.url}/readyz`)).json();
+    expect(body).toMatchObject({ ready: false, database: "unreachable" });
+    expect((await fetch(`${portal.url}/healthz`)).status).toBe(200);
+    await openRelay();
+    let status = 0;
+    for (let i = 0; i < 40 && status !== 200; i++) {
+      status = await ready();
+      if (status !== 200) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(status).toBe(200);
+    await cutRelay();
+  });
+});
