@@ -25,3 +25,10 @@ export async function requireWriter(action: string): Promise<Actor> {
   await assertCanWrite(await getDb(), actor, action);
   return actor;
 }
+
+/** For pages that only make sense for writers (the "Add" forms): auditors go back to reading. */
+export async function requireWriterPage(): Promise<Actor> {
+  const actor = await requireReader();
+  if (actor.role !== "ADMIN") redirect("/");
+  return actor;
+}

@@ -77,9 +77,10 @@ export function openEnvelope(env: Envelope, context: string, key = masterKey()):
 }
 
 /** One-blob form for secrets kept in a single column: version | len(wrappedDek) | wrappedDek | sealed. */
-export function sealSecret(plaintext: string, context: string, key = masterKey()): Buffer {
+export function sealSecret(plaintext: string, context: string, key = masterKey()): Uint8Array<ArrayBuffer> {
   const { wrappedDek, sealed } = sealEnvelope(Buffer.from(plaintext, "utf8"), context, key);
-  return Buffer.concat([Buffer.from([VERSION, wrappedDek.length]), wrappedDek, sealed]);
+  // A plain Uint8Array, as database drivers store bytes.
+  return new Uint8Array(Buffer.concat([Buffer.from([VERSION, wrappedDek.length]), wrappedDek, sealed]));
 }
 
 export function openSecret(blob: Uint8Array, context: string, key = masterKey()): string {

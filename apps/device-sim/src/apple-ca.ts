@@ -1,0 +1,158 @@
+// A simulated Apple attestation CA: a P-384 root shaped like "Apple Enterprise Attestation Root CA" and
+// an "Apple Enterprise Attestation Sub CA 1" intermediate, both ecdsa-with-SHA384 (SPEC §4-5).
+// Nothing trusts this root by default: a test or demo must pass `rootPem` explicitly as a test root.
+import { randomBytes } from "node:crypto";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { crypto, x509 } from "./x509";
+
+const EC_P384 = { name: "ECDSA", namedCurve: "P-384" } as const;
+const ECDSA_SHA384 = { name: "ECDSA", hash: "SHA-384" } as const;
+const DAY_MS = 86_400_000;
+
+export const SIMULATED_ROOT_NAME = "CN=Simulated Apple Enterprise Attestation Root CA, O=Attested PKI Device Simulator, C=US";
+/** The intermediate carries Apple's real Sub CA name, so leaves look exactly like Apple's. */
+export const SIMULATED_SUB_CA_NAME = "CN=Apple Enterprise Attestation Sub CA 1, O=Apple Inc., C=US";
+
+/** Files of a persisted CA folder. Private keys are PKCS#8 PEM, written with mode 0600. */
+export const CA_FILES = {
+  root: "root.pem",
+  rootKey: "root.key.pem",
+  subCa: "sub-ca.pem",
+  subCaKey: "sub-ca.key.pem",
+} as const;
+
+export interface CaPair {
+  certificate: x509.X509Certificate;
+  privateKey: CryptoKey;
+}
+
+export interface CreateSimulatedCaOptions {
+  now?: Date;
+  rootName?: string;
+  subCaName?: string;
+}
+
+function serial(): string {
+  const b = randomBytes(16);
+  b[0]! &= 0x7f; // positive INTEGER
+  return b.toString("hex");
+}
+
+async function generateP384(): Promise<CryptoKeyPair> {
+  return (await crypto.subtle.generateKey(EC_P384, true, ["sign", "verify"])) as CryptoKeyPair;
+}
+
+function pkcs8Pem(der: ArrayBuffer): string {
+  return x509.PemConverter.encode(der, "PRIVATE KEY");
+}
+
+async function importP384(pem: string): Promise<CryptoKey> {
+  const der = x509.PemConverter.decodeFirst(pem);
+  return crypto.subtle.importKey("pkcs8", der, EC_P384, false, ["sign"]);
+}
+
+export class SimulatedAppleCa {
+  private constructor(
+    readonly root: CaPair,
+    readonly subCa: CaPair,
+  ) {}
+
+  /** Generates a fresh root (25 years) and Sub CA 1 (10 years), as Apple's are. */
+  static async create(options: CreateSimulatedCaOptions = {}): Promise<SimulatedAppleCa> {
+    const now = options.now ?? new Date();
+    const rootKeys = await generateP384();
+    const root = await x509.X509CertificateGenerator.createSelfSigned({
+      serialNumber: serial(),
+      name: options.rootName ?? SIMULATED_ROOT_NAME,
+      keys: rootKeys,
+      notBefore: new Date(now.getTime() - DAY_MS),
+      notAfter: new Date(now.getTime() + 25 * 365 * DAY_MS),
+      signingAlgorithm: ECDSA_SHA384,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, undefined, true),
+        await x509.SubjectKeyIdentifierExtension.create(rootKeys.publicKey),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      ],
+    });
+    const subKeys = await generateP384();
+    const sub = await x509.X509CertificateGenerator.create({
+      serialNumber: serial(),
+      subject: options.subCaName ?? SIMULATED_SUB_CA_NAME,
+      issuer: root.subjectName,
+      publicKey: subKeys.publicKey,
+      signingKey: rootKeys.privateKey,
+      notBefore: new Date(now.getTime() - DAY_MS),
+      notAfter: new Date(now.getTime() + 10 * 365 * DAY_MS),
+      signingAlgorithm: ECDSA_SHA384,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, 0, true),
+        await x509.AuthorityKeyIdentifierExtension.create(rootKeys.publicKey),
+        await x509.SubjectKeyIdentifierExtension.create(subKeys.publicKey),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      ],
+    });
+    return new SimulatedAppleCa({ certificate: root, privateKey: rootKeys.privateKey }, { certificate: sub, privateKey: subKeys.privateKey });
+  }
+
+  /** Loads a CA saved with `save`. */
+  static async load(dir: string): Promise<SimulatedAppleCa> {
+    const read = (f: string) => readFile(join(dir, f), "utf8");
+    const [rootPem, rootKeyPem, subPem, subKeyPem] = await Promise.all([
+      read(CA_FILES.root),
+      read(CA_FILES.rootKey),
+      read(CA_FILES.subCa),
+      read(CA_FILES.subCaKey),
+    ]);
+    return new SimulatedAppleCa(
+      { certificate: new x509.X509Certificate(rootPem), privateKey: await importP384(rootKeyPem) },
+      { certificate: new x509.X509Certificate(subPem), privateKey: await importP384(subKeyPem) },
+    );
+  }
+
+  /** Writes the CA to `dir` (created if needed); returns the path of the root PEM. */
+  async save(dir: string): Promise<string> {
+    await mkdir(dir, { recursive: true });
+    const writeKey = async (file: string, key: CryptoKey) => {
+      const path = join(dir, file);
+      await writeFile(path, pkcs8Pem(await crypto.subtle.exportKey("pkcs8", key)), { mode: 0o600 });
+      await chmod(path, 0o600);
+    };
+    await writeFile(join(dir, CA_FILES.root), this.rootPem);
+    await writeFile(join(dir, CA_FILES.subCa), this.subCaPem);
+    await writeKey(CA_FILES.rootKey, this.root.privateKey);
+    await writeKey(CA_FILES.subCaKey, this.subCa.privateKey);
+    return join(dir, CA_FILES.root);
+  }
+
+  /** The root to add as an explicit test trust root. */
+  get rootPem(): string {
+    return this.root.certificate.toString("pem") + "\n";
+  }
+
+  get subCaPem(): string {
+    return this.subCa.certificate.toString("pem") + "\n";
+  }
+
+  /** Issues an attestation leaf under Sub CA 1 with ecdsa-with-SHA384, as Apple does. */
+  async issueLeaf(params: {
+    subject: string;
+    publicKey: CryptoKey;
+    extensions: x509.Extension[];
+    notBefore: Date;
+    notAfter: Date;
+    serialNumber: string;
+  }): Promise<x509.X509Certificate> {
+    return x509.X509CertificateGenerator.create({
+      serialNumber: params.serialNumber,
+      subject: params.subject,
+      issuer: this.subCa.certificate.subjectName,
+      publicKey: params.publicKey,
+      signingKey: this.subCa.privateKey,
+      notBefore: params.notBefore,
+      notAfter: params.notAfter,
+      signingAlgorithm: ECDSA_SHA384,
+      extensions: params.extensions,
+    });
+  }
+}

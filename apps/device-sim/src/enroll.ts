@@ -1,0 +1,131 @@
+// One device enrollment, end to end over HTTP, as SPEC §3 describes it from the device's side.
+import { performance } from "node:perf_hooks";
+import { AcmeClient, AcmeClientError, type Fetch } from "./acme-client";
+import type { SimulatedAppleCa } from "./apple-ca";
+import { buildAttestation, type Forgery } from "./attestation";
+import { buildCsr } from "./csr";
+import { createDeviceKey, type DeviceKey, type SimulatedDevice } from "./device";
+import { ProfileError, renderMobileconfig, type AcmePayload, type MobileConfig } from "./profile";
+
+export interface EnrollOptions {
+  /** The `.mobileconfig` as downloaded from the portal (variables not yet filled in). */
+  profile: string | Uint8Array;
+  device: SimulatedDevice;
+  ca: SimulatedAppleCa;
+  forge?: Forgery;
+  fetch?: Fetch;
+  /** Which com.apple.security.acme payload to use when the profile has several (default 0). */
+  payloadIndex?: number;
+  /** Apple devices only speak https; plain http is accepted for loopback hosts or when this is set. */
+  allowHttp?: boolean;
+  pollIntervalMs?: number;
+  pollTimeoutMs?: number;
+}
+
+export interface EnrollTimings {
+  /** Directory, nonce and newAccount. */
+  accountMs: number;
+  orderMs: number;
+  /** Attestation built, sent, and the authorization valid. */
+  challengeMs: number;
+  /** CSR, finalize, and the order valid. */
+  finalizeMs: number;
+  downloadMs: number;
+  totalMs: number;
+}
+
+export interface EnrollResult {
+  /** The issued certificate (the first of the chain), PEM. */
+  certificatePem: string;
+  /** The chain exactly as downloaded (leaf first). */
+  chainPem: string;
+  /** The device key; non-extractable when the payload is HardwareBound. */
+  key: DeviceKey;
+  profile: MobileConfig;
+  payload: AcmePayload;
+  accountUrl: string;
+  orderUrl: string;
+  certificateUrl: string;
+  timings: EnrollTimings;
+}
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
+
+export function splitPemChain(chain: string): string[] {
+  return chain.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+}
+
+export async function enroll(options: EnrollOptions): Promise<EnrollResult> {
+  const t0 = performance.now();
+  const profile = renderMobileconfig(options.profile, options.device);
+  const payload = profile.acme[options.payloadIndex ?? 0];
+  if (!payload) throw new ProfileError("the profile has no com.apple.security.acme payload");
+  if (!payload.Attest) throw new ProfileError("the ACME payload does not set Attest; this simulator enrolls with device-attest-01 only");
+  const directory = new URL(payload.DirectoryURL);
+  if (directory.protocol !== "https:" && !(directory.protocol === "http:" && (LOOPBACK.has(directory.hostname) || options.allowHttp))) {
+    throw new ProfileError(`DirectoryURL must be https (got ${directory.protocol})`);
+  }
+  if (payload.ClientIdentifier === "") throw new ProfileError("ClientIdentifier is empty after variable substitution");
+
+  const client = new AcmeClient({
+    directoryUrl: payload.DirectoryURL,
+    fetch: options.fetch,
+    pollIntervalMs: options.pollIntervalMs,
+    pollTimeoutMs: options.pollTimeoutMs,
+  });
+
+  // 1. The key first (the Secure Enclave key when HardwareBound), then account and order.
+  const key = await createDeviceKey({ keyType: payload.KeyType, keySize: payload.KeySize, hardwareBound: payload.HardwareBound });
+  const accountUrl = await client.createAccount();
+  const t1 = performance.now();
+  const { url: orderUrl, order } = await client.newOrder([{ type: "permanent-identifier", value: payload.ClientIdentifier }]);
+  const t2 = performance.now();
+
+  // 2-3. device-attest-01: attest the key for the challenge token.
+  for (const authzUrl of order.authorizations) {
+    const authz = await client.getAuthorization(authzUrl);
+    if (authz.status === "valid") continue;
+    const challenge = authz.challenges.find((c) => c.type === "device-attest-01");
+    if (!challenge) throw new AcmeClientError("the authorization offers no device-attest-01 challenge", null, null, authzUrl);
+    if (!challenge.token) throw new AcmeClientError("the device-attest-01 challenge has no token", null, null, challenge.url);
+    const attObj = await buildAttestation({ device: options.device, publicKey: key.keys.publicKey, token: challenge.token, ca: options.ca, forge: options.forge });
+    const answered = await client.answerDeviceAttest(challenge.url, attObj);
+    if (answered.status === "invalid") {
+      throw new AcmeClientError(`device-attest-01 is invalid: ${answered.error?.detail ?? ""}`, answered.error ?? null, null, challenge.url);
+    }
+    await client.waitForAuthorization(authzUrl);
+  }
+  await client.waitForOrder(orderUrl, ["ready", "valid"]);
+  const t3 = performance.now();
+
+  // 4. Finalize with a CSR for the same key.
+  const csr = await buildCsr(payload, key);
+  const finalized = await client.finalize(order.finalize, csr);
+  const done = finalized.status === "valid" && finalized.certificate ? finalized : await client.waitForOrder(orderUrl, ["valid"]);
+  if (!done.certificate) throw new AcmeClientError("the valid order has no certificate URL", null, null, orderUrl);
+  const t4 = performance.now();
+
+  // 5. Download the chain.
+  const chainPem = await client.downloadCertificate(done.certificate);
+  const t5 = performance.now();
+  const [certificatePem] = splitPemChain(chainPem);
+
+  return {
+    certificatePem: `${certificatePem}\n`,
+    chainPem,
+    key,
+    profile,
+    payload,
+    accountUrl,
+    orderUrl,
+    certificateUrl: done.certificate,
+    timings: {
+      accountMs: t1 - t0,
+      orderMs: t2 - t1,
+      challengeMs: t3 - t2,
+      finalizeMs: t4 - t3,
+      downloadMs: t5 - t4,
+      totalMs: t5 - t0,
+    },
+  };
+}

@@ -1,0 +1,40 @@
+export { CA_FILES, SIMULATED_ROOT_NAME, SIMULATED_SUB_CA_NAME, SimulatedAppleCa, type CaPair, type CreateSimulatedCaOptions } from "./apple-ca";
+export { FORGERIES, buildAttestation, isForgery, type BuildAttestationArgs, type Forgery } from "./attestation";
+export {
+  DEVICE_DEFAULTS,
+  createDeviceKey,
+  generateDevices,
+  udidForSerial,
+  type DeviceKey,
+  type DeviceKeySpec,
+  type KeyType,
+  type SimulatedDevice,
+} from "./device";
+export {
+  KANDJI_VARIABLES,
+  ProfileError,
+  parseMobileconfig,
+  renderMobileconfig,
+  substituteInPlist,
+  substituteVariables,
+  type AcmePayload,
+  type MobileConfig,
+  type ProfileCertificate,
+  type SubjectAltNames,
+} from "./profile";
+export { buildCsr, keyUsageFromFlags, subjectToJsonName } from "./csr";
+export {
+  AcmeClient,
+  AcmeClientError,
+  parseRetryAfter,
+  type AcmeAuthorization,
+  type AcmeChallenge,
+  type AcmeClientOptions,
+  type AcmeDirectory,
+  type AcmeIdentifier,
+  type AcmeOrder,
+  type AcmeProblem,
+  type Fetch,
+} from "./acme-client";
+export { enroll, splitPemChain, type EnrollOptions, type EnrollResult, type EnrollTimings } from "./enroll";
+export { percentile, runFleet, type FleetOptions, type FleetResult } from "./fleet";

@@ -1,0 +1,246 @@
+// Reads a `.mobileconfig` as a device receives it: the MDM first fills in its profile variables with the
+// device's values (Kandji: $SERIAL_NUMBER, $UDID, $DEVICE_NAME, $EMAIL, $FULL_NAME, ...), then the device
+// reads the `com.apple.security.acme` payload and the certificate payloads (SPEC §2, §4).
+import { X509Certificate } from "node:crypto";
+import * as plist from "plist";
+import type { KeyType, SimulatedDevice } from "./device";
+
+type PlistValue = plist.PlistValue;
+type PlistDict = { [key: string]: PlistValue };
+
+export class ProfileError extends Error {
+  override readonly name = "ProfileError";
+}
+
+/** Kandji's profile variables and the device attribute each one takes its value from. */
+export const KANDJI_VARIABLES = {
+  $SERIAL_NUMBER: "serialNumber",
+  $UDID: "udid",
+  $DEVICE_NAME: "deviceName",
+  $EMAIL: "email",
+  $FULL_NAME: "fullName",
+  $MODEL: "model",
+} as const satisfies Record<string, keyof SimulatedDevice>;
+
+// Longest names first, so one variable name that prefixes another can never win.
+const VARIABLE_RE = new RegExp(
+  Object.keys(KANDJI_VARIABLES)
+    .sort((a, b) => b.length - a.length)
+    .map((v) => v.replace("$", "\\$"))
+    .join("|"),
+  "g",
+);
+
+/**
+ * Replaces Kandji variables in `text` with the device's values, as the MDM does before delivering a
+ * profile. A variable whose attribute the device lacks becomes empty; any other text (including the
+ * PKI's own `${/path}` template syntax) is left alone.
+ */
+export function substituteVariables(text: string, device: SimulatedDevice): string {
+  return text.replace(VARIABLE_RE, (name) => {
+    const attr = KANDJI_VARIABLES[name as keyof typeof KANDJI_VARIABLES];
+    const v = device[attr];
+    return v === undefined ? "" : String(v);
+  });
+}
+
+/** Deep copy of a plist value with every string substituted. */
+export function substituteInPlist(value: PlistValue, device: SimulatedDevice): PlistValue {
+  if (typeof value === "string") return substituteVariables(value, device);
+  if (Array.isArray(value)) return value.map((v) => substituteInPlist(v, device));
+  if (value !== null && typeof value === "object" && !(value instanceof Uint8Array) && !(value instanceof Date)) {
+    const out: PlistDict = {};
+    for (const [k, v] of Object.entries(value)) out[k] = substituteInPlist(v, device);
+    return out;
+  }
+  return value;
+}
+
+export interface SubjectAltNames {
+  rfc822Name: string[];
+  dNSName: string[];
+  uniformResourceIdentifier: string[];
+  ntPrincipalName: string[];
+}
+
+/** The `com.apple.security.acme` payload (SPEC §4). */
+export interface AcmePayload {
+  PayloadIdentifier: string;
+  PayloadUUID: string;
+  PayloadDisplayName?: string;
+  DirectoryURL: string;
+  ClientIdentifier: string;
+  KeyType: KeyType;
+  KeySize: number;
+  HardwareBound: boolean;
+  Attest: boolean;
+  /** Array form: RDNs, each a list of [type, value] pairs, e.g. [[["CN","x"]],[["O","y"]]]. */
+  Subject: [string, string][][];
+  SubjectAltName: SubjectAltNames;
+  /** Apple's key usage bits: 1 = digital signature, 4 = key encipherment. */
+  UsageFlags?: number;
+  ExtendedKeyUsage: string[];
+}
+
+export interface ProfileCertificate {
+  payloadType: string;
+  identifier: string;
+  displayName?: string;
+  pem: string;
+}
+
+export interface MobileConfig {
+  identifier: string;
+  uuid: string;
+  displayName?: string;
+  acme: AcmePayload[];
+  certificates: ProfileCertificate[];
+}
+
+const isDict = (v: unknown): v is PlistDict =>
+  v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof Date);
+
+function str(d: PlistDict, key: string, where: string, required = true): string | undefined {
+  const v = d[key];
+  if (v === undefined && !required) return undefined;
+  if (typeof v !== "string") throw new ProfileError(`${where}: ${key} must be a string`);
+  return v;
+}
+
+function stringList(v: PlistValue | undefined, what: string): string[] {
+  if (v === undefined) return [];
+  const list = Array.isArray(v) ? v : [v];
+  return list.map((s) => {
+    if (typeof s !== "string") throw new ProfileError(`${what} must be a string or an array of strings`);
+    return s;
+  });
+}
+
+function parseSubject(v: PlistValue | undefined, where: string): [string, string][][] {
+  if (v === undefined) return [];
+  const bad = () => new ProfileError(`${where}: Subject must be an array of RDNs, each an array of [type, value] pairs`);
+  if (!Array.isArray(v)) throw bad();
+  return v.map((rdn) => {
+    if (!Array.isArray(rdn) || rdn.length === 0) throw bad();
+    return rdn.map((pair) => {
+      if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== "string" || typeof pair[1] !== "string") throw bad();
+      return [pair[0], pair[1]] as [string, string];
+    });
+  });
+}
+
+function parseAcmePayload(d: PlistDict, index: number): AcmePayload {
+  const where = `PayloadContent[${index}] (com.apple.security.acme)`;
+  const keyType = str(d, "KeyType", where)!;
+  if (keyType !== "RSA" && keyType !== "ECSECPrimeRandom") throw new ProfileError(`${where}: KeyType must be RSA or ECSECPrimeRandom`);
+  const keySize = d.KeySize;
+  if (typeof keySize !== "number" || !Number.isInteger(keySize)) throw new ProfileError(`${where}: KeySize must be an integer`);
+  const hardwareBound = d.HardwareBound ?? false;
+  const attest = d.Attest ?? false;
+  if (typeof hardwareBound !== "boolean" || typeof attest !== "boolean") throw new ProfileError(`${where}: HardwareBound and Attest must be booleans`);
+  // Apple: HardwareBound requires ECSECPrimeRandom 256 or 384; Attest requires HardwareBound.
+  if (hardwareBound && !(keyType === "ECSECPrimeRandom" && (keySize === 256 || keySize === 384))) {
+    throw new ProfileError(`${where}: HardwareBound requires KeyType ECSECPrimeRandom with KeySize 256 or 384`);
+  }
+  if (attest && !hardwareBound) throw new ProfileError(`${where}: Attest requires HardwareBound`);
+
+  const directoryUrl = str(d, "DirectoryURL", where)!;
+  try {
+    new URL(directoryUrl);
+  } catch {
+    throw new ProfileError(`${where}: DirectoryURL is not a URL`);
+  }
+  const san = d.SubjectAltName;
+  if (san !== undefined && !isDict(san)) throw new ProfileError(`${where}: SubjectAltName must be a dictionary`);
+  const sanDict = (san ?? {}) as PlistDict;
+  const usage = d.UsageFlags;
+  if (usage !== undefined && (typeof usage !== "number" || !Number.isInteger(usage))) throw new ProfileError(`${where}: UsageFlags must be an integer`);
+
+  return {
+    PayloadIdentifier: str(d, "PayloadIdentifier", where)!,
+    PayloadUUID: str(d, "PayloadUUID", where)!,
+    PayloadDisplayName: str(d, "PayloadDisplayName", where, false),
+    DirectoryURL: directoryUrl,
+    ClientIdentifier: str(d, "ClientIdentifier", where)!,
+    KeyType: keyType,
+    KeySize: keySize,
+    HardwareBound: hardwareBound,
+    Attest: attest,
+    Subject: parseSubject(d.Subject, where),
+    SubjectAltName: {
+      rfc822Name: stringList(sanDict.rfc822Name, `${where}: SubjectAltName.rfc822Name`),
+      dNSName: stringList(sanDict.dNSName, `${where}: SubjectAltName.dNSName`),
+      uniformResourceIdentifier: stringList(sanDict.uniformResourceIdentifier, `${where}: SubjectAltName.uniformResourceIdentifier`),
+      ntPrincipalName: stringList(sanDict.ntPrincipalName, `${where}: SubjectAltName.ntPrincipalName`),
+    },
+    UsageFlags: usage as number | undefined,
+    ExtendedKeyUsage: stringList(d.ExtendedKeyUsage, `${where}: ExtendedKeyUsage`),
+  };
+}
+
+const CERTIFICATE_PAYLOADS = new Set(["com.apple.security.root", "com.apple.security.pkcs1", "com.apple.security.pem"]);
+
+function certificatePem(d: PlistDict, where: string): string {
+  const content = d.PayloadContent;
+  if (!(content instanceof Uint8Array)) throw new ProfileError(`${where}: PayloadContent must be data`);
+  const buf = Buffer.from(content);
+  try {
+    const text = buf.toString("latin1");
+    const cert = new X509Certificate(text.includes("-----BEGIN CERTIFICATE-----") ? text : buf);
+    return cert.toString();
+  } catch {
+    throw new ProfileError(`${where}: PayloadContent is not a certificate`);
+  }
+}
+
+function readProfile(root: PlistValue): MobileConfig {
+  if (!isDict(root)) throw new ProfileError("the profile is not a property list dictionary");
+  if (root.PayloadType !== "Configuration") throw new ProfileError("the profile's PayloadType is not Configuration");
+  const content = root.PayloadContent;
+  if (!Array.isArray(content)) throw new ProfileError("the profile has no PayloadContent array");
+  const acme: AcmePayload[] = [];
+  const certificates: ProfileCertificate[] = [];
+  content.forEach((p, i) => {
+    if (!isDict(p)) throw new ProfileError(`PayloadContent[${i}] is not a dictionary`);
+    const type = p.PayloadType;
+    if (type === "com.apple.security.acme") acme.push(parseAcmePayload(p, i));
+    else if (typeof type === "string" && CERTIFICATE_PAYLOADS.has(type)) {
+      const where = `PayloadContent[${i}] (${type})`;
+      certificates.push({
+        payloadType: type,
+        identifier: str(p, "PayloadIdentifier", where)!,
+        displayName: str(p, "PayloadDisplayName", where, false),
+        pem: certificatePem(p, where),
+      });
+    }
+  });
+  return {
+    identifier: str(root, "PayloadIdentifier", "profile")!,
+    uuid: str(root, "PayloadUUID", "profile")!,
+    displayName: str(root, "PayloadDisplayName", "profile", false),
+    acme,
+    certificates,
+  };
+}
+
+function parsePlist(input: string | Uint8Array): PlistValue {
+  const bytes = typeof input === "string" ? Buffer.from(input, "utf8") : Buffer.from(input);
+  if (bytes[0] === 0x30) {
+    throw new ProfileError("this is a signed (CMS) profile; give the simulator the unsigned XML .mobileconfig");
+  }
+  try {
+    return plist.parse(typeof input === "string" ? input : bytes.subarray(0, 8).toString("latin1") === "bplist00" ? new Uint8Array(bytes) : bytes.toString("utf8"));
+  } catch (e) {
+    throw new ProfileError(`the profile is not a property list: ${(e as Error).message}`);
+  }
+}
+
+/** Parses a profile as downloaded (variables still in it). */
+export function parseMobileconfig(input: string | Uint8Array): MobileConfig {
+  return readProfile(parsePlist(input));
+}
+
+/** Parses a profile as the device receives it: with the MDM's variables filled in for `device`. */
+export function renderMobileconfig(input: string | Uint8Array, device: SimulatedDevice): MobileConfig {
+  return readProfile(substituteInPlist(parsePlist(input), device));
+}

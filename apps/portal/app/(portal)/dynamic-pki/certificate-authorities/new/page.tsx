@@ -1,0 +1,23 @@
+import { listCas } from "@attested/ca";
+import { Card, PageHeader } from "@/components/ui";
+import { caContext } from "@/lib/ca";
+import { requireWriterPage } from "@/lib/session";
+import { AddCaForm } from "../ca-form";
+
+export const metadata = { title: "Add Certificate Authority" };
+
+export default async function NewCaPage() {
+  await requireWriterPage();
+  const cas = await listCas(await caContext());
+  return (
+    <>
+      <PageHeader
+        title="Add Certificate Authority"
+        crumbs={[{ label: "Dynamic PKI" }, { label: "Certificate Authorities", href: "/dynamic-pki/certificate-authorities" }, { label: "Add" }]}
+      />
+      <Card>
+        <AddCaForm parents={cas.filter((c) => c.notAfter > new Date()).map((c) => ({ id: c.id, name: c.commonName, isDefault: c.isDefault }))} />
+      </Card>
+    </>
+  );
+}

@@ -1,0 +1,59 @@
+import { notFound } from "next/navigation";
+import { NotFoundError } from "@attested/identity";
+import { getPlatform, VENDORS, type Vendor } from "@attested/platforms";
+import { Card, DefinitionList, PageHeader, formatTime } from "@/components/ui";
+import { getDb } from "@/lib/db";
+import { requireReader } from "@/lib/session";
+import { AutoDownload, PlatformSettingsForm, RotateSecretForm } from "../forms";
+
+export default async function PlatformPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ download?: string }> }) {
+  const actor = await requireReader();
+  const { id } = await params;
+  const db = await getDb();
+  const p = await getPlatform(db, id).catch((e) => (e instanceof NotFoundError ? notFound() : Promise.reject(e)));
+  const admin = actor.role === "ADMIN";
+  const [cas, templates] = await Promise.all([
+    db.certificateAuthority.findMany({ select: { id: true, commonName: true }, orderBy: { createdAt: "asc" } }),
+    db.certificateTemplate.findMany({ select: { id: true, name: true }, orderBy: { name: "asc" } }),
+  ]);
+  const profileHref = `/integration-hub/device-management-platforms/${p.id}/profile`;
+  return (
+    <>
+      {admin && (await searchParams).download && <AutoDownload href={profileHref} />}
+      <PageHeader
+        title={p.name}
+        crumbs={[{ label: "Integration Hub" }, { label: "Device Management Platforms", href: "/integration-hub/device-management-platforms" }, { label: p.name }]}
+        description={p.description}
+        actions={admin && <a className="btn-primary" href={profileHref} download>Download .mobileconfig</a>}
+      />
+      <div className="grid grid-cols-1 gap-6 lg:grid-cols-2">
+        <Card title="Basic">
+          <DefinitionList
+            items={[
+              ["Type", "ACME Client Certificate Enrollment Token"],
+              ["Vendor", VENDORS[p.vendor as Vendor]?.label ?? p.vendor],
+              ["Device identity", `${VENDORS[p.vendor as Vendor]?.serial} (serial number, filled in by the MDM)`],
+              ["Key", "ECSECPrimeRandom 384, hardware-bound, attested"],
+              ["Created", formatTime(p.createdAt)],
+              ["Enrollment secret rotated", formatTime(p.secretRotatedAt)],
+            ]}
+          />
+        </Card>
+        <Card title="Settings">
+          <PlatformSettingsForm
+            p={p}
+            readOnly={!admin}
+            cas={cas.map((c) => ({ id: c.id, name: c.commonName }))}
+            templates={templates}
+          />
+        </Card>
+      </div>
+      {admin && (
+        <Card title="Enrollment secret" className="mt-6">
+          <p className="mb-3 text-sm text-slate-600">The profile&apos;s ACME directory URL carries this platform&apos;s enrollment secret. Rotate it if a profile leaked: profiles downloaded before stop working.</p>
+          <RotateSecretForm id={p.id} />
+        </Card>
+      )}
+    </>
+  );
+}

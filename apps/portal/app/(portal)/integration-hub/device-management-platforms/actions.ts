@@ -1,0 +1,31 @@
+"use server";
+import { redirect } from "next/navigation";
+import { revalidatePath } from "next/cache";
+import { createPlatform, rotateEnrollmentSecret, updatePlatform } from "@attested/platforms";
+import { getDb } from "@/lib/db";
+import { formAction } from "@/lib/form";
+import { requireWriter } from "@/lib/session";
+
+const base = "/integration-hub/device-management-platforms";
+
+export const createPlatformAction = formAction(async (input) => {
+  const actor = await requireWriter("create device management platforms");
+  const p = await createPlatform(await getDb(), actor, input);
+  revalidatePath(base);
+  // The detail page starts the .mobileconfig download ("Click Save. A .mobileconfig file is downloaded.").
+  redirect(`${base}/${p.id}?download=1`);
+});
+
+export const updatePlatformAction = formAction(async (input) => {
+  const actor = await requireWriter("change device management platforms");
+  await updatePlatform(await getDb(), actor, input.id ?? "", input);
+  revalidatePath(`${base}/${input.id}`);
+  return { ok: true, message: "Platform updated." };
+});
+
+export const rotateSecretAction = formAction(async (input) => {
+  const actor = await requireWriter("rotate enrollment secrets");
+  await rotateEnrollmentSecret(await getDb(), actor, input.id ?? "");
+  revalidatePath(`${base}/${input.id}`);
+  return { ok: true, message: "Enrollment secret rotated. Download the new profile and push it through your MDM." };
+});

@@ -1,0 +1,78 @@
+import { z } from "zod";
+import type { ParsedJws } from "./jws";
+import { problem } from "./problems";
+import type { AcmeStore } from "./store";
+import type {
+  AccountRecord,
+  AcmeEvent,
+  AcmePlatform,
+  CertificateChainHook,
+  DirectoryMetaOptions,
+  FindCertificateHook,
+  IssueHook,
+  PublicJwk,
+  RevokeCertificateHook,
+  Validators,
+} from "./types";
+import type { PlatformUrls, RouteMatch } from "./urls";
+
+/** What the resource handlers need from the server (internal). */
+export interface ServerDeps {
+  store: AcmeStore;
+  validators: Validators;
+  issue: IssueHook;
+  getCertificateChain: CertificateChainHook;
+  findCertificate: FindCertificateHook;
+  revokeCertificate: RevokeCertificateHook;
+  meta: DirectoryMetaOptions;
+  orderLifetimeMs: number;
+  processingTimeoutMs: number;
+  maxOrdersListed: number;
+  now(): Date;
+  emit(e: AcmeEvent): Promise<void>;
+  reportError(err: unknown, stage: string, platformId?: string): void;
+}
+
+/** One authenticated POST request (RFC 8555 §6.2), after signature and nonce checks. */
+export interface RequestContext {
+  deps: ServerDeps;
+  platform: AcmePlatform;
+  urls: PlatformUrls;
+  route: RouteMatch;
+  now: Date;
+  jws: ParsedJws;
+  /** The signing account (kid requests). */
+  account: AccountRecord | null;
+  /** The embedded key and its thumbprint (jwk requests). */
+  jwk: { key: PublicJwk; thumbprint: string } | null;
+}
+
+export interface Reply {
+  status: number;
+  json?: unknown;
+  /** Raw body with its content type (certificate download). */
+  raw?: { body: string; contentType: string };
+  headers?: Record<string, string>;
+}
+
+export function requireAccount(ctx: RequestContext): AccountRecord {
+  if (!ctx.account) throw problem.malformed('This resource requires a JWS signed with "kid"');
+  return ctx.account;
+}
+
+/** RFC 8555 §6.3: POST-as-GET has an empty payload. */
+export function requirePostAsGet(ctx: RequestContext): void {
+  if (ctx.jws.payload !== null) throw problem.malformed("POST-as-GET requests must have an empty payload");
+}
+
+/** Validates a JSON payload; unknown fields are ignored as RFC 8555 asks. */
+export function parsePayload<T extends z.ZodType>(ctx: RequestContext, schema: T): z.infer<T> {
+  if (ctx.jws.payload === null) throw problem.malformed("This request needs a JSON payload");
+  const r = schema.safeParse(ctx.jws.payload);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
+    throw problem.malformed(`Invalid payload: ${where}${issue.message}`);
+  }
+  return r.data;
+}

@@ -1,0 +1,221 @@
+import type {
+  AcmeStore,
+  AuthorizationPatch,
+  ChallengePatch,
+  KeyChangeResult,
+  NewAccount,
+  NewAuthorization,
+  NewOrder,
+  OrderPatch,
+} from "./store";
+import type {
+  AccountRecord,
+  AccountStatus,
+  AuthorizationRecord,
+  AuthorizationStatus,
+  AuthorizationWithChallenges,
+  ChallengeRecord,
+  ChallengeStatus,
+  OrderRecord,
+  OrderStatus,
+  PublicJwk,
+} from "./types";
+
+// In-process store for unit tests and single-instance demos. Each method runs without awaiting in
+// between reads and writes, so compare-and-set updates are atomic on the event loop.
+
+const json = <T>(v: T): T => (v === null || v === undefined ? v : JSON.parse(JSON.stringify(v)));
+
+const cloneAccount = (a: AccountRecord): AccountRecord => ({
+  ...a,
+  jwk: { ...a.jwk },
+  contact: [...a.contact],
+  createdAt: new Date(a.createdAt),
+});
+const cloneOrder = (o: OrderRecord): OrderRecord => ({
+  ...o,
+  identifiers: o.identifiers.map((i) => ({ ...i })),
+  notBefore: o.notBefore && new Date(o.notBefore),
+  notAfter: o.notAfter && new Date(o.notAfter),
+  expires: new Date(o.expires),
+  error: json(o.error),
+  createdAt: new Date(o.createdAt),
+  updatedAt: new Date(o.updatedAt),
+});
+const cloneAuthz = (a: AuthorizationRecord): AuthorizationRecord => ({
+  ...a,
+  expires: new Date(a.expires),
+  attestedKeySpki: a.attestedKeySpki && Buffer.from(a.attestedKeySpki),
+  attestation: json(a.attestation),
+});
+const cloneChallenge = (c: ChallengeRecord): ChallengeRecord => ({
+  ...c,
+  validated: c.validated && new Date(c.validated),
+  error: json(c.error),
+});
+
+export class MemoryStore implements AcmeStore {
+  private nonces = new Map<string, Date>();
+  private accounts = new Map<string, AccountRecord>();
+  private orders = new Map<string, OrderRecord>();
+  private authzs = new Map<string, AuthorizationRecord>();
+  private challenges = new Map<string, ChallengeRecord>();
+
+  async addNonce(value: string, createdAt: Date): Promise<void> {
+    this.nonces.set(value, new Date(createdAt));
+  }
+
+  async consumeNonce(value: string, issuedAfter: Date): Promise<boolean> {
+    const at = this.nonces.get(value);
+    if (!at) return false;
+    this.nonces.delete(value);
+    return at > issuedAfter;
+  }
+
+  async pruneNonces(issuedBefore: Date): Promise<number> {
+    let n = 0;
+    for (const [v, at] of this.nonces) if (at < issuedBefore && this.nonces.delete(v)) n++;
+    return n;
+  }
+
+  /** Number of live nonces (tests). */
+  get nonceCount(): number {
+    return this.nonces.size;
+  }
+
+  async createAccount(a: NewAccount): Promise<{ account: AccountRecord; created: boolean }> {
+    const existing = this.byThumbprint(a.platformId, a.jwkThumbprint);
+    if (existing) return { account: cloneAccount(existing), created: false };
+    const rec: AccountRecord = { ...a, jwk: { ...a.jwk }, contact: [...a.contact], status: "valid", createdAt: new Date() };
+    this.accounts.set(rec.id, rec);
+    return { account: cloneAccount(rec), created: true };
+  }
+
+  async getAccount(id: string): Promise<AccountRecord | null> {
+    const a = this.accounts.get(id);
+    return a ? cloneAccount(a) : null;
+  }
+
+  async findAccountByThumbprint(platformId: string, jwkThumbprint: string): Promise<AccountRecord | null> {
+    const a = this.byThumbprint(platformId, jwkThumbprint);
+    return a ? cloneAccount(a) : null;
+  }
+
+  private byThumbprint(platformId: string, t: string): AccountRecord | undefined {
+    for (const a of this.accounts.values()) if (a.platformId === platformId && a.jwkThumbprint === t) return a;
+    return undefined;
+  }
+
+  async updateAccount(
+    id: string,
+    from: AccountStatus[],
+    patch: Partial<{ contact: string[]; status: AccountStatus }>,
+  ): Promise<AccountRecord | null> {
+    const a = this.accounts.get(id);
+    if (!a || !from.includes(a.status)) return null;
+    if (patch.contact) a.contact = [...patch.contact];
+    if (patch.status) a.status = patch.status;
+    return cloneAccount(a);
+  }
+
+  async changeAccountKey(id: string, oldThumbprint: string, jwk: PublicJwk, jwkThumbprint: string): Promise<KeyChangeResult> {
+    const a = this.accounts.get(id);
+    if (!a || a.jwkThumbprint !== oldThumbprint || a.status !== "valid") return { ok: false, reason: "stale" };
+    const other = this.byThumbprint(a.platformId, jwkThumbprint);
+    if (other && other.id !== id) return { ok: false, reason: "conflict", conflictingAccountId: other.id };
+    a.jwk = { ...jwk };
+    a.jwkThumbprint = jwkThumbprint;
+    return { ok: true, account: cloneAccount(a) };
+  }
+
+  async createOrder(order: NewOrder, authorizations: NewAuthorization[]): Promise<OrderRecord> {
+    const now = new Date();
+    const rec: OrderRecord = {
+      ...order,
+      identifiers: order.identifiers.map((i) => ({ ...i })),
+      status: "pending",
+      error: null,
+      certificateId: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    this.orders.set(rec.id, rec);
+    for (const az of authorizations) {
+      this.authzs.set(az.id, {
+        id: az.id,
+        orderId: rec.id,
+        identifierType: az.identifierType,
+        identifierValue: az.identifierValue,
+        wildcard: az.wildcard,
+        expires: new Date(az.expires),
+        status: "pending",
+        attestedKeySpki: null,
+        attestation: null,
+      });
+      for (const c of az.challenges) {
+        this.challenges.set(c.id, { ...c, authorizationId: az.id, status: "pending", validated: null, error: null });
+      }
+    }
+    return cloneOrder(rec);
+  }
+
+  async getOrder(id: string): Promise<OrderRecord | null> {
+    const o = this.orders.get(id);
+    return o ? cloneOrder(o) : null;
+  }
+
+  async listOrderIds(accountId: string, limit: number): Promise<string[]> {
+    return [...this.orders.values()]
+      .filter((o) => o.accountId === accountId)
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+      .slice(0, limit)
+      .map((o) => o.id);
+  }
+
+  async updateOrder(id: string, from: OrderStatus[], patch: OrderPatch): Promise<OrderRecord | null> {
+    const o = this.orders.get(id);
+    if (!o || !from.includes(o.status)) return null;
+    if (patch.status !== undefined) o.status = patch.status;
+    if (patch.error !== undefined) o.error = json(patch.error);
+    if (patch.certificateId !== undefined) o.certificateId = patch.certificateId;
+    o.updatedAt = new Date();
+    return cloneOrder(o);
+  }
+
+  private withChallenges(a: AuthorizationRecord): AuthorizationWithChallenges {
+    const challenges = [...this.challenges.values()].filter((c) => c.authorizationId === a.id).map(cloneChallenge);
+    return { ...cloneAuthz(a), challenges };
+  }
+
+  async getAuthorization(id: string): Promise<AuthorizationWithChallenges | null> {
+    const a = this.authzs.get(id);
+    return a ? this.withChallenges(a) : null;
+  }
+
+  async listAuthorizations(orderId: string): Promise<AuthorizationWithChallenges[]> {
+    return [...this.authzs.values()].filter((a) => a.orderId === orderId).map((a) => this.withChallenges(a));
+  }
+
+  async updateAuthorization(id: string, from: AuthorizationStatus[], patch: AuthorizationPatch): Promise<AuthorizationRecord | null> {
+    const a = this.authzs.get(id);
+    if (!a || !from.includes(a.status)) return null;
+    if (patch.status !== undefined) a.status = patch.status;
+    if (patch.attestedKeySpki !== undefined) a.attestedKeySpki = patch.attestedKeySpki && Buffer.from(patch.attestedKeySpki);
+    if (patch.attestation !== undefined) a.attestation = json(patch.attestation);
+    return cloneAuthz(a);
+  }
+
+  async getChallenge(id: string): Promise<ChallengeRecord | null> {
+    const c = this.challenges.get(id);
+    return c ? cloneChallenge(c) : null;
+  }
+
+  async updateChallenge(id: string, from: ChallengeStatus[], patch: ChallengePatch): Promise<ChallengeRecord | null> {
+    const c = this.challenges.get(id);
+    if (!c || !from.includes(c.status)) return null;
+    if (patch.status !== undefined) c.status = patch.status;
+    if (patch.validated !== undefined) c.validated = patch.validated && new Date(patch.validated);
+    if (patch.error !== undefined) c.error = json(patch.error);
+    return cloneChallenge(c);
+  }
+}

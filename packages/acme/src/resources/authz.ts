@@ -1,0 +1,188 @@
+import { requireAccount, type Reply, type RequestContext } from "../context";
+import { decodeBase64url, isPlainObject } from "../encoding";
+import { AcmeProblem, problem, toProblem } from "../problems";
+import { authorizationJson, challengeJson } from "../render";
+import { refreshAuthorization, refreshOrder } from "../status";
+import type { AuthorizationWithChallenges, ChallengeRecord, DeviceAttestResult, Identifier } from "../types";
+
+// Authorizations (RFC 8555 §7.5, deactivation §7.5.2) and challenge responses (§7.5.1), with the
+// validation run inline: pending → processing → valid | invalid, then authorization and order follow.
+
+const RETRY_AFTER_SECONDS = "1";
+
+async function loadOwnedAuthorization(ctx: RequestContext, id: string) {
+  const account = requireAccount(ctx);
+  const authz = await ctx.deps.store.getAuthorization(id);
+  if (!authz) throw problem.malformed("Authorization not found", { status: 404 });
+  const order = await ctx.deps.store.getOrder(authz.orderId);
+  if (!order) throw problem.malformed("Authorization not found", { status: 404 });
+  if (order.accountId !== account.id) throw problem.unauthorized("The authorization belongs to another account");
+  return { authz: await refreshAuthorization(ctx.deps.store, authz, ctx.now), order };
+}
+
+function authzReply(ctx: RequestContext, a: AuthorizationWithChallenges): Reply {
+  const headers: Record<string, string> = {};
+  if (a.status === "pending" && a.challenges.some((c) => c.status === "processing")) headers["Retry-After"] = RETRY_AFTER_SECONDS;
+  return { status: 200, json: authorizationJson(a, ctx.urls), headers };
+}
+
+export async function authorization(ctx: RequestContext): Promise<Reply> {
+  const { deps, platform } = ctx;
+  const { authz, order } = await loadOwnedAuthorization(ctx, ctx.route.id!);
+  const payload = ctx.jws.payload;
+  if (payload === null || payload.status === undefined) return authzReply(ctx, authz);
+  if (payload.status !== "deactivated") throw problem.malformed('Only "status": "deactivated" may be requested');
+  const updated = await deps.store.updateAuthorization(authz.id, ["pending", "valid"], { status: "deactivated" });
+  if (!updated) throw problem.malformed(`Authorization is ${authz.status} and cannot be deactivated`);
+  await refreshOrder(deps.store, order, ctx.now, deps.processingTimeoutMs);
+  await deps.emit({
+    type: "authorization-deactivated",
+    platformId: platform.id,
+    accountId: order.accountId,
+    orderId: order.id,
+    authorizationId: authz.id,
+    details: { identifier: { type: authz.identifierType, value: authz.identifierValue } },
+  });
+  return authzReply(ctx, { ...authz, ...updated });
+}
+
+/** Device-supplied text that ends up in problem details and events: short, printable. */
+function clip(s: string, max = 300): string {
+  const cleaned = s.replace(/[\u0000-\u001f\u007f]/g, " ").trim();
+  return cleaned.length > max ? cleaned.slice(0, max) + "…" : cleaned;
+}
+
+/** draft-ietf-acme-device-attest: a non-empty `error` means the device could not attest. */
+function deviceError(v: unknown): string | null {
+  if (v === undefined || v === null || v === "" || v === false) return null;
+  if (typeof v === "string") return clip(v);
+  if (isPlainObject(v)) {
+    if (Object.keys(v).length === 0) return null;
+    if (typeof v.detail === "string" && v.detail) return clip(v.detail);
+  }
+  if (Array.isArray(v) && v.length === 0) return null;
+  return clip(JSON.stringify(v));
+}
+
+function attestationProblem(e: unknown, ctx: RequestContext): AcmeProblem {
+  if (e instanceof AcmeProblem) return e;
+  if (e instanceof Error && typeof (e as { reason?: unknown }).reason === "string") {
+    const reason = (e as unknown as { reason: string }).reason;
+    const msg = e.message && e.message !== reason ? `${reason}: ${e.message}` : reason;
+    return problem.badAttestationStatement(clip(msg, 500), { extra: { reason } });
+  }
+  ctx.deps.reportError(e, "device-attest-01", ctx.platform.id);
+  return problem.badAttestationStatement("The attestation could not be verified");
+}
+
+type Outcome =
+  | { ok: true; attested?: DeviceAttestResult }
+  | { ok: false; error: AcmeProblem };
+
+export async function challenge(ctx: RequestContext): Promise<Reply> {
+  const { deps, platform, urls } = ctx;
+  const account = requireAccount(ctx);
+  const chall = await deps.store.getChallenge(ctx.route.id!);
+  if (!chall) throw problem.malformed("Challenge not found", { status: 404 });
+  const { authz, order } = await loadOwnedAuthorization(ctx, chall.authorizationId);
+  const up = { Link: `<${urls.authorization(authz.id)}>;rel="up"` };
+  const reply = (c: ChallengeRecord): Reply => ({
+    status: 200,
+    json: challengeJson(c, urls),
+    headers: c.status === "processing" ? { ...up, "Retry-After": RETRY_AFTER_SECONDS } : up,
+  });
+
+  const payload = ctx.jws.payload;
+  if (payload === null || chall.status !== "pending") return reply(chall); // POST-as-GET, or already answered
+  if (authz.status !== "pending") throw problem.malformed(`Authorization is ${authz.status}; the challenge cannot be answered`);
+  if (!platform.allowedChallenges.includes(chall.type)) throw problem.unauthorized(`${chall.type} is no longer accepted here`);
+  const identifier: Identifier = { type: authz.identifierType, value: authz.identifierValue };
+
+  // Decode the response before claiming the challenge, so a garbled request can be retried.
+  let attObj: Uint8Array | null = null;
+  let refused: string | null = null;
+  if (chall.type === "device-attest-01") {
+    refused = deviceError(payload.error);
+    if (!refused) {
+      if (typeof payload.attObj !== "string" || payload.attObj === "") throw problem.malformed('"attObj" is required');
+      const bytes = decodeBase64url(payload.attObj);
+      if (!bytes) throw problem.malformed('"attObj" is not valid base64url');
+      attObj = new Uint8Array(bytes);
+    }
+  }
+
+  const claimed = await deps.store.updateChallenge(chall.id, ["pending"], { status: "processing" });
+  if (!claimed) return reply((await deps.store.getChallenge(chall.id)) ?? chall);
+
+  const outcome = await runValidation(ctx, chall, identifier, authz.wildcard, account.id, account.jwkThumbprint, attObj, refused);
+  const now = deps.now();
+  const base = { platformId: platform.id, accountId: account.id, orderId: order.id, authorizationId: authz.id, challengeId: chall.id };
+
+  if (outcome.ok) {
+    const done = await deps.store.updateChallenge(chall.id, ["processing"], { status: "valid", validated: now, error: null });
+    await deps.store.updateAuthorization(authz.id, ["pending"], {
+      status: "valid",
+      ...(outcome.attested
+        ? { attestedKeySpki: Buffer.from(outcome.attested.publicKeySpki), attestation: outcome.attested.attested }
+        : {}),
+    });
+    await refreshOrder(deps.store, order, now, deps.processingTimeoutMs);
+    await deps.emit({
+      type: "challenge-valid",
+      ...base,
+      details: { challengeType: chall.type, identifier, ...(outcome.attested ? { attested: outcome.attested.attested } : {}) },
+    });
+    return reply(done ?? { ...claimed, status: "valid", validated: now });
+  }
+
+  const error = outcome.error.toJSON();
+  const done = await deps.store.updateChallenge(chall.id, ["processing"], { status: "invalid", error });
+  await deps.store.updateAuthorization(authz.id, ["pending"], { status: "invalid" });
+  await refreshOrder(deps.store, order, now, deps.processingTimeoutMs);
+  await deps.emit({ type: "challenge-invalid", ...base, details: { challengeType: chall.type, identifier, error } });
+  return reply(done ?? { ...claimed, status: "invalid", error });
+}
+
+async function runValidation(
+  ctx: RequestContext,
+  chall: ChallengeRecord,
+  identifier: Identifier,
+  wildcard: boolean,
+  accountId: string,
+  thumbprint: string,
+  attObj: Uint8Array | null,
+  refused: string | null,
+): Promise<Outcome> {
+  const { deps, platform } = ctx;
+  if (chall.type === "device-attest-01") {
+    if (refused) return { ok: false, error: problem.badAttestationStatement(`The device could not attest: ${refused}`) };
+    const validate = deps.validators["device-attest-01"];
+    if (!validate) return { ok: false, error: problem.serverInternal("device-attest-01 is not configured") };
+    try {
+      const attested = await validate({ token: chall.token, attObj: attObj!, identifier, platformId: platform.id, accountId });
+      if (!attested || !(attested.publicKeySpki instanceof Uint8Array) || attested.publicKeySpki.length === 0) {
+        throw new Error("device-attest-01 validator returned no public key");
+      }
+      return { ok: true, attested };
+    } catch (e) {
+      return { ok: false, error: attestationProblem(e, ctx) };
+    }
+  }
+  const validate = deps.validators[chall.type];
+  if (!validate) return { ok: false, error: problem.serverInternal(`${chall.type} is not configured`) };
+  try {
+    await validate({
+      type: chall.type,
+      identifier,
+      wildcard,
+      token: chall.token,
+      keyAuthorization: `${chall.token}.${thumbprint}`, // RFC 8555 §8.1
+      platformId: platform.id,
+      accountId,
+    });
+    return { ok: true };
+  } catch (e) {
+    if (!(e instanceof AcmeProblem)) deps.reportError(e, chall.type, platform.id);
+    return { ok: false, error: e instanceof AcmeProblem ? e : toProblem(e) };
+  }
+}

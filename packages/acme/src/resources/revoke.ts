@@ -1,0 +1,84 @@
+import { createPublicKey, X509Certificate } from "node:crypto";
+import { z } from "zod";
+import { parsePayload, type Reply, type RequestContext } from "../context";
+import { decodeBase64url } from "../encoding";
+import { problem } from "../problems";
+
+// revokeCert (RFC 8555 §7.6): signed by the account that ordered the certificate (kid), or by the
+// certificate's own key (jwk). Revocation by another account holding authorizations for all the
+// certificate's identifiers is not offered.
+
+/** RFC 5280 §5.3.1 reasons a subscriber may ask for; CA-side reasons (cACompromise, certificateHold,
+ * removeFromCRL, aACompromise) are refused with badRevocationReason. */
+export const SUBSCRIBER_REVOCATION_REASONS: ReadonlyMap<number, string> = new Map([
+  [0, "unspecified"],
+  [1, "keyCompromise"],
+  [3, "affiliationChanged"],
+  [4, "superseded"],
+  [5, "cessationOfOperation"],
+  [9, "privilegeWithdrawn"],
+]);
+
+const RevokePayload = z.object({ certificate: z.string(), reason: z.unknown().optional() });
+
+function spkiOfJwk(jwk: Record<string, string>): Buffer {
+  return createPublicKey({ key: jwk, format: "jwk" }).export({ type: "spki", format: "der" });
+}
+
+export async function revokeCert(ctx: RequestContext): Promise<Reply> {
+  const { deps, platform } = ctx;
+  const payload = parsePayload(ctx, RevokePayload);
+  const der = decodeBase64url(payload.certificate);
+  if (!der || der.length === 0) throw problem.malformed('"certificate" must be base64url-encoded DER');
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(der);
+  } catch {
+    throw problem.malformed('"certificate" is not a valid X.509 certificate');
+  }
+  const reason = payload.reason === undefined ? 0 : payload.reason;
+  if (typeof reason !== "number" || !Number.isInteger(reason) || !SUBSCRIBER_REVOCATION_REASONS.has(reason)) {
+    throw problem.badRevocationReason(
+      `Unsupported revocation reason; allowed: ${[...SUBSCRIBER_REVOCATION_REASONS.keys()].join(", ")}`,
+    );
+  }
+
+  const known = await deps.findCertificate({ der: new Uint8Array(der), platformId: platform.id });
+  if (!known) throw problem.malformed("Certificate not found", { status: 404 });
+
+  if (ctx.account) {
+    const order = known.acmeOrderId ? await deps.store.getOrder(known.acmeOrderId) : null;
+    if (!order || order.accountId !== ctx.account.id) {
+      throw problem.unauthorized("The account did not order this certificate");
+    }
+  } else if (ctx.jwk) {
+    const certSpki = cert.publicKey.export({ type: "spki", format: "der" });
+    if (!spkiOfJwk(ctx.jwk.key).equals(certSpki)) {
+      throw problem.unauthorized("The JWS key is not the certificate's key");
+    }
+  } else {
+    throw problem.malformed("revokeCert must be signed with the account key or the certificate key");
+  }
+  if (known.revoked) throw problem.alreadyRevoked("The certificate is already revoked");
+
+  await deps.revokeCertificate({
+    certificateId: known.certificateId,
+    reason,
+    platformId: platform.id,
+    requestedBy: ctx.account ? { kind: "account", accountId: ctx.account.id } : { kind: "certificate-key" },
+  });
+  await deps.emit({
+    type: "certificate-revoked",
+    platformId: platform.id,
+    ...(ctx.account ? { accountId: ctx.account.id } : {}),
+    ...(known.acmeOrderId ? { orderId: known.acmeOrderId } : {}),
+    details: {
+      certificateId: known.certificateId,
+      serialNumber: cert.serialNumber.toLowerCase(),
+      reason: SUBSCRIBER_REVOCATION_REASONS.get(reason),
+      reasonCode: reason,
+      by: ctx.account ? "account" : "certificate-key",
+    },
+  });
+  return { status: 200 };
+}

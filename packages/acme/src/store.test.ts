@@ -1,0 +1,205 @@
+import { randomUUID } from "node:crypto";
+import { createTestDatabase } from "@attested/db/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MemoryStore } from "./memory-store";
+import { PrismaAcmeStore } from "./prisma-store";
+import type { AcmeStore, NewAuthorization } from "./store";
+import { TestClient } from "./test-support/client";
+import { createHarness, fakeAttObj, generateEcKeys, makeCsr, spkiOf } from "./test-support/harness";
+
+// The same contract for the in-memory store and the Prisma store (PGlite, or PostgreSQL when
+// DATABASE_URL is set), then a full device enrollment through the server on the Prisma store.
+
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(() => db?.close());
+
+const factories: [string, () => AcmeStore][] = [
+  ["MemoryStore", () => new MemoryStore()],
+  ["PrismaAcmeStore", () => new PrismaAcmeStore(db.prisma)],
+];
+
+const jwk = (x: string) => ({ kty: "EC", crv: "P-256", x, y: "yy" });
+
+function newAuthz(expires: Date): NewAuthorization {
+  return {
+    id: randomUUID(),
+    identifierType: "dns",
+    identifierValue: `${randomUUID()}.example.com`,
+    wildcard: false,
+    expires,
+    challenges: [
+      { id: randomUUID(), type: "http-01", token: randomUUID() },
+      { id: randomUUID(), type: "dns-01", token: randomUUID() },
+    ],
+  };
+}
+
+describe.each(factories)("%s", (_name, make) => {
+  let store: AcmeStore;
+  beforeAll(() => {
+    store = make();
+  });
+  const platformId = () => `p-${randomUUID()}`;
+
+  it("nonces are single use, even under concurrency, and expire", async () => {
+    const now = new Date();
+    const v = `n${randomUUID().replace(/-/g, "")}`;
+    await store.addNonce(v, now);
+    const results = await Promise.all(Array.from({ length: 10 }, () => store.consumeNonce(v, new Date(now.getTime() - 1000))));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await store.consumeNonce("never-issued-nonce", new Date(0))).toBe(false);
+
+    const old = `o${randomUUID().replace(/-/g, "")}`;
+    await store.addNonce(old, new Date(now.getTime() - 10_000));
+    expect(await store.consumeNonce(old, new Date(now.getTime() - 5_000))).toBe(false);
+    const keep = `k${randomUUID().replace(/-/g, "")}`;
+    const drop = `d${randomUUID().replace(/-/g, "")}`;
+    await store.addNonce(keep, now);
+    await store.addNonce(drop, new Date(now.getTime() - 10_000));
+    expect(await store.pruneNonces(new Date(now.getTime() - 5_000))).toBeGreaterThanOrEqual(1);
+    expect(await store.consumeNonce(drop, new Date(0))).toBe(false);
+    expect(await store.consumeNonce(keep, new Date(0))).toBe(true);
+  });
+
+  it("accounts: one per key and platform, even when created concurrently", async () => {
+    const pid = platformId();
+    const created = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        store.createAccount({ id: randomUUID(), platformId: pid, jwkThumbprint: "t1", jwk: jwk("a"), contact: ["mailto:a@b.co"] }),
+      ),
+    );
+    expect(created.filter((c) => c.created)).toHaveLength(1);
+    expect(new Set(created.map((c) => c.account.id)).size).toBe(1);
+    const acct = created[0].account;
+    expect(acct).toMatchObject({ platformId: pid, jwkThumbprint: "t1", jwk: jwk("a"), status: "valid", contact: ["mailto:a@b.co"] });
+    expect(acct.createdAt).toBeInstanceOf(Date);
+    // Same key on another platform is another account.
+    const other = await store.createAccount({ id: randomUUID(), platformId: platformId(), jwkThumbprint: "t1", jwk: jwk("a"), contact: [] });
+    expect(other.created).toBe(true);
+
+    expect(await store.findAccountByThumbprint(pid, "t1")).toEqual(acct);
+    expect(await store.getAccount(randomUUID())).toBeNull();
+    const updated = await store.updateAccount(acct.id, ["valid"], { contact: [] });
+    expect(updated!.contact).toEqual([]);
+    expect(await store.updateAccount(acct.id, ["deactivated"], { status: "valid" })).toBeNull();
+    expect((await store.updateAccount(acct.id, ["valid"], { status: "deactivated" }))!.status).toBe("deactivated");
+  });
+
+  it("account key change: swap, stale old key, conflict", async () => {
+    const pid = platformId();
+    const { account: a } = await store.createAccount({ id: randomUUID(), platformId: pid, jwkThumbprint: "ka", jwk: jwk("a"), contact: [] });
+    const { account: b } = await store.createAccount({ id: randomUUID(), platformId: pid, jwkThumbprint: "kb", jwk: jwk("b"), contact: [] });
+    expect(await store.changeAccountKey(a.id, "ka", jwk("b"), "kb")).toEqual({ ok: false, reason: "conflict", conflictingAccountId: b.id });
+    expect(await store.changeAccountKey(a.id, "wrong", jwk("c"), "kc")).toEqual({ ok: false, reason: "stale" });
+    const r = await store.changeAccountKey(a.id, "ka", jwk("c"), "kc");
+    expect(r.ok && r.account.jwk).toEqual(jwk("c"));
+    expect((await store.findAccountByThumbprint(pid, "kc"))!.id).toBe(a.id);
+    expect(await store.findAccountByThumbprint(pid, "ka")).toBeNull();
+  });
+
+  it("orders with authorizations and challenges; compare-and-set transitions", async () => {
+    const { account } = await store.createAccount({ id: randomUUID(), platformId: platformId(), jwkThumbprint: "o", jwk: jwk("o"), contact: [] });
+    const expires = new Date(Date.now() + 3600_000);
+    const authzs = [newAuthz(expires), newAuthz(expires)];
+    const identifiers = authzs.map((a) => ({ type: "dns" as const, value: a.identifierValue }));
+    const o = await store.createOrder(
+      { id: randomUUID(), accountId: account.id, identifiers, notBefore: null, notAfter: new Date("2030-01-01T00:00:00Z"), expires },
+      authzs,
+    );
+    expect(o).toMatchObject({ status: "pending", identifiers, notBefore: null, error: null, certificateId: null });
+    expect(o.notAfter!.toISOString()).toBe("2030-01-01T00:00:00.000Z");
+    expect((await store.getOrder(o.id))!.expires.getTime()).toBe(expires.getTime());
+
+    const listed = await store.listAuthorizations(o.id);
+    expect(listed.map((a) => a.id).sort()).toEqual(authzs.map((a) => a.id).sort());
+    for (const a of listed) {
+      expect(a).toMatchObject({ status: "pending", attestedKeySpki: null, attestation: null, wildcard: false });
+      expect(a.challenges.map((c) => c.type).sort()).toEqual(["dns-01", "http-01"]);
+      expect(a.challenges.every((c) => c.status === "pending" && c.error === null && c.validated === null)).toBe(true);
+    }
+
+    // Exactly one of many concurrent ready → processing wins.
+    expect(await store.updateOrder(o.id, ["ready"], { status: "processing" })).toBeNull();
+    await new Promise((r) => setTimeout(r, 5));
+    const ready = await store.updateOrder(o.id, ["pending"], { status: "ready" });
+    // updatedAt moves with every transition (the abandoned-processing timeout relies on it).
+    expect(ready!.updatedAt.getTime()).toBeGreaterThan(o.updatedAt.getTime());
+    const wins = await Promise.all(Array.from({ length: 10 }, () => store.updateOrder(o.id, ["ready"], { status: "processing" })));
+    expect(wins.filter(Boolean)).toHaveLength(1);
+    const err = { type: "urn:ietf:params:acme:error:unauthorized", detail: "no", status: 403 };
+    expect((await store.updateOrder(o.id, ["processing"], { status: "invalid", error: err }))!.error).toEqual(err);
+    expect((await store.updateOrder(o.id, ["invalid"], { error: null }))!.error).toBeNull();
+    const valid = await store.updateOrder(o.id, ["invalid"], { status: "valid", certificateId: "cert-1" });
+    expect(valid!.certificateId).toBe("cert-1");
+
+    const o2 = await store.createOrder({ id: randomUUID(), accountId: account.id, identifiers, notBefore: null, notAfter: null, expires }, []);
+    expect((await store.listOrderIds(account.id, 10))[0]).toBe(o2.id);
+    expect(await store.listOrderIds(account.id, 1)).toEqual([o2.id]);
+    expect(await store.listOrderIds(account.id, 10)).toHaveLength(2);
+  });
+
+  it("authorization and challenge updates keep attestation data and errors", async () => {
+    const { account } = await store.createAccount({ id: randomUUID(), platformId: platformId(), jwkThumbprint: "z", jwk: jwk("z"), contact: [] });
+    const expires = new Date(Date.now() + 3600_000);
+    const az = newAuthz(expires);
+    await store.createOrder({ id: randomUUID(), accountId: account.id, identifiers: [], notBefore: null, notAfter: null, expires }, [az]);
+    const ch = az.challenges[0];
+    const claims = await Promise.all(Array.from({ length: 5 }, () => store.updateChallenge(ch.id, ["pending"], { status: "processing" })));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    const when = new Date("2026-01-02T03:04:05.678Z");
+    const c = await store.updateChallenge(ch.id, ["processing"], { status: "valid", validated: when });
+    expect(c).toMatchObject({ status: "valid", token: ch.token, type: "http-01", authorizationId: az.id });
+    expect(c!.validated!.toISOString()).toBe(when.toISOString());
+    const err = { type: "urn:ietf:params:acme:error:dns", detail: "x", status: 400, identifier: { type: "dns", value: "a" } };
+    const c2 = await store.updateChallenge(az.challenges[1].id, ["pending"], { status: "invalid", error: err });
+    expect((await store.getChallenge(c2!.id))!.error).toEqual(err);
+
+    const spki = Buffer.from([0x30, 0x59, 1, 2, 3]);
+    const attestation = { serialNumber: "C02", nested: { sip: 0 }, list: ["a"] };
+    const a = await store.updateAuthorization(az.id, ["pending"], { status: "valid", attestedKeySpki: spki, attestation });
+    expect(a!.attestedKeySpki!.equals(spki)).toBe(true);
+    const again = await store.getAuthorization(az.id);
+    expect(again!.attestation).toEqual(attestation);
+    expect(again!.challenges.find((x) => x.id === ch.id)!.status).toBe("valid");
+    expect(await store.updateAuthorization(az.id, ["pending"], { status: "invalid" })).toBeNull();
+  });
+});
+
+describe("AcmeServer on PrismaAcmeStore", () => {
+  it("enrolls a device end to end and issues once under concurrent finalizes", async () => {
+    const h = await createHarness({ store: new PrismaAcmeStore(db.prisma), issueDelayMs: 30 });
+    const c = await TestClient.create(h.server, h.platform);
+    expect((await c.newAccount({ contact: ["mailto:it@example.com"] })).status).toBe(201);
+    expect((await c.newAccount({})).status).toBe(200);
+    const o = await c.newOrder([{ type: "permanent-identifier", value: "DB-SERIAL" }]);
+    expect(o.status).toBe(201);
+    const authz = (await c.postAsGet(o.json.authorizations[0])).json;
+    const ch = authz.challenges[0];
+    const device = await generateEcKeys();
+    const spki = await spkiOf(device);
+    const v = await c.post(ch.url, { attObj: fakeAttObj({ token: ch.token, serial: "DB-SERIAL", spki }) });
+    expect(v.json.status).toBe("valid");
+    const row = await db.prisma.acmeAuthorization.findUniqueOrThrow({ where: { id: o.json.authorizations[0].split("/").pop() } });
+    expect(row.attestedKeySpki).toBe(spki.toString("base64"));
+    expect(row.attestation).toEqual({ serialNumber: "DB-SERIAL", osVersion: "17.0" });
+    expect((await c.postAsGet(o.headers.Location)).json.status).toBe("ready");
+
+    const csr = Buffer.from(await makeCsr(device)).toString("base64url");
+    const nonces = await Promise.all(Array.from({ length: 6 }, () => c.freshNonce()));
+    const results = await Promise.all(nonces.map((nonce) => c.post(o.json.finalize, { csr }, { nonce })));
+    expect(results.map((r) => r.status)).toEqual(Array(6).fill(200));
+    expect(h.issueCalls).toHaveLength(1);
+    const final = await c.postAsGet(o.headers.Location);
+    expect(final.json.status).toBe("valid");
+    const pem = await c.postAsGet(final.json.certificate);
+    expect(pem.headers["Content-Type"]).toBe("application/pem-certificate-chain");
+
+    // Replayed nonces are refused through the database too.
+    const nonce = await c.freshNonce();
+    expect((await c.post(o.headers.Location, "", { nonce })).status).toBe(200);
+    expect((await c.post(o.headers.Location, "", { nonce })).json.type).toBe("urn:ietf:params:acme:error:badNonce");
+  });
+});

@@ -1,0 +1,93 @@
+import type { ProblemDocument } from "./problems";
+import type {
+  AccountRecord,
+  AccountStatus,
+  AuthorizationRecord,
+  AuthorizationStatus,
+  AuthorizationWithChallenges,
+  ChallengeRecord,
+  ChallengeStatus,
+  Identifier,
+  OrderRecord,
+  OrderStatus,
+  PublicJwk,
+} from "./types";
+
+export interface NewAccount {
+  id: string;
+  platformId: string;
+  jwkThumbprint: string;
+  jwk: PublicJwk;
+  contact: string[];
+}
+
+export interface NewOrder {
+  id: string;
+  accountId: string;
+  identifiers: Identifier[];
+  notBefore: Date | null;
+  notAfter: Date | null;
+  expires: Date;
+}
+
+export interface NewAuthorization {
+  id: string;
+  identifierType: Identifier["type"];
+  identifierValue: string;
+  wildcard: boolean;
+  expires: Date;
+  challenges: { id: string; type: ChallengeRecord["type"]; token: string }[];
+}
+
+export type OrderPatch = Partial<{ status: OrderStatus; error: ProblemDocument | null; certificateId: string | null }>;
+export type AuthorizationPatch = Partial<{
+  status: AuthorizationStatus;
+  attestedKeySpki: Buffer | null;
+  attestation: Record<string, unknown> | null;
+}>;
+export type ChallengePatch = Partial<{ status: ChallengeStatus; validated: Date | null; error: ProblemDocument | null }>;
+
+export type KeyChangeResult =
+  | { ok: true; account: AccountRecord }
+  | { ok: false; reason: "conflict"; conflictingAccountId: string }
+  | { ok: false; reason: "stale" };
+
+/**
+ * Persistence for the ACME server. Every `update*` is a compare-and-set: it applies the patch only
+ * while the record's status is one of `from`, and returns null otherwise. That is what makes
+ * ready→processing (finalize) and pending→processing (challenge) safe across concurrent requests
+ * and server instances.
+ */
+export interface AcmeStore {
+  // Nonces (RFC 8555 §6.5): single use, shared by all instances.
+  addNonce(value: string, createdAt: Date): Promise<void>;
+  /** Deletes the nonce; true only if it existed and was issued after `issuedAfter`. */
+  consumeNonce(value: string, issuedAfter: Date): Promise<boolean>;
+  pruneNonces(issuedBefore: Date): Promise<number>;
+
+  /** Creates the account, or returns the existing one with the same key on the same platform. */
+  createAccount(a: NewAccount): Promise<{ account: AccountRecord; created: boolean }>;
+  getAccount(id: string): Promise<AccountRecord | null>;
+  findAccountByThumbprint(platformId: string, jwkThumbprint: string): Promise<AccountRecord | null>;
+  updateAccount(
+    id: string,
+    from: AccountStatus[],
+    patch: Partial<{ contact: string[]; status: AccountStatus }>,
+  ): Promise<AccountRecord | null>;
+  /** RFC 8555 §7.3.5: swaps the key if the account still has `oldThumbprint` and no other account has the new one. */
+  changeAccountKey(id: string, oldThumbprint: string, jwk: PublicJwk, jwkThumbprint: string): Promise<KeyChangeResult>;
+
+  /** Creates the order with its authorizations and challenges, all or nothing. */
+  createOrder(order: NewOrder, authorizations: NewAuthorization[]): Promise<OrderRecord>;
+  getOrder(id: string): Promise<OrderRecord | null>;
+  /** Newest first. */
+  listOrderIds(accountId: string, limit: number): Promise<string[]>;
+  updateOrder(id: string, from: OrderStatus[], patch: OrderPatch): Promise<OrderRecord | null>;
+
+  getAuthorization(id: string): Promise<AuthorizationWithChallenges | null>;
+  listAuthorizations(orderId: string): Promise<AuthorizationWithChallenges[]>;
+  updateAuthorization(id: string, from: AuthorizationStatus[], patch: AuthorizationPatch): Promise<AuthorizationRecord | null>;
+
+  getChallenge(id: string): Promise<ChallengeRecord | null>;
+  updateChallenge(id: string, from: ChallengeStatus[], patch: ChallengePatch): Promise<ChallengeRecord | null>;
+}

@@ -1,0 +1,159 @@
+import { randomUUID } from "node:crypto";
+import type { CertificateAuthority } from "@attested/db";
+import { EventType, recordEvent, systemActor, type Actor } from "@attested/events";
+import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
+import { createIntermediateCa, createRootCa, PkiError } from "@attested/pki";
+import { caUrls, type CaContext } from "./context";
+import { caInputSchema, caSettingsSchema, type CaInput } from "./schemas";
+
+export type CaRecord = Omit<CertificateAuthority, "crlDer">;
+
+const omitCrl = { crlDer: false } as const;
+
+export async function listCas(ctx: CaContext): Promise<(CaRecord & { parentName: string | null; issued: number; revoked: number })[]> {
+  const cas = await ctx.db.certificateAuthority.findMany({ omit: omitCrl, orderBy: [{ isDefault: "desc" }, { createdAt: "asc" }], include: { parent: { select: { commonName: true } } } });
+  const counts = await ctx.db.certificate.groupBy({ by: ["caId", "status"], _count: { _all: true } });
+  return cas.map(({ parent, ...ca }) => ({
+    ...ca,
+    parentName: parent?.commonName ?? null,
+    issued: counts.filter((c) => c.caId === ca.id).reduce((n, c) => n + c._count._all, 0),
+    revoked: counts.filter((c) => c.caId === ca.id && c.status !== "ACTIVE").reduce((n, c) => n + c._count._all, 0),
+  }));
+}
+
+export async function getCa(ctx: CaContext, id: string): Promise<CaRecord> {
+  const ca = /^[0-9a-f-]{36}$/.test(id) ? await ctx.db.certificateAuthority.findUnique({ where: { id }, omit: omitCrl }) : null;
+  if (!ca) throw new NotFoundError("Certificate Authority");
+  return ca;
+}
+
+/** The CA's chain up to its root, leaf-most first (the CA itself first). */
+export async function caChain(ctx: CaContext, id: string): Promise<CaRecord[]> {
+  const chain: CaRecord[] = [];
+  let next: string | null = id;
+  while (next && chain.length < 10) {
+    const ca = await getCa(ctx, next);
+    chain.push(ca);
+    next = ca.parentId;
+  }
+  return chain;
+}
+
+function pkiToDomain(e: unknown): never {
+  if (e instanceof PkiError) throw new DomainError(e.message, 400, e.field);
+  throw e;
+}
+
+/** "Add Certificate Authority": generates the key inside the key store and the certificate. */
+export async function createCa(ctx: CaContext, actor: Actor, input: CaInput, opts: { isDefault?: boolean } = {}): Promise<CaRecord> {
+  if (actor.type !== "system") await assertCanWrite(ctx.db, actor, "create certificate authorities");
+  const data = caInputSchema.parse(input);
+  const id = randomUUID();
+  let parent: CaRecord | null = null;
+  if (data.type === "INTERMEDIATE") {
+    parent = await ctx.db.certificateAuthority.findUnique({ where: { id: /^[0-9a-f-]{36}$/.test(data.parentId!) ? data.parentId! : "00000000-0000-0000-0000-000000000000" }, omit: omitCrl });
+    if (!parent) throw new DomainError("Choose an existing parent Certificate Authority", 400, "parentId");
+    if (parent.notAfter <= (ctx.now?.() ?? new Date())) throw new DomainError("The parent Certificate Authority has expired", 400, "parentId");
+  }
+  const common = {
+    commonName: data.commonName,
+    keyAlgorithm: data.keyAlgorithm as never,
+    signatureAlgorithm: data.signatureAlgorithm,
+    validityYears: data.validityYears,
+    keyStore: ctx.keyStore,
+    now: ctx.now?.(),
+  };
+  const made = await (parent
+    ? createIntermediateCa({
+        ...common,
+        parent: { certificatePem: parent.certificatePem, keyId: parent.keyId, signatureAlgorithm: parent.signatureAlgorithm as never },
+        ...caUrls(ctx.publicUrl, parent.id),
+      })
+    : createRootCa(common)
+  ).catch(pkiToDomain);
+  return ctx.db.$transaction(async (tx) => {
+    const ca = await tx.certificateAuthority.create({
+      data: {
+        id,
+        purpose: data.purpose,
+        type: data.type,
+        parentId: parent?.id ?? null,
+        generatedVia: data.generatedVia,
+        commonName: data.commonName,
+        keyAlgorithm: data.keyAlgorithm,
+        signatureAlgorithm: data.signatureAlgorithm,
+        validityYears: data.validityYears,
+        isDefault: opts.isDefault ?? false,
+        keyId: made.keyId,
+        certificatePem: made.certificatePem,
+        subjectDn: made.subjectDn,
+        serialNumber: made.serialNumber,
+        notBefore: made.notBefore,
+        notAfter: made.notAfter,
+        sha256Fingerprint: made.sha256Fingerprint,
+        expiryNotificationDays: data.expiryNotificationDays ?? null,
+        notifyOnEnrollment: data.notifyOnEnrollment,
+        revokeUnusedDays: data.revokeUnusedDays ?? null,
+        revokeSinceLastUsage: data.revokeSinceLastUsage,
+        revokeSinceIssuance: data.revokeSinceIssuance,
+        revocationReason: data.revocationReason,
+      },
+      omit: omitCrl,
+    });
+    await recordEvent(tx, {
+      type: EventType.CaCreated,
+      outcome: "success",
+      actor,
+      object: { type: "certificate-authority", id: ca.id, name: ca.commonName },
+      summary: `${data.type === "ROOT" ? "Root CA" : "Intermediate CA"} "${ca.commonName}" created${parent ? ` under "${parent.commonName}"` : ""}`,
+      details: { type: ca.type, keyAlgorithm: ca.keyAlgorithm, signatureAlgorithm: ca.signatureAlgorithm, validityYears: ca.validityYears, serialNumber: ca.serialNumber, sha256Fingerprint: ca.sha256Fingerprint },
+    });
+    return ca;
+  });
+}
+
+/** Notifications and Revocation settings of an existing CA ("Update"). */
+export async function updateCaSettings(ctx: CaContext, actor: Actor, id: string, input: unknown): Promise<CaRecord> {
+  await assertCanWrite(ctx.db, actor, "change certificate authorities");
+  const before = await getCa(ctx, id);
+  const data = caSettingsSchema.parse(input);
+  return ctx.db.$transaction(async (tx) => {
+    const ca = await tx.certificateAuthority.update({
+      where: { id },
+      data: { ...data, expiryNotificationDays: data.expiryNotificationDays ?? null, revokeUnusedDays: data.revokeUnusedDays ?? null },
+      omit: omitCrl,
+    });
+    await recordEvent(tx, {
+      type: EventType.CaUpdated,
+      outcome: "success",
+      actor,
+      object: { type: "certificate-authority", id, name: ca.commonName },
+      summary: `Settings of "${ca.commonName}" updated`,
+      details: {
+        before: { expiryNotificationDays: before.expiryNotificationDays, notifyOnEnrollment: before.notifyOnEnrollment, revokeUnusedDays: before.revokeUnusedDays, revokeSinceLastUsage: before.revokeSinceLastUsage, revokeSinceIssuance: before.revokeSinceIssuance, revocationReason: before.revocationReason },
+        after: data,
+      },
+    });
+    return ca;
+  });
+}
+
+/** First start: the default Root CA that comes with the organization. */
+export async function ensureOrganizationRootCa(ctx: CaContext): Promise<CaRecord | null> {
+  if (await ctx.db.certificateAuthority.findFirst({ where: { isDefault: true } })) return null;
+  const org = await ctx.db.organization.findFirst();
+  return createCa(
+    ctx,
+    systemActor("bootstrap"),
+    {
+      purpose: "Device and User Authentication",
+      type: "ROOT",
+      generatedVia: "internal",
+      commonName: `${org?.name ?? "Organization"} Root CA`.slice(0, 64),
+      keyAlgorithm: "EC-P384",
+      signatureAlgorithm: "SHA-384",
+      validityYears: 20,
+    },
+    { isDefault: true },
+  );
+}

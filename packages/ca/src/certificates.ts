@@ -1,0 +1,188 @@
+import type { Certificate, Prisma } from "@attested/db";
+import { EventType, recordEvent, type Actor } from "@attested/events";
+import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
+import { issueCertificate, PkiError } from "@attested/pki";
+import { caChain } from "./authorities";
+import { caUrls, type CaContext } from "./context";
+import { publishCrl } from "./crl";
+import { reasonLabel } from "./options";
+import { revokeInputSchema } from "./schemas";
+
+export interface IssueRequest {
+  caId: string;
+  templateId: string;
+  csrDer: Uint8Array;
+  /** The template context: /csr is filled from the CSR; /device, /attestation, /account, /platform from here. */
+  context: Record<string, unknown>;
+  expectedPublicKeySpki?: Uint8Array;
+  actor: Actor;
+  platformId?: string | null;
+  enrollmentPolicyId?: string | null;
+  acmeOrderId?: string | null;
+  deviceSerial?: string | null;
+  deviceUdid?: string | null;
+  /** What an auditor needs to see why this certificate was issued (policy decision, lookup, ...). */
+  details?: Record<string, unknown>;
+}
+
+export interface Issued {
+  certificate: Certificate;
+  /** Leaf first, then the issuing CA and its parents up to (not including) the root. */
+  chainPem: string;
+}
+
+export const toTemplateDefinition = (t: {
+  name: string; subject: string; description: string; validityDays: number | null; overrideValidity: boolean; overrideNotAfter: Date | null;
+  signatureAlgorithm: string; sanOtherName: string; sanRfc822: string; sanDns: string; sanUri: string; extendedKeyUsages: string[];
+}) => ({
+  name: t.name,
+  subject: t.subject,
+  description: t.description,
+  validityDays: t.validityDays ?? undefined,
+  overrideValidity: t.overrideValidity,
+  overrideNotAfter: t.overrideNotAfter ?? undefined,
+  signatureAlgorithm: t.signatureAlgorithm as never,
+  sanOtherName: t.sanOtherName,
+  sanRfc822: t.sanRfc822,
+  sanDns: t.sanDns,
+  sanUri: t.sanUri,
+  extendedKeyUsages: t.extendedKeyUsages,
+});
+
+/**
+ * Issues a certificate and records it with its "Certificate Issued" event in one transaction, so a
+ * certificate handed out is a certificate recorded. An ACME order gets at most one certificate.
+ */
+export async function issueAndRecord(ctx: CaContext, req: IssueRequest): Promise<Issued> {
+  const chain = await caChain(ctx, req.caId);
+  const ca = chain[0];
+  // Served after the leaf and the issuing CA: the intermediates above it, not the root.
+  const parentsPem = chain.slice(1).filter((c) => c.type !== "ROOT").map((c) => c.certificatePem);
+  const template = await ctx.db.certificateTemplate.findUnique({ where: { id: req.templateId } });
+  if (!template) throw new NotFoundError("Certificate Template");
+  const issued = await issueCertificate({
+    csrDer: new Uint8Array(req.csrDer),
+    context: req.context as never,
+    template: toTemplateDefinition(template),
+    ca: { certificatePem: ca.certificatePem, keyId: ca.keyId, signatureAlgorithm: ca.signatureAlgorithm as never, chainPem: parentsPem },
+    keyStore: ctx.keyStore,
+    ...caUrls(ctx.publicUrl, ca.id),
+    now: ctx.now?.(),
+    expectedPublicKeySpki: req.expectedPublicKeySpki && new Uint8Array(req.expectedPublicKeySpki),
+  });
+  const chainPem = issued.chainPem;
+  try {
+    const certificate = await ctx.db.$transaction(async (tx) => {
+      const row = await tx.certificate.create({
+        data: {
+          serialNumber: issued.serialNumber,
+          caId: ca.id,
+          templateId: template.id,
+          platformId: req.platformId ?? null,
+          enrollmentPolicyId: req.enrollmentPolicyId ?? null,
+          acmeOrderId: req.acmeOrderId ?? null,
+          subjectDn: issued.subjectDn,
+          sans: issued.sans as unknown as Prisma.InputJsonValue,
+          emailAddress: issued.emailAddress ?? null,
+          deviceSerial: req.deviceSerial ?? null,
+          deviceUdid: req.deviceUdid ?? null,
+          pem: issued.certificatePem,
+          sha256Fingerprint: issued.sha256Fingerprint,
+          notBefore: issued.notBefore,
+          notAfter: issued.notAfter,
+        },
+      });
+      await recordEvent(tx, {
+        type: EventType.CertificateIssued,
+        outcome: "success",
+        actor: req.actor,
+        object: { type: "certificate", id: row.id, name: row.subjectDn },
+        certificateSerial: row.serialNumber,
+        deviceSerial: row.deviceSerial,
+        summary: `Certificate ${row.subjectDn} issued by "${ca.commonName}" with template "${template.name}"${row.deviceSerial ? ` to device ${row.deviceSerial}` : ""}`,
+        details: {
+          ca: { id: ca.id, name: ca.commonName },
+          template: { id: template.id, name: template.name },
+          subject: row.subjectDn,
+          sans: issued.sans,
+          notBefore: row.notBefore,
+          notAfter: row.notAfter,
+          sha256Fingerprint: row.sha256Fingerprint,
+          ...req.details,
+        },
+      });
+      return row;
+    });
+    return { certificate, chainPem };
+  } catch (e) {
+    // A concurrent or retried finalize already recorded this order's certificate: hand out that one.
+    if (req.acmeOrderId && (e as { code?: string }).code === "P2002") {
+      const existing = await ctx.db.certificate.findUnique({ where: { acmeOrderId: req.acmeOrderId } });
+      if (existing) return { certificate: existing, chainPem: [existing.pem, ca.certificatePem, ...parentsPem].map((p) => p.trim()).join("\n") + "\n" };
+    }
+    throw e;
+  }
+}
+
+export { PkiError };
+
+export async function getCertificate(ctx: CaContext, id: string): Promise<Certificate> {
+  const c = /^[0-9a-f-]{36}$/.test(id) ? await ctx.db.certificate.findUnique({ where: { id } }) : null;
+  if (!c) throw new NotFoundError("Certificate");
+  return c;
+}
+
+/** Revokes a certificate (Certificate Hold puts it on hold) and republishes the CA's CRL. */
+export async function revokeCertificate(ctx: CaContext, actor: Actor, id: string, input: unknown, why?: Record<string, unknown>): Promise<Certificate> {
+  if (actor.type !== "system") await assertCanWrite(ctx.db, actor, "revoke certificates");
+  const { reason } = revokeInputSchema.parse(input);
+  const cert = await getCertificate(ctx, id);
+  if (cert.status === "REVOKED") throw new DomainError("The certificate is already revoked", 409);
+  const now = ctx.now?.() ?? new Date();
+  const updated = await ctx.db.$transaction(async (tx) => {
+    const row = await tx.certificate.update({
+      where: { id },
+      data: { status: reason === "certificateHold" ? "ON_HOLD" : "REVOKED", revokedAt: now, revocationReason: reason },
+    });
+    await recordEvent(tx, {
+      type: EventType.CertificateRevoked,
+      outcome: "success",
+      actor,
+      object: { type: "certificate", id, name: row.subjectDn },
+      certificateSerial: row.serialNumber,
+      deviceSerial: row.deviceSerial,
+      summary: `Certificate ${row.subjectDn} ${reason === "certificateHold" ? "put on hold" : "revoked"} (${reasonLabel(reason)})`,
+      details: { reason, ...why },
+    });
+    return row;
+  });
+  await publishCrl(ctx, cert.caId);
+  return updated;
+}
+
+/** Releases a Certificate Hold: the certificate is good again and leaves the CRL. */
+export async function releaseHold(ctx: CaContext, actor: Actor, id: string): Promise<Certificate> {
+  await assertCanWrite(ctx.db, actor, "release certificate holds");
+  const cert = await getCertificate(ctx, id);
+  if (cert.status !== "ON_HOLD") throw new DomainError("Only a certificate on hold can be released", 409);
+  const updated = await ctx.db.$transaction(async (tx) => {
+    const row = await tx.certificate.update({ where: { id }, data: { status: "ACTIVE", revokedAt: null, revocationReason: null, lastSeenAt: ctx.now?.() ?? new Date() } });
+    await recordEvent(tx, {
+      type: EventType.CertificateHoldReleased,
+      outcome: "success",
+      actor,
+      object: { type: "certificate", id, name: row.subjectDn },
+      certificateSerial: row.serialNumber,
+      deviceSerial: row.deviceSerial,
+      summary: `Hold released on certificate ${row.subjectDn}`,
+    });
+    return row;
+  });
+  await publishCrl(ctx, cert.caId);
+  return updated;
+}
+
+export function rethrowPki(e: unknown): never {
+  if (e instanceof PkiError) throw new DomainError(e.message, 400, e.field);
+  throw e;
+}

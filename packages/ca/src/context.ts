@@ -1,0 +1,33 @@
+import type { Db } from "@attested/db";
+import { SealedKeyStore, type KeyStore } from "@attested/pki";
+
+/** What the CA service needs: the database, the key store, and the public base URL for CRL DP / AIA. */
+export interface CaContext {
+  db: Db;
+  keyStore: KeyStore;
+  publicUrl: string;
+  now?: () => Date;
+}
+
+/** CA keys sealed under the master key, kept in the CaKey table. */
+export function databaseKeyStore(db: Db, masterKey?: Buffer): KeyStore {
+  return new SealedKeyStore(
+    {
+      save: async (rec) => {
+        await db.caKey.create({ data: { id: rec.id, algorithm: rec.algorithm, sealedKey: new Uint8Array(rec.sealedKey), wrappedDek: new Uint8Array(rec.wrappedDek) } });
+      },
+      load: async (id) => {
+        const row = await db.caKey.findUnique({ where: { id } });
+        return row ? { id: row.id, algorithm: row.algorithm as never, sealedKey: Buffer.from(row.sealedKey), wrappedDek: Buffer.from(row.wrappedDek) } : null;
+      },
+    },
+    { masterKey },
+  );
+}
+
+/** The URLs a CA publishes, from the configured public base URL (never the request's Host). */
+export const caUrls = (publicUrl: string, caId: string) => ({
+  crlUrl: `${publicUrl}/crl/${caId}.crl`,
+  ocspUrl: `${publicUrl}/ocsp/${caId}`,
+  caIssuersUrl: `${publicUrl}/ca/${caId}.cer`,
+});

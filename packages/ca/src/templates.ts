@@ -1,0 +1,104 @@
+import type { CertificateTemplate, Prisma } from "@attested/db";
+import { EventType, recordEvent, type Actor } from "@attested/events";
+import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
+import { previewTemplate, templateInputSchema, type TemplatePreview } from "@attested/pki";
+import type { CaContext } from "./context";
+
+export const listTemplates = (ctx: CaContext): Promise<CertificateTemplate[]> =>
+  ctx.db.certificateTemplate.findMany({ orderBy: { name: "asc" } });
+
+export async function getTemplate(ctx: CaContext, id: string): Promise<CertificateTemplate> {
+  const t = /^[0-9a-f-]{36}$/.test(id) ? await ctx.db.certificateTemplate.findUnique({ where: { id } }) : null;
+  if (!t) throw new NotFoundError("Certificate Template");
+  return t;
+}
+
+function toRow(input: unknown) {
+  const t = templateInputSchema.parse(input);
+  return {
+    name: t.name,
+    subject: t.subject,
+    description: t.description,
+    validityDays: t.validityDays ?? null,
+    overrideValidity: t.overrideValidity,
+    overrideNotAfter: t.overrideValidity ? (t.overrideNotAfter ?? null) : null,
+    signatureAlgorithm: t.signatureAlgorithm,
+    sanOtherName: t.sanOtherName,
+    sanRfc822: t.sanRfc822,
+    sanDns: t.sanDns,
+    sanUri: t.sanUri,
+    extendedKeyUsages: t.extendedKeyUsages,
+  } satisfies Prisma.CertificateTemplateCreateInput;
+}
+
+async function assertNameFree(ctx: CaContext, name: string, exceptId?: string) {
+  const other = await ctx.db.certificateTemplate.findUnique({ where: { name } });
+  if (other && other.id !== exceptId) throw new DomainError("A certificate template with this name already exists", 409, "name");
+}
+
+/** "Add Certificate Template". */
+export async function createTemplate(ctx: CaContext, actor: Actor, input: unknown): Promise<CertificateTemplate> {
+  await assertCanWrite(ctx.db, actor, "create certificate templates");
+  const data = toRow(input);
+  await assertNameFree(ctx, data.name);
+  return ctx.db.$transaction(async (tx) => {
+    const t = await tx.certificateTemplate.create({ data });
+    await recordEvent(tx, {
+      type: EventType.TemplateCreated,
+      outcome: "success",
+      actor,
+      object: { type: "certificate-template", id: t.id, name: t.name },
+      summary: `Certificate template "${t.name}" created`,
+      details: { ...data },
+    });
+    return t;
+  });
+}
+
+export async function updateTemplate(ctx: CaContext, actor: Actor, id: string, input: unknown): Promise<CertificateTemplate> {
+  await assertCanWrite(ctx.db, actor, "change certificate templates");
+  const before = await getTemplate(ctx, id);
+  const data = toRow(input);
+  await assertNameFree(ctx, data.name, id);
+  return ctx.db.$transaction(async (tx) => {
+    const t = await tx.certificateTemplate.update({ where: { id }, data });
+    await recordEvent(tx, {
+      type: EventType.TemplateUpdated,
+      outcome: "success",
+      actor,
+      object: { type: "certificate-template", id, name: t.name },
+      summary: `Certificate template "${t.name}" updated`,
+      details: { before: { ...before, createdAt: undefined, updatedAt: undefined }, after: data },
+    });
+    return t;
+  });
+}
+
+/** Where a template is used; an object in use cannot be deleted. */
+export async function templateUsage(ctx: CaContext, id: string): Promise<string[]> {
+  const [policies, platforms] = await Promise.all([
+    ctx.db.enrollmentPolicy.findMany({ where: { templateId: id }, select: { name: true } }),
+    ctx.db.deviceManagementPlatform.findMany({ where: { defaultTemplateId: id }, select: { name: true } }),
+  ]);
+  return [...policies.map((p) => `Enrollment Policy "${p.name}"`), ...platforms.map((p) => `Device Management Platform "${p.name}"`)];
+}
+
+export async function deleteTemplate(ctx: CaContext, actor: Actor, id: string): Promise<void> {
+  await assertCanWrite(ctx.db, actor, "delete certificate templates");
+  const t = await getTemplate(ctx, id);
+  const usedBy = await templateUsage(ctx, id);
+  if (usedBy.length) throw new DomainError(`The template is used by ${usedBy.join(", ")}`, 409);
+  await ctx.db.$transaction(async (tx) => {
+    await tx.certificateTemplate.delete({ where: { id } });
+    await recordEvent(tx, {
+      type: EventType.TemplateDeleted,
+      outcome: "success",
+      actor,
+      object: { type: "certificate-template", id, name: t.name },
+      summary: `Certificate template "${t.name}" deleted`,
+    });
+  });
+}
+
+/** The preview button: renders the form's template against a sample Apple device. Reads only. */
+export const previewTemplateInput = (input: unknown): TemplatePreview => previewTemplate(input);

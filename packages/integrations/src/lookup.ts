@@ -1,0 +1,221 @@
+import { DEFAULT_HTTP_POLICY, httpGet, isRetryableStatus, type HttpDeps, type HttpPolicy } from "./http";
+import { extractGroups, mapAttributes, type AttributeMapping, type Attributes, type MappingResult } from "./mapping";
+import type { ResponseView } from "./paths";
+import { evaluateRules, rulesPinIdentity, UNPINNED_WARNING, type RuleResult, type ValidationRule } from "./rules";
+import { allowHttpFromEnv, createConfigSchema, SECRET_LABELS, type AuthMethod } from "./schema";
+import { IDENTITY_VARIABLE, renderTemplate, TemplateError, templateUses } from "./template";
+
+// One device lookup through a Generic HTTP signal source (e.g. Kandji's
+// GET /api/v1/devices?serial_number=${identity}). Outcomes:
+//   found    - the call succeeded and every Response Validation rule passed;
+//   notFound - the source answered and the device is not there or fails a rule (HTTP 404, an empty
+//              list, a failed rule): a definite "no", which may justify Revoke On Failure;
+//   error    - we could not get a definite answer (auth, rate limit, 5xx, timeout, bad config...):
+//              deny the enrollment, but never revoke on it.
+// Remote trouble never throws; `reason` says precisely what happened.
+
+export interface LookupConfig {
+  uri: string;
+  authMethod: AuthMethod;
+  /** Plaintext bearer token / password / API key (see openCorePlatformSecret). */
+  secret?: string | null;
+  basicUsername?: string | null;
+  apiKeyHeader?: string | null;
+  validationRules: ValidationRule[];
+  attributeMappings: AttributeMapping[];
+  groupsPath?: string | null;
+  timeoutMs: number;
+}
+
+export interface LookupOptions {
+  /** Accept an http:// URI (default: INTEGRATIONS_ALLOW_HTTP). */
+  allowHttp?: boolean;
+  /** Overrides of the HTTP policy (retries, backoff, size, total budget); timeoutMs comes from the config. */
+  http?: Partial<Omit<HttpPolicy, "allowHttp">>;
+  /** Attach the response (status, headers, start of the body) for the Validate display. */
+  includeResponse?: boolean;
+  /** Variables that stand for the identity in the pinning check (default ["${identity}"]). */
+  identityVariables?: string[];
+  deps?: HttpDeps;
+}
+
+export interface LookupInput {
+  config: LookupConfig;
+  /** The lookup key, e.g. the attested serial number; URL-encoded into the URI's ${identity}. */
+  identity: string;
+  /** For ${/...} variables: { attestation: {...}, csr: {...}, ... }. */
+  context?: Record<string, unknown>;
+  options?: LookupOptions;
+}
+
+export type LookupOutcome = "found" | "notFound" | "error";
+
+export interface LookupResult {
+  outcome: LookupOutcome;
+  reason: string;
+  /** Final HTTP status, when a response came. */
+  status?: number;
+  timeMs: number;
+  attempts: number;
+  /** The URL requested (secret-looking query values redacted). */
+  url?: string;
+  rules: RuleResult[];
+  attributes: Attributes;
+  groups: string[];
+  missingAttributes: MappingResult["missing"];
+  /** Configuration advice for the portal (e.g. the identity is not pinned by any rule). */
+  warnings: string[];
+  response?: { status: number; headers: Record<string, string>; body: string; truncated: boolean };
+}
+
+const PREVIEW_BYTES = 16 * 1024;
+const SECRET_PARAM = /(token|secret|key|password|passwd|signature|sig|auth)/i;
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    for (const k of [...u.searchParams.keys()]) if (SECRET_PARAM.test(k)) u.searchParams.set(k, "REDACTED");
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+function authHeaders(c: LookupConfig): Record<string, string> {
+  switch (c.authMethod) {
+    case "bearer":
+      return { authorization: `Bearer ${c.secret}` };
+    case "basic":
+      return { authorization: `Basic ${Buffer.from(`${c.basicUsername ?? ""}:${c.secret}`, "utf8").toString("base64")}` };
+    case "api-key":
+      return { [c.apiKeyHeader!.toLowerCase()]: c.secret! };
+    default:
+      return {};
+  }
+}
+
+/** A short explanation from an error body ({"detail": ...} as Kandji/DRF write it, or message/error). */
+function errorDetail(data: unknown): string | null {
+  if (data === null || typeof data !== "object" || Array.isArray(data)) return null;
+  for (const k of ["detail", "message", "error", "error_description"]) {
+    const v = (data as Record<string, unknown>)[k];
+    if (typeof v === "string" && v.trim()) return v.trim().slice(0, 200);
+  }
+  return null;
+}
+
+const retriesText = (n: number) => (n === 1 ? "1 retry" : `${n} retries`);
+
+function parseBody(body: Buffer, contentType: string): { ok: true; data: unknown } | { ok: false } {
+  const text = body.toString("utf8");
+  const looksJson = /[/+]json\b/i.test(contentType) || /^\s*[[{]/.test(text);
+  if (text.trim() === "") return { ok: true, data: null };
+  if (!looksJson) return { ok: true, data: text };
+  try {
+    return { ok: true, data: JSON.parse(text) as unknown };
+  } catch {
+    return /json/i.test(contentType) ? { ok: false } : { ok: true, data: text };
+  }
+}
+
+const isEmpty = (data: unknown) => data === null || (Array.isArray(data) && data.length === 0) || (typeof data === "string" && data.trim() === "");
+
+export async function lookupDevice(input: LookupInput): Promise<LookupResult> {
+  const started = Date.now();
+  const opts = input.options ?? {};
+  const identityVariables = opts.identityVariables ?? [IDENTITY_VARIABLE];
+  const base = {
+    status: undefined as number | undefined,
+    attempts: 0,
+    rules: [] as RuleResult[],
+    attributes: {} as Attributes,
+    groups: [] as string[],
+    missingAttributes: [] as MappingResult["missing"],
+    warnings: [] as string[],
+  };
+  const done = (outcome: LookupOutcome, reason: string, extra: Partial<LookupResult> = {}): LookupResult => {
+    const r: LookupResult = { ...base, outcome, reason, timeMs: Date.now() - started, ...extra };
+    if (r.status === undefined) delete r.status;
+    return r;
+  };
+
+  // Stored configuration is re-checked: a JSON column can hold anything.
+  const parsed = createConfigSchema({ allowHttp: true, secretStored: true }).safeParse(input.config);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return done("error", `invalid configuration: ${issue.path.join(".") || "config"}: ${issue.message}`);
+  }
+  const config: LookupConfig = { ...parsed.data, secret: input.config.secret ?? null };
+  const label = SECRET_LABELS[config.authMethod];
+  if (label && !config.secret) return done("error", `invalid configuration: no ${label} is set`);
+
+  if (!rulesPinIdentity(config.validationRules, identityVariables)) base.warnings.push(UNPINNED_WARNING);
+  if (!templateUses(config.uri, identityVariables)) base.warnings.push("The URI does not use ${identity}: every lookup asks for the same thing.");
+
+  const identity = input.identity;
+  // An empty filter value is ignored by Kandji, which would list every device.
+  if (typeof identity !== "string" || identity.trim() === "") return done("error", "identity is empty");
+  const vars = { identity, context: input.context };
+
+  let url: string;
+  try {
+    url = renderTemplate(config.uri, vars, encodeURIComponent);
+  } catch (e) {
+    if (e instanceof TemplateError) return done("error", `URI: ${e.message}`);
+    throw e;
+  }
+  const shownUrl = redactUrl(url);
+
+  const http = await httpGet(
+    url,
+    authHeaders(config),
+    {
+      ...DEFAULT_HTTP_POLICY,
+      // A long configured timeout still gets its one full attempt.
+      maxTotalMs: Math.max(DEFAULT_HTTP_POLICY.maxTotalMs, config.timeoutMs),
+      ...opts.http,
+      timeoutMs: config.timeoutMs,
+      allowHttp: opts.allowHttp ?? allowHttpFromEnv(),
+    },
+    opts.deps,
+  );
+  base.attempts = http.attempts;
+  if (http.kind === "failure") return done("error", http.message, { url: shownUrl });
+
+  base.status = http.status;
+  const contentType = http.headers["content-type"] ?? "";
+  const body = parseBody(http.body, contentType);
+  const response = opts.includeResponse
+    ? {
+        status: http.status,
+        headers: Object.fromEntries(Object.entries(http.headers).filter(([k]) => k !== "set-cookie")),
+        body: http.body.subarray(0, PREVIEW_BYTES).toString("utf8"),
+        truncated: http.body.length > PREVIEW_BYTES,
+      }
+    : undefined;
+  const extra = { url: shownUrl, ...(response ? { response } : {}) };
+
+  if (http.status === 404) return done("notFound", "device not found (HTTP 404)", extra);
+  if (http.status < 200 || http.status > 299) {
+    const retries = http.attempts - 1;
+    const detail = body.ok ? errorDetail(body.data) : null;
+    const after = isRetryableStatus(http.status) && retries > 0 ? ` after ${retriesText(retries)}` : "";
+    return done("error", `HTTP ${http.status}${after}${detail ? ` (${detail})` : ""}`, extra);
+  }
+  if (!body.ok) return done("error", "response is not valid JSON", extra);
+
+  const view: ResponseView = { data: body.data, status: http.status, headers: http.headers };
+  base.rules = evaluateRules(config.validationRules, view, vars);
+  if (isEmpty(body.data)) return done("notFound", "device not found", extra);
+  const failed = base.rules.find((r) => !r.passed);
+  if (failed) return done("notFound", `rule failed: ${failed.message}`, extra);
+
+  // Attributes and groups only for a device that passed: nothing downstream may use a rejected one's.
+  const mapped = mapAttributes(config.attributeMappings, view, vars);
+  return done("found", "device found", {
+    ...extra,
+    attributes: mapped.attributes,
+    missingAttributes: mapped.missing,
+    groups: extractGroups(config.groupsPath, view, vars),
+  });
+}

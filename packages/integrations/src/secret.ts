@@ -1,0 +1,51 @@
+import { openSecret, sealSecret } from "@attested/secrets";
+import type { LookupConfig } from "./lookup";
+import type { AttributeMapping } from "./mapping";
+import type { ValidationRule } from "./rules";
+import type { AuthMethod } from "./schema";
+
+// A Core Platform's bearer token / password / API key is stored sealed (CorePlatform.secret) and
+// bound to its platform: a blob copied onto another platform's row does not open.
+
+export const corePlatformSecretContext = (platformId: string) => `core-platform:${platformId}`;
+
+export function sealCorePlatformSecret(plaintext: string, platformId: string, key?: Buffer): Uint8Array<ArrayBuffer> {
+  return sealSecret(plaintext, corePlatformSecretContext(platformId), key);
+}
+
+export function openCorePlatformSecret(blob: Uint8Array, platformId: string, key?: Buffer): string {
+  return openSecret(blob, corePlatformSecretContext(platformId), key);
+}
+
+/** The CorePlatform columns a lookup needs (a Prisma row fits). */
+export interface CorePlatformRecord {
+  id: string;
+  authMethod: string;
+  secret: Uint8Array | null;
+  basicUsername: string | null;
+  apiKeyHeader: string | null;
+  uri: string;
+  validationRules: unknown;
+  attributeMappings: unknown;
+  groupsPath: string | null;
+  timeoutMs: number;
+}
+
+/**
+ * Builds the lookup configuration from a stored row, opening the secret. Throws MasterKeyError when
+ * the secret cannot be opened (a local fault, unlike remote trouble). JSON columns are passed on as
+ * they are: lookupDevice validates them and answers "invalid configuration" when they are wrong.
+ */
+export function lookupConfigFromRecord(rec: CorePlatformRecord, key?: Buffer): LookupConfig {
+  return {
+    uri: rec.uri,
+    authMethod: rec.authMethod as AuthMethod,
+    secret: rec.secret && rec.secret.length > 0 ? openCorePlatformSecret(rec.secret, rec.id, key) : null,
+    basicUsername: rec.basicUsername,
+    apiKeyHeader: rec.apiKeyHeader,
+    validationRules: rec.validationRules as ValidationRule[],
+    attributeMappings: rec.attributeMappings as AttributeMapping[],
+    groupsPath: rec.groupsPath,
+    timeoutMs: rec.timeoutMs,
+  };
+}

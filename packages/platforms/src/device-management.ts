@@ -1,0 +1,138 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { Db, DeviceManagementPlatform } from "@attested/db";
+import { EventType, recordEvent, type Actor } from "@attested/events";
+import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
+import { openSecret, sealSecret } from "@attested/secrets";
+import { buildAcmeProfile } from "./mobileconfig";
+import type { Vendor } from "./options";
+import { dmpInputSchema, dmpSettingsSchema } from "./schemas";
+
+export type PlatformRecord = Omit<DeviceManagementPlatform, "enrollmentSecret" | "enrollmentSecretHash">;
+const hidden = { enrollmentSecret: false, enrollmentSecretHash: false } as const;
+
+const secretContext = (id: string) => `dmp-enrollment-secret:${id}`;
+export const hashEnrollmentSecret = (secret: string) => createHash("sha256").update(secret).digest("hex");
+const newSecret = () => randomBytes(24).toString("base64url");
+
+export const directoryUrl = (publicUrl: string, secret: string) => `${publicUrl}/acme/${secret}/directory`;
+
+export const listPlatforms = (db: Db): Promise<PlatformRecord[]> =>
+  db.deviceManagementPlatform.findMany({ omit: hidden, orderBy: { name: "asc" } });
+
+export async function getPlatform(db: Db, id: string): Promise<PlatformRecord> {
+  const p = /^[0-9a-f-]{36}$/.test(id) ? await db.deviceManagementPlatform.findUnique({ where: { id }, omit: hidden }) : null;
+  if (!p) throw new NotFoundError("Device Management Platform");
+  return p;
+}
+
+/** The platform an ACME request addresses, by the enrollment token in its URL; null when unknown or rotated away. */
+export async function platformByEnrollmentSecret(db: Db, secret: string): Promise<PlatformRecord | null> {
+  if (!/^[A-Za-z0-9_-]{16,64}$/.test(secret)) return null;
+  return db.deviceManagementPlatform.findUnique({ where: { enrollmentSecretHash: hashEnrollmentSecret(secret) }, omit: hidden });
+}
+
+async function assertNameFree(db: Db, name: string, exceptId?: string) {
+  const other = await db.deviceManagementPlatform.findUnique({ where: { name }, select: { id: true } });
+  if (other && other.id !== exceptId) throw new DomainError("A Device Management Platform with this name already exists", 409, "name");
+}
+
+/** "Add" then "Save": creates the platform with a fresh enrollment token. */
+export async function createPlatform(db: Db, actor: Actor, input: unknown): Promise<PlatformRecord> {
+  await assertCanWrite(db, actor, "create device management platforms");
+  const data = dmpInputSchema.parse(input);
+  await assertNameFree(db, data.name);
+  const secret = newSecret();
+  return db.$transaction(async (tx) => {
+    const created = await tx.deviceManagementPlatform.create({
+      data: { ...data, enrollmentSecretHash: hashEnrollmentSecret(secret), enrollmentSecret: Buffer.alloc(0) },
+      omit: hidden,
+    });
+    // The sealed token is bound to the row id, which exists only now.
+    await tx.deviceManagementPlatform.update({ where: { id: created.id }, data: { enrollmentSecret: sealSecret(secret, secretContext(created.id)) } });
+    await recordEvent(tx, {
+      type: EventType.PlatformCreated,
+      outcome: "success",
+      actor,
+      object: { type: "device-management-platform", id: created.id, name: created.name },
+      summary: `Device Management Platform "${created.name}" (${data.vendor}) created`,
+      details: { vendor: data.vendor, type: data.type },
+    });
+    return created;
+  });
+}
+
+export async function updatePlatform(db: Db, actor: Actor, id: string, input: unknown): Promise<PlatformRecord> {
+  await assertCanWrite(db, actor, "change device management platforms");
+  const before = await getPlatform(db, id);
+  const data = dmpSettingsSchema.parse(input);
+  await assertNameFree(db, data.name, id);
+  if (data.defaultCaId && !(await db.certificateAuthority.findUnique({ where: { id: data.defaultCaId }, select: { id: true } })))
+    throw new DomainError("Choose an existing Certificate Authority", 400, "defaultCaId");
+  if (data.defaultTemplateId && !(await db.certificateTemplate.findUnique({ where: { id: data.defaultTemplateId }, select: { id: true } })))
+    throw new DomainError("Choose an existing Certificate Template", 400, "defaultTemplateId");
+  return db.$transaction(async (tx) => {
+    const p = await tx.deviceManagementPlatform.update({
+      where: { id },
+      data: { ...data, defaultCaId: data.defaultCaId ?? null, defaultTemplateId: data.defaultTemplateId ?? null },
+      omit: hidden,
+    });
+    await recordEvent(tx, {
+      type: EventType.PlatformUpdated,
+      outcome: "success",
+      actor,
+      object: { type: "device-management-platform", id, name: p.name },
+      summary: `Device Management Platform "${p.name}" updated`,
+      details: { before: { name: before.name, allowServerNames: before.allowServerNames, defaultCaId: before.defaultCaId, defaultTemplateId: before.defaultTemplateId }, after: data },
+    });
+    return p;
+  });
+}
+
+/** New enrollment token: the ACME directory URL changes, so profiles made before stop working. */
+export async function rotateEnrollmentSecret(db: Db, actor: Actor, id: string): Promise<void> {
+  await assertCanWrite(db, actor, "rotate enrollment secrets");
+  const p = await getPlatform(db, id);
+  const secret = newSecret();
+  await db.$transaction(async (tx) => {
+    await tx.deviceManagementPlatform.update({
+      where: { id },
+      data: { enrollmentSecretHash: hashEnrollmentSecret(secret), enrollmentSecret: sealSecret(secret, secretContext(id)), secretRotatedAt: new Date() },
+    });
+    await recordEvent(tx, {
+      type: EventType.PlatformSecretRotated,
+      outcome: "success",
+      actor,
+      object: { type: "device-management-platform", id, name: p.name },
+      summary: `Enrollment secret of "${p.name}" rotated: profiles downloaded before no longer enroll`,
+    });
+  });
+}
+
+/** The platform's .mobileconfig, built fresh (new payload UUIDs) with the current enrollment token. */
+export async function platformProfile(db: Db, actor: Actor, id: string, publicUrl: string) {
+  const row = await db.deviceManagementPlatform.findUnique({ where: { id } });
+  if (!row) throw new NotFoundError("Device Management Platform");
+  const secret = openSecret(row.enrollmentSecret, secretContext(id));
+  const org = await db.organization.findFirst();
+  // The device must trust the chain of whatever CA issues to it: every CA that is still valid.
+  const cas = await db.certificateAuthority.findMany({
+    where: { notAfter: { gt: new Date() } },
+    select: { certificatePem: true, commonName: true, type: true },
+    orderBy: [{ type: "asc" }, { createdAt: "asc" }],
+  });
+  const profile = buildAcmeProfile({
+    platform: { id, name: row.name, vendor: row.vendor as Vendor },
+    organizationName: org?.name ?? "Attested PKI",
+    directoryUrl: directoryUrl(publicUrl, secret),
+    caCertificates: cas.map((c) => ({ pem: c.certificatePem, commonName: c.commonName, isRoot: c.type === "ROOT" })),
+  });
+  await recordEvent(db, {
+    type: EventType.ProfileDownloaded,
+    outcome: "success",
+    actor,
+    object: { type: "device-management-platform", id, name: row.name },
+    summary: `Profile ${profile.filename} downloaded`,
+    details: { payloadIdentifier: profile.payloadIdentifier },
+  });
+  return profile;
+}

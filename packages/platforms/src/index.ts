@@ -1,0 +1,5 @@
+export * from "./options";
+export * from "./schemas";
+export * from "./mobileconfig";
+export * from "./device-management";
+export * from "./key-attestation";

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "CertificateTemplate" ALTER COLUMN "validityDays" DROP NOT NULL;
