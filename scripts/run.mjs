@@ -53,7 +53,7 @@ function ensureInstalled() {
 function newestMtime(dir) {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (["node_modules", ".next", "generated", "data"].includes(entry.name)) continue;
+    if (["node_modules", "generated", "data", "tests", "test-results"].includes(entry.name) || entry.name.startsWith(".next")) continue;
     const p = path.join(dir, entry.name);
     newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
   }
@@ -62,7 +62,7 @@ function newestMtime(dir) {
 
 /** Builds the portal when there is no build or a source file changed since. */
 export function ensureBuilt() {
-  const buildId = path.join(root, "apps/portal/.next/BUILD_ID");
+  const buildId = path.join(root, "apps/portal", process.env.NEXT_DIST_DIR ?? ".next", "BUILD_ID");
   const sources = Math.max(newestMtime(path.join(root, "apps/portal")), newestMtime(path.join(root, "packages")));
   if (existsSync(buildId) && statSync(buildId).mtimeMs > sources) return;
   console.log("Building the portal…");

@@ -5,6 +5,8 @@ const root = path.resolve(import.meta.dirname, "../..");
 
 const config: NextConfig = {
   poweredByHeader: false,
+  // Separate build folders let several builds coexist on one machine (parallel work, CI).
+  distDir: process.env.NEXT_DIST_DIR ?? ".next",
   // Types are checked by `npm test` (tsc over the whole workspace), not on every build.
   typescript: { ignoreBuildErrors: true },
   reactStrictMode: true,
