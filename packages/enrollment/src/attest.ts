@@ -1,0 +1,32 @@
+import { AttestationError, attestationSummary, verifyAppleAttestation } from "@attested/attestation";
+import type { DeviceAttestValidator } from "@attested/acme";
+import type { Db } from "@attested/db";
+import { trustedRoots } from "@attested/platforms";
+
+/**
+ * device-attest-01 (draft-ietf-acme-device-attest, SPEC §4): the attestation must chain to the roots of
+ * a Key Attestation Platform. The first platform whose roots verify it is "the platform that verified
+ * the attestation"; the policy engine matches Device Roles against it.
+ */
+export function deviceAttestValidator(db: Db, now: () => Date = () => new Date()): DeviceAttestValidator {
+  return async ({ token, attObj, identifier }) => {
+    const platforms = await db.keyAttestationPlatform.findMany({ where: { type: "apple" }, orderBy: { createdAt: "asc" } });
+    if (platforms.length === 0)
+      throw new AttestationError("chainInvalid", "No Key Attestation Platform is configured (Integration Hub > Key Attestation Platforms)");
+    let best: AttestationError | undefined;
+    for (const kap of platforms) {
+      try {
+        const a = verifyAppleAttestation({ attObj, token, identifier: identifier.value, trustedRoots: trustedRoots(kap), now: now() });
+        return {
+          publicKeySpki: a.publicKeySpki,
+          attested: { ...attestationSummary(a), keyAttestationPlatformId: kap.id, keyAttestationPlatformName: kap.name },
+        };
+      } catch (e) {
+        if (!(e instanceof AttestationError)) throw e;
+        // A failure past the chain check (nonce, identifier) is the precise reason; keep it over "untrusted".
+        if (!best || (best.reason === "chainInvalid" && e.reason !== "chainInvalid")) best = e;
+      }
+    }
+    throw best!;
+  };
+}

@@ -1,0 +1,135 @@
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { handleWebRequest } from "@attested/acme";
+import { createCa, createTemplate, databaseKeyStore, ensureOrganizationRootCa, type CaContext } from "@attested/ca";
+import { createTestDatabase } from "@attested/db/testing";
+import { AcmeClientError, FORGERIES, SimulatedAppleCa, enroll, type Forgery } from "@attested/device-sim";
+import { createKeyAttestationPlatform, createPlatform, platformProfile, setTestTrustedRoots, updatePlatform } from "@attested/platforms";
+import { createAcmeService } from "./index";
+
+const admin = { type: "user" as const, id: "00000000-0000-0000-0000-000000000001", name: "admin@example.com", role: "ADMIN" as const };
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let server: http.Server;
+let publicUrl = "";
+let profile = "";
+let simCa: SimulatedAppleCa;
+const device = { serialNumber: "C02ZK0XAMD6T", udid: "00008112-001A2C3E0E38801E", deviceName: "Jane's MacBook", email: "jane@example.com", fullName: "Jane Appleseed" };
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await db.prisma.organization.create({ data: { name: "Acme Corp" } });
+  // The portal's ACME route, served over real HTTP on loopback.
+  server = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const request = new Request(`${publicUrl}${req.url}`, {
+      method: req.method,
+      headers: req.headers as Record<string, string>,
+      body: ["GET", "HEAD"].includes(req.method!) ? undefined : Buffer.concat(chunks),
+    });
+    const secret = req.url!.split("/")[2];
+    const platform = await acme.platformFor(secret);
+    const response = platform ? await handleWebRequest(acme.server, request, platform) : new Response("not found", { status: 404 });
+    res.writeHead(response.status, Object.fromEntries(response.headers));
+    res.end(Buffer.from(await response.arrayBuffer()));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const masterKey = randomBytes(32);
+  const ctx: CaContext = { db: db.prisma, keyStore: databaseKeyStore(db.prisma, masterKey), publicUrl };
+  acme = createAcmeService({ db: db.prisma, ca: async () => ctx, publicUrl, onError: () => {} });
+
+  const root = await ensureOrganizationRootCa(ctx);
+  const ca = await createCa(ctx, admin, {
+    purpose: "Device and User Authentication", type: "INTERMEDIATE", parentId: root!.id, generatedVia: "internal",
+    commonName: "Kandji ACME CA", keyAlgorithm: "EC-P256", signatureAlgorithm: "SHA-256", validityYears: 5,
+  });
+  const template = await createTemplate(ctx, admin, {
+    name: "Kandji", subject: "CN=${/attestation/serialNumber},O=Acme Corp", validityDays: 365,
+    sanRfc822: "${/csr/san/rfc822name}", sanUri: "urn:udid:${/attestation/udid}", extendedKeyUsages: ["clientAuth"],
+  });
+  simCa = await SimulatedAppleCa.create();
+  const kap = await createKeyAttestationPlatform(db.prisma, admin, { name: "Apple", type: "apple" });
+  await setTestTrustedRoots(db.prisma, admin, kap.id, { testTrustedRoots: simCa.rootPem });
+  const platform = await createPlatform(db.prisma, admin, { name: "Kandji", type: "acme-enrollment-token", vendor: "kandji" });
+  await updatePlatform(db.prisma, admin, platform.id, { name: "Kandji", description: "", defaultCaId: ca.id, defaultTemplateId: template.id });
+  profile = (await platformProfile(db.prisma, admin, platform.id, publicUrl)).xml;
+  rootPem = root!.certificatePem;
+});
+let acme: ReturnType<typeof createAcmeService>;
+let rootPem = "";
+
+afterAll(async () => {
+  server?.close();
+  await db?.close();
+});
+
+describe("Apple device enrollment over ACME (device-attest-01)", () => {
+  it("issues to a genuine (simulated) device a certificate that chains to the CA and carries the template", async () => {
+    const result = await enroll({ profile, device, ca: simCa, allowHttp: true });
+    const dir = mkdtempSync(path.join(os.tmpdir(), "enroll-"));
+    writeFileSync(path.join(dir, "root.pem"), rootPem);
+    writeFileSync(path.join(dir, "chain.pem"), result.chainPem);
+    writeFileSync(path.join(dir, "leaf.pem"), result.certificatePem);
+    const verify = execFileSync("openssl", ["verify", "-CAfile", path.join(dir, "root.pem"), "-untrusted", path.join(dir, "chain.pem"), path.join(dir, "leaf.pem")], { encoding: "utf8" });
+    expect(verify).toContain(": OK");
+    const text = execFileSync("openssl", ["x509", "-in", path.join(dir, "leaf.pem"), "-noout", "-text"], { encoding: "utf8" });
+    expect(text).toMatch(/Subject: CN\s*=\s*C02ZK0XAMD6T, O\s*=\s*Acme Corp/);
+    expect(text).toContain("email:jane@example.com");
+    expect(text).toContain(`URI:urn:udid:${device.udid}`);
+    expect(text).toContain("TLS Web Client Authentication");
+    const cert = await db.prisma.certificate.findFirstOrThrow({ where: { deviceSerial: device.serialNumber } });
+    expect(cert).toMatchObject({ deviceUdid: device.udid, emailAddress: "jane@example.com", status: "ACTIVE" });
+    const issued = await db.prisma.event.findFirstOrThrow({ where: { type: "Certificate Issued", deviceSerial: device.serialNumber } });
+    expect(issued.details).toMatchObject({ attestation: { serialNumber: device.serialNumber, osVersion: expect.any(String) } });
+    expect(await db.prisma.event.count({ where: { type: "Attestation Verified", deviceSerial: device.serialNumber } })).toBe(1);
+  });
+
+  const forgeries = FORGERIES.filter((f) => f !== "otherKey");
+  it.each(forgeries)("refuses a forged attestation (%s) with badAttestationStatement and issues nothing", async (forge) => {
+    const before = await db.prisma.certificate.count();
+    const serial = `FORGE${forge.toUpperCase().slice(0, 7)}`;
+    const err = await enroll({ profile, device: { ...device, serialNumber: serial }, ca: simCa, forge: forge as Forgery, allowHttp: true }).catch((e) => e);
+    expect(err).toBeInstanceOf(AcmeClientError);
+    expect((err as AcmeClientError).problem?.type).toBe("urn:ietf:params:acme:error:badAttestationStatement");
+    expect(await db.prisma.certificate.count()).toBe(before);
+    const failed = await db.prisma.event.findFirstOrThrow({ where: { type: "Attestation Failed", deviceSerial: serial } });
+    expect(failed.summary).toMatch(/Attestation failed: \w+/);
+  });
+
+  it("refuses at finalize a CSR whose key is not the attested key", async () => {
+    const before = await db.prisma.certificate.count();
+    const err = await enroll({ profile, device: { ...device, serialNumber: "OTHERKEY001" }, ca: simCa, forge: "otherKey", allowHttp: true }).catch((e) => e);
+    expect(err).toBeInstanceOf(AcmeClientError);
+    expect((err as AcmeClientError).problem?.type).toBe("urn:ietf:params:acme:error:badCSR");
+    expect(await db.prisma.certificate.count()).toBe(before);
+    const denied = await db.prisma.event.findFirstOrThrow({ where: { type: "Enrollment Denied", deviceSerial: "OTHERKEY001" } });
+    expect(denied.summary).toContain("not the key the device attested");
+  });
+
+  it("answers bad requests with RFC 8555 problem documents and keeps serving", async () => {
+    const directoryUrl = /<key>DirectoryURL<\/key>\s*<string>([^<]+)<\/string>/.exec(profile)![1];
+    const dir = await (await fetch(directoryUrl)).json();
+    const cases: RequestInit[] = [
+      { method: "POST", headers: { "content-type": "application/jose+json" }, body: "{not json" },
+      { method: "POST", headers: { "content-type": "application/json" }, body: "{}" },
+      { method: "POST", headers: { "content-type": "application/jose+json" }, body: JSON.stringify({ protected: "!!", payload: "", signature: "" }) },
+      { method: "POST", headers: { "content-type": "application/jose+json" }, body: "x".repeat(200_000) },
+    ];
+    for (const init of cases) {
+      const res = await fetch(dir.newAccount, init);
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+      expect(res.headers.get("content-type")).toContain("application/problem+json");
+      expect(res.headers.get("replay-nonce")).toBeTruthy();
+      expect((await res.json()).type).toMatch(/^urn:ietf:params:acme:error:/);
+    }
+    expect((await fetch(directoryUrl)).status).toBe(200);
+  });
+});

@@ -1,0 +1,4 @@
+export { createAcmeService, type AcmeServiceOptions } from "./service";
+export { deviceAttestValidator } from "./attest";
+export { issueHook, type IssueDeps } from "./issue";
+export type { EnrollmentDecision, EnrollmentRequest, PolicyEngine } from "./decision";

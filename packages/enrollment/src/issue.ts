@@ -1,0 +1,145 @@
+import { problem, type AcmeProblem, type IssueHook } from "@attested/acme";
+import { samePublicKey } from "@attested/attestation";
+import { issueAndRecord, type CaContext } from "@attested/ca";
+import { EventType, recordEvent, type Actor } from "@attested/events";
+import { csrContext, parseCsr, PkiError, type ParsedCsr } from "@attested/pki";
+import type { EnrollmentDecision, PolicyEngine } from "./decision";
+
+export interface IssueDeps {
+  ca: () => Promise<CaContext>;
+  policy?: PolicyEngine;
+  /** Called after a certificate is recorded (e.g. to schedule the enrollment notice). */
+  afterIssue?: (certificateId: string) => Promise<void>;
+}
+
+const CSR_PROBLEMS = new Set(["badCSR", "badPublicKey", "publicKeyMismatch"]);
+
+/**
+ * The finalize step (SPEC §3.4): the CSR's key must be the attested key; the Enrollment Policy (or the
+ * platform's defaults) chooses CA and template; the certificate is issued and recorded with a
+ * "Certificate Issued" event. Every refusal is an "Enrollment Denied" event saying why.
+ */
+export function issueHook(deps: IssueDeps): IssueHook {
+  return async ({ order, account, csrDer, authorizations, platformId }) => {
+    const ctx = await deps.ca();
+    const db = ctx.db;
+    const platform = await db.deviceManagementPlatform.findUnique({
+      where: { id: platformId },
+      select: { id: true, name: true, vendor: true, defaultCaId: true, defaultTemplateId: true },
+    });
+    const attested = authorizations.find((a) => a.attestedKeySpki);
+    const attestation = (attested?.attestation ?? null) as Record<string, unknown> | null;
+    const deviceSerial = typeof attestation?.serialNumber === "string" ? attestation.serialNumber : null;
+    const deviceUdid = typeof attestation?.udid === "string" ? attestation.udid : null;
+    const identifiers = order.identifiers;
+    const actor: Actor = { type: "device", id: account.id, name: deviceSerial ?? `acme-account:${account.id.slice(0, 8)}` };
+
+    const deny = async (p: AcmeProblem, code: string, inputs: Record<string, unknown> = {}): Promise<never> => {
+      await recordEvent(db, {
+        type: EventType.EnrollmentDenied,
+        outcome: "denied",
+        actor,
+        object: platform ? { type: "device-management-platform", id: platform.id, name: platform.name } : undefined,
+        deviceSerial,
+        summary: `Enrollment denied${deviceSerial ? ` for device ${deviceSerial}` : ""}: ${p.message}`,
+        details: { code, reason: p.message, orderId: order.id, accountId: account.id, identifiers, ...inputs },
+      });
+      throw p;
+    };
+    if (!platform) return deny(problem.unauthorized("This enrollment endpoint no longer exists"), "platformGone");
+
+    let csr: ParsedCsr;
+    try {
+      csr = await parseCsr(csrDer);
+    } catch (e) {
+      if (e instanceof PkiError) return deny(problem.badCSR(e.message), e.code);
+      throw e;
+    }
+    // The certificate must be for the key Apple attested (SPEC §4), nothing else.
+    if (attested && !samePublicKey(csr.publicKey.spki, attested.attestedKeySpki!))
+      return deny(problem.badCSR("The CSR's public key is not the key the device attested"), "publicKeyMismatch", { csrKey: csr.publicKey.description });
+    // RFC 8555 §7.4: for names the client proved, the CSR asks for exactly those names.
+    const dnsNames = identifiers.filter((i) => i.type === "dns").map((i) => i.value.toLowerCase());
+    if (dnsNames.length) {
+      const asked = new Set([...csr.sans.dnsname.map((n) => n.toLowerCase())]);
+      const cn = csr.subject.find((a) => a.oid === "2.5.4.3")?.value.toLowerCase();
+      if (cn) asked.add(cn);
+      if (asked.size !== dnsNames.length || dnsNames.some((n) => !asked.has(n)))
+        return deny(problem.badCSR(`The CSR must name exactly the order's identifiers: ${dnsNames.join(", ")}`), "identifierMismatch");
+    }
+
+    const csrCtx = csrContext(csr) as Record<string, unknown>;
+    let decision: EnrollmentDecision;
+    if (attestation && deps.policy && (await deps.policy.hasEnrollmentPolicies(db))) {
+      decision = await deps.policy.decideEnrollment(db, {
+        platform: { id: platform.id, name: platform.name, vendor: platform.vendor },
+        keyAttestationPlatformId: typeof attestation.keyAttestationPlatformId === "string" ? attestation.keyAttestationPlatformId : null,
+        attestation,
+        csr: csrCtx,
+        account: { id: account.id, contact: account.contact },
+      });
+    } else if (platform.defaultCaId && platform.defaultTemplateId) {
+      decision = {
+        allowed: true,
+        policy: { id: "", name: "platform defaults", priority: 0 },
+        caId: platform.defaultCaId,
+        templateId: platform.defaultTemplateId,
+        device: {},
+        groups: [],
+        inputs: { decidedBy: "the platform's default CA and template (no Enrollment Policy applies)" },
+      };
+    } else {
+      decision = {
+        allowed: false,
+        code: "noPolicy",
+        reason: "No Enrollment Policy applies and the platform has no default CA and template",
+        inputs: {},
+      };
+    }
+    if (!decision.allowed) return deny(problem.unauthorized(decision.reason), decision.code, { decision: decision.inputs });
+
+    try {
+      const issued = await issueAndRecord(ctx, {
+        caId: decision.caId,
+        templateId: decision.templateId,
+        csrDer,
+        context: {
+          attestation: attestation ?? {},
+          device: decision.device,
+          account: { id: account.id, contact: account.contact },
+          platform: { id: platform.id, name: platform.name, vendor: platform.vendor },
+        },
+        expectedPublicKeySpki: attested?.attestedKeySpki ?? undefined,
+        actor,
+        platformId: platform.id,
+        enrollmentPolicyId: decision.policy.id || null,
+        acmeOrderId: order.id,
+        deviceSerial,
+        deviceUdid,
+        details: {
+          platform: { id: platform.id, name: platform.name },
+          policy: decision.policy.id ? decision.policy : null,
+          decision: decision.inputs,
+          groups: decision.groups,
+          attestation: attestation && {
+            serialNumber: attestation.serialNumber, udid: attestation.udid, osVersion: attestation.osVersion, sepOsVersion: attestation.sepOsVersion,
+            secureBootLevel: attestation.secureBootLevel, sipStatus: attestation.sipStatus, keyAttestationPlatform: attestation.keyAttestationPlatformName,
+            leafFingerprint: attestation.leafFingerprint,
+          },
+          orderId: order.id,
+          accountId: account.id,
+          identifiers,
+        },
+      });
+      await deps.afterIssue?.(issued.certificate.id);
+      return { certificateId: issued.certificate.id, chainPem: issued.chainPem };
+    } catch (e) {
+      if (e instanceof PkiError)
+        return deny(CSR_PROBLEMS.has(e.code) ? problem.badCSR(e.message) : problem.unauthorized(`The certificate could not be built: ${e.message}`), e.code, {
+          policy: decision.policy,
+          decision: decision.inputs,
+        });
+      throw e;
+    }
+  };
+}

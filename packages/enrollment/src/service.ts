@@ -1,0 +1,84 @@
+import { Resolver } from "node:dns";
+import "reflect-metadata";
+import { X509Certificate } from "@peculiar/x509";
+import { AcmeServer, createDns01Validator, createHttp01Validator, PrismaAcmeStore, type AcmePlatform } from "@attested/acme";
+import { caChain, revokeCertificate, type CaContext } from "@attested/ca";
+import type { Db } from "@attested/db";
+import { platformByEnrollmentSecret } from "@attested/platforms";
+import { deviceAttestValidator } from "./attest";
+import type { PolicyEngine } from "./decision";
+import { recordAcmeEvent } from "./events";
+import { issueHook } from "./issue";
+
+export interface AcmeServiceOptions {
+  db: Db;
+  ca: () => Promise<CaContext>;
+  publicUrl: string;
+  policy?: PolicyEngine;
+  afterIssue?: (certificateId: string) => Promise<void>;
+  /** http-01 validation port (80 in production; tests point it at their own server). */
+  http01Port?: number;
+  /** DNS servers for dns-01 (default: the system resolver). */
+  dnsServers?: string[];
+  onError?: (err: unknown, ctx: Record<string, unknown>) => void;
+  now?: () => Date;
+}
+
+// RFC 5280 CRLReason codes an ACME client may give (RFC 8555 §7.6) → the CA service's reason names.
+const REASONS: Record<number, string> = { 0: "unspecified", 1: "keyCompromise", 3: "affiliationChanged", 4: "superseded", 5: "cessationOfOperation", 9: "privilegeWithdrawn" };
+
+/** The ACME server of the portal: one per process, serving every Device Management Platform. */
+export function createAcmeService(opts: AcmeServiceOptions) {
+  const { db } = opts;
+  const resolver = opts.dnsServers?.length ? Object.assign(new Resolver({ timeout: 5000, tries: 2 }), {}) : undefined;
+  if (resolver && opts.dnsServers) resolver.setServers(opts.dnsServers);
+  const server = new AcmeServer({
+    store: new PrismaAcmeStore(db),
+    validators: {
+      "device-attest-01": deviceAttestValidator(db, opts.now),
+      "http-01": createHttp01Validator({ port: opts.http01Port ?? 80 }),
+      "dns-01": createDns01Validator(resolver ? { resolver } : {}),
+    },
+    issue: issueHook({ ca: opts.ca, policy: opts.policy, afterIssue: opts.afterIssue }),
+    getCertificateChain: async ({ certificateId }) => {
+      const cert = await db.certificate.findUnique({ where: { id: certificateId }, select: { pem: true, caId: true } });
+      if (!cert) return null;
+      const chain = await caChain(await opts.ca(), cert.caId);
+      // RFC 8555 §7.4.2: the leaf, then the issuer chain; the root is the relying party's anchor.
+      const issuers = chain.filter((c, i) => i === 0 || c.type !== "ROOT");
+      return [cert.pem, ...issuers.map((c) => c.certificatePem)].map((p) => p.trim()).join("\n") + "\n";
+    },
+    findCertificate: async ({ der }) => {
+      let serial: string;
+      try {
+        serial = new X509Certificate(der).serialNumber.toLowerCase();
+      } catch {
+        return null;
+      }
+      const c = await db.certificate.findUnique({ where: { serialNumber: serial }, select: { id: true, acmeOrderId: true, status: true, pem: true } });
+      // Same serial is not enough: the bytes must be the certificate we issued.
+      if (!c || !Buffer.from(new X509Certificate(c.pem).rawData).equals(Buffer.from(der))) return null;
+      return { certificateId: c.id, acmeOrderId: c.acmeOrderId, revoked: c.status !== "ACTIVE" };
+    },
+    revokeCertificate: async ({ certificateId, reason, requestedBy }) => {
+      const actor = { type: "device" as const, id: requestedBy.kind === "account" ? requestedBy.accountId : undefined, name: requestedBy.kind === "account" ? `acme-account:${requestedBy.accountId.slice(0, 8)}` : "certificate key holder" };
+      await revokeCertificate(await opts.ca(), actor, certificateId, { reason: REASONS[reason] ?? "unspecified" }, { via: "ACME revokeCert", requestedBy: requestedBy.kind });
+    },
+    onEvent: recordAcmeEvent(db),
+    onError: (err, ctx) => (opts.onError ? opts.onError(err, ctx) : console.error("acme error", ctx, err)),
+    now: opts.now,
+  });
+
+  /** The ACME platform for an enrollment secret in the URL, or null (unknown or rotated away). */
+  async function platformFor(secret: string): Promise<AcmePlatform | null> {
+    const p = await platformByEnrollmentSecret(db, secret);
+    if (!p) return null;
+    return {
+      id: p.id,
+      baseUrl: `${opts.publicUrl}/acme/${secret}`,
+      allowedChallenges: ["device-attest-01", ...(p.allowServerNames ? (["http-01", "dns-01"] as const) : [])],
+      allowedIdentifierTypes: ["permanent-identifier", ...(p.allowServerNames ? (["dns", "ip"] as const) : [])],
+    };
+  }
+  return { server, platformFor };
+}
