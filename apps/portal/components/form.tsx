@@ -71,3 +71,9 @@ export const invalid = (state: FormState, name: string, fallback?: string) => ({
   "aria-invalid": state.fieldErrors?.[name] ? (true as const) : undefined,
   "aria-describedby": state.fieldErrors?.[name] ? `${name}-error` : undefined,
 });
+
+/**
+ * React resets a form after its action; selects then fall back to their first default. Keying the
+ * form by what was submitted remounts it with the kept values as defaults.
+ */
+export const formKey = (...states: FormState[]) => JSON.stringify(states.map((s) => s.values ?? null));

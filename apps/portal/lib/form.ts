@@ -8,7 +8,8 @@ const SECRET_FIELD = /password|token|secret/i;
 
 export function formToObject(form: FormData): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of form.entries()) if (typeof v === "string" && !k.startsWith("$ACTION")) out[k] = v;
+  // Several values under one name (checkbox groups) are kept one per line.
+  for (const [k, v] of form.entries()) if (typeof v === "string" && !k.startsWith("$ACTION")) out[k] = k in out ? `${out[k]}\n${v}` : v;
   return out;
 }
 

@@ -21,7 +21,7 @@ export default async function PortalLayout({ children }: { children: React.React
         <header className="flex items-center justify-end gap-3 border-b border-slate-200 bg-white px-8 py-3 text-sm">
           <span className="text-slate-600" data-testid="current-user">{actor.name}</span>
           <Badge color={actor.role === "ADMIN" ? "indigo" : "amber"}>{actor.role === "ADMIN" ? "Admin" : "Auditor"}</Badge>
-          <form action={signOutAction}>
+          <form noValidate action={signOutAction}>
             <button type="submit" className="btn-secondary py-1">Sign out</button>
           </form>
         </header>

@@ -1,13 +1,13 @@
 "use client";
 import { useActionState } from "react";
-import { Field, FormMessage, SubmitButton } from "@/components/form";
+import { Field, FormMessage, SubmitButton, formKey } from "@/components/form";
 import { emptyForm } from "@/lib/form-state";
 import { signInAction } from "./actions";
 
 export function SignInForm() {
   const [state, action] = useActionState(signInAction, emptyForm);
   return (
-    <form action={action} className="space-y-4">
+    <form noValidate key={formKey(state)} action={action} className="space-y-4">
       <FormMessage state={state} />
       <Field label="Email" name="email">
         <input className="input" id="email" name="email" type="email" autoComplete="username" required />

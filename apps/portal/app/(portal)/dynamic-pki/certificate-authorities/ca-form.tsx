@@ -1,6 +1,6 @@
 "use client";
 import { useActionState, useState } from "react";
-import { Field, FormMessage, SubmitButton, invalid } from "@/components/form";
+import { Field, FormMessage, SubmitButton, invalid, formKey } from "@/components/form";
 import { emptyForm, type FormState } from "@/lib/form-state";
 import {
   CA_PURPOSES, CA_TYPES, EXPIRY_NOTIFICATION_FREQUENCIES, GENERATE_VIA, KEY_SIZES, REASON_CODES, SIGNATURE_ALGORITHMS,
@@ -66,7 +66,7 @@ export function AddCaForm({ parents }: { parents: { id: string; name: string; is
   const [type, setType] = useState(state.values?.type ?? "ROOT");
   const err = state.fieldErrors ?? {};
   return (
-    <form action={action} className="space-y-6" aria-label="Add Certificate Authority">
+    <form noValidate key={formKey(state)} action={action} className="space-y-6" aria-label="Add Certificate Authority">
       <FormMessage state={state} />
       <fieldset className="grid grid-cols-1 gap-4 rounded-lg border border-slate-200 p-4 md:grid-cols-2">
         <legend className="px-1 text-sm font-semibold text-slate-800">Basic</legend>
@@ -121,7 +121,7 @@ export function AddCaForm({ parents }: { parents: { id: string; name: string; is
 export function CaSettingsForm({ id, initial, readOnly }: { id: string; initial: Settings; readOnly: boolean }) {
   const [state, action] = useActionState(updateCaSettingsAction, emptyForm);
   return (
-    <form action={action} className="space-y-6" aria-label="Certificate Authority settings">
+    <form noValidate key={formKey(state)} action={action} className="space-y-6" aria-label="Certificate Authority settings">
       <input type="hidden" name="id" value={id} />
       <FormMessage state={state} />
       <fieldset disabled={readOnly} className="space-y-6">

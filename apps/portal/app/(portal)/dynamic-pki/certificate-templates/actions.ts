@@ -42,7 +42,7 @@ export interface PreviewState extends FormState {
 export async function previewTemplateAction(_: PreviewState, form: FormData): Promise<PreviewState> {
   if (!(await currentActor())) return { error: "Sign in to continue." };
   const input: Record<string, string> = {};
-  for (const [k, v] of form.entries()) if (typeof v === "string" && !k.startsWith("$ACTION")) input[k] = v;
+  for (const [k, v] of form.entries()) if (typeof v === "string" && !k.startsWith("$ACTION")) input[k] = k in input ? `${input[k]}\n${v}` : v;
   const p = previewTemplateInput(templateInput(input, form));
   return {
     values: input,

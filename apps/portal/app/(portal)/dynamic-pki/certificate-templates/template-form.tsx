@@ -1,6 +1,6 @@
 "use client";
 import { useActionState } from "react";
-import { ConfirmSubmit, Field, FormMessage, SubmitButton, invalid } from "@/components/form";
+import { ConfirmSubmit, Field, FormMessage, SubmitButton, invalid, formKey } from "@/components/form";
 import { emptyForm } from "@/lib/form-state";
 import { EXTENDED_KEY_USAGES, SIGNATURE_ALGORITHMS } from "@attested/ca/options";
 import { createTemplateAction, deleteTemplateAction, previewTemplateAction, updateTemplateAction, type PreviewState } from "./actions";
@@ -41,7 +41,7 @@ export function TemplateForm({ initial, readOnly = false }: { initial: TemplateV
     </Field>
   );
   return (
-    <form action={save} className="space-y-6" aria-label="Certificate Template">
+    <form noValidate key={formKey(state, preview)} action={save} className="space-y-6" aria-label="Certificate Template">
       {initial.id && <input type="hidden" name="id" value={initial.id} />}
       <FormMessage state={state} />
       <fieldset disabled={readOnly} className="space-y-6">
@@ -82,7 +82,7 @@ export function TemplateForm({ initial, readOnly = false }: { initial: TemplateV
                   type="checkbox"
                   name="extendedKeyUsages"
                   value={e.value}
-                  defaultChecked={values ? undefined : initial.extendedKeyUsages.includes(e.value)}
+                  defaultChecked={values ? (values.extendedKeyUsages ?? "").split("\n").includes(e.value) : initial.extendedKeyUsages.includes(e.value)}
                   className="h-4 w-4"
                 />
                 {e.label}
@@ -120,7 +120,7 @@ export function TemplateForm({ initial, readOnly = false }: { initial: TemplateV
 export function DeleteTemplateForm({ id, name }: { id: string; name: string }) {
   const [state, action] = useActionState(deleteTemplateAction, emptyForm);
   return (
-    <form action={action} className="space-y-2">
+    <form noValidate key={formKey(state)} action={action} className="space-y-2">
       <input type="hidden" name="id" value={id} />
       <FormMessage state={state} />
       <ConfirmSubmit message={`Delete the template "${name}"?`}>Delete template</ConfirmSubmit>

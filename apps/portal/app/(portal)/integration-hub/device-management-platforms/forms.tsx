@@ -1,6 +1,6 @@
 "use client";
 import { useActionState, useEffect } from "react";
-import { ConfirmSubmit, Field, FormMessage, SubmitButton, invalid } from "@/components/form";
+import { ConfirmSubmit, Field, FormMessage, SubmitButton, invalid, formKey } from "@/components/form";
 import { emptyForm } from "@/lib/form-state";
 import { DMP_TYPES, VENDORS } from "@attested/platforms/options";
 import { createPlatformAction, rotateSecretAction, updatePlatformAction } from "./actions";
@@ -9,7 +9,7 @@ export function AddPlatformForm() {
   const [state, action] = useActionState(createPlatformAction, emptyForm);
   const err = state.fieldErrors ?? {};
   return (
-    <form action={action} className="space-y-6" aria-label="Add Device Management Platform">
+    <form noValidate key={formKey(state)} action={action} className="space-y-6" aria-label="Add Device Management Platform">
       <FormMessage state={state} />
       <fieldset className="grid grid-cols-1 gap-4 rounded-lg border border-slate-200 p-4 md:grid-cols-2">
         <legend className="px-1 text-sm font-semibold text-slate-800">Basic</legend>
@@ -51,7 +51,7 @@ export function PlatformSettingsForm({ p, cas, templates, readOnly }: {
   const [state, action] = useActionState(updatePlatformAction, emptyForm);
   const err = state.fieldErrors ?? {};
   return (
-    <form action={action} className="space-y-4" aria-label="Platform settings">
+    <form noValidate key={formKey(state)} action={action} className="space-y-4" aria-label="Platform settings">
       <input type="hidden" name="id" value={p.id} />
       <FormMessage state={state} />
       <fieldset disabled={readOnly} className="grid grid-cols-1 gap-4 md:grid-cols-2">
@@ -82,7 +82,7 @@ export function PlatformSettingsForm({ p, cas, templates, readOnly }: {
 export function RotateSecretForm({ id }: { id: string }) {
   const [state, action] = useActionState(rotateSecretAction, emptyForm);
   return (
-    <form action={action} className="space-y-2">
+    <form noValidate key={formKey(state)} action={action} className="space-y-2">
       <input type="hidden" name="id" value={id} />
       <FormMessage state={state} />
       <ConfirmSubmit message="Rotate the enrollment secret? Every profile downloaded before stops working for new enrollments.">Rotate enrollment secret</ConfirmSubmit>

@@ -1,6 +1,6 @@
 "use client";
 import { useActionState } from "react";
-import { Field, FormMessage, SubmitButton, invalid } from "@/components/form";
+import { Field, FormMessage, SubmitButton, invalid, formKey } from "@/components/form";
 import { emptyForm } from "@/lib/form-state";
 import { KAP_TYPES } from "@attested/platforms/options";
 import { createKapAction, setTestRootsAction } from "./actions";
@@ -9,7 +9,7 @@ export function AddKapForm() {
   const [state, action] = useActionState(createKapAction, emptyForm);
   const err = state.fieldErrors ?? {};
   return (
-    <form action={action} className="space-y-6" aria-label="Add Key Attestation Platform">
+    <form noValidate key={formKey(state)} action={action} className="space-y-6" aria-label="Add Key Attestation Platform">
       <FormMessage state={state} />
       <div className="grid grid-cols-1 gap-4 md:grid-cols-2">
         <Field label="Name" name="name" error={err.name}><input className="input" {...invalid(state, "name")} /></Field>
@@ -29,7 +29,7 @@ export function AddKapForm() {
 export function TestRootsForm({ id, current }: { id: string; current: string }) {
   const [state, action] = useActionState(setTestRootsAction, emptyForm);
   return (
-    <form action={action} className="space-y-3" aria-label="Test trusted roots">
+    <form noValidate key={formKey(state)} action={action} className="space-y-3" aria-label="Test trusted roots">
       <input type="hidden" name="id" value={id} />
       <FormMessage state={state} />
       <Field label="Additional trusted roots (FOR TESTING ONLY)" name="testTrustedRoots" error={state.fieldErrors?.testTrustedRoots}

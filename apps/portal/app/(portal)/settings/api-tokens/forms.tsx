@@ -1,6 +1,6 @@
 "use client";
 import { useActionState } from "react";
-import { ConfirmSubmit, Field, FormMessage, SubmitButton, invalid } from "@/components/form";
+import { ConfirmSubmit, Field, FormMessage, SubmitButton, invalid, formKey } from "@/components/form";
 import { emptyForm } from "@/lib/form-state";
 import { createTokenAction, revokeTokenAction } from "./actions";
 
@@ -8,7 +8,7 @@ export function CreateTokenForm() {
   const [state, action] = useActionState(createTokenAction, emptyForm);
   const err = state.fieldErrors ?? {};
   return (
-    <form action={action} className="grid grid-cols-1 gap-4 md:grid-cols-3" aria-label="Create API token">
+    <form noValidate key={formKey(state)} action={action} className="grid grid-cols-1 gap-4 md:grid-cols-3" aria-label="Create API token">
       <div className="md:col-span-3"><FormMessage state={state} /></div>
       {state.reveal?.token && (
         <div className="md:col-span-3">
@@ -31,7 +31,7 @@ export function CreateTokenForm() {
 export function RevokeTokenForm({ id, name }: { id: string; name: string }) {
   const [state, action] = useActionState(revokeTokenAction, emptyForm);
   return (
-    <form action={action}>
+    <form noValidate key={formKey(state)} action={action}>
       <input type="hidden" name="id" value={id} />
       <ConfirmSubmit message={`Revoke the token "${name}"? Clients using it stop working.`}>Revoke</ConfirmSubmit>
       {state.error && <span role="alert" className="ml-2 text-xs text-red-600">{state.error}</span>}

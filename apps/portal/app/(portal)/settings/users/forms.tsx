@@ -1,6 +1,6 @@
 "use client";
 import { useActionState } from "react";
-import { ConfirmSubmit, Field, FormMessage, SubmitButton, invalid } from "@/components/form";
+import { ConfirmSubmit, Field, FormMessage, SubmitButton, invalid, formKey } from "@/components/form";
 import { emptyForm } from "@/lib/form-state";
 import { createUserAction, updateUserAction } from "./actions";
 
@@ -8,7 +8,7 @@ export function AddUserForm() {
   const [state, action] = useActionState(createUserAction, emptyForm);
   const err = state.fieldErrors ?? {};
   return (
-    <form action={action} className="grid grid-cols-1 gap-4 md:grid-cols-2" aria-label="Add user">
+    <form noValidate key={formKey(state)} action={action} className="grid grid-cols-1 gap-4 md:grid-cols-2" aria-label="Add user">
       <div className="md:col-span-2"><FormMessage state={state} /></div>
       <Field label="Name" name="name" error={err.name}><input className="input" {...invalid(state, "name")} /></Field>
       <Field label="Email" name="email" error={err.email}><input className="input" type="email" {...invalid(state, "email")} /></Field>
@@ -30,7 +30,7 @@ export function UserRowActions({ id, email, role, disabled }: { id: string; emai
   const [state, action] = useActionState(updateUserAction, emptyForm);
   return (
     <div className="flex flex-wrap items-center gap-2">
-      <form action={action} className="flex items-center gap-2" aria-label={`Role of ${email}`}>
+      <form noValidate key={formKey(state)} action={action} className="flex items-center gap-2" aria-label={`Role of ${email}`}>
         <input type="hidden" name="id" value={id} />
         <input type="hidden" name="change" value="role" />
         <select name="role" defaultValue={role} className="input w-32 py-1" aria-label={`Role for ${email}`}>
@@ -39,7 +39,7 @@ export function UserRowActions({ id, email, role, disabled }: { id: string; emai
         </select>
         <SubmitButton variant="secondary">Update</SubmitButton>
       </form>
-      <form action={action}>
+      <form noValidate key={formKey(state)} action={action}>
         <input type="hidden" name="id" value={id} />
         <input type="hidden" name="change" value={disabled ? "enable" : "disable"} />
         {disabled ? (
