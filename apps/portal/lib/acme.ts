@@ -14,6 +14,7 @@ export function acmeService(): Promise<Service> {
       ca: caContext,
       publicUrl: publicUrl(),
       http01Port: process.env.ACME_HTTP01_PORT ? Number(process.env.ACME_HTTP01_PORT) : undefined,
+      http01Address: process.env.ACME_HTTP01_ADDRESS || undefined,
       dnsServers: process.env.ACME_DNS_SERVERS?.split(",").map((s) => s.trim()).filter(Boolean),
     }))());
 }

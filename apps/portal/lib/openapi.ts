@@ -1,10 +1,13 @@
 import { z } from "zod";
 import { eventsQuerySchema } from "@attested/events";
 import { createUserSchema, updateUserSchema } from "@attested/identity";
+import { caInputSchema, caSettingsSchema, certificatesQuerySchema, revokeInputSchema } from "@attested/ca";
+import { templateInputSchema } from "@attested/pki";
+import { dmpInputSchema, dmpSettingsSchema, kapInputSchema, kapTestRootsSchema } from "@attested/platforms";
 
 // The OpenAPI document is generated from the same zod schemas the handlers validate with.
 type Op = { summary: string; write?: boolean; body?: z.ZodType; query?: z.ZodObject; pathParams?: string[] };
-export const apiOperations: Record<string, Partial<Record<"get" | "post" | "patch" | "delete", Op>>> = {
+export const apiOperations: Record<string, Partial<Record<"get" | "post" | "put" | "patch" | "delete", Op>>> = {
   "/users": {
     get: { summary: "List users" },
     post: { summary: "Create a user", write: true, body: createUserSchema },
@@ -15,6 +18,44 @@ export const apiOperations: Record<string, Partial<Record<"get" | "post" | "patc
   },
   "/events": { get: { summary: "List events, newest first (keyset pagination with cursor)", query: eventsQuerySchema } },
   "/events/{id}": { get: { summary: "Get an event", pathParams: ["id"] } },
+  "/certificate-authorities": {
+    get: { summary: "List certificate authorities with issued and revoked counts" },
+    post: { summary: "Add Certificate Authority (root or intermediate; the key is generated inside)", write: true, body: caInputSchema },
+  },
+  "/certificate-authorities/{id}": {
+    get: { summary: "Get a certificate authority", pathParams: ["id"] },
+    patch: { summary: "Change Notifications and Revocation settings", write: true, body: caSettingsSchema, pathParams: ["id"] },
+  },
+  "/certificate-templates": {
+    get: { summary: "List certificate templates" },
+    post: { summary: "Add Certificate Template", write: true, body: templateInputSchema },
+  },
+  "/certificate-templates/{id}": {
+    get: { summary: "Get a certificate template", pathParams: ["id"] },
+    put: { summary: "Replace a certificate template", write: true, body: templateInputSchema, pathParams: ["id"] },
+    delete: { summary: "Delete a certificate template that nothing uses", write: true, pathParams: ["id"] },
+  },
+  "/certificates": { get: { summary: "Search issued certificates (serial, subject, SAN, device serial; CA, status, expiring)", query: certificatesQuerySchema } },
+  "/certificates/{id}": { get: { summary: "Get a certificate with its PEM", pathParams: ["id"] } },
+  "/certificates/{id}/revoke": { post: { summary: "Revoke (or put on hold) a certificate", write: true, body: revokeInputSchema, pathParams: ["id"] } },
+  "/device-management-platforms": {
+    get: { summary: "List Device Management Platforms" },
+    post: { summary: "Add a Device Management Platform (ACME enrollment endpoint)", write: true, body: dmpInputSchema },
+  },
+  "/device-management-platforms/{id}": {
+    get: { summary: "Get a Device Management Platform", pathParams: ["id"] },
+    patch: { summary: "Change name, defaults and server-name issuance", write: true, body: dmpSettingsSchema, pathParams: ["id"] },
+  },
+  "/device-management-platforms/{id}/profile": { get: { summary: "Download the .mobileconfig (Admin tokens only: it carries the enrollment secret)", write: true, pathParams: ["id"] } },
+  "/device-management-platforms/{id}/rotate-secret": { post: { summary: "Rotate the enrollment secret (profiles made before stop working)", write: true, pathParams: ["id"] } },
+  "/key-attestation-platforms": {
+    get: { summary: "List Key Attestation Platforms" },
+    post: { summary: "Add a Key Attestation Platform (Apple)", write: true, body: kapInputSchema },
+  },
+  "/key-attestation-platforms/{id}": {
+    get: { summary: "Get a Key Attestation Platform", pathParams: ["id"] },
+    patch: { summary: "Set the extra roots trusted FOR TESTING ONLY (recorded as an event)", write: true, body: kapTestRootsSchema, pathParams: ["id"] },
+  },
 };
 
 const errorSchema = {

@@ -2,7 +2,9 @@
 // then serves Next.js (portal, REST API and ACME) plus the operational endpoints.
 import "reflect-metadata";
 import { createHash, randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import path from "node:path";
 import next from "next";
 import pino from "pino";
@@ -48,7 +50,11 @@ async function main() {
   const handle = app.getRequestHandler();
   await app.prepare();
 
-  const server = http.createServer(async (req, res) => {
+  // TLS here is optional: production usually terminates TLS at a proxy (see README).
+  const tls = process.env.TLS_CERT_FILE && process.env.TLS_KEY_FILE
+    ? { cert: readFileSync(process.env.TLS_CERT_FILE), key: readFileSync(process.env.TLS_KEY_FILE) }
+    : null;
+  const listener: http.RequestListener = async (req, res) => {
     const started = process.hrtime.bigint();
     const requestId = (typeof req.headers["x-request-id"] === "string" && req.headers["x-request-id"].slice(0, 64)) || randomUUID();
     req.headers["x-request-id"] = requestId;
@@ -78,7 +84,8 @@ async function main() {
       if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
       res.end('{"error":"internal error"}');
     }
-  });
+  };
+  const server = tls ? https.createServer(tls, listener) : http.createServer(listener);
   server.keepAliveTimeout = 65_000;
   server.listen(port, host, () => {
     log.info({ port, publicUrl: process.env.PUBLIC_URL, database: db.kind }, "listening");

@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -27,7 +27,8 @@ export interface PortalProcess {
 /** Starts the built portal (`node --import tsx server/main.ts`) and waits for /healthz. */
 export async function startPortal(env: Record<string, string | undefined>): Promise<PortalProcess> {
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const tls = Boolean(env.TLS_CERT_FILE);
+  const url = tls ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;
   let out = "";
   const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "apps/portal/server/main.ts")], {
     cwd: root,
@@ -40,7 +41,7 @@ export async function startPortal(env: Record<string, string | undefined>): Prom
   for (;;) {
     if (child.exitCode !== null) throw new Error(`portal exited: ${out}`);
     try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
+      if (tls ? spawnSync("curl", ["-sfk", `${url}/healthz`]).status === 0 : (await fetch(`${url}/healthz`)).ok) break;
     } catch {}
     if (Date.now() > deadline) throw new Error(`portal did not start: ${out}`);
     await new Promise((r) => setTimeout(r, 250));
@@ -92,3 +93,25 @@ export async function canSignIn(url: string, email: string, password: string): P
   });
   return res.headers.getSetCookie().some((c) => c.includes("session-token="));
 }
+
+/** A test TLS server certificate for localhost, signed by a throwaway CA (files in `dir`). */
+export function localhostTls(dir: string): { caFile: string; certFile: string; keyFile: string } {
+  const run = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
+  run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Test TLS CA");
+  run("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "tls.key", "-out", "tls.csr", "-subj", "/CN=localhost");
+  writeFileSync(path.join(dir, "ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+  run("x509", "-req", "-in", "tls.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "tls.pem", "-days", "2", "-extfile", "ext.cnf");
+  return { caFile: path.join(dir, "ca.pem"), certFile: path.join(dir, "tls.pem"), keyFile: path.join(dir, "tls.key") };
+}
+
+/** `npm run admin -- create-api-token` against a data folder, before the portal starts. */
+export function adminApiToken(env: Record<string, string | undefined>): string {
+  const out = execFileSync(process.execPath, ["--import", "tsx", path.join(root, "apps/portal/server/admin.ts"), "create-api-token", "tests", "--role", "admin"], {
+    cwd: root,
+    env: { ...process.env, ...env } as NodeJS.ProcessEnv,
+    encoding: "utf8",
+  });
+  return /token: (\S+)/.exec(out)![1];
+}
+
+export const commandExists = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;

@@ -18,6 +18,8 @@ export interface AcmeServiceOptions {
   afterIssue?: (certificateId: string) => Promise<void>;
   /** http-01 validation port (80 in production; tests point it at their own server). */
   http01Port?: number;
+  /** Connect to this address for every http-01 check instead of resolving the name (test networks only). */
+  http01Address?: string;
   /** DNS servers for dns-01 (default: the system resolver). */
   dnsServers?: string[];
   onError?: (err: unknown, ctx: Record<string, unknown>) => void;
@@ -36,7 +38,7 @@ export function createAcmeService(opts: AcmeServiceOptions) {
     store: new PrismaAcmeStore(db),
     validators: {
       "device-attest-01": deviceAttestValidator(db, opts.now),
-      "http-01": createHttp01Validator({ port: opts.http01Port ?? 80 }),
+      "http-01": createHttp01Validator({ port: opts.http01Port ?? 80, resolveHost: opts.http01Address ? () => opts.http01Address! : undefined }),
       "dns-01": createDns01Validator(resolver ? { resolver } : {}),
     },
     issue: issueHook({ ca: opts.ca, policy: opts.policy, afterIssue: opts.afterIssue }),

@@ -41,6 +41,7 @@ export const EventType = {
   TestRootTrusted: "Test Root Trusted",
   CorePlatformCreated: "Core Platform Created",
   CorePlatformUpdated: "Core Platform Updated",
+  CorePlatformDeleted: "Core Platform Deleted",
   PolicyCreated: "Policy Created",
   PolicyUpdated: "Policy Updated",
   PolicyDeleted: "Policy Deleted",

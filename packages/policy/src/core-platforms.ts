@@ -1,0 +1,308 @@
+import { randomUUID } from "node:crypto";
+import type { CorePlatform, Db, Prisma } from "@attested/db";
+import { EventType, recordEvent, type Actor } from "@attested/events";
+import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
+import {
+  allowHttpFromEnv,
+  attributeMappingTabSchema,
+  createApiTabSchema,
+  createConfigurationTabSchema,
+  lookupConfigFromRecord,
+  lookupDevice,
+  rulesPinIdentity,
+  sealCorePlatformSecret,
+  AUTH_METHOD_LABELS,
+  type AttributeMapping,
+  type AuthMethod,
+  type LookupConfig,
+  type LookupResult,
+  type ValidationRule,
+} from "@attested/integrations";
+import { MasterKeyError } from "@attested/secrets";
+import { asRecord, hasAny, isUuid, IssueCollector, redactUri, usedByMessage } from "./common";
+import { contextWith, identityVariables } from "./context";
+import { corePlatformBasicSchema, corePlatformRenameSchema } from "./schemas";
+
+// Integration Hub > Core Platforms: a Generic HTTP signal source (e.g. Kandji's device API). Basic is
+// saved first; then the Configuration, API, Attribute Mapping and Groups tabs are updated together.
+// The secret (bearer token, password or API key) is sealed at rest, bound to the row, never
+// returned: views carry `hasSecret` instead.
+
+export type CorePlatformView = Omit<CorePlatform, "secret" | "validationRules" | "attributeMappings"> & {
+  hasSecret: boolean;
+  validationRules: ValidationRule[];
+  attributeMappings: AttributeMapping[];
+};
+
+export function toCorePlatformView(row: CorePlatform): CorePlatformView {
+  const { secret, validationRules, attributeMappings, ...rest } = row;
+  return {
+    ...rest,
+    hasSecret: !!secret && secret.length > 0,
+    validationRules: (Array.isArray(validationRules) ? validationRules : []) as unknown as ValidationRule[],
+    attributeMappings: (Array.isArray(attributeMappings) ? attributeMappings : []) as unknown as AttributeMapping[],
+  };
+}
+
+const BASIC = ["name", "description"] as const;
+const CONFIGURATION = ["authMethod", "secret", "basicUsername", "apiKeyHeader"] as const;
+const API = ["uri", "validationRules", "timeoutMs"] as const;
+const MAPPING = ["attributeMappings", "groupsPath"] as const;
+
+export const listCorePlatforms = async (db: Db): Promise<CorePlatformView[]> =>
+  (await db.corePlatform.findMany({ orderBy: { name: "asc" } })).map(toCorePlatformView);
+
+async function getRow(db: Db, id: string): Promise<CorePlatform> {
+  const row = isUuid(id) ? await db.corePlatform.findUnique({ where: { id } }) : null;
+  if (!row) throw new NotFoundError("Core Platform");
+  return row;
+}
+
+export const getCorePlatform = async (db: Db, id: string): Promise<CorePlatformView> => toCorePlatformView(await getRow(db, id));
+
+async function assertNameFree(db: Db, name: string, exceptId?: string) {
+  const other = await db.corePlatform.findUnique({ where: { name }, select: { id: true } });
+  if (other && other.id !== exceptId) throw new DomainError("A Core Platform with this name already exists", 409, "name");
+}
+
+interface TabValues {
+  authMethod: AuthMethod;
+  basicUsername: string | null;
+  apiKeyHeader: string | null;
+  uri: string;
+  validationRules: ValidationRule[];
+  timeoutMs: number;
+  attributeMappings: AttributeMapping[];
+  groupsPath: string | null;
+}
+
+interface Plan {
+  values: Partial<TabValues>;
+  /** New plaintext secret, undefined to keep, null to clear. */
+  secret?: string | null;
+  tabs: string[];
+}
+
+/** Validates the tabs present in `input`, each merged over the stored values. */
+function planTabs(c: IssueCollector, current: CorePlatform | null, input: Record<string, unknown>): Plan {
+  const plan: Plan = { values: {}, tabs: [] };
+  const cur = current ? toCorePlatformView(current) : null;
+  if (hasAny(input, CONFIGURATION)) {
+    const authMethod = (input.authMethod ?? cur?.authMethod ?? "none") as string;
+    // A stored secret belongs to its method: switching from Bearer Token to Basic needs a password.
+    const secretStored = !!cur?.hasSecret && authMethod === cur.authMethod;
+    const secret = typeof input.secret === "string" && input.secret !== "" ? input.secret : null;
+    const pick = (k: "basicUsername" | "apiKeyHeader") => (input[k] !== undefined ? input[k] : (cur?.[k] ?? null));
+    const v = c.parse(createConfigurationTabSchema({ secretStored }), { authMethod, secret, basicUsername: pick("basicUsername"), apiKeyHeader: pick("apiKeyHeader") });
+    if (v) {
+      plan.values.authMethod = v.authMethod;
+      plan.values.basicUsername = v.authMethod === "basic" ? (v.basicUsername ?? null) : null;
+      plan.values.apiKeyHeader = v.authMethod === "api-key" ? (v.apiKeyHeader ?? null) : null;
+      if (v.authMethod === "none") plan.secret = cur?.hasSecret ? null : undefined;
+      else if (v.secret) plan.secret = v.secret;
+      plan.tabs.push("Configuration");
+    }
+  }
+  if (hasAny(input, API)) {
+    const v = c.parse(createApiTabSchema({ allowHttp: allowHttpFromEnv() }), {
+      uri: input.uri ?? cur?.uri ?? "",
+      validationRules: input.validationRules ?? cur?.validationRules ?? [],
+      timeoutMs: input.timeoutMs === "" ? undefined : (input.timeoutMs ?? cur?.timeoutMs),
+    });
+    if (v) {
+      Object.assign(plan.values, { uri: v.uri, validationRules: v.validationRules, timeoutMs: v.timeoutMs });
+      plan.tabs.push("API");
+    }
+  }
+  if (hasAny(input, MAPPING)) {
+    const v = c.parse(attributeMappingTabSchema, {
+      attributeMappings: input.attributeMappings ?? cur?.attributeMappings ?? [],
+      groupsPath: input.groupsPath !== undefined ? input.groupsPath : (cur?.groupsPath ?? null),
+    });
+    if (v) {
+      Object.assign(plan.values, { attributeMappings: v.attributeMappings, groupsPath: v.groupsPath ?? null });
+      plan.tabs.push("Attribute Mapping", "Groups");
+    }
+  }
+  return plan;
+}
+
+function rowData(plan: Plan, id: string) {
+  const data: Prisma.CorePlatformUncheckedUpdateInput = { ...plan.values } as Prisma.CorePlatformUncheckedUpdateInput;
+  if (plan.values.validationRules) data.validationRules = plan.values.validationRules as unknown as Prisma.InputJsonValue;
+  if (plan.values.attributeMappings) data.attributeMappings = plan.values.attributeMappings as unknown as Prisma.InputJsonValue;
+  if (plan.secret === null) data.secret = null;
+  else if (plan.secret !== undefined) data.secret = sealCorePlatformSecret(plan.secret, id);
+  return data;
+}
+
+/** What the trail shows of a platform's settings: never the secret, URI credentials redacted. */
+function auditView(v: CorePlatformView) {
+  return {
+    name: v.name,
+    description: v.description,
+    authMethod: AUTH_METHOD_LABELS[v.authMethod as AuthMethod] ?? v.authMethod,
+    credentialStored: v.hasSecret,
+    basicUsername: v.basicUsername,
+    apiKeyHeader: v.apiKeyHeader,
+    uri: redactUri(v.uri),
+    validationRules: v.validationRules,
+    timeoutMs: v.timeoutMs,
+    attributeMappings: v.attributeMappings,
+    groupsPath: v.groupsPath,
+  };
+}
+
+/** "Add", then "Save" (Basic). REST callers may send the other tabs' fields at once. */
+export async function createCorePlatform(db: Db, actor: Actor, input: unknown): Promise<CorePlatformView> {
+  await assertCanWrite(db, actor, "create core platforms");
+  const fields = asRecord(input);
+  const c = new IssueCollector();
+  const basic = c.parse(corePlatformBasicSchema, fields);
+  const plan = planTabs(c, null, fields);
+  c.throwIfAny();
+  await assertNameFree(db, basic!.name);
+  const id = randomUUID();
+  return db.$transaction(async (tx) => {
+    const row = await tx.corePlatform.create({
+      data: { id, name: basic!.name, description: basic!.description, type: basic!.type, ...(rowData(plan, id) as Prisma.CorePlatformUncheckedCreateInput) },
+    });
+    const view = toCorePlatformView(row);
+    await recordEvent(tx, {
+      type: EventType.CorePlatformCreated,
+      outcome: "success",
+      actor,
+      object: { type: "core-platform", id, name: row.name },
+      summary: `Core Platform "${row.name}" (Generic HTTP) created`,
+      details: { type: "Generic HTTP", ...auditView(view) },
+    });
+    return view;
+  });
+}
+
+/** "Update": saves the Basic fields and any of the Configuration, API, Attribute Mapping and Groups tabs sent. */
+export async function updateCorePlatform(db: Db, actor: Actor, id: string, input: unknown): Promise<CorePlatformView> {
+  await assertCanWrite(db, actor, "change core platforms");
+  const current = await getRow(db, id);
+  const fields = asRecord(input);
+  const c = new IssueCollector();
+  const basic = hasAny(fields, BASIC)
+    ? c.parse(corePlatformRenameSchema, { name: fields.name ?? current.name, description: fields.description ?? current.description })
+    : undefined;
+  const plan = planTabs(c, current, fields);
+  c.throwIfAny();
+  if (!basic && plan.tabs.length === 0) throw new DomainError("Nothing to update: send the fields of at least one tab", 400);
+  if (basic) await assertNameFree(db, basic.name, id);
+  const before = auditView(toCorePlatformView(current));
+  return db.$transaction(async (tx) => {
+    const row = await tx.corePlatform.update({ where: { id }, data: { ...(basic ?? {}), ...rowData(plan, id) } });
+    const view = toCorePlatformView(row);
+    const after = auditView(view);
+    const changed = (Object.keys(after) as (keyof typeof after)[]).filter((k) => JSON.stringify(after[k]) !== JSON.stringify(before[k]));
+    const credentialReplaced = typeof plan.secret === "string";
+    await recordEvent(tx, {
+      type: EventType.CorePlatformUpdated,
+      outcome: "success",
+      actor,
+      object: { type: "core-platform", id, name: row.name },
+      summary: `Core Platform "${row.name}" updated${changed.length || credentialReplaced ? `: ${[...changed, ...(credentialReplaced ? ["credential replaced"] : [])].join(", ")}` : " (no change)"}`,
+      details: {
+        changed,
+        credentialReplaced,
+        before: Object.fromEntries(changed.map((k) => [k, before[k]])),
+        after: Object.fromEntries(changed.map((k) => [k, after[k]])),
+      },
+    });
+    return view;
+  });
+}
+
+/** Where a Core Platform is used; an object in use cannot be deleted. */
+export async function corePlatformUsage(db: Db, id: string): Promise<string[]> {
+  const [sources, workflows] = await Promise.all([
+    db.securitySignalSource.findMany({ where: { corePlatformId: id }, select: { name: true }, orderBy: { name: "asc" } }),
+    db.policyWorkflow.findMany({ where: { corePlatformId: id }, select: { name: true }, orderBy: { name: "asc" } }),
+  ]);
+  return [...sources.map((s) => `Security Signal Source "${s.name}"`), ...workflows.map((w) => `Policy Workflow "${w.name}"`)];
+}
+
+export async function deleteCorePlatform(db: Db, actor: Actor, id: string): Promise<void> {
+  await assertCanWrite(db, actor, "delete core platforms");
+  const row = await getRow(db, id);
+  const usage = await corePlatformUsage(db, id);
+  if (usage.length) throw new DomainError(usedByMessage(`Core Platform "${row.name}"`, usage), 409);
+  await db.$transaction(async (tx) => {
+    await tx.corePlatform.delete({ where: { id } });
+    await recordEvent(tx, {
+      type: EventType.CorePlatformDeleted,
+      outcome: "success",
+      actor,
+      object: { type: "core-platform", id, name: row.name },
+      summary: `Core Platform "${row.name}" deleted`,
+    });
+  });
+}
+
+/** The stored lookup configuration with the secret opened; a secret that cannot be opened is a local fault. */
+export function storedLookupConfig(row: CorePlatform): LookupConfig {
+  try {
+    return lookupConfigFromRecord(row);
+  } catch (e) {
+    if (e instanceof MasterKeyError) throw new DomainError(`The stored credential of "${row.name}" cannot be opened (was the master key changed?): enter it again`, 422, "secret");
+    throw e;
+  }
+}
+
+export interface ValidationReport extends LookupResult {
+  identity: string;
+  /** Where the identity came from: typed, or the Expected result of a rule (the guide's flow). */
+  identityFrom: string;
+  corePlatform: { id: string; name: string };
+  /** Whether a rule ties the response to the identity exactly (else the page warns). */
+  pinned: boolean;
+}
+
+/**
+ * "Validate": one real call with the form's unsaved values merged over the stored ones, showing
+ * status, time, every rule's result and the mapped attributes. Admins only: it sends the stored
+ * credential to whatever URI the unsaved form names.
+ */
+export async function validateCorePlatform(db: Db, actor: Actor, id: string, input: unknown): Promise<ValidationReport> {
+  await assertCanWrite(db, actor, "validate core platforms");
+  const row = await getRow(db, id);
+  const fields = asRecord(input);
+  const c = new IssueCollector();
+  const plan = planTabs(c, row, fields);
+  c.throwIfAny();
+  const stored = storedLookupConfig(row);
+  const config: LookupConfig = {
+    ...stored,
+    ...plan.values,
+    secret: plan.secret === undefined ? stored.secret : plan.secret,
+  };
+  let identity = typeof fields.identity === "string" ? fields.identity.trim() : "";
+  let identityFrom = "typed";
+  if (!identity) {
+    // The guide puts a valid serial number in a rule's Expected result, then clicks Validate.
+    const i = config.validationRules.findIndex((r) => r.expected && !r.expected.includes("${"));
+    if (i >= 0) {
+      identity = config.validationRules[i]!.expected!.trim();
+      identityFrom = `Expected result of rule ${i + 1}`;
+    }
+  }
+  if (!identity) throw new DomainError("Enter an identity to validate with (e.g. a device serial number), or a serial number as a rule's Expected result", 400, "identity");
+  if (identity.length > 256) throw new DomainError("The identity is at most 256 characters", 400, "identity");
+  const result = await lookupDevice({
+    config,
+    identity,
+    context: contextWith("/attestation/serialNumber", identity),
+    options: { includeResponse: true, identityVariables: identityVariables("/attestation/serialNumber") },
+  });
+  return {
+    ...result,
+    identity,
+    identityFrom,
+    corePlatform: { id: row.id, name: row.name },
+    pinned: rulesPinIdentity(config.validationRules, identityVariables("/attestation/serialNumber")),
+  };
+}

@@ -1,0 +1,314 @@
+import type { CaContext } from "@attested/ca";
+import type { CorePlatform, Db, SecuritySignalSource } from "@attested/db";
+import { EventType, recordEvent } from "@attested/events";
+import { lookupConfigFromRecord, lookupDevice, type LookupOptions, type LookupResult } from "@attested/integrations";
+import { MasterKeyError } from "@attested/secrets";
+import { evaluateConditions, type ConditionResult } from "./conditions";
+import { identityVariables, resolveIdentity } from "./context";
+import { DEFAULT_IDENTITY_ATTRIBUTE } from "./options";
+import { revokeOnFailure } from "./revoke";
+import type { WorkflowCondition } from "./schemas";
+
+// The policy engine at ACME finalize (SPEC §3 step 4). Candidates are the Enrollment Policies whose
+// Device Role's Identity is the Key Attestation Platform that verified the attestation, tried in
+// Priority order (lower first, then name). For each: the Role's Core Provider looks the device up
+// with the key its Security Signal Source names (default: the attested serial number); a found
+// device must then pass the Role's Attributes/Groups conditions. The first candidate that passes
+// wins. A definite "no" (not found, conditions not met, incomplete policy) moves on to the next
+// candidate; a lookup that could not answer (auth, rate limit, 5xx, timeout) stops the decision: we
+// cannot know whether the higher-priority policy would have applied, so we deny rather than fall
+// through to a different one. Remote trouble never throws; every denial says precisely why, and
+// `inputs` holds what an auditor needs to reconstruct the decision.
+
+export interface EnrollmentRequest {
+  platform: { id: string; name: string; vendor: string };
+  /** The Key Attestation Platform whose roots verified the attestation (null for non-attested orders). */
+  keyAttestationPlatformId: string | null;
+  attestation: Record<string, unknown>; // serialNumber, udid, osVersion, sepOsVersion, ...
+  csr: Record<string, unknown>; // the /csr template context (subject, san)
+  account: { id: string; contact: string[] };
+}
+
+export type DenialCode = "noPolicy" | "deviceNotFound" | "lookupFailed" | "conditionsNotMet" | "misconfigured";
+
+export type EnrollmentDecision =
+  | {
+      allowed: true;
+      policy: { id: string; name: string; priority: number };
+      caId: string;
+      templateId: string;
+      /** Mapped attributes: /device/... in templates. */
+      device: Record<string, unknown>;
+      groups: string[];
+      inputs: Record<string, unknown>;
+    }
+  | { allowed: false; code: DenialCode; reason: string; inputs: Record<string, unknown> };
+
+export interface DecideOptions {
+  now?: Date;
+  /** HTTP overrides for the lookups (tests shorten backoff; allowHttp for the simulator). */
+  lookup?: Pick<LookupOptions, "http" | "allowHttp" | "deps">;
+  /**
+   * When given, Revoke On Failure applies at enrollment too: if every lookup answered a definite
+   * "not found", the device's earlier certificates are revoked (it is no longer managed).
+   */
+  ca?: CaContext;
+}
+
+type CandidateResult = "selected" | "deviceNotFound" | "lookupFailed" | "conditionsNotMet" | "misconfigured" | "notTried";
+
+interface LookupRecord {
+  corePlatform: { id: string; name: string };
+  identity: string;
+  identityAttribute: string;
+  outcome: LookupResult["outcome"];
+  reason: string;
+  status: number | null;
+  attempts: number;
+  timeMs: number;
+  url: string | null;
+  rules: { path: string; condition: string; expected: string | null; passed: boolean; actual: string | null; message: string }[];
+  attributes: Record<string, unknown>;
+  groups: string[];
+  missingAttributes: LookupResult["missingAttributes"];
+  warnings: string[];
+}
+
+interface Candidate {
+  policy: { id: string; name: string; priority: number };
+  deviceRole: { id: string; name: string };
+  role: { id: string; name: string } | null;
+  coreProvider: { id: string; name: string } | null;
+  signalSource: { id: string; name: string; revokeOnFailure: boolean } | null;
+  identity: { attribute: string; value: string | null } | null;
+  certificateAuthority: { id: string; name: string } | null;
+  certificateTemplate: { id: string; name: string } | null;
+  result: CandidateResult;
+  reason: string;
+  lookup?: LookupRecord;
+  /** Same lookup as an earlier candidate's: made once per decision. */
+  lookupReused?: boolean;
+  conditions?: { condition: string; passed: boolean; actual: string | null; message: string }[];
+}
+
+const text = (v: unknown) => (typeof v === "string" && v.trim() ? v.trim() : null);
+
+function record(cp: CorePlatform, identity: string, attribute: string, r: LookupResult): LookupRecord {
+  return {
+    corePlatform: { id: cp.id, name: cp.name },
+    identity,
+    identityAttribute: attribute,
+    outcome: r.outcome,
+    reason: r.reason,
+    status: r.status ?? null,
+    attempts: r.attempts,
+    timeMs: r.timeMs,
+    url: r.url ?? null,
+    rules: r.rules.map((x) => ({ path: x.rule.path, condition: x.rule.condition, expected: x.rule.expected ?? null, passed: x.passed, actual: x.actual, message: x.message })),
+    attributes: { ...r.attributes },
+    groups: r.groups,
+    missingAttributes: r.missingAttributes,
+    warnings: r.warnings,
+  };
+}
+
+/** The Certificate Issuance source for this Core Provider and Device Role: a specific one before ANY, then by name. */
+export function pickSignalSource<S extends Pick<SecuritySignalSource, "corePlatformId" | "deviceRoleIds" | "name">>(
+  sources: S[],
+  corePlatformId: string,
+  deviceRoleId: string | null,
+): S | undefined {
+  return sources
+    .filter((s) => s.corePlatformId === corePlatformId && (s.deviceRoleIds.length === 0 || (deviceRoleId !== null && s.deviceRoleIds.includes(deviceRoleId))))
+    .sort((a, b) => Number(b.deviceRoleIds.length > 0) - Number(a.deviceRoleIds.length > 0) || a.name.localeCompare(b.name))[0];
+}
+
+/** Runs one lookup; a stored secret that cannot be opened is reported like any other failure. */
+export async function lookupThrough(
+  cp: CorePlatform,
+  identity: string,
+  attribute: string,
+  context: Record<string, unknown>,
+  options: DecideOptions["lookup"] = {},
+): Promise<LookupResult> {
+  let config;
+  try {
+    config = lookupConfigFromRecord(cp);
+  } catch (e) {
+    if (!(e instanceof MasterKeyError)) throw e;
+    return {
+      outcome: "error",
+      reason: "the stored credential cannot be opened (was the master key changed?)",
+      timeMs: 0,
+      attempts: 0,
+      rules: [],
+      attributes: {},
+      groups: [],
+      missingAttributes: [],
+      warnings: [],
+    };
+  }
+  return lookupDevice({ config, identity, context, options: { ...options, identityVariables: identityVariables(attribute) } });
+}
+
+export async function hasEnrollmentPolicies(db: Db): Promise<boolean> {
+  return (await db.enrollmentPolicy.count()) > 0;
+}
+
+export async function decideEnrollment(db: Db, req: EnrollmentRequest, opts: DecideOptions = {}): Promise<EnrollmentDecision> {
+  const now = opts.now ?? new Date();
+  const deviceSerial = text(req.attestation.serialNumber);
+  const context: Record<string, unknown> = { attestation: req.attestation, csr: req.csr, account: req.account, platform: req.platform };
+  const kap = req.keyAttestationPlatformId
+    ? await db.keyAttestationPlatform.findUnique({ where: { id: req.keyAttestationPlatformId }, select: { id: true, name: true } })
+    : null;
+  const inputs: Record<string, unknown> = {
+    engine: "enrollment-policies",
+    platform: req.platform,
+    attestationPlatform: kap ?? (req.keyAttestationPlatformId ? { id: req.keyAttestationPlatformId, name: null } : null),
+    deviceSerial,
+    decidedAt: now.toISOString(),
+  };
+  const deny = (code: DenialCode, reason: string): EnrollmentDecision => ({ allowed: false, code, reason, inputs: { ...inputs, decision: { allowed: false, code, reason } } });
+
+  if (!req.keyAttestationPlatformId) return deny("noPolicy", "the order was not attested: Enrollment Policies match devices by the Key Attestation Platform that verified them");
+  const policies = await db.enrollmentPolicy.findMany({
+    where: { deviceRole: { keyAttestationPlatformId: req.keyAttestationPlatformId } },
+    include: { deviceRole: true, policyWorkflow: { include: { corePlatform: true } } },
+    orderBy: [{ priority: "asc" }, { name: "asc" }],
+  });
+  if (policies.length === 0)
+    return deny("noPolicy", `no Enrollment Policy has a Device Role whose Identity is Key Attestation Platform "${kap?.name ?? req.keyAttestationPlatformId}"`);
+
+  const [cas, templates, sources] = await Promise.all([
+    db.certificateAuthority.findMany({ where: { id: { in: policies.flatMap((p) => (p.caId ? [p.caId] : [])) } }, select: { id: true, commonName: true, notAfter: true } }),
+    db.certificateTemplate.findMany({ where: { id: { in: policies.flatMap((p) => (p.templateId ? [p.templateId] : [])) } }, select: { id: true, name: true } }),
+    db.securitySignalSource.findMany({ where: { lookupPurpose: "certificate-issuance", corePlatformId: { not: null } }, orderBy: { name: "asc" } }),
+  ]);
+
+  const candidates: Candidate[] = [];
+  inputs.candidates = candidates;
+  const lookups = new Map<string, LookupRecord>();
+  const notFoundSources: Candidate["signalSource"][] = [];
+  let stopped: Candidate | null = null;
+
+  for (const p of policies) {
+    const wf = p.policyWorkflow;
+    const cp = wf?.corePlatform ?? null;
+    const ca = cas.find((c) => c.id === p.caId);
+    const template = templates.find((t) => t.id === p.templateId);
+    const cand: Candidate = {
+      policy: { id: p.id, name: p.name, priority: p.priority },
+      deviceRole: { id: p.deviceRole!.id, name: p.deviceRole!.name },
+      role: wf ? { id: wf.id, name: wf.name } : null,
+      coreProvider: cp ? { id: cp.id, name: cp.name } : null,
+      signalSource: null,
+      identity: null,
+      certificateAuthority: ca ? { id: ca.id, name: ca.commonName } : null,
+      certificateTemplate: template ? { id: template.id, name: template.name } : null,
+      result: "notTried",
+      reason: "",
+    };
+    candidates.push(cand);
+    if (stopped) {
+      cand.reason = `not tried: the lookup for "${stopped.policy.name}" failed`;
+      continue;
+    }
+    const problems = [
+      ...(!wf ? ["no Role"] : !cp ? [`Role "${wf.name}" has no Core Provider`] : []),
+      ...(!p.caId ? ["no Certificate Authority"] : !ca ? ["its Certificate Authority no longer exists"] : ca.notAfter <= now ? [`Certificate Authority "${ca.commonName}" has expired`] : []),
+      ...(!p.templateId ? ["no Certificate Template"] : !template ? ["its Certificate Template no longer exists"] : []),
+    ];
+    if (problems.length || !wf || !cp || !ca || !template) {
+      cand.result = "misconfigured";
+      cand.reason = `Enrollment Policy "${p.name}" is incomplete: ${problems.join(", ")}`;
+      continue;
+    }
+
+    const source = pickSignalSource(sources, cp.id, p.deviceRoleId);
+    const attribute = source?.identityAttribute ?? DEFAULT_IDENTITY_ATTRIBUTE;
+    const identity = resolveIdentity(context, attribute) ?? null;
+    cand.signalSource = source ? { id: source.id, name: source.name, revokeOnFailure: source.revokeOnFailure } : null;
+    cand.identity = { attribute, value: identity };
+    const where = `"${cp.name}" for Enrollment Policy "${p.name}"`;
+    if (!identity) {
+      cand.result = "lookupFailed";
+      cand.reason = `the request has no ${attribute} to look the device up with in ${where}`;
+      continue;
+    }
+
+    const key = JSON.stringify([cp.id, attribute, identity]);
+    let lookup = lookups.get(key);
+    if (lookup) cand.lookupReused = true;
+    else {
+      lookup = record(cp, identity, attribute, await lookupThrough(cp, identity, attribute, context, opts.lookup));
+      lookups.set(key, lookup);
+      if (lookup.outcome === "error") {
+        await recordEvent(db, {
+          type: EventType.DeviceLookupFailed,
+          outcome: "failure",
+          actor: { type: "device", name: deviceSerial ?? identity },
+          object: { type: "core-platform", id: cp.id, name: cp.name },
+          deviceSerial,
+          summary: `Device lookup of ${identity} in "${cp.name}" failed: ${lookup.reason}`,
+          details: { enrollmentPolicy: cand.policy, platform: req.platform, lookup },
+        });
+      }
+    }
+    cand.lookup = lookup;
+
+    if (lookup.outcome === "error") {
+      cand.result = "lookupFailed";
+      cand.reason = `${lookup.reason} (looking up ${identity} in ${where})`;
+      stopped = cand;
+      continue;
+    }
+    if (lookup.outcome === "notFound") {
+      cand.result = "deviceNotFound";
+      cand.reason = `${lookup.reason} (looking up ${identity} in ${where})`;
+      notFoundSources.push(cand.signalSource);
+      continue;
+    }
+    const conditions = (Array.isArray(wf.attributeConditions) ? wf.attributeConditions : []) as unknown as WorkflowCondition[];
+    const results: ConditionResult[] = evaluateConditions(conditions, lookup.attributes as never, lookup.groups);
+    cand.conditions = results.map((r) => ({ condition: r.message.split(":")[0]!, passed: r.passed, actual: r.actual, message: r.message }));
+    const failed = results.filter((r) => !r.passed);
+    if (failed.length) {
+      cand.result = "conditionsNotMet";
+      cand.reason = `Role "${wf.name}" conditions not met: ${failed.map((f) => f.message).join("; ")} (device ${identity}, Enrollment Policy "${p.name}")`;
+      continue;
+    }
+    cand.result = "selected";
+    cand.reason = `device ${identity} found in "${cp.name}"${conditions.length ? ` and meets Role "${wf.name}"` : ` (Role "${wf.name}": ANY)`}`;
+    return {
+      allowed: true,
+      policy: cand.policy,
+      caId: ca.id,
+      templateId: template.id,
+      device: { ...lookup.attributes },
+      groups: lookup.groups,
+      inputs: { ...inputs, decision: { allowed: true, policy: cand.policy, reason: cand.reason } },
+    };
+  }
+
+  if (stopped) return deny("lookupFailed", stopped.reason);
+  const tried = candidates.filter((c) => c.result !== "misconfigured");
+  if (tried.length === 0) return deny("misconfigured", candidates.map((c) => c.reason).join("; "));
+  const code: DenialCode = tried.some((c) => c.result === "conditionsNotMet")
+    ? "conditionsNotMet"
+    : tried.some((c) => c.result === "lookupFailed")
+      ? "lookupFailed"
+      : "deviceNotFound";
+  const reasons = tried.filter((c) => c.result === code).map((c) => c.reason);
+  const decision = deny(code, reasons.join("; "));
+  // Every lookup answered a definite "no": with Revoke On Failure, earlier certificates go too.
+  if (code === "deviceNotFound" && opts.ca && deviceSerial && notFoundSources.some((s) => s?.revokeOnFailure)) {
+    const source = notFoundSources.find((s) => s?.revokeOnFailure)!;
+    decision.inputs.revokedOnFailure = await revokeOnFailure(opts.ca, {
+      where: { deviceSerial },
+      signalSource: { id: source.id, name: source.name },
+      reason: decision.reason,
+    });
+  }
+  return decision;
+}

@@ -1,0 +1,141 @@
+import { z } from "zod";
+import { ATTRIBUTE_NAME, patternProblem } from "@attested/integrations";
+import {
+  CONDITION_OPERATORS,
+  DEFAULT_PRIORITY,
+  IDENTITY_ATTRIBUTES,
+  IDENTITY_ROOTS,
+  IDENTITY_TYPES,
+  LOOKUP_PURPOSES,
+  VALUE_OPERATORS,
+  type LookupPurpose,
+} from "./options";
+
+// Form and REST schemas of the Policy Management objects, one per section or tab, with the
+// messages shown beside each field.
+
+const checkbox = z.preprocess((v) => v === true || v === "on" || v === "true", z.boolean());
+const choose = (what: string) =>
+  z.preprocess((v) => (v === "" || v === null ? undefined : v), z.string({ error: `Choose ${what}` }).uuid(`Choose ${what}`));
+
+export const nameField = z.string({ error: "Name is required" }).trim().min(1, "Name is required").max(100, "Name must be at most 100 characters");
+const descriptionField = (label = "Description") => z.string().trim().max(1000, `${label} must be at most 1000 characters`).default("");
+
+// ---------------------------------------------------------------- Core Platform (Basic)
+
+export const corePlatformBasicSchema = z.object({
+  name: nameField,
+  description: descriptionField(),
+  type: z.literal("generic-http", { error: "Choose the type Generic HTTP" }),
+});
+
+export const corePlatformRenameSchema = z.object({ name: nameField, description: descriptionField() });
+
+// ---------------------------------------------------------------- Security Signal Source
+
+export const signalSourceBasicSchema = z.object({
+  name: nameField,
+  description: descriptionField(),
+  lookupPurpose: z.enum(LOOKUP_PURPOSES.map((p) => p.value) as [LookupPurpose, ...LookupPurpose[]], { error: "Choose a Lookup Purpose" }),
+});
+
+const CONTEXT_PATH = /^(\/[A-Za-z0-9_.-]+){2,6}$/;
+
+/** Settings tab; which identities make sense depends on the Lookup Purpose. */
+export function signalSourceSettingsSchema(purpose: LookupPurpose) {
+  return z
+    .object({
+      corePlatformId: choose("an Identity Provider Lookup"),
+      identityType: z.enum(IDENTITY_TYPES.map((t) => t.value) as ["custom", "csr", "certificate"], { error: "Choose an Identity" }),
+      identityAttribute: z.string({ error: "Choose the identity attribute" }).trim().min(1, "Choose the identity attribute").max(200, "At most 200 characters"),
+      revokeOnFailure: checkbox.default(false),
+    })
+    .superRefine((v, ctx) => {
+      const issue = (message: string, path = "identityAttribute") => ctx.addIssue({ code: "custom", path: [path], message });
+      if (v.identityType === "certificate" && purpose !== "radius-authentication")
+        return issue("Certificate attributes exist only at RADIUS Authentication: choose CSR or Custom", "identityType");
+      if (v.identityType === "csr" && purpose !== "certificate-issuance")
+        return issue("CSR attributes exist only at enrollment: choose Certificate or Custom", "identityType");
+      if (v.identityType !== "custom") {
+        if (!IDENTITY_ATTRIBUTES[v.identityType].some((a) => a.value === v.identityAttribute)) issue("Choose one of the listed attributes");
+        return;
+      }
+      if (!CONTEXT_PATH.test(v.identityAttribute)) return issue("Write a path such as /csr/subject/organizationalunit");
+      const root = v.identityAttribute.split("/")[1]!;
+      const roots = IDENTITY_ROOTS[purpose];
+      if (!roots.includes(root)) issue(`For this Lookup Purpose the path starts with ${roots.map((r) => `/${r}`).join(", ")}`);
+      if (/\/(__proto__|prototype|constructor)(\/|$)/.test(v.identityAttribute)) issue("This path is not allowed");
+    });
+}
+
+export const signalSourceConditionsSchema = z.object({
+  deviceRoleIds: z.array(z.string().uuid("Choose a Device Role")).max(50, "At most 50 Device Roles").default([]),
+});
+
+// ---------------------------------------------------------------- Policy Workflow
+
+export const conditionSchema = z
+  .object({
+    kind: z.enum(["attribute", "group"], { error: "Choose an Attribute" }),
+    attribute: z.string().trim().optional(),
+    operator: z.enum(CONDITION_OPERATORS.map((o) => o.value) as [string, ...string[]], { error: "Choose a Condition" }),
+    value: z.string().max(500, "Value is at most 500 characters").optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.kind === "attribute" && !(c.attribute && ATTRIBUTE_NAME.test(c.attribute)))
+      ctx.addIssue({ code: "custom", path: ["attribute"], message: "Choose an Attribute" });
+    if (VALUE_OPERATORS.has(c.operator)) {
+      if (!c.value) ctx.addIssue({ code: "custom", path: ["value"], message: "Value is required for this condition" });
+      else if (c.operator === "matches") {
+        const p = patternProblem(c.value);
+        if (p) ctx.addIssue({ code: "custom", path: ["value"], message: p });
+      }
+    }
+  })
+  .transform((c) => ({
+    kind: c.kind,
+    ...(c.kind === "attribute" ? { attribute: c.attribute! } : {}),
+    operator: c.operator as (typeof CONDITION_OPERATORS)[number]["value"],
+    ...(VALUE_OPERATORS.has(c.operator) ? { value: c.value! } : {}),
+  }));
+export type WorkflowCondition = z.output<typeof conditionSchema>;
+
+export const workflowBasicSchema = z.object({ name: nameField, description: descriptionField("Display Description") });
+
+export const workflowConditionsSchema = z.object({
+  corePlatformId: choose("a Core Provider"),
+  attributeConditions: z.array(conditionSchema).max(20, "At most 20 conditions").default([]),
+});
+
+// ---------------------------------------------------------------- Device Role
+
+export const deviceRoleBasicSchema = z.object({ name: nameField, description: descriptionField() });
+export const deviceRoleConditionsSchema = z.object({ keyAttestationPlatformId: choose("a Key Attestation Platform as Identity") });
+
+// ---------------------------------------------------------------- Enrollment Policy
+
+export const enrollmentBasicSchema = z.object({
+  name: nameField,
+  description: descriptionField(),
+  priority: z.preprocess(
+    (v) => (v === "" || v === undefined || v === null ? DEFAULT_PRIORITY : v),
+    z.coerce.number({ error: "Priority is a whole number from 1 to 10000" }).int("Priority is a whole number from 1 to 10000").min(1, "Priority is a whole number from 1 to 10000").max(10_000, "Priority is a whole number from 1 to 10000"),
+  ),
+});
+export const enrollmentConditionsSchema = z.object({ policyWorkflowId: choose("a Role"), deviceRoleId: choose("a Device Role") });
+export const enrollmentSettingsSchema = z.object({ caId: choose("a Certificate Authority"), templateId: choose("a Certificate Template") });
+
+// ---------------------------------------------------------------- Validate and RADIUS
+
+export const validateIdentitySchema = z.object({
+  identity: z.string({ error: "Enter a valid identity" }).trim().min(1, "Enter a valid identity").max(256, "The identity is at most 256 characters"),
+});
+
+export const radiusAuthorizeSchema = z.union(
+  [
+    z.object({ certificatePem: z.string().min(1).max(20_000, "certificatePem is too long") }).strict(),
+    z.object({ serialNumber: z.string().trim().min(1).max(64), issuer: z.string().trim().min(1).max(1000) }).strict(),
+  ],
+  { error: "Send { certificatePem } or { serialNumber, issuer }" },
+);
+export type RadiusAuthorizeInput = z.input<typeof radiusAuthorizeSchema>;
