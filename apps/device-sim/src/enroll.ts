@@ -13,6 +13,8 @@ export interface EnrollOptions {
   device: SimulatedDevice;
   ca: SimulatedAppleCa;
   forge?: Forgery;
+  /** Send these bytes as attObj instead of an attestation (hostile-input tests). */
+  attObjOverride?: Uint8Array;
   fetch?: Fetch;
   /** Which com.apple.security.acme payload to use when the profile has several (default 0). */
   payloadIndex?: number;
@@ -88,7 +90,7 @@ export async function enroll(options: EnrollOptions): Promise<EnrollResult> {
     const challenge = authz.challenges.find((c) => c.type === "device-attest-01");
     if (!challenge) throw new AcmeClientError("the authorization offers no device-attest-01 challenge", null, null, authzUrl);
     if (!challenge.token) throw new AcmeClientError("the device-attest-01 challenge has no token", null, null, challenge.url);
-    const attObj = await buildAttestation({ device: options.device, publicKey: key.keys.publicKey, token: challenge.token, ca: options.ca, forge: options.forge });
+    const attObj = options.attObjOverride ?? (await buildAttestation({ device: options.device, publicKey: key.keys.publicKey, token: challenge.token, ca: options.ca, forge: options.forge }));
     const answered = await client.answerDeviceAttest(challenge.url, attObj);
     if (answered.status === "invalid") {
       throw new AcmeClientError(`device-attest-01 is invalid: ${answered.error?.detail ?? ""}`, answered.error ?? null, null, challenge.url);

@@ -10,7 +10,8 @@ import { handleWebRequest } from "@attested/acme";
 import { createCa, createTemplate, databaseKeyStore, ensureOrganizationRootCa, type CaContext } from "@attested/ca";
 import { createTestDatabase } from "@attested/db/testing";
 import { AcmeClientError, FORGERIES, SimulatedAppleCa, enroll, type Forgery } from "@attested/device-sim";
-import { createKeyAttestationPlatform, createPlatform, platformProfile, setTestTrustedRoots, updatePlatform } from "@attested/platforms";
+import { createKeyAttestationPlatform, createPlatform, platformProfile, rotateEnrollmentSecret, setTestTrustedRoots, updatePlatform } from "@attested/platforms";
+import { encode } from "cbor-x";
 import { createAcmeService } from "./index";
 
 const admin = { type: "user" as const, id: "00000000-0000-0000-0000-000000000001", name: "admin@example.com", role: "ADMIN" as const };
@@ -60,10 +61,12 @@ beforeAll(async () => {
   const platform = await createPlatform(db.prisma, admin, { name: "Kandji", type: "acme-enrollment-token", vendor: "kandji" });
   await updatePlatform(db.prisma, admin, platform.id, { name: "Kandji", description: "", defaultCaId: ca.id, defaultTemplateId: template.id });
   profile = (await platformProfile(db.prisma, admin, platform.id, publicUrl)).xml;
+  platformId = platform.id;
   rootPem = root!.certificatePem;
 });
 let acme: ReturnType<typeof createAcmeService>;
 let rootPem = "";
+let platformId = "";
 
 afterAll(async () => {
   server?.close();
@@ -131,5 +134,36 @@ describe("Apple device enrollment over ACME (device-attest-01)", () => {
       expect((await res.json()).type).toMatch(/^urn:ietf:params:acme:error:/);
     }
     expect((await fetch(directoryUrl)).status).toBe(200);
+  });
+});
+
+describe("enrollment secret rotation", () => {
+  it("disables profiles made before, records the rotation, and the new profile enrolls", async () => {
+    await rotateEnrollmentSecret(db.prisma, admin, platformId);
+    const err = await enroll({ profile, device: { ...device, serialNumber: "ROTATED0001" }, ca: simCa, allowHttp: true }).catch((e) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(await db.prisma.certificate.count({ where: { deviceSerial: "ROTATED0001" } })).toBe(0);
+    expect(await db.prisma.event.count({ where: { type: "Enrollment Secret Rotated", objectId: platformId } })).toBe(1);
+    const fresh = (await platformProfile(db.prisma, admin, platformId, publicUrl)).xml;
+    expect(fresh).not.toEqual(profile);
+    const ok = await enroll({ profile: fresh, device: { ...device, serialNumber: "ROTATED0001" }, ca: simCa, allowHttp: true });
+    expect(ok.certificatePem).toContain("BEGIN CERTIFICATE");
+    profile = fresh;
+  });
+});
+
+describe("hostile attestation objects", () => {
+  it("answers a CBOR bomb in device-attest-01 with badAttestationStatement and keeps serving", async () => {
+    // A declared 4 GiB byte string, and 10,000 levels of nesting: refused before decoding.
+    const bombs = [Buffer.from([0xa1, 0x63, 0x66, 0x6d, 0x74, 0x5a, 0xff, 0xff, 0xff, 0xff]), Buffer.from(encode(JSON.parse("[".repeat(200) + "]".repeat(200))))];
+    for (const bomb of bombs) {
+      const err = await enroll({
+        profile, device: { ...device, serialNumber: "CBORBOMB001" }, ca: simCa, allowHttp: true,
+        attObjOverride: new Uint8Array(bomb),
+      }).catch((e) => e);
+      expect(err).toBeInstanceOf(AcmeClientError);
+      expect((err as AcmeClientError).problem?.type).toBe("urn:ietf:params:acme:error:badAttestationStatement");
+    }
+    expect(await db.prisma.certificate.count({ where: { deviceSerial: "CBORBOMB001" } })).toBe(0);
   });
 });
