@@ -90,6 +90,8 @@ switch (task) {
   case "demo":
     ensureBuilt();
     process.exit(tsx("scripts/demo.ts", args, { NODE_ENV: "production" }));
+  case "device":
+    process.exit(tsx("apps/device-sim/src/cli.ts", args));
   case "migrate-create":
     process.exit(tsx("packages/db/src/cli/migrate-create.ts", args));
   default:
