@@ -1,4 +1,7 @@
+import { createHash } from "node:crypto";
 import { createAcmeService } from "@attested/enrollment";
+import { scheduleEnrollmentNotice } from "@attested/lifecycle";
+import { masterKey } from "@attested/secrets";
 import { caContext } from "./ca";
 import { publicUrl } from "./config";
 import { getDb } from "./db";
@@ -13,8 +16,12 @@ export function acmeService(): Promise<Service> {
       db: await getDb(),
       ca: caContext,
       publicUrl: publicUrl(),
+      // "Notify user on successful Enrollment": queued, sent by the lifecycle worker.
+      afterIssue: async (certificateId) => void (await scheduleEnrollmentNotice(await getDb(), certificateId)),
       http01Port: process.env.ACME_HTTP01_PORT ? Number(process.env.ACME_HTTP01_PORT) : undefined,
       http01Address: process.env.ACME_HTTP01_ADDRESS || undefined,
       dnsServers: process.env.ACME_DNS_SERVERS?.split(",").map((s) => s.trim()).filter(Boolean),
+      // Every instance has the same master key, so a nonce issued by one is accepted by any other.
+      nonceKey: createHash("sha256").update(Buffer.concat([Buffer.from("attested-pki acme nonce key\0"), masterKey()])).digest(),
     }))());
 }

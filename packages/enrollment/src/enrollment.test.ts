@@ -1,76 +1,40 @@
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { handleWebRequest } from "@attested/acme";
-import { createCa, createTemplate, databaseKeyStore, ensureOrganizationRootCa, type CaContext } from "@attested/ca";
-import { createTestDatabase } from "@attested/db/testing";
 import { AcmeClientError, FORGERIES, SimulatedAppleCa, enroll, type Forgery } from "@attested/device-sim";
 import { createKeyAttestationPlatform, createPlatform, platformProfile, rotateEnrollmentSecret, setTestTrustedRoots, updatePlatform } from "@attested/platforms";
 import { encode } from "cbor-x";
-import { createAcmeService } from "./index";
+import { startTestbed, testAdmin } from "./testing";
 
-const admin = { type: "user" as const, id: "00000000-0000-0000-0000-000000000001", name: "admin@example.com", role: "ADMIN" as const };
-let db: Awaited<ReturnType<typeof createTestDatabase>>;
-let server: http.Server;
+const admin = testAdmin;
+let db: Awaited<ReturnType<typeof startTestbed>>["db"];
+let bed: Awaited<ReturnType<typeof startTestbed>>;
 let publicUrl = "";
 let profile = "";
 let simCa: SimulatedAppleCa;
+let rootPem = "";
+let platformId = "";
 const device = { serialNumber: "C02ZK0XAMD6T", udid: "00008112-001A2C3E0E38801E", deviceName: "Jane's MacBook", email: "jane@example.com", fullName: "Jane Appleseed" };
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  await db.prisma.organization.create({ data: { name: "Acme Corp" } });
-  // The portal's ACME route, served over real HTTP on loopback.
-  server = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const request = new Request(`${publicUrl}${req.url}`, {
-      method: req.method,
-      headers: req.headers as Record<string, string>,
-      body: ["GET", "HEAD"].includes(req.method!) ? undefined : Buffer.concat(chunks),
-    });
-    const secret = req.url!.split("/")[2];
-    const platform = await acme.platformFor(secret);
-    const response = platform ? await handleWebRequest(acme.server, request, platform) : new Response("not found", { status: 404 });
-    res.writeHead(response.status, Object.fromEntries(response.headers));
-    res.end(Buffer.from(await response.arrayBuffer()));
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const masterKey = randomBytes(32);
-  const ctx: CaContext = { db: db.prisma, keyStore: databaseKeyStore(db.prisma, masterKey), publicUrl };
-  acme = createAcmeService({ db: db.prisma, ca: async () => ctx, publicUrl, onError: () => {} });
-
-  const root = await ensureOrganizationRootCa(ctx);
-  const ca = await createCa(ctx, admin, {
-    purpose: "Device and User Authentication", type: "INTERMEDIATE", parentId: root!.id, generatedVia: "internal",
-    commonName: "Kandji ACME CA", keyAlgorithm: "EC-P256", signatureAlgorithm: "SHA-256", validityYears: 5,
-  });
-  const template = await createTemplate(ctx, admin, {
+  bed = await startTestbed({
     name: "Kandji", subject: "CN=${/attestation/serialNumber},O=Acme Corp", validityDays: 365,
     sanRfc822: "${/csr/san/rfc822name}", sanUri: "urn:udid:${/attestation/udid}", extendedKeyUsages: ["clientAuth"],
   });
+  ({ db, publicUrl, rootPem } = bed);
   simCa = await SimulatedAppleCa.create();
   const kap = await createKeyAttestationPlatform(db.prisma, admin, { name: "Apple", type: "apple" });
   await setTestTrustedRoots(db.prisma, admin, kap.id, { testTrustedRoots: simCa.rootPem });
   const platform = await createPlatform(db.prisma, admin, { name: "Kandji", type: "acme-enrollment-token", vendor: "kandji" });
-  await updatePlatform(db.prisma, admin, platform.id, { name: "Kandji", description: "", defaultCaId: ca.id, defaultTemplateId: template.id });
+  await updatePlatform(db.prisma, admin, platform.id, { name: "Kandji", description: "", defaultCaId: bed.caId, defaultTemplateId: bed.templateId });
   profile = (await platformProfile(db.prisma, admin, platform.id, publicUrl)).xml;
   platformId = platform.id;
-  rootPem = root!.certificatePem;
 });
-let acme: ReturnType<typeof createAcmeService>;
-let rootPem = "";
-let platformId = "";
 
 afterAll(async () => {
-  server?.close();
-  await db?.close();
+  await bed?.close();
 });
 
 describe("Apple device enrollment over ACME (device-attest-01)", () => {

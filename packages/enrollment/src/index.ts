@@ -1,4 +1,3 @@
 export { createAcmeService, type AcmeServiceOptions } from "./service";
 export { deviceAttestValidator } from "./attest";
 export { issueHook, type IssueDeps } from "./issue";
-export type { EnrollmentDecision, EnrollmentRequest, PolicyEngine } from "./decision";

@@ -3,11 +3,10 @@ import { samePublicKey } from "@attested/attestation";
 import { issueAndRecord, type CaContext } from "@attested/ca";
 import { EventType, recordEvent, type Actor } from "@attested/events";
 import { csrContext, parseCsr, PkiError, type ParsedCsr } from "@attested/pki";
-import type { EnrollmentDecision, PolicyEngine } from "./decision";
+import { decideEnrollment, hasEnrollmentPolicies, type EnrollmentDecision } from "@attested/policy";
 
 export interface IssueDeps {
   ca: () => Promise<CaContext>;
-  policy?: PolicyEngine;
   /** Called after a certificate is recorded (e.g. to schedule the enrollment notice). */
   afterIssue?: (certificateId: string) => Promise<void>;
 }
@@ -70,8 +69,9 @@ export function issueHook(deps: IssueDeps): IssueHook {
 
     const csrCtx = csrContext(csr) as Record<string, unknown>;
     let decision: EnrollmentDecision;
-    if (attestation && deps.policy && (await deps.policy.hasEnrollmentPolicies(db))) {
-      decision = await deps.policy.decideEnrollment(db, {
+    // Attested devices go through the Enrollment Policies; without any, the platform's defaults apply.
+    if (attestation && (await hasEnrollmentPolicies(db))) {
+      decision = await decideEnrollment(db, {
         platform: { id: platform.id, name: platform.name, vendor: platform.vendor },
         keyAttestationPlatformId: typeof attestation.keyAttestationPlatformId === "string" ? attestation.keyAttestationPlatformId : null,
         attestation,
@@ -110,6 +110,7 @@ export function issueHook(deps: IssueDeps): IssueHook {
           platform: { id: platform.id, name: platform.name, vendor: platform.vendor },
         },
         expectedPublicKeySpki: attested?.attestedKeySpki ?? undefined,
+        parsedCsr: csr,
         actor,
         platformId: platform.id,
         enrollmentPolicyId: decision.policy.id || null,

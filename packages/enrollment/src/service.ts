@@ -2,11 +2,10 @@ import { Resolver } from "node:dns";
 import "reflect-metadata";
 import { X509Certificate } from "@peculiar/x509";
 import { AcmeServer, createDns01Validator, createHttp01Validator, PrismaAcmeStore, type AcmePlatform } from "@attested/acme";
-import { caChain, revokeCertificate, type CaContext } from "@attested/ca";
+import { issuingChain, revokeCertificate, type CaContext } from "@attested/ca";
 import type { Db } from "@attested/db";
-import { platformByEnrollmentSecret } from "@attested/platforms";
+import { platformByEnrollmentSecretCached } from "@attested/platforms";
 import { deviceAttestValidator } from "./attest";
-import type { PolicyEngine } from "./decision";
 import { recordAcmeEvent } from "./events";
 import { issueHook } from "./issue";
 
@@ -14,7 +13,6 @@ export interface AcmeServiceOptions {
   db: Db;
   ca: () => Promise<CaContext>;
   publicUrl: string;
-  policy?: PolicyEngine;
   afterIssue?: (certificateId: string) => Promise<void>;
   /** http-01 validation port (80 in production; tests point it at their own server). */
   http01Port?: number;
@@ -23,6 +21,8 @@ export interface AcmeServiceOptions {
   /** DNS servers for dns-01 (default: the system resolver). */
   dnsServers?: string[];
   onError?: (err: unknown, ctx: Record<string, unknown>) => void;
+  /** Signed ACME nonces (see AcmeServer): the same key on every instance, e.g. derived from the master key. */
+  nonceKey?: Buffer;
   now?: () => Date;
 }
 
@@ -41,11 +41,11 @@ export function createAcmeService(opts: AcmeServiceOptions) {
       "http-01": createHttp01Validator({ port: opts.http01Port ?? 80, resolveHost: opts.http01Address ? () => opts.http01Address! : undefined }),
       "dns-01": createDns01Validator(resolver ? { resolver } : {}),
     },
-    issue: issueHook({ ca: opts.ca, policy: opts.policy, afterIssue: opts.afterIssue }),
+    issue: issueHook({ ca: opts.ca, afterIssue: opts.afterIssue }),
     getCertificateChain: async ({ certificateId }) => {
       const cert = await db.certificate.findUnique({ where: { id: certificateId }, select: { pem: true, caId: true } });
       if (!cert) return null;
-      const chain = await caChain(await opts.ca(), cert.caId);
+      const chain = await issuingChain(await opts.ca(), cert.caId);
       // RFC 8555 §7.4.2: the leaf, then the issuer chain; the root is the relying party's anchor.
       const issuers = chain.filter((c, i) => i === 0 || c.type !== "ROOT");
       return [cert.pem, ...issuers.map((c) => c.certificatePem)].map((p) => p.trim()).join("\n") + "\n";
@@ -68,12 +68,13 @@ export function createAcmeService(opts: AcmeServiceOptions) {
     },
     onEvent: recordAcmeEvent(db),
     onError: (err, ctx) => (opts.onError ? opts.onError(err, ctx) : console.error("acme error", ctx, err)),
+    nonceKey: opts.nonceKey,
     now: opts.now,
   });
 
   /** The ACME platform for an enrollment secret in the URL, or null (unknown or rotated away). */
   async function platformFor(secret: string): Promise<AcmePlatform | null> {
-    const p = await platformByEnrollmentSecret(db, secret);
+    const p = await platformByEnrollmentSecretCached(db, secret);
     if (!p) return null;
     return {
       id: p.id,

@@ -1,0 +1,178 @@
+import "reflect-metadata";
+import { expect, test } from "@playwright/test";
+import { SimulatedAppleCa, enroll } from "@attested/device-sim";
+import { ADMIN, KANDJI } from "../fixtures/env";
+import { addAcmePlatform, addIntermediateCa, addKandjiTemplate, addKeyAttestationPlatform, openTab } from "../fixtures/guide";
+import { navigate, shot, signIn, signOut } from "../fixtures/portal";
+
+// kandji-acme-configuration-guide.txt, walked in its order with its labels, as an admin would;
+// then the Kandji side with our simulators, and the auditor's check. A screenshot per step.
+
+test.describe.configure({ mode: "serial" });
+
+const n = {
+  ca: "Guide ACME Intermediate CA",
+  template: "Guide Kandji Template",
+  platform: "Guide Kandji ACME",
+  core: "Guide Kandji Devices",
+  kap: "Guide Apple Attestation",
+  sss: "Guide Kandji Lookup",
+  workflow: "Guide Kandji Workflow",
+  role: "Guide Apple Devices",
+  enrollment: "Guide Kandji Enrollment",
+};
+const device = KANDJI.devices[0]!; // C02E2E0001, in the Kandji blueprint
+const simulatedApple = SimulatedAppleCa.create();
+let profileXml = "";
+
+test("Configuring the JoinNow Management Portal, click for click", async ({ page }) => {
+  test.setTimeout(180_000);
+  await signIn(page, ADMIN.email, ADMIN.password);
+
+  // Creating an Intermediate CA for Kandji SCEP Gateway Integration
+  await addIntermediateCa(page, n.ca, "guide-01-intermediate-ca");
+  // Creating a Certificate Template for Kandji
+  await addKandjiTemplate(page, n.template, "guide-02-certificate-template");
+  // Creating an ACME Device Management Platform (Save downloads the .mobileconfig)
+  ({ profileXml } = await addAcmePlatform(page, n.platform, "guide-03-device-management-platform"));
+
+  // Creating a Generic HTTP Signal Source
+  await navigate(page, "Integration Hub", "Core Platforms");
+  await page.getByRole("link", { name: "Add" }).first().click();
+  const core = page.getByRole("form", { name: "Add Core Platform" });
+  await core.getByLabel("Name").fill(n.core);
+  await core.getByLabel("Description").fill("Kandji device lookup");
+  await core.getByLabel("Type").selectOption({ label: "Generic HTTP" });
+  await core.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(n.core);
+  const configuration = await openTab(page, "Configuration");
+  await configuration.getByLabel("Authentication Method").selectOption({ label: "Bearer Token" });
+  await configuration.getByLabel("Bearer Token").fill(KANDJI.token);
+  const api = await openTab(page, "API");
+  await api.getByLabel("URI").fill(`${KANDJI.url}/api/v1/devices?serial_number=\${identity}`);
+  const validation = api.getByRole("group", { name: "Response Validation" });
+  await validation.getByRole("button", { name: "Add" }).click();
+  const rule = validation.getByRole("group", { name: "Rule 1" });
+  await rule.getByLabel("Response Path").fill("data[0].serial_number");
+  await rule.getByLabel("Condition").selectOption({ label: "Exists" });
+  await rule.getByLabel("Expected result").fill(device.serial_number);
+  await page.getByRole("button", { name: "Validate", exact: true }).click();
+  await expect(page.getByTestId("validation-result")).toContainText("Device found");
+  await shot(page, "guide-04-generic-http-validate");
+  await page.getByRole("button", { name: "Update" }).click();
+  await expect(page.getByText("Core Platform updated.")).toBeVisible();
+
+  // Creating a Key Attestation Platform (plus, for the simulator only, its test root)
+  await addKeyAttestationPlatform(page, n.kap, (await simulatedApple).rootPem, "guide-05-key-attestation-platform");
+
+  // Creating a Security Signal Source
+  await navigate(page, "Policy Management", "Security Signal Sources");
+  await page.getByRole("link", { name: "Add Security Signal Source" }).first().click();
+  const sss = page.getByRole("form", { name: "Add Security Signal Source" });
+  await sss.getByLabel("Name").fill(n.sss);
+  await sss.getByLabel("Description").fill("Looks the attested serial up in Kandji");
+  await sss.getByLabel("Lookup Purpose").selectOption({ label: "Certificate Issuance" });
+  await sss.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(n.sss);
+  const settings = await openTab(page, "Settings");
+  await settings.getByLabel("Identity Provider Lookup").selectOption({ label: n.core });
+  await settings.getByLabel("Identity", { exact: true }).selectOption({ label: "CSR" });
+  await settings.getByLabel("Revoke On Failure").check();
+  await settings.getByRole("button", { name: "Validate Configuration" }).click();
+  const dialog = page.getByRole("dialog", { name: "Validate Configuration" });
+  await dialog.getByLabel("Enter a valid identity").fill(device.serial_number);
+  await dialog.getByRole("button", { name: "Validate", exact: true }).click();
+  await expect(dialog.getByTestId("validation-result")).toContainText("Device found");
+  await shot(page, "guide-06-security-signal-source");
+  await dialog.getByRole("button", { name: "Close" }).click();
+  await page.getByRole("button", { name: "Update" }).click();
+  await expect(page.getByText("Security Signal Source updated.")).toBeVisible();
+
+  // Creating a Policy Workflow
+  await navigate(page, "Policy Management", "Policy Workflows");
+  await page.getByRole("link", { name: "Add Policy Workflow" }).first().click();
+  const wf = page.getByRole("form", { name: "Add Policy Workflow" });
+  await wf.getByLabel("Name").fill(n.workflow);
+  await wf.getByLabel("Display Description").fill("Devices Kandji knows");
+  await wf.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(n.workflow);
+  const conditions = await openTab(page, "Conditions");
+  await conditions.getByLabel("Core Provider").selectOption({ label: n.core });
+  await expect(conditions.getByRole("group", { name: "Attributes/Groups" }).getByLabel("Attribute").first()).toHaveValue("ANY");
+  await shot(page, "guide-07-policy-workflow");
+  await page.getByRole("button", { name: "Update" }).click();
+  await expect(page.getByText("Policy Workflow updated.")).toBeVisible();
+
+  // Creating a Device Role
+  await navigate(page, "Policy Management", "Device Role");
+  await page.getByRole("link", { name: "Add Device Role Policy" }).first().click();
+  const role = page.getByRole("form", { name: "Add Device Role Policy" });
+  await role.getByLabel("Name").fill(n.role);
+  await role.getByLabel("Description").fill("Keys attested by Apple");
+  await role.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(n.role);
+  await (await openTab(page, "Conditions")).getByLabel("Identity").selectOption({ label: n.kap });
+  await shot(page, "guide-08-device-role");
+  await page.getByRole("button", { name: "Update" }).click();
+  await expect(page.getByText("Device Role updated.")).toBeVisible();
+
+  // Creating an Enrollment Policy
+  await navigate(page, "Policy Management", "Enrollment");
+  await page.getByRole("link", { name: "Add Enrollment Policy" }).first().click();
+  const ep = page.getByRole("form", { name: "Add Enrollment Policy" });
+  await ep.getByLabel("Name").fill(n.enrollment);
+  await ep.getByLabel("Description").fill("Attested, Kandji-managed devices");
+  await ep.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(n.enrollment);
+  const epConditions = await openTab(page, "Conditions");
+  await epConditions.getByLabel("Role", { exact: true }).selectOption({ label: n.workflow });
+  await epConditions.getByLabel("Device Role").selectOption({ label: n.role });
+  const epSettings = await openTab(page, "Settings");
+  await epSettings.getByLabel("Use Certificate Authority").selectOption({ label: `${n.ca} (Intermediate CA)` });
+  await epSettings.getByLabel("Use Certificate Template").selectOption({ label: n.template });
+  await shot(page, "guide-09-enrollment-policy");
+  await page.getByRole("button", { name: "Update" }).click();
+  await expect(page.getByText("Enrollment Policy updated.")).toBeVisible();
+});
+
+test("Configuring Kandji: the profile reaches a device in the blueprint, which enrolls", async () => {
+  // Kandji pushes the downloaded profile to the device and fills in its variables; the device
+  // simulator plays the device with that Kandji device's attributes.
+  const result = await enroll({
+    profile: profileXml,
+    ca: await simulatedApple,
+    device: { serialNumber: device.serial_number, udid: "00008112-0000E2E000000001", deviceName: device.device_name, email: device.user!.email, fullName: device.user!.name },
+  });
+  expect(result.certificatePem).toContain("BEGIN CERTIFICATE");
+});
+
+test("Certificate Issuance: an auditor finds Certificate Issued under General Events with the serial", async ({ page }) => {
+  const auditor = { email: "guide.auditor@e2e.test", password: "guide-auditor-password-1" };
+  await signIn(page, ADMIN.email, ADMIN.password);
+  await navigate(page, "Settings", "Users");
+  const add = page.getByRole("form", { name: "Add user" });
+  await add.getByLabel("Name").fill("Guide Auditor");
+  await add.getByLabel("Email").fill(auditor.email);
+  await add.getByLabel("Role").selectOption("AUDITOR");
+  await add.getByLabel("Initial password").fill(auditor.password);
+  await add.getByRole("button", { name: "Add" }).click();
+  await expect(page.getByTestId("users-table")).toContainText(auditor.email);
+  await signOut(page);
+
+  await signIn(page, auditor.email, auditor.password);
+  await navigate(page, "Data and Monitoring", "General Events");
+  await page.getByLabel("Search").fill(device.serial_number);
+  await page.getByLabel("Type").selectOption("Certificate Issued");
+  await page.getByRole("button", { name: "Apply" }).click();
+  const table = page.getByTestId("events-table");
+  await expect(table).toContainText("Certificate Issued");
+  await expect(table).toContainText(device.serial_number);
+  await shot(page, "guide-10-general-events-certificate-issued");
+  await page.getByTestId("events-table").getByRole("link", { name: "Certificate Issued" }).first().click();
+  const details = page.getByTestId("event-details");
+  await expect(details).toContainText(n.enrollment);
+  await expect(details).toContainText(n.template);
+  await expect(details).toContainText(n.ca);
+  await shot(page, "guide-11-event-detail");
+  await signOut(page);
+});

@@ -1,0 +1,110 @@
+import { execFileSync } from "node:child_process";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { AcmeClientError, SimulatedAppleCa, enroll } from "@attested/device-sim";
+import { startKandjiSimulator } from "@attested/kandji-sim";
+import { createKeyAttestationPlatform, createPlatform, platformProfile, setTestTrustedRoots } from "@attested/platforms";
+import {
+  createCorePlatform, createDeviceRole, createEnrollmentPolicy, createSignalSource, createWorkflow,
+  updateCorePlatform, updateDeviceRole, updateEnrollmentPolicy, updateSignalSource, updateWorkflow,
+} from "@attested/policy";
+import { startTestbed, testAdmin as admin } from "./testing";
+
+// Issue #5's must-show, end to end: ACME device-attest-01 → Kandji lookup (simulator over HTTP) →
+// Enrollment Policy → template with ${/device/...} → certificate, or "Enrollment Denied" with why.
+
+// The simulator speaks plain http on loopback; production lookups are https only.
+process.env.INTEGRATIONS_ALLOW_HTTP = "1";
+const TOKEN = "kandji-api-token";
+let bed: Awaited<ReturnType<typeof startTestbed>>;
+let kandji: Awaited<ReturnType<typeof startKandjiSimulator>>;
+let simCa: SimulatedAppleCa;
+let profile = "";
+const device = (serialNumber: string) => ({ serialNumber, udid: `00008112-${serialNumber.padStart(16, "0")}`, email: "ignored@example.com" });
+
+beforeAll(async () => {
+  bed = await startTestbed({
+    name: "Kandji", subject: "CN=${/attestation/serialNumber},OU=${/device/deviceName}", validityDays: 365,
+    sanRfc822: "${/device/email}", extendedKeyUsages: ["clientAuth"],
+  });
+  kandji = await startKandjiSimulator({
+    token: TOKEN,
+    seed: {
+      devices: [
+        { serial_number: "C02POLICY01", device_name: "Ada's MacBook Pro", user: { email: "ada@example.com", name: "Ada Lovelace" } },
+        { serial_number: "C02POLICY0199", device_name: "Kiosk" },
+      ],
+    },
+  });
+  const db = bed.db.prisma;
+  simCa = await SimulatedAppleCa.create();
+  const kap = await createKeyAttestationPlatform(db, admin, { name: "Apple", type: "apple" });
+  await setTestTrustedRoots(db, admin, kap.id, { testTrustedRoots: simCa.rootPem });
+  const core = await createCorePlatform(db, admin, { name: "Kandji", description: "", type: "generic-http" });
+  await updateCorePlatform(db, admin, core.id, {
+    authMethod: "bearer", secret: TOKEN, uri: `${kandji.url}/api/v1/devices?serial_number=\${identity}`, timeoutMs: 500,
+    validationRules: [{ path: "data[0].serial_number", condition: "equals", expected: "${identity}" }],
+    attributeMappings: [{ path: "data[0].user.email", attribute: "email" }, { path: "data[0].device_name", attribute: "deviceName" }],
+  });
+  const sss = await createSignalSource(db, admin, { name: "Kandji lookup", lookupPurpose: "certificate-issuance" });
+  await updateSignalSource(db, admin, sss.id, { corePlatformId: core.id, identityType: "csr", identityAttribute: "/attestation/serialNumber", revokeOnFailure: true });
+  const wf = await createWorkflow(db, admin, { name: "Kandji devices" });
+  await updateWorkflow(db, admin, wf.id, { corePlatformId: core.id, attributeConditions: [] });
+  const role = await createDeviceRole(db, admin, { name: "Apple attested" });
+  await updateDeviceRole(db, admin, role.id, { keyAttestationPlatformId: kap.id });
+  const policy = await createEnrollmentPolicy(db, admin, { name: "Kandji enrollment", priority: 100 });
+  await updateEnrollmentPolicy(db, admin, policy.id, { policyWorkflowId: wf.id, deviceRoleId: role.id, caId: bed.caId, templateId: bed.templateId });
+  const platform = await createPlatform(db, admin, { name: "Kandji ACME", type: "acme-enrollment-token", vendor: "kandji" });
+  profile = (await platformProfile(db, admin, platform.id, bed.publicUrl)).xml;
+}, 120_000);
+afterAll(async () => {
+  await kandji?.close();
+  await bed?.close();
+});
+beforeEach(() => kandji.state.clearFaults());
+
+const denied = async (serial: string) => {
+  const before = await bed.db.prisma.certificate.count();
+  const err = await enroll({ profile, device: device(serial), ca: simCa, allowHttp: true }).catch((e) => e);
+  expect(err).toBeInstanceOf(AcmeClientError);
+  expect((err as AcmeClientError).problem?.type).toBe("urn:ietf:params:acme:error:unauthorized");
+  expect(await bed.db.prisma.certificate.count()).toBe(before);
+  return bed.db.prisma.event.findFirstOrThrow({ where: { type: "Enrollment Denied", deviceSerial: serial }, orderBy: { id: "desc" } });
+};
+
+describe("enrollment through the Enrollment Policy and the Kandji lookup", () => {
+  it("a device present in Kandji is issued a certificate carrying its ${/device/...} values", async () => {
+    const r = await enroll({ profile, device: device("C02POLICY01"), ca: simCa, allowHttp: true });
+    const text = execFileSync("openssl", ["x509", "-noout", "-text"], { input: r.certificatePem, encoding: "utf8" });
+    expect(text).toMatch(/Subject: CN\s*=\s*C02POLICY01, OU\s*=\s*Ada's MacBook Pro/);
+    expect(text).toContain("email:ada@example.com");
+    const issued = await bed.db.prisma.event.findFirstOrThrow({ where: { type: "Certificate Issued", deviceSerial: "C02POLICY01" } });
+    expect(issued.details).toMatchObject({ policy: { name: "Kandji enrollment" }, decision: { candidates: [expect.objectContaining({ result: "selected" })] } });
+  });
+
+  it("a device absent from Kandji is denied: device not found", async () => {
+    const e = await denied("C02NOTHERE");
+    expect(e.summary).toContain("device not found");
+  });
+
+  it("a serial that is only a prefix of another device's is denied (exact match)", async () => {
+    const e = await denied("C02POLICY0");
+    expect(e.summary).toContain('rule failed: data[0].serial_number equals "C02POLICY0": actual "C02POLICY01"');
+  });
+
+  it.each([
+    [{ errorStatus: 401 }, /HTTP 401/],
+    [{ errorStatus: 500 }, /HTTP 500/],
+    [{ rateLimit: { requests: 1, windowMs: 60_000 } }, /HTTP 429/],
+    [{ stall: true }, /timeout/],
+  ])("Kandji answering %j denies with that reason, issues nothing, and the server stays healthy", async (fault, reason) => {
+    kandji.state.setFaults(fault as never);
+    // Use up the one request the window allows, so the lookup meets 429.
+    if ("rateLimit" in fault) await fetch(`${kandji.url}/api/v1/devices`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const e = await denied("C02POLICY01");
+    expect(e.summary).toMatch(reason);
+    kandji.state.clearFaults();
+    kandji.state.setFaults({ rateLimit: { requests: 10_000, windowMs: 3_600_000 } });
+    const ok = await enroll({ profile, device: device("C02POLICY01"), ca: simCa, allowHttp: true });
+    expect(ok.certificatePem).toContain("BEGIN CERTIFICATE");
+  });
+});
