@@ -162,7 +162,7 @@ test("Certificate Issuance: an auditor finds Certificate Issued under General Ev
   await signIn(page, auditor.email, auditor.password);
   await navigate(page, "Data and Monitoring", "General Events");
   await page.getByLabel("Search").fill(device.serial_number);
-  await page.getByLabel("Type").selectOption("Certificate Issued");
+  await page.getByLabel("Type", { exact: true }).selectOption("Certificate Issued");
   await page.getByRole("button", { name: "Apply" }).click();
   const table = page.getByTestId("events-table");
   await expect(table).toContainText("Certificate Issued");

@@ -31,10 +31,13 @@ export function toFormState(e: unknown): FormState {
 export function formAction(handler: (input: Record<string, string>, form: FormData) => Promise<FormState>) {
   return async (_prev: FormState, form: FormData): Promise<FormState> => {
     const input = formToObject(form);
+    const values = Object.fromEntries(Object.entries(input).filter(([k]) => !SECRET_FIELD.test(k)));
     try {
-      return await handler(input, form);
+      const state = await handler(input, form);
+      // A saved form shows what was saved (React would reset selects to their first defaults);
+      // a form that creates something starts empty again.
+      return state.reset ? { ...state, reset: undefined } : { ...state, values };
     } catch (e) {
-      const values = Object.fromEntries(Object.entries(input).filter(([k]) => !SECRET_FIELD.test(k)));
       return { ...toFormState(e), values };
     }
   };

@@ -11,7 +11,17 @@ export const navigation: { section: string; items: { label: string; href: string
     section: "Integration Hub",
     items: [
       { label: "Device Management Platforms", href: "/integration-hub/device-management-platforms" },
+      { label: "Core Platforms", href: "/integration-hub/core-platforms" },
       { label: "Key Attestation Platforms", href: "/integration-hub/key-attestation-platforms" },
+    ],
+  },
+  {
+    section: "Policy Management",
+    items: [
+      { label: "Security Signal Sources", href: "/policy-management/security-signal-sources" },
+      { label: "Policy Workflows", href: "/policy-management/policy-workflows" },
+      { label: "Device Role", href: "/policy-management/device-role" },
+      { label: "Enrollment", href: "/policy-management/enrollment" },
     ],
   },
   {
@@ -23,6 +33,8 @@ export const navigation: { section: string; items: { label: string; href: string
     items: [
       { label: "Users", href: "/settings/users" },
       { label: "API Tokens", href: "/settings/api-tokens" },
+      { label: "Mail", href: "/settings/mail" },
+      { label: "Events", href: "/settings/events" },
     ],
   },
 ];

@@ -4,6 +4,10 @@ import { createUserSchema, updateUserSchema } from "@attested/identity";
 import { caInputSchema, caSettingsSchema, certificatesQuerySchema, revokeInputSchema } from "@attested/ca";
 import { templateInputSchema } from "@attested/pki";
 import { dmpInputSchema, dmpSettingsSchema, kapInputSchema, kapTestRootsSchema } from "@attested/platforms";
+import {
+  corePlatformCreateBody, corePlatformUpdateBody, corePlatformValidateBody, deviceRoleCreateBody, deviceRoleUpdateBody, enrollmentCreateBody,
+  enrollmentUpdateBody, radiusAuthorizeBody, signalSourceCreateBody, signalSourceUpdateBody, signalSourceValidateBody, workflowCreateBody, workflowUpdateBody,
+} from "@attested/policy";
 
 // The OpenAPI document is generated from the same zod schemas the handlers validate with.
 type Op = { summary: string; write?: boolean; body?: z.ZodType; query?: z.ZodObject; pathParams?: string[] };
@@ -55,6 +59,60 @@ export const apiOperations: Record<string, Partial<Record<"get" | "post" | "put"
   "/key-attestation-platforms/{id}": {
     get: { summary: "Get a Key Attestation Platform", pathParams: ["id"] },
     patch: { summary: "Set the extra roots trusted FOR TESTING ONLY (recorded as an event)", write: true, body: kapTestRootsSchema, pathParams: ["id"] },
+  },
+  "/core-platforms": {
+    get: { summary: "List Core Platforms (Generic HTTP signal sources); secrets are never returned, only hasSecret" },
+    post: { summary: "Add a Core Platform (Basic, optionally with its tabs)", write: true, body: corePlatformCreateBody },
+  },
+  "/core-platforms/{id}": {
+    get: { summary: "Get a Core Platform and where it is used", pathParams: ["id"] },
+    patch: { summary: "Update Basic, Configuration, API, Attribute Mapping and Groups fields", write: true, body: corePlatformUpdateBody, pathParams: ["id"] },
+    delete: { summary: "Delete a Core Platform that nothing uses (409 says where it is used)", write: true, pathParams: ["id"] },
+  },
+  "/core-platforms/{id}/validate": { post: { summary: "Validate: one real lookup with unsaved fields tried, nothing saved", write: true, body: corePlatformValidateBody, pathParams: ["id"] } },
+  "/security-signal-sources": {
+    get: { summary: "List Security Signal Sources" },
+    post: { summary: "Add a Security Signal Source", write: true, body: signalSourceCreateBody },
+  },
+  "/security-signal-sources/{id}": {
+    get: { summary: "Get a Security Signal Source", pathParams: ["id"] },
+    patch: { summary: "Update Basic, Conditions and Settings (the Lookup Purpose is fixed)", write: true, body: signalSourceUpdateBody, pathParams: ["id"] },
+    delete: { summary: "Delete a Security Signal Source", write: true, pathParams: ["id"] },
+  },
+  "/security-signal-sources/{id}/validate": { post: { summary: "Validate Configuration with an identity", write: true, body: signalSourceValidateBody, pathParams: ["id"] } },
+  "/policy-workflows": {
+    get: { summary: "List Policy Workflows" },
+    post: { summary: "Add a Policy Workflow", write: true, body: workflowCreateBody },
+  },
+  "/policy-workflows/{id}": {
+    get: { summary: "Get a Policy Workflow and where it is used", pathParams: ["id"] },
+    patch: { summary: "Update Basic and Conditions (Core Provider, Attributes/Groups)", write: true, body: workflowUpdateBody, pathParams: ["id"] },
+    delete: { summary: "Delete a Policy Workflow that no Enrollment Policy uses", write: true, pathParams: ["id"] },
+  },
+  "/device-roles": {
+    get: { summary: "List Device Roles" },
+    post: { summary: "Add a Device Role", write: true, body: deviceRoleCreateBody },
+  },
+  "/device-roles/{id}": {
+    get: { summary: "Get a Device Role and where it is used", pathParams: ["id"] },
+    patch: { summary: "Update Basic and Conditions (Identity = a Key Attestation Platform)", write: true, body: deviceRoleUpdateBody, pathParams: ["id"] },
+    delete: { summary: "Delete a Device Role that nothing uses", write: true, pathParams: ["id"] },
+  },
+  "/enrollment-policies": {
+    get: { summary: "List Enrollment Policies in the order they are tried (priority, then name)" },
+    post: { summary: "Add an Enrollment Policy", write: true, body: enrollmentCreateBody },
+  },
+  "/enrollment-policies/{id}": {
+    get: { summary: "Get an Enrollment Policy", pathParams: ["id"] },
+    patch: { summary: "Update Basic (with priority), Conditions (Role, Device Role) and Settings (CA, template)", write: true, body: enrollmentUpdateBody, pathParams: ["id"] },
+    delete: { summary: "Delete an Enrollment Policy", write: true, pathParams: ["id"] },
+  },
+  "/radius/authorize": {
+    post: {
+      summary: "RADIUS Authentication: accept or reject a client certificate (status, then a fresh device lookup; Revoke On Failure). Admin tokens only",
+      write: true,
+      body: radiusAuthorizeBody,
+    },
   },
 };
 

@@ -77,7 +77,7 @@ export function issueHook(deps: IssueDeps): IssueHook {
         attestation,
         csr: csrCtx,
         account: { id: account.id, contact: account.contact },
-      });
+      }, { ca: ctx });
     } else if (platform.defaultCaId && platform.defaultTemplateId) {
       decision = {
         allowed: true,
@@ -124,7 +124,7 @@ export function issueHook(deps: IssueDeps): IssueHook {
           groups: decision.groups,
           attestation: attestation && {
             serialNumber: attestation.serialNumber, udid: attestation.udid, osVersion: attestation.osVersion, sepOsVersion: attestation.sepOsVersion,
-            secureBootLevel: attestation.secureBootLevel, sipStatus: attestation.sipStatus, keyAttestationPlatform: attestation.keyAttestationPlatformName,
+            secureBootLevel: attestation.secureBootLevel, sipStatus: attestation.sipStatus, attestationPlatform: attestation.keyAttestationPlatformName,
             leafFingerprint: attestation.leafFingerprint,
           },
           orderId: order.id,

@@ -44,3 +44,36 @@ function safeDecode(s: string): string {
     return s;
   }
 }
+
+// The guide's field names, for "updated: ..." summaries on General Events.
+const FIELD_LABELS: Record<string, string> = {
+  name: "Name",
+  description: "Description",
+  authMethod: "Authentication Method",
+  credentialStored: "credential",
+  basicUsername: "User name",
+  apiKeyHeader: "Header name",
+  uri: "URI",
+  validationRules: "Response Validation",
+  timeoutMs: "Timeout",
+  attributeMappings: "Attribute Mapping",
+  groupsPath: "Groups",
+  lookupPurpose: "Lookup Purpose",
+  identityProviderLookup: "Identity Provider Lookup",
+  identity: "Identity",
+  revokeOnFailure: "Revoke On Failure",
+  deviceRoleIds: "Device Role conditions",
+  coreProvider: "Core Provider",
+  attributesGroups: "Attributes/Groups",
+  priority: "Priority",
+  role: "Role",
+  deviceRole: "Device Role",
+  certificateAuthority: "Use Certificate Authority",
+  certificateTemplate: "Use Certificate Template",
+};
+
+/** " updated: URI, Response Validation" or " updated (no change)". */
+export const changedText = (changed: string[], extra: string[] = []) => {
+  const all = [...changed.map((k) => FIELD_LABELS[k] ?? k), ...extra];
+  return all.length ? `: ${all.join(", ")}` : " (no change)";
+};

@@ -19,7 +19,7 @@ import {
   type ValidationRule,
 } from "@attested/integrations";
 import { MasterKeyError } from "@attested/secrets";
-import { asRecord, hasAny, isUuid, IssueCollector, redactUri, usedByMessage } from "./common";
+import { asRecord, hasAny, isUuid, IssueCollector, redactUri, usedByMessage, changedText } from "./common";
 import { contextWith, identityVariables } from "./context";
 import { corePlatformBasicSchema, corePlatformRenameSchema } from "./schemas";
 
@@ -165,7 +165,7 @@ export async function createCorePlatform(db: Db, actor: Actor, input: unknown): 
   const id = randomUUID();
   return db.$transaction(async (tx) => {
     const row = await tx.corePlatform.create({
-      data: { id, name: basic!.name, description: basic!.description, type: basic!.type, ...(rowData(plan, id) as Prisma.CorePlatformUncheckedCreateInput) },
+      data: { ...(rowData(plan, id) as Omit<Prisma.CorePlatformUncheckedCreateInput, "name">), id, name: basic!.name, description: basic!.description, type: basic!.type },
     });
     const view = toCorePlatformView(row);
     await recordEvent(tx, {
@@ -205,7 +205,7 @@ export async function updateCorePlatform(db: Db, actor: Actor, id: string, input
       outcome: "success",
       actor,
       object: { type: "core-platform", id, name: row.name },
-      summary: `Core Platform "${row.name}" updated${changed.length || credentialReplaced ? `: ${[...changed, ...(credentialReplaced ? ["credential replaced"] : [])].join(", ")}` : " (no change)"}`,
+      summary: `Core Platform "${row.name}" updated${changedText(changed.filter((k) => k !== "credentialStored" || !credentialReplaced), credentialReplaced ? ["credential replaced"] : [])}`,
       details: {
         changed,
         credentialReplaced,

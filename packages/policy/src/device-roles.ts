@@ -1,7 +1,7 @@
 import type { DeviceRole, Db } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
-import { asRecord, hasAny, isUuid, IssueCollector, usedByMessage } from "./common";
+import { asRecord, hasAny, isUuid, IssueCollector, usedByMessage, changedText } from "./common";
 import { deviceRoleBasicSchema, deviceRoleConditionsSchema } from "./schemas";
 
 // Policy Management > Device Role: which Key Attestation Platform must have verified the device's
@@ -75,7 +75,7 @@ export async function updateDeviceRole(db: Db, actor: Actor, id: string, input: 
       outcome: "success",
       actor,
       object: { type: "device-role", id, name: r.name },
-      summary: `Device Role "${r.name}" updated${changed.length ? `: ${changed.join(", ")}` : " (no change)"}`,
+      summary: `Device Role "${r.name}" updated${changedText(changed)}`,
       details: { changed, before, after },
     });
     return r;

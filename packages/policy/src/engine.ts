@@ -3,7 +3,7 @@ import type { CorePlatform, Db, SecuritySignalSource } from "@attested/db";
 import { EventType, recordEvent } from "@attested/events";
 import { lookupConfigFromRecord, lookupDevice, type LookupOptions, type LookupResult } from "@attested/integrations";
 import { MasterKeyError } from "@attested/secrets";
-import { evaluateConditions, type ConditionResult } from "./conditions";
+import { describeCondition, evaluateConditions, type ConditionResult } from "./conditions";
 import { identityVariables, resolveIdentity } from "./context";
 import { DEFAULT_IDENTITY_ATTRIBUTE } from "./options";
 import { revokeOnFailure } from "./revoke";
@@ -169,7 +169,7 @@ export async function decideEnrollment(db: Db, req: EnrollmentRequest, opts: Dec
     deviceSerial,
     decidedAt: now.toISOString(),
   };
-  const deny = (code: DenialCode, reason: string): EnrollmentDecision => ({ allowed: false, code, reason, inputs: { ...inputs, decision: { allowed: false, code, reason } } });
+  const deny = (code: DenialCode, reason: string): Extract<EnrollmentDecision, { allowed: false }> => ({ allowed: false, code, reason, inputs: { ...inputs, decision: { allowed: false, code, reason } } });
 
   if (!req.keyAttestationPlatformId) return deny("noPolicy", "the order was not attested: Enrollment Policies match devices by the Key Attestation Platform that verified them");
   const policies = await db.enrollmentPolicy.findMany({
@@ -271,7 +271,7 @@ export async function decideEnrollment(db: Db, req: EnrollmentRequest, opts: Dec
     }
     const conditions = (Array.isArray(wf.attributeConditions) ? wf.attributeConditions : []) as unknown as WorkflowCondition[];
     const results: ConditionResult[] = evaluateConditions(conditions, lookup.attributes as never, lookup.groups);
-    cand.conditions = results.map((r) => ({ condition: r.message.split(":")[0]!, passed: r.passed, actual: r.actual, message: r.message }));
+    cand.conditions = results.map((r) => ({ condition: describeCondition(r.condition), passed: r.passed, actual: r.actual, message: r.message }));
     const failed = results.filter((r) => !r.passed);
     if (failed.length) {
       cand.result = "conditionsNotMet";

@@ -1,7 +1,7 @@
 import type { Db, EnrollmentPolicy } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
-import { asRecord, hasAny, isUuid, IssueCollector } from "./common";
+import { asRecord, hasAny, isUuid, IssueCollector, changedText } from "./common";
 import { enrollmentBasicSchema, enrollmentConditionsSchema, enrollmentSettingsSchema } from "./schemas";
 
 // Policy Management > Enrollment: which Role (Policy Workflow) and Device Role a device must match,
@@ -141,7 +141,7 @@ export async function updateEnrollmentPolicy(db: Db, actor: Actor, id: string, i
       outcome: "success",
       actor,
       object: { type: "enrollment-policy", id, name: p.name },
-      summary: `Enrollment Policy "${p.name}" updated${changed.length ? `: ${changed.join(", ")}` : " (no change)"}`,
+      summary: `Enrollment Policy "${p.name}" updated${changedText(changed)}`,
       details: { changed, before, after },
     });
     return p;

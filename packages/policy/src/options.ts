@@ -51,14 +51,14 @@ export const IDENTITY_ROOTS: Record<LookupPurpose, string[]> = {
 
 export const DEFAULT_IDENTITY_ATTRIBUTE = "/attestation/serialNumber";
 
-/** Operators of the Policy Workflow's Attributes/Groups conditions. */
+/** Operators of the Policy Workflow's Attributes/Groups conditions (worded as the Response Validation ones). */
 export const CONDITION_OPERATORS = [
   { value: "equals", label: "Equals" },
-  { value: "notEquals", label: "Not equals" },
+  { value: "notEquals", label: "Does Not Equal" },
   { value: "contains", label: "Contains" },
   { value: "matches", label: "Matches (regular expression)" },
   { value: "exists", label: "Exists" },
-  { value: "notExists", label: "Not exists" },
+  { value: "notExists", label: "Does Not Exist" },
 ] as const;
 export type ConditionOperator = (typeof CONDITION_OPERATORS)[number]["value"];
 export const VALUE_OPERATORS: ReadonlySet<string> = new Set(["equals", "notEquals", "contains", "matches"]);

@@ -2,7 +2,7 @@ import type { Db, SecuritySignalSource } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
 import { lookupDevice, rulesPinIdentity } from "@attested/integrations";
-import { asRecord, hasAny, isUuid, IssueCollector } from "./common";
+import { asRecord, hasAny, isUuid, IssueCollector, changedText } from "./common";
 import { contextWith, identityVariables } from "./context";
 import { storedLookupConfig, type ValidationReport } from "./core-platforms";
 import { IDENTITY_ATTRIBUTES, lookupPurposeLabel, type LookupPurpose } from "./options";
@@ -119,7 +119,7 @@ export async function updateSignalSource(db: Db, actor: Actor, id: string, input
       outcome: "success",
       actor,
       object: { type: "security-signal-source", id, name: s.name },
-      summary: `Security Signal Source "${s.name}" updated${changed.length ? `: ${changed.join(", ")}` : " (no change)"}`,
+      summary: `Security Signal Source "${s.name}" updated${changedText(changed)}`,
       details: { changed, before: Object.fromEntries(changed.map((k) => [k, before[k]])), after: Object.fromEntries(changed.map((k) => [k, after[k]])) },
     });
     return s;

@@ -2,7 +2,7 @@ import type { Db, PolicyWorkflow, Prisma } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
 import { z } from "zod";
-import { asRecord, hasAny, isUuid, IssueCollector, usedByMessage } from "./common";
+import { asRecord, hasAny, isUuid, IssueCollector, usedByMessage, changedText } from "./common";
 import { describeCondition } from "./conditions";
 import { workflowBasicSchema, workflowConditionsSchema, type WorkflowCondition } from "./schemas";
 
@@ -117,7 +117,7 @@ export async function updateWorkflow(db: Db, actor: Actor, id: string, input: un
       outcome: "success",
       actor,
       object: { type: "policy-workflow", id, name: w.name },
-      summary: `Policy Workflow "${w.name}" updated${changed.length ? `: ${changed.join(", ")}` : " (no change)"}`,
+      summary: `Policy Workflow "${w.name}" updated${changedText(changed)}`,
       details: { changed, before, after, attributeConditions: w.attributeConditions },
     });
     return w;

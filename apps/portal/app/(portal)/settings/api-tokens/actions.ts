@@ -9,7 +9,7 @@ export const createTokenAction = formAction(async (input) => {
   const actor = await requireWriter("create API tokens");
   const { token, info } = await createApiToken(await getDb(), actor, input);
   revalidatePath("/settings/api-tokens");
-  return { ok: true, message: `Token "${info.name}" created. Copy it now: it is not shown again.`, reveal: { token } };
+  return { ok: true, reset: true, message: `Token "${info.name}" created. Copy it now: it is not shown again.`, reveal: { token } };
 });
 
 export const revokeTokenAction = formAction(async (input) => {

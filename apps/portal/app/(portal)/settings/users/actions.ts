@@ -9,7 +9,7 @@ export const createUserAction = formAction(async (input) => {
   const actor = await requireWriter("create users");
   const u = await createUser(await getDb(), actor, input as never);
   revalidatePath("/settings/users");
-  return { ok: true, message: `${u.email} added as ${u.role === "ADMIN" ? "Admin" : "Auditor"}.` };
+  return { ok: true, reset: true, message: `${u.email} added as ${u.role === "ADMIN" ? "Admin" : "Auditor"}.` };
 });
 
 export const updateUserAction = formAction(async (input) => {

@@ -1,0 +1,194 @@
+import { X509Certificate } from "node:crypto";
+import type { CaContext } from "@attested/ca";
+import type { Certificate } from "@attested/db";
+import { EventType, recordEvent, type Actor } from "@attested/events";
+import { assertCanWrite } from "@attested/identity";
+import { normalizeSerial, parseDn } from "@attested/pki";
+import { resolveIdentity } from "./context";
+import { lookupThrough, type DecideOptions } from "./engine";
+import { revokeOnFailure, type RevokedOnFailure } from "./revoke";
+import { radiusAuthorizeSchema } from "./schemas";
+
+// RADIUS Authentication lookups (POST /api/v1/radius/authorize): a RADIUS server that terminated
+// EAP-TLS asks whether to let a client certificate in. Accept needs (1) a certificate this PKI
+// issued, ACTIVE and within its validity, and (2) when a Security Signal Source with purpose
+// RADIUS Authentication applies, a fresh lookup that finds the device. A definite "not found" with
+// Revoke On Failure revokes the certificate; a lookup that could not answer rejects without
+// revoking. Each answer updates the certificate's last usage and is recorded.
+
+export interface RadiusDecision {
+  decision: "accept" | "reject";
+  reason: string;
+  certificate?: { id: string; serialNumber: string; subjectDn: string; status: string; notAfter: string };
+  signalSource?: { id: string; name: string } | null;
+  revoked?: RevokedOnFailure[];
+}
+
+// Type names as openssl, FreeRADIUS and RFC 4514 write them, to compare issuers written either way.
+function dnKey(dn: string): string | null {
+  const t = dn.trim();
+  // openssl's one-line form: /C=US/O=Acme/CN=Root (no escaping of "/" inside values is assumed).
+  const rfc = t.startsWith("/") ? t.slice(1).split("/").join(", ") : t;
+  const { attributes, errors } = parseDn(rfc);
+  if (errors.length || attributes.length === 0) return null;
+  return attributes
+    .map((a) => `${a.oid}=${a.value.trim().replace(/\s+/g, " ").toLowerCase()}`)
+    .sort()
+    .join("\n");
+}
+
+const SUBJECT_ALIASES: Record<string, string> = {
+  CN: "commonName",
+  O: "organizationName",
+  OU: "organizationalUnitName",
+  SERIALNUMBER: "serialNumber",
+  UID: "userId",
+  E: "emailAddress",
+  C: "countryName",
+};
+
+/** The /certificate context a RADIUS Security Signal Source reads its identity from. */
+export function certificateContext(cert: Certificate): Record<string, unknown> {
+  const subject: Record<string, string> = {};
+  for (const a of parseDn(cert.subjectDn).attributes) {
+    subject[a.type] ??= a.value;
+    const alias = SUBJECT_ALIASES[a.type];
+    if (alias) subject[alias] ??= a.value;
+  }
+  const san: Record<string, string[]> = { othername: [], rfc822name: [], dnsname: [], uri: [] };
+  const key = { otherName: "othername", rfc822: "rfc822name", dns: "dnsname", uri: "uri" } as Record<string, string>;
+  for (const s of (Array.isArray(cert.sans) ? cert.sans : []) as { type?: string; value?: string }[]) {
+    const k = s.type ? key[s.type] : undefined;
+    if (k && typeof s.value === "string") san[k]!.push(s.value);
+  }
+  return {
+    certificate: {
+      serialNumber: cert.serialNumber,
+      deviceSerial: cert.deviceSerial,
+      deviceUdid: cert.deviceUdid,
+      emailAddress: cert.emailAddress,
+      subjectDn: cert.subjectDn,
+      subject,
+      san,
+    },
+  };
+}
+
+async function findCertificate(ctx: CaContext, input: ReturnType<typeof radiusAuthorizeSchema.parse>): Promise<{ cert: Certificate | null; why: string }> {
+  if ("certificatePem" in input) {
+    let x: X509Certificate;
+    try {
+      x = new X509Certificate(input.certificatePem);
+    } catch {
+      return { cert: null, why: "certificatePem is not a PEM certificate" };
+    }
+    const serial = normalizeSerial(x.serialNumber);
+    const cert = serial ? await ctx.db.certificate.findUnique({ where: { serialNumber: serial } }) : null;
+    // The serial alone is not proof: the presented certificate must be the very one we issued.
+    if (!cert || cert.sha256Fingerprint.toUpperCase() !== x.fingerprint256.toUpperCase()) return { cert: null, why: "the certificate was not issued by this PKI" };
+    return { cert, why: "" };
+  }
+  const serial = normalizeSerial(input.serialNumber);
+  const cert = serial ? await ctx.db.certificate.findUnique({ where: { serialNumber: serial }, include: { ca: { select: { subjectDn: true } } } }) : null;
+  if (!cert) return { cert: null, why: `no certificate with serial number ${input.serialNumber} was issued by this PKI` };
+  const given = dnKey(input.issuer);
+  if (!given || given !== dnKey(cert.ca.subjectDn)) return { cert: null, why: `issuer "${input.issuer}" is not the issuer of certificate ${serial}` };
+  const { ca: _ca, ...row } = cert;
+  return { cert: row, why: "" };
+}
+
+export async function authorizeRadius(ctx: CaContext, actor: Actor, input: unknown, opts: Pick<DecideOptions, "lookup"> = {}): Promise<RadiusDecision> {
+  await assertCanWrite(ctx.db, actor, "authorize RADIUS authentications");
+  const parsed = radiusAuthorizeSchema.parse(input);
+  const now = ctx.now?.() ?? new Date();
+  const { cert, why } = await findCertificate(ctx, parsed);
+  const details: Record<string, unknown> = { presented: "certificatePem" in parsed ? "certificate" : "serial number and issuer" };
+
+  const finish = async (d: RadiusDecision): Promise<RadiusDecision> => {
+    await recordEvent(ctx.db, {
+      type: EventType.RadiusAuthentication,
+      outcome: d.decision === "accept" ? "success" : "denied",
+      actor,
+      object: cert ? { type: "certificate", id: cert.id, name: cert.subjectDn } : undefined,
+      certificateSerial: cert?.serialNumber ?? ("serialNumber" in parsed ? parsed.serialNumber : null),
+      deviceSerial: cert?.deviceSerial ?? null,
+      summary: `RADIUS Authentication ${d.decision === "accept" ? "accepted" : "rejected"}${cert ? ` for ${cert.subjectDn}` : ""}: ${d.reason}`,
+      details: { ...details, decision: d.decision, reason: d.reason, signalSource: d.signalSource ?? null, revoked: d.revoked ?? [] },
+    });
+    return d;
+  };
+
+  if (!cert) return finish({ decision: "reject", reason: why });
+  const summary = { id: cert.id, serialNumber: cert.serialNumber, subjectDn: cert.subjectDn, status: cert.status as string, notAfter: cert.notAfter.toISOString() };
+  if (cert.status === "REVOKED") return finish({ decision: "reject", reason: `the certificate is revoked (${cert.revocationReason ?? "unspecified"})`, certificate: summary });
+  if (cert.status === "ON_HOLD") return finish({ decision: "reject", reason: "the certificate is on hold", certificate: summary });
+  if (cert.notAfter <= now) return finish({ decision: "reject", reason: `the certificate expired on ${cert.notAfter.toISOString()}`, certificate: summary });
+  if (cert.notBefore > now) return finish({ decision: "reject", reason: "the certificate is not valid yet", certificate: summary });
+
+  // Presented and good: that is a use (the CA's "Revoke Certificate if unused ... Since last usage").
+  await ctx.db.certificate.update({ where: { id: cert.id }, data: { lastSeenAt: now } });
+
+  const policy = cert.enrollmentPolicyId
+    ? await ctx.db.enrollmentPolicy.findUnique({ where: { id: cert.enrollmentPolicyId }, select: { deviceRoleId: true, policyWorkflow: { select: { corePlatformId: true } } } })
+    : null;
+  const sources = await ctx.db.securitySignalSource.findMany({
+    where: { lookupPurpose: "radius-authentication", corePlatformId: { not: null } },
+    include: { corePlatform: true },
+    orderBy: { name: "asc" },
+  });
+  const deviceRoleId = policy?.deviceRoleId ?? null;
+  const provider = policy?.policyWorkflow?.corePlatformId ?? null;
+  // The source of the Core Provider that enrolled the device first, then a Device Role match, then by name.
+  const source = sources
+    .filter((s) => s.deviceRoleIds.length === 0 || (deviceRoleId !== null && s.deviceRoleIds.includes(deviceRoleId)))
+    .sort(
+      (a, b) =>
+        Number(b.corePlatformId === provider) - Number(a.corePlatformId === provider) ||
+        Number(b.deviceRoleIds.length > 0) - Number(a.deviceRoleIds.length > 0) ||
+        a.name.localeCompare(b.name),
+    )[0];
+  if (!source) return finish({ decision: "accept", reason: "the certificate is active; no RADIUS Authentication Security Signal Source applies, so no device lookup was made", certificate: summary, signalSource: null });
+
+  const signalSource = { id: source.id, name: source.name };
+  const identity = resolveIdentity(certificateContext(cert), source.identityAttribute);
+  details.identity = { attribute: source.identityAttribute, value: identity ?? null };
+  if (!identity) return finish({ decision: "reject", reason: `the certificate has no ${source.identityAttribute} to look the device up with`, certificate: summary, signalSource });
+
+  const cp = source.corePlatform!;
+  const r = await lookupThrough(cp, identity, source.identityAttribute, certificateContext(cert), opts.lookup);
+  details.lookup = {
+    corePlatform: { id: cp.id, name: cp.name },
+    outcome: r.outcome,
+    reason: r.reason,
+    status: r.status ?? null,
+    attempts: r.attempts,
+    timeMs: r.timeMs,
+    rules: r.rules.map((x) => ({ path: x.rule.path, condition: x.rule.condition, passed: x.passed, actual: x.actual, message: x.message })),
+  };
+  if (r.outcome === "found") return finish({ decision: "accept", reason: `the certificate is active and device ${identity} was found in "${cp.name}"`, certificate: summary, signalSource });
+  if (r.outcome === "error") {
+    await recordEvent(ctx.db, {
+      type: EventType.DeviceLookupFailed,
+      outcome: "failure",
+      actor,
+      object: { type: "core-platform", id: cp.id, name: cp.name },
+      certificateSerial: cert.serialNumber,
+      deviceSerial: cert.deviceSerial,
+      summary: `Device lookup of ${identity} in "${cp.name}" failed during RADIUS Authentication: ${r.reason}`,
+      details: { signalSource, lookup: details.lookup },
+    });
+    return finish({ decision: "reject", reason: `device lookup in "${cp.name}" failed: ${r.reason}`, certificate: summary, signalSource });
+  }
+  const reason = `device ${identity} not found in "${cp.name}": ${r.reason}`;
+  if (!source.revokeOnFailure) return finish({ decision: "reject", reason, certificate: summary, signalSource });
+  const revoked = await revokeOnFailure(ctx, { where: { id: cert.id }, signalSource, reason });
+  const done = revoked.find((x) => !x.error);
+  const hold = done?.reason === "certificateHold";
+  return finish({
+    decision: "reject",
+    reason: `${reason}; ${done ? (hold ? "certificate put on hold" : "certificate revoked") : "revocation failed"} (Revoke On Failure)`,
+    certificate: { ...summary, status: done ? (hold ? "ON_HOLD" : "REVOKED") : summary.status },
+    signalSource,
+    revoked,
+  });
+}

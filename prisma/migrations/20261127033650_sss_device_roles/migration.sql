@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "SecuritySignalSource" ADD COLUMN     "deviceRoleIds" TEXT[] DEFAULT ARRAY[]::TEXT[];
