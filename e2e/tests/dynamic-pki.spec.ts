@@ -16,7 +16,6 @@ test("Add Certificate Authority shows the field and the reason, and creates noth
   await form.getByRole("button", { name: "Save" }).click();
   await expect(form.getByText("Validity must be 1 to 30 years")).toBeVisible();
   await expect(form.getByText("Choose what the CA is for")).toBeVisible();
-  await expect(form.getByText("Choose the parent Certificate Authority")).toBeVisible();
   // What was typed stays.
   await expect(form.getByLabel("Common Name")).toHaveValue("Wrong CA");
   await navigate(page, "Dynamic PKI", "Certificate Authorities");
