@@ -1,6 +1,9 @@
 import type { Db } from "@attested/db";
 import { databaseKeyStore, ensureOrganizationRootCa } from "@attested/ca";
+import { startLifecycleWorker } from "@attested/lifecycle/worker";
 import type { Logger } from "pino";
+import { caContext } from "../lib/ca";
+import { database } from "../lib/db";
 
 /** Steps run once per start after migrations and bootstrap. */
 export const startupHooks: Array<(db: Db, log: Logger) => Promise<void>> = [
@@ -9,5 +12,14 @@ export const startupHooks: Array<(db: Db, log: Logger) => Promise<void>> = [
     const publicUrl = (process.env.PUBLIC_URL ?? "").replace(/\/+$/, "");
     const ca = await ensureOrganizationRootCa({ db, keyStore: databaseKeyStore(db), publicUrl });
     if (ca) log.info({ caId: ca.id, commonName: ca.commonName }, "organization root CA created");
+  },
+  // Background jobs (packages/lifecycle): unused-certificate and Revoke On Failure sweeps, mail,
+  // expiry reminders, event retention. Safe on every instance; LIFECYCLE_WORKER=off turns them off here.
+  async (_db, log) => {
+    if (process.env.LIFECYCLE_WORKER === "off") return void log.info("lifecycle worker off (LIFECYCLE_WORKER=off)");
+    const worker = await startLifecycleWorker({ database: await database(), ctx: await caContext(), log: log.child({ component: "lifecycle" }) });
+    const stop = () => void worker.stop().catch((err) => log.warn({ err }, "lifecycle worker did not stop cleanly"));
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
   },
 ];

@@ -29,6 +29,14 @@ export async function searchCertificates(ctx: CaContext, input: CertificatesQuer
   if (q.expiringWithinDays) and.push({ status: "ACTIVE", notAfter: { gt: now, lte: new Date(now.getTime() + q.expiringWithinDays * 86_400_000) } });
   if (q.q) {
     const serial = q.q.toLowerCase().replace(/[:\s]/g, "").replace(/^0x/, "");
+    // A serial number (unique, indexed) answers at once; the substring searches below scan the table.
+    if (/^[0-9a-f]{16,40}$/.test(serial) && !q.cursor) {
+      const exact = await ctx.db.certificate.findMany({
+        where: { AND: [...and, { serialNumber: serial }] },
+        include: { ca: { select: { id: true, commonName: true } }, template: { select: { id: true, name: true } } },
+      });
+      if (exact.length) return { certificates: exact, nextCursor: null };
+    }
     const sanIds = await ctx.db.$queryRawUnsafe<{ id: string }[]>(
       `SELECT id FROM "Certificate" WHERE sans::text ILIKE $1 LIMIT 1000`,
       `%${q.q.replace(/[%_\\]/g, (c) => "\\" + c)}%`,

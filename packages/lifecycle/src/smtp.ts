@@ -1,5 +1,5 @@
 import { z } from "zod";
-import nodemailer from "nodemailer";
+import nodemailer, { type Mail } from "nodemailer";
 import type { Db } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite, DomainError } from "@attested/identity";
@@ -95,14 +95,14 @@ export async function updateMailSettings(ctx: LifecycleContext, actor: Actor, in
       object: { type: "settings", id: "mail", name: "Mail" },
       summary: `Mail settings updated${changed.length ? ` (${changed.join(", ")})` : ""}${passwordChange ? `; SMTP password ${passwordChange}` : ""}`,
       // `after` holds no password; the scrubber in recordEvent is a second line of defence.
-      details: { settings: "mail", changed, ...after, smtpPasswordChange: passwordChange ?? "unchanged" },
+      details: { settings: "mail", changed, ...after, authChange: passwordChange ?? "unchanged" },
     });
   });
   return getMailSettings(ctx.db);
 }
 
 /** A nodemailer transport from the saved settings, or null when mail is not configured. */
-export async function mailTransport(ctx: LifecycleContext): Promise<{ transport: nodemailer.Transporter; from: string } | null> {
+export async function mailTransport(ctx: LifecycleContext): Promise<{ transport: Mail; from: string } | null> {
   const org = await ctx.db.organization.findFirst({ orderBy: { createdAt: "asc" } });
   if (!org?.smtpHost || !org.smtpFrom) return null;
   const pass = org.smtpPassword?.length ? openSecret(org.smtpPassword, SMTP_PASSWORD_CONTEXT, ctx.masterKey) : undefined;
@@ -127,32 +127,38 @@ export interface OutgoingMail {
   text: string;
 }
 
-export type SendResult = { ok: true; messageId: string } | { ok: false; error: string };
+export type SendResult = { ok: true; messageId: string } | { ok: false; error: string; permanent: boolean };
 
-/** Sends one mail; failures come back as a short message (no credentials in it). */
+/** A short, credential-free account of an SMTP failure; SMTP 5xx replies are permanent. */
+export function describeSmtpError(e: unknown): { error: string; permanent: boolean } {
+  const err = e as { code?: string; responseCode?: number; response?: string; message?: string };
+  const text = (err.response ?? err.message ?? String(e)).replace(/\s+/g, " ").slice(0, 300);
+  return {
+    error: [err.code, err.responseCode, text].filter(Boolean).join(" "),
+    permanent: typeof err.responseCode === "number" && err.responseCode >= 500,
+  };
+}
+
+/** Sends one mail now; failures come back as a short message. */
 export async function sendMail(ctx: LifecycleContext, mail: OutgoingMail): Promise<SendResult> {
   let t;
   try {
     t = await mailTransport(ctx);
   } catch (e) {
-    return { ok: false, error: `cannot open the SMTP password: ${(e as Error).message}` };
+    return { ok: false, error: `cannot open the SMTP password: ${(e as Error).message}`, permanent: true };
   }
-  if (!t) return { ok: false, error: "mail is not configured (Settings > Mail)" };
+  if (!t) return { ok: false, error: NOT_CONFIGURED, permanent: true };
   try {
     const info = await t.transport.sendMail({ from: t.from, to: mail.to, subject: mail.subject, text: mail.text });
     return { ok: true, messageId: String(info.messageId ?? "") };
   } catch (e) {
-    return { ok: false, error: smtpError(e) };
+    return { ok: false, ...describeSmtpError(e) };
   } finally {
     t.transport.close();
   }
 }
 
-function smtpError(e: unknown): string {
-  const err = e as { code?: string; responseCode?: number; response?: string; message?: string };
-  const text = err.response ?? err.message ?? String(e);
-  return [err.code, err.responseCode, text.replace(/\s+/g, " ").slice(0, 300)].filter(Boolean).join(" ");
-}
+export const NOT_CONFIGURED = "mail is not configured (Settings > Mail)";
 
 export const testMailSchema = z.object({
   to: z.string().trim().min(1, "Enter the address to send the test mail to").refine(isEmail, "Enter a valid email address"),

@@ -3,7 +3,8 @@ import { notFound } from "next/navigation";
 import { displayStatus, getCertificate, reasonLabel } from "@attested/ca";
 import { listEvents } from "@attested/events";
 import { NotFoundError } from "@attested/identity";
-import { Badge, Card, DefinitionList, PageHeader, formatTime, outcomeColor } from "@/components/ui";
+import { Timeline } from "@/components/timeline";
+import { Badge, Card, DefinitionList, PageHeader, formatTime } from "@/components/ui";
 import { caContext } from "@/lib/ca";
 import { requireReader } from "@/lib/session";
 import { RevokeForm } from "../forms";
@@ -15,12 +16,14 @@ export default async function CertificateDetailPage({ params }: { params: Promis
   const { id } = await params;
   const ctx = await caContext();
   const c = await getCertificate(ctx, id).catch((e) => (e instanceof NotFoundError ? notFound() : Promise.reject(e)));
-  const [ca, template, platform, policy, events] = await Promise.all([
+  const [ca, template, platform, policy, events, deviceEvents] = await Promise.all([
     ctx.db.certificateAuthority.findUnique({ where: { id: c.caId }, select: { id: true, commonName: true } }),
     c.templateId ? ctx.db.certificateTemplate.findUnique({ where: { id: c.templateId }, select: { id: true, name: true } }) : null,
     c.platformId ? ctx.db.deviceManagementPlatform.findUnique({ where: { id: c.platformId }, select: { id: true, name: true } }) : null,
     c.enrollmentPolicyId ? ctx.db.enrollmentPolicy.findUnique({ where: { id: c.enrollmentPolicyId }, select: { id: true, name: true } }) : null,
     listEvents(ctx.db, { objectId: c.id, limit: 100 }),
+    // The device's own story (enrollments, MDM checks, its other certificates) beside this one's.
+    c.deviceSerial ? listEvents(ctx.db, { deviceSerial: c.deviceSerial, limit: 30 }) : null,
   ]);
   const status = displayStatus(c);
   const sans = (c.sans as { type: string; value: string }[]) ?? [];
@@ -54,7 +57,7 @@ export default async function CertificateDetailPage({ params }: { params: Promis
               ["Certificate Template", template ? <Link key="t" className="link" href={`/dynamic-pki/certificate-templates/${template.id}`}>{template.name}</Link> : "—"],
               ["Device Management Platform", platform?.name ?? "—"],
               ["Enrollment Policy", policy?.name ?? "—"],
-              ["Device serial", c.deviceSerial ?? "—"],
+              ["Device serial", c.deviceSerial ? <Link key="d" className="link" href={`/data-and-monitoring/devices/${encodeURIComponent(c.deviceSerial)}`}>{c.deviceSerial}</Link> : "—"],
               ["Device UDID", c.deviceUdid ?? "—"],
               ["Email", c.emailAddress ?? "—"],
             ]}
@@ -64,18 +67,19 @@ export default async function CertificateDetailPage({ params }: { params: Promis
       {actor.role === "ADMIN" && status !== "Revoked" && status !== "Expired" && (
         <Card title="Revoke" className="mt-6"><RevokeForm id={c.id} onHold={c.status === "ON_HOLD"} /></Card>
       )}
-      <Card title="Events" className="mt-6">
-        <ul className="divide-y divide-slate-100 text-sm" data-testid="certificate-events">
-          {events.events.map((e) => (
-            <li key={e.id} className="flex items-center gap-3 py-2">
-              <span className="w-44 shrink-0 font-mono text-xs text-slate-500">{formatTime(e.time)}</span>
-              <Badge color={outcomeColor(e.outcome)}>{e.outcome}</Badge>
-              <Link className="link" href={`/data-and-monitoring/general-events/${e.id}`}>{e.type}</Link>
-              <span className="text-slate-600">{e.summary}</span>
-            </li>
-          ))}
-        </ul>
-      </Card>
+      <div className="mt-6 grid grid-cols-1 gap-6 lg:grid-cols-2">
+        <Card title="Certificate timeline">
+          <Timeline events={events.events} testId="certificate-events" />
+        </Card>
+        {deviceEvents && (
+          <Card
+            title={`Device ${c.deviceSerial} timeline`}
+            actions={<Link className="link text-xs" href={`/data-and-monitoring/devices/${encodeURIComponent(c.deviceSerial!)}`}>All of this device →</Link>}
+          >
+            <Timeline events={deviceEvents.events} testId="device-events" />
+          </Card>
+        )}
+      </div>
     </>
   );
 }
