@@ -1,4 +1,4 @@
-import { Resolver } from "node:dns";
+import { promises as dnsPromises } from "node:dns";
 import "reflect-metadata";
 import { X509Certificate } from "@peculiar/x509";
 import { AcmeServer, createDns01Validator, createHttp01Validator, PrismaAcmeStore, type AcmePlatform } from "@attested/acme";
@@ -32,14 +32,18 @@ const REASONS: Record<number, string> = { 0: "unspecified", 1: "keyCompromise", 
 /** The ACME server of the portal: one per process, serving every Device Management Platform. */
 export function createAcmeService(opts: AcmeServiceOptions) {
   const { db } = opts;
-  const resolver = opts.dnsServers?.length ? Object.assign(new Resolver({ timeout: 5000, tries: 2 }), {}) : undefined;
-  if (resolver && opts.dnsServers) resolver.setServers(opts.dnsServers);
+  // dns-01 asks the configured DNS servers (tests run their own), else the system's.
+  let resolver: dnsPromises.Resolver | undefined;
+  if (opts.dnsServers?.length) {
+    resolver = new dnsPromises.Resolver({ timeout: 5000, tries: 2 });
+    resolver.setServers(opts.dnsServers);
+  }
   const server = new AcmeServer({
     store: new PrismaAcmeStore(db),
     validators: {
       "device-attest-01": deviceAttestValidator(db, opts.now),
       "http-01": createHttp01Validator({ port: opts.http01Port ?? 80, resolveHost: opts.http01Address ? () => opts.http01Address! : undefined }),
-      "dns-01": createDns01Validator(resolver ? { resolver } : {}),
+      "dns-01": createDns01Validator({ resolver }),
     },
     issue: issueHook({ ca: opts.ca, afterIssue: opts.afterIssue }),
     getCertificateChain: async ({ certificateId }) => {
@@ -53,7 +57,7 @@ export function createAcmeService(opts: AcmeServiceOptions) {
     findCertificate: async ({ der }) => {
       let serial: string;
       try {
-        serial = new X509Certificate(der).serialNumber.toLowerCase();
+        serial = new X509Certificate(new Uint8Array(der)).serialNumber.toLowerCase();
       } catch {
         return null;
       }
@@ -69,6 +73,8 @@ export function createAcmeService(opts: AcmeServiceOptions) {
     onEvent: recordAcmeEvent(db),
     onError: (err, ctx) => (opts.onError ? opts.onError(err, ctx) : console.error("acme error", ctx, err)),
     nonceKey: opts.nonceKey,
+    // issueHook parses the CSR with parseCsr (signature and key checks) and answers badCSR itself.
+    issuerChecksCsr: true,
     now: opts.now,
   });
 
