@@ -92,9 +92,20 @@ switch (task) {
     process.exit(tsx("scripts/demo.ts", args, { NODE_ENV: "production" }));
   case "device":
     process.exit(tsx("apps/device-sim/src/cli.ts", args));
+  case "bench-enroll":
+  case "bench-pebble":
+  case "bench-ocsp":
+  case "faults":
+    // Benchmarks and the fault test run the built portal from their own build folder.
+    process.env.NEXT_DIST_DIR ??= ".next-perf";
+    ensureBuilt();
+    process.exit(tsx(`scripts/${task === "faults" ? "faults" : task}.ts`, args, { NODE_ENV: "production" }));
+  case "bench-events":
+    // Queries only: needs DATABASE_URL, not a build.
+    process.exit(tsx("scripts/bench-events.ts", args));
   case "migrate-create":
     process.exit(tsx("packages/db/src/cli/migrate-create.ts", args));
   default:
-    console.error("usage: node scripts/run.mjs start|test|admin|demo|build|migrate-create");
+    console.error("usage: node scripts/run.mjs start|test|admin|demo|build|migrate-create|bench-enroll|bench-pebble|bench-ocsp|faults|bench-events");
     process.exit(2);
 }

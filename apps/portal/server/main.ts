@@ -16,6 +16,10 @@ import { httpMetrics, metricsText } from "./metrics";
 import { readiness } from "./health";
 import { startupHooks } from "./startup";
 import { holdEmbeddedLock } from "./embedded-lock";
+import { serveAcme, serveOcsp } from "./fast-routes";
+import { isPrimary, joinInvalidationBus, runPrimary } from "./cluster";
+import { dropOcspResponses } from "@attested/ca";
+import { dropCachedPlatforms } from "@attested/platforms";
 
 const log = pino({ base: { service: "attested-pki" }, redact: ["req.headers.authorization", "req.headers.cookie"] });
 const port = Number(process.env.PORT ?? 3000);
@@ -78,6 +82,9 @@ async function main() {
         const text = await metricsText();
         return void res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(text);
       }
+      // Machine protocols skip Next.js's pipeline (see fast-routes.ts).
+      if (url.startsWith("/acme/")) return void (await serveAcme(req, res, url));
+      if (url.startsWith("/ocsp/") && (await serveOcsp(req, res, url))) return;
       await handle(req, res);
     } catch (err) {
       log.error({ requestId, err }, "unhandled request error");
@@ -103,7 +110,14 @@ async function main() {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 }
 
-main().catch((err) => {
-  log.fatal({ err }, "failed to start");
-  process.exit(1);
-});
+if (isPrimary()) runPrimary(log);
+else {
+  joinInvalidationBus((msg) => {
+    if (msg.what === "ocsp" && typeof msg.caId === "string") dropOcspResponses(msg.caId);
+    if (msg.what === "platforms") dropCachedPlatforms();
+  });
+  main().catch((err) => {
+    log.fatal({ err }, "failed to start");
+    process.exit(1);
+  });
+}

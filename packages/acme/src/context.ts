@@ -28,6 +28,8 @@ export interface ServerDeps {
   orderLifetimeMs: number;
   processingTimeoutMs: number;
   maxOrdersListed: number;
+  /** See AcmeServerOptions.issuerChecksCsr. */
+  issuerChecksCsr: boolean;
   now(): Date;
   emit(e: AcmeEvent): Promise<void>;
   reportError(err: unknown, stage: string, platformId?: string): void;

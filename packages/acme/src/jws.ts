@@ -154,7 +154,7 @@ export async function verifyJws(jws: ParsedJws, jwk: PublicJwk): Promise<void> {
   const checked = publicJwk(jwk, jws.header.alg);
   let key: CryptoKey | Uint8Array;
   try {
-    key = await importJWK(checked as JWK, jws.header.alg);
+    key = await importCached(checked, jws.header.alg);
   } catch {
     throw problem.badPublicKey("JWK could not be imported");
   }
@@ -163,4 +163,26 @@ export async function verifyJws(jws: ParsedJws, jwk: PublicJwk): Promise<void> {
   } catch {
     throw problem.malformed("JWS signature is invalid");
   }
+}
+
+// Imported public keys by (alg, public JWK members). An account signs ~8 requests per enrollment and
+// importing is a good part of a verification; the mapping is a pure function of the key, so the cache
+// is correct whatever other instances do (a key change is a different JWK, hence another entry).
+const KEY_CACHE_MAX = 2000;
+const keyCache = new Map<string, Promise<CryptoKey | Uint8Array>>();
+
+function importCached(jwk: PublicJwk, alg: SupportedAlgorithm): Promise<CryptoKey | Uint8Array> {
+  const id = `${alg}:${JSON.stringify(jwk)}`;
+  let key = keyCache.get(id);
+  if (key) {
+    // Most recently used last: Map keeps insertion order, so the first entry is the oldest.
+    keyCache.delete(id);
+    keyCache.set(id, key);
+    return key;
+  }
+  key = importJWK(jwk as JWK, alg);
+  key.catch(() => keyCache.delete(id));
+  if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value!);
+  keyCache.set(id, key);
+  return key;
 }

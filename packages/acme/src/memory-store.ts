@@ -72,6 +72,12 @@ export class MemoryStore implements AcmeStore {
     return at > issuedAfter;
   }
 
+  async useNonce(value: string, issuedAt: Date): Promise<boolean> {
+    if (this.nonces.has(value)) return false;
+    this.nonces.set(value, new Date(issuedAt));
+    return true;
+  }
+
   async pruneNonces(issuedBefore: Date): Promise<number> {
     let n = 0;
     for (const [v, at] of this.nonces) if (at < issuedBefore && this.nonces.delete(v)) n++;

@@ -87,7 +87,36 @@ const jsonOrDbNull = (v: unknown) =>
 const isUniqueViolation = (e: unknown) =>
   e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002";
 
-const challengeOrder = { id: "asc" } as const;
+interface AuthzWithChallengesRow {
+  id: string;
+  orderId: string;
+  identifierType: string;
+  identifierValue: string;
+  status: string;
+  expires: string;
+  wildcard: boolean;
+  attestedKeySpki: string | null;
+  attestation: unknown;
+  challenges: { id: string; authorizationId: string; type: string; token: string; status: string; validated: string | null; error: unknown }[];
+}
+
+// Timestamps go through JSON as text: `timestamp(3)` columns hold UTC without a zone (Prisma's DateTime).
+const AUTHZ_WITH_CHALLENGES = Prisma.sql`
+  SELECT a."id", a."orderId", a."identifierType", a."identifierValue", a."status", to_json(a."expires") #>> '{}' AS "expires",
+    a."wildcard", a."attestedKeySpki", a."attestation",
+    COALESCE((SELECT json_agg(json_build_object('id', c."id", 'authorizationId', c."authorizationId", 'type', c."type", 'token', c."token",
+      'status', c."status", 'validated', c."validated", 'error', c."error") ORDER BY c."id" ASC)
+      FROM "AcmeChallenge" c WHERE c."authorizationId" = a."id"), '[]'::json) AS "challenges"
+  FROM "AcmeAuthorization" a`;
+
+const utc = (s: string) => new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s : `${s}Z`);
+
+const fromAuthzRow = (r: AuthzWithChallengesRow): AuthorizationWithChallenges => ({
+  ...toAuthz({ ...r, expires: utc(r.expires), attestation: (r.attestation ?? null) as Prisma.JsonValue }),
+  challenges: (typeof r.challenges === "string" ? (JSON.parse(r.challenges) as AuthzWithChallengesRow["challenges"]) : r.challenges).map((c) =>
+    toChallenge({ ...c, validated: c.validated === null ? null : utc(c.validated), error: (c.error ?? null) as Prisma.JsonValue }),
+  ),
+});
 
 export class PrismaAcmeStore implements AcmeStore {
   constructor(private readonly db: Db) {}
@@ -100,6 +129,12 @@ export class PrismaAcmeStore implements AcmeStore {
     // One DELETE: of two concurrent uses only one can remove the row. A stale nonce stays until pruned
     // and keeps failing this check.
     const { count } = await this.db.acmeNonce.deleteMany({ where: { value, createdAt: { gt: issuedAfter } } });
+    return count === 1;
+  }
+
+  async useNonce(value: string, issuedAt: Date): Promise<boolean> {
+    // INSERT ... ON CONFLICT DO NOTHING: of two uses of the same nonce only one inserts the row.
+    const { count } = await this.db.acmeNonce.createMany({ data: [{ value, createdAt: issuedAt }], skipDuplicates: true });
     return count === 1;
   }
 
@@ -140,11 +175,12 @@ export class PrismaAcmeStore implements AcmeStore {
     from: AccountStatus[],
     patch: Partial<{ contact: string[]; status: AccountStatus }>,
   ): Promise<AccountRecord | null> {
-    const { count } = await this.db.acmeAccount.updateMany({
+    // UPDATE ... RETURNING: the compare-and-set and the new row in one statement.
+    const [row] = await this.db.acmeAccount.updateManyAndReturn({
       where: { id, status: { in: from } },
       data: { ...(patch.contact ? { contact: patch.contact } : {}), ...(patch.status ? { status: patch.status } : {}) },
     });
-    return count === 1 ? this.getAccount(id) : null;
+    return row ? toAccount(row) : null;
   }
 
   async changeAccountKey(id: string, oldThumbprint: string, jwk: PublicJwk, jwkThumbprint: string): Promise<KeyChangeResult> {
@@ -212,22 +248,20 @@ export class PrismaAcmeStore implements AcmeStore {
     if (patch.status !== undefined) data.status = patch.status;
     if (patch.error !== undefined) data.error = jsonOrDbNull(patch.error);
     if (patch.certificateId !== undefined) data.certificateId = patch.certificateId;
-    const { count } = await this.db.acmeOrder.updateMany({ where: { id, status: { in: from } }, data });
-    return count === 1 ? this.getOrder(id) : null;
+    const [row] = await this.db.acmeOrder.updateManyAndReturn({ where: { id, status: { in: from } }, data });
+    return row ? toOrder(row) : null;
   }
 
+  // Authorizations with their challenges in one statement (an include would be two round trips, and
+  // these are read on most ACME requests).
   async getAuthorization(id: string): Promise<AuthorizationWithChallenges | null> {
-    const r = await this.db.acmeAuthorization.findUnique({ where: { id }, include: { challenges: { orderBy: challengeOrder } } });
-    return r ? { ...toAuthz(r), challenges: r.challenges.map(toChallenge) } : null;
+    const rows = await this.db.$queryRaw<AuthzWithChallengesRow[]>`${AUTHZ_WITH_CHALLENGES} WHERE a."id" = ${id}`;
+    return rows[0] ? fromAuthzRow(rows[0]) : null;
   }
 
   async listAuthorizations(orderId: string): Promise<AuthorizationWithChallenges[]> {
-    const rows = await this.db.acmeAuthorization.findMany({
-      where: { orderId },
-      orderBy: { id: "asc" },
-      include: { challenges: { orderBy: challengeOrder } },
-    });
-    return rows.map((r) => ({ ...toAuthz(r), challenges: r.challenges.map(toChallenge) }));
+    const rows = await this.db.$queryRaw<AuthzWithChallengesRow[]>`${AUTHZ_WITH_CHALLENGES} WHERE a."orderId" = ${orderId} ORDER BY a."id" ASC`;
+    return rows.map(fromAuthzRow);
   }
 
   async updateAuthorization(id: string, from: AuthorizationStatus[], patch: AuthorizationPatch): Promise<AuthorizationRecord | null> {
@@ -237,10 +271,8 @@ export class PrismaAcmeStore implements AcmeStore {
       data.attestedKeySpki = patch.attestedKeySpki === null ? null : Buffer.from(patch.attestedKeySpki).toString("base64");
     }
     if (patch.attestation !== undefined) data.attestation = jsonOrDbNull(patch.attestation);
-    const { count } = await this.db.acmeAuthorization.updateMany({ where: { id, status: { in: from } }, data });
-    if (count !== 1) return null;
-    const r = await this.db.acmeAuthorization.findUnique({ where: { id } });
-    return r ? toAuthz(r) : null;
+    const [row] = await this.db.acmeAuthorization.updateManyAndReturn({ where: { id, status: { in: from } }, data });
+    return row ? toAuthz(row) : null;
   }
 
   async getChallenge(id: string): Promise<ChallengeRecord | null> {
@@ -253,7 +285,7 @@ export class PrismaAcmeStore implements AcmeStore {
     if (patch.status !== undefined) data.status = patch.status;
     if (patch.validated !== undefined) data.validated = patch.validated;
     if (patch.error !== undefined) data.error = jsonOrDbNull(patch.error);
-    const { count } = await this.db.acmeChallenge.updateMany({ where: { id, status: { in: from } }, data });
-    return count === 1 ? this.getChallenge(id) : null;
+    const [row] = await this.db.acmeChallenge.updateManyAndReturn({ where: { id, status: { in: from } }, data });
+    return row ? toChallenge(row) : null;
   }
 }

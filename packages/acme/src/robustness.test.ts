@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { FlattenedSign } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -238,6 +239,30 @@ describe("signatures, nonces, accounts, URLs", () => {
     const nonce = await c2.freshNonce();
     now += 2000;
     expectProblem(await c2.post(`${c2.base}/new-account`, {}, { nonce, useJwk: true }), 400, "badNonce");
+  });
+
+  it("signed nonces (nonceKey): requests work, a replay or another key's nonce → badNonce, no write to issue", async () => {
+    const store = new MemoryStore();
+    const key = randomBytes(32);
+    const h2 = await createHarness({ store, nonceKey: key });
+    const c2 = await TestClient.create(h2.server, h2.platform);
+    expect((await c2.newAccount()).status).toBe(201);
+    expect(store.nonceCount).toBe(1); // the nonce newAccount used, not every nonce handed out
+    const nonce = await c2.freshNonce();
+    const body = new TextEncoder().encode(JSON.stringify(await c2.jws(`${c2.base}/new-order`, order, { nonce })));
+    const send = () => c2.raw("POST", `${c2.base}/new-order`, { headers: { "Content-Type": "application/jose+json" }, body });
+    expect((await send()).status).toBe(201);
+    expectProblem(await send(), 400, "badNonce");
+    // A second instance with the same key and store accepts this one's nonces, exactly once.
+    const h3 = await createHarness({ store, nonceKey: key });
+    const r = await h3.server.handle({ method: "HEAD", url: `${c2.base}/new-nonce`, headers: {}, body: null }, h2.platform);
+    const shared = r.headers["Replay-Nonce"]!;
+    expect((await c2.post(`${c2.base}/new-order`, order, { nonce: shared })).status).toBe(201);
+    expectProblem(await c2.post(`${c2.base}/new-order`, order, { nonce: shared }), 400, "badNonce");
+    // A server with another key refuses them.
+    const h4 = await createHarness({ store, nonceKey: randomBytes(32) });
+    const c4 = await TestClient.create(h4.server, h4.platform);
+    expectProblem(await c4.post(`${c4.base}/new-account`, {}, { nonce: await c2.freshNonce(), useJwk: true }), 400, "badNonce");
   });
 
   it("unknown kid → accountDoesNotExist", async () => {

@@ -65,6 +65,16 @@ export interface AcmeServerOptions {
   maxBodyBytes?: number;
   /** Most orders listed at an account's orders URL. Default 1000. */
   maxOrdersListed?: number;
+  /**
+   * Key for signed nonces (32 bytes, the same on every instance, e.g. derived from the master key): no
+   * database write to issue a nonce, one to accept it. Without it nonces are stored when issued.
+   */
+  nonceKey?: Buffer;
+  /**
+   * The issue hook parses the CSR and verifies its signature itself (answering badCSR when it fails), so
+   * finalize only decodes it instead of checking it a second time. Default false: the core checks.
+   */
+  issuerChecksCsr?: boolean;
   /** Clock (tests). */
   now?: () => Date;
 }
@@ -124,6 +134,7 @@ export class AcmeServer {
       orderLifetimeMs: opts.orderLifetimeMs ?? 24 * 3600_000,
       processingTimeoutMs: opts.processingTimeoutMs ?? DEFAULT_PROCESSING_TIMEOUT_MS,
       maxOrdersListed: opts.maxOrdersListed ?? 1000,
+      issuerChecksCsr: opts.issuerChecksCsr ?? false,
       now,
       emit: async (e) => {
         if (!onEvent) return;
@@ -135,8 +146,13 @@ export class AcmeServer {
       },
       reportError: (err, stage, platformId) => this.onError(err, { stage, platformId }),
     };
-    this.nonces = new NonceService(opts.store, opts.nonceLifetimeMs ?? 3600_000, now, (err) =>
-      this.onError(err, { stage: "nonce-prune" }),
+    this.nonces = new NonceService(
+      opts.store,
+      opts.nonceLifetimeMs ?? 3600_000,
+      now,
+      (err) => this.onError(err, { stage: "nonce-prune" }),
+      60_000,
+      opts.nonceKey,
     );
   }
 

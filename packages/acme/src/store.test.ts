@@ -64,6 +64,17 @@ describe.each(factories)("%s", (_name, make) => {
     expect(await store.consumeNonce(keep, new Date(0))).toBe(true);
   });
 
+  it("signed nonces: recorded as used once, even under concurrency, and pruned by issue time", async () => {
+    const now = new Date();
+    const v = `s${randomUUID().replace(/-/g, "")}`;
+    const results = await Promise.all(Array.from({ length: 10 }, () => store.useNonce!(v, now)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const old = `q${randomUUID().replace(/-/g, "")}`;
+    expect(await store.useNonce!(old, new Date(now.getTime() - 10_000))).toBe(true);
+    expect(await store.pruneNonces(new Date(now.getTime() - 5_000))).toBeGreaterThanOrEqual(1);
+    expect(await store.useNonce!(v, now)).toBe(false);
+  });
+
   it("accounts: one per key and platform, even when created concurrently", async () => {
     const pid = platformId();
     const created = await Promise.all(

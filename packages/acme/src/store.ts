@@ -64,6 +64,11 @@ export interface AcmeStore {
   /** Deletes the nonce; true only if it existed and was issued after `issuedAfter`. */
   consumeNonce(value: string, issuedAfter: Date): Promise<boolean>;
   pruneNonces(issuedBefore: Date): Promise<number>;
+  /**
+   * Signed nonces (see NonceService): records `value` as used; true only for its first use. Stored with
+   * its issue time, so that pruneNonces drops it once the age check refuses it anyway.
+   */
+  useNonce?(value: string, issuedAt: Date): Promise<boolean>;
 
   /** Creates the account, or returns the existing one with the same key on the same platform. */
   createAccount(a: NewAccount): Promise<{ account: AccountRecord; created: boolean }>;

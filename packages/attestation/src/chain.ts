@@ -98,6 +98,35 @@ function issuedBy(child: ParsedCertificate, issuer: ParsedCertificate): boolean 
   }
 }
 
+// Every device sends the same intermediate ("Apple Enterprise Attestation Sub CA 1"): it is parsed, and its
+// signature by a root checked, once per process. Both are pure functions of the certificates' bytes
+// (keyed by SHA-256 fingerprint), so the caches cannot go stale; leaves are always parsed and verified,
+// and validity periods are checked on every attestation.
+const MAX_CACHED_CAS = 64;
+const parsedCas = new Map<string, ParsedCertificate>();
+const caSignedBy = new Set<string>();
+
+function parseIntermediate(der: Uint8Array, label: string): ParsedCertificate {
+  const fp = certificateFingerprint(Buffer.from(der));
+  const hit = parsedCas.get(fp);
+  if (hit) return hit;
+  const parsed = parseCertificate(der, label);
+  if (parsedCas.size >= MAX_CACHED_CAS) parsedCas.clear();
+  parsedCas.set(fp, parsed);
+  return parsed;
+}
+
+function caIssuedBy(child: ParsedCertificate, issuer: ParsedCertificate): boolean {
+  const k = `${child.fingerprint}>${issuer.fingerprint}`;
+  if (caSignedBy.has(k)) return true;
+  const ok = issuedBy(child, issuer);
+  if (ok) {
+    if (caSignedBy.size >= MAX_CACHED_CAS * 4) caSignedBy.clear();
+    caSignedBy.add(k);
+  }
+  return ok;
+}
+
 export interface VerifiedPath {
   /** The x5c certificates that form the path, leaf first (a root sent in x5c is not repeated here). */
   path: ParsedCertificate[];
@@ -118,7 +147,7 @@ export function verifyCertificatePath(x5c: readonly Uint8Array[], trustedRoots: 
   // Each entry is a PEM certificate or a bundle of them.
   const roots = trustedRoots.flatMap((pem) => pem.match(PEM_CERTIFICATE) ?? []).map(parseRoot);
   if (roots.length === 0) throw new TypeError("no trusted roots configured");
-  const certs = x5c.map((der, i) => parseCertificate(der, `x5c[${i}]`));
+  const certs = x5c.map((der, i) => (i === 0 ? parseCertificate(der, "x5c[0]") : parseIntermediate(der, `x5c[${i}]`)));
 
   const leaf = certs[0]!;
   if (leaf.node.ca) throw new AttestationError("chainInvalid", `the leaf ${describe(leaf)} is a CA certificate`);
@@ -145,12 +174,12 @@ export function verifyCertificatePath(x5c: readonly Uint8Array[], trustedRoots: 
       if (pathLen !== undefined && i > pathLen) {
         throw new AttestationError("chainInvalid", `x5c[${i + 1}] ${describe(next)} allows a path of ${pathLen} intermediates below it`);
       }
-      if (!issuedBy(c, next)) {
+      if (!(i === 0 ? issuedBy(c, next) : caIssuedBy(c, next))) {
         throw new AttestationError("chainInvalid", `x5c[${i}] ${describe(c)} is not signed by x5c[${i + 1}] ${describe(next)}`);
       }
       continue;
     }
-    anchor = roots.find((r) => issuedBy(c, r));
+    anchor = roots.find((r) => (i === 0 ? issuedBy(c, r) : caIssuedBy(c, r)));
     if (!anchor) {
       throw new AttestationError(
         "chainInvalid",

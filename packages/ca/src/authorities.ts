@@ -39,6 +39,28 @@ export async function caChain(ctx: CaContext, id: string): Promise<CaRecord[]> {
   return chain;
 }
 
+/** What issuing needs of a CA: fields that never change once the CA exists. */
+export type IssuingCa = Pick<CaRecord, "id" | "parentId" | "type" | "commonName" | "certificatePem" | "keyId" | "signatureAlgorithm">;
+
+// Per process, by CA id. Only immutable columns are cached (certificate, key id, parent, name, type,
+// signature algorithm: "Update" changes notification and revocation settings only, and a CA is never
+// deleted while certificates reference it), so every instance's cache agrees with the database.
+const issuingChains = new Map<string, Promise<IssuingCa[]>>();
+
+/** caChain for issuing and serving chains, without a database round trip after the first call. */
+export function issuingChain(ctx: CaContext, id: string): Promise<IssuingCa[]> {
+  let chain = issuingChains.get(id);
+  if (!chain) {
+    chain = caChain(ctx, id).then((cas) =>
+      cas.map(({ id, parentId, type, commonName, certificatePem, keyId, signatureAlgorithm }) => ({ id, parentId, type, commonName, certificatePem, keyId, signatureAlgorithm })),
+    );
+    chain.catch(() => issuingChains.get(id) === chain && issuingChains.delete(id));
+    if (issuingChains.size > 1000) issuingChains.clear();
+    issuingChains.set(id, chain);
+  }
+  return chain;
+}
+
 function pkiToDomain(e: unknown): never {
   if (e instanceof PkiError) throw new DomainError(e.message, 400, e.field);
   throw e;

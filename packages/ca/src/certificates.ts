@@ -1,10 +1,11 @@
 import type { Certificate, Prisma } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
-import { issueCertificate, PkiError } from "@attested/pki";
-import { caChain } from "./authorities";
+import { issueCertificate, PkiError, type ParsedCsr } from "@attested/pki";
+import { issuingChain } from "./authorities";
 import { caUrls, type CaContext } from "./context";
 import { publishCrl } from "./crl";
+import { forgetOcspResponses } from "./ocsp";
 import { reasonLabel } from "./options";
 import { revokeInputSchema } from "./schemas";
 
@@ -15,6 +16,8 @@ export interface IssueRequest {
   /** The template context: /csr is filled from the CSR; /device, /attestation, /account, /platform from here. */
   context: Record<string, unknown>;
   expectedPublicKeySpki?: Uint8Array;
+  /** The caller's parseCsr() of `csrDer`, to avoid parsing and verifying it twice. */
+  parsedCsr?: ParsedCsr;
   actor: Actor;
   platformId?: string | null;
   enrollmentPolicyId?: string | null;
@@ -54,7 +57,7 @@ export const toTemplateDefinition = (t: {
  * certificate handed out is a certificate recorded. An ACME order gets at most one certificate.
  */
 export async function issueAndRecord(ctx: CaContext, req: IssueRequest): Promise<Issued> {
-  const chain = await caChain(ctx, req.caId);
+  const chain = await issuingChain(ctx, req.caId);
   const ca = chain[0];
   // Served after the leaf and the issuing CA: the intermediates above it, not the root.
   const parentsPem = chain.slice(1).filter((c) => c.type !== "ROOT").map((c) => c.certificatePem);
@@ -69,6 +72,7 @@ export async function issueAndRecord(ctx: CaContext, req: IssueRequest): Promise
     ...caUrls(ctx.publicUrl, ca.id),
     now: ctx.now?.(),
     expectedPublicKeySpki: req.expectedPublicKeySpki && new Uint8Array(req.expectedPublicKeySpki),
+    parsedCsr: req.parsedCsr,
   });
   const chainPem = issued.chainPem;
   try {
@@ -156,6 +160,8 @@ export async function revokeCertificate(ctx: CaContext, actor: Actor, id: string
     });
     return row;
   });
+  // No cached "good" OCSP response may outlive the revocation (other instances: see ocsp.ts).
+  forgetOcspResponses(cert.caId);
   await publishCrl(ctx, cert.caId);
   return updated;
 }

@@ -1,4 +1,4 @@
-import { buildOcspResponse, matchesIssuer, ocspErrorResponse, parseOcspRequest, PkiError, type OcspEntry } from "@attested/pki";
+import { buildOcspResponse, matchesIssuer, ocspErrorResponse, parseOcspRequest, PkiError, type OcspCertId, type OcspEntry } from "@attested/pki";
 import type { CaContext } from "./context";
 
 // Responses are valid for an hour; relying parties cache them until nextUpdate.
@@ -6,15 +6,99 @@ const VALIDITY_MS = 60 * 60_000;
 // "Last seen" feeds "Revoke if unused since last usage"; a day's precision is plenty, so write rarely.
 const LAST_SEEN_GRANULARITY_MS = 60 * 60_000;
 
+// Signed responses for good certificates are reused (RFC 6960 §2.4 allows pre-produced responses when the
+// request has no nonce): signing is most of the cost of an answer. A reused response is at most
+// REUSE_MS old, so a client still gets 55 minutes of validity. A revocation must never be hidden:
+//  - revokeCertificate() in this process drops the CA's cached responses at once (the cache lives on
+//    globalThis, shared by every copy of this module in the process: Next's bundle and the server's own);
+//  - for revocations made by other instances, the cache is used only while a check of the revocation
+//    state of the database (count and latest revocation time of revoked or held certificates per CA, via
+//    the (caId, status) index) is less than REVALIDATE_MS old; a change drops that CA's responses, and a
+//    failing check means no response is reused.
+// Requests with a nonce, and any response saying revoked or unknown, are built and signed fresh.
+const REUSE_MS = 5 * 60_000;
+const REVALIDATE_MS = 1_000;
+const MAX_CACHED = 50_000;
+
+interface Cached {
+  der: Buffer;
+  producedAt: number;
+}
+interface OcspCache {
+  responses: Map<string, Cached>;
+  /** Per CA: "count|latest revokedAt" of revoked or held certificates, as last read. */
+  revocationState: Map<string, string>;
+  checkedAt: number;
+  checking: Promise<void> | null;
+}
+const cache: OcspCache = ((globalThis as Record<symbol, unknown>)[Symbol.for("attested.ocspCache")] ??= {
+  responses: new Map(),
+  revocationState: new Map(),
+  checkedAt: 0,
+  checking: null,
+}) as OcspCache;
+
+function dropCa(caId: string) {
+  for (const k of cache.responses.keys()) if (k.startsWith(`${caId}|`)) cache.responses.delete(k);
+}
+
+/** This process only: drops the CA's cached responses and rechecks the revocation state before reuse. */
+export function dropOcspResponses(caId: string): void {
+  dropCa(caId);
+  cache.checkedAt = 0;
+}
+
+/**
+ * Called when a certificate of `caId` changes status: no cached "good" for it survives here, nor in the
+ * other server processes of this host (told through the process's broadcast hook, if it has one).
+ */
+export function forgetOcspResponses(caId: string): void {
+  dropOcspResponses(caId);
+  const broadcast = (globalThis as Record<symbol, unknown>)[Symbol.for("attested.broadcast")] as ((m: object) => void) | undefined;
+  broadcast?.({ what: "ocsp", caId });
+}
+
+/** Reads the revocation state at most once per REVALIDATE_MS (concurrent callers share one query). */
+async function revalidate(ctx: CaContext, now: number): Promise<void> {
+  if (now - cache.checkedAt < REVALIDATE_MS) return;
+  cache.checking ??= (async () => {
+    try {
+      const rows = await ctx.db.$queryRaw<{ caId: string; n: bigint; latest: Date | null }[]>`
+        SELECT "caId", count(*) AS n, max("revokedAt") AS latest FROM "Certificate"
+        WHERE "status" IN ('REVOKED', 'ON_HOLD') GROUP BY "caId"`;
+      const seen = new Set<string>();
+      for (const r of rows) {
+        const state = `${r.n}|${r.latest ? new Date(r.latest).getTime() : ""}`;
+        seen.add(r.caId);
+        if (cache.revocationState.get(r.caId) !== state) {
+          cache.revocationState.set(r.caId, state);
+          dropCa(r.caId);
+        }
+      }
+      for (const caId of [...cache.revocationState.keys()]) {
+        if (!seen.has(caId)) {
+          cache.revocationState.delete(caId);
+          dropCa(caId);
+        }
+      }
+      cache.checkedAt = Date.now();
+    } finally {
+      cache.checking = null;
+    }
+  })();
+  await cache.checking;
+}
+
+const cacheKey = (caId: string, ids: OcspCertId[]) =>
+  `${caId}|${ids.map((c) => `${c.hashAlgorithmOid}:${c.issuerNameHash}:${c.issuerKeyHash}:${c.serialNumber}`).join(",")}`;
+
 /**
  * Answers an OCSP request (RFC 6960) for one CA: good, revoked (with reason) or unknown, signed by the
- * CA, echoing the nonce. Each request about a known certificate updates its "last seen" time.
+ * CA, echoing the nonce. Each request about a known certificate updates its "last seen" time (at most
+ * hourly; a reused response skips it, and is itself at most REUSE_MS old).
  */
 export async function answerOcsp(ctx: CaContext, caId: string, requestDer: Uint8Array): Promise<Buffer> {
-  const ca = /^[0-9a-f-]{36}$/.test(caId)
-    ? await ctx.db.certificateAuthority.findUnique({ where: { id: caId }, select: { id: true, certificatePem: true, keyId: true, signatureAlgorithm: true } })
-    : null;
-  if (!ca) return ocspErrorResponse("unauthorized");
+  if (!/^[0-9a-f-]{36}$/.test(caId)) return ocspErrorResponse("unauthorized");
   let request;
   try {
     request = parseOcspRequest(new Uint8Array(requestDer));
@@ -23,6 +107,28 @@ export async function answerOcsp(ctx: CaContext, caId: string, requestDer: Uint8
     throw e;
   }
   const now = ctx.now?.() ?? new Date();
+  const key = request.nonce ? null : cacheKey(caId, request.requests);
+  if (key) {
+    const hit = cache.responses.get(key);
+    if (hit && now.getTime() - hit.producedAt < REUSE_MS && hit.producedAt <= now.getTime()) {
+      let fresh = false;
+      try {
+        await revalidate(ctx, Date.now());
+        fresh = true;
+      } catch {
+        fresh = false; // cannot tell whether something was revoked: answer from the database below
+      }
+      const still = cache.responses.get(key);
+      if (fresh && still === hit) return hit.der;
+    }
+  }
+
+  const ca = await ctx.db.certificateAuthority.findUnique({ where: { id: caId }, select: { id: true, certificatePem: true, keyId: true, signatureAlgorithm: true } });
+  if (!ca) return ocspErrorResponse("unauthorized");
+  // Read the revocation state before the statuses, so that a response cached below is never older than
+  // the state that will validate it.
+  if (key) await revalidate(ctx, Date.now()).catch(() => {});
+  const stateBefore = key ? cache.revocationState.get(caId) : undefined;
   const serials = request.requests.filter((r) => matchesIssuer(r, ca.certificatePem)).map((r) => r.serialNumber);
   const certs = await ctx.db.certificate.findMany({
     where: { caId, serialNumber: { in: serials } },
@@ -37,7 +143,7 @@ export async function answerOcsp(ctx: CaContext, caId: string, requestDer: Uint8
   });
   const stale = certs.filter((c) => !c.lastSeenAt || now.getTime() - c.lastSeenAt.getTime() > LAST_SEEN_GRANULARITY_MS).map((c) => c.id);
   if (stale.length) await ctx.db.certificate.updateMany({ where: { id: { in: stale } }, data: { lastSeenAt: now } });
-  return buildOcspResponse({
+  const der = await buildOcspResponse({
     responder: { certificatePem: ca.certificatePem, keyId: ca.keyId, signatureAlgorithm: ca.signatureAlgorithm as never },
     keyStore: ctx.keyStore,
     entries,
@@ -46,4 +152,10 @@ export async function answerOcsp(ctx: CaContext, caId: string, requestDer: Uint8
     nextUpdate: new Date(now.getTime() + VALIDITY_MS),
     now,
   });
+  // Cache only all-good answers, and only if no revocation of this CA was seen meanwhile in this process.
+  if (key && entries.every((e) => e.status === "good") && cache.checkedAt > 0 && cache.revocationState.get(caId) === stateBefore) {
+    if (cache.responses.size >= MAX_CACHED) cache.responses.delete(cache.responses.keys().next().value!);
+    cache.responses.set(key, { der, producedAt: now.getTime() });
+  }
+  return der;
 }

@@ -1,8 +1,8 @@
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
 import { toX509Name, formatDn, fromX509Name } from "./dn";
-import { csrContext, parseCsr } from "./csr";
-import { bytes, fingerprint, parseCertificate, randomSerialNumber, toBuffer, toSecond, type Binary } from "./encoding";
+import { csrContext, parseCsr, type ParsedCsr } from "./csr";
+import { bytes, fingerprint, randomSerialNumber, toBuffer, toSecond, type Binary } from "./encoding";
 import { PkiError, invalidInput } from "./errors";
 import { authorityKeyIdentifier, revocationExtensions, revocationUrlsSchema, subjectKeyIdentifier } from "./extensions";
 import type { KeyStore } from "./key-store";
@@ -33,6 +33,8 @@ export interface IssueInput {
   now?: Date;
   /** DER SPKI the CSR key must equal: the key Apple attested (device-attest-01). */
   expectedPublicKeySpki?: Binary;
+  /** parseCsr() of the same CSR, already done by the caller (it must be of these very bytes). */
+  parsedCsr?: ParsedCsr;
 }
 
 export interface IssuedCertificate {
@@ -65,7 +67,8 @@ export async function issueCertificate(input: IssueInput): Promise<IssuedCertifi
 
   const csrInput = input.csrDer ?? input.csrPem;
   if (csrInput === undefined) throw new PkiError("badCSR", "A CSR is required (csrDer or csrPem)", "csr");
-  const csr = await parseCsr(csrInput);
+  const csr =
+    input.parsedCsr && typeof csrInput !== "string" && input.parsedCsr.der.equals(toBuffer(csrInput)) ? input.parsedCsr : await parseCsr(csrInput);
 
   if (input.expectedPublicKeySpki !== undefined) {
     let expected: Buffer;
@@ -85,7 +88,8 @@ export async function issueCertificate(input: IssueInput): Promise<IssuedCertifi
     throw new PkiError("templateRender", first.message, first.field, rendered.errors);
   }
 
-  const caCert = parseCertificate(input.ca.certificatePem, "ca.certificatePem");
+  const signer = await loadSigner(input.ca, input.keyStore, "ca", template.signatureAlgorithm ?? input.ca.signatureAlgorithm);
+  const caCert = signer.certificate;
   assertCaCurrent(caCert, now);
   const notBefore = toSecond(new Date(Math.max(now.getTime() - CLOCK_SKEW_MS, caCert.notBefore.getTime())));
   const wanted = templateNotAfter(template, now);
@@ -94,7 +98,6 @@ export async function issueCertificate(input: IssueInput): Promise<IssuedCertifi
   }
   const notAfter = toSecond(new Date(Math.min(wanted.getTime(), caCert.notAfter.getTime())));
 
-  const signer = await loadSigner(input.ca, input.keyStore, "ca", template.signatureAlgorithm ?? input.ca.signatureAlgorithm);
   const ekus = template.extendedKeyUsages.map(ekuOid);
   // RFC 5280 §4.2.1.3 / common profiles: EC keys sign (TLS, EAP-TLS); RSA keys also encipher (RSA key transport).
   const keyUsage =

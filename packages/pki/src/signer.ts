@@ -26,7 +26,7 @@ export async function loadSigner(
   field = "ca",
   hash: SignatureAlgorithm = ca.signatureAlgorithm,
 ): Promise<Signer> {
-  const certificate = parseCertificate(ca.certificatePem, `${field}.certificatePem`);
+  const certificate = parsedCaCertificate(ca.certificatePem, `${field}.certificatePem`);
   const bc = certificate.getExtension(x509.BasicConstraintsExtension);
   if (!bc?.ca) throw new PkiError("badCaCertificate", "The issuer certificate is not a CA certificate (basicConstraints CA:FALSE)", field);
   const ku = certificate.getExtension(x509.KeyUsagesExtension);
@@ -53,10 +53,31 @@ export async function signTbs(signer: Signer, tbs: BufferSource): Promise<{ algo
   return { algorithm, signature };
 }
 
+// CA certificates are parsed once per process (a PEM always parses to the same certificate).
+const parsedCas = new Map<string, x509.X509Certificate>();
+function parsedCaCertificate(pem: string, field: string): x509.X509Certificate {
+  let cert = parsedCas.get(pem);
+  if (!cert) {
+    cert = parseCertificate(pem, field);
+    if (parsedCas.size > 256) parsedCas.clear();
+    parsedCas.set(pem, cert);
+  }
+  return cert;
+}
+
+// Signer key/certificate pairs proven to match (a signature made with the key verified with the
+// certificate). The pairing of a key and a certificate never changes, so proving it once per process
+// is enough; until proven, every signature is checked.
+const provenPairs = new WeakMap<CryptoKey, Set<x509.X509Certificate>>();
+
 /** Guards against a key id that does not belong to the CA certificate: the result must verify. */
 export async function assertSignedBy(cert: x509.X509Certificate, signer: Signer): Promise<void> {
+  if (provenPairs.get(signer.key)?.has(signer.certificate)) return;
   const ok = await cert.verify({ publicKey: signer.certificate.publicKey, signatureOnly: true }).catch(() => false);
   if (!ok) throw new PkiError("caKeyMismatch", "The CA key in the key store does not match the CA certificate");
+  let set = provenPairs.get(signer.key);
+  if (!set) provenPairs.set(signer.key, (set = new Set()));
+  set.add(signer.certificate);
 }
 
 /** The CA must be valid at `now` to issue anything. */

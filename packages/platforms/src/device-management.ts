@@ -31,6 +31,40 @@ export async function platformByEnrollmentSecret(db: Db, secret: string): Promis
   return db.deviceManagementPlatform.findUnique({ where: { enrollmentSecretHash: hashEnrollmentSecret(secret) }, omit: hidden });
 }
 
+// ACME requests look their platform up on every request (~10 per enrollment). Positive lookups are
+// kept for a short time. Within a process the cache is exact: rotating the secret or changing the
+// platform clears it, and it is shared through globalThis by every copy of this module (the Next.js bundle
+// and the server's own ACME path load separate copies). Other instances of a deployment see such a change
+// within SECRET_CACHE_MS. Unknown secrets are never cached.
+const SECRET_CACHE_MS = 2_000;
+const secretCache: Map<string, { until: number; platform: PlatformRecord }> = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for("attested.platformBySecret")
+] ??= new Map()) as never;
+
+/** platformByEnrollmentSecret for the ACME path, cached as described above. */
+export async function platformByEnrollmentSecretCached(db: Db, secret: string, now = Date.now()): Promise<PlatformRecord | null> {
+  const hit = secretCache.get(secret);
+  if (hit && hit.until > now) return hit.platform;
+  const platform = await platformByEnrollmentSecret(db, secret);
+  if (platform) {
+    if (secretCache.size > 1000) secretCache.clear();
+    secretCache.set(secret, { until: now + SECRET_CACHE_MS, platform });
+  } else secretCache.delete(secret);
+  return platform;
+}
+
+/** This process only (see forgetCachedPlatforms). */
+export function dropCachedPlatforms(): void {
+  secretCache.clear();
+}
+
+/** After a platform changes (secret, settings): later ACME requests read it again, in every server process of this host. */
+export function forgetCachedPlatforms(): void {
+  secretCache.clear();
+  const broadcast = (globalThis as Record<symbol, unknown>)[Symbol.for("attested.broadcast")] as ((m: object) => void) | undefined;
+  broadcast?.({ what: "platforms" });
+}
+
 async function assertNameFree(db: Db, name: string, exceptId?: string) {
   const other = await db.deviceManagementPlatform.findUnique({ where: { name }, select: { id: true } });
   if (other && other.id !== exceptId) throw new DomainError("A Device Management Platform with this name already exists", 409, "name");
@@ -70,7 +104,7 @@ export async function updatePlatform(db: Db, actor: Actor, id: string, input: un
     throw new DomainError("Choose an existing Certificate Authority", 400, "defaultCaId");
   if (data.defaultTemplateId && !(await db.certificateTemplate.findUnique({ where: { id: data.defaultTemplateId }, select: { id: true } })))
     throw new DomainError("Choose an existing Certificate Template", 400, "defaultTemplateId");
-  return db.$transaction(async (tx) => {
+  const updated = await db.$transaction(async (tx) => {
     const p = await tx.deviceManagementPlatform.update({
       where: { id },
       data: { ...data, defaultCaId: data.defaultCaId ?? null, defaultTemplateId: data.defaultTemplateId ?? null },
@@ -86,6 +120,8 @@ export async function updatePlatform(db: Db, actor: Actor, id: string, input: un
     });
     return p;
   });
+  forgetCachedPlatforms();
+  return updated;
 }
 
 /** New enrollment token: the ACME directory URL changes, so profiles made before stop working. */
@@ -106,6 +142,7 @@ export async function rotateEnrollmentSecret(db: Db, actor: Actor, id: string): 
       summary: `Enrollment secret of "${p.name}" rotated: profiles downloaded before no longer enroll`,
     });
   });
+  forgetCachedPlatforms();
 }
 
 /** The platform's .mobileconfig, built fresh (new payload UUIDs) with the current enrollment token. */

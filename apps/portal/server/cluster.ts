@@ -1,0 +1,68 @@
+// Several server processes on one host (WEB_CONCURRENCY, PostgreSQL only): Node's event loop runs the
+// ACME and HTTP work of one process on one core, so a 2-core host serves about twice as much with two.
+// They are several instances of the same deployment (README "Several instances"): nonces, sessions and
+// jobs live in the database. What each process caches is either immutable or bounded in time (see
+// fast-routes.ts); on top of that, a process that changes something cached (a revocation, a platform's
+// secret or settings) tells its siblings through the primary, so on one host they drop it at once.
+import cluster, { type Worker } from "node:cluster";
+
+const BROADCAST = Symbol.for("attested.broadcast");
+const INVALIDATE = "attested-invalidate";
+
+export interface Invalidation {
+  type: typeof INVALIDATE;
+  what: string;
+  [k: string]: unknown;
+}
+
+/** How many server processes to run: WEB_CONCURRENCY (1 by default; embedded PGlite allows one only). */
+export function workerCount(): number {
+  const n = Number(process.env.WEB_CONCURRENCY ?? 1);
+  if (!process.env.DATABASE_URL || !Number.isInteger(n) || n < 2) return 1;
+  return Math.min(n, 32);
+}
+
+export const isPrimary = () => cluster.isPrimary && workerCount() > 1;
+
+/** The primary: starts one worker (migrations, first-start bootstrap), then the others; restarts crashed ones. */
+export function runPrimary(log: { info: (o: object, m: string) => void; error: (o: object, m: string) => void }): void {
+  const n = workerCount();
+  let stopping = false;
+  const fork = (): Worker => {
+    const w = cluster.fork();
+    w.on("message", (msg: Invalidation) => {
+      if (msg?.type !== INVALIDATE) return;
+      for (const other of Object.values(cluster.workers ?? {})) if (other && other !== w && other.isConnected()) other.send(msg);
+    });
+    return w;
+  };
+  const first = fork();
+  first.once("listening", () => {
+    for (let i = 1; i < n; i++) fork();
+  });
+  cluster.on("exit", (w, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    log.error({ pid: w.process.pid, code, signal }, "server process exited; starting another");
+    setTimeout(fork, 1000);
+  });
+  const stop = () => {
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill("SIGTERM");
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  log.info({ workers: n }, "starting server processes");
+}
+
+/** In a worker: relay this process's invalidations to its siblings, and apply theirs with `apply`. */
+export function joinInvalidationBus(apply: (msg: Invalidation) => void): void {
+  if (!cluster.isWorker) return;
+  (globalThis as Record<symbol, unknown>)[BROADCAST] = (msg: Omit<Invalidation, "type">) => process.send?.({ ...msg, type: INVALIDATE });
+  process.on("message", (msg: Invalidation) => {
+    if (msg?.type === INVALIDATE) apply(msg);
+  });
+}

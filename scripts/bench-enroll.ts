@@ -1,0 +1,88 @@
+// `npm run bench:enroll -- [--devices 400] [--concurrency 16] [--warmup 32] [--tls] [--cpu-prof DIR]`
+//
+// Full Apple enrollments (ACME device-attest-01: account, order, attestation, finalize with key binding,
+// template, issuance, events) by the device simulator against the built portal on a private PostgreSQL,
+// configured through the REST API. Prints throughput, latency percentiles, CPU per enrollment (portal,
+// PostgreSQL, client) and the crypto bound measured in the same run.
+import "reflect-metadata";
+import { mkdirSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { runFleet } from "@attested/device-sim";
+import { measureCryptoCost, JWS_PER_ENROLLMENT } from "./bench/crypto-bound";
+import { fmt, machineCpu, parseFlags, procCpuSplit } from "./bench/lib";
+import { summarizeProfiles } from "./bench/profile-summary";
+import { ENROLL_TEMPLATE, setupBenchEnv, sql } from "./bench/setup";
+
+const flags = parseFlags(process.argv.slice(2), { devices: "400", concurrency: "16", warmup: "32" });
+const N = Number(flags.devices);
+const C = Number(flags.concurrency);
+const W = Number(flags.warmup);
+const cpuProfDir = flags["cpu-prof"] && flags["cpu-prof"] !== "true" ? path.resolve(flags["cpu-prof"]) : flags["cpu-prof"] ? path.resolve("bench-profiles") : null;
+if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
+
+const env = await setupBenchEnv({ workers: Number(flags.workers ?? 1),
+  devices: N + W,
+  tls: flags.tls === "true",
+  pgSocket: flags["pg-socket"] === "true",
+  nodeArgs: cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", cpuProfDir] : [],
+});
+try {
+  console.log(`portal ${env.portal.url} (pid ${env.portal.pid}), PostgreSQL pid ${env.pg.pid()}, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  console.log(`flow: ${env.policyNote}`);
+
+  // Warm-up (JIT, route compilation, the CA key unsealed once): not counted.
+  const warm = await runFleet({ profile: env.profile, devices: env.devices.slice(0, W), concurrency: C, ca: env.simCa, fetch: env.fetch, allowHttp: true, pollIntervalMs: 50 });
+  if (warm.failed) console.log(`warm-up failures: ${JSON.stringify(warm.errors)}`);
+
+  // The crypto bound, measured now in this process, single-threaded, while the server is idle.
+  const cost = await measureCryptoCost({ profile: env.profile, template: ENROLL_TEMPLATE, simCa: env.simCa });
+
+  const split0 = procCpuSplit(env.portal.pid);
+  const cpu0 = { portal: env.portal.cpu(), pg: env.pg.cpu(), client: process.cpuUsage(), machine: machineCpu() };
+  const r = await runFleet({ profile: env.profile, devices: env.devices.slice(W), concurrency: C, ca: env.simCa, fetch: env.fetch, allowHttp: true, pollIntervalMs: 50 });
+  const cpu1 = { portal: env.portal.cpu(), pg: env.pg.cpu(), client: process.cpuUsage(cpu0.client), machine: machineCpu() };
+  const split1 = procCpuSplit(env.portal.pid);
+
+  const portalCpu = cpu1.portal - cpu0.portal;
+  const pgCpu = cpu1.pg - cpu0.pg;
+  const clientCpu = (cpu1.client.user + cpu1.client.system) / 1e6;
+  const machine = cpu1.machine - cpu0.machine;
+  const cores = os.cpus().length;
+  // Cores the server side had: what the client (same machine) left of them, on average over the run.
+  const clientCores = clientCpu / r.seconds;
+  const serverCores = Math.max(0.1, cores - clientCores);
+  const boundPerCore = 1000 / cost.perEnrollmentMs;
+  const bound = boundPerCore * serverCores;
+
+  // Integrity: what the clients got is what the database holds.
+  const db = await sql(env.databaseUrl);
+  const [{ n: certs }] = await db.query<{ n: string }>(`SELECT count(*) AS n FROM "Certificate"`);
+  const [{ n: issuedEvents }] = await db.query<{ n: string }>(`SELECT count(*) AS n FROM "Event" WHERE type = 'Certificate Issued'`);
+  const [{ n: dupOrders }] = await db.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT "acmeOrderId" FROM "Certificate" WHERE "acmeOrderId" IS NOT NULL GROUP BY 1 HAVING count(*) > 1) d`);
+  await db.close();
+
+  const per = (s: number) => (r.ok ? (s * 1000) / r.ok : NaN);
+  console.log("");
+  console.log(`enrollments        ${r.ok} ok, ${r.failed} failed, concurrency ${C}, ${r.seconds} s`);
+  for (const [k, v] of Object.entries(r.errors)) console.log(`  error            ${v} x ${k}`);
+  console.log(`throughput         ${fmt(r.throughput)} enrollments/s`);
+  console.log(`latency            p50 ${fmt(r.p50, 0)} ms, p95 ${fmt(r.p95, 0)} ms, p99 ${fmt(r.p99, 0)} ms`);
+  console.log(`server CPU         ${fmt(per(portalCpu))} ms/enrollment (portal process), ${fmt(per(pgCpu))} ms (PostgreSQL), ${fmt(per(portalCpu + pgCpu))} ms together`);
+  if (Number(flags.workers ?? 1) <= 1)
+    console.log(`                   portal: ${fmt(per(split1[0] - split0[0]))} ms user + ${fmt(per(split1[1] - split0[1]))} ms system (kernel: sockets, files)`);
+  console.log(`client CPU         ${fmt(per(clientCpu))} ms/enrollment (device simulator, same machine: ${fmt(clientCores, 2)} of ${cores} cores)`);
+  console.log(`machine CPU        ${fmt(machine / r.seconds, 2)} of ${cores} cores busy (everything on the machine)`);
+  console.log(
+    `crypto cost        ${fmt(cost.perEnrollmentMs, 2)} ms/enrollment = ${JWS_PER_ENROLLMENT} JWS x ${fmt(cost.jwsVerifyMs, 3)} + attestation ${fmt(cost.attestationMs, 3)} + CSR ${fmt(cost.csrMs, 3)} + issuance ${fmt(cost.issueMs, 3)} ms`,
+  );
+  console.log(`crypto bound       ${fmt(bound)} enrollments/s = ${fmt(boundPerCore)}/s per core x ${fmt(serverCores, 2)} cores left to the server (${cores} cores minus the client's measured share)`);
+  console.log(`ratio              throughput / bound = ${fmt((100 * r.throughput) / bound)} %`);
+  console.log(`server efficiency  crypto ${fmt(cost.perEnrollmentMs, 2)} ms of ${fmt(per(portalCpu + pgCpu), 2)} ms server CPU per enrollment = ${fmt((100 * cost.perEnrollmentMs) / per(portalCpu + pgCpu))} %`);
+  console.log(`integrity          ${certs} certificates in the database for ${r.ok + warm.ok} received, ${issuedEvents} "Certificate Issued" events, ${dupOrders} orders with two certificates`);
+  console.log(`targets            ${r.throughput >= 60 ? "PASS" : "FAIL"} >= 60/s at C=16; ${r.p99 < 1000 ? "PASS" : "FAIL"} p99 < 1 s; ${r.throughput / bound >= 0.5 ? "PASS" : "FAIL"} >= 50 % of the crypto bound`);
+  if (Number(certs) !== r.ok + warm.ok || Number(dupOrders) !== 0) process.exitCode = 1;
+} finally {
+  await env.close();
+  if (cpuProfDir) console.log(`\n${summarizeProfiles(cpuProfDir)}`);
+}

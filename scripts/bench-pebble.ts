@@ -1,0 +1,180 @@
+// `npm run bench:pebble -- [--orders 200] [--concurrency 16] [--warmup 16]`
+//
+// The same http-01 issuance workload, with the same client, against our server and against Pebble (the
+// ACME test CA from Debian's `pebble` package), both over TLS, in one run. Each issuance: a new account,
+// an order for one DNS name, the authorization, the http-01 answer, a real validation by the server
+// against a responder in this process, finalize with a fresh P-256 CSR, and the certificate download.
+// Pebble runs with PEBBLE_VA_NOSLEEP=1 (no random validation delay) and PEBBLE_WFE_NONCEREJECT=0 (no
+// deliberate badNonce rejections), resolving every name to 127.0.0.1 through pebble-challtestsrv's DNS;
+// our server validates against the same responder (ACME_HTTP01_PORT/ACME_HTTP01_ADDRESS).
+import "reflect-metadata";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash, webcrypto } from "node:crypto";
+import { openSync, readFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { AcmeClient, buildCsr, createDeviceKey, percentile, type AcmePayload } from "@attested/device-sim";
+import { fmt, freePort, makeFetch, parseFlags, procCpu, sleep } from "./bench/lib";
+import { setupBenchEnv } from "./bench/setup";
+
+const flags = parseFlags(process.argv.slice(2), { orders: "200", concurrency: "16", warmup: "16" });
+const N = Number(flags.orders);
+const C = Number(flags.concurrency);
+const W = Number(flags.warmup);
+
+// ------------------------------------------------------------------ http-01 responder (shared)
+const keyAuthorizations = new Map<string, string>();
+const responder = http.createServer((req, res) => {
+  const token = /^\/\.well-known\/acme-challenge\/([A-Za-z0-9_-]+)$/.exec(req.url ?? "")?.[1];
+  const ka = token ? keyAuthorizations.get(token) : undefined;
+  if (!ka) return void res.writeHead(404).end();
+  res.writeHead(200, { "content-type": "text/plain" }).end(ka);
+});
+await new Promise<void>((r) => responder.listen(0, "127.0.0.1", () => r()));
+const http01Port = (responder.address() as AddressInfo).port;
+
+// ------------------------------------------------------------------ the client
+async function thumbprint(publicKey: CryptoKey): Promise<string> {
+  const jwk = await webcrypto.subtle.exportKey("jwk", publicKey);
+  // RFC 7638: the required members in lexicographic order, no whitespace.
+  return createHash("sha256").update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })).digest("base64url");
+}
+
+async function issueOne(directoryUrl: string, name: string, f: typeof fetch): Promise<void> {
+  const accountKey = (await webcrypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
+  const client = new AcmeClient({ directoryUrl, fetch: f, accountKey, pollIntervalMs: 20, maxRetryAfterMs: 50, pollTimeoutMs: 60_000 });
+  await client.createAccount({ contact: ["mailto:ops@example.com"] });
+  const { url: orderUrl, order } = await client.newOrder([{ type: "dns", value: name }]);
+  const tp = await thumbprint(accountKey.publicKey);
+  for (const authzUrl of order.authorizations) {
+    const authz = await client.getAuthorization(authzUrl);
+    if (authz.status === "valid") continue;
+    const ch = authz.challenges.find((c) => c.type === "http-01");
+    if (!ch?.token) throw new Error("no http-01 challenge");
+    keyAuthorizations.set(ch.token, `${ch.token}.${tp}`);
+    await client.post(ch.url, {}, { what: "http-01 answer" });
+    await client.waitForAuthorization(authzUrl);
+    keyAuthorizations.delete(ch.token);
+  }
+  await client.waitForOrder(orderUrl, ["ready", "valid"]);
+  const key = await createDeviceKey({ keyType: "ECSECPrimeRandom", keySize: 256, hardwareBound: false });
+  const payload = { Subject: [[["CN", name]]], SubjectAltName: { rfc822Name: [], dNSName: [name], uniformResourceIdentifier: [], ntPrincipalName: [] }, ExtendedKeyUsage: [] } as unknown as AcmePayload;
+  const finalized = await client.finalize(order.finalize, await buildCsr(payload, key));
+  const done = finalized.status === "valid" && finalized.certificate ? finalized : await client.waitForOrder(orderUrl, ["valid"]);
+  const pem = await client.downloadCertificate(done.certificate!);
+  if (!pem.includes("BEGIN CERTIFICATE")) throw new Error("no certificate");
+}
+
+interface RunResult {
+  ok: number;
+  failed: number;
+  seconds: number;
+  throughput: number;
+  p50: number;
+  p99: number;
+  errors: Record<string, number>;
+}
+
+async function run(directoryUrl: string, prefix: string, count: number, f: typeof fetch): Promise<RunResult> {
+  let next = 0;
+  let failed = 0;
+  const durations: number[] = [];
+  const errors: Record<string, number> = {};
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const t = performance.now();
+      try {
+        await issueOne(directoryUrl, `${prefix}${i}.bench.test`, f);
+        durations.push(performance.now() - t);
+      } catch (e) {
+        failed++;
+        const k = (e as Error).message.slice(0, 100);
+        errors[k] = (errors[k] ?? 0) + 1;
+      }
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: Math.min(C, count) }, worker));
+  const seconds = (performance.now() - t0) / 1000;
+  durations.sort((a, b) => a - b);
+  return { ok: durations.length, failed, seconds, throughput: durations.length / seconds, p50: percentile(durations, 50), p99: percentile(durations, 99), errors };
+}
+
+// ------------------------------------------------------------------ the servers
+const env = await setupBenchEnv({ workers: Number(flags.workers ?? 1), devices: 1, tls: true, allowServerNames: true, env: { ACME_HTTP01_PORT: String(http01Port), ACME_HTTP01_ADDRESS: "127.0.0.1" } });
+const children: ChildProcess[] = [];
+try {
+  // Our side: a TLS server template and the platform's directory.
+  const template = await env.api<{ id: string }>("POST", "/certificate-templates", {
+    name: "TLS server", subject: "CN=${/csr/san/dnsname}", validityDays: 90, sanDns: "${/csr/san/dnsname}", extendedKeyUsages: ["serverAuth"],
+  });
+  await env.api("PATCH", `/device-management-platforms/${env.ids.platformId}`, {
+    name: "Kandji", description: "", allowServerNames: true, defaultCaId: env.ids.caId, defaultTemplateId: template.id,
+  });
+  const ourDirectory = /<key>DirectoryURL<\/key>\s*<string>([^<]+)<\/string>/.exec(env.profile)![1]!;
+
+  // Pebble, with the same kind of TLS certificate, and challtestsrv as its DNS (every name → 127.0.0.1).
+  const dnsPort = await freePort();
+  const challtest = spawn("pebble-challtestsrv", ["-dns01", `127.0.0.1:${dnsPort}`, "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "", "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", `127.0.0.1:${await freePort()}`], { stdio: "ignore" });
+  children.push(challtest);
+  const pebblePort = await freePort();
+  const config = path.join(env.dataDir, "pebble-config.json");
+  writeFileSync(config, JSON.stringify({
+    pebble: {
+      listenAddress: `127.0.0.1:${pebblePort}`, managementListenAddress: `127.0.0.1:${await freePort()}`,
+      certificate: env.tls!.certFile, privateKey: env.tls!.keyFile, httpPort: http01Port, tlsPort: await freePort(),
+      ocspResponderURL: "", externalAccountBindingRequired: false,
+    },
+  }));
+  const log = openSync(path.join(env.dataDir, "pebble.log"), "a");
+  const pebble = spawn("pebble", ["-config", config, "-dnsserver", `127.0.0.1:${dnsPort}`], {
+    env: { ...process.env, PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0", PEBBLE_AUTHZREUSE: "0" },
+    stdio: ["ignore", log, log],
+  });
+  children.push(pebble);
+  const pebbleDirectory = `https://localhost:${pebblePort}/dir`;
+  const f = makeFetch({ ca: readFileSync(env.tls!.caFile) });
+  for (let i = 0; ; i++) {
+    if ((await f(pebbleDirectory).then((r) => r.status).catch(() => 0)) === 200) break;
+    if (i > 100) throw new Error(`pebble did not start: ${readFileSync(path.join(env.dataDir, "pebble.log"), "utf8").slice(-2000)}`);
+    await sleep(100);
+  }
+
+  console.log(`ours   ${ourDirectory.replace(/acme\/[^/]+\//, "acme/<secret>/")} (pid ${env.portal.pid}, PostgreSQL ${env.pg.pid()})`);
+  console.log(`pebble ${pebbleDirectory} (pid ${pebble.pid}), ${N} issuances each at concurrency ${C} after ${W} warm-up, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+
+  const measure = async (label: string, dir: string, cpu: () => number) => {
+    await run(dir, `warm-${label}-`, W, f);
+    const c0 = cpu();
+    const r = await run(dir, `${label}-`, N, f);
+    return { ...r, cpuMs: ((cpu() - c0) * 1000) / Math.max(1, r.ok) };
+  };
+  // Alternate the order between two rounds so neither side always runs on a warmer or quieter machine.
+  const ours1 = await measure("ours", ourDirectory, () => env.portal.cpu() + env.pg.cpu());
+  const peb1 = await measure("pebble", pebbleDirectory, () => procCpu(pebble.pid!));
+  const peb2 = await measure("pebble2", pebbleDirectory, () => procCpu(pebble.pid!));
+  const ours2 = await measure("ours2", ourDirectory, () => env.portal.cpu() + env.pg.cpu());
+  const merge = (a: typeof ours1, b: typeof ours1) => ({
+    ok: a.ok + b.ok, failed: a.failed + b.failed, seconds: a.seconds + b.seconds, throughput: (a.ok + b.ok) / (a.seconds + b.seconds),
+    p50: (a.p50 + b.p50) / 2, p99: Math.max(a.p99, b.p99), cpuMs: (a.cpuMs * a.ok + b.cpuMs * b.ok) / Math.max(1, a.ok + b.ok), errors: { ...a.errors, ...b.errors },
+  });
+  const ours = merge(ours1, ours2);
+  const peb = merge(peb1, peb2);
+  const line = (name: string, r: typeof ours, what: string) =>
+    console.log(`${name.padEnd(7)} ${r.ok} ok, ${r.failed} failed, ${fmt(r.throughput)} issuances/s, p50 ${fmt(r.p50, 0)} ms, p99 ${fmt(r.p99, 0)} ms, server CPU ${fmt(r.cpuMs)} ms/issuance (${what})`);
+  console.log("");
+  line("ours", ours, "portal + PostgreSQL");
+  line("pebble", peb, "pebble, in memory");
+  for (const [k, v] of Object.entries({ ...ours.errors, ...peb.errors })) console.log(`  error ${v} x ${k}`);
+  console.log(`rounds  ours ${fmt(ours1.throughput)} then ${fmt(ours2.throughput)}/s; pebble ${fmt(peb1.throughput)} then ${fmt(peb2.throughput)}/s`);
+  console.log(`ratio   ours / pebble throughput = ${fmt(ours.throughput / peb.throughput, 2)} x (target 1.5 x: ${ours.throughput / peb.throughput >= 1.5 ? "PASS" : "FAIL"})`);
+  if (ours.failed || peb.failed) process.exitCode = 1;
+} finally {
+  for (const c of children) c.kill("SIGTERM");
+  responder.close();
+  await env.close();
+}
