@@ -14,7 +14,7 @@ const n = {
   ca: "Guide ACME Intermediate CA",
   template: "Guide Kandji Template",
   platform: "Guide Kandji ACME",
-  core: "Guide Kandji Devices",
+  core: "Guide Kandji API",
   kap: "Guide Apple Attestation",
   sss: "Guide Kandji Lookup",
   workflow: "Guide Kandji Workflow",

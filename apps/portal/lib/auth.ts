@@ -14,8 +14,9 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
   // Failed sign-ins are expected and already recorded as events; keep them out of the error log.
   logger: {
     error(error) {
-      if (error.name === "CredentialsSignin" || error.name === "RateLimited") return;
-      console.error("[auth]", error.name, error.message);
+      // `type` survives minification (class names do not).
+      if ((error as { type?: string }).type === "CredentialsSignin") return;
+      console.error("[auth]", (error as { type?: string }).type ?? error.name, error.message);
     },
   },
   providers: [
