@@ -105,3 +105,14 @@ export function DefinitionList({ items }: { items: [string, React.ReactNode][] }
 
 export const formatTime = (d: Date | string | null | undefined) =>
   d ? new Date(d).toISOString().replace("T", " ").slice(0, 19) + " UTC" : "—";
+
+/** Keyset pagination for list pages: back to the newest page, or on to older rows. */
+export function KeysetPager({ filters, cursor, nextCursor }: { filters: Record<string, string | number | undefined>; cursor?: string; nextCursor: string | null }) {
+  const keep = new URLSearchParams(Object.entries(filters).filter(([k, v]) => v !== undefined && v !== "" && k !== "cursor" && k !== "limit").map(([k, v]) => [k, String(v)]));
+  return (
+    <div className="mt-4 flex justify-between text-sm">
+      {cursor ? <Link className="link" href={`?${keep}`}>← Newest</Link> : <span />}
+      {nextCursor && <Link className="link" href={`?${new URLSearchParams([...keep, ["cursor", nextCursor]])}`}>Older →</Link>}
+    </div>
+  );
+}

@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { EventType, listEvents, eventsQuerySchema } from "@attested/events";
 import { LifecycleEventType } from "@attested/lifecycle";
-import { Badge, EmptyState, PageHeader, formatTime, outcomeColor } from "@/components/ui";
+import { Badge, EmptyState, PageHeader, formatTime, outcomeColor, KeysetPager } from "@/components/ui";
 import { getDb } from "@/lib/db";
 import { requireReader } from "@/lib/session";
 
@@ -37,11 +37,11 @@ export default async function GeneralEventsPage({ searchParams }: { searchParams
     cursor: one(sp.cursor),
     limit: 50,
   };
+  // The CSV export takes the same filters as the page (not its page position).
+  const exportQuery = new URLSearchParams(Object.entries(raw).filter(([k, v]) => v && k !== "cursor" && k !== "limit") as [string, string][]).toString();
   const parsed = eventsQuerySchema.safeParse(raw);
   const query = parsed.success ? parsed.data : { limit: 50 };
   const page = await listEvents(await getDb(), query);
-  const keep = new URLSearchParams(Object.entries({ ...raw, cursor: undefined, limit: undefined }).filter(([, v]) => v) as [string, string][]);
-  const nextHref = page.nextCursor ? `?${new URLSearchParams([...keep, ["cursor", page.nextCursor]])}` : null;
   const types = [...new Set([...Object.values(EventType), ...Object.values(LifecycleEventType)])].sort();
 
   return (
@@ -107,7 +107,7 @@ export default async function GeneralEventsPage({ searchParams }: { searchParams
         <div className="flex flex-wrap items-end gap-2 md:col-span-6">
           <button className="btn-primary" type="submit">Apply</button>
           <Link className="btn-secondary" href="?">Clear</Link>
-          <a className="btn-secondary" href={`/data-and-monitoring/general-events/export${keep.size ? `?${keep}` : ""}`} download data-testid="export-csv">Export CSV</a>
+          <a className="btn-secondary" href={`/data-and-monitoring/general-events/export${exportQuery ? `?${exportQuery}` : ""}`} download data-testid="export-csv">Export CSV</a>
           {!parsed.success && <span role="alert" className="text-sm text-red-600">{parsed.error.issues[0].message}</span>}
         </div>
       </form>
@@ -136,10 +136,7 @@ export default async function GeneralEventsPage({ searchParams }: { searchParams
           </table>
         </div>
       )}
-      <div className="mt-4 flex justify-between text-sm">
-        {raw.cursor ? <Link className="link" href={`?${keep}`}>← Newest</Link> : <span />}
-        {nextHref && <Link className="link" href={nextHref}>Older →</Link>}
-      </div>
+      <KeysetPager filters={raw} cursor={raw.cursor} nextCursor={page.nextCursor} />
     </>
   );
 }

@@ -1,6 +1,6 @@
 import Link from "next/link";
 import { certificatesQuerySchema, displayStatus, listCas, searchCertificates } from "@attested/ca";
-import { Badge, EmptyState, PageHeader, formatTime } from "@/components/ui";
+import { Badge, EmptyState, PageHeader, formatTime, KeysetPager } from "@/components/ui";
 import { caContext } from "@/lib/ca";
 import { requireReader } from "@/lib/session";
 
@@ -16,7 +16,6 @@ export default async function CertificatesPage({ searchParams }: { searchParams:
   const parsed = certificatesQuerySchema.safeParse(raw);
   const ctx = await caContext();
   const [page, cas] = await Promise.all([searchCertificates(ctx, parsed.success ? parsed.data : {}), listCas(ctx)]);
-  const keep = new URLSearchParams(Object.entries({ ...raw, cursor: undefined }).filter(([, v]) => v) as [string, string][]);
   const now = new Date();
   return (
     <>
@@ -84,10 +83,7 @@ export default async function CertificatesPage({ searchParams }: { searchParams:
           </table>
         </div>
       )}
-      <div className="mt-4 flex justify-between text-sm">
-        {raw.cursor ? <Link className="link" href={`?${keep}`}>← Newest</Link> : <span />}
-        {page.nextCursor && <Link className="link" href={`?${new URLSearchParams([...keep, ["cursor", page.nextCursor]])}`}>Older →</Link>}
-      </div>
+      <KeysetPager filters={raw} cursor={raw.cursor} nextCursor={page.nextCursor} />
     </>
   );
 }
