@@ -153,6 +153,34 @@ describe("Dynamic PKI service", () => {
     expect(verify.stderr + verify.stdout).toContain("verify OK");
   });
 
+  it("reuses signed OCSP answers without a nonce, never past a revocation (here or by another instance)", async () => {
+    const issue = async (cn: string) => {
+      openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", file(`${cn}.key`), "-subj", `/CN=${cn}`,
+        "-outform", "DER", "-out", file(`${cn}.csr`));
+      const { certificate } = await issueAndRecord(ctx, { caId: intermediateId, templateId, csrDer: readFileSync(file(`${cn}.csr`)), context: {}, actor: systemActor("test") });
+      file(`${cn}.pem`, certificate.pem);
+      openssl("ocsp", "-issuer", file("intermediate.pem"), "-cert", file(`${cn}.pem`), "-no_nonce", "-reqout", file(`${cn}.req`));
+      return { id: certificate.id, req: readFileSync(file(`${cn}.req`)) };
+    };
+    const status = (der: Buffer) => {
+      const out = openssl("ocsp", "-respin", file("resp.der", der), "-resp_text", "-noverify");
+      return /Cert Status: (\w+)/.exec(out)![1];
+    };
+    const a = await issue("CACHED0001");
+    const first = await answerOcsp(ctx, intermediateId, a.req);
+    expect(status(first)).toBe("good");
+    expect((await answerOcsp(ctx, intermediateId, a.req)).equals(first)).toBe(true); // the same signed answer
+    // Revoked in this process: the next answer says so.
+    await revokeCertificate(ctx, admin, a.id, { reason: "keyCompromise" });
+    expect(status(await answerOcsp(ctx, intermediateId, a.req))).toBe("revoked");
+    // Revoked by another instance (only the database changes): within the revalidation second.
+    const b = await issue("CACHED0002");
+    expect(status(await answerOcsp(ctx, intermediateId, b.req))).toBe("good");
+    await db.prisma.certificate.update({ where: { id: b.id }, data: { status: "REVOKED", revokedAt: new Date(), revocationReason: "keyCompromise" } });
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(status(await answerOcsp(ctx, intermediateId, b.req))).toBe("revoked");
+  });
+
   it("keeps CA keys sealed: the stored blob is useless without the master key", async () => {
     const inter = await db.prisma.certificateAuthority.findUniqueOrThrow({ where: { id: intermediateId } });
     const row = await db.prisma.caKey.findUniqueOrThrow({ where: { id: inter.keyId } });
