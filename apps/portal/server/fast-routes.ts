@@ -52,8 +52,13 @@ export async function serveAcme(req: IncomingMessage, res: ServerResponse, url: 
 
 async function acme(req: IncomingMessage, res: ServerResponse, url: string): Promise<void> {
   const { server, platformFor } = await acmeService();
-  const secret = url.split("?")[0]!.split("/")[2] ?? "";
-  const platform = await platformFor(decodeURIComponent(secret));
+  let secret = url.split("?")[0]!.split("/")[2] ?? "";
+  try {
+    secret = decodeURIComponent(secret);
+  } catch {
+    secret = ""; // malformed %-escape: no such platform
+  }
+  const platform = await platformFor(secret);
   if (!platform) {
     const p = problem.malformed("No ACME directory here: the enrollment URL is unknown or was rotated", { status: 404 });
     return send(res, 404, { "content-type": "application/problem+json", "cache-control": "no-store" }, JSON.stringify(p.toJSON()));
