@@ -7,12 +7,12 @@
 // the median and the slowest are printed. Targets: first page and filtered search < 200 ms,
 // serial search < 50 ms.
 import "reflect-metadata";
-import { randomBytes } from "node:crypto";
 import os from "node:os";
 import pg from "pg";
 import { databaseKeyStore, searchCertificates } from "@attested/ca";
 import { openDatabase } from "@attested/db";
 import { applyMigrations } from "@attested/db/migrate";
+import { createPostgresDatabase } from "@attested/db/testing";
 import { listEvents, type EventsQuery } from "@attested/events";
 import { exportEventsCsv } from "@attested/lifecycle";
 
@@ -37,13 +37,9 @@ if (!base) {
   process.exit(2);
 }
 
-const name = `bench_events_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
-const admin = new pg.Client({ connectionString: base });
-await admin.connect();
-await admin.query(`CREATE DATABASE "${name}"`);
-await admin.end();
-const url = new URL(base);
-url.pathname = `/${name}`;
+const fresh = await createPostgresDatabase(base, "bench_events");
+const url = new URL(fresh.url);
+const name = url.pathname.slice(1);
 const db = await openDatabase({ url: url.toString(), poolSize: 4 });
 const client = new pg.Client({ connectionString: url.toString() });
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
@@ -163,10 +159,6 @@ try {
 } finally {
   await client.end().catch(() => {});
   await db.close();
-  if (f.keep !== "true") {
-    const c = new pg.Client({ connectionString: base });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await c.end();
-  } else console.log(`kept database ${name}`);
+  if (f.keep !== "true") await fresh.drop();
+  else console.log(`kept database ${name}`);
 }

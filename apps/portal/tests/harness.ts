@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
+import { createPostgresDatabase } from "@attested/db/testing";
 
 const root = path.resolve(import.meta.dirname, "../../..");
 
@@ -60,25 +60,7 @@ export async function startPortal(env: Record<string, string | undefined>): Prom
 }
 
 /** A fresh database on the DATABASE_URL server; returns its URL and a drop function. */
-export async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const base = process.env.DATABASE_URL!;
-  const name = `p_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-  const c = new pg.Client({ connectionString: base });
-  await c.connect();
-  await c.query(`CREATE DATABASE "${name}"`);
-  await c.end();
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const d = new pg.Client({ connectionString: base });
-      await d.connect();
-      await d.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await d.end();
-    },
-  };
-}
+export const freshPostgres = () => createPostgresDatabase(process.env.DATABASE_URL!, "p");
 
 /** Signs in through next-auth's credentials endpoint; true when a session cookie is issued. */
 export async function canSignIn(url: string, email: string, password: string): Promise<boolean> {

@@ -3,6 +3,26 @@ import pg from "pg";
 import { openDatabase, type Database } from "./client";
 import { applyMigrations } from "./migrate";
 
+/** A new, empty database on the server of `base` (a PostgreSQL URL); `drop` removes it. */
+export async function createPostgresDatabase(base: string, prefix = "t"): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
 /**
  * A fresh, migrated database for one test file: a new database on the server named by DATABASE_URL
  * (dropped on close), or an in-memory PGlite when DATABASE_URL is unset.
@@ -14,24 +34,15 @@ export async function createTestDatabase(): Promise<Database & { url?: string }>
     await applyMigrations(db.adapter);
     return db;
   }
-  const name = `t_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  const db = await openDatabase({ url: url.toString(), poolSize: 5 });
+  const fresh = await createPostgresDatabase(base);
+  const db = await openDatabase({ url: fresh.url, poolSize: 5 });
   await applyMigrations(db.adapter);
   return {
     ...db,
-    url: url.toString(),
+    url: fresh.url,
     close: async () => {
       await db.close();
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await c.end();
+      await fresh.drop();
     },
   };
 }
