@@ -23,7 +23,7 @@ export type {
   OrderPatch,
 } from "./store";
 export { MemoryStore } from "./memory-store";
-export { PrismaAcmeStore } from "./prisma-store";
+export { SqlAcmeStore } from "./sql-store";
 export { PlatformUrls } from "./urls";
 export { SUPPORTED_ALGORITHMS } from "./jws";
 export { SUBSCRIBER_REVOCATION_REASONS } from "./resources/revoke";

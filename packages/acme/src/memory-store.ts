@@ -1,4 +1,5 @@
 import type {
+  AccountWithNonce,
   AcmeStore,
   AuthorizationPatch,
   ChallengePatch,
@@ -7,6 +8,7 @@ import type {
   NewAuthorization,
   NewOrder,
   OrderPatch,
+  UsedNonce,
 } from "./store";
 import type {
   AccountRecord,
@@ -61,21 +63,19 @@ export class MemoryStore implements AcmeStore {
   private authzs = new Map<string, AuthorizationRecord>();
   private challenges = new Map<string, ChallengeRecord>();
 
-  async addNonce(value: string, createdAt: Date): Promise<void> {
-    this.nonces.set(value, new Date(createdAt));
-  }
-
-  async consumeNonce(value: string, issuedAfter: Date): Promise<boolean> {
-    const at = this.nonces.get(value);
-    if (!at) return false;
-    this.nonces.delete(value);
-    return at > issuedAfter;
-  }
-
   async useNonce(value: string, issuedAt: Date): Promise<boolean> {
     if (this.nonces.has(value)) return false;
     this.nonces.set(value, new Date(issuedAt));
     return true;
+  }
+
+  async releaseNonce(value: string): Promise<void> {
+    this.nonces.delete(value);
+  }
+
+  async getAccountUsingNonce(id: string, nonce: UsedNonce | null): Promise<AccountWithNonce> {
+    const nonceFresh = nonce ? await this.useNonce(nonce.value, nonce.issuedAt) : false;
+    return { account: await this.getAccount(id), nonceFresh };
   }
 
   async pruneNonces(issuedBefore: Date): Promise<number> {
@@ -170,6 +170,11 @@ export class MemoryStore implements AcmeStore {
     return o ? cloneOrder(o) : null;
   }
 
+  async getOrderWithAuthorizations(id: string): Promise<{ order: OrderRecord; authorizations: AuthorizationWithChallenges[] } | null> {
+    const order = await this.getOrder(id);
+    return order ? { order, authorizations: await this.listAuthorizations(id) } : null;
+  }
+
   async listOrderIds(accountId: string, limit: number): Promise<string[]> {
     return [...this.orders.values()]
       .filter((o) => o.accountId === accountId)
@@ -196,6 +201,12 @@ export class MemoryStore implements AcmeStore {
   async getAuthorization(id: string): Promise<AuthorizationWithChallenges | null> {
     const a = this.authzs.get(id);
     return a ? this.withChallenges(a) : null;
+  }
+
+  async getAuthorizationWithOrder(id: string): Promise<{ authz: AuthorizationWithChallenges; order: OrderRecord } | null> {
+    const a = this.authzs.get(id);
+    const o = a && this.orders.get(a.orderId);
+    return a && o ? { authz: this.withChallenges(a), order: cloneOrder(o) } : null;
   }
 
   async listAuthorizations(orderId: string): Promise<AuthorizationWithChallenges[]> {

@@ -1,15 +1,13 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { randomToken } from "./encoding";
-import type { AcmeStore } from "./store";
+import type { AcmeStore, UsedNonce } from "./store";
 
 // Replay protection (RFC 8555 §6.5): a nonce is accepted once, by any instance sharing the store.
 //
-// Two modes. Without a key, every nonce is stored when issued and deleted when used (two writes per
-// request). With a key shared by every instance (derived from the master key), a nonce is
-// self-authenticating: issue time + 96 random bits + an HMAC-SHA-256 tag over both. Issuing then needs no
-// database at all; accepting checks the tag and the age, then records the nonce as used (one INSERT, the
-// unique key deciding between concurrent or replayed uses). Used nonces are pruned once older than the
-// lifetime, when the age check alone refuses them.
+// Nonces are self-authenticating: issue time + 96 random bits + an HMAC-SHA-256 tag over both, with a key
+// shared by every instance (derived from the master key). Issuing needs no database at all; accepting
+// checks the tag and the age, then records the nonce as used (one INSERT, the unique key deciding between
+// concurrent or replayed uses; for kid-signed requests in the same statement that reads the account).
+// Used nonces are pruned once older than the lifetime, when the age check alone refuses them.
 
 const NONCE_SYNTAX = /^[A-Za-z0-9_-]{16,128}$/;
 const SIGNED_BYTES = 6 + 12 + 16; // issued-at (ms, 48 bits) | random | tag
@@ -24,46 +22,39 @@ export class NonceService {
     private readonly now: () => Date,
     private readonly onPruneError: (err: unknown) => void,
     private readonly pruneEveryMs = 60_000,
-    /** HMAC key shared by all instances: enables signed nonces (needs AcmeStore.useNonce). */
-    private readonly key?: Buffer,
-  ) {
-    if (key && !store.useNonce) throw new TypeError("signed nonces need a store with useNonce()");
+    /** HMAC key shared by all instances. */
+    private readonly key: Buffer = randomBytes(32),
+  ) {}
+
+  issue(): string {
+    const body = Buffer.alloc(18);
+    body.writeUIntBE(this.now().getTime(), 0, 6);
+    randomBytes(12).copy(body, 6);
+    return Buffer.concat([body, this.tag(body)]).toString("base64url");
   }
 
-  async issue(): Promise<string> {
-    const at = this.now();
-    if (this.key) {
-      const body = Buffer.alloc(18);
-      body.writeUIntBE(at.getTime(), 0, 6);
-      randomBytes(12).copy(body, 6);
-      return Buffer.concat([body, this.tag(body)]).toString("base64url");
-    }
-    const value = randomToken(16); // 128 bits
-    await this.store.addNonce(value, at);
-    this.maybePrune(at);
-    return value;
+  /** The nonce if it was issued with this key and is within its lifetime (no database); else null. */
+  check(value: string | undefined): UsedNonce | null {
+    if (!value || !NONCE_SYNTAX.test(value)) return null;
+    const raw = Buffer.from(value, "base64url");
+    if (raw.length !== SIGNED_BYTES || raw.toString("base64url") !== value) return null;
+    const body = raw.subarray(0, 18);
+    if (!timingSafeEqual(raw.subarray(18), this.tag(body))) return null;
+    const issuedAt = body.readUIntBE(0, 6);
+    const now = this.now();
+    this.maybePrune(now);
+    if (issuedAt < now.getTime() - this.lifetimeMs || issuedAt > now.getTime() + FUTURE_SKEW_MS) return null;
+    return { value, issuedAt: new Date(issuedAt) };
   }
 
-  /** True when the nonce was issued here, is not older than the lifetime and was not used before. */
+  /** True when the nonce passes check() and was not used before (recording its use). */
   async consume(value: string): Promise<boolean> {
-    if (!NONCE_SYNTAX.test(value)) return false;
-    if (this.key) {
-      const raw = Buffer.from(value, "base64url");
-      if (raw.length !== SIGNED_BYTES || raw.toString("base64url") !== value) return false;
-      const body = raw.subarray(0, 18);
-      if (!timingSafeEqual(raw.subarray(18), this.tag(body))) return false;
-      const issuedAt = body.readUIntBE(0, 6);
-      const now = this.now();
-      if (issuedAt < now.getTime() - this.lifetimeMs || issuedAt > now.getTime() + FUTURE_SKEW_MS) return false;
-      const fresh = await this.store.useNonce!(value, new Date(issuedAt));
-      this.maybePrune(now);
-      return fresh;
-    }
-    return this.store.consumeNonce(value, new Date(this.now().getTime() - this.lifetimeMs));
+    const nonce = this.check(value);
+    return nonce ? this.store.useNonce(nonce.value, nonce.issuedAt) : false;
   }
 
   private tag(body: Buffer): Buffer {
-    return createHmac("sha256", this.key!).update("acme-nonce\0").update(body).digest().subarray(0, 16);
+    return createHmac("sha256", this.key).update("acme-nonce\0").update(body).digest().subarray(0, 16);
   }
 
   private maybePrune(at: Date) {

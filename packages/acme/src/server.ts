@@ -8,7 +8,7 @@ import { authorization, challenge } from "./resources/authz";
 import { certificate, finalize, getOrder, newOrder } from "./resources/order";
 import { revokeCert } from "./resources/revoke";
 import { DEFAULT_PROCESSING_TIMEOUT_MS } from "./status";
-import type { AcmeStore } from "./store";
+import type { AcmeStore, UsedNonce } from "./store";
 import type {
   AccountRecord,
   AcmePlatform,
@@ -66,8 +66,8 @@ export interface AcmeServerOptions {
   /** Most orders listed at an account's orders URL. Default 1000. */
   maxOrdersListed?: number;
   /**
-   * Key for signed nonces (32 bytes, the same on every instance, e.g. derived from the master key): no
-   * database write to issue a nonce, one to accept it. Without it nonces are stored when issued.
+   * Key of the signed nonces (32 bytes): every instance serving the same store must have the same one,
+   * e.g. derived from the master key. Default: a random key (one instance).
    */
   nonceKey?: Buffer;
   /**
@@ -186,11 +186,7 @@ export class AcmeServer {
       "Cache-Control": "no-store",
       Link: [reply.headers?.Link, `<${urls.directory}>;rel="index"`].filter(Boolean).join(", "),
     };
-    try {
-      headers["Replay-Nonce"] = await this.nonces.issue();
-    } catch (err) {
-      this.onError(err, { platformId: platform.id, stage: "nonce" });
-    }
+    headers["Replay-Nonce"] = this.nonces.issue();
     let body: string | undefined;
     if (reply.raw) {
       headers["Content-Type"] = reply.raw.contentType;
@@ -249,31 +245,39 @@ export class AcmeServer {
     // §6.4: the signed URL must be the URL of this resource as configured.
     if (jws.header.url !== route.canonicalUrl) throw problem.unauthorized('JWS "url" does not match the request URL');
 
-    const { account, jwk } = await this.authenticate(jws, spec.keys, platform, urls);
-
-    // §6.5: checked after the signature so that no one can burn someone else's nonces.
-    if (!(await this.nonces.consume(jws.header.nonce!))) throw problem.badNonce("JWS has an invalid or already used nonce");
+    // §6.5: a nonce is used up only by a request whose signature verifies, so that no one can burn
+    // someone else's nonces.
+    const nonce = this.nonces.check(jws.header.nonce);
+    const { account, jwk, nonceFresh } = await this.authenticate(jws, spec.keys, platform, urls, nonce);
+    if (!nonceFresh) throw problem.badNonce("JWS has an invalid or already used nonce");
     if (account && account.status !== "valid") throw httpProblem.deactivatedAccount();
 
     const ctx: RequestContext = { deps: this.deps, platform, urls, route, now: this.deps.now(), jws, account, jwk };
     return spec.handler(ctx);
   }
 
-  private async authenticate(jws: ParsedJws, mode: KeyMode, platform: AcmePlatform, urls: PlatformUrls) {
+  private async authenticate(jws: ParsedJws, mode: KeyMode, platform: AcmePlatform, urls: PlatformUrls, nonce: UsedNonce | null) {
     if (jws.header.jwk) {
       if (mode === "kid") throw problem.malformed('This resource requires a JWS signed with "kid" (the account URL)');
       await verifyJws(jws, jws.header.jwk);
       return {
         account: null as AccountRecord | null,
         jwk: { key: jws.header.jwk, thumbprint: await jwkThumbprint(jws.header.jwk) },
+        nonceFresh: nonce ? await this.deps.store.useNonce(nonce.value, nonce.issuedAt) : false,
       };
     }
     if (mode === "jwk") throw problem.malformed('This resource requires a JWS signed with "jwk"');
     const id = urls.accountIdFromKid(jws.header.kid!);
-    const account = id ? await this.deps.store.getAccount(id) : null;
-    if (!account || account.platformId !== platform.id) throw problem.accountDoesNotExist("No account exists at this kid");
-    await verifyJws(jws, account.jwk);
-    return { account, jwk: null };
+    // The account and the nonce's use in one round trip; the use is taken back if the request fails here.
+    const { account, nonceFresh } = id ? await this.deps.store.getAccountUsingNonce(id, nonce) : { account: null, nonceFresh: false };
+    try {
+      if (!account || account.platformId !== platform.id) throw problem.accountDoesNotExist("No account exists at this kid");
+      await verifyJws(jws, account.jwk);
+    } catch (e) {
+      if (nonceFresh) await this.deps.store.releaseNonce(nonce!.value);
+      throw e;
+    }
+    return { account, jwk: null, nonceFresh };
   }
 }
 

@@ -41,8 +41,10 @@ export async function refreshOrder(
   order: OrderRecord,
   now: Date,
   processingTimeoutMs = DEFAULT_PROCESSING_TIMEOUT_MS,
+  /** The order's authorizations when the caller read them with the order. */
+  listed?: AuthorizationWithChallenges[],
 ): Promise<{ order: OrderRecord; authorizations: AuthorizationWithChallenges[] }> {
-  const listed = await store.listAuthorizations(order.id);
+  listed ??= await store.listAuthorizations(order.id);
   const authorizations = await Promise.all(listed.map((a) => refreshAuthorization(store, a, now)));
   if (order.status === "processing" && now.getTime() - order.updatedAt.getTime() > processingTimeoutMs) {
     // The instance that claimed the order died while issuing: stop the client from polling forever.

@@ -2,13 +2,13 @@ import { randomUUID } from "node:crypto";
 import { createTestDatabase } from "@attested/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryStore } from "./memory-store";
-import { PrismaAcmeStore } from "./prisma-store";
+import { SqlAcmeStore } from "./sql-store";
 import type { AcmeStore, NewAuthorization } from "./store";
 import { TestClient } from "./test-support/client";
 import { createHarness, fakeAttObj, generateEcKeys, makeCsr, spkiOf } from "./test-support/harness";
 
-// The same contract for the in-memory store and the Prisma store (PGlite, or PostgreSQL when
-// DATABASE_URL is set), then a full device enrollment through the server on the Prisma store.
+// The same contract for the in-memory store and the SQL store (PGlite, or PostgreSQL when
+// DATABASE_URL is set), then a full device enrollment through the server on the SQL store.
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 beforeAll(async () => {
@@ -18,7 +18,7 @@ afterAll(() => db?.close());
 
 const factories: [string, () => AcmeStore][] = [
   ["MemoryStore", () => new MemoryStore()],
-  ["PrismaAcmeStore", () => new PrismaAcmeStore(db.prisma)],
+  ["SqlAcmeStore", () => new SqlAcmeStore(db.sql)],
 ];
 
 const jwk = (x: string) => ({ kty: "EC", crv: "P-256", x, y: "yy" });
@@ -44,35 +44,45 @@ describe.each(factories)("%s", (_name, make) => {
   });
   const platformId = () => `p-${randomUUID()}`;
 
-  it("nonces are single use, even under concurrency, and expire", async () => {
-    const now = new Date();
-    const v = `n${randomUUID().replace(/-/g, "")}`;
-    await store.addNonce(v, now);
-    const results = await Promise.all(Array.from({ length: 10 }, () => store.consumeNonce(v, new Date(now.getTime() - 1000))));
-    expect(results.filter(Boolean)).toHaveLength(1);
-    expect(await store.consumeNonce("never-issued-nonce", new Date(0))).toBe(false);
-
-    const old = `o${randomUUID().replace(/-/g, "")}`;
-    await store.addNonce(old, new Date(now.getTime() - 10_000));
-    expect(await store.consumeNonce(old, new Date(now.getTime() - 5_000))).toBe(false);
-    const keep = `k${randomUUID().replace(/-/g, "")}`;
-    const drop = `d${randomUUID().replace(/-/g, "")}`;
-    await store.addNonce(keep, now);
-    await store.addNonce(drop, new Date(now.getTime() - 10_000));
-    expect(await store.pruneNonces(new Date(now.getTime() - 5_000))).toBeGreaterThanOrEqual(1);
-    expect(await store.consumeNonce(drop, new Date(0))).toBe(false);
-    expect(await store.consumeNonce(keep, new Date(0))).toBe(true);
-  });
-
   it("signed nonces: recorded as used once, even under concurrency, and pruned by issue time", async () => {
     const now = new Date();
     const v = `s${randomUUID().replace(/-/g, "")}`;
-    const results = await Promise.all(Array.from({ length: 10 }, () => store.useNonce!(v, now)));
+    const results = await Promise.all(Array.from({ length: 10 }, () => store.useNonce(v, now)));
     expect(results.filter(Boolean)).toHaveLength(1);
     const old = `q${randomUUID().replace(/-/g, "")}`;
-    expect(await store.useNonce!(old, new Date(now.getTime() - 10_000))).toBe(true);
+    expect(await store.useNonce(old, new Date(now.getTime() - 10_000))).toBe(true);
     expect(await store.pruneNonces(new Date(now.getTime() - 5_000))).toBeGreaterThanOrEqual(1);
-    expect(await store.useNonce!(v, now)).toBe(false);
+    expect(await store.useNonce(v, now)).toBe(false);
+  });
+
+  it("a kid request's account and nonce in one call: the nonce counts once, even for unknown accounts", async () => {
+    const { account } = await store.createAccount({ id: randomUUID(), platformId: platformId(), jwkThumbprint: randomUUID(), jwk: jwk("n1"), contact: ["mailto:a@example.com"] });
+    const nonce = { value: `u${randomUUID().replace(/-/g, "")}`, issuedAt: new Date() };
+    const both = await Promise.all([store.getAccountUsingNonce(account.id, nonce), store.getAccountUsingNonce(account.id, nonce)]);
+    expect(both.map((b) => b.nonceFresh).sort()).toEqual([false, true]);
+    expect(both.map((b) => b.account)).toEqual([account, account]);
+    const other = { value: `w${randomUUID().replace(/-/g, "")}`, issuedAt: new Date() };
+    expect(await store.getAccountUsingNonce(randomUUID(), other)).toEqual({ account: null, nonceFresh: true });
+    expect(await store.getAccountUsingNonce(account.id, null)).toEqual({ account, nonceFresh: false });
+    expect((await store.getAccountUsingNonce(account.id, other)).nonceFresh).toBe(false);
+  });
+
+  it("an order with its authorizations and challenges, an authorization with its order, in one read", async () => {
+    const { account } = await store.createAccount({ id: randomUUID(), platformId: platformId(), jwkThumbprint: randomUUID(), jwk: jwk("o1"), contact: [] });
+    const expires = new Date(Math.floor(Date.now() / 1000) * 1000 + 3600_000);
+    const authzs = [newAuthz(expires), newAuthz(expires)];
+    const order = await store.createOrder({ id: randomUUID(), accountId: account.id, identifiers: authzs.map((a) => ({ type: "dns", value: a.identifierValue })), notBefore: null, notAfter: null, expires }, authzs);
+    const found = await store.getOrderWithAuthorizations(order.id);
+    expect(found?.order).toEqual(order);
+    expect(found?.authorizations.map((a) => a.id).sort()).toEqual(authzs.map((a) => a.id).sort());
+    for (const a of found!.authorizations) {
+      expect(a).toEqual(await store.getAuthorization(a.id));
+      expect(a.expires).toEqual(expires);
+      expect(a.challenges).toHaveLength(2);
+    }
+    expect(await store.getAuthorizationWithOrder(authzs[0]!.id)).toEqual({ authz: await store.getAuthorization(authzs[0]!.id), order });
+    expect(await store.getOrderWithAuthorizations(randomUUID())).toBeNull();
+    expect(await store.getAuthorizationWithOrder(randomUUID())).toBeNull();
   });
 
   it("accounts: one per key and platform, even when created concurrently", async () => {
@@ -179,9 +189,9 @@ describe.each(factories)("%s", (_name, make) => {
   });
 });
 
-describe("AcmeServer on PrismaAcmeStore", () => {
+describe("AcmeServer on SqlAcmeStore", () => {
   it("enrolls a device end to end and issues once under concurrent finalizes", async () => {
-    const h = await createHarness({ store: new PrismaAcmeStore(db.prisma), issueDelayMs: 30 });
+    const h = await createHarness({ store: new SqlAcmeStore(db.sql), issueDelayMs: 30 });
     const c = await TestClient.create(h.server, h.platform);
     expect((await c.newAccount({ contact: ["mailto:it@example.com"] })).status).toBe(201);
     expect((await c.newAccount({})).status).toBe(200);

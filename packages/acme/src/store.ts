@@ -47,6 +47,18 @@ export type AuthorizationPatch = Partial<{
 }>;
 export type ChallengePatch = Partial<{ status: ChallengeStatus; validated: Date | null; error: ProblemDocument | null }>;
 
+/** A signed nonce that passed its tag and age checks, to be recorded as used. */
+export interface UsedNonce {
+  value: string;
+  issuedAt: Date;
+}
+
+export interface AccountWithNonce {
+  account: AccountRecord | null;
+  /** True only if the nonce was recorded as used by this call (its first use). */
+  nonceFresh: boolean;
+}
+
 export type KeyChangeResult =
   | { ok: true; account: AccountRecord }
   | { ok: false; reason: "conflict"; conflictingAccountId: string }
@@ -59,16 +71,17 @@ export type KeyChangeResult =
  * and server instances.
  */
 export interface AcmeStore {
-  // Nonces (RFC 8555 §6.5): single use, shared by all instances.
-  addNonce(value: string, createdAt: Date): Promise<void>;
-  /** Deletes the nonce; true only if it existed and was issued after `issuedAfter`. */
-  consumeNonce(value: string, issuedAfter: Date): Promise<boolean>;
-  pruneNonces(issuedBefore: Date): Promise<number>;
+  // Used nonces (RFC 8555 §6.5, see NonceService): single use, shared by all instances.
   /**
-   * Signed nonces (see NonceService): records `value` as used; true only for its first use. Stored with
-   * its issue time, so that pruneNonces drops it once the age check refuses it anyway.
+   * Records `value` as used; true only for its first use. Stored with its issue time, so that
+   * pruneNonces drops it once the age check refuses it anyway.
    */
-  useNonce?(value: string, issuedAt: Date): Promise<boolean>;
+  useNonce(value: string, issuedAt: Date): Promise<boolean>;
+  /** Takes back a use recorded by getAccountUsingNonce for a request that then failed authentication. */
+  releaseNonce(value: string): Promise<void>;
+  pruneNonces(issuedBefore: Date): Promise<number>;
+  /** The account of a kid-signed request and the use of its nonce, together (one round trip). */
+  getAccountUsingNonce(id: string, nonce: UsedNonce | null): Promise<AccountWithNonce>;
 
   /** Creates the account, or returns the existing one with the same key on the same platform. */
   createAccount(a: NewAccount): Promise<{ account: AccountRecord; created: boolean }>;
@@ -85,11 +98,13 @@ export interface AcmeStore {
   /** Creates the order with its authorizations and challenges, all or nothing. */
   createOrder(order: NewOrder, authorizations: NewAuthorization[]): Promise<OrderRecord>;
   getOrder(id: string): Promise<OrderRecord | null>;
+  getOrderWithAuthorizations(id: string): Promise<{ order: OrderRecord; authorizations: AuthorizationWithChallenges[] } | null>;
   /** Newest first. */
   listOrderIds(accountId: string, limit: number): Promise<string[]>;
   updateOrder(id: string, from: OrderStatus[], patch: OrderPatch): Promise<OrderRecord | null>;
 
   getAuthorization(id: string): Promise<AuthorizationWithChallenges | null>;
+  getAuthorizationWithOrder(id: string): Promise<{ authz: AuthorizationWithChallenges; order: OrderRecord } | null>;
   listAuthorizations(orderId: string): Promise<AuthorizationWithChallenges[]>;
   updateAuthorization(id: string, from: AuthorizationStatus[], patch: AuthorizationPatch): Promise<AuthorizationRecord | null>;
 

@@ -1,11 +1,13 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { PrismaClient } from "./generated/prisma/client";
 import { dataDir } from "./paths";
+import { registerSql, sqlOverPglite, sqlOverPool, type Sql } from "./sql";
 
 export type Db = PrismaClient;
 
@@ -14,6 +16,8 @@ export interface Database {
   /** The driver adapter factory, also used by the migration runner. */
   adapter: SqlMigrationAwareDriverAdapterFactory;
   kind: "postgres" | "pglite";
+  /** Plain SQL on the same connections (see sql.ts). */
+  sql: Sql;
   close(): Promise<void>;
 }
 
@@ -24,13 +28,28 @@ export interface Database {
 export async function openDatabase(opts: { url?: string; pgliteDir?: string; poolSize?: number } = {}): Promise<Database> {
   const url = opts.url ?? process.env.DATABASE_URL;
   if (url) {
-    const adapter = new PrismaPg({
+    // One pool for Prisma and plain SQL.
+    const pool = new pg.Pool({
       connectionString: url,
       max: opts.poolSize ?? Number(process.env.DATABASE_POOL_SIZE ?? 10),
       connectionTimeoutMillis: 5_000,
     });
+    // An idle connection dropped by the server (restart) must not crash the process; the pool replaces it.
+    pool.on("error", () => {});
+    const adapter = new PrismaPg(pool);
     const prisma = new PrismaClient({ adapter });
-    return { prisma, adapter, kind: "postgres", close: () => prisma.$disconnect() };
+    const sql = sqlOverPool(pool);
+    registerSql(prisma, sql);
+    return {
+      prisma,
+      adapter,
+      kind: "postgres",
+      sql,
+      close: async () => {
+        await prisma.$disconnect();
+        await pool.end().catch(() => {});
+      },
+    };
   }
   const dir = opts.pgliteDir ?? path.join(dataDir(), "pglite");
   if (!dir.startsWith("memory://")) mkdirSync(dir, { recursive: true });
@@ -38,10 +57,13 @@ export async function openDatabase(opts: { url?: string; pgliteDir?: string; poo
   await pglite.waitReady;
   const adapter = new PrismaPGlite(pglite) as unknown as SqlMigrationAwareDriverAdapterFactory;
   const prisma = new PrismaClient({ adapter: adapter as never });
+  const sql = sqlOverPglite(pglite);
+  registerSql(prisma, sql);
   return {
     prisma,
     adapter,
     kind: "pglite",
+    sql,
     close: async () => {
       await prisma.$disconnect();
       await pglite.close();

@@ -1,9 +1,9 @@
 import { promises as dnsPromises } from "node:dns";
 import "reflect-metadata";
 import { X509Certificate } from "@peculiar/x509";
-import { AcmeServer, createDns01Validator, createHttp01Validator, PrismaAcmeStore, type AcmePlatform } from "@attested/acme";
+import { AcmeServer, createDns01Validator, createHttp01Validator, SqlAcmeStore, type AcmePlatform } from "@attested/acme";
 import { issuingChain, revokeCertificate, type CaContext } from "@attested/ca";
-import type { Db } from "@attested/db";
+import { sqlOf, type Db } from "@attested/db";
 import { platformByEnrollmentSecretCached } from "@attested/platforms";
 import { deviceAttestValidator } from "./attest";
 import { recordAcmeEvent } from "./events";
@@ -39,7 +39,7 @@ export function createAcmeService(opts: AcmeServiceOptions) {
     resolver.setServers(opts.dnsServers);
   }
   const server = new AcmeServer({
-    store: new PrismaAcmeStore(db),
+    store: new SqlAcmeStore(sqlOf(db)),
     validators: {
       "device-attest-01": deviceAttestValidator(db, opts.now),
       "http-01": createHttp01Validator({ port: opts.http01Port ?? 80, resolveHost: opts.http01Address ? () => opts.http01Address! : undefined }),

@@ -12,10 +12,9 @@ const RETRY_AFTER_SECONDS = "1";
 
 async function loadOwnedAuthorization(ctx: RequestContext, id: string) {
   const account = requireAccount(ctx);
-  const authz = await ctx.deps.store.getAuthorization(id);
-  if (!authz) throw problem.malformed("Authorization not found", { status: 404 });
-  const order = await ctx.deps.store.getOrder(authz.orderId);
-  if (!order) throw problem.malformed("Authorization not found", { status: 404 });
+  const found = await ctx.deps.store.getAuthorizationWithOrder(id);
+  if (!found) throw problem.malformed("Authorization not found", { status: 404 });
+  const { authz, order } = found;
   if (order.accountId !== account.id) throw problem.unauthorized("The authorization belongs to another account");
   return { authz: await refreshAuthorization(ctx.deps.store, authz, ctx.now), order };
 }

@@ -73,10 +73,10 @@ export async function newOrder(ctx: RequestContext): Promise<Reply> {
 
 async function loadOwnedOrder(ctx: RequestContext, id: string) {
   const account = requireAccount(ctx);
-  const order = await ctx.deps.store.getOrder(id);
-  if (!order) throw problem.malformed("Order not found", { status: 404 });
-  if (order.accountId !== account.id) throw problem.unauthorized("The order belongs to another account");
-  return refreshOrder(ctx.deps.store, order, ctx.now, ctx.deps.processingTimeoutMs);
+  const found = await ctx.deps.store.getOrderWithAuthorizations(id);
+  if (!found) throw problem.malformed("Order not found", { status: 404 });
+  if (found.order.accountId !== account.id) throw problem.unauthorized("The order belongs to another account");
+  return refreshOrder(ctx.deps.store, found.order, ctx.now, ctx.deps.processingTimeoutMs, found.authorizations);
 }
 
 function orderReply(ctx: RequestContext, order: OrderRecord, authorizationIds: string[]): Reply {

@@ -1,0 +1,339 @@
+import type { Sql } from "@attested/db";
+import type { ProblemDocument } from "./problems";
+import type {
+  AccountWithNonce,
+  AcmeStore,
+  AuthorizationPatch,
+  ChallengePatch,
+  KeyChangeResult,
+  NewAccount,
+  NewAuthorization,
+  NewOrder,
+  OrderPatch,
+  UsedNonce,
+} from "./store";
+import type {
+  AccountRecord,
+  AccountStatus,
+  AuthorizationRecord,
+  AuthorizationStatus,
+  AuthorizationWithChallenges,
+  ChallengeRecord,
+  ChallengeStatus,
+  ChallengeType,
+  Identifier,
+  IdentifierType,
+  OrderRecord,
+  OrderStatus,
+  PublicJwk,
+} from "./types";
+
+// PostgreSQL (or PGlite) persistence in plain SQL: one statement per call, prepared once per connection.
+// Every ACME request runs a few of these, and an ORM's per-query CPU was most of their cost.
+//
+// Compare-and-set updates are single `UPDATE ... WHERE id = $1 AND status = ANY($2) RETURNING *`
+// statements: under READ COMMITTED a concurrent writer of the same row waits, re-checks the WHERE clause
+// and updates nothing. What must be atomic (an order with its authorizations and challenges) is one
+// statement with CTEs.
+
+type Row = Record<string, unknown>;
+
+const toAccount = (r: Row): AccountRecord => ({
+  id: r.id as string,
+  platformId: r.platformId as string,
+  jwkThumbprint: r.jwkThumbprint as string,
+  jwk: r.jwk as PublicJwk,
+  status: r.status as AccountStatus,
+  contact: r.contact as string[],
+  createdAt: r.createdAt as Date,
+});
+
+const toOrder = (r: Row): OrderRecord => ({
+  id: r.id as string,
+  accountId: r.accountId as string,
+  status: r.status as OrderStatus,
+  identifiers: r.identifiers as Identifier[],
+  notBefore: (r.notBefore as Date | null) ?? null,
+  notAfter: (r.notAfter as Date | null) ?? null,
+  expires: r.expires as Date,
+  error: (r.error as ProblemDocument | null) ?? null,
+  certificateId: (r.certificateId as string | null) ?? null,
+  createdAt: r.createdAt as Date,
+  updatedAt: r.updatedAt as Date,
+});
+
+const toAuthz = (r: Row): AuthorizationRecord => ({
+  id: r.id as string,
+  orderId: r.orderId as string,
+  identifierType: r.identifierType as IdentifierType,
+  identifierValue: r.identifierValue as string,
+  status: r.status as AuthorizationStatus,
+  expires: r.expires as Date,
+  wildcard: r.wildcard as boolean,
+  attestedKeySpki: r.attestedKeySpki == null ? null : Buffer.from(r.attestedKeySpki as string, "base64"),
+  attestation: (r.attestation as Record<string, unknown> | null) ?? null,
+});
+
+// Inside json_build_object timestamps become text without a zone (they hold UTC).
+const utc = (s: string | null) => (s === null ? null : new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s : `${s}Z`));
+
+const toChallenge = (r: Row, fromJson = false): ChallengeRecord => ({
+  id: r.id as string,
+  authorizationId: r.authorizationId as string,
+  type: r.type as ChallengeType,
+  token: r.token as string,
+  status: r.status as ChallengeStatus,
+  validated: fromJson ? utc(r.validated as string | null) : ((r.validated as Date | null) ?? null),
+  error: (r.error as ProblemDocument | null) ?? null,
+});
+
+const withChallenges = (r: Row): AuthorizationWithChallenges => ({
+  ...toAuthz(r),
+  challenges: ((r.challenges as Row[] | null) ?? []).map((c) => toChallenge(c, true)),
+});
+
+// Prefixed columns of a joined row, back to a plain row.
+const unprefix = (r: Row, prefix: string): Row => {
+  const out: Row = {};
+  for (const k in r) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = r[k];
+  return out;
+};
+
+const ORDER_COLS = `o."id" AS "o_id", o."accountId" AS "o_accountId", o."status" AS "o_status", o."identifiers" AS "o_identifiers",
+  o."notBefore" AS "o_notBefore", o."notAfter" AS "o_notAfter", o."expires" AS "o_expires", o."error" AS "o_error",
+  o."certificateId" AS "o_certificateId", o."createdAt" AS "o_createdAt", o."updatedAt" AS "o_updatedAt"`;
+
+const CHALLENGES_OF_A = `COALESCE((SELECT json_agg(json_build_object('id', c."id", 'authorizationId', c."authorizationId", 'type', c."type",
+    'token', c."token", 'status', c."status", 'validated', c."validated", 'error', c."error") ORDER BY c."id")
+  FROM "AcmeChallenge" c WHERE c."authorizationId" = a."id"), '[]'::json) AS "challenges"`;
+
+const AUTHZ_COLS = `a."id", a."orderId", a."identifierType", a."identifierValue", a."status", a."expires", a."wildcard",
+  a."attestedKeySpki", a."attestation", ${CHALLENGES_OF_A}`;
+
+const isUniqueViolation = (e: unknown) => (e as { code?: string } | null)?.code === "23505";
+
+const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
+
+export class SqlAcmeStore implements AcmeStore {
+  constructor(private readonly sql: Sql) {}
+
+  private async one(text: string, params: unknown[], name?: string): Promise<Row | null> {
+    const rows = await this.sql.query<Row>(text, params, name);
+    return rows[0] ?? null;
+  }
+
+  // ------------------------------------------------------------------ nonces
+
+  async useNonce(value: string, issuedAt: Date): Promise<boolean> {
+    // INSERT ... ON CONFLICT DO NOTHING: of two uses of the same nonce only one inserts the row.
+    const rows = await this.sql.query(
+      `INSERT INTO "AcmeNonce" ("value", "createdAt") VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1 AS "used"`,
+      [value, issuedAt],
+      "acme_use_nonce",
+    );
+    return rows.length === 1;
+  }
+
+  async releaseNonce(value: string): Promise<void> {
+    await this.sql.query(`DELETE FROM "AcmeNonce" WHERE "value" = $1`, [value]);
+  }
+
+  async pruneNonces(issuedBefore: Date): Promise<number> {
+    const rows = await this.sql.query(`DELETE FROM "AcmeNonce" WHERE "createdAt" < $1 RETURNING 1`, [issuedBefore]);
+    return rows.length;
+  }
+
+  async getAccountUsingNonce(id: string, nonce: UsedNonce | null): Promise<AccountWithNonce> {
+    if (!nonce) return { account: await this.getAccount(id), nonceFresh: false };
+    // One round trip for what every kid-signed request needs first.
+    const r = await this.one(
+      `WITH used AS (INSERT INTO "AcmeNonce" ("value", "createdAt") VALUES ($2, $3) ON CONFLICT DO NOTHING RETURNING 1)
+       SELECT (SELECT count(*) FROM used)::int AS "nonceFresh", a.* FROM (SELECT 1) one LEFT JOIN "AcmeAccount" a ON a."id" = $1`,
+      [id, nonce.value, nonce.issuedAt],
+      "acme_account_nonce",
+    );
+    return { account: r?.id ? toAccount(r) : null, nonceFresh: r?.nonceFresh === 1 };
+  }
+
+  // ------------------------------------------------------------------ accounts
+
+  async createAccount(a: NewAccount): Promise<{ account: AccountRecord; created: boolean }> {
+    // The unique (platformId, jwkThumbprint) index decides between concurrent registrations of one key.
+    const row = await this.one(
+      `INSERT INTO "AcmeAccount" ("id", "platformId", "jwkThumbprint", "jwk", "status", "contact", "createdAt")
+       VALUES ($1, $2, $3, $4, 'valid', $5, $6) ON CONFLICT ("platformId", "jwkThumbprint") DO NOTHING RETURNING *`,
+      [a.id, a.platformId, a.jwkThumbprint, json(a.jwk), a.contact, new Date()],
+      "acme_create_account",
+    );
+    if (row) return { account: toAccount(row), created: true };
+    const existing = await this.findAccountByThumbprint(a.platformId, a.jwkThumbprint);
+    if (!existing) throw new Error("account vanished after a conflicting insert");
+    return { account: existing, created: false };
+  }
+
+  async getAccount(id: string): Promise<AccountRecord | null> {
+    const r = await this.one(`SELECT * FROM "AcmeAccount" WHERE "id" = $1`, [id], "acme_get_account");
+    return r ? toAccount(r) : null;
+  }
+
+  async findAccountByThumbprint(platformId: string, jwkThumbprint: string): Promise<AccountRecord | null> {
+    const r = await this.one(`SELECT * FROM "AcmeAccount" WHERE "platformId" = $1 AND "jwkThumbprint" = $2`, [platformId, jwkThumbprint], "acme_account_by_key");
+    return r ? toAccount(r) : null;
+  }
+
+  async updateAccount(id: string, from: AccountStatus[], patch: Partial<{ contact: string[]; status: AccountStatus }>): Promise<AccountRecord | null> {
+    const r = await this.one(
+      `UPDATE "AcmeAccount" SET "contact" = COALESCE($3, "contact"), "status" = COALESCE($4, "status")
+       WHERE "id" = $1 AND "status" = ANY($2) RETURNING *`,
+      [id, from, patch.contact ?? null, patch.status ?? null],
+    );
+    return r ? toAccount(r) : null;
+  }
+
+  async changeAccountKey(id: string, oldThumbprint: string, jwk: PublicJwk, jwkThumbprint: string): Promise<KeyChangeResult> {
+    const account = await this.getAccount(id);
+    if (!account) return { ok: false, reason: "stale" };
+    const other = await this.findAccountByThumbprint(account.platformId, jwkThumbprint);
+    if (other && other.id !== id) return { ok: false, reason: "conflict", conflictingAccountId: other.id };
+    let row: Row | null;
+    try {
+      row = await this.one(
+        `UPDATE "AcmeAccount" SET "jwk" = $3, "jwkThumbprint" = $4 WHERE "id" = $1 AND "jwkThumbprint" = $2 AND "status" = 'valid' RETURNING *`,
+        [id, oldThumbprint, json(jwk), jwkThumbprint],
+      );
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+      const winner = await this.findAccountByThumbprint(account.platformId, jwkThumbprint);
+      if (!winner) throw e;
+      return { ok: false, reason: "conflict", conflictingAccountId: winner.id };
+    }
+    return row ? { ok: true, account: toAccount(row) } : { ok: false, reason: "stale" };
+  }
+
+  // ------------------------------------------------------------------ orders
+
+  async createOrder(order: NewOrder, authorizations: NewAuthorization[]): Promise<OrderRecord> {
+    const now = new Date();
+    const challenges = authorizations.flatMap((az) => az.challenges.map((c) => ({ ...c, authorizationId: az.id })));
+    // All or nothing, in one statement.
+    const r = await this.one(
+      `WITH o AS (
+         INSERT INTO "AcmeOrder" ("id", "accountId", "status", "identifiers", "notBefore", "notAfter", "expires", "createdAt", "updatedAt")
+         VALUES ($1, $2, 'pending', $3, $4, $5, $6, $7, $7) RETURNING *),
+       a AS (
+         INSERT INTO "AcmeAuthorization" ("id", "orderId", "identifierType", "identifierValue", "status", "expires", "wildcard")
+         SELECT x."id", (SELECT "id" FROM o), x."identifierType", x."identifierValue", 'pending', x."expires"::timestamp(3), x."wildcard"
+         FROM json_to_recordset($8::json) AS x("id" text, "identifierType" text, "identifierValue" text, "expires" text, "wildcard" boolean)
+         RETURNING "id"),
+       c AS (
+         INSERT INTO "AcmeChallenge" ("id", "authorizationId", "type", "token", "status")
+         SELECT x."id", x."authorizationId", x."type", x."token", 'pending'
+         FROM json_to_recordset($9::json) AS x("id" text, "authorizationId" text, "type" text, "token" text)
+         RETURNING "id")
+       SELECT o.*, (SELECT count(*) FROM a)::int AS "authorizationCount", (SELECT count(*) FROM c)::int AS "challengeCount" FROM o`,
+      [
+        order.id,
+        order.accountId,
+        json(order.identifiers),
+        order.notBefore,
+        order.notAfter,
+        order.expires,
+        now,
+        JSON.stringify(authorizations.map((az) => ({ id: az.id, identifierType: az.identifierType, identifierValue: az.identifierValue, expires: az.expires.toISOString(), wildcard: az.wildcard }))),
+        JSON.stringify(challenges.map((c) => ({ id: c.id, authorizationId: c.authorizationId, type: c.type, token: c.token }))),
+      ],
+      "acme_create_order",
+    );
+    return toOrder(r!);
+  }
+
+  async getOrder(id: string): Promise<OrderRecord | null> {
+    const r = await this.one(`SELECT * FROM "AcmeOrder" WHERE "id" = $1`, [id], "acme_get_order");
+    return r ? toOrder(r) : null;
+  }
+
+  async getOrderWithAuthorizations(id: string): Promise<{ order: OrderRecord; authorizations: AuthorizationWithChallenges[] } | null> {
+    const r = await this.one(
+      `SELECT o.*, COALESCE((SELECT json_agg(row_to_json(x) ORDER BY x."id") FROM (SELECT ${AUTHZ_COLS} FROM "AcmeAuthorization" a WHERE a."orderId" = o."id") x), '[]'::json) AS "authorizations"
+       FROM "AcmeOrder" o WHERE o."id" = $1`,
+      [id],
+      "acme_get_order_authzs",
+    );
+    if (!r) return null;
+    const authorizations = (r.authorizations as Row[]).map((a) => withChallenges({ ...a, expires: utc(a.expires as string) }));
+    return { order: toOrder(r), authorizations };
+  }
+
+  async listOrderIds(accountId: string, limit: number): Promise<string[]> {
+    const rows = await this.sql.query<{ id: string }>(
+      `SELECT "id" FROM "AcmeOrder" WHERE "accountId" = $1 ORDER BY "createdAt" DESC, "id" DESC LIMIT $2`,
+      [accountId, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async updateOrder(id: string, from: OrderStatus[], patch: OrderPatch): Promise<OrderRecord | null> {
+    // $4/$5 say whether error / certificateId are part of the patch (null is a value to write).
+    const r = await this.one(
+      `UPDATE "AcmeOrder" SET "status" = COALESCE($3, "status"),
+         "error" = CASE WHEN $4::boolean THEN $5::jsonb ELSE "error" END,
+         "certificateId" = CASE WHEN $6::boolean THEN $7 ELSE "certificateId" END,
+         "updatedAt" = $8
+       WHERE "id" = $1 AND "status" = ANY($2) RETURNING *`,
+      [id, from, patch.status ?? null, patch.error !== undefined, json(patch.error), patch.certificateId !== undefined, patch.certificateId ?? null, new Date()],
+      "acme_update_order",
+    );
+    return r ? toOrder(r) : null;
+  }
+
+  // ------------------------------------------------------------------ authorizations and challenges
+
+  async getAuthorization(id: string): Promise<AuthorizationWithChallenges | null> {
+    const r = await this.one(`SELECT ${AUTHZ_COLS} FROM "AcmeAuthorization" a WHERE a."id" = $1`, [id], "acme_get_authz");
+    return r ? withChallenges(r) : null;
+  }
+
+  async getAuthorizationWithOrder(id: string): Promise<{ authz: AuthorizationWithChallenges; order: OrderRecord } | null> {
+    const r = await this.one(
+      `SELECT ${AUTHZ_COLS}, ${ORDER_COLS} FROM "AcmeAuthorization" a JOIN "AcmeOrder" o ON o."id" = a."orderId" WHERE a."id" = $1`,
+      [id],
+      "acme_get_authz_order",
+    );
+    return r ? { authz: withChallenges(r), order: toOrder(unprefix(r, "o_")) } : null;
+  }
+
+  async listAuthorizations(orderId: string): Promise<AuthorizationWithChallenges[]> {
+    const rows = await this.sql.query<Row>(`SELECT ${AUTHZ_COLS} FROM "AcmeAuthorization" a WHERE a."orderId" = $1 ORDER BY a."id"`, [orderId], "acme_list_authzs");
+    return rows.map(withChallenges);
+  }
+
+  async updateAuthorization(id: string, from: AuthorizationStatus[], patch: AuthorizationPatch): Promise<AuthorizationRecord | null> {
+    const spki = patch.attestedKeySpki === undefined ? undefined : patch.attestedKeySpki === null ? null : Buffer.from(patch.attestedKeySpki).toString("base64");
+    const r = await this.one(
+      `UPDATE "AcmeAuthorization" SET "status" = COALESCE($3, "status"),
+         "attestedKeySpki" = CASE WHEN $4::boolean THEN $5 ELSE "attestedKeySpki" END,
+         "attestation" = CASE WHEN $6::boolean THEN $7::jsonb ELSE "attestation" END
+       WHERE "id" = $1 AND "status" = ANY($2) RETURNING *`,
+      [id, from, patch.status ?? null, spki !== undefined, spki ?? null, patch.attestation !== undefined, json(patch.attestation)],
+      "acme_update_authz",
+    );
+    return r ? toAuthz(r) : null;
+  }
+
+  async getChallenge(id: string): Promise<ChallengeRecord | null> {
+    const r = await this.one(`SELECT * FROM "AcmeChallenge" WHERE "id" = $1`, [id], "acme_get_challenge");
+    return r ? toChallenge(r) : null;
+  }
+
+  async updateChallenge(id: string, from: ChallengeStatus[], patch: ChallengePatch): Promise<ChallengeRecord | null> {
+    const r = await this.one(
+      `UPDATE "AcmeChallenge" SET "status" = COALESCE($3, "status"),
+         "validated" = CASE WHEN $4::boolean THEN $5::timestamp(3) ELSE "validated" END,
+         "error" = CASE WHEN $6::boolean THEN $7::jsonb ELSE "error" END
+       WHERE "id" = $1 AND "status" = ANY($2) RETURNING *`,
+      [id, from, patch.status ?? null, patch.validated !== undefined, patch.validated ?? null, patch.error !== undefined, json(patch.error)],
+      "acme_update_challenge",
+    );
+    return r ? toChallenge(r) : null;
+  }
+}
