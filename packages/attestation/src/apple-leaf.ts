@@ -62,13 +62,24 @@ function derInteger(oid: string, raw: Buffer): number {
 /** Parses the Apple attestation properties of a leaf. Missing extensions stay undefined. */
 export function parseAppleLeaf(input: CertificateInput): AppleLeafProperties {
   const cert = toCertificate(input);
+  return appleLeafProperties(
+    cert.extensions.map((ext) => ({ type: ext.type, value: ext.value })),
+    Buffer.from(cert.publicKey.rawData),
+  );
+}
+
+/**
+ * The Apple attestation properties from a leaf's extensions (type and extnValue contents, in
+ * certificate order) and its SubjectPublicKeyInfo DER.
+ */
+export function appleLeafProperties(extensions: ReadonlyArray<{ type: string; value: ArrayBuffer | Uint8Array }>, publicKeySpki: Uint8Array): AppleLeafProperties {
   const values = new Map<string, Buffer>();
-  for (const ext of cert.extensions) {
+  for (const ext of extensions) {
     if (values.has(ext.type)) {
       // RFC 5280 §4.2: a certificate must not include more than one instance of an extension
       throw new AttestationError("malformedExtension", `extension ${ext.type} appears more than once`);
     }
-    values.set(ext.type, Buffer.from(ext.value));
+    values.set(ext.type, Buffer.from(ext.value instanceof Uint8Array ? ext.value : new Uint8Array(ext.value)));
   }
   const text = (oid: string) => {
     const v = values.get(oid);
@@ -79,7 +90,7 @@ export function parseAppleLeaf(input: CertificateInput): AppleLeafProperties {
     return v === undefined ? undefined : derInteger(oid, v);
   };
   const out: AppleLeafProperties = {
-    publicKeySpki: Buffer.from(cert.publicKey.rawData),
+    publicKeySpki: Buffer.from(publicKeySpki),
   };
   const assign = <K extends keyof AppleLeafProperties>(k: K, v: AppleLeafProperties[K] | undefined) => {
     if (v !== undefined) out[k] = v;

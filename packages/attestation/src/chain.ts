@@ -1,10 +1,12 @@
 // Certificate path validation for the attestation chain: x5c is leaf first, then the intermediates
 // ("Apple Enterprise Attestation Sub CA 1"), and must end at one of the trusted roots (SPEC §4).
-// Signatures and issuer checks use OpenSSL through node:crypto; extensions are read with @peculiar/x509.
+// Signatures and issuer checks use OpenSSL through node:crypto; the fields read per request come from a strict
+// DER reader (./der), with @peculiar/x509 for names in messages and for anything the reader refuses.
 import { X509Certificate as NodeCertificate } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate } from "@peculiar/asn1-x509";
 import { certificateFingerprint } from "./apple-leaf";
+import { DerError, children, expectTlv, readOid, readTime } from "./der";
 import { AttestationError } from "./errors";
 import { UNDERSTOOD_CRITICAL_EXTENSIONS } from "./oids";
 import { x509 } from "./x509";
@@ -24,26 +26,134 @@ const ACCEPTED_SIGNATURE_ALGORITHMS = new Set([
   "1.3.101.112", // Ed25519
 ]);
 
+export interface CertificateExtension {
+  /** extnID, dotted. */
+  type: string;
+  critical: boolean;
+  /** The contents of the extnValue OCTET STRING. */
+  value: Buffer;
+}
+
 export interface ParsedCertificate {
   der: Buffer;
   node: NodeCertificate;
-  cert: x509.X509Certificate;
+  /** @peculiar/x509's view of the certificate, parsed on first use (names for messages, basicConstraints). */
+  readonly cert: x509.X509Certificate;
   /** Lowercase hex SHA-256 of the DER. */
   fingerprint: string;
   signatureAlgorithm: string;
+  notBefore: Date;
+  notAfter: Date;
+  /** The extensions in certificate order (duplicates kept: parseAppleLeaf refuses them). */
+  extensions: CertificateExtension[];
+  /** The SubjectPublicKeyInfo, DER. */
+  publicKeySpki: Buffer;
 }
 
+/** The fields verification needs, read straight from strict DER; throws DerError on anything else. */
+function readFields(buf: Buffer): Pick<ParsedCertificate, "signatureAlgorithm" | "notBefore" | "notAfter" | "extensions" | "publicKeySpki"> {
+  const outer = expectTlv(buf, 0, buf.length, 0x30, "Certificate");
+  if (outer.end !== buf.length) throw new DerError("trailing bytes");
+  const [tbs, sigAlg, sig, ...rest] = children(buf, outer);
+  if (!tbs || !sigAlg || !sig || rest.length || tbs.tag !== 0x30 || sigAlg.tag !== 0x30 || sig.tag !== 0x03) throw new DerError("Certificate");
+  const algFields = children(buf, sigAlg);
+  if (algFields.length < 1 || algFields.length > 2) throw new DerError("AlgorithmIdentifier");
+  const signatureAlgorithm = readOid(buf, algFields[0]!);
+
+  const f = children(buf, tbs);
+  let i = 0;
+  if (f[i]?.tag === 0xa0) {
+    const [v, ...more] = children(buf, f[i]!);
+    if (!v || more.length || v.tag !== 0x02) throw new DerError("version");
+    i++;
+  }
+  const [serial, sigInner, issuer, validity, subject, spki] = f.slice(i, i + 6);
+  if (serial?.tag !== 0x02 || sigInner?.tag !== 0x30 || issuer?.tag !== 0x30 || validity?.tag !== 0x30 || subject?.tag !== 0x30 || spki?.tag !== 0x30) {
+    throw new DerError("TBSCertificate");
+  }
+  i += 6;
+  const [nb, na, ...extra] = children(buf, validity);
+  if (!nb || !na || extra.length) throw new DerError("Validity");
+  const notBefore = readTime(buf, nb);
+  const notAfter = readTime(buf, na);
+  if (f[i]?.tag === 0x81 || f[i]?.tag === 0xa1) i++;
+  if (f[i]?.tag === 0x82 || f[i]?.tag === 0xa2) i++;
+  const extensions: CertificateExtension[] = [];
+  if (f[i]?.tag === 0xa3) {
+    const [list, ...more] = children(buf, f[i]!);
+    if (!list || more.length || list.tag !== 0x30) throw new DerError("Extensions");
+    for (const e of children(buf, list)) {
+      if (e.tag !== 0x30) throw new DerError("Extension");
+      const parts = children(buf, e);
+      let critical = false;
+      let valueTlv = parts[1];
+      if (parts.length === 3) {
+        const b = parts[1]!;
+        if (b.tag !== 0x01 || b.end - b.body !== 1 || (buf[b.body] !== 0xff && buf[b.body] !== 0x00)) throw new DerError("critical");
+        critical = buf[b.body] === 0xff;
+        valueTlv = parts[2];
+      } else if (parts.length !== 2) throw new DerError("Extension");
+      if (valueTlv?.tag !== 0x04) throw new DerError("extnValue");
+      extensions.push({ type: readOid(buf, parts[0]!), critical, value: buf.subarray(valueTlv.body, valueTlv.end) });
+    }
+    i++;
+  }
+  if (i !== f.length) throw new DerError("TBSCertificate");
+  return { signatureAlgorithm, notBefore, notAfter, extensions, publicKeySpki: buf.subarray(spki.start, spki.end) };
+}
+
+/** The same fields through @peculiar/x509 (the full parser), for what the strict reader refuses. */
+function peculiarFields(cert: x509.X509Certificate): ReturnType<typeof readFields> {
+  const asn = AsnConvert.parse(cert.rawData, Certificate);
+  return {
+    signatureAlgorithm: asn.signatureAlgorithm.algorithm,
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+    extensions: cert.extensions.map((e) => ({ type: e.type, critical: e.critical, value: Buffer.from(e.value) })),
+    publicKeySpki: Buffer.from(cert.publicKey.rawData),
+  };
+}
+
+class Parsed implements ParsedCertificate {
+  #cert: x509.X509Certificate | undefined;
+  signatureAlgorithm!: string;
+  notBefore!: Date;
+  notAfter!: Date;
+  extensions!: CertificateExtension[];
+  publicKeySpki!: Buffer;
+  constructor(
+    readonly der: Buffer,
+    readonly node: NodeCertificate,
+    readonly fingerprint: string,
+    cert?: x509.X509Certificate,
+  ) {
+    this.#cert = cert;
+  }
+  get cert(): x509.X509Certificate {
+    return (this.#cert ??= new x509.X509Certificate(this.der as Buffer<ArrayBuffer>));
+  }
+}
+
+/**
+ * Parses a DER certificate. Well-formed DER (every real attestation certificate) is read by the small
+ * reader in ./der plus OpenSSL (node:crypto); anything else goes through the full ASN.1 parsers as
+ * before, so unusual encodings are accepted or refused exactly as they were.
+ */
 export function parseCertificate(der: Uint8Array, label: string): ParsedCertificate {
   const buf = Buffer.from(der);
+  let fields: ReturnType<typeof readFields> | undefined;
   try {
-    const asn = AsnConvert.parse(buf, Certificate);
-    return {
-      der: buf,
-      node: new NodeCertificate(buf),
-      cert: new x509.X509Certificate(buf),
-      fingerprint: certificateFingerprint(buf),
-      signatureAlgorithm: asn.signatureAlgorithm.algorithm,
-    };
+    fields = readFields(buf);
+  } catch (e) {
+    if (!(e instanceof DerError)) throw e;
+  }
+  try {
+    const node = new NodeCertificate(buf);
+    const fingerprint = certificateFingerprint(buf);
+    if (fields) return Object.assign(new Parsed(buf, node, fingerprint), fields);
+    const cert = new x509.X509Certificate(buf);
+    const parsed = new Parsed(buf, node, fingerprint, cert);
+    return Object.assign(parsed, peculiarFields(cert));
   } catch (e) {
     throw new AttestationError("chainInvalid", `${label} is not a valid DER certificate (${(e as Error).message})`);
   }
@@ -70,7 +180,13 @@ function parseRoot(pem: string): ParsedCertificate {
 }
 
 function describe(c: ParsedCertificate): string {
-  return `"${c.cert.subject}"`;
+  let subject: string;
+  try {
+    subject = c.cert.subject;
+  } catch {
+    subject = c.node.subject.replace(/\n/g, ", "); // a name only OpenSSL could read
+  }
+  return `"${subject}"`;
 }
 
 function basicConstraints(c: ParsedCertificate): x509.BasicConstraintsExtension | null {
@@ -81,7 +197,7 @@ function checkCertificate(c: ParsedCertificate, label: string): void {
   if (!ACCEPTED_SIGNATURE_ALGORITHMS.has(c.signatureAlgorithm)) {
     throw new AttestationError("chainInvalid", `${label} ${describe(c)} uses signature algorithm ${c.signatureAlgorithm}, which is not accepted`);
   }
-  for (const ext of c.cert.extensions) {
+  for (const ext of c.extensions) {
     if (ext.critical && !UNDERSTOOD_CRITICAL_EXTENSIONS.has(ext.type)) {
       // RFC 5280 §4.2: a certificate with an unrecognised critical extension must be rejected
       throw new AttestationError("chainInvalid", `${label} ${describe(c)} has an unrecognised critical extension ${ext.type}`);
@@ -190,11 +306,11 @@ export function verifyCertificatePath(x5c: readonly Uint8Array[], trustedRoots: 
   if (!anchor) throw new AttestationError("chainInvalid", "the chain does not end at a trusted root");
 
   for (const [label, c] of [...path.map((c, i) => [`x5c[${i}]`, c] as const), ["root", anchor] as const]) {
-    if (now.getTime() < c.cert.notBefore.getTime()) {
-      throw new AttestationError("chainNotYetValid", `${label} ${describe(c)} is not valid before ${c.cert.notBefore.toISOString()}`);
+    if (now.getTime() < c.notBefore.getTime()) {
+      throw new AttestationError("chainNotYetValid", `${label} ${describe(c)} is not valid before ${c.notBefore.toISOString()}`);
     }
-    if (now.getTime() > c.cert.notAfter.getTime()) {
-      throw new AttestationError("chainExpired", `${label} ${describe(c)} expired at ${c.cert.notAfter.toISOString()}`);
+    if (now.getTime() > c.notAfter.getTime()) {
+      throw new AttestationError("chainExpired", `${label} ${describe(c)} expired at ${c.notAfter.toISOString()}`);
     }
   }
   return { path, anchor };

@@ -1,6 +1,6 @@
 // Verification of an Apple `device-attest-01` attestation (draft-ietf-acme-device-attest, SPEC §3-4).
 import { createHash, timingSafeEqual } from "node:crypto";
-import { parseAppleLeaf, type AppleLeafProperties } from "./apple-leaf";
+import { appleLeafProperties, type AppleLeafProperties } from "./apple-leaf";
 import { DEFAULT_CBOR_LIMITS, decodeAttestationObject, type CborLimits } from "./cbor";
 import { verifyCertificatePath } from "./chain";
 import { AttestationError } from "./errors";
@@ -54,7 +54,7 @@ export function verifyAppleAttestation(args: VerifyAppleAttestationArgs): AppleA
   const obj = decodeAttestationObject(args.attObj, args.limits ?? DEFAULT_CBOR_LIMITS);
   const { path, anchor } = verifyCertificatePath(obj.attStmt.x5c, args.trustedRoots ?? DEFAULT_TRUSTED_ROOTS, now);
   const leaf = path[0]!;
-  const props = parseAppleLeaf(leaf.cert);
+  const props = appleLeafProperties(leaf.extensions, leaf.publicKeySpki);
 
   const freshness = props.freshnessCode;
   if (freshness === undefined) {
@@ -81,8 +81,8 @@ export function verifyAppleAttestation(args: VerifyAppleAttestationArgs): AppleA
     freshnessCode: freshness,
     identifierMatched,
     leafFingerprint: leaf.fingerprint,
-    leafNotBefore: leaf.cert.notBefore,
-    leafNotAfter: leaf.cert.notAfter,
+    leafNotBefore: leaf.notBefore,
+    leafNotAfter: leaf.notAfter,
     rootFingerprint: anchor.fingerprint,
     rootSubject: anchor.cert.subject,
     chain: path.map((c) => c.der),
