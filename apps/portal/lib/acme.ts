@@ -17,7 +17,7 @@ export function acmeService(): Promise<Service> {
       ca: caContext,
       publicUrl: publicUrl(),
       // "Notify user on successful Enrollment": queued, sent by the lifecycle worker.
-      afterIssue: async (certificateId) => void (await scheduleEnrollmentNotice(await getDb(), certificateId)),
+      afterIssue: async (certificate) => void (await scheduleEnrollmentNotice(await getDb(), certificate)),
       http01Port: process.env.ACME_HTTP01_PORT ? Number(process.env.ACME_HTTP01_PORT) : undefined,
       http01Address: process.env.ACME_HTTP01_ADDRESS || undefined,
       dnsServers: process.env.ACME_DNS_SERVERS?.split(",").map((s) => s.trim()).filter(Boolean),

@@ -8,7 +8,7 @@ import https from "node:https";
 import path from "node:path";
 import next from "next";
 import pino from "pino";
-import { openDatabase, type Database } from "@attested/db";
+import { dropCachedConfig, openDatabase, type Database } from "@attested/db";
 import { applyMigrations } from "@attested/db/migrate";
 import { bootstrapOrganization } from "@attested/identity";
 import { masterKey } from "@attested/secrets";
@@ -115,6 +115,7 @@ else {
   joinInvalidationBus((msg) => {
     if (msg.what === "ocsp" && typeof msg.caId === "string") dropOcspResponses(msg.caId);
     if (msg.what === "platforms") dropCachedPlatforms();
+    if (msg.what === "config") dropCachedConfig();
   });
   main().catch((err) => {
     log.fatal({ err }, "failed to start");

@@ -1,4 +1,4 @@
-import type { Certificate, Prisma } from "@attested/db";
+import { cachedConfig, type Certificate, type Prisma } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
 import { issueCertificate, PkiError, type ParsedCsr } from "@attested/pki";
@@ -61,7 +61,7 @@ export async function issueAndRecord(ctx: CaContext, req: IssueRequest): Promise
   const ca = chain[0];
   // Served after the leaf and the issuing CA: the intermediates above it, not the root.
   const parentsPem = chain.slice(1).filter((c) => c.type !== "ROOT").map((c) => c.certificatePem);
-  const template = await ctx.db.certificateTemplate.findUnique({ where: { id: req.templateId } });
+  const template = await cachedConfig(ctx.db, `template:${req.templateId}`, () => ctx.db.certificateTemplate.findUnique({ where: { id: req.templateId } }));
   if (!template) throw new NotFoundError("Certificate Template");
   const issued = await issueCertificate({
     csrDer: new Uint8Array(req.csrDer),

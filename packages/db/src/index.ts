@@ -1,4 +1,5 @@
 export { openDatabase, type Database, type Db } from "./client";
 export { repoRoot, dataDir } from "./paths";
 export { sqlOf, type Sql } from "./sql";
+export { cachedConfig, dropCachedConfig, forgetCachedConfig, CONFIG_CACHE_MS } from "./config-cache";
 export * from "./generated/prisma/client";

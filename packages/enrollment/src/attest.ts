@@ -1,6 +1,6 @@
 import { AttestationError, attestationSummary, verifyAppleAttestation } from "@attested/attestation";
 import type { DeviceAttestValidator } from "@attested/acme";
-import type { Db } from "@attested/db";
+import { cachedConfig, type Db } from "@attested/db";
 import { trustedRoots } from "@attested/platforms";
 
 /**
@@ -10,7 +10,7 @@ import { trustedRoots } from "@attested/platforms";
  */
 export function deviceAttestValidator(db: Db, now: () => Date = () => new Date()): DeviceAttestValidator {
   return async ({ token, attObj, identifier }) => {
-    const platforms = await db.keyAttestationPlatform.findMany({ where: { type: "apple" }, orderBy: { createdAt: "asc" } });
+    const platforms = await cachedConfig(db, "kap.apple", () => db.keyAttestationPlatform.findMany({ where: { type: "apple" }, orderBy: { createdAt: "asc" } }));
     if (platforms.length === 0)
       throw new AttestationError("chainInvalid", "No Key Attestation Platform is configured (Integration Hub > Key Attestation Platforms)");
     let best: AttestationError | undefined;

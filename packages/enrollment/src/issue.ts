@@ -1,6 +1,7 @@
 import { problem, type AcmeProblem, type IssueHook } from "@attested/acme";
 import { samePublicKey } from "@attested/attestation";
 import { issueAndRecord, type CaContext } from "@attested/ca";
+import { cachedConfig, type Certificate } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
 import { csrContext, parseCsr, PkiError, type ParsedCsr } from "@attested/pki";
 import { decideEnrollment, hasEnrollmentPolicies, type EnrollmentDecision } from "@attested/policy";
@@ -8,7 +9,7 @@ import { decideEnrollment, hasEnrollmentPolicies, type EnrollmentDecision } from
 export interface IssueDeps {
   ca: () => Promise<CaContext>;
   /** Called after a certificate is recorded (e.g. to schedule the enrollment notice). */
-  afterIssue?: (certificateId: string) => Promise<void>;
+  afterIssue?: (certificate: Certificate) => Promise<void>;
 }
 
 const CSR_PROBLEMS = new Set(["badCSR", "badPublicKey", "publicKeyMismatch"]);
@@ -22,10 +23,12 @@ export function issueHook(deps: IssueDeps): IssueHook {
   return async ({ order, account, csrDer, authorizations, platformId }) => {
     const ctx = await deps.ca();
     const db = ctx.db;
-    const platform = await db.deviceManagementPlatform.findUnique({
-      where: { id: platformId },
-      select: { id: true, name: true, vendor: true, defaultCaId: true, defaultTemplateId: true },
-    });
+    const platform = await cachedConfig(db, `dmp:${platformId}`, () =>
+      db.deviceManagementPlatform.findUnique({
+        where: { id: platformId },
+        select: { id: true, name: true, vendor: true, defaultCaId: true, defaultTemplateId: true },
+      }),
+    );
     const attested = authorizations.find((a) => a.attestedKeySpki);
     const attestation = (attested?.attestation ?? null) as Record<string, unknown> | null;
     const deviceSerial = typeof attestation?.serialNumber === "string" ? attestation.serialNumber : null;
@@ -132,7 +135,7 @@ export function issueHook(deps: IssueDeps): IssueHook {
           identifiers,
         },
       });
-      await deps.afterIssue?.(issued.certificate.id);
+      await deps.afterIssue?.(issued.certificate);
       return { certificateId: issued.certificate.id, chainPem: issued.chainPem };
     } catch (e) {
       if (e instanceof PkiError)

@@ -3,7 +3,7 @@ import "reflect-metadata";
 import { X509Certificate } from "@peculiar/x509";
 import { AcmeServer, createDns01Validator, createHttp01Validator, SqlAcmeStore, type AcmePlatform } from "@attested/acme";
 import { issuingChain, revokeCertificate, type CaContext } from "@attested/ca";
-import { sqlOf, type Db } from "@attested/db";
+import { sqlOf, type Certificate, type Db } from "@attested/db";
 import { platformByEnrollmentSecretCached } from "@attested/platforms";
 import { deviceAttestValidator } from "./attest";
 import { recordAcmeEvent } from "./events";
@@ -13,7 +13,7 @@ export interface AcmeServiceOptions {
   db: Db;
   ca: () => Promise<CaContext>;
   publicUrl: string;
-  afterIssue?: (certificateId: string) => Promise<void>;
+  afterIssue?: (certificate: Certificate) => Promise<void>;
   /** http-01 validation port (80 in production; tests point it at their own server). */
   http01Port?: number;
   /** Connect to this address for every http-01 check instead of resolving the name (test networks only). */
@@ -47,7 +47,7 @@ export function createAcmeService(opts: AcmeServiceOptions) {
     },
     issue: issueHook({ ca: opts.ca, afterIssue: opts.afterIssue }),
     getCertificateChain: async ({ certificateId }) => {
-      const cert = await db.certificate.findUnique({ where: { id: certificateId }, select: { pem: true, caId: true } });
+      const [cert] = await sqlOf(db).query<{ pem: string; caId: string }>(`SELECT "pem", "caId" FROM "Certificate" WHERE "id" = $1`, [certificateId], "acme_certificate_pem");
       if (!cert) return null;
       const chain = await issuingChain(await opts.ca(), cert.caId);
       // RFC 8555 §7.4.2: the leaf, then the issuer chain; the root is the relying party's anchor.

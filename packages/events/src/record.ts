@@ -1,4 +1,4 @@
-import type { Db, Prisma } from "@attested/db";
+import { forgetCachedConfig, type Db, type Prisma } from "@attested/db";
 import type { Actor, Outcome } from "./types";
 
 export interface EventInput {
@@ -35,6 +35,8 @@ function scrub(value: unknown, depth = 0): unknown {
  * its event commit or roll back together.
  */
 export async function recordEvent(tx: Tx, e: EventInput): Promise<void> {
+  // Configuration changes are made by people, and each records an event: cached configuration goes.
+  if (e.actor.type === "user" || e.actor.type === "api-token") forgetCachedConfig();
   await tx.event.create({
     data: {
       type: e.type,

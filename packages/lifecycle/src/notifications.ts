@@ -1,4 +1,4 @@
-import type { Certificate, Db, Notification } from "@attested/db";
+import { cachedConfig, type Certificate, type Db, type Notification } from "@attested/db";
 import { EventType, recordEvent, systemActor } from "@attested/events";
 import { isEmail } from "@attested/pki";
 import { DAY_MS, nowOf, type LifecycleContext } from "./context";
@@ -71,22 +71,27 @@ export type ScheduleResult = { scheduled: true; notificationId: string } | { sch
  * call twice (one mail per certificate). Call it after the issuing transaction committed; it never
  * throws (a failure comes back as { scheduled: false, reason }).
  */
-export async function scheduleEnrollmentNotice(db: Db, certificateId: string, now = new Date()): Promise<ScheduleResult> {
+/** Queues the enrollment notice of a certificate (its id, or the row just recorded). */
+export async function scheduleEnrollmentNotice(db: Db, certificate: string | Certificate, now = new Date()): Promise<ScheduleResult> {
   // The certificate is already issued: a notice that cannot be queued must not fail the enrollment.
   try {
-    return await queueEnrollmentNotice(db, certificateId, now);
+    return await queueEnrollmentNotice(db, certificate, now);
   } catch (e) {
     return { scheduled: false, reason: `could not queue the notice: ${(e as Error).message}` };
   }
 }
 
-async function queueEnrollmentNotice(db: Db, certificateId: string, now: Date): Promise<ScheduleResult> {
-  const cert = await db.certificate.findUnique({ where: { id: certificateId }, include: { ca: { select: { commonName: true, notifyOnEnrollment: true } } } });
+async function queueEnrollmentNotice(db: Db, certificate: string | Certificate, now: Date): Promise<ScheduleResult> {
+  const cert = typeof certificate === "string" ? await db.certificate.findUnique({ where: { id: certificate } }) : certificate;
   if (!cert) return { scheduled: false, reason: "certificate not found" };
-  if (!cert.ca.notifyOnEnrollment) return { scheduled: false, reason: "the CA does not notify on enrollment" };
+  // Read on every enrollment: the CA's setting is cached configuration.
+  const ca = await cachedConfig(db, `ca.notify:${cert.caId}`, () =>
+    db.certificateAuthority.findUnique({ where: { id: cert.caId }, select: { commonName: true, notifyOnEnrollment: true } }),
+  );
+  if (!ca?.notifyOnEnrollment) return { scheduled: false, reason: "the CA does not notify on enrollment" };
   const to = notificationRecipient(cert);
   if (!to) return { scheduled: false, reason: "the certificate has no valid RFC822 SAN" };
-  const { subject, body } = enrollmentMail(cert, cert.ca.commonName, await orgName(db));
+  const { subject, body } = enrollmentMail(cert, ca.commonName, await orgName(db));
   const dedupeKey = `enrollment:${cert.id}`;
   await db.notification.createMany({
     data: [{ kind: "enrollment", dedupeKey, certificateId: cert.id, recipient: to, subject, body, nextAttemptAt: now, createdAt: now }],

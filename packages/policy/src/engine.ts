@@ -1,5 +1,5 @@
 import type { CaContext } from "@attested/ca";
-import type { CorePlatform, Db, SecuritySignalSource } from "@attested/db";
+import { cachedConfig, type CorePlatform, type Db, type SecuritySignalSource } from "@attested/db";
 import { EventType, recordEvent } from "@attested/events";
 import { lookupConfigFromRecord, lookupDevice, type LookupOptions, type LookupResult } from "@attested/integrations";
 import { MasterKeyError } from "@attested/secrets";
@@ -151,17 +151,33 @@ export async function lookupThrough(
   return lookupDevice({ config, identity, context, options: { ...options, identityVariables: identityVariables(attribute) } });
 }
 
+/** What every decision reads: all Enrollment Policies with their parts, cached (see cachedConfig). */
+function enrollmentConfig(db: Db) {
+  return cachedConfig(db, "policy.enrollment", async () => {
+    const policies = await db.enrollmentPolicy.findMany({
+      include: { deviceRole: true, policyWorkflow: { include: { corePlatform: true } } },
+      orderBy: [{ priority: "asc" }, { name: "asc" }],
+    });
+    const [attestationPlatforms, cas, templates, sources] = await Promise.all([
+      db.keyAttestationPlatform.findMany({ select: { id: true, name: true } }),
+      db.certificateAuthority.findMany({ where: { id: { in: policies.flatMap((p) => (p.caId ? [p.caId] : [])) } }, select: { id: true, commonName: true, notAfter: true } }),
+      db.certificateTemplate.findMany({ where: { id: { in: policies.flatMap((p) => (p.templateId ? [p.templateId] : [])) } }, select: { id: true, name: true } }),
+      db.securitySignalSource.findMany({ where: { lookupPurpose: "certificate-issuance", corePlatformId: { not: null } }, orderBy: { name: "asc" } }),
+    ]);
+    return { policies, attestationPlatforms, cas, templates, sources };
+  });
+}
+
 export async function hasEnrollmentPolicies(db: Db): Promise<boolean> {
-  return (await db.enrollmentPolicy.count()) > 0;
+  return (await enrollmentConfig(db)).policies.length > 0;
 }
 
 export async function decideEnrollment(db: Db, req: EnrollmentRequest, opts: DecideOptions = {}): Promise<EnrollmentDecision> {
   const now = opts.now ?? new Date();
   const deviceSerial = text(req.attestation.serialNumber);
   const context: Record<string, unknown> = { attestation: req.attestation, csr: req.csr, account: req.account, platform: req.platform };
-  const kap = req.keyAttestationPlatformId
-    ? await db.keyAttestationPlatform.findUnique({ where: { id: req.keyAttestationPlatformId }, select: { id: true, name: true } })
-    : null;
+  const config = await enrollmentConfig(db);
+  const kap = req.keyAttestationPlatformId ? (config.attestationPlatforms.find((k) => k.id === req.keyAttestationPlatformId) ?? null) : null;
   const inputs: Record<string, unknown> = {
     engine: "enrollment-policies",
     platform: req.platform,
@@ -172,19 +188,11 @@ export async function decideEnrollment(db: Db, req: EnrollmentRequest, opts: Dec
   const deny = (code: DenialCode, reason: string): Extract<EnrollmentDecision, { allowed: false }> => ({ allowed: false, code, reason, inputs: { ...inputs, decision: { allowed: false, code, reason } } });
 
   if (!req.keyAttestationPlatformId) return deny("noPolicy", "the order was not attested: Enrollment Policies match devices by the Key Attestation Platform that verified them");
-  const policies = await db.enrollmentPolicy.findMany({
-    where: { deviceRole: { keyAttestationPlatformId: req.keyAttestationPlatformId } },
-    include: { deviceRole: true, policyWorkflow: { include: { corePlatform: true } } },
-    orderBy: [{ priority: "asc" }, { name: "asc" }],
-  });
+  const policies = config.policies.filter((p) => p.deviceRole?.keyAttestationPlatformId === req.keyAttestationPlatformId);
   if (policies.length === 0)
     return deny("noPolicy", `no Enrollment Policy has a Device Role whose Identity is Key Attestation Platform "${kap?.name ?? req.keyAttestationPlatformId}"`);
 
-  const [cas, templates, sources] = await Promise.all([
-    db.certificateAuthority.findMany({ where: { id: { in: policies.flatMap((p) => (p.caId ? [p.caId] : [])) } }, select: { id: true, commonName: true, notAfter: true } }),
-    db.certificateTemplate.findMany({ where: { id: { in: policies.flatMap((p) => (p.templateId ? [p.templateId] : [])) } }, select: { id: true, name: true } }),
-    db.securitySignalSource.findMany({ where: { lookupPurpose: "certificate-issuance", corePlatformId: { not: null } }, orderBy: { name: "asc" } }),
-  ]);
+  const { cas, templates, sources } = config;
 
   const candidates: Candidate[] = [];
   inputs.candidates = candidates;
