@@ -203,9 +203,26 @@ export function fromX509Name(name: x509.Name): DnAttribute[] {
   const out: DnAttribute[] = [];
   for (const rdn of name.toJSON()) {
     for (const [type, values] of Object.entries(rdn)) {
-      const oid = attributeSpec(type)?.oid ?? type;
-      for (const value of values) out.push({ type: byName.get(oid)?.short ?? type, oid, value });
+      for (const value of values) out.push(attributeFromJsonType(type, value));
     }
   }
   return out;
+}
+
+/** One attribute as fromX509Name reads it, from the type x509.Name#toJSON names it by (short name or OID). */
+function attributeFromJsonType(type: string, value: string): DnAttribute {
+  const oid = attributeSpec(type)?.oid ?? type;
+  return { type: byName.get(oid)?.short ?? type, oid, value };
+}
+
+const jsonTypes = new Map<string, string>();
+/** The attribute fromX509Name gives for an attribute of type `oid` (dotted) and string value `value`. */
+export function attributeFromOid(oid: string, value: string): DnAttribute {
+  let type = jsonTypes.get(oid);
+  if (type === undefined) {
+    // The name x509.Name#toJSON gives this type (its short name, else the OID), learnt once per type.
+    type = Object.keys(new x509.Name([{ [oid]: ["x"] }]).toJSON()[0] ?? {})[0] ?? oid;
+    if (jsonTypes.size < 1024) jsonTypes.set(oid, type);
+  }
+  return attributeFromJsonType(type, value);
 }
