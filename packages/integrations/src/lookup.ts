@@ -3,6 +3,9 @@ import { extractGroups, mapAttributes, type AttributeMapping, type Attributes, t
 import type { ResponseView } from "./paths";
 import { evaluateRules, rulesPinIdentity, UNPINNED_WARNING, type RuleResult, type ValidationRule } from "./rules";
 import { allowHttpFromEnv, createConfigSchema, SECRET_LABELS, type AuthMethod } from "./schema";
+
+// Built once: every lookup re-checks the stored configuration with it.
+const storedConfigSchema = createConfigSchema({ allowHttp: true, secretStored: true });
 import { IDENTITY_VARIABLE, renderTemplate, TemplateError, templateUses } from "./template";
 
 // One device lookup through a Generic HTTP signal source (e.g. Kandji's
@@ -140,7 +143,7 @@ export async function lookupDevice(input: LookupInput): Promise<LookupResult> {
   };
 
   // Stored configuration is re-checked: a JSON column can hold anything.
-  const parsed = createConfigSchema({ allowHttp: true, secretStored: true }).safeParse(input.config);
+  const parsed = storedConfigSchema.safeParse(input.config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     return done("error", `invalid configuration: ${issue.path.join(".") || "config"}: ${issue.message}`);
