@@ -1,5 +1,6 @@
-import { cachedConfig, type Certificate, type Prisma } from "@attested/db";
-import { EventType, recordEvent, type Actor } from "@attested/events";
+import { randomUUID } from "node:crypto";
+import { cachedConfig, sqlOf, type Certificate } from "@attested/db";
+import { eventInsert, EventType, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
 import { issueCertificate, PkiError, type ParsedCsr } from "@attested/pki";
 import { issuingChain } from "./authorities";
@@ -75,52 +76,49 @@ export async function issueAndRecord(ctx: CaContext, req: IssueRequest): Promise
     parsedCsr: req.parsedCsr,
   });
   const chainPem = issued.chainPem;
+  const id = randomUUID();
+  const deviceSerial = req.deviceSerial ?? null;
+  const event = eventInsert(
+    {
+      type: EventType.CertificateIssued,
+      outcome: "success",
+      actor: req.actor,
+      object: { type: "certificate", id, name: issued.subjectDn },
+      certificateSerial: issued.serialNumber,
+      deviceSerial,
+      summary: `Certificate ${issued.subjectDn} issued by "${ca.commonName}" with template "${template.name}"${deviceSerial ? ` to device ${deviceSerial}` : ""}`,
+      details: {
+        ca: { id: ca.id, name: ca.commonName },
+        template: { id: template.id, name: template.name },
+        subject: issued.subjectDn,
+        sans: issued.sans,
+        notBefore: issued.notBefore,
+        notAfter: issued.notAfter,
+        sha256Fingerprint: issued.sha256Fingerprint,
+        ...req.details,
+      },
+    },
+    18,
+  );
   try {
-    const certificate = await ctx.db.$transaction(async (tx) => {
-      const row = await tx.certificate.create({
-        data: {
-          serialNumber: issued.serialNumber,
-          caId: ca.id,
-          templateId: template.id,
-          platformId: req.platformId ?? null,
-          enrollmentPolicyId: req.enrollmentPolicyId ?? null,
-          acmeOrderId: req.acmeOrderId ?? null,
-          subjectDn: issued.subjectDn,
-          sans: issued.sans as unknown as Prisma.InputJsonValue,
-          emailAddress: issued.emailAddress ?? null,
-          deviceSerial: req.deviceSerial ?? null,
-          deviceUdid: req.deviceUdid ?? null,
-          pem: issued.certificatePem,
-          sha256Fingerprint: issued.sha256Fingerprint,
-          notBefore: issued.notBefore,
-          notAfter: issued.notAfter,
-        },
-      });
-      await recordEvent(tx, {
-        type: EventType.CertificateIssued,
-        outcome: "success",
-        actor: req.actor,
-        object: { type: "certificate", id: row.id, name: row.subjectDn },
-        certificateSerial: row.serialNumber,
-        deviceSerial: row.deviceSerial,
-        summary: `Certificate ${row.subjectDn} issued by "${ca.commonName}" with template "${template.name}"${row.deviceSerial ? ` to device ${row.deviceSerial}` : ""}`,
-        details: {
-          ca: { id: ca.id, name: ca.commonName },
-          template: { id: template.id, name: template.name },
-          subject: row.subjectDn,
-          sans: issued.sans,
-          notBefore: row.notBefore,
-          notAfter: row.notAfter,
-          sha256Fingerprint: row.sha256Fingerprint,
-          ...req.details,
-        },
-      });
-      return row;
-    });
-    return { certificate, chainPem };
+    // The certificate and its event in one statement: both are recorded or neither.
+    const [certificate] = await sqlOf(ctx.db).query<Certificate>(
+      `WITH c AS (
+         INSERT INTO "Certificate" ("id", "serialNumber", "caId", "templateId", "platformId", "enrollmentPolicyId", "acmeOrderId", "subjectDn",
+           "sans", "emailAddress", "deviceSerial", "deviceUdid", "pem", "sha256Fingerprint", "notBefore", "notAfter", "issuedAt")
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING *),
+       e AS (${event.text})
+       SELECT * FROM c`,
+      [
+        id, issued.serialNumber, ca.id, template.id, req.platformId ?? null, req.enrollmentPolicyId ?? null, req.acmeOrderId ?? null, issued.subjectDn,
+        JSON.stringify(issued.sans), issued.emailAddress ?? null, deviceSerial, req.deviceUdid ?? null, issued.certificatePem, issued.sha256Fingerprint,
+        issued.notBefore, issued.notAfter, new Date(), ...event.values,
+      ],
+    );
+    return { certificate: certificate!, chainPem };
   } catch (e) {
     // A concurrent or retried finalize already recorded this order's certificate: hand out that one.
-    if (req.acmeOrderId && (e as { code?: string }).code === "P2002") {
+    if (req.acmeOrderId && (e as { code?: string }).code === "23505") {
       const existing = await ctx.db.certificate.findUnique({ where: { acmeOrderId: req.acmeOrderId } });
       if (existing) return { certificate: existing, chainPem: [existing.pem, ca.certificatePem, ...parentsPem].map((p) => p.trim()).join("\n") + "\n" };
     }

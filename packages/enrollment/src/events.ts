@@ -1,12 +1,13 @@
 import type { AcmeEvent } from "@attested/acme";
-import type { Db } from "@attested/db";
-import { EventType, recordEvent, type Actor } from "@attested/events";
+import { sqlOf, type Db } from "@attested/db";
+import { EventType, recordEventSql, type Actor } from "@attested/events";
 
 /**
  * ACME protocol events on the audit trail. Issuance and denials are recorded by the issue hook (with
  * the policy decision), so "certificate-issued", "finalize-rejected" and "order-invalid" are skipped.
  */
 export function recordAcmeEvent(db: Db) {
+  const sql = sqlOf(db);
   return async (e: AcmeEvent): Promise<void> => {
     const attested = (e.details.attested ?? null) as Record<string, unknown> | null;
     const identifier = e.details.identifier as { type: string; value: string } | undefined;
@@ -21,15 +22,15 @@ export function recordAcmeEvent(db: Db) {
     const base = { actor, object, deviceSerial };
     switch (e.type) {
       case "account-created":
-        return recordEvent(db, { ...base, type: EventType.AcmeAccountCreated, outcome: "success", summary: "ACME account created", details: { accountId: e.accountId, ...e.details } });
+        return recordEventSql(sql, { ...base, type: EventType.AcmeAccountCreated, outcome: "success", summary: "ACME account created", details: { accountId: e.accountId, ...e.details } });
       case "account-updated":
       case "account-deactivated":
       case "account-key-changed":
-        return recordEvent(db, { ...base, type: EventType.AcmeAccountUpdated, outcome: "success", summary: `ACME account ${e.type.replace("account-", "")}`, details: { accountId: e.accountId, ...e.details } });
+        return recordEventSql(sql, { ...base, type: EventType.AcmeAccountUpdated, outcome: "success", summary: `ACME account ${e.type.replace("account-", "")}`, details: { accountId: e.accountId, ...e.details } });
       case "order-created":
-        return recordEvent(db, { ...base, type: EventType.AcmeOrderCreated, outcome: "success", summary: `ACME order for ${(e.details.identifiers as { value: string }[] | undefined)?.map((i) => i.value).join(", ") ?? "?"}`, details: { orderId: e.orderId, ...e.details } });
+        return recordEventSql(sql, { ...base, type: EventType.AcmeOrderCreated, outcome: "success", summary: `ACME order for ${(e.details.identifiers as { value: string }[] | undefined)?.map((i) => i.value).join(", ") ?? "?"}`, details: { orderId: e.orderId, ...e.details } });
       case "challenge-valid":
-        return recordEvent(db, {
+        return recordEventSql(sql, {
           ...base,
           type: deviceAttest ? EventType.AttestationVerified : EventType.ChallengeValidated,
           outcome: "success",
@@ -39,7 +40,7 @@ export function recordAcmeEvent(db: Db) {
           details: { orderId: e.orderId, authorizationId: e.authorizationId, ...e.details },
         });
       case "challenge-invalid":
-        return recordEvent(db, {
+        return recordEventSql(sql, {
           ...base,
           type: deviceAttest ? EventType.AttestationFailed : EventType.ChallengeFailed,
           outcome: "failure",

@@ -1,4 +1,4 @@
-import { forgetCachedConfig, type Db, type Prisma } from "@attested/db";
+import { forgetCachedConfig, type Db, type Prisma, type Sql } from "@attested/db";
 import type { Actor, Outcome } from "./types";
 
 export interface EventInput {
@@ -35,22 +35,42 @@ function scrub(value: unknown, depth = 0): unknown {
  * its event commit or roll back together.
  */
 export async function recordEvent(tx: Tx, e: EventInput): Promise<void> {
+  await tx.event.create({ data: eventData(e) as Prisma.EventUncheckedCreateInput });
+}
+
+/**
+ * The same as recordEvent, as one INSERT to run alone or inside a larger statement (a CTE) on the plain
+ * SQL path: `values` are its parameters from `$first` on.
+ */
+export function eventInsert(e: EventInput, first = 1, time = new Date()): { text: string; values: unknown[] } {
+  const data: Record<string, unknown> = { time, ...eventData(e) };
+  const columns = Object.keys(data);
+  const values = columns.map((c) => (c === "details" ? JSON.stringify(data[c]) : data[c]));
+  const text = `INSERT INTO "Event" (${columns.map((c) => `"${c}"`).join(", ")}) VALUES (${columns.map((_, i) => `$${first + i}`).join(", ")})`;
+  return { text, values };
+}
+
+/** recordEvent outside a transaction, through plain SQL (the enrollment path). */
+export async function recordEventSql(sql: Sql, e: EventInput): Promise<void> {
+  const { text, values } = eventInsert(e);
+  await sql.query(text, values);
+}
+
+function eventData(e: EventInput) {
   // Configuration changes are made by people, and each records an event: cached configuration goes.
   if (e.actor.type === "user" || e.actor.type === "api-token") forgetCachedConfig();
-  await tx.event.create({
-    data: {
-      type: e.type,
-      outcome: e.outcome,
-      actorType: e.actor.type,
-      actorId: e.actor.id ?? null,
-      actorName: e.actor.name ?? null,
-      objectType: e.object?.type ?? null,
-      objectId: e.object?.id ?? null,
-      objectName: e.object?.name ?? null,
-      certificateSerial: e.certificateSerial ?? null,
-      deviceSerial: e.deviceSerial ?? null,
-      summary: e.summary,
-      details: scrub(e.details ?? {}) as Prisma.InputJsonValue,
-    },
-  });
+  return {
+    type: e.type,
+    outcome: e.outcome,
+    actorType: e.actor.type,
+    actorId: e.actor.id ?? null,
+    actorName: e.actor.name ?? null,
+    objectType: e.object?.type ?? null,
+    objectId: e.object?.id ?? null,
+    objectName: e.object?.name ?? null,
+    certificateSerial: e.certificateSerial ?? null,
+    deviceSerial: e.deviceSerial ?? null,
+    summary: e.summary,
+    details: scrub(e.details ?? {}),
+  };
 }
