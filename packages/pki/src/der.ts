@@ -180,9 +180,19 @@ export const NULL = Buffer.from([0x05, 0x00]);
 
 const pad = (n: number, w: number) => String(n).padStart(w, "0");
 /** X.509 Time as @peculiar/asn1-x509 writes it: UTCTime through 2049, GeneralizedTime after. */
-export function time(d: Date): Buffer {
+export function time(date: Date): Buffer {
+  const d = new Date(date);
+  d.setUTCMilliseconds(0);
   const y = d.getUTCFullYear();
   const rest = `${pad(d.getUTCMonth() + 1, 2)}${pad(d.getUTCDate(), 2)}${pad(d.getUTCHours(), 2)}${pad(d.getUTCMinutes(), 2)}${pad(d.getUTCSeconds(), 2)}`;
-  if (d.getUTCMilliseconds() !== 0) throw new TypeError("certificate times have whole seconds");
   return y > 2049 ? tlv(0x18, Buffer.from(`${pad(y, 4)}${rest}Z`, "latin1")) : tlv(0x17, Buffer.from(`${pad(y % 100, 2)}${rest}Z`, "latin1"));
+}
+
+/** A string's code units' low bytes, as asn1js encodes PrintableString and IA5String. */
+export const latin1 = (s: string): Buffer => Buffer.from(s, "latin1");
+
+/** UTF-8 as asn1js encodes UTF8String (through encodeURIComponent, which refuses lone surrogates: so does this). */
+export function utf8(s: string): Buffer {
+  if (/[\uD800-\uDFFF]/.test(s)) encodeURIComponent(s); // throws URIError on a lone surrogate, as asn1js did
+  return Buffer.from(s, "utf8");
 }

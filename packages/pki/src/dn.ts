@@ -1,3 +1,4 @@
+import { latin1, oid, sequence, tlv, utf8 } from "./der";
 import { x509 } from "./provider";
 import { isEmail, isDnsName } from "./san";
 
@@ -194,6 +195,18 @@ export function toX509Name(attributes: DnAttribute[]): x509.Name {
             ? { printableString: a.value }
             : { utf8String: a.value };
       return { [a.oid]: [value] };
+    }),
+  );
+}
+
+/** toX509Name's Name, DER-encoded directly (same string types, same bytes as its serialization). */
+export function toX509NameDer(attributes: DnAttribute[]): Buffer {
+  return sequence(
+    ...attributes.map((a) => {
+      const spec = byName.get(a.oid);
+      const value =
+        spec?.charset === "ia5" ? tlv(0x16, latin1(a.value)) : PRINTABLE.test(a.value) ? tlv(0x13, latin1(a.value)) : tlv(0x0c, utf8(a.value));
+      return tlv(0x31, sequence(oid(a.oid), value));
     }),
   );
 }

@@ -1,15 +1,17 @@
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
-import { toX509Name, formatDn, fromX509Name } from "./dn";
+import { createHash } from "node:crypto";
+import { DerError, bitString, children, octetString, oid, readTlv, sequence, time, tlv, unsignedInteger } from "./der";
+import { formatDn, fromX509Name, toX509NameDer } from "./dn";
 import { csrContext, parseCsr, type ParsedCsr } from "./csr";
 import { bytes, fingerprint, randomSerialNumber, toBuffer, toSecond, type Binary } from "./encoding";
 import { PkiError, invalidInput } from "./errors";
-import { authorityKeyIdentifier, revocationExtensions, revocationUrlsSchema, subjectKeyIdentifier } from "./extensions";
+import { authorityKeyIdentifier, revocationExtensions, revocationUrlsSchema, subjectKeyIdentifier, type RevocationUrls } from "./extensions";
 import type { KeyStore } from "./key-store";
 import { x509 } from "./provider";
 import type { San } from "./san";
-import { isEmail, sanExtension } from "./san";
-import { assertCaCurrent, assertSignedBy, loadSigner, type CaRef } from "./signer";
+import { isEmail, sanExtensionDer } from "./san";
+import { assertCaCurrent, assertTbsSignedBy, loadSigner, signTbsDer, signatureAlgorithmDer, type CaRef } from "./signer";
 import { renderTemplate, type TemplateContext } from "./template";
 import { ekuOid, parseCertificateTemplate, templateNotAfter } from "./template-schema";
 
@@ -99,51 +101,135 @@ export async function issueCertificate(input: IssueInput): Promise<IssuedCertifi
   const notAfter = toSecond(new Date(Math.min(wanted.getTime(), caCert.notAfter.getTime())));
 
   const ekus = template.extendedKeyUsages.map(ekuOid);
-  // RFC 5280 §4.2.1.3 / common profiles: EC keys sign (TLS, EAP-TLS); RSA keys also encipher (RSA key transport).
-  const keyUsage =
+  const issuer = await issuerParts(signer.certificate);
+  // The same extensions, in the same order, as @peculiar/x509's classes encode them (the constant ones
+  // are encoded by those classes once and reused; see issue-der.test.ts for the byte-for-byte check).
+  const extensions: Buffer[] = [
+    extensionOnce("bc", () => new x509.BasicConstraintsExtension(false, undefined, true)),
+    // RFC 5280 §4.2.1.3 / common profiles: EC keys sign (TLS, EAP-TLS); RSA keys also encipher (RSA key transport).
     csr.publicKey.type === "RSA"
-      ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment
-      : x509.KeyUsageFlags.digitalSignature;
-  const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(keyUsage, true),
-    new x509.ExtendedKeyUsageExtension(ekus, false),
-    await subjectKeyIdentifier(bytes(csr.publicKey.spki)),
-    await authorityKeyIdentifier(signer.certificate),
-    ...revocationExtensions(urls.data),
+      ? extensionOnce("ku-rsa", () => new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true))
+      : extensionOnce("ku-ec", () => new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true)),
+    extensionOnce(`eku:${ekus.join(",")}`, () => new x509.ExtendedKeyUsageExtension(ekus, false)),
+    await subjectKeyIdentifierDer(csr.publicKey.spki),
+    issuer.authorityKeyIdentifier,
+    ...revocationExtensionsDer(urls.data),
   ];
-  if (rendered.sans.length) extensions.push(sanExtension(rendered.sans));
+  if (rendered.sans.length) extensions.push(sanExtensionDer(rendered.sans));
 
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerialNumber(),
-    subject: toX509Name(rendered.subject),
-    issuer: signer.certificate.subjectName,
-    notBefore,
-    notAfter,
-    publicKey: bytes(csr.publicKey.spki),
-    signingKey: signer.key,
-    signingAlgorithm: signer.algorithm,
-    extensions,
-  });
-  await assertSignedBy(cert, signer);
+  const serial = unsignedInteger(Buffer.from(randomSerialNumber(), "hex"));
+  const algorithm = signatureAlgorithmDer(signer);
+  const tbs = sequence(
+    VERSION_3,
+    serial,
+    algorithm,
+    issuer.name,
+    sequence(time(notBefore), time(notAfter)),
+    toX509NameDer(rendered.subject),
+    csr.publicKey.spki,
+    tlv(0xa3, sequence(...extensions)),
+  );
+  const signature = await signTbsDer(signer, tbs);
+  await assertTbsSignedBy(tbs, signature, signer);
+  const der = sequence(tbs, algorithm, bitString(signature));
 
-  const certificatePem = cert.toString("pem") + "\n";
+  const certificatePem = pem(der) + "\n";
   const chainPem = [certificatePem, input.ca.certificatePem, ...(input.ca.chainPem ?? [])].map((p) => p.trim() + "\n").join("");
   const email =
     rendered.sans.find((s) => s.type === "rfc822")?.value ?? rendered.subject.find((a) => a.type === "E")?.value;
   return {
     certificatePem,
     chainPem,
-    serialNumber: cert.serialNumber.toLowerCase(),
+    serialNumber: serialHex(serial),
     subjectDn: rendered.subjectDn,
-    issuerDn: formatDn(fromX509Name(cert.issuerName)),
+    issuerDn: issuer.dn,
     sans: rendered.sans,
     extendedKeyUsages: ekus,
-    notBefore: cert.notBefore,
-    notAfter: cert.notAfter,
-    sha256Fingerprint: fingerprint(cert.rawData, "sha256"),
+    notBefore: new Date(notBefore),
+    notAfter: new Date(notAfter),
+    sha256Fingerprint: fingerprint(der, "sha256"),
     emailAddress: email && isEmail(email) ? email : undefined,
     publicKeySpki: Buffer.from(csr.publicKey.spki),
     publicKeyDescription: csr.publicKey.description,
   };
+}
+
+const VERSION_3 = Buffer.from([0xa0, 0x03, 0x02, 0x01, 0x02]);
+
+/** PEM as @peculiar/x509 writes it: 64-character lines, "\n" line ends, no final newline. */
+function pem(der: Buffer): string {
+  const b64 = der.toString("base64");
+  const lines = ["-----BEGIN CERTIFICATE-----"];
+  for (let i = 0; i < b64.length; i += 64) lines.push(b64.slice(i, i + 64));
+  lines.push("-----END CERTIFICATE-----");
+  return lines.join("\n");
+}
+
+/** The serial number as x509.X509Certificate#serialNumber gives it (hex, without a sign octet), lowercase. */
+function serialHex(integer: Buffer): string {
+  const t = readTlv(integer, 0);
+  let v = integer.subarray(t.body, t.end);
+  if (v.length > 1 && v[0] === 0 && v[1]! > 0x7f) v = v.subarray(1);
+  return v.toString("hex");
+}
+
+// Extensions that are the same for many certificates, encoded once by @peculiar/x509's classes.
+const constantExtensions = new Map<string, Buffer>();
+function extensionOnce(key: string, make: () => x509.Extension): Buffer {
+  let der = constantExtensions.get(key);
+  if (!der) {
+    der = Buffer.from(make().rawData);
+    if (constantExtensions.size >= 512) constantExtensions.clear();
+    constantExtensions.set(key, der);
+  }
+  return der;
+}
+
+function revocationExtensionsDer(urls: RevocationUrls): Buffer[] {
+  const key = `rev:${JSON.stringify([urls.crlUrl, urls.ocspUrl, urls.caIssuersUrl ?? null])}`;
+  let ders = constantExtensions.get(key + ":0") && [constantExtensions.get(key + ":0")!, constantExtensions.get(key + ":1")!];
+  if (!ders) {
+    ders = revocationExtensions(urls).map((e) => Buffer.from(e.rawData));
+    if (constantExtensions.size >= 512) constantExtensions.clear();
+    ders.forEach((d, i) => constantExtensions.set(`${key}:${i}`, d));
+  }
+  return ders;
+}
+
+/** subjectKeyIdentifier(spki) as DER: SHA-1 of the subjectPublicKey bits (RFC 5280 §4.2.1.2 method 1). */
+async function subjectKeyIdentifierDer(spki: Buffer): Promise<Buffer> {
+  try {
+    const outer = readTlv(spki, 0);
+    const [, bits] = children(spki, outer);
+    if (bits?.tag === 0x03 && spki[bits.body] === 0) {
+      const id = createHash("sha1").update(spki.subarray(bits.body + 1, bits.end)).digest();
+      return sequence(oid("2.5.29.14"), octetString(octetString(id)));
+    }
+  } catch (e) {
+    if (!(e instanceof DerError)) throw e;
+  }
+  return Buffer.from((await subjectKeyIdentifier(bytes(spki))).rawData);
+}
+
+interface IssuerParts {
+  /** The issuer Name, DER, as @peculiar/x509 re-encodes the CA certificate's subject. */
+  name: Buffer;
+  dn: string;
+  authorityKeyIdentifier: Buffer;
+}
+
+// Per CA certificate (parsed once per process by loadSigner): what every certificate it issues repeats.
+const issuers = new WeakMap<x509.X509Certificate, Promise<IssuerParts>>();
+function issuerParts(ca: x509.X509Certificate): Promise<IssuerParts> {
+  let parts = issuers.get(ca);
+  if (!parts) {
+    parts = (async () => ({
+      name: Buffer.from(ca.subjectName.toArrayBuffer()),
+      dn: formatDn(fromX509Name(ca.subjectName)),
+      authorityKeyIdentifier: Buffer.from((await authorityKeyIdentifier(ca)).rawData),
+    }))();
+    parts.catch(() => issuers.delete(ca));
+    issuers.set(ca, parts);
+  }
+  return parts;
 }

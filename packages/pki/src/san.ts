@@ -1,6 +1,7 @@
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { SubjectAlternativeName } from "@peculiar/asn1-x509";
 import * as asn1js from "asn1js";
+import { BOOLEAN_TRUE, latin1, octetString, oid, sequence, tlv, utf8 } from "./der";
 import { x509 } from "./provider";
 
 /** SAN types of the template's SAN section: Other Name (UPN), RFC822, DNS, URI. */
@@ -65,6 +66,23 @@ export function sanExtension(sans: San[], critical = false): x509.SubjectAlterna
     sans.map((s) => ({ type: JSON_TYPE[s.type], value: s.value })),
     critical,
   );
+}
+
+/** sanExtension(sans, critical) as DER (the same bytes as its rawData). */
+export function sanExtensionDer(sans: San[], critical = false): Buffer {
+  const names = sans.map((s) => {
+    switch (s.type) {
+      case "otherName":
+        return tlv(0xa0, oid(UPN_OID), tlv(0xa0, tlv(0x0c, utf8(s.value))));
+      case "rfc822":
+        return tlv(0x81, latin1(s.value));
+      case "dns":
+        return tlv(0x82, latin1(s.value));
+      case "uri":
+        return tlv(0x86, latin1(s.value));
+    }
+  });
+  return sequence(oid("2.5.29.17"), ...(critical ? [BOOLEAN_TRUE] : []), octetString(sequence(...names)));
 }
 
 /** SAN values of a CSR as the template context names them (`/csr/san/...`). */

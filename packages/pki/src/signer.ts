@@ -1,5 +1,8 @@
+import { KeyObject, createPublicKey, sign as nodeSign, verify as nodeVerify } from "node:crypto";
+import { AsnConvert } from "@peculiar/asn1-schema";
 import type { AlgorithmIdentifier } from "@peculiar/asn1-x509";
-import { parseCertificate } from "./encoding";
+import { bitString, sequence } from "./der";
+import { bytes, parseCertificate } from "./encoding";
 import { PkiError } from "./errors";
 import type { KeyStore } from "./key-store";
 import { assertSignatureAlgorithm, signingAlgorithm, type SignatureAlgorithm } from "./keys";
@@ -53,6 +56,91 @@ export async function signTbs(signer: Signer, tbs: BufferSource): Promise<{ algo
   return { algorithm, signature };
 }
 
+const HASHES = { "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" } as const;
+
+/** node:crypto's name for the signer's hash and whether it signs ECDSA (DER signatures), if it can sign natively. */
+function nativeScheme(signer: Signer): { hash: string; ec: boolean } | undefined {
+  const alg = signer.algorithm as Algorithm & { hash?: string | { name: string } };
+  const hashName = typeof alg.hash === "string" ? alg.hash : alg.hash?.name;
+  const hash = hashName ? HASHES[hashName.toUpperCase() as keyof typeof HASHES] : undefined;
+  if (!hash) return undefined;
+  if (alg.name === "ECDSA") return { hash, ec: true };
+  if (alg.name === "RSASSA-PKCS1-v1_5") return { hash, ec: false };
+  return undefined;
+}
+
+// The node:crypto KeyObject behind a WebCrypto key, once per key (null: not a node:crypto key, e.g. an HSM's).
+const nativeKeys = new WeakMap<CryptoKey, KeyObject | null>();
+function nativeKey(key: CryptoKey): KeyObject | null {
+  let k = nativeKeys.get(key);
+  if (k === undefined) {
+    try {
+      k = KeyObject.from(key);
+    } catch {
+      k = null;
+    }
+    nativeKeys.set(key, k);
+  }
+  return k;
+}
+
+// The DER AlgorithmIdentifier of each signing algorithm, as @peculiar/x509 encodes it.
+const algorithmIds = new Map<string, Buffer>();
+
+/** The DER AlgorithmIdentifier the signer's certificates and CRLs carry. */
+export function signatureAlgorithmDer(signer: Signer): Buffer {
+  const alg = signer.algorithm as Algorithm & { hash?: string | { name: string } };
+  const key = `${alg.name}/${typeof alg.hash === "string" ? alg.hash : alg.hash?.name}`;
+  let der = algorithmIds.get(key);
+  if (!der) {
+    der = Buffer.from(AsnConvert.serialize(new x509.AlgorithmProvider().toAsnAlgorithm(signer.algorithm)));
+    if (algorithmIds.size < 64) algorithmIds.set(key, der);
+  }
+  return der;
+}
+
+/**
+ * Signs DER `tbs`, returning the signature as X.509 encodes it (DER ECDSA-Sig-Value, or the RSA
+ * signature). node:crypto signs directly with the key behind the CryptoKey; keys it cannot reach go
+ * through WebCrypto (signTbs).
+ */
+export async function signTbsDer(signer: Signer, tbs: Buffer): Promise<Buffer> {
+  const scheme = nativeScheme(signer);
+  const key = scheme ? nativeKey(signer.key) : null;
+  if (scheme && key && key.type === "private" && key.asymmetricKeyType === (scheme.ec ? "ec" : "rsa")) {
+    return nodeSign(scheme.hash, tbs, scheme.ec ? { key, dsaEncoding: "der" } : key);
+  }
+  return Buffer.from((await signTbs(signer, bytes(tbs))).signature);
+}
+
+// CA certificates' public keys, imported once per certificate.
+const caPublicKeys = new WeakMap<x509.X509Certificate, KeyObject>();
+
+/** assertSignedBy for a certificate (or any TBS) being built: `signature` over `tbs` must verify with the CA certificate's key. */
+export async function assertTbsSignedBy(tbs: Buffer, signature: Buffer, signer: Signer): Promise<void> {
+  if (provenPairs.get(signer.key)?.has(signer.certificate)) return;
+  let ok = false;
+  const scheme = nativeScheme(signer);
+  try {
+    if (scheme) {
+      let pub = caPublicKeys.get(signer.certificate);
+      if (!pub) {
+        pub = createPublicKey({ key: Buffer.from(signer.certificate.publicKey.rawData), format: "der", type: "spki" });
+        caPublicKeys.set(signer.certificate, pub);
+      }
+      ok = nodeVerify(scheme.hash, tbs, scheme.ec ? { key: pub, dsaEncoding: "der" } : pub, signature);
+    }
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    // Not provable natively: the WebCrypto check on the assembled certificate, as assertSignedBy does.
+    const algorithm = signatureAlgorithmDer(signer);
+    return assertSignedBy(new x509.X509Certificate(new Uint8Array(sequence(tbs, algorithm, bitString(signature)))), signer);
+  }
+  proven(signer);
+}
+
 // CA certificates are parsed once per process (a PEM always parses to the same certificate).
 const parsedCas = new Map<string, x509.X509Certificate>();
 function parsedCaCertificate(pem: string, field: string): x509.X509Certificate {
@@ -75,6 +163,10 @@ export async function assertSignedBy(cert: x509.X509Certificate, signer: Signer)
   if (provenPairs.get(signer.key)?.has(signer.certificate)) return;
   const ok = await cert.verify({ publicKey: signer.certificate.publicKey, signatureOnly: true }).catch(() => false);
   if (!ok) throw new PkiError("caKeyMismatch", "The CA key in the key store does not match the CA certificate");
+  proven(signer);
+}
+
+function proven(signer: Signer): void {
   let set = provenPairs.get(signer.key);
   if (!set) provenPairs.set(signer.key, (set = new Set()));
   set.add(signer.certificate);
