@@ -227,6 +227,12 @@ export class MemoryStore implements AcmeStore {
     return c ? cloneChallenge(c) : null;
   }
 
+  async getChallengeWithAuthorization(id: string): Promise<{ challenge: ChallengeRecord; authz: AuthorizationWithChallenges; order: OrderRecord } | null> {
+    const c = this.challenges.get(id);
+    const found = c && (await this.getAuthorizationWithOrder(c.authorizationId));
+    return c && found ? { challenge: cloneChallenge(c), ...found } : null;
+  }
+
   async updateChallenge(id: string, from: ChallengeStatus[], patch: ChallengePatch): Promise<ChallengeRecord | null> {
     const c = this.challenges.get(id);
     if (!c || !from.includes(c.status)) return null;

@@ -325,6 +325,17 @@ export class SqlAcmeStore implements AcmeStore {
     return r ? toChallenge(r) : null;
   }
 
+  async getChallengeWithAuthorization(id: string): Promise<{ challenge: ChallengeRecord; authz: AuthorizationWithChallenges; order: OrderRecord } | null> {
+    const r = await this.one(
+      `SELECT ${AUTHZ_COLS}, ${ORDER_COLS}, h."id" AS "h_id", h."authorizationId" AS "h_authorizationId", h."type" AS "h_type", h."token" AS "h_token",
+         h."status" AS "h_status", h."validated" AS "h_validated", h."error" AS "h_error"
+       FROM "AcmeChallenge" h JOIN "AcmeAuthorization" a ON a."id" = h."authorizationId" JOIN "AcmeOrder" o ON o."id" = a."orderId" WHERE h."id" = $1`,
+      [id],
+      "acme_get_challenge_authz",
+    );
+    return r ? { challenge: toChallenge(unprefix(r, "h_")), authz: withChallenges(r), order: toOrder(unprefix(r, "o_")) } : null;
+  }
+
   async updateChallenge(id: string, from: ChallengeStatus[], patch: ChallengePatch): Promise<ChallengeRecord | null> {
     const r = await this.one(
       `UPDATE "AcmeChallenge" SET "status" = COALESCE($3, "status"),

@@ -81,6 +81,13 @@ describe.each(factories)("%s", (_name, make) => {
       expect(a.challenges).toHaveLength(2);
     }
     expect(await store.getAuthorizationWithOrder(authzs[0]!.id)).toEqual({ authz: await store.getAuthorization(authzs[0]!.id), order });
+    const challengeId = authzs[1]!.challenges[0]!.id;
+    expect(await store.getChallengeWithAuthorization(challengeId)).toEqual({
+      challenge: await store.getChallenge(challengeId),
+      authz: await store.getAuthorization(authzs[1]!.id),
+      order,
+    });
+    expect(await store.getChallengeWithAuthorization(randomUUID())).toBeNull();
     expect(await store.getOrderWithAuthorizations(randomUUID())).toBeNull();
     expect(await store.getAuthorizationWithOrder(randomUUID())).toBeNull();
   });

@@ -109,5 +109,6 @@ export interface AcmeStore {
   updateAuthorization(id: string, from: AuthorizationStatus[], patch: AuthorizationPatch): Promise<AuthorizationRecord | null>;
 
   getChallenge(id: string): Promise<ChallengeRecord | null>;
+  getChallengeWithAuthorization(id: string): Promise<{ challenge: ChallengeRecord; authz: AuthorizationWithChallenges; order: OrderRecord } | null>;
   updateChallenge(id: string, from: ChallengeStatus[], patch: ChallengePatch): Promise<ChallengeRecord | null>;
 }

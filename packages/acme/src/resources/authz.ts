@@ -3,7 +3,7 @@ import { decodeBase64url, isPlainObject } from "../encoding";
 import { AcmeProblem, problem, toProblem } from "../problems";
 import { authorizationJson, challengeJson } from "../render";
 import { refreshAuthorization, refreshOrder } from "../status";
-import type { AuthorizationWithChallenges, ChallengeRecord, DeviceAttestResult, Identifier } from "../types";
+import type { AuthorizationWithChallenges, ChallengeRecord, DeviceAttestResult, Identifier, OrderRecord } from "../types";
 
 // Authorizations (RFC 8555 §7.5, deactivation §7.5.2) and challenge responses (§7.5.1), with the
 // validation run inline: pending → processing → valid | invalid, then authorization and order follow.
@@ -11,10 +11,13 @@ import type { AuthorizationWithChallenges, ChallengeRecord, DeviceAttestResult, 
 const RETRY_AFTER_SECONDS = "1";
 
 async function loadOwnedAuthorization(ctx: RequestContext, id: string) {
-  const account = requireAccount(ctx);
   const found = await ctx.deps.store.getAuthorizationWithOrder(id);
   if (!found) throw problem.malformed("Authorization not found", { status: 404 });
-  const { authz, order } = found;
+  return ownedAuthorization(ctx, found);
+}
+
+async function ownedAuthorization(ctx: RequestContext, { authz, order }: { authz: AuthorizationWithChallenges; order: OrderRecord }) {
+  const account = requireAccount(ctx);
   if (order.accountId !== account.id) throw problem.unauthorized("The authorization belongs to another account");
   return { authz: await refreshAuthorization(ctx.deps.store, authz, ctx.now), order };
 }
@@ -81,9 +84,10 @@ type Outcome =
 export async function challenge(ctx: RequestContext): Promise<Reply> {
   const { deps, platform, urls } = ctx;
   const account = requireAccount(ctx);
-  const chall = await deps.store.getChallenge(ctx.route.id!);
-  if (!chall) throw problem.malformed("Challenge not found", { status: 404 });
-  const { authz, order } = await loadOwnedAuthorization(ctx, chall.authorizationId);
+  const found = await deps.store.getChallengeWithAuthorization(ctx.route.id!);
+  if (!found) throw problem.malformed("Challenge not found", { status: 404 });
+  const chall = found.challenge;
+  const { authz, order } = await ownedAuthorization(ctx, found);
   const up = { Link: `<${urls.authorization(authz.id)}>;rel="up"` };
   const reply = (c: ChallengeRecord): Reply => ({
     status: 200,
