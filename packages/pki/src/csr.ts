@@ -53,12 +53,18 @@ function readSpki(spki: Buffer): { oid: string; params?: Tlv } | undefined {
     if (bits.end - bits.body < 1 || spki[bits.body] !== 0) return undefined; // unused bits must be 0
     const [id, params, ...more] = children(spki, alg);
     if (!id || more.length) return undefined;
+    // Parameters: none, NULL or a named curve (anything else, e.g. explicit curve parameters, is left to asn1-schema)
+    if (params && !(params.tag === 0x05 && params.end === params.body) && params.tag !== 0x06) return undefined;
+    if (params?.tag === 0x06) readOid(spki, params);
     return { oid: readOid(spki, id), params };
   } catch (e) {
     if (e instanceof DerError) return undefined;
     throw e;
   }
 }
+
+/** True when `spki` is a SubjectPublicKeyInfo in strict DER, which asn1-schema re-encodes to the same bytes. */
+export const isStrictSpki = (spki: Buffer): boolean => readSpki(spki) !== undefined;
 
 const NODE_CURVES = { "P-256": "prime256v1", "P-384": "secp384r1", "P-521": "secp521r1" } as const;
 
@@ -83,13 +89,7 @@ async function inspectPublicKey(spki: Buffer): Promise<InspectedKey> {
   }
   if (parts.oid === EC_OID) {
     let curveOid: string | undefined;
-    if (parts.params?.tag === 0x06) {
-      try {
-        curveOid = readOid(spki, parts.params);
-      } catch {
-        return { info: await checkPublicKeyWebCrypto(spki) };
-      }
-    }
+    if (parts.params?.tag === 0x06) curveOid = readOid(spki, parts.params); // checked by readSpki
     const curve = curveOid ? NAMED_CURVES[curveOid] : undefined;
     if (!curve) throw new PkiError("badPublicKey", `EC keys must be on P-256, P-384 or P-521${curveOid ? `, not ${curveOid}` : ""}`, "csr");
     const key = importOrFailNode(der, `EC ${curve}`, "ec");

@@ -3,7 +3,7 @@ import { SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
 import { createHash } from "node:crypto";
 import { DerError, bitString, children, octetString, oid, readTlv, sequence, time, tlv, unsignedInteger } from "./der";
 import { formatDn, fromX509Name, toX509NameDer } from "./dn";
-import { csrContext, parseCsr, type ParsedCsr } from "./csr";
+import { csrContext, isStrictSpki, parseCsr, type ParsedCsr } from "./csr";
 import { bytes, fingerprint, randomSerialNumber, toBuffer, toSecond, type Binary } from "./encoding";
 import { PkiError, invalidInput } from "./errors";
 import { authorityKeyIdentifier, revocationExtensions, revocationUrlsSchema, subjectKeyIdentifier, type RevocationUrls } from "./extensions";
@@ -58,7 +58,9 @@ export interface IssuedCertificate {
   publicKeyDescription: string;
 }
 
-const normalizeSpki = (der: Binary): Buffer => Buffer.from(AsnConvert.serialize(AsnConvert.parse(bytes(toBuffer(der)), SubjectPublicKeyInfo)));
+/** A SubjectPublicKeyInfo as asn1-schema re-encodes it (strict DER already is: then it is copied as is). */
+const normalizeSpki = (der: Binary): Buffer =>
+  isStrictSpki(toBuffer(der)) ? Buffer.from(toBuffer(der)) : Buffer.from(AsnConvert.serialize(AsnConvert.parse(bytes(toBuffer(der)), SubjectPublicKeyInfo)));
 
 /** Issues an end-entity certificate for a CSR, as the template and the CA say. Every refusal is a PkiError. */
 export async function issueCertificate(input: IssueInput): Promise<IssuedCertificate> {
