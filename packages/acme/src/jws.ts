@@ -1,4 +1,5 @@
-import { calculateJwkThumbprint, flattenedVerify, importJWK, type JWK } from "jose";
+import { createPublicKey, verify as cryptoVerify, type KeyObject } from "node:crypto";
+import { calculateJwkThumbprint, type JWK } from "jose";
 import { decodeBase64url, isPlainObject, parseJsonBytes } from "./encoding";
 import { AcmeProblem, problem } from "./problems";
 import type { PublicJwk } from "./types";
@@ -146,33 +147,44 @@ export function jwkThumbprint(jwk: PublicJwk): Promise<string> {
   return calculateJwkThumbprint(jwk as JWK, "sha256");
 }
 
+// node:crypto names of the hashes of each JWS algorithm (EdDSA hashes internally).
+const HASH: Record<SupportedAlgorithm, string | null> = { ES256: "sha256", ES384: "sha384", RS256: "sha256", EdDSA: null };
+
 /**
  * Verifies the JWS signature with `jwk` (the embedded key, or the account key for kid). The key is
  * checked against the header's algorithm first, so an account key cannot be used with another alg.
+ * Synchronous node:crypto: the header has been restricted to alg/nonce/url/jwk/kid by parseJwsObject,
+ * so all that is left of JWS verification (RFC 7515 §5.2) is the signature over "protected.payload".
  */
 export async function verifyJws(jws: ParsedJws, jwk: PublicJwk): Promise<void> {
-  const checked = publicJwk(jwk, jws.header.alg);
-  let key: CryptoKey | Uint8Array;
+  const alg = jws.header.alg;
+  const checked = publicJwk(jwk, alg);
+  let key: KeyObject;
   try {
-    key = await importCached(checked, jws.header.alg);
+    key = keyObjectCached(checked);
   } catch {
     throw problem.badPublicKey("JWK could not be imported");
   }
+  const data = Buffer.from(`${jws.serialized.protected}.${jws.serialized.payload}`, "ascii");
+  const signature = decodeBase64url(jws.serialized.signature)!;
+  let ok = false;
   try {
-    await flattenedVerify(jws.serialized, key, { algorithms: [jws.header.alg] });
+    // JWS ECDSA signatures are r||s (RFC 7518 §3.4), not DER.
+    ok = cryptoVerify(HASH[alg], data, alg.startsWith("ES") ? { key, dsaEncoding: "ieee-p1363" } : key, signature);
   } catch {
-    throw problem.malformed("JWS signature is invalid");
+    ok = false;
   }
+  if (!ok) throw problem.malformed("JWS signature is invalid");
 }
 
-// Imported public keys by (alg, public JWK members). An account signs ~8 requests per enrollment and
+// Imported public keys by their public JWK members. An account signs ~8 requests per enrollment and
 // importing is a good part of a verification; the mapping is a pure function of the key, so the cache
 // is correct whatever other instances do (a key change is a different JWK, hence another entry).
 const KEY_CACHE_MAX = 2000;
-const keyCache = new Map<string, Promise<CryptoKey | Uint8Array>>();
+const keyCache = new Map<string, KeyObject>();
 
-function importCached(jwk: PublicJwk, alg: SupportedAlgorithm): Promise<CryptoKey | Uint8Array> {
-  const id = `${alg}:${JSON.stringify(jwk)}`;
+function keyObjectCached(jwk: PublicJwk): KeyObject {
+  const id = JSON.stringify(jwk);
   let key = keyCache.get(id);
   if (key) {
     // Most recently used last: Map keeps insertion order, so the first entry is the oldest.
@@ -180,8 +192,7 @@ function importCached(jwk: PublicJwk, alg: SupportedAlgorithm): Promise<CryptoKe
     keyCache.set(id, key);
     return key;
   }
-  key = importJWK(jwk as JWK, alg);
-  key.catch(() => keyCache.delete(id));
+  key = createPublicKey({ key: { ...jwk }, format: "jwk" });
   if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value!);
   keyCache.set(id, key);
   return key;
