@@ -1,14 +1,16 @@
 // A simulated Apple attestation CA: a P-384 root shaped like "Apple Enterprise Attestation Root CA" and
 // an "Apple Enterprise Attestation Sub CA 1" intermediate, both ecdsa-with-SHA384 (SPEC §4-5).
 // Nothing trusts this root by default: a test or demo must pass `rootPem` explicitly as a test root.
-import { randomBytes } from "node:crypto";
+import { KeyObject, randomBytes, sign } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { bitString, certificateParts, explicit, oid, seq, smallInteger, time, unsignedInteger } from "./der";
 import { crypto, x509 } from "./x509";
 
 const EC_P384 = { name: "ECDSA", namedCurve: "P-384" } as const;
 const ECDSA_SHA384 = { name: "ECDSA", hash: "SHA-384" } as const;
 const DAY_MS = 86_400_000;
+const ECDSA_WITH_SHA384 = "1.2.840.10045.4.3.3";
 
 export const SIMULATED_ROOT_NAME = "CN=Simulated Apple Enterprise Attestation Root CA, O=Attested PKI Device Simulator, C=US";
 /** The intermediate carries Apple's real Sub CA name, so leaves look exactly like Apple's. */
@@ -52,7 +54,29 @@ async function importP384(pem: string): Promise<CryptoKey> {
   return crypto.subtle.importKey("pkcs8", der, EC_P384, false, ["sign"]);
 }
 
+/** What the native leaf signer needs, derived once per CA. */
+interface NativeSigner {
+  key: KeyObject;
+  subCaDer: Buffer;
+  issuerDer: Buffer;
+}
+
+export interface LeafDerParams {
+  /** Hex, as for issueLeaf. */
+  serialNumber: string;
+  /** The subject Name, DER. */
+  subject: Uint8Array;
+  /** SubjectPublicKeyInfo, DER. */
+  spki: Uint8Array;
+  /** Each Extension, DER, in order. */
+  extensions: Uint8Array[];
+  notBefore: Date;
+  notAfter: Date;
+}
+
 export class SimulatedAppleCa {
+  private native: NativeSigner | null = null;
+
   private constructor(
     readonly root: CaPair,
     readonly subCa: CaPair,
@@ -132,6 +156,40 @@ export class SimulatedAppleCa {
 
   get subCaPem(): string {
     return this.subCa.certificate.toString("pem") + "\n";
+  }
+
+  /** The Sub CA certificate as DER (the second x5c entry). */
+  get subCaDer(): Buffer {
+    return this.signer().subCaDer;
+  }
+
+  private signer(): NativeSigner {
+    if (!this.native) {
+      const subCaDer = Buffer.from(this.subCa.certificate.rawData);
+      // KeyObject.from works on non-extractable CryptoKeys too: it shares the key, it does not export it.
+      this.native = { key: KeyObject.from(this.subCa.privateKey), subCaDer, issuerDer: certificateParts(subCaDer).subject };
+    }
+    return this.native;
+  }
+
+  /**
+   * Issues an attestation leaf under Sub CA 1 (ecdsa-with-SHA384) from prepared DER parts and signs it
+   * with node:crypto: the same certificate issueLeaf makes, for a fraction of the CPU.
+   */
+  issueLeafDer(params: LeafDerParams): Buffer {
+    const { key, issuerDer } = this.signer();
+    const sigAlg = seq(oid(ECDSA_WITH_SHA384));
+    const tbs = seq(
+      explicit(0, smallInteger(2)), // v3
+      unsignedInteger(Buffer.from(params.serialNumber.length % 2 ? `0${params.serialNumber}` : params.serialNumber, "hex")),
+      sigAlg,
+      issuerDer,
+      seq(time(params.notBefore), time(params.notAfter)),
+      params.subject,
+      params.spki,
+      explicit(3, seq(...params.extensions)),
+    );
+    return seq(tbs, sigAlg, bitString(sign("sha384", tbs, key)));
   }
 
   /** Issues an attestation leaf under Sub CA 1 with ecdsa-with-SHA384, as Apple does. */

@@ -14,6 +14,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { SimulatedAppleCa } from "./apple-ca";
 import { FORGERIES, buildAttestation, type Forgery } from "./attestation";
 import { createDeviceKey, type DeviceKey, type SimulatedDevice } from "./device";
+import { certificateParts } from "./der";
 import { x509 } from "./x509";
 
 const device: SimulatedDevice = { serialNumber: "C02SIM000001", udid: "00008103-0011223344556677" };
@@ -89,6 +90,42 @@ describe("simulated attestations through verifyAppleAttestation", () => {
     const props = parseAppleLeaf(leaf!);
     expect(props.softwareUpdateDeviceId).toBe("J514sAP");
     expect(props.llbVersion).toBe("15.5");
+  });
+
+  it("builds, natively, the same TBSCertificate as @peculiar/x509's generator", async () => {
+    const d = { ...device, osVersion: "26.0", sipStatus: 300, thirdPartyKexts: 128, secureBootLevel: "Reduced Security" };
+    const attObj = await buildAttestation({ device: d, publicKey: key.keys.publicKey, token: TOKEN, ca });
+    const fast = decodeAttestationObject(attObj).attStmt.x5c[0]!;
+    const parsed = new x509.X509Certificate(new Uint8Array(fast));
+    const ascii = (oid: string, v: string) => new x509.Extension(oid, false, new Uint8Array(Buffer.from(v, "ascii")));
+    const int = (hex: string) => new Uint8Array(Buffer.from(hex, "hex"));
+    // The extensions as the simulator made them before, with the library's own encoders.
+    const reference = await ca.issueLeaf({
+      serialNumber: parsed.serialNumber,
+      subject: parsed.subject,
+      publicKey: key.keys.publicKey,
+      notBefore: parsed.notBefore,
+      notAfter: parsed.notAfter,
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(
+          x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.dataEncipherment,
+          true,
+        ),
+        ascii("1.2.840.113635.100.8.10.2", "15.5"),
+        ascii("1.2.840.113635.100.8.10.3", "15.5"),
+        ascii("1.2.840.113635.100.8.10.1", "26.0"),
+        ascii("1.2.840.113635.100.8.9.4", "J514sAP"),
+        ascii("1.2.840.113635.100.8.13.2", "Reduced Security"),
+        new x509.Extension("1.2.840.113635.100.8.13.1", false, int("0202012c")),
+        new x509.Extension("1.2.840.113635.100.8.13.3", false, int("02020080")),
+        ascii("1.2.840.113635.100.8.9.1", d.serialNumber),
+        ascii("1.2.840.113635.100.8.9.2", d.udid),
+        new x509.Extension("1.2.840.113635.100.8.11.1", false, new Uint8Array(createHash("sha256").update(TOKEN).digest())),
+      ],
+    });
+    expect(certificateParts(fast).tbs.toString("hex")).toBe(certificateParts(new Uint8Array(reference.rawData)).tbs.toString("hex"));
+    expect(await parsed.verify({ publicKey: ca.subCa.certificate.publicKey })).toBe(true);
   });
 
   const expected: Record<Exclude<Forgery, "otherKey">, AttestationFailureReason> = {

@@ -1,11 +1,11 @@
 // Builds Apple `device-attest-01` attestation objects the way an Apple device does (SPEC §4,
 // draft-ietf-acme-device-attest): CBOR {fmt:"apple", attStmt:{x5c:[leaf, Sub CA 1]}, authData?}, with the
 // leaf's extensions in the layout of a real Apple leaf; plus deliberate forgeries for negative tests.
-import { createHash, randomBytes } from "node:crypto";
+import { KeyObject, createHash, createPublicKey, generateKeyPairSync, randomBytes } from "node:crypto";
 import { Encoder } from "cbor-x";
 import { SimulatedAppleCa } from "./apple-ca";
 import { DEVICE_DEFAULTS, udidForSerial, type SimulatedDevice } from "./device";
-import { crypto, x509 } from "./x509";
+import { encodeName, extension, keyUsageValue, seq, smallInteger } from "./der";
 
 export const FORGERIES = [
   "wrongRoot", // chain to another self-made root (same names, other keys)
@@ -43,26 +43,13 @@ const LEAF_LIFETIME_MS = 91 * DAY_MS;
 
 const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false, variableMapSize: true });
 
-/** DER INTEGER for small non-negative values, e.g. 0 -> 02 01 00. */
-function derInteger(n: number): Uint8Array<ArrayBuffer> {
-  if (!Number.isInteger(n) || n < 0 || n > 0x7fffffff) throw new RangeError(`unsupported INTEGER ${n}`);
-  const bytes: number[] = [];
-  let v = n;
-  do {
-    bytes.unshift(v & 0xff);
-    v = Math.floor(v / 256);
-  } while (v > 0);
-  if (bytes[0]! & 0x80) bytes.unshift(0);
-  return new Uint8Array([0x02, bytes.length, ...bytes]);
-}
-
 /** Apple's leaf serial looks like the issuance time in ms (0x198084c7ebc); one random byte keeps it unique. */
 function leafSerial(issuedAt: Date): string {
   const hex = (issuedAt.getTime() * 256 + randomBytes(1)[0]!).toString(16);
   return hex.length % 2 ? `0${hex}` : hex;
 }
 
-const ascii = (oid: string, v: string) => new x509.Extension(oid, false, new Uint8Array(Buffer.from(v, "ascii")));
+const ascii = (id: string, v: string) => extension(id, false, Buffer.from(v, "ascii"));
 
 export interface BuildAttestationArgs {
   device: SimulatedDevice;
@@ -77,16 +64,22 @@ export interface BuildAttestationArgs {
   now?: Date;
 }
 
-async function toCryptoKey(k: CryptoKey | Uint8Array): Promise<CryptoKey> {
-  if (!(k instanceof Uint8Array)) return k;
-  const spki = new x509.PublicKey(new Uint8Array(k));
-  return spki.export(crypto);
+// KeyUsage bits (X.509 numbering: bit 0 = digitalSignature) of Apple's leaf.
+const LEAF_KEY_USAGE = 1 | 2 | 4 | 8; // digitalSignature, nonRepudiation, keyEncipherment, dataEncipherment
+const BASIC_CONSTRAINTS_LEAF = extension("2.5.29.19", true, seq()); // cA FALSE (the default, so empty)
+const KEY_USAGE_LEAF = extension("2.5.29.15", true, keyUsageValue(LEAF_KEY_USAGE));
+
+/** The SubjectPublicKeyInfo DER of the key to attest (re-encoded canonically when given as DER). */
+function spkiOf(k: CryptoKey | Uint8Array): Buffer {
+  const key = k instanceof Uint8Array ? createPublicKey({ key: Buffer.from(k), format: "der", type: "spki" }) : KeyObject.from(k);
+  return key.export({ type: "spki", format: "der" });
 }
 
-async function otherKey(like: CryptoKey): Promise<CryptoKey> {
-  const curve = (like.algorithm as EcKeyAlgorithm).namedCurve ?? "P-256";
-  const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: curve }, true, ["sign", "verify"])) as CryptoKeyPair;
-  return pair.publicKey;
+/** A fresh key on the same curve (P-256 for non-EC keys), for the otherKey forgery. */
+function otherKey(spki: Buffer): Buffer {
+  const like = createPublicKey({ key: spki, format: "der", type: "spki" });
+  const namedCurve = like.asymmetricKeyType === "ec" ? (like.asymmetricKeyDetails?.namedCurve ?? "prime256v1") : "prime256v1";
+  return generateKeyPairSync("ec", { namedCurve }).publicKey.export({ type: "spki", format: "der" });
 }
 
 // A separate self-made "Apple" hierarchy for the wrongRoot forgery, made once per process.
@@ -96,12 +89,16 @@ function rogue(): Promise<SimulatedAppleCa> {
   return rogueCa;
 }
 
+function leafSubject(cn: string): Buffer {
+  return encodeName([[["CN", cn]], [["OU", "AAA Certification"]], [["O", "Apple Inc."]], [["ST", "California"]]])!;
+}
+
 /** Returns the CBOR attestation object for `device` attesting `publicKey` for `token`. */
 export async function buildAttestation(args: BuildAttestationArgs): Promise<Uint8Array> {
   const { device, token, forge } = args;
   const now = args.now ?? new Date();
-  let publicKey = await toCryptoKey(args.publicKey);
-  if (forge === "otherKey") publicKey = await otherKey(publicKey);
+  let spki = spkiOf(args.publicKey);
+  if (forge === "otherKey") spki = otherKey(spki);
   const ca = forge === "wrongRoot" ? await rogue() : args.ca;
 
   let serial = device.serialNumber;
@@ -115,32 +112,28 @@ export async function buildAttestation(args: BuildAttestationArgs): Promise<Uint
       ? createHash("sha256").update(randomBytes(16).toString("base64url")).digest()
       : createHash("sha256").update(token, "utf8").digest(); // SHA-256 of the token itself (SPEC §4)
 
-  const spki = Buffer.from(await crypto.subtle.exportKey("spki", publicKey));
   // Extension order and criticality as in the real leaf (reference/apple/real-attestation-leaf-2025-07.pem).
-  const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(
-      x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.dataEncipherment,
-      true,
-    ),
+  const extensions: Buffer[] = [
+    BASIC_CONSTRAINTS_LEAF,
+    KEY_USAGE_LEAF,
     ascii(OID.sepOsVersion, device.sepOsVersion ?? DEVICE_DEFAULTS.sepOsVersion),
     ascii(OID.llbVersion, device.llbVersion ?? DEVICE_DEFAULTS.llbVersion),
     ascii(OID.osVersion, device.osVersion ?? DEVICE_DEFAULTS.osVersion),
     ascii(OID.swUpdateDeviceId, device.softwareUpdateDeviceId ?? DEVICE_DEFAULTS.softwareUpdateDeviceId),
     ascii(OID.secureBoot, device.secureBootLevel ?? DEVICE_DEFAULTS.secureBootLevel),
-    new x509.Extension(OID.sip, false, derInteger(device.sipStatus ?? DEVICE_DEFAULTS.sipStatus)),
-    new x509.Extension(OID.kexts, false, derInteger(device.thirdPartyKexts ?? DEVICE_DEFAULTS.thirdPartyKexts)),
+    extension(OID.sip, false, smallInteger(device.sipStatus ?? DEVICE_DEFAULTS.sipStatus)),
+    extension(OID.kexts, false, smallInteger(device.thirdPartyKexts ?? DEVICE_DEFAULTS.thirdPartyKexts)),
     ascii(OID.serial, serial),
     ascii(OID.udid, udid),
   ];
-  if (forge !== "missingNonce") extensions.push(new x509.Extension(OID.freshness, false, new Uint8Array(freshness)));
+  if (forge !== "missingNonce") extensions.push(extension(OID.freshness, false, freshness));
 
   const issuedAt = forge === "expiredChain" ? new Date(now.getTime() - 120 * DAY_MS) : new Date(now.getTime() - 60_000);
-  const leaf = await ca.issueLeaf({
+  const leaf = ca.issueLeafDer({
     // Apple's leaf subject: CN = a 64-hex-digit hash, OU=AAA Certification, O=Apple Inc., ST=California.
     serialNumber: leafSerial(issuedAt),
-    subject: `CN=${createHash("sha256").update(spki).digest("hex")}, OU=AAA Certification, O=Apple Inc., ST=California`,
-    publicKey,
+    subject: leafSubject(createHash("sha256").update(spki).digest("hex")),
+    spki,
     extensions,
     notBefore: issuedAt,
     notAfter: new Date(issuedAt.getTime() + LEAF_LIFETIME_MS),
@@ -148,7 +141,7 @@ export async function buildAttestation(args: BuildAttestationArgs): Promise<Uint
 
   const attObj: Record<string, unknown> = {
     fmt: "apple",
-    attStmt: { x5c: [Buffer.from(leaf.rawData), Buffer.from(ca.subCa.certificate.rawData)] },
+    attStmt: { x5c: [leaf, ca.subCaDer] },
   };
   if (args.authData) attObj.authData = Buffer.from(args.authData);
   const bytes = new Uint8Array(encoder.encode(attObj));
