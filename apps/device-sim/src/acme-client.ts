@@ -2,7 +2,15 @@
 // (draft-ietf-acme-device-attest): JWS with `jwk` for newAccount and `kid` afterwards, Replay-Nonce
 // bookkeeping with badNonce retries (§6.5), POST-as-GET (§6.3), order/authorization polling (§7.5.1,
 // §7.4) and the certificate download as application/pem-certificate-chain (§7.4.2).
-import { FlattenedSign, exportJWK, generateKeyPair, type JWK } from "jose";
+import { KeyObject, generateKeyPairSync, sign } from "node:crypto";
+
+/** The public members of an EC JWK (RFC 7517), as sent in the newAccount header. */
+export interface AccountJwk {
+  kty: string;
+  crv: string;
+  x: string;
+  y: string;
+}
 
 export type Fetch = typeof globalThis.fetch;
 
@@ -112,14 +120,15 @@ export class AcmeClient {
   private readonly opts: Required<Omit<AcmeClientOptions, "accountKey" | "fetch">>;
   private directory: AcmeDirectory | null = null;
   private nonce: string | null = null;
-  private accountKey: CryptoKeyPair | null;
-  private jwk: JWK | null = null;
+  private readonly accountKeyOption: CryptoKeyPair | null;
+  /** The ES256 account key as a node:crypto KeyObject (signing is synchronous and cheap), and its JWK. */
+  private signer: { key: KeyObject; jwk: AccountJwk } | null = null;
   /** The account URL (the JWS `kid`), once the account exists. */
   accountUrl: string | null = null;
 
   constructor(options: AcmeClientOptions) {
     this.fetch = options.fetch ?? globalThis.fetch;
-    this.accountKey = options.accountKey ?? null;
+    this.accountKeyOption = options.accountKey ?? null;
     this.opts = {
       directoryUrl: options.directoryUrl,
       pollIntervalMs: options.pollIntervalMs ?? 250,
@@ -151,28 +160,41 @@ export class AcmeClient {
     return nonce;
   }
 
-  private async keys(): Promise<{ pair: CryptoKeyPair; jwk: JWK }> {
-    this.accountKey ??= (await generateKeyPair("ES256")) as CryptoKeyPair;
-    if (!this.jwk) {
-      const { kty, crv, x, y } = await exportJWK(this.accountKey.publicKey);
-      this.jwk = { kty, crv, x, y };
+  private keys(): { key: KeyObject; jwk: AccountJwk } {
+    if (!this.signer) {
+      let key: KeyObject;
+      let pub: KeyObject;
+      if (this.accountKeyOption) {
+        key = KeyObject.from(this.accountKeyOption.privateKey);
+        pub = KeyObject.from(this.accountKeyOption.publicKey);
+      } else {
+        ({ privateKey: key, publicKey: pub } = generateKeyPairSync("ec", { namedCurve: "P-256" }));
+      }
+      const { kty, crv, x, y } = pub.export({ format: "jwk" }) as AccountJwk;
+      this.signer = { key, jwk: { kty, crv, x, y } };
     }
-    return { pair: this.accountKey, jwk: this.jwk };
+    return this.signer;
   }
 
   /** The JWS body of a request: `jwk` in the header for newAccount, `kid` otherwise (RFC 8555 §6.2). */
   async signRequest(url: string, payload: unknown | undefined, nonce: string, useJwk: boolean): Promise<string> {
-    const { pair, jwk } = await this.keys();
+    return this.signRequestSync(url, payload, nonce, useJwk);
+  }
+
+  private signRequestSync(url: string, payload: unknown | undefined, nonce: string, useJwk: boolean): string {
+    const { key, jwk } = this.keys();
     const header: Record<string, unknown> = { alg: "ES256", nonce, url };
     if (useJwk) header.jwk = jwk;
     else {
       if (!this.accountUrl) throw new Error("no account yet: create the account first");
       header.kid = this.accountUrl;
     }
+    const protectedB64 = Buffer.from(JSON.stringify(header), "utf8").toString("base64url");
     // POST-as-GET: the payload is the empty string (RFC 8555 §6.3).
-    const bytes = payload === undefined ? new Uint8Array(0) : new TextEncoder().encode(JSON.stringify(payload));
-    const jws = await new FlattenedSign(bytes).setProtectedHeader(header).sign(pair.privateKey);
-    return JSON.stringify(jws);
+    const payloadB64 = payload === undefined ? "" : Buffer.from(JSON.stringify(payload), "utf8").toString("base64url");
+    // ES256 (RFC 7518 §3.4): ECDSA P-256 SHA-256, the signature as R || S.
+    const signature = sign("sha256", Buffer.from(`${protectedB64}.${payloadB64}`, "latin1"), { key, dsaEncoding: "ieee-p1363" });
+    return JSON.stringify({ protected: protectedB64, payload: payloadB64, signature: signature.toString("base64url") });
   }
 
   private async errorFrom(res: Response, url: string, what: string): Promise<AcmeClientError> {
@@ -196,7 +218,7 @@ export class AcmeClient {
     for (let attempt = 0; ; attempt++) {
       const nonce = this.nonce ?? (await this.newNonce());
       this.nonce = null;
-      const body = await this.signRequest(url, payload, nonce, options.useJwk ?? false);
+      const body = this.signRequestSync(url, payload, nonce, options.useJwk ?? false);
       const res = await this.fetch(url, {
         method: "POST",
         headers: { "content-type": "application/jose+json", ...(options.accept ? { accept: options.accept } : {}) },

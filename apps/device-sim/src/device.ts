@@ -1,5 +1,5 @@
 // The simulated device: its attributes (as the MDM knows them and as Apple attests them) and its keys.
-import { createHash } from "node:crypto";
+import { KeyObject, createHash } from "node:crypto";
 import { crypto } from "./x509";
 
 export interface SimulatedDevice {
@@ -70,7 +70,8 @@ export async function createDeviceKey(spec: DeviceKeySpec): Promise<DeviceKey> {
     keys = (await crypto.subtle.generateKey(alg, extractable, ["sign", "verify"])) as CryptoKeyPair;
     signingAlgorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as RsaHashedImportParams;
   }
-  const spki = Buffer.from(await crypto.subtle.exportKey("spki", keys.publicKey));
+  // Synchronous, and the same DER as subtle.exportKey("spki").
+  const spki = KeyObject.from(keys.publicKey).export({ type: "spki", format: "der" });
   return { keys, signingAlgorithm, spki };
 }
 
