@@ -50,6 +50,9 @@ export async function loadSigner(
 /** Signs DER `tbs` data, returning the AlgorithmIdentifier and the signature as X.509 encodes it. */
 export async function signTbs(signer: Signer, tbs: BufferSource): Promise<{ algorithm: AlgorithmIdentifier; signature: ArrayBuffer }> {
   const algorithm = new x509.AlgorithmProvider().toAsnAlgorithm(signer.algorithm);
+  // node:crypto signs with the key behind the CryptoKey when it can: the same signature, already in X.509's encoding
+  const native = nativeSign(signer, tbs);
+  if (native) return { algorithm, signature: new Uint8Array(native).buffer };
   const raw = await crypto.subtle.sign(signer.algorithm, signer.key, tbs);
   // ECDSA: WebCrypto returns r||s, X.509 wants the DER ECDSA-Sig-Value.
   const signature = new x509.AsnEcSignatureFormatter().toAsnSignature(signer.algorithm, raw) ?? raw;
@@ -105,12 +108,16 @@ export function signatureAlgorithmDer(signer: Signer): Buffer {
  * through WebCrypto (signTbs).
  */
 export async function signTbsDer(signer: Signer, tbs: Buffer): Promise<Buffer> {
+  return nativeSign(signer, tbs) ?? Buffer.from((await signTbs(signer, bytes(tbs))).signature);
+}
+
+/** The X.509 signature over `tbs` made with node:crypto, or null when the key or algorithm is not one it can use. */
+function nativeSign(signer: Signer, tbs: BufferSource | Buffer): Buffer | null {
   const scheme = nativeScheme(signer);
   const key = scheme ? nativeKey(signer.key) : null;
-  if (scheme && key && key.type === "private" && key.asymmetricKeyType === (scheme.ec ? "ec" : "rsa")) {
-    return nodeSign(scheme.hash, tbs, scheme.ec ? { key, dsaEncoding: "der" } : key);
-  }
-  return Buffer.from((await signTbs(signer, bytes(tbs))).signature);
+  if (!scheme || !key || key.type !== "private" || key.asymmetricKeyType !== (scheme.ec ? "ec" : "rsa")) return null;
+  const data = ArrayBuffer.isView(tbs) ? new Uint8Array(tbs.buffer, tbs.byteOffset, tbs.byteLength) : new Uint8Array(tbs);
+  return nodeSign(scheme.hash, data, scheme.ec ? { key, dsaEncoding: "der" } : key);
 }
 
 // CA certificates' public keys, imported once per certificate.
