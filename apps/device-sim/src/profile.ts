@@ -180,9 +180,19 @@ function parseAcmePayload(d: PlistDict, index: number): AcmePayload {
 
 const CERTIFICATE_PAYLOADS = new Set(["com.apple.security.root", "com.apple.security.pkcs1", "com.apple.security.pem"]);
 
+// PEMs of certificate payloads by the data object of a (cached, never mutated) parsed profile: the
+// substituted copies share their data objects with it, so each certificate is parsed once.
+const pemByContent = new WeakMap<Uint8Array, string>();
+
 function certificatePem(d: PlistDict, where: string): string {
   const content = d.PayloadContent;
   if (!(content instanceof Uint8Array)) throw new ProfileError(`${where}: PayloadContent must be data`);
+  let pem = pemByContent.get(content);
+  if (pem === undefined) pemByContent.set(content, (pem = parseCertificatePem(content, where)));
+  return pem;
+}
+
+function parseCertificatePem(content: Uint8Array, where: string): string {
   const buf = Buffer.from(content);
   try {
     const text = buf.toString("latin1");
@@ -223,7 +233,23 @@ function readProfile(root: PlistValue): MobileConfig {
   };
 }
 
+// Parsed profiles by their text (a fleet renders the same profile for every device). The cached trees
+// are never mutated: substituteInPlist copies, and readProfile only reads.
+// Bytes are keyed by their content (the caller may reuse the buffer), strings by themselves.
+const parsedByText = new Map<string, PlistValue>();
+const MAX_CACHED_TEXTS = 16;
+
 function parsePlist(input: string | Uint8Array): PlistValue {
+  const key = typeof input === "string" ? `s${input}` : `b${Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString("latin1")}`;
+  let parsed = parsedByText.get(key);
+  if (parsed !== undefined) return parsed;
+  parsed = parsePlistUncached(input);
+  if (parsedByText.size >= MAX_CACHED_TEXTS) parsedByText.delete(parsedByText.keys().next().value!);
+  parsedByText.set(key, parsed);
+  return parsed;
+}
+
+function parsePlistUncached(input: string | Uint8Array): PlistValue {
   const bytes = typeof input === "string" ? Buffer.from(input, "utf8") : Buffer.from(input);
   if (bytes[0] === 0x30) {
     throw new ProfileError("this is a signed (CMS) profile; give the simulator the unsigned XML .mobileconfig");
