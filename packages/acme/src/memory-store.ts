@@ -1,6 +1,7 @@
 import type {
   AccountWithNonce,
   AcmeStore,
+  ChallengeCompletion,
   AuthorizationPatch,
   ChallengePatch,
   KeyChangeResult,
@@ -225,6 +226,20 @@ export class MemoryStore implements AcmeStore {
   async getChallenge(id: string): Promise<ChallengeRecord | null> {
     const c = this.challenges.get(id);
     return c ? cloneChallenge(c) : null;
+  }
+
+  async completeChallenge({ challengeId, authorizationId, orderId, now, outcome }: ChallengeCompletion): Promise<ChallengeRecord | null> {
+    const valid = outcome.status === "valid";
+    const c = await this.updateChallenge(challengeId, ["processing"], valid ? { status: "valid", validated: now, error: null } : { status: "invalid", error: outcome.error });
+    if (!c) return null;
+    const a = await this.updateAuthorization(authorizationId, ["pending"], valid ? { status: "valid", ...(outcome.attestedKeySpki ? { attestedKeySpki: outcome.attestedKeySpki, attestation: outcome.attestation ?? null } : {}) } : { status: "invalid" });
+    const o = this.orders.get(orderId);
+    if (a && o && o.status === "pending" && o.expires > now) {
+      const others = [...this.authzs.values()].filter((x) => x.orderId === orderId && x.id !== authorizationId);
+      if (!valid) await this.updateOrder(orderId, ["pending"], { status: "invalid", error: outcome.orderError });
+      else if (others.every((x) => x.status === "valid" && x.expires > now)) await this.updateOrder(orderId, ["pending"], { status: "ready", error: null });
+    }
+    return c;
   }
 
   async getChallengeWithAuthorization(id: string): Promise<{ challenge: ChallengeRecord; authz: AuthorizationWithChallenges; order: OrderRecord } | null> {

@@ -3,6 +3,7 @@ import type { ProblemDocument } from "./problems";
 import type {
   AccountWithNonce,
   AcmeStore,
+  ChallengeCompletion,
   AuthorizationPatch,
   ChallengePatch,
   KeyChangeResult,
@@ -322,6 +323,36 @@ export class SqlAcmeStore implements AcmeStore {
 
   async getChallenge(id: string): Promise<ChallengeRecord | null> {
     const r = await this.one(`SELECT * FROM "AcmeChallenge" WHERE "id" = $1`, [id], "acme_get_challenge");
+    return r ? toChallenge(r) : null;
+  }
+
+  async completeChallenge({ challengeId, authorizationId, orderId, now, outcome }: ChallengeCompletion): Promise<ChallengeRecord | null> {
+    const valid = outcome.status === "valid";
+    const spki = valid && outcome.attestedKeySpki ? Buffer.from(outcome.attestedKeySpki).toString("base64") : null;
+    // One statement; each step only if the one before it changed something. The order's other
+    // authorizations are read as they were when the statement started, which is what refreshOrder would
+    // also see; an order left pending here is brought up to date by its next read.
+    const r = await this.one(
+      `WITH ch AS (
+         UPDATE "AcmeChallenge" SET "status" = $4, "validated" = CASE WHEN $4 = 'valid' THEN $5::timestamp(3) END, "error" = $6::jsonb
+         WHERE "id" = $1 AND "status" = 'processing' RETURNING *),
+       az AS (
+         UPDATE "AcmeAuthorization" SET "status" = $4,
+           "attestedKeySpki" = CASE WHEN $7::text IS NOT NULL THEN $7 ELSE "attestedKeySpki" END,
+           "attestation" = CASE WHEN $7::text IS NOT NULL THEN $8::jsonb ELSE "attestation" END
+         WHERE "id" = $2 AND "status" = 'pending' AND EXISTS (SELECT 1 FROM ch) RETURNING "id"),
+       o AS (
+         UPDATE "AcmeOrder" SET "status" = CASE WHEN $4 = 'valid' THEN 'ready' ELSE 'invalid' END, "error" = $9::jsonb, "updatedAt" = $5
+         WHERE "id" = $3 AND "status" = 'pending' AND "expires" > $5 AND EXISTS (SELECT 1 FROM az)
+           AND ($4 <> 'valid' OR NOT EXISTS (SELECT 1 FROM "AcmeAuthorization" x WHERE x."orderId" = $3 AND x."id" <> $2 AND (x."status" <> 'valid' OR x."expires" <= $5)))
+         RETURNING "id")
+       SELECT ch.*, (SELECT count(*) FROM o)::int AS "orderUpdated" FROM ch`,
+      [
+        challengeId, authorizationId, orderId, outcome.status, now,
+        valid ? null : json(outcome.error), spki, valid ? json(outcome.attestation ?? null) : null, valid ? null : json(outcome.orderError),
+      ],
+      "acme_complete_challenge",
+    );
     return r ? toChallenge(r) : null;
   }
 

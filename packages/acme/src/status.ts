@@ -23,7 +23,8 @@ export async function refreshAuthorization(
   return authz;
 }
 
-function orderErrorFor(authz: AuthorizationWithChallenges): ProblemDocument {
+/** The error an order takes from a failed authorization (its failed challenge's, with the identifier). */
+export function orderErrorFor(authz: AuthorizationWithChallenges): ProblemDocument {
   const identifier = { type: authz.identifierType, value: authz.identifierValue };
   const failed = authz.challenges.find((c) => c.status === "invalid" && c.error);
   if (failed?.error) return { ...failed.error, identifier };

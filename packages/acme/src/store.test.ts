@@ -67,6 +67,42 @@ describe.each(factories)("%s", (_name, make) => {
     expect((await store.getAccountUsingNonce(account.id, other)).nonceFresh).toBe(false);
   });
 
+  it("completing a challenge settles its authorization and, when it can, the order, in one step", async () => {
+    const { account } = await store.createAccount({ id: randomUUID(), platformId: platformId(), jwkThumbprint: randomUUID(), jwk: jwk("c1"), contact: [] });
+    const now = new Date();
+    const expires = new Date(now.getTime() + 3600_000);
+    const make = async (n: number) => {
+      const authzs = Array.from({ length: n }, () => newAuthz(expires));
+      const order = await store.createOrder({ id: randomUUID(), accountId: account.id, identifiers: authzs.map((a) => ({ type: "dns", value: a.identifierValue })), notBefore: null, notAfter: null, expires }, authzs);
+      return { order, authzs };
+    };
+    const complete = async (orderId: string, az: NewAuthorization, outcome: Parameters<AcmeStore["completeChallenge"]>[0]["outcome"]) => {
+      const challengeId = az.challenges[0]!.id;
+      await store.updateChallenge(challengeId, ["pending"], { status: "processing" });
+      return store.completeChallenge({ challengeId, authorizationId: az.id, orderId, now, outcome });
+    };
+
+    const two = await make(2);
+    const spki = Buffer.from("attested-key");
+    expect((await complete(two.order.id, two.authzs[0]!, { status: "valid", attestedKeySpki: spki, attestation: { serialNumber: "S1" } }))?.status).toBe("valid");
+    expect((await store.getOrder(two.order.id))?.status).toBe("pending");
+    const a0 = await store.getAuthorization(two.authzs[0]!.id);
+    expect([a0?.status, a0?.attestedKeySpki, a0?.attestation]).toEqual(["valid", spki, { serialNumber: "S1" }]);
+    await complete(two.order.id, two.authzs[1]!, { status: "valid" });
+    expect((await store.getOrder(two.order.id))?.status).toBe("ready");
+    // Not processing any more: nothing changes.
+    expect(await store.completeChallenge({ challengeId: two.authzs[1]!.challenges[0]!.id, authorizationId: two.authzs[1]!.id, orderId: two.order.id, now, outcome: { status: "valid" } })).toBeNull();
+
+    const bad = await make(1);
+    const error = { type: "urn:ietf:params:acme:error:badAttestationStatement", detail: "no", status: 400 };
+    const orderError = { ...error, identifier: { type: "dns", value: bad.authzs[0]!.identifierValue } };
+    const c = await complete(bad.order.id, bad.authzs[0]!, { status: "invalid", error, orderError });
+    expect([c?.status, c?.error]).toEqual(["invalid", error]);
+    expect((await store.getAuthorization(bad.authzs[0]!.id))?.status).toBe("invalid");
+    const o = await store.getOrder(bad.order.id);
+    expect([o?.status, o?.error]).toEqual(["invalid", orderError]);
+  });
+
   it("an order with its authorizations and challenges, an authorization with its order, in one read", async () => {
     const { account } = await store.createAccount({ id: randomUUID(), platformId: platformId(), jwkThumbprint: randomUUID(), jwk: jwk("o1"), contact: [] });
     const expires = new Date(Math.floor(Date.now() / 1000) * 1000 + 3600_000);

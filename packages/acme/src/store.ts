@@ -59,6 +59,21 @@ export interface AccountWithNonce {
   nonceFresh: boolean;
 }
 
+/**
+ * The end of a challenge's validation: the challenge (processing → valid | invalid), its authorization
+ * (pending → valid | invalid) and, when that settles the order, the order (pending → ready when every
+ * authorization is now valid; → invalid with `orderError` when this one failed), all or nothing.
+ */
+export interface ChallengeCompletion {
+  challengeId: string;
+  authorizationId: string;
+  orderId: string;
+  now: Date;
+  outcome:
+    | { status: "valid"; attestedKeySpki?: Buffer; attestation?: Record<string, unknown> }
+    | { status: "invalid"; error: ProblemDocument; orderError: ProblemDocument };
+}
+
 export type KeyChangeResult =
   | { ok: true; account: AccountRecord }
   | { ok: false; reason: "conflict"; conflictingAccountId: string }
@@ -109,6 +124,8 @@ export interface AcmeStore {
   updateAuthorization(id: string, from: AuthorizationStatus[], patch: AuthorizationPatch): Promise<AuthorizationRecord | null>;
 
   getChallenge(id: string): Promise<ChallengeRecord | null>;
+  /** See ChallengeCompletion; the challenge as it is now, or null if it was not processing. */
+  completeChallenge(c: ChallengeCompletion): Promise<ChallengeRecord | null>;
   getChallengeWithAuthorization(id: string): Promise<{ challenge: ChallengeRecord; authz: AuthorizationWithChallenges; order: OrderRecord } | null>;
   updateChallenge(id: string, from: ChallengeStatus[], patch: ChallengePatch): Promise<ChallengeRecord | null>;
 }

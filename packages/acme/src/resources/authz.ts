@@ -2,7 +2,7 @@ import { requireAccount, type Reply, type RequestContext } from "../context";
 import { decodeBase64url, isPlainObject } from "../encoding";
 import { AcmeProblem, problem, toProblem } from "../problems";
 import { authorizationJson, challengeJson } from "../render";
-import { refreshAuthorization, refreshOrder } from "../status";
+import { orderErrorFor, refreshAuthorization, refreshOrder } from "../status";
 import type { AuthorizationWithChallenges, ChallengeRecord, DeviceAttestResult, Identifier, OrderRecord } from "../types";
 
 // Authorizations (RFC 8555 §7.5, deactivation §7.5.2) and challenge responses (§7.5.1), with the
@@ -122,14 +122,15 @@ export async function challenge(ctx: RequestContext): Promise<Reply> {
   const base = { platformId: platform.id, accountId: account.id, orderId: order.id, authorizationId: authz.id, challengeId: chall.id };
 
   if (outcome.ok) {
-    const done = await deps.store.updateChallenge(chall.id, ["processing"], { status: "valid", validated: now, error: null });
-    await deps.store.updateAuthorization(authz.id, ["pending"], {
-      status: "valid",
-      ...(outcome.attested
-        ? { attestedKeySpki: Buffer.from(outcome.attested.publicKeySpki), attestation: outcome.attested.attested }
-        : {}),
+    const done = await deps.store.completeChallenge({
+      challengeId: chall.id,
+      authorizationId: authz.id,
+      orderId: order.id,
+      now,
+      outcome: outcome.attested
+        ? { status: "valid", attestedKeySpki: Buffer.from(outcome.attested.publicKeySpki), attestation: outcome.attested.attested }
+        : { status: "valid" },
     });
-    await refreshOrder(deps.store, order, now, deps.processingTimeoutMs);
     await deps.emit({
       type: "challenge-valid",
       ...base,
@@ -139,11 +140,16 @@ export async function challenge(ctx: RequestContext): Promise<Reply> {
   }
 
   const error = outcome.error.toJSON();
-  const done = await deps.store.updateChallenge(chall.id, ["processing"], { status: "invalid", error });
-  await deps.store.updateAuthorization(authz.id, ["pending"], { status: "invalid" });
-  await refreshOrder(deps.store, order, now, deps.processingTimeoutMs);
+  const failed = { ...claimed, status: "invalid" as const, error };
+  const done = await deps.store.completeChallenge({
+    challengeId: chall.id,
+    authorizationId: authz.id,
+    orderId: order.id,
+    now,
+    outcome: { status: "invalid", error, orderError: orderErrorFor({ ...authz, status: "invalid", challenges: [failed] }) },
+  });
   await deps.emit({ type: "challenge-invalid", ...base, details: { challengeType: chall.type, identifier, error } });
-  return reply(done ?? { ...claimed, status: "invalid", error });
+  return reply(done ?? failed);
 }
 
 async function runValidation(
