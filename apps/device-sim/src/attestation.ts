@@ -1,10 +1,10 @@
 // Builds Apple `device-attest-01` attestation objects the way an Apple device does (SPEC §4,
 // draft-ietf-acme-device-attest): CBOR {fmt:"apple", attStmt:{x5c:[leaf, Sub CA 1]}, authData?}, with the
 // leaf's extensions in the layout of a real Apple leaf; plus deliberate forgeries for negative tests.
-import { KeyObject, createHash, createPublicKey, generateKeyPairSync, randomBytes } from "node:crypto";
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes } from "node:crypto";
 import { Encoder } from "cbor-x";
 import { SimulatedAppleCa } from "./apple-ca";
-import { DEVICE_DEFAULTS, udidForSerial, type SimulatedDevice } from "./device";
+import { DEVICE_DEFAULTS, publicKeySpki, udidForSerial, type SimulatedDevice } from "./device";
 import { encodeName, extension, keyUsageValue, seq, smallInteger } from "./der";
 
 export const FORGERIES = [
@@ -71,8 +71,8 @@ const KEY_USAGE_LEAF = extension("2.5.29.15", true, keyUsageValue(LEAF_KEY_USAGE
 
 /** The SubjectPublicKeyInfo DER of the key to attest (re-encoded canonically when given as DER). */
 function spkiOf(k: CryptoKey | Uint8Array): Buffer {
-  const key = k instanceof Uint8Array ? createPublicKey({ key: Buffer.from(k), format: "der", type: "spki" }) : KeyObject.from(k);
-  return key.export({ type: "spki", format: "der" });
+  if (!(k instanceof Uint8Array)) return publicKeySpki(k);
+  return createPublicKey({ key: Buffer.from(k), format: "der", type: "spki" }).export({ type: "spki", format: "der" });
 }
 
 /** A fresh key on the same curve (P-256 for non-EC keys), for the otherKey forgery. */

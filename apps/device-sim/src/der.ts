@@ -196,3 +196,27 @@ export function encodeName(rdns: readonly (readonly (readonly [string, string])[
   }
   return seq(...out);
 }
+
+// SubjectPublicKeyInfo prefixes of uncompressed EC points (id-ecPublicKey, the named curve, BIT STRING).
+const EC_SPKI_PREFIX: Record<string, { prefix: Buffer; size: number }> = {
+  "P-256": { prefix: Buffer.from("3059301306072a8648ce3d020106082a8648ce3d030107034200", "hex"), size: 32 },
+  "P-384": { prefix: Buffer.from("3076301006072a8648ce3d020106052b81040022036200", "hex"), size: 48 },
+};
+
+/**
+ * The SPKI DER of a P-256 or P-384 public JWK (the same bytes as KeyObject#export({type: "spki"}),
+ * which goes through OpenSSL's encoder and costs far more); null for other keys.
+ */
+export function ecSpkiFromJwk(jwk: { kty?: string; crv?: string; x?: string; y?: string }): Buffer | null {
+  const shape = jwk.kty === "EC" && jwk.crv ? EC_SPKI_PREFIX[jwk.crv] : undefined;
+  if (!shape || !jwk.x || !jwk.y) return null;
+  const x = Buffer.from(jwk.x, "base64url");
+  const y = Buffer.from(jwk.y, "base64url");
+  if (x.length > shape.size || y.length > shape.size) return null;
+  const out = Buffer.alloc(shape.prefix.length + 1 + 2 * shape.size);
+  shape.prefix.copy(out, 0);
+  out[shape.prefix.length] = 0x04;
+  x.copy(out, shape.prefix.length + 1 + shape.size - x.length);
+  y.copy(out, out.length - y.length);
+  return out;
+}

@@ -1,5 +1,6 @@
 // The simulated device: its attributes (as the MDM knows them and as Apple attests them) and its keys.
 import { KeyObject, createHash } from "node:crypto";
+import { ecSpkiFromJwk } from "./der";
 import { crypto } from "./x509";
 
 export interface SimulatedDevice {
@@ -70,9 +71,24 @@ export async function createDeviceKey(spec: DeviceKeySpec): Promise<DeviceKey> {
     keys = (await crypto.subtle.generateKey(alg, extractable, ["sign", "verify"])) as CryptoKeyPair;
     signingAlgorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as RsaHashedImportParams;
   }
-  // Synchronous, and the same DER as subtle.exportKey("spki").
-  const spki = KeyObject.from(keys.publicKey).export({ type: "spki", format: "der" });
+  const spki = publicKeySpki(keys.publicKey);
   return { keys, signingAlgorithm, spki };
+}
+
+const spkiByKey = new WeakMap<CryptoKey, Buffer>();
+
+/**
+ * The SubjectPublicKeyInfo DER of a public CryptoKey, the same bytes as subtle.exportKey("spki"), made
+ * synchronously (EC keys from their JWK coordinates) and remembered per key.
+ */
+export function publicKeySpki(key: CryptoKey): Buffer {
+  let spki = spkiByKey.get(key);
+  if (!spki) {
+    const k = KeyObject.from(key);
+    spki = (k.asymmetricKeyType === "ec" ? ecSpkiFromJwk(k.export({ format: "jwk" })) : null) ?? k.export({ type: "spki", format: "der" });
+    spkiByKey.set(key, spki);
+  }
+  return spki;
 }
 
 /** A deterministic UDID-shaped value for a serial (Apple silicon style: 8 hex, '-', 16 hex). */
