@@ -4,6 +4,7 @@ import { AcmeClientError, type Fetch } from "./acme-client";
 import type { SimulatedAppleCa } from "./apple-ca";
 import { generateDevices, type SimulatedDevice } from "./device";
 import { enroll } from "./enroll";
+import { createDeviceFetch } from "./http";
 
 export interface FleetOptions {
   profile: string | Uint8Array;
@@ -12,6 +13,7 @@ export interface FleetOptions {
   concurrency: number;
   ca: SimulatedAppleCa;
   serialPrefix?: string;
+  /** The transport; default: one createDeviceFetch() (keep-alive, light responses) shared by the fleet. */
   fetch?: Fetch;
   allowHttp?: boolean;
   /** First polling interval of each client (see AcmeClientOptions). */
@@ -44,6 +46,7 @@ export function percentile(sorted: number[], p: number): number {
 export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   const devices = typeof options.devices === "number" ? generateDevices(options.devices, options.serialPrefix) : options.devices;
   const concurrency = Math.max(1, Math.min(options.concurrency, devices.length || 1));
+  const fetch = options.fetch ?? createDeviceFetch({ maxSockets: Math.max(concurrency, 1) });
   const durations: number[] = [];
   const errors: Record<string, number> = {};
   let failed = 0;
@@ -58,7 +61,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
           profile: options.profile,
           device,
           ca: options.ca,
-          fetch: options.fetch,
+          fetch,
           allowHttp: options.allowHttp,
           pollIntervalMs: options.pollIntervalMs,
         });

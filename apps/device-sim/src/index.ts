@@ -38,3 +38,4 @@ export {
 } from "./acme-client";
 export { enroll, splitPemChain, type EnrollOptions, type EnrollResult, type EnrollTimings } from "./enroll";
 export { percentile, runFleet, type FleetOptions, type FleetResult } from "./fleet";
+export { createDeviceFetch, type DeviceFetchOptions } from "./http";
