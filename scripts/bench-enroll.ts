@@ -71,7 +71,7 @@ try {
   console.log(`server CPU         ${fmt(per(portalCpu))} ms/enrollment (portal process), ${fmt(per(pgCpu))} ms (PostgreSQL), ${fmt(per(portalCpu + pgCpu))} ms together`);
   if (Number(flags.workers ?? 1) <= 1)
     console.log(`                   portal: ${fmt(per(split1[0] - split0[0]))} ms user + ${fmt(per(split1[1] - split0[1]))} ms system (kernel: sockets, files)`);
-  console.log(`client CPU         ${fmt(per(clientCpu))} ms/enrollment (device simulator, same machine: ${fmt(clientCores, 2)} of ${cores} cores)`);
+  console.log(`client CPU         ${fmt(per(clientCpu))} ms/enrollment (device and Kandji simulators, same machine: ${fmt(clientCores, 2)} of ${cores} cores)`);
   console.log(`machine CPU        ${fmt(machine / r.seconds, 2)} of ${cores} cores busy (everything on the machine)`);
   console.log(
     `crypto cost        ${fmt(cost.perEnrollmentMs, 2)} ms/enrollment = ${JWS_PER_ENROLLMENT} JWS x ${fmt(cost.jwsVerifyMs, 3)} + attestation ${fmt(cost.attestationMs, 3)} + CSR ${fmt(cost.csrMs, 3)} + issuance ${fmt(cost.issueMs, 3)} ms`,

@@ -16,8 +16,8 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { AcmeClient, buildCsr, createDeviceKey, percentile, type AcmePayload } from "@attested/device-sim";
-import { fmt, freePort, makeFetch, parseFlags, procCpu, sleep } from "./bench/lib";
+import { AcmeClient, buildCsr, createDeviceFetch, createDeviceKey, percentile, type AcmePayload } from "@attested/device-sim";
+import { fmt, freePort, parseFlags, procCpu, sleep } from "./bench/lib";
 import { setupBenchEnv } from "./bench/setup";
 
 const flags = parseFlags(process.argv.slice(2), { orders: "200", concurrency: "16", warmup: "16" });
@@ -151,7 +151,7 @@ try {
   });
   children.push(pebble);
   const pebbleDirectory = `https://localhost:${pebblePort}/dir`;
-  const f = makeFetch({ ca: readFileSync(env.tls!.caFile) });
+  const f = createDeviceFetch({ ca: readFileSync(env.tls!.caFile) });
   for (let i = 0; ; i++) {
     if ((await f(pebbleDirectory).then((r) => r.status).catch(() => 0)) === 200) break;
     if (i > 100) throw new Error(`pebble did not start: ${readFileSync(path.join(env.dataDir, "pebble.log"), "utf8").slice(-2000)}`);

@@ -255,39 +255,6 @@ export async function startPortal(opts: PortalOptions): Promise<Portal> {
 
 // ------------------------------------------------------------------ HTTP helpers
 
-/** A fetch over node:http(s) with keep-alive and an optional private CA (the device simulator's transport). */
-export function makeFetch(opts: { ca?: Buffer; maxSockets?: number } = {}): typeof fetch {
-  const agents = {
-    "http:": new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 64 }),
-    "https:": new https.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 64, ca: opts.ca }),
-  };
-  return (async (input: string | URL | Request, init: RequestInit = {}) => {
-    const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url);
-    const mod = url.protocol === "https:" ? https : http;
-    const headers: Record<string, string> = {};
-    new Headers(init.headers).forEach((v, k) => (headers[k] = v));
-    const body = init.body === undefined || init.body === null ? undefined : typeof init.body === "string" ? init.body : Buffer.from(init.body as ArrayBuffer);
-    if (body !== undefined) headers["content-length"] = String(Buffer.byteLength(body));
-    return new Promise<Response>((resolve, reject) => {
-      const req = mod.request(url, { method: init.method ?? "GET", headers, agent: agents[url.protocol as "http:" | "https:"] }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const h = new Headers();
-          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) for (const one of Array.isArray(v) ? v : [v]) h.append(k, one);
-          const status = res.statusCode ?? 0;
-          const noBody = init.method === "HEAD" || status === 204 || status === 304;
-          resolve(new Response(noBody ? null : Buffer.concat(chunks), { status, headers: h }));
-        });
-        res.on("error", reject);
-      });
-      req.setTimeout(120_000, () => req.destroy(new Error("request timed out")));
-      req.on("error", reject);
-      req.end(body);
-    });
-  }) as typeof fetch;
-}
-
 /** The REST API (/api/v1) with a bearer token. */
 export function restClient(baseUrl: string, token: string, f: typeof fetch) {
   return async <T = Record<string, unknown>>(method: string, p: string, body?: unknown): Promise<T> => {

@@ -3,9 +3,9 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { SimulatedAppleCa, generateDevices, type SimulatedDevice } from "@attested/device-sim";
+import { createDeviceFetch, SimulatedAppleCa, generateDevices, type SimulatedDevice } from "@attested/device-sim";
 import { startKandjiSimulator, type KandjiSimulator } from "@attested/kandji-sim";
-import { createAdminToken, createDatabase, ensurePortalBuilt, localhostTls, makeFetch, restClient, startPortal, startPostgres, type Portal, type Postgres } from "./lib";
+import { createAdminToken, createDatabase, ensurePortalBuilt, localhostTls, restClient, startPortal, startPostgres, type Portal, type Postgres } from "./lib";
 
 export const ENROLL_TEMPLATE = {
   name: "Kandji devices",
@@ -63,7 +63,7 @@ export async function setupBenchEnv(opts: BenchEnvOptions): Promise<BenchEnv> {
   // The Kandji simulator speaks plain http on loopback.
   opts.env = { INTEGRATIONS_ALLOW_HTTP: "1", WEB_CONCURRENCY: String(opts.workers ?? 1), ...opts.env };
   let portal = await startPortal({ databaseUrl, dataDir, tls, nodeArgs: opts.nodeArgs, env: opts.env });
-  const f = makeFetch({ ca: tls ? readFileSync(tls.caFile) : undefined });
+  const f = createDeviceFetch({ ca: tls ? readFileSync(tls.caFile) : undefined });
   const api = restClient(portal.url, token, f);
 
   // The fleet, and the MDM that knows it.

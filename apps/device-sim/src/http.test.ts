@@ -63,49 +63,47 @@ afterAll(async () => {
   await new Promise<void>((r) => tlsServer.close(() => r()));
 });
 
-for (const engine of ["raw", "node:http"] as const) {
-  describe(`createDeviceFetch (${engine})`, () => {
-    const make = (o: DeviceFetchOptions = {}) => createDeviceFetch({ engine, ...o });
+describe("createDeviceFetch", () => {
+  const make = (o: DeviceFetchOptions = {}) => createDeviceFetch(o);
 
-    it("sends method, headers and body; reads status, headers, JSON and text", async () => {
-      const f = make();
-      const res = await f(`${base}/x?y=1`, { method: "POST", headers: { "Content-Type": "application/jose+json" }, body: '{"a":"ü"}' });
-      expect([res.status, res.ok]).toEqual([201, true]);
-      expect(res.headers.get("Replay-Nonce")).toBe("n1");
-      expect(res.headers.get("link")).toBe("<a>;rel=up, <b>;rel=index");
-      expect(res.headers.get("location")).toBeNull();
-      expect(await res.json()).toEqual({ method: "POST", url: "/x?y=1", type: "application/jose+json", length: String(Buffer.byteLength('{"a":"ü"}')), body: '{"a":"ü"}' });
-      await expect(res.text()).rejects.toThrow(TypeError); // a body is read once
+  it("sends method, headers and body; reads status, headers, JSON and text", async () => {
+    const f = make();
+    const res = await f(`${base}/x?y=1`, { method: "POST", headers: { "Content-Type": "application/jose+json" }, body: '{"a":"ü"}' });
+    expect([res.status, res.ok]).toEqual([201, true]);
+    expect(res.headers.get("Replay-Nonce")).toBe("n1");
+    expect(res.headers.get("link")).toBe("<a>;rel=up, <b>;rel=index");
+    expect(res.headers.get("location")).toBeNull();
+    expect(await res.json()).toEqual({ method: "POST", url: "/x?y=1", type: "application/jose+json", length: String(Buffer.byteLength('{"a":"ü"}')), body: '{"a":"ü"}' });
+    await expect(res.text()).rejects.toThrow(TypeError); // a body is read once
 
-      const head = await f(`${base}/nonce`, { method: "HEAD" });
-      expect([head.status, head.ok, head.headers.get("replay-nonce")]).toEqual([204, true, "n1"]);
-      const missing = await f(new URL(`${base}/missing`), { headers: new Headers({ accept: "application/json" }) });
-      expect([missing.status, missing.ok]).toEqual([404, false]);
-      expect(JSON.parse(await missing.text()).method).toBe("GET");
-      await expect(f("http://127.0.0.1:1/", {})).rejects.toThrow();
-    });
-
-    it("reads chunked bodies and bodies that end with the connection, and keeps working after them", async () => {
-      const f = make();
-      const chain = await (await f(`${base}/chunked`, { method: "POST", body: "" })).text();
-      expect(chain.startsWith("-----BEGIN CERTIFICATE-----\nxxx")).toBe(true);
-      expect(chain.length).toBe(28 + 70_000 + 27);
-      expect(await (await f(`${base}/close`)).text()).toBe("until close");
-      expect((await f(`${base}/x`)).status).toBe(201);
-    });
-
-    it("queues beyond maxSockets and answers every request with its own response", async () => {
-      const f = make({ maxSockets: 3 });
-      const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => f(`${base}/slow`, { method: "POST", body: String(i) }).then((r) => r.json())));
-      expect(replies.map((r) => (r as { body: string }).body)).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
-    });
-
-    it("speaks https with an extra trusted CA, and refuses an untrusted server", async () => {
-      const f = make({ ca: caPem });
-      const res = await f(`${tlsBase}/x`, { method: "POST", body: "tls" });
-      expect(((await res.json()) as { body: string }).body).toBe("tls");
-      expect(await (await f(`${tlsBase}/chunked`)).text()).toContain("-----END CERTIFICATE-----");
-      await expect(make()(`${tlsBase}/x`)).rejects.toThrow();
-    });
+    const head = await f(`${base}/nonce`, { method: "HEAD" });
+    expect([head.status, head.ok, head.headers.get("replay-nonce")]).toEqual([204, true, "n1"]);
+    const missing = await f(new URL(`${base}/missing`), { headers: new Headers({ accept: "application/json" }) });
+    expect([missing.status, missing.ok]).toEqual([404, false]);
+    expect(JSON.parse(await missing.text()).method).toBe("GET");
+    await expect(f("http://127.0.0.1:1/", {})).rejects.toThrow();
   });
-}
+
+  it("reads chunked bodies and bodies that end with the connection, and keeps working after them", async () => {
+    const f = make();
+    const chain = await (await f(`${base}/chunked`, { method: "POST", body: "" })).text();
+    expect(chain.startsWith("-----BEGIN CERTIFICATE-----\nxxx")).toBe(true);
+    expect(chain.length).toBe(28 + 70_000 + 27);
+    expect(await (await f(`${base}/close`)).text()).toBe("until close");
+    expect((await f(`${base}/x`)).status).toBe(201);
+  });
+
+  it("queues beyond maxSockets and answers every request with its own response", async () => {
+    const f = make({ maxSockets: 3 });
+    const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => f(`${base}/slow`, { method: "POST", body: String(i) }).then((r) => r.json())));
+    expect(replies.map((r) => (r as { body: string }).body)).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
+  });
+
+  it("speaks https with an extra trusted CA, and refuses an untrusted server", async () => {
+    const f = make({ ca: caPem });
+    const res = await f(`${tlsBase}/x`, { method: "POST", body: "tls" });
+    expect(((await res.json()) as { body: string }).body).toBe("tls");
+    expect(await (await f(`${tlsBase}/chunked`)).text()).toContain("-----END CERTIFICATE-----");
+    await expect(make()(`${tlsBase}/x`)).rejects.toThrow();
+  });
+});
