@@ -58,6 +58,7 @@ const cloneChallenge = (c: ChallengeRecord): ChallengeRecord => ({
 });
 
 export class MemoryStore implements AcmeStore {
+  readonly recordsEvents = false;
   private nonces = new Map<string, Date>();
   private accounts = new Map<string, AccountRecord>();
   private orders = new Map<string, OrderRecord>();

@@ -16,6 +16,7 @@ import type {
 import type {
   AccountRecord,
   AccountStatus,
+  AcmeEvent,
   AuthorizationRecord,
   AuthorizationStatus,
   AuthorizationWithChallenges,
@@ -115,8 +116,28 @@ const isUniqueViolation = (e: unknown) => (e as { code?: string } | null)?.code 
 
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 
+/**
+ * How the store records an ACME event with the change it describes: an INSERT whose parameters start
+ * at `$first`, written as `INSERT ... SELECT $first, ...` so that a WHERE clause can be appended; null
+ * when the event is not recorded.
+ */
+export type EventStatement = (e: AcmeEvent, first: number) => { text: string; values: unknown[] } | null;
+
 export class SqlAcmeStore implements AcmeStore {
-  constructor(private readonly sql: Sql) {}
+  readonly recordsEvents: boolean;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly eventStatement?: EventStatement,
+  ) {
+    this.recordsEvents = !!eventStatement;
+  }
+
+  /** The event as a CTE recorded only if `when` (a CTE name) has a row; "" when not recorded. */
+  private eventCte(event: AcmeEvent | undefined, first: number, when: string): { cte: string; values: unknown[] } {
+    const stmt = event && this.eventStatement?.(event, first);
+    return stmt ? { cte: `, ev AS (${stmt.text} WHERE EXISTS (SELECT 1 FROM ${when}))`, values: stmt.values } : { cte: "", values: [] };
+  }
 
   private async one(text: string, params: unknown[], name?: string): Promise<Row | null> {
     const rows = await this.sql.query<Row>(text, params, name);
@@ -158,13 +179,15 @@ export class SqlAcmeStore implements AcmeStore {
 
   // ------------------------------------------------------------------ accounts
 
-  async createAccount(a: NewAccount): Promise<{ account: AccountRecord; created: boolean }> {
+  async createAccount(a: NewAccount, event?: AcmeEvent): Promise<{ account: AccountRecord; created: boolean }> {
     // The unique (platformId, jwkThumbprint) index decides between concurrent registrations of one key.
+    const ev = this.eventCte(event, 7, "acct");
     const row = await this.one(
-      `INSERT INTO "AcmeAccount" ("id", "platformId", "jwkThumbprint", "jwk", "status", "contact", "createdAt")
-       VALUES ($1, $2, $3, $4, 'valid', $5, $6) ON CONFLICT ("platformId", "jwkThumbprint") DO NOTHING RETURNING *`,
-      [a.id, a.platformId, a.jwkThumbprint, json(a.jwk), a.contact, new Date()],
-      "acme_create_account",
+      `WITH acct AS (INSERT INTO "AcmeAccount" ("id", "platformId", "jwkThumbprint", "jwk", "status", "contact", "createdAt")
+         VALUES ($1, $2, $3, $4, 'valid', $5, $6) ON CONFLICT ("platformId", "jwkThumbprint") DO NOTHING RETURNING *)${ev.cte}
+       SELECT * FROM acct`,
+      [a.id, a.platformId, a.jwkThumbprint, json(a.jwk), a.contact, new Date(), ...ev.values],
+      `acme_create_account${ev.cte ? "_ev" : ""}`,
     );
     if (row) return { account: toAccount(row), created: true };
     const existing = await this.findAccountByThumbprint(a.platformId, a.jwkThumbprint);
@@ -213,8 +236,9 @@ export class SqlAcmeStore implements AcmeStore {
 
   // ------------------------------------------------------------------ orders
 
-  async createOrder(order: NewOrder, authorizations: NewAuthorization[]): Promise<OrderRecord> {
+  async createOrder(order: NewOrder, authorizations: NewAuthorization[], event?: AcmeEvent): Promise<OrderRecord> {
     const now = new Date();
+    const ev = this.eventCte(event, 10, "o");
     const challenges = authorizations.flatMap((az) => az.challenges.map((c) => ({ ...c, authorizationId: az.id })));
     // All or nothing, in one statement.
     const r = await this.one(
@@ -230,7 +254,7 @@ export class SqlAcmeStore implements AcmeStore {
          INSERT INTO "AcmeChallenge" ("id", "authorizationId", "type", "token", "status")
          SELECT x."id", x."authorizationId", x."type", x."token", 'pending'
          FROM json_to_recordset($9::json) AS x("id" text, "authorizationId" text, "type" text, "token" text)
-         RETURNING "id")
+         RETURNING "id")${ev.cte}
        SELECT o.*, (SELECT count(*) FROM a)::int AS "authorizationCount", (SELECT count(*) FROM c)::int AS "challengeCount" FROM o`,
       [
         order.id,
@@ -242,8 +266,9 @@ export class SqlAcmeStore implements AcmeStore {
         now,
         JSON.stringify(authorizations.map((az) => ({ id: az.id, identifierType: az.identifierType, identifierValue: az.identifierValue, expires: az.expires.toISOString(), wildcard: az.wildcard }))),
         JSON.stringify(challenges.map((c) => ({ id: c.id, authorizationId: c.authorizationId, type: c.type, token: c.token }))),
+        ...ev.values,
       ],
-      "acme_create_order",
+      `acme_create_order${ev.cte ? "_ev" : ""}`,
     );
     return toOrder(r!);
   }
@@ -326,7 +351,8 @@ export class SqlAcmeStore implements AcmeStore {
     return r ? toChallenge(r) : null;
   }
 
-  async completeChallenge({ challengeId, authorizationId, orderId, now, outcome }: ChallengeCompletion): Promise<ChallengeRecord | null> {
+  async completeChallenge({ challengeId, authorizationId, orderId, now, outcome }: ChallengeCompletion, event?: AcmeEvent): Promise<ChallengeRecord | null> {
+    const ev = this.eventCte(event, 10, "ch");
     const valid = outcome.status === "valid";
     const spki = valid && outcome.attestedKeySpki ? Buffer.from(outcome.attestedKeySpki).toString("base64") : null;
     // One statement; each step only if the one before it changed something. The order's other
@@ -345,13 +371,14 @@ export class SqlAcmeStore implements AcmeStore {
          UPDATE "AcmeOrder" SET "status" = CASE WHEN $4 = 'valid' THEN 'ready' ELSE 'invalid' END, "error" = $9::jsonb, "updatedAt" = $5
          WHERE "id" = $3 AND "status" = 'pending' AND "expires" > $5 AND EXISTS (SELECT 1 FROM az)
            AND ($4 <> 'valid' OR NOT EXISTS (SELECT 1 FROM "AcmeAuthorization" x WHERE x."orderId" = $3 AND x."id" <> $2 AND (x."status" <> 'valid' OR x."expires" <= $5)))
-         RETURNING "id")
+         RETURNING "id")${ev.cte}
        SELECT ch.*, (SELECT count(*) FROM o)::int AS "orderUpdated" FROM ch`,
       [
         challengeId, authorizationId, orderId, outcome.status, now,
         valid ? null : json(outcome.error), spki, valid ? json(outcome.attestation ?? null) : null, valid ? null : json(outcome.orderError),
+        ...ev.values,
       ],
-      "acme_complete_challenge",
+      `acme_complete_challenge${ev.cte ? "_ev" : ""}`,
     );
     return r ? toChallenge(r) : null;
   }

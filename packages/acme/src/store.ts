@@ -1,6 +1,7 @@
 import type { ProblemDocument } from "./problems";
 import type {
   AccountRecord,
+  AcmeEvent,
   AccountStatus,
   AuthorizationRecord,
   AuthorizationStatus,
@@ -86,6 +87,12 @@ export type KeyChangeResult =
  * and server instances.
  */
 export interface AcmeStore {
+  /**
+   * True when the store records the events passed to createAccount, createOrder and completeChallenge
+   * itself, in the same statement as the change (the server then does not emit them).
+   */
+  readonly recordsEvents: boolean;
+
   // Used nonces (RFC 8555 §6.5, see NonceService): single use, shared by all instances.
   /**
    * Records `value` as used; true only for its first use. Stored with its issue time, so that
@@ -99,7 +106,7 @@ export interface AcmeStore {
   getAccountUsingNonce(id: string, nonce: UsedNonce | null): Promise<AccountWithNonce>;
 
   /** Creates the account, or returns the existing one with the same key on the same platform. */
-  createAccount(a: NewAccount): Promise<{ account: AccountRecord; created: boolean }>;
+  createAccount(a: NewAccount, event?: AcmeEvent): Promise<{ account: AccountRecord; created: boolean }>;
   getAccount(id: string): Promise<AccountRecord | null>;
   findAccountByThumbprint(platformId: string, jwkThumbprint: string): Promise<AccountRecord | null>;
   updateAccount(
@@ -111,7 +118,7 @@ export interface AcmeStore {
   changeAccountKey(id: string, oldThumbprint: string, jwk: PublicJwk, jwkThumbprint: string): Promise<KeyChangeResult>;
 
   /** Creates the order with its authorizations and challenges, all or nothing. */
-  createOrder(order: NewOrder, authorizations: NewAuthorization[]): Promise<OrderRecord>;
+  createOrder(order: NewOrder, authorizations: NewAuthorization[], event?: AcmeEvent): Promise<OrderRecord>;
   getOrder(id: string): Promise<OrderRecord | null>;
   getOrderWithAuthorizations(id: string): Promise<{ order: OrderRecord; authorizations: AuthorizationWithChallenges[] } | null>;
   /** Newest first. */
@@ -125,7 +132,7 @@ export interface AcmeStore {
 
   getChallenge(id: string): Promise<ChallengeRecord | null>;
   /** See ChallengeCompletion; the challenge as it is now, or null if it was not processing. */
-  completeChallenge(c: ChallengeCompletion): Promise<ChallengeRecord | null>;
+  completeChallenge(c: ChallengeCompletion, event?: AcmeEvent): Promise<ChallengeRecord | null>;
   getChallengeWithAuthorization(id: string): Promise<{ challenge: ChallengeRecord; authz: AuthorizationWithChallenges; order: OrderRecord } | null>;
   updateChallenge(id: string, from: ChallengeStatus[], patch: ChallengePatch): Promise<ChallengeRecord | null>;
 }

@@ -56,6 +56,11 @@ describe("Apple device enrollment over ACME (device-attest-01)", () => {
     const issued = await db.prisma.event.findFirstOrThrow({ where: { type: "Certificate Issued", deviceSerial: device.serialNumber } });
     expect(issued.details).toMatchObject({ attestation: { serialNumber: device.serialNumber, osVersion: expect.any(String) } });
     expect(await db.prisma.event.count({ where: { type: "Attestation Verified", deviceSerial: device.serialNumber } })).toBe(1);
+    // The protocol steps are on the trail too, recorded with the change each describes.
+    const order = await db.prisma.event.findFirstOrThrow({ where: { type: "ACME Order Created", details: { path: ["orderId"], equals: cert.acmeOrderId! } } });
+    expect(order).toMatchObject({ actorType: "device", objectType: "device-management-platform", outcome: "success" });
+    expect(order.time.getTime()).toBeGreaterThan(Date.now() - 600_000);
+    expect(await db.prisma.event.count({ where: { type: "ACME Account Created" } })).toBeGreaterThanOrEqual(1);
   });
 
   const forgeries = FORGERIES.filter((f) => f !== "otherKey");

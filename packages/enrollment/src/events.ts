@@ -1,6 +1,6 @@
 import type { AcmeEvent } from "@attested/acme";
 import { sqlOf, type Db } from "@attested/db";
-import { EventType, recordEventSql, type Actor } from "@attested/events";
+import { EventType, recordEventSql, type Actor, type EventInput } from "@attested/events";
 
 /**
  * ACME protocol events on the audit trail. Issuance and denials are recorded by the issue hook (with
@@ -9,48 +9,54 @@ import { EventType, recordEventSql, type Actor } from "@attested/events";
 export function recordAcmeEvent(db: Db) {
   const sql = sqlOf(db);
   return async (e: AcmeEvent): Promise<void> => {
-    const attested = (e.details.attested ?? null) as Record<string, unknown> | null;
-    const identifier = e.details.identifier as { type: string; value: string } | undefined;
-    // The attested serial when proven; for a refused attestation, the serial the device claimed.
-    const claimed = identifier?.type === "permanent-identifier" ? identifier.value : null;
-    const deviceSerial = typeof attested?.serialNumber === "string" ? attested.serialNumber : claimed;
-    const actor: Actor = { type: "device", id: e.accountId, name: deviceSerial ?? (e.accountId ? `acme-account:${e.accountId.slice(0, 8)}` : "acme-client") };
-    const object = { type: "device-management-platform", id: e.platformId };
-    const challengeType = e.details.challengeType as string | undefined;
-    const deviceAttest = challengeType === "device-attest-01";
-    const error = e.details.error as { detail?: string; reason?: string } | undefined;
-    const base = { actor, object, deviceSerial };
-    switch (e.type) {
-      case "account-created":
-        return recordEventSql(sql, { ...base, type: EventType.AcmeAccountCreated, outcome: "success", summary: "ACME account created", details: { accountId: e.accountId, ...e.details } });
-      case "account-updated":
-      case "account-deactivated":
-      case "account-key-changed":
-        return recordEventSql(sql, { ...base, type: EventType.AcmeAccountUpdated, outcome: "success", summary: `ACME account ${e.type.replace("account-", "")}`, details: { accountId: e.accountId, ...e.details } });
-      case "order-created":
-        return recordEventSql(sql, { ...base, type: EventType.AcmeOrderCreated, outcome: "success", summary: `ACME order for ${(e.details.identifiers as { value: string }[] | undefined)?.map((i) => i.value).join(", ") ?? "?"}`, details: { orderId: e.orderId, ...e.details } });
-      case "challenge-valid":
-        return recordEventSql(sql, {
-          ...base,
-          type: deviceAttest ? EventType.AttestationVerified : EventType.ChallengeValidated,
-          outcome: "success",
-          summary: deviceAttest
-            ? `Apple attestation verified for ${deviceSerial ?? "device"}${attested?.osVersion ? ` (OS ${attested.osVersion})` : ""}`
-            : `${challengeType} challenge validated`,
-          details: { orderId: e.orderId, authorizationId: e.authorizationId, ...e.details },
-        });
-      case "challenge-invalid":
-        return recordEventSql(sql, {
-          ...base,
-          type: deviceAttest ? EventType.AttestationFailed : EventType.ChallengeFailed,
-          outcome: "failure",
-          summary: `${deviceAttest ? "Attestation failed" : `${challengeType} challenge failed`}: ${error?.detail ?? "unknown reason"}`,
-          details: { orderId: e.orderId, authorizationId: e.authorizationId, reason: error?.reason, ...e.details },
-        });
-      case "certificate-revoked":
-        return; // recorded by the CA service with the revocation
-      default:
-        return;
-    }
+    const input = acmeEventInput(e);
+    if (input) await recordEventSql(sql, input);
   };
+}
+
+/** The audit-trail event of an ACME event; null for those recorded elsewhere. */
+export function acmeEventInput(e: AcmeEvent): EventInput | null {
+  const attested = (e.details.attested ?? null) as Record<string, unknown> | null;
+  const identifier = e.details.identifier as { type: string; value: string } | undefined;
+  // The attested serial when proven; for a refused attestation, the serial the device claimed.
+  const claimed = identifier?.type === "permanent-identifier" ? identifier.value : null;
+  const deviceSerial = typeof attested?.serialNumber === "string" ? attested.serialNumber : claimed;
+  const actor: Actor = { type: "device", id: e.accountId, name: deviceSerial ?? (e.accountId ? `acme-account:${e.accountId.slice(0, 8)}` : "acme-client") };
+  const object = { type: "device-management-platform", id: e.platformId };
+  const challengeType = e.details.challengeType as string | undefined;
+  const deviceAttest = challengeType === "device-attest-01";
+  const error = e.details.error as { detail?: string; reason?: string } | undefined;
+  const base = { actor, object, deviceSerial };
+  switch (e.type) {
+    case "account-created":
+      return { ...base, type: EventType.AcmeAccountCreated, outcome: "success", summary: "ACME account created", details: { accountId: e.accountId, ...e.details } };
+    case "account-updated":
+    case "account-deactivated":
+    case "account-key-changed":
+      return { ...base, type: EventType.AcmeAccountUpdated, outcome: "success", summary: `ACME account ${e.type.replace("account-", "")}`, details: { accountId: e.accountId, ...e.details } };
+    case "order-created":
+      return { ...base, type: EventType.AcmeOrderCreated, outcome: "success", summary: `ACME order for ${(e.details.identifiers as { value: string }[] | undefined)?.map((i) => i.value).join(", ") ?? "?"}`, details: { orderId: e.orderId, ...e.details } };
+    case "challenge-valid":
+      return {
+        ...base,
+        type: deviceAttest ? EventType.AttestationVerified : EventType.ChallengeValidated,
+        outcome: "success",
+        summary: deviceAttest
+          ? `Apple attestation verified for ${deviceSerial ?? "device"}${attested?.osVersion ? ` (OS ${attested.osVersion})` : ""}`
+          : `${challengeType} challenge validated`,
+        details: { orderId: e.orderId, authorizationId: e.authorizationId, ...e.details },
+      };
+    case "challenge-invalid":
+      return {
+        ...base,
+        type: deviceAttest ? EventType.AttestationFailed : EventType.ChallengeFailed,
+        outcome: "failure",
+        summary: `${deviceAttest ? "Attestation failed" : `${challengeType} challenge failed`}: ${error?.detail ?? "unknown reason"}`,
+        details: { orderId: e.orderId, authorizationId: e.authorizationId, reason: error?.reason, ...e.details },
+      };
+    case "certificate-revoked":
+      return null; // recorded by the CA service with the revocation
+    default:
+      return null;
+  }
 }

@@ -4,9 +4,10 @@ import { X509Certificate } from "@peculiar/x509";
 import { AcmeServer, createDns01Validator, createHttp01Validator, SqlAcmeStore, type AcmePlatform } from "@attested/acme";
 import { issuingChain, revokeCertificate, type CaContext } from "@attested/ca";
 import { sqlOf, type Certificate, type Db } from "@attested/db";
+import { eventInsert } from "@attested/events";
 import { platformByEnrollmentSecretCached } from "@attested/platforms";
 import { deviceAttestValidator } from "./attest";
-import { recordAcmeEvent } from "./events";
+import { acmeEventInput, recordAcmeEvent } from "./events";
 import { issueHook } from "./issue";
 
 export interface AcmeServiceOptions {
@@ -39,7 +40,11 @@ export function createAcmeService(opts: AcmeServiceOptions) {
     resolver.setServers(opts.dnsServers);
   }
   const server = new AcmeServer({
-    store: new SqlAcmeStore(sqlOf(db)),
+    // ACME events are recorded by the store, in the statement of the change they describe.
+    store: new SqlAcmeStore(sqlOf(db), (e, first) => {
+      const input = acmeEventInput(e);
+      return input && eventInsert(input, first);
+    }),
     validators: {
       "device-attest-01": deviceAttestValidator(db, opts.now),
       "http-01": createHttp01Validator({ port: opts.http01Port ?? 80, resolveHost: opts.http01Address ? () => opts.http01Address! : undefined }),

@@ -40,13 +40,15 @@ export async function recordEvent(tx: Tx, e: EventInput): Promise<void> {
 
 /**
  * The same as recordEvent, as one INSERT to run alone or inside a larger statement (a CTE) on the plain
- * SQL path: `values` are its parameters from `$first` on.
+ * SQL path: `INSERT INTO "Event" (...) SELECT $first, ...`, so a caller may append a WHERE clause.
  */
 export function eventInsert(e: EventInput, first = 1, time = new Date()): { text: string; values: unknown[] } {
   const data: Record<string, unknown> = { time, ...eventData(e) };
   const columns = Object.keys(data);
   const values = columns.map((c) => (c === "details" ? JSON.stringify(data[c]) : data[c]));
-  const text = `INSERT INTO "Event" (${columns.map((c) => `"${c}"`).join(", ")}) VALUES (${columns.map((_, i) => `$${first + i}`).join(", ")})`;
+  // Typed parameters: INSERT ... SELECT does not take them from the target columns as VALUES does.
+  const cast = (c: string) => (c === "time" ? "timestamp(3)" : c === "details" ? "jsonb" : "text");
+  const text = `INSERT INTO "Event" (${columns.map((c) => `"${c}"`).join(", ")}) SELECT ${columns.map((c, i) => `$${first + i}::${cast(c)}`).join(", ")}`;
   return { text, values };
 }
 

@@ -5,6 +5,7 @@ import { isPlainObject } from "../encoding";
 import { jwkThumbprint, parseJwsObject, publicJwk, verifyJws } from "../jws";
 import { AcmeProblem, problem } from "../problems";
 import { accountJson } from "../render";
+import type { AccountRecord, AcmeEvent } from "../types";
 
 // Accounts: newAccount (RFC 8555 §7.3), update and deactivation (§7.3.2, §7.3.6), orders list
 // (§7.1.2.1), key rollover (§7.3.5).
@@ -39,35 +40,44 @@ export async function newAccount(ctx: RequestContext): Promise<Reply> {
   const { deps, platform, urls } = ctx;
   if (!ctx.jwk) throw problem.malformed('newAccount must be signed with "jwk", not "kid"');
   const payload = parsePayload(ctx, NewAccountPayload);
-  const existing = await deps.store.findAccountByThumbprint(platform.id, ctx.jwk.thumbprint);
-  if (existing) {
-    if (existing.status !== "valid") throw problem.unauthorized(`Account is ${existing.status}`, { status: 401 });
-    // §7.3.1: an existing key returns the existing account with 200 and its Location.
-    return { status: 200, json: accountJson(existing, urls), headers: { Location: urls.account(existing.id) } };
+  // §7.3.1: an existing key returns the existing account with 200 and its Location, whatever else the
+  // request says. A new key is the common case: it is looked up only when the request cannot create.
+  const existingReply = async (): Promise<Reply | null> => {
+    const existing = await deps.store.findAccountByThumbprint(platform.id, ctx.jwk!.thumbprint);
+    return existing && accountReply(existing, 200);
+  };
+  const accountReply = (account: AccountRecord, status: number): Reply => {
+    if (account.status !== "valid") throw problem.unauthorized(`Account is ${account.status}`, { status: 401 });
+    return { status, json: accountJson(account, urls), headers: { Location: urls.account(account.id) } };
+  };
+  if (payload.onlyReturnExisting) {
+    const found = await existingReply();
+    if (found) return found;
+    throw problem.accountDoesNotExist("No account exists with this key");
   }
-  if (payload.onlyReturnExisting) throw problem.accountDoesNotExist("No account exists with this key");
-  const tos = platform.meta?.termsOfService ?? deps.meta.termsOfService;
-  const requireTos = platform.meta?.requireTermsOfServiceAgreement ?? deps.meta.requireTermsOfServiceAgreement;
-  if (tos && requireTos && payload.termsOfServiceAgreed !== true) {
-    throw problem.malformed("You must agree to the terms of service (termsOfServiceAgreed: true)");
+  let contact: string[];
+  try {
+    const tos = platform.meta?.termsOfService ?? deps.meta.termsOfService;
+    const requireTos = platform.meta?.requireTermsOfServiceAgreement ?? deps.meta.requireTermsOfServiceAgreement;
+    if (tos && requireTos && payload.termsOfServiceAgreed !== true) {
+      throw problem.malformed("You must agree to the terms of service (termsOfServiceAgreed: true)");
+    }
+    contact = validateContacts(payload.contact);
+  } catch (e) {
+    const found = await existingReply();
+    if (found) return found;
+    throw e;
   }
-  const contact = validateContacts(payload.contact);
-  const { account, created } = await deps.store.createAccount({
-    id: randomUUID(),
+  const id = randomUUID();
+  const event: AcmeEvent = {
+    type: "account-created",
     platformId: platform.id,
-    jwkThumbprint: ctx.jwk.thumbprint,
-    jwk: ctx.jwk.key,
-    contact,
-  });
-  if (created) {
-    await deps.emit({
-      type: "account-created",
-      platformId: platform.id,
-      accountId: account.id,
-      details: { contact, jwkThumbprint: account.jwkThumbprint, keyType: account.jwk.kty },
-    });
-  }
-  return { status: created ? 201 : 200, json: accountJson(account, urls), headers: { Location: urls.account(account.id) } };
+    accountId: id,
+    details: { contact, jwkThumbprint: ctx.jwk.thumbprint, keyType: ctx.jwk.key.kty },
+  };
+  const { account, created } = await deps.store.createAccount({ id, platformId: platform.id, jwkThumbprint: ctx.jwk.thumbprint, jwk: ctx.jwk.key, contact }, event);
+  if (created && !deps.store.recordsEvents) await deps.emit(event);
+  return accountReply(account, created ? 201 : 200);
 }
 
 const AccountUpdatePayload = z.object({

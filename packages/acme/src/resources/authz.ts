@@ -3,7 +3,7 @@ import { decodeBase64url, isPlainObject } from "../encoding";
 import { AcmeProblem, problem, toProblem } from "../problems";
 import { authorizationJson, challengeJson } from "../render";
 import { orderErrorFor, refreshAuthorization, refreshOrder } from "../status";
-import type { AuthorizationWithChallenges, ChallengeRecord, DeviceAttestResult, Identifier, OrderRecord } from "../types";
+import type { AcmeEvent, AuthorizationWithChallenges, ChallengeRecord, DeviceAttestResult, Identifier, OrderRecord } from "../types";
 
 // Authorizations (RFC 8555 §7.5, deactivation §7.5.2) and challenge responses (§7.5.1), with the
 // validation run inline: pending → processing → valid | invalid, then authorization and order follow.
@@ -122,6 +122,11 @@ export async function challenge(ctx: RequestContext): Promise<Reply> {
   const base = { platformId: platform.id, accountId: account.id, orderId: order.id, authorizationId: authz.id, challengeId: chall.id };
 
   if (outcome.ok) {
+    const event: AcmeEvent = {
+      type: "challenge-valid",
+      ...base,
+      details: { challengeType: chall.type, identifier, ...(outcome.attested ? { attested: outcome.attested.attested } : {}) },
+    };
     const done = await deps.store.completeChallenge({
       challengeId: chall.id,
       authorizationId: authz.id,
@@ -130,25 +135,22 @@ export async function challenge(ctx: RequestContext): Promise<Reply> {
       outcome: outcome.attested
         ? { status: "valid", attestedKeySpki: Buffer.from(outcome.attested.publicKeySpki), attestation: outcome.attested.attested }
         : { status: "valid" },
-    });
-    await deps.emit({
-      type: "challenge-valid",
-      ...base,
-      details: { challengeType: chall.type, identifier, ...(outcome.attested ? { attested: outcome.attested.attested } : {}) },
-    });
+    }, event);
+    if (!deps.store.recordsEvents) await deps.emit(event);
     return reply(done ?? { ...claimed, status: "valid", validated: now });
   }
 
   const error = outcome.error.toJSON();
   const failed = { ...claimed, status: "invalid" as const, error };
+  const event: AcmeEvent = { type: "challenge-invalid", ...base, details: { challengeType: chall.type, identifier, error } };
   const done = await deps.store.completeChallenge({
     challengeId: chall.id,
     authorizationId: authz.id,
     orderId: order.id,
     now,
     outcome: { status: "invalid", error, orderError: orderErrorFor({ ...authz, status: "invalid", challenges: [failed] }) },
-  });
-  await deps.emit({ type: "challenge-invalid", ...base, details: { challengeType: chall.type, identifier, error } });
+  }, event);
+  if (!deps.store.recordsEvents) await deps.emit(event);
   return reply(done ?? failed);
 }
 

@@ -8,7 +8,7 @@ import { planAuthorizations } from "../identifiers";
 import { AcmeProblem, problem, toProblem } from "../problems";
 import { orderJson } from "../render";
 import { refreshOrder } from "../status";
-import type { ChallengeType, OrderRecord } from "../types";
+import type { AcmeEvent, ChallengeType, OrderRecord } from "../types";
 
 // Orders: newOrder (RFC 8555 §7.4), order status, finalize (§7.4), certificate download (§7.4.2).
 
@@ -50,20 +50,20 @@ export async function newOrder(ctx: RequestContext): Promise<Reply> {
     expires,
     challenges: p.challengeTypes.map((type) => ({ id: randomUUID(), type, token: randomToken(TOKEN_BYTES) })),
   }));
-  const order = await deps.store.createOrder(
-    { id: randomUUID(), accountId: account.id, identifiers: plan.map((p) => p.identifier), notBefore, notAfter, expires },
-    authorizations,
-  );
-  await deps.emit({
+  const orderId = randomUUID();
+  const identifiers = plan.map((p) => p.identifier);
+  const event: AcmeEvent = {
     type: "order-created",
     platformId: platform.id,
     accountId: account.id,
-    orderId: order.id,
+    orderId,
     details: {
-      identifiers: order.identifiers,
+      identifiers,
       challenges: Object.fromEntries(plan.map((p) => [p.identifier.value, p.challengeTypes])),
     },
-  });
+  };
+  const order = await deps.store.createOrder({ id: orderId, accountId: account.id, identifiers, notBefore, notAfter, expires }, authorizations, event);
+  if (!deps.store.recordsEvents) await deps.emit(event);
   return {
     status: 201,
     json: orderJson(order, authorizations.map((a) => a.id), urls),
