@@ -14,6 +14,8 @@ function normalize(spki: Uint8Array): KeyObject | null {
  * uncompressed in the other still matches; unparsable input never matches.
  */
 export function samePublicKey(a: Uint8Array, b: Uint8Array): boolean {
+  // The usual case, the same encoding: one parse (still refusing what does not parse).
+  if (Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b)) return normalize(a) !== null;
   const ka = normalize(a);
   const kb = normalize(b);
   return ka !== null && kb !== null && ka.equals(kb);
