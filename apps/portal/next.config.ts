@@ -18,6 +18,7 @@ const config: NextConfig = {
     "@attested/events",
     "@attested/identity",
     "@attested/pki",
+    "@attested/der",
     "@attested/acme",
     "@attested/attestation",
     "@attested/secrets",

@@ -62,7 +62,7 @@ describe("buildCsr", () => {
   it("the native CSR has the same CertificationRequestInfo as @peculiar/x509's generator", async () => {
     const info = (der: Buffer) => {
       const outer = readTlv(der, 0);
-      return der.subarray(outer.start, readTlv(der, outer.start).end).toString("hex");
+      return der.subarray(outer.body, readTlv(der, outer.body).end).toString("hex");
     };
     const base = renderMobileconfig(PROFILE, device).acme[0]!;
     const payloads: AcmePayload[] = [

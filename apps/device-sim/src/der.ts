@@ -1,71 +1,16 @@
-// A few DER building blocks (X.690), enough for the simulator's hot path: the attestation leaf and the
-// CSR are assembled from them and signed with node:crypto instead of going through a generic ASN.1
-// schema library on every enrollment. The output is the same DER @peculiar/x509 produces (see the
-// equivalence tests in attestation.test.ts and csr.test.ts).
+// The simulator's DER building blocks beyond @attested/der's (X.690): the attestation leaf and the CSR
+// are assembled from them and signed with node:crypto instead of going through a generic ASN.1 schema
+// library on every enrollment. The output is the same DER @peculiar/x509 produces (see the equivalence
+// tests in attestation.test.ts and csr.test.ts).
+import { BOOLEAN_TRUE, bitString, NULL, octetString, oid, readTlv, sequence, time, tlv, unsignedInteger } from "@attested/der";
 
-/** Length octets: short form below 128, else long form with the minimum number of bytes. */
-function lengthOctets(n: number): number[] {
-  if (n < 0x80) return [n];
-  const out: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) out.unshift(v & 0xff);
-  return [0x80 | out.length, ...out];
-}
-
-/** One TLV: `tag` (a single identifier octet) around the concatenated `parts`. */
-export function tlv(tag: number, ...parts: Uint8Array[]): Buffer {
-  let len = 0;
-  for (const p of parts) len += p.length;
-  const head = lengthOctets(len);
-  const out = Buffer.allocUnsafe(1 + head.length + len);
-  out[0] = tag;
-  for (let i = 0; i < head.length; i++) out[1 + i] = head[i]!;
-  let at = 1 + head.length;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-export const seq = (...parts: Uint8Array[]) => tlv(0x30, ...parts);
+export { bitString, oid, readTlv, time, tlv, unsignedInteger };
+export const seq = sequence;
+export const nullValue = NULL;
 export const set = (...parts: Uint8Array[]) => tlv(0x31, ...parts);
-export const octetString = (bytes: Uint8Array) => tlv(0x04, bytes);
-export const nullValue = Buffer.from([0x05, 0x00]);
-export const booleanTrue = Buffer.from([0x01, 0x01, 0xff]);
 /** [n] EXPLICIT / constructed context-specific tag. */
 export const explicit = (n: number, ...parts: Uint8Array[]) => tlv(0xa0 | n, ...parts);
-/** BIT STRING with no unused bits (signatures, keys). */
-export const bitString = (bytes: Uint8Array) => tlv(0x03, Buffer.from([0]), bytes);
-
-const oidCache = new Map<string, Buffer>();
 export const OID_RE = /^[0-2](?:\.(?:0|[1-9][0-9]*))+$/;
-
-/** OBJECT IDENTIFIER from dotted text (cached: the simulator uses a few dozen). */
-export function oid(dotted: string): Buffer {
-  let der = oidCache.get(dotted);
-  if (der) return der;
-  if (!OID_RE.test(dotted)) throw new RangeError(`not an OID: ${dotted}`);
-  const arcs = dotted.split(".").map((a) => BigInt(a));
-  const first = arcs[0]! * 40n + arcs[1]!;
-  const body: number[] = [];
-  for (const arc of [first, ...arcs.slice(2)]) {
-    const chunk: number[] = [Number(arc & 0x7fn)];
-    for (let v = arc >> 7n; v > 0n; v >>= 7n) chunk.unshift(Number(v & 0x7fn) | 0x80);
-    body.push(...chunk);
-  }
-  der = tlv(0x06, Buffer.from(body));
-  if (oidCache.size < 1000) oidCache.set(dotted, der);
-  return der;
-}
-
-/** INTEGER from unsigned big-endian bytes: leading zeros dropped, one 00 added when the top bit is set. */
-export function unsignedInteger(bytes: Uint8Array): Buffer {
-  let i = 0;
-  while (i < bytes.length - 1 && bytes[i] === 0) i++;
-  let body = bytes.subarray(i);
-  if (body.length === 0) body = new Uint8Array([0]);
-  return body[0]! > 0x7f ? tlv(0x02, Buffer.from([0]), body) : tlv(0x02, body);
-}
 
 /** INTEGER for small non-negative numbers. */
 export function smallInteger(n: number): Buffer {
@@ -80,18 +25,9 @@ export function smallInteger(n: number): Buffer {
   return tlv(0x02, Buffer.from(bytes));
 }
 
-const two = (n: number) => (n < 10 ? `0${n}` : String(n));
-
-/** X.509 Time: UTCTime through 2049, GeneralizedTime from 2050 (RFC 5280 §4.1.2.5), whole seconds. */
-export function time(d: Date): Buffer {
-  const y = d.getUTCFullYear();
-  const rest = `${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}Z`;
-  return y > 2049 ? tlv(0x18, Buffer.from(`${String(y).padStart(4, "0")}${rest}`, "latin1")) : tlv(0x17, Buffer.from(`${two(y % 100)}${rest}`, "latin1"));
-}
-
 /** Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }. */
 export function extension(id: string, critical: boolean, value: Uint8Array): Buffer {
-  return critical ? seq(oid(id), booleanTrue, octetString(value)) : seq(oid(id), octetString(value));
+  return critical ? seq(oid(id), BOOLEAN_TRUE, octetString(value)) : seq(oid(id), octetString(value));
 }
 
 /**
@@ -109,28 +45,11 @@ export function keyUsageValue(flags: number): Buffer {
   return tlv(0x03, Buffer.from([unused]), bytes);
 }
 
-/** One TLV read from `buf` at `at`: its tag, where its content starts and where it ends. */
-export function readTlv(buf: Uint8Array, at: number): { tag: number; start: number; end: number } {
-  const tag = buf[at]!;
-  let len = buf[at + 1]!;
-  let start = at + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 4) throw new RangeError("unsupported DER length");
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + buf[start + i]!;
-    start += n;
-  }
-  const end = start + len;
-  if (end > buf.length) throw new RangeError("truncated DER");
-  return { tag, start, end };
-}
-
 /** The TBSCertificate and the subject Name of a DER certificate, each as its whole TLV. */
 export function certificateParts(der: Uint8Array): { tbs: Buffer; subject: Buffer } {
   const cert = readTlv(der, 0);
-  const tbs = readTlv(der, cert.start);
-  let at = tbs.start;
+  const tbs = readTlv(der, cert.body);
+  let at = tbs.body;
   const skip = () => (at = readTlv(der, at).end);
   if (der[at] === 0xa0) skip(); // version
   skip(); // serial number
@@ -139,7 +58,7 @@ export function certificateParts(der: Uint8Array): { tbs: Buffer; subject: Buffe
   skip(); // validity
   const subjectStart = at;
   skip();
-  return { tbs: Buffer.from(der.subarray(cert.start, tbs.end)), subject: Buffer.from(der.subarray(subjectStart, at)) };
+  return { tbs: Buffer.from(der.subarray(tbs.start, tbs.end)), subject: Buffer.from(der.subarray(subjectStart, at)) };
 }
 
 // Name attribute types by short name, as @peculiar/x509's Name knows them.

@@ -3,7 +3,7 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate } from "@peculiar/asn1-x509";
 import { describe, expect, it } from "vitest";
 import { parseCertificate, type ParsedCertificate } from "./chain";
-import { DerError, readOid, readTime, readTlv } from "./der";
+import { DerError, readOid, readTime, readTlv } from "@attested/der";
 import { REAL_LEAF_PEM } from "./testing/fixtures";
 import { appleExtensions, der, issue, makeKeys, makeRoot, makeSubCa } from "./testing/pki";
 import { x509 } from "./x509";

@@ -6,7 +6,7 @@ import { X509Certificate as NodeCertificate } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate } from "@peculiar/asn1-x509";
 import { certificateFingerprint } from "./apple-leaf";
-import { DerError, children, expectTlv, readOid, readTime } from "./der";
+import { DerError, children, expectTlv, readOid, readTime } from "@attested/der";
 import { AttestationError } from "./errors";
 import { UNDERSTOOD_CRITICAL_EXTENSIONS } from "./oids";
 import { x509 } from "./x509";

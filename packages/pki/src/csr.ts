@@ -2,7 +2,7 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import { SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
 import * as asn1js from "asn1js";
 import { createPublicKey, verify, type KeyObject } from "node:crypto";
-import { DerError, children, expectTlv, readOid, readTlv, type Tlv } from "./der";
+import { DerError, children, expectTlv, readOid, readTlv, type Tlv } from "@attested/der";
 import { attributeFromOid, attributeKeys, formatDn, fromX509Name, type DnAttribute } from "./dn";
 import { PkiError } from "./errors";
 import { bytes, toBuffer, type Binary } from "./encoding";

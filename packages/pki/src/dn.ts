@@ -1,4 +1,4 @@
-import { latin1, oid, sequence, tlv, utf8 } from "./der";
+import { latin1, oid, sequence, tlv, utf8 } from "@attested/der";
 import { x509 } from "./provider";
 import { isEmail, isDnsName } from "./san";
 

@@ -12,7 +12,7 @@ import { loadSigner } from "./signer";
 import { renderTemplate } from "./template";
 import { ekuOid, parseCertificateTemplate } from "./template-schema";
 import { KANDJI_TEMPLATE, URLS, makeCsr, testPki, type TestCsr, type TestPki } from "./testing";
-import { readTlv } from "./der";
+import { readTlv } from "@attested/der";
 import { bytes } from "./encoding";
 
 /** The TBSCertificate the previous issuance code built for `input`, with the serial and validity of `leafPem`. */

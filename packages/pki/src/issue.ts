@@ -1,7 +1,7 @@
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
 import { createHash } from "node:crypto";
-import { DerError, bitString, children, octetString, oid, readTlv, sequence, time, tlv, unsignedInteger } from "./der";
+import { DerError, bitString, children, octetString, oid, readTlv, sequence, time, tlv, unsignedInteger } from "@attested/der";
 import { formatDn, fromX509Name, toX509NameDer } from "./dn";
 import { csrContext, isStrictSpki, parseCsr, type ParsedCsr } from "./csr";
 import { bytes, fingerprint, randomSerialNumber, toBuffer, toSecond, type Binary } from "./encoding";

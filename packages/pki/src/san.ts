@@ -1,7 +1,7 @@
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { SubjectAlternativeName } from "@peculiar/asn1-x509";
 import * as asn1js from "asn1js";
-import { BOOLEAN_TRUE, latin1, octetString, oid, sequence, tlv, utf8 } from "./der";
+import { BOOLEAN_TRUE, latin1, octetString, oid, sequence, tlv, utf8 } from "@attested/der";
 import { x509 } from "./provider";
 
 /** SAN types of the template's SAN section: Other Name (UPN), RFC822, DNS, URI. */

@@ -1,7 +1,7 @@
 import { KeyObject, createPublicKey, sign as nodeSign, verify as nodeVerify } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import type { AlgorithmIdentifier } from "@peculiar/asn1-x509";
-import { bitString, sequence } from "./der";
+import { bitString, sequence } from "@attested/der";
 import { bytes, parseCertificate } from "./encoding";
 import { PkiError } from "./errors";
 import type { KeyStore } from "./key-store";

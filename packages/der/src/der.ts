@@ -1,8 +1,8 @@
-// A minimal, strict DER reader and writer for the hot paths (CSR checks, certificate issuance). The
-// reader works in place and throws DerError on anything that is not plain DER: indefinite or
-// non-minimal lengths, high tag numbers, non-minimal OIDs, lengths past the enclosing element. Callers
-// fall back to the full ASN.1 parsers (asn1js / @peculiar) when it throws, so anything unusual is
-// treated exactly as before. (@attested/attestation has its own copy of the reader.)
+// A minimal, strict DER reader and writer for the hot paths (attestation and CSR checks, certificate
+// issuance, the device simulator's certificates). The reader works in place and throws DerError on
+// anything that is not plain DER: indefinite or non-minimal lengths, high tag numbers, non-minimal OIDs,
+// lengths past the enclosing element. Callers fall back to the full ASN.1 parsers (asn1js / @peculiar)
+// when it throws, so anything unusual is treated exactly as before.
 
 export class DerError extends Error {
   override readonly name = "DerError";
