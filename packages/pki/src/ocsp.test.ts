@@ -4,6 +4,8 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueCertificate, type IssuedCertificate } from "./issue";
 import { buildOcspResponse, matchesIssuer, ocspErrorResponse, parseOcspRequest, type OcspEntry } from "./ocsp";
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { OCSPRequest } from "@peculiar/asn1-ocsp";
 import { PkiError } from "./errors";
 import { KANDJI_TEMPLATE, URLS, caught, makeCsr, openssl, opensslAsync, scratch, testPki, type TestPki } from "./testing";
 
@@ -82,6 +84,56 @@ describe("OCSP", () => {
       expect(matchesIssuer(req.requests[0], pki.intermediate.certificatePem)).toBe(true);
       expect(matchesIssuer(req.requests[0], pki.root.certificatePem)).toBe(false);
     }
+  });
+
+  it("reads plain requests in place exactly as the generic ASN.1 parser does, and anything else through it", () => {
+    // The reference: what the generic parser makes of a request (null when it refuses it).
+    const reference = (der: Buffer) => {
+      let parsed: OCSPRequest;
+      try {
+        parsed = AsnConvert.parse(der, OCSPRequest);
+      } catch {
+        return null;
+      }
+      const nonce = parsed.tbsRequest.requestExtensions?.find((x) => x.extnID === "1.3.6.1.5.5.7.48.1.2");
+      return {
+        version: parsed.tbsRequest.version,
+        ids: parsed.tbsRequest.requestList.map(({ reqCert: c }) => [c.hashAlgorithm.algorithm, Buffer.from(c.issuerNameHash.buffer).toString("hex"), Buffer.from(c.issuerKeyHash.buffer).toString("hex"), Buffer.from(c.serialNumber).toString("hex").replace(/^(00)+(?=.)/, "")]),
+        nonce: nonce && Buffer.from(nonce.extnValue.buffer).toString("hex"),
+      };
+    };
+    const ours = (der: Buffer) => {
+      try {
+        const r = parseOcspRequest(der);
+        return { version: 0, ids: r.requests.map((c) => [c.hashAlgorithmOid, c.issuerNameHash, c.issuerKeyHash, c.serialNumber]), nonce: r.nonce?.toString("hex") };
+      } catch (e) {
+        expect(e).toBeInstanceOf(PkiError);
+        return null;
+      }
+    };
+    const requests: Buffer[] = [];
+    for (const args of [["-sha1"], ["-sha256"], ["-sha1", "-no_nonce"], ["-sha384", "-no_nonce"]]) {
+      for (const certs of [["good.pem"], ["good.pem", "revoked.pem"]]) {
+        const r = openssl(["ocsp", ...args, "-issuer", s.path("int.pem"), ...certs.flatMap((c) => ["-cert", s.path(c)]), "-reqout", s.path("eq.der")]);
+        expect(r.status, r.stderr).toBe(0);
+        requests.push(readFileSync(s.path("eq.der")));
+      }
+    }
+    let corrupted = 0;
+    for (const der of requests) {
+      expect(ours(der)).toEqual(reference(der));
+      // Every byte flipped in turn: the same verdict and the same fields, whichever path read it.
+      for (let i = 0; i < der.length; i++) {
+        const bad = Buffer.from(der);
+        bad[i] ^= 0x41;
+        const want = reference(bad);
+        const got = ours(bad);
+        if (want === null || want.version !== 0 || want.ids.length === 0 || want.ids.some((c) => c[3] === "") || (want.nonce !== undefined && (want.nonce.length === 0 || want.nonce.length > 256))) expect(got).toBeNull();
+        else expect(got).toEqual({ ...want, version: 0 });
+        corrupted++;
+      }
+    }
+    expect(corrupted).toBeGreaterThan(500);
   });
 
   it("answers openssl ocsp -url: good, revoked with reason, nonce echoed, signature verified", async () => {

@@ -19,6 +19,7 @@ import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import { AlgorithmIdentifier, Certificate, CRLReason, Extension } from "@peculiar/asn1-x509";
 import { REASON_CODES, type RevocationReason } from "./crl";
 import { bytes, normalizeSerial, parseCertificate, rawSubjectName, subjectPublicKeyBits, toBuffer, toSecond, type Binary } from "./encoding";
+import { children, DerError, readOid, readTlv, type Tlv } from "@attested/der";
 import { PkiError } from "./errors";
 import type { KeyStore } from "./key-store";
 import { crypto, x509 } from "./provider";
@@ -58,30 +59,96 @@ export function parseOcspRequest(der: Binary): OcspRequestInfo {
   const bad = (message: string, cause?: unknown) => new PkiError("badOcspRequest", message, "request", undefined, { cause });
   if (!der || der.byteLength === 0) throw bad("Empty OCSP request");
   if (der.byteLength > MAX_REQUEST_BYTES) throw bad("OCSP request too large");
-  let req: OCSPRequest;
+  let req: RawOcspRequest;
   try {
-    req = AsnConvert.parse(bytes(toBuffer(der)), OCSPRequest);
-  } catch (cause) {
-    throw bad("Malformed OCSP request", cause);
+    req = readOcspRequest(bytes(toBuffer(der)));
+  } catch (e) {
+    if (!(e instanceof DerError)) throw e;
+    // Anything but the plain DER shape clients send: the full ASN.1 parser decides.
+    try {
+      const parsed = AsnConvert.parse(bytes(toBuffer(der)), OCSPRequest);
+      req = {
+        version: parsed.tbsRequest.version,
+        certIds: parsed.tbsRequest.requestList.map(({ reqCert }) => ({
+          hashAlgorithmOid: reqCert.hashAlgorithm.algorithm,
+          issuerNameHash: Buffer.from(reqCert.issuerNameHash.buffer),
+          issuerKeyHash: Buffer.from(reqCert.issuerKeyHash.buffer),
+          serial: Buffer.from(reqCert.serialNumber),
+        })),
+        nonce: ((n) => n && Buffer.from(n.extnValue.buffer))(parsed.tbsRequest.requestExtensions?.find((x) => x.extnID === id_pkix_ocsp_nonce)),
+      };
+    } catch (cause) {
+      throw bad("Malformed OCSP request", cause);
+    }
   }
-  if (req.tbsRequest.version !== 0) throw bad(`Unsupported OCSP request version ${req.tbsRequest.version}`);
-  if (!req.tbsRequest.requestList.length) throw bad("OCSP request lists no certificate");
-  const requests = req.tbsRequest.requestList.map(({ reqCert }) => {
-    const oid = reqCert.hashAlgorithm.algorithm;
-    const serialNumber = normalizeSerial(Buffer.from(reqCert.serialNumber).toString("hex"));
+  if (req.version !== 0) throw bad(`Unsupported OCSP request version ${req.version}`);
+  if (!req.certIds.length) throw bad("OCSP request lists no certificate");
+  const requests = req.certIds.map((c) => {
+    const serialNumber = normalizeSerial(c.serial.toString("hex"));
     if (!serialNumber) throw bad("OCSP request has an empty serial number");
     return {
-      hashAlgorithm: HASHES[oid] ?? oid,
-      hashAlgorithmOid: oid,
-      issuerNameHash: Buffer.from(reqCert.issuerNameHash.buffer).toString("hex"),
-      issuerKeyHash: Buffer.from(reqCert.issuerKeyHash.buffer).toString("hex"),
+      hashAlgorithm: HASHES[c.hashAlgorithmOid] ?? c.hashAlgorithmOid,
+      hashAlgorithmOid: c.hashAlgorithmOid,
+      issuerNameHash: c.issuerNameHash.toString("hex"),
+      issuerKeyHash: c.issuerKeyHash.toString("hex"),
       serialNumber,
     };
   });
-  const nonceExt = req.tbsRequest.requestExtensions?.find((e) => e.extnID === id_pkix_ocsp_nonce);
-  const nonce = nonceExt ? Buffer.from(nonceExt.extnValue.buffer) : undefined;
+  const nonce = req.nonce;
   if (nonce && (nonce.length === 0 || nonce.length > MAX_NONCE_BYTES)) throw bad("OCSP nonce has an invalid length");
   return { requests, nonce };
+}
+
+interface RawOcspRequest {
+  version: number;
+  certIds: { hashAlgorithmOid: string; issuerNameHash: Buffer; issuerKeyHash: Buffer; serial: Buffer }[];
+  /** The nonce extension's extnValue contents. */
+  nonce?: Buffer;
+}
+
+/**
+ * OCSPRequest (RFC 6960 §4.1.1) in the plain DER shape clients send, read in place: every relying party
+ * of a busy CA asks this, and the generic ASN.1 parser was most of the cost of a cached answer. Throws
+ * DerError for anything else (a signed request, a requestor name, unusual encodings).
+ */
+function readOcspRequest(buf: Uint8Array): RawOcspRequest {
+  const outer = readTlv(buf, 0);
+  if (outer.tag !== 0x30 || outer.end !== buf.length) throw new DerError("not a SEQUENCE");
+  const [tbs, ...rest] = children(buf, outer);
+  if (!tbs || tbs.tag !== 0x30 || rest.length) throw new DerError("unexpected OCSPRequest shape");
+  const parts = children(buf, tbs);
+  let i = 0;
+  let version = 0;
+  if (parts[i]?.tag === 0xa0) {
+    const [v, ...more] = children(buf, parts[i++]!);
+    if (!v || v.tag !== 0x02 || more.length || v.end - v.body !== 1) throw new DerError("unexpected version");
+    version = buf[v.body]!;
+  }
+  const list = parts[i++];
+  if (!list || list.tag !== 0x30) throw new DerError("no requestList");
+  const certIds = children(buf, list).map((request) => {
+    const [certId, ...extra] = request.tag === 0x30 ? children(buf, request) : [];
+    if (!certId || certId.tag !== 0x30 || extra.length) throw new DerError("unexpected Request shape");
+    const [alg, nameHash, keyHash, serial, ...more] = children(buf, certId);
+    if (!alg || alg.tag !== 0x30 || nameHash?.tag !== 0x04 || keyHash?.tag !== 0x04 || serial?.tag !== 0x02 || more.length) throw new DerError("unexpected CertID shape");
+    const [algOid, params, ...algMore] = children(buf, alg);
+    if (algOid?.tag !== 0x06 || (params && !(params.tag === 0x05 && params.end === params.body)) || algMore.length) throw new DerError("unexpected hash algorithm");
+    const contents = (t: Tlv) => Buffer.from(buf.subarray(t.body, t.end));
+    return { hashAlgorithmOid: readOid(buf, algOid), issuerNameHash: contents(nameHash), issuerKeyHash: contents(keyHash), serial: contents(serial) };
+  });
+  let nonce: Buffer | undefined;
+  if (parts[i]?.tag === 0xa2) {
+    const [exts, ...more] = children(buf, parts[i++]!);
+    if (!exts || exts.tag !== 0x30 || more.length) throw new DerError("unexpected requestExtensions");
+    for (const ext of children(buf, exts)) {
+      const [id, second, third, ...extMore] = ext.tag === 0x30 ? children(buf, ext) : [];
+      const value = third ?? second;
+      if (id?.tag !== 0x06 || value?.tag !== 0x04 || (third && second!.tag !== 0x01) || extMore.length) throw new DerError("unexpected Extension");
+      if (readOid(buf, id) === id_pkix_ocsp_nonce && !nonce) nonce = Buffer.from(buf.subarray(value.body, value.end));
+    }
+  }
+  if (i !== parts.length) throw new DerError("unexpected TBSRequest fields");
+  return { version, certIds, nonce };
 }
 
 /** Whether a CertID names `issuerCertPem` as the issuer (same name hash and key hash). */
