@@ -23,13 +23,14 @@ export function parseMasterKey(text: string): Buffer {
 /** Loads the master key, creating the key file (mode 0600) on first start when MASTER_KEY is unset. */
 export function loadMasterKey(env = process.env): Buffer {
   if (env.MASTER_KEY) return parseMasterKey(env.MASTER_KEY);
+  // A path chosen at run time (DATA_DIR): nothing for the bundler to trace.
   const file = env.MASTER_KEY_FILE ?? path.join(dataDir(), "master.key");
-  if (!existsSync(file)) {
+  if (!existsSync(/*turbopackIgnore: true*/ file)) {
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, randomBytes(32).toString("base64") + "\n", { mode: 0o600, flag: "wx" });
   }
   chmodSync(file, 0o600);
-  return parseMasterKey(readFileSync(file, "utf8"));
+  return parseMasterKey(readFileSync(/*turbopackIgnore: true*/ file, "utf8"));
 }
 
 let cached: Buffer | undefined;
