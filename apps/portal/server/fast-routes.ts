@@ -46,7 +46,9 @@ export async function serveAcme(req: IncomingMessage, res: ServerResponse, url: 
     if (res.headersSent) throw err;
     console.error("acme request failed", err);
     const p = problem.serverInternal("The server could not process the request; try again shortly");
-    send(res, 500, { "content-type": "application/problem+json", "cache-control": "no-store", "retry-after": "1" }, JSON.stringify(p.toJSON()));
+    // RFC 8555 §6.5: error answers should carry a nonce too; issuing one needs no database.
+    const nonce = await acmeService().then((s) => ({ "replay-nonce": s.server.replayNonce() }), () => ({}));
+    send(res, 500, { "content-type": "application/problem+json", "cache-control": "no-store", "retry-after": "1", ...nonce }, JSON.stringify(p.toJSON()));
   }
 }
 

@@ -64,6 +64,12 @@ describe.skipIf(!process.env.DATABASE_URL)("/readyz on PostgreSQL", () => {
     const body = await (await fetch(`${portal.url}/readyz`)).json();
     expect(body).toMatchObject({ ready: false, database: "unreachable" });
     expect((await fetch(`${portal.url}/healthz`)).status).toBe(200);
+    // An ACME client gets a problem it can retry, with a nonce (RFC 8555 §6.5), not a stack trace.
+    const acme = await fetch(`${portal.url}/acme/${"A".repeat(32)}/directory`);
+    expect(acme.status).toBe(500);
+    expect(acme.headers.get("content-type")).toBe("application/problem+json");
+    expect(acme.headers.get("replay-nonce")).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+    expect(await acme.json()).toMatchObject({ type: "urn:ietf:params:acme:error:serverInternal" });
     await openRelay();
     let status = 0;
     for (let i = 0; i < 40 && status !== 200; i++) {

@@ -156,6 +156,11 @@ export class AcmeServer {
     );
   }
 
+  /** A fresh nonce, for answers made outside handle() (e.g. the platform could not be looked up). */
+  replayNonce(): string {
+    return this.nonces.issue();
+  }
+
   /** URL builder for a platform (e.g. to put the directory URL into a profile). */
   urls(platform: Pick<AcmePlatform, "baseUrl">): PlatformUrls {
     let u = this.urlCache.get(platform.baseUrl);
