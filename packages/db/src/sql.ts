@@ -2,8 +2,8 @@ import type { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import type { PrismaClient } from "./generated/prisma/client";
 
-// Plain SQL beside Prisma, on the same connections, for the few hot paths (the ACME store) where the
-// ORM's per-query CPU costs more than the query itself. One statement per call: anything that must be
+// Plain SQL beside Prisma, on the same connections, for the enrollment path (the ACME store, its events,
+// the issued certificate) where the ORM's per-query CPU costs more than the query itself. One statement per call: anything that must be
 // atomic is written as a single statement (CTEs), so no transaction API is needed.
 
 export interface Sql {
@@ -47,8 +47,9 @@ export function sqlOverPglite(db: PGlite): Sql {
 
 const toParam = (v: unknown) => (v instanceof Date ? v.toISOString() : v);
 
-// The Sql of each open database, found from its Prisma client (what most code is handed).
-const handles = new WeakMap<PrismaClient, Sql>();
+// The Sql of each open database, found from its Prisma client (what most code is handed). On globalThis:
+// the server opens the database with its copy of this module, Next.js's bundle has another.
+const handles = ((globalThis as Record<symbol, unknown>)[Symbol.for("attested.sqlHandles")] ??= new WeakMap()) as WeakMap<PrismaClient, Sql>;
 
 export function registerSql(prisma: PrismaClient, sql: Sql): void {
   handles.set(prisma, sql);
