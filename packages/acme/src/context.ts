@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { ParsedJws } from "./jws";
 import { problem } from "./problems";
-import type { AcmeStore } from "./store";
+import type { AcmeStore, Target } from "./store";
 import type {
   AccountRecord,
   AcmeEvent,
@@ -47,6 +47,8 @@ export interface RequestContext {
   account: AccountRecord | null;
   /** The embedded key and its thumbprint (jwk requests). */
   jwk: { key: PublicJwk; thumbprint: string } | null;
+  /** The resource the URL names, read with the account (routes that name one); null if it does not exist. */
+  target?: Target | null;
 }
 
 export interface Reply {
@@ -60,6 +62,13 @@ export interface Reply {
 export function requireAccount(ctx: RequestContext): AccountRecord {
   if (!ctx.account) throw problem.malformed('This resource requires a JWS signed with "kid"');
   return ctx.account;
+}
+
+/** The resource the URL names, as read with the account; 404 when there is none. */
+export function requireTarget<T extends Target["type"]>(ctx: RequestContext, type: T, what: string): Extract<Target, { type: T }> {
+  if (ctx.target === undefined || (ctx.target && ctx.target.type !== type)) throw new Error(`route ${ctx.route.name} has no ${type} target`);
+  if (!ctx.target) throw problem.malformed(`${what} not found`, { status: 404 });
+  return ctx.target as Extract<Target, { type: T }>;
 }
 
 /** RFC 8555 §6.3: POST-as-GET has an empty payload. */

@@ -592,6 +592,17 @@ describe("device-attest-01", () => {
     expect((await c.postAsGet(ch.url)).json.status).toBe("pending");
   });
 
+  it("concurrent answers to one device-attest-01 challenge settle it once", async () => {
+    const { o, ch } = await attestedOrder("SER-R");
+    const spki = await spkiOf(await generateEcKeys());
+    const attObj = fakeAttObj({ token: ch.token, serial: "SER-R", spki });
+    const nonces = await Promise.all(Array.from({ length: 6 }, () => c.freshNonce()));
+    const results = await Promise.all(nonces.map((nonce) => c.post(ch.url, { attObj }, { nonce })));
+    for (const r of results) expect([r.status, r.json.status]).toEqual([200, "valid"]);
+    expect(h.events.filter((e) => e.type === "challenge-valid")).toHaveLength(1);
+    expect((await c.postAsGet(o.headers.Location)).json.status).toBe("ready");
+  });
+
   it("concurrent finalizes of one order issue exactly one certificate", async () => {
     const h2 = await createHarness({ issueDelayMs: 50 });
     const c2 = await accountClient(h2);

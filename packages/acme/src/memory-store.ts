@@ -9,6 +9,8 @@ import type {
   NewAuthorization,
   NewOrder,
   OrderPatch,
+  Target,
+  TargetRef,
   UsedNonce,
 } from "./store";
 import type {
@@ -75,9 +77,23 @@ export class MemoryStore implements AcmeStore {
     this.nonces.delete(value);
   }
 
-  async getAccountUsingNonce(id: string, nonce: UsedNonce | null): Promise<AccountWithNonce> {
-    const nonceFresh = nonce ? await this.useNonce(nonce.value, nonce.issuedAt) : false;
-    return { account: await this.getAccount(id), nonceFresh };
+  async getAccountUsingNonce(id: string, nonce: UsedNonce | null, target?: TargetRef): Promise<AccountWithNonce> {
+    if (!nonce) return { account: await this.getAccount(id), nonceFresh: false };
+    const nonceFresh = await this.useNonce(nonce.value, nonce.issuedAt);
+    return { account: await this.getAccount(id), nonceFresh, ...(target ? { target: await this.getTarget(target) } : {}) };
+  }
+
+  private async getTarget({ type, id }: TargetRef): Promise<Target | null> {
+    if (type === "order") {
+      const found = await this.getOrderWithAuthorizations(id);
+      return found && { type, ...found };
+    }
+    if (type === "authorization") {
+      const found = await this.getAuthorizationWithOrder(id);
+      return found && { type, ...found };
+    }
+    const found = await this.getChallengeWithAuthorization(id);
+    return found && { type, ...found };
   }
 
   async pruneNonces(issuedBefore: Date): Promise<number> {
@@ -229,9 +245,9 @@ export class MemoryStore implements AcmeStore {
     return c ? cloneChallenge(c) : null;
   }
 
-  async completeChallenge({ challengeId, authorizationId, orderId, now, outcome }: ChallengeCompletion): Promise<ChallengeRecord | null> {
+  async completeChallenge({ challengeId, from, authorizationId, orderId, now, outcome }: ChallengeCompletion): Promise<ChallengeRecord | null> {
     const valid = outcome.status === "valid";
-    const c = await this.updateChallenge(challengeId, ["processing"], valid ? { status: "valid", validated: now, error: null } : { status: "invalid", error: outcome.error });
+    const c = await this.updateChallenge(challengeId, [from], valid ? { status: "valid", validated: now, error: null } : { status: "invalid", error: outcome.error });
     if (!c) return null;
     const a = await this.updateAuthorization(authorizationId, ["pending"], valid ? { status: "valid", ...(outcome.attestedKeySpki ? { attestedKeySpki: outcome.attestedKeySpki, attestation: outcome.attestation ?? null } : {}) } : { status: "invalid" });
     const o = this.orders.get(orderId);

@@ -8,7 +8,7 @@ import { authorization, challenge } from "./resources/authz";
 import { certificate, finalize, getOrder, newOrder } from "./resources/order";
 import { revokeCert } from "./resources/revoke";
 import { DEFAULT_PROCESSING_TIMEOUT_MS } from "./status";
-import type { AcmeStore, UsedNonce } from "./store";
+import type { AcmeStore, Target, TargetRef, UsedNonce } from "./store";
 import type {
   AccountRecord,
   AcmePlatform,
@@ -82,19 +82,22 @@ export interface AcmeServerOptions {
 type KeyMode = "jwk" | "kid" | "either";
 type Handler = (ctx: RequestContext) => Promise<Reply>;
 
-/** How each POST resource must be signed (RFC 8555 §6.2) and who handles it. */
-const POST_ROUTES: Record<Exclude<RouteName, "directory" | "newNonce">, { keys: KeyMode; handler: Handler }> = {
+/**
+ * How each POST resource must be signed (RFC 8555 §6.2), which resource its URL names (read with the
+ * account, see AcmeStore.getAccountUsingNonce) and who handles it.
+ */
+const POST_ROUTES: Record<Exclude<RouteName, "directory" | "newNonce">, { keys: KeyMode; target?: Target["type"]; handler: Handler }> = {
   newAccount: { keys: "jwk", handler: newAccount },
   revokeCert: { keys: "either", handler: revokeCert },
   keyChange: { keys: "kid", handler: keyChange },
   newOrder: { keys: "kid", handler: newOrder },
   account: { keys: "kid", handler: accountResource },
   accountOrders: { keys: "kid", handler: accountOrders },
-  order: { keys: "kid", handler: getOrder },
-  finalize: { keys: "kid", handler: finalize },
-  authorization: { keys: "kid", handler: authorization },
-  challenge: { keys: "kid", handler: challenge },
-  certificate: { keys: "kid", handler: certificate },
+  order: { keys: "kid", target: "order", handler: getOrder },
+  finalize: { keys: "kid", target: "order", handler: finalize },
+  authorization: { keys: "kid", target: "authorization", handler: authorization },
+  challenge: { keys: "kid", target: "challenge", handler: challenge },
+  certificate: { keys: "kid", target: "order", handler: certificate },
 };
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -253,15 +256,16 @@ export class AcmeServer {
     // §6.5: a nonce is used up only by a request whose signature verifies, so that no one can burn
     // someone else's nonces.
     const nonce = this.nonces.check(jws.header.nonce);
-    const { account, jwk, nonceFresh } = await this.authenticate(jws, spec.keys, platform, urls, nonce);
+    const target = spec.target && route.id ? { type: spec.target, id: route.id } : undefined;
+    const { account, jwk, nonceFresh, ...read } = await this.authenticate(jws, spec.keys, platform, urls, nonce, target);
     if (!nonceFresh) throw problem.badNonce("JWS has an invalid or already used nonce");
     if (account && account.status !== "valid") throw httpProblem.deactivatedAccount();
 
-    const ctx: RequestContext = { deps: this.deps, platform, urls, route, now: this.deps.now(), jws, account, jwk };
+    const ctx: RequestContext = { deps: this.deps, platform, urls, route, now: this.deps.now(), jws, account, jwk, ...read };
     return spec.handler(ctx);
   }
 
-  private async authenticate(jws: ParsedJws, mode: KeyMode, platform: AcmePlatform, urls: PlatformUrls, nonce: UsedNonce | null) {
+  private async authenticate(jws: ParsedJws, mode: KeyMode, platform: AcmePlatform, urls: PlatformUrls, nonce: UsedNonce | null, target?: TargetRef) {
     if (jws.header.jwk) {
       if (mode === "kid") throw problem.malformed('This resource requires a JWS signed with "kid" (the account URL)');
       await verifyJws(jws, jws.header.jwk);
@@ -274,7 +278,7 @@ export class AcmeServer {
     if (mode === "jwk") throw problem.malformed('This resource requires a JWS signed with "jwk"');
     const id = urls.accountIdFromKid(jws.header.kid!);
     // The account and the nonce's use in one round trip; the use is taken back if the request fails here.
-    const { account, nonceFresh } = id ? await this.deps.store.getAccountUsingNonce(id, nonce) : { account: null, nonceFresh: false };
+    const { account, nonceFresh, target: found } = id ? await this.deps.store.getAccountUsingNonce(id, nonce, target) : { account: null, nonceFresh: false };
     try {
       if (!account || account.platformId !== platform.id) throw problem.accountDoesNotExist("No account exists at this kid");
       await verifyJws(jws, account.jwk);
@@ -282,7 +286,7 @@ export class AcmeServer {
       if (nonceFresh) await this.deps.store.releaseNonce(nonce!.value);
       throw e;
     }
-    return { account, jwk: null, nonceFresh };
+    return { account, jwk: null, nonceFresh, ...(found !== undefined ? { target: found } : {}) };
   }
 }
 

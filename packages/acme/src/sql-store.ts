@@ -11,6 +11,8 @@ import type {
   NewAuthorization,
   NewOrder,
   OrderPatch,
+  Target,
+  TargetRef,
   UsedNonce,
 } from "./store";
 import type {
@@ -112,6 +114,38 @@ const CHALLENGES_OF_A = `COALESCE((SELECT json_agg(json_build_object('id', c."id
 const AUTHZ_COLS = `a."id", a."orderId", a."identifierType", a."identifierValue", a."status", a."expires", a."wildcard",
   a."attestedKeySpki", a."attestation", ${CHALLENGES_OF_A}`;
 
+const CHALLENGE_COLS = `h."id" AS "h_id", h."authorizationId" AS "h_authorizationId", h."type" AS "h_type", h."token" AS "h_token",
+  h."status" AS "h_status", h."validated" AS "h_validated", h."error" AS "h_error"`;
+
+const AUTHZS_OF_O = `COALESCE((SELECT json_agg(row_to_json(x) ORDER BY x."id") FROM (SELECT ${AUTHZ_COLS} FROM "AcmeAuthorization" a
+  WHERE a."orderId" = o."id") x), '[]'::json) AS "authorizations"`;
+
+const ACCOUNT_COLS = `k."id" AS "k_id", k."platformId" AS "k_platformId", k."jwkThumbprint" AS "k_jwkThumbprint", k."jwk" AS "k_jwk",
+  k."status" AS "k_status", k."contact" AS "k_contact", k."createdAt" AS "k_createdAt"`;
+
+/** Each kind of target: its columns and joins (its id is `$id`), and how its row reads back. */
+const TARGETS: { [T in Target["type"]]: { cols: string; from: (id: string) => string; read: (r: Row) => Extract<Target, { type: T }> } } = {
+  order: {
+    cols: `${ORDER_COLS}, ${AUTHZS_OF_O}`,
+    from: (id) => `"AcmeOrder" o WHERE o."id" = ${id}`,
+    read: (r) => ({
+      type: "order",
+      order: toOrder(unprefix(r, "o_")),
+      authorizations: (r.authorizations as Row[]).map((a) => withChallenges({ ...a, expires: utc(a.expires as string) })),
+    }),
+  },
+  authorization: {
+    cols: `${AUTHZ_COLS}, ${ORDER_COLS}`,
+    from: (id) => `"AcmeAuthorization" a JOIN "AcmeOrder" o ON o."id" = a."orderId" WHERE a."id" = ${id}`,
+    read: (r) => ({ type: "authorization", authz: withChallenges(r), order: toOrder(unprefix(r, "o_")) }),
+  },
+  challenge: {
+    cols: `${AUTHZ_COLS}, ${ORDER_COLS}, ${CHALLENGE_COLS}`,
+    from: (id) => `"AcmeChallenge" h JOIN "AcmeAuthorization" a ON a."id" = h."authorizationId" JOIN "AcmeOrder" o ON o."id" = a."orderId" WHERE h."id" = ${id}`,
+    read: (r) => ({ type: "challenge", challenge: toChallenge(unprefix(r, "h_")), authz: withChallenges(r), order: toOrder(unprefix(r, "o_")) }),
+  },
+};
+
 const isUniqueViolation = (e: unknown) => (e as { code?: string } | null)?.code === "23505";
 
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
@@ -165,16 +199,23 @@ export class SqlAcmeStore implements AcmeStore {
     return rows.length;
   }
 
-  async getAccountUsingNonce(id: string, nonce: UsedNonce | null): Promise<AccountWithNonce> {
+  async getAccountUsingNonce(id: string, nonce: UsedNonce | null, target?: TargetRef): Promise<AccountWithNonce> {
     if (!nonce) return { account: await this.getAccount(id), nonceFresh: false };
-    // One round trip for what every kid-signed request needs first.
+    // One round trip for what every kid-signed request needs before its handler: the nonce's use, the
+    // account, and the resource the URL names (a lateral join, so a missing one still gives the row).
+    const t = target && TARGETS[target.type];
     const r = await this.one(
       `WITH used AS (INSERT INTO "AcmeNonce" ("value", "createdAt") VALUES ($2, $3) ON CONFLICT DO NOTHING RETURNING 1)
-       SELECT (SELECT count(*) FROM used)::int AS "nonceFresh", a.* FROM (SELECT 1) one LEFT JOIN "AcmeAccount" a ON a."id" = $1`,
-      [id, nonce.value, nonce.issuedAt],
-      "acme_account_nonce",
+       SELECT (SELECT count(*) FROM used)::int AS "nonceFresh", ${ACCOUNT_COLS}${t ? `, t.*` : ""}
+       FROM (SELECT 1) one LEFT JOIN "AcmeAccount" k ON k."id" = $1${t ? ` LEFT JOIN LATERAL (SELECT ${t.cols} FROM ${t.from("$4")}) t ON true` : ""}`,
+      target ? [id, nonce.value, nonce.issuedAt, target.id] : [id, nonce.value, nonce.issuedAt],
+      `acme_account_nonce${target ? `_${target.type}` : ""}`,
     );
-    return { account: r?.id ? toAccount(r) : null, nonceFresh: r?.nonceFresh === 1 };
+    const account = r?.k_id ? toAccount(unprefix(r, "k_")) : null;
+    const nonceFresh = r?.nonceFresh === 1;
+    if (!t) return { account, nonceFresh };
+    const found = r && (target.type === "challenge" ? r.h_id : r.o_id) ? t.read(r) : null;
+    return { account, nonceFresh, target: found };
   }
 
   // ------------------------------------------------------------------ accounts
@@ -279,15 +320,10 @@ export class SqlAcmeStore implements AcmeStore {
   }
 
   async getOrderWithAuthorizations(id: string): Promise<{ order: OrderRecord; authorizations: AuthorizationWithChallenges[] } | null> {
-    const r = await this.one(
-      `SELECT o.*, COALESCE((SELECT json_agg(row_to_json(x) ORDER BY x."id") FROM (SELECT ${AUTHZ_COLS} FROM "AcmeAuthorization" a WHERE a."orderId" = o."id") x), '[]'::json) AS "authorizations"
-       FROM "AcmeOrder" o WHERE o."id" = $1`,
-      [id],
-      "acme_get_order_authzs",
-    );
+    const r = await this.one(`SELECT ${TARGETS.order.cols} FROM ${TARGETS.order.from("$1")}`, [id], "acme_get_order_authzs");
     if (!r) return null;
-    const authorizations = (r.authorizations as Row[]).map((a) => withChallenges({ ...a, expires: utc(a.expires as string) }));
-    return { order: toOrder(r), authorizations };
+    const { order, authorizations } = TARGETS.order.read(r);
+    return { order, authorizations };
   }
 
   async listOrderIds(accountId: string, limit: number): Promise<string[]> {
@@ -320,12 +356,10 @@ export class SqlAcmeStore implements AcmeStore {
   }
 
   async getAuthorizationWithOrder(id: string): Promise<{ authz: AuthorizationWithChallenges; order: OrderRecord } | null> {
-    const r = await this.one(
-      `SELECT ${AUTHZ_COLS}, ${ORDER_COLS} FROM "AcmeAuthorization" a JOIN "AcmeOrder" o ON o."id" = a."orderId" WHERE a."id" = $1`,
-      [id],
-      "acme_get_authz_order",
-    );
-    return r ? { authz: withChallenges(r), order: toOrder(unprefix(r, "o_")) } : null;
+    const r = await this.one(`SELECT ${TARGETS.authorization.cols} FROM ${TARGETS.authorization.from("$1")}`, [id], "acme_get_authz_order");
+    if (!r) return null;
+    const { authz, order } = TARGETS.authorization.read(r);
+    return { authz, order };
   }
 
   async listAuthorizations(orderId: string): Promise<AuthorizationWithChallenges[]> {
@@ -351,8 +385,8 @@ export class SqlAcmeStore implements AcmeStore {
     return r ? toChallenge(r) : null;
   }
 
-  async completeChallenge({ challengeId, authorizationId, orderId, now, outcome }: ChallengeCompletion, event?: AcmeEvent): Promise<ChallengeRecord | null> {
-    const ev = this.eventCte(event, 10, "ch");
+  async completeChallenge({ challengeId, from, authorizationId, orderId, now, outcome }: ChallengeCompletion, event?: AcmeEvent): Promise<ChallengeRecord | null> {
+    const ev = this.eventCte(event, 11, "ch");
     const valid = outcome.status === "valid";
     const spki = valid && outcome.attestedKeySpki ? Buffer.from(outcome.attestedKeySpki).toString("base64") : null;
     // One statement; each step only if the one before it changed something. The order's other
@@ -361,7 +395,7 @@ export class SqlAcmeStore implements AcmeStore {
     const r = await this.one(
       `WITH ch AS (
          UPDATE "AcmeChallenge" SET "status" = $4, "validated" = CASE WHEN $4 = 'valid' THEN $5::timestamp(3) END, "error" = $6::jsonb
-         WHERE "id" = $1 AND "status" = 'processing' RETURNING *),
+         WHERE "id" = $1 AND "status" = $10 RETURNING *),
        az AS (
          UPDATE "AcmeAuthorization" SET "status" = $4,
            "attestedKeySpki" = CASE WHEN $7::text IS NOT NULL THEN $7 ELSE "attestedKeySpki" END,
@@ -376,7 +410,7 @@ export class SqlAcmeStore implements AcmeStore {
       [
         challengeId, authorizationId, orderId, outcome.status, now,
         valid ? null : json(outcome.error), spki, valid ? json(outcome.attestation ?? null) : null, valid ? null : json(outcome.orderError),
-        ...ev.values,
+        from, ...ev.values,
       ],
       `acme_complete_challenge${ev.cte ? "_ev" : ""}`,
     );
@@ -384,14 +418,10 @@ export class SqlAcmeStore implements AcmeStore {
   }
 
   async getChallengeWithAuthorization(id: string): Promise<{ challenge: ChallengeRecord; authz: AuthorizationWithChallenges; order: OrderRecord } | null> {
-    const r = await this.one(
-      `SELECT ${AUTHZ_COLS}, ${ORDER_COLS}, h."id" AS "h_id", h."authorizationId" AS "h_authorizationId", h."type" AS "h_type", h."token" AS "h_token",
-         h."status" AS "h_status", h."validated" AS "h_validated", h."error" AS "h_error"
-       FROM "AcmeChallenge" h JOIN "AcmeAuthorization" a ON a."id" = h."authorizationId" JOIN "AcmeOrder" o ON o."id" = a."orderId" WHERE h."id" = $1`,
-      [id],
-      "acme_get_challenge_authz",
-    );
-    return r ? { challenge: toChallenge(unprefix(r, "h_")), authz: withChallenges(r), order: toOrder(unprefix(r, "o_")) } : null;
+    const r = await this.one(`SELECT ${TARGETS.challenge.cols} FROM ${TARGETS.challenge.from("$1")}`, [id], "acme_get_challenge_authz");
+    if (!r) return null;
+    const { challenge, authz, order } = TARGETS.challenge.read(r);
+    return { challenge, authz, order };
   }
 
   async updateChallenge(id: string, from: ChallengeStatus[], patch: ChallengePatch): Promise<ChallengeRecord | null> {

@@ -79,7 +79,7 @@ describe.each(factories)("%s", (_name, make) => {
     const complete = async (orderId: string, az: NewAuthorization, outcome: Parameters<AcmeStore["completeChallenge"]>[0]["outcome"]) => {
       const challengeId = az.challenges[0]!.id;
       await store.updateChallenge(challengeId, ["pending"], { status: "processing" });
-      return store.completeChallenge({ challengeId, authorizationId: az.id, orderId, now, outcome });
+      return store.completeChallenge({ challengeId, from: "processing", authorizationId: az.id, orderId, now, outcome });
     };
 
     const two = await make(2);
@@ -91,7 +91,16 @@ describe.each(factories)("%s", (_name, make) => {
     await complete(two.order.id, two.authzs[1]!, { status: "valid" });
     expect((await store.getOrder(two.order.id))?.status).toBe("ready");
     // Not processing any more: nothing changes.
-    expect(await store.completeChallenge({ challengeId: two.authzs[1]!.challenges[0]!.id, authorizationId: two.authzs[1]!.id, orderId: two.order.id, now, outcome: { status: "valid" } })).toBeNull();
+    expect(await store.completeChallenge({ challengeId: two.authzs[1]!.challenges[0]!.id, from: "processing", authorizationId: two.authzs[1]!.id, orderId: two.order.id, now, outcome: { status: "valid" } })).toBeNull();
+
+    // Unclaimed (device-attest-01): completed straight from pending; of two concurrent completions one wins.
+    const direct = await make(1);
+    const d = direct.authzs[0]!;
+    const settle = (outcome: Parameters<AcmeStore["completeChallenge"]>[0]["outcome"]) =>
+      store.completeChallenge({ challengeId: d.challenges[0]!.id, from: "pending", authorizationId: d.id, orderId: direct.order.id, now, outcome });
+    const raced = await Promise.all([settle({ status: "valid" }), settle({ status: "valid" })]);
+    expect(raced.filter(Boolean).map((c) => c!.status)).toEqual(["valid"]);
+    expect((await store.getOrder(direct.order.id))?.status).toBe("ready");
 
     const bad = await make(1);
     const error = { type: "urn:ietf:params:acme:error:badAttestationStatement", detail: "no", status: 400 };
@@ -124,6 +133,23 @@ describe.each(factories)("%s", (_name, make) => {
       order,
     });
     expect(await store.getChallengeWithAuthorization(randomUUID())).toBeNull();
+
+    // The same reads, done with the account and the nonce's use in one call.
+    const use = () => ({ value: `t${randomUUID().replace(/-/g, "")}`, issuedAt: new Date() });
+    const withOrder = await store.getAccountUsingNonce(account.id, use(), { type: "order", id: order.id });
+    expect(withOrder).toEqual({ account, nonceFresh: true, target: { type: "order", ...found } });
+    expect((await store.getAccountUsingNonce(account.id, use(), { type: "authorization", id: authzs[0]!.id })).target).toEqual({
+      type: "authorization",
+      ...(await store.getAuthorizationWithOrder(authzs[0]!.id)),
+    });
+    expect((await store.getAccountUsingNonce(account.id, use(), { type: "challenge", id: challengeId })).target).toEqual({
+      type: "challenge",
+      ...(await store.getChallengeWithAuthorization(challengeId)),
+    });
+    for (const type of ["order", "authorization", "challenge"] as const) {
+      expect(await store.getAccountUsingNonce(account.id, use(), { type, id: randomUUID() })).toEqual({ account, nonceFresh: true, target: null });
+      expect((await store.getAccountUsingNonce(randomUUID(), use(), { type, id: order.id })).account).toBeNull();
+    }
     expect(await store.getOrderWithAuthorizations(randomUUID())).toBeNull();
     expect(await store.getAuthorizationWithOrder(randomUUID())).toBeNull();
   });

@@ -54,19 +54,35 @@ export interface UsedNonce {
   issuedAt: Date;
 }
 
+/** The resource a request's URL names, read together with its account (see getAccountUsingNonce). */
+export interface TargetRef {
+  type: Target["type"];
+  id: string;
+}
+
+/** A resource with the records its handler needs to answer (its parents, or its parts). */
+export type Target =
+  | { type: "order"; order: OrderRecord; authorizations: AuthorizationWithChallenges[] }
+  | { type: "authorization"; authz: AuthorizationWithChallenges; order: OrderRecord }
+  | { type: "challenge"; challenge: ChallengeRecord; authz: AuthorizationWithChallenges; order: OrderRecord };
+
 export interface AccountWithNonce {
   account: AccountRecord | null;
   /** True only if the nonce was recorded as used by this call (its first use). */
   nonceFresh: boolean;
+  /** The resource asked for: null when it does not exist; undefined when not asked or no nonce was given. */
+  target?: Target | null;
 }
 
 /**
- * The end of a challenge's validation: the challenge (processing → valid | invalid), its authorization
+ * The end of a challenge's validation: the challenge (`from` → valid | invalid), its authorization
  * (pending → valid | invalid) and, when that settles the order, the order (pending → ready when every
  * authorization is now valid; → invalid with `orderError` when this one failed), all or nothing.
  */
 export interface ChallengeCompletion {
   challengeId: string;
+  /** The status the challenge must still have: "processing" once claimed, "pending" when answered unclaimed. */
+  from: "pending" | "processing";
   authorizationId: string;
   orderId: string;
   now: Date;
@@ -102,8 +118,11 @@ export interface AcmeStore {
   /** Takes back a use recorded by getAccountUsingNonce for a request that then failed authentication. */
   releaseNonce(value: string): Promise<void>;
   pruneNonces(issuedBefore: Date): Promise<number>;
-  /** The account of a kid-signed request and the use of its nonce, together (one round trip). */
-  getAccountUsingNonce(id: string, nonce: UsedNonce | null): Promise<AccountWithNonce>;
+  /**
+   * The account of a kid-signed request, the use of its nonce and the resource its URL names, together
+   * (one round trip). Without a nonce only the account is read.
+   */
+  getAccountUsingNonce(id: string, nonce: UsedNonce | null, target?: TargetRef): Promise<AccountWithNonce>;
 
   /** Creates the account, or returns the existing one with the same key on the same platform. */
   createAccount(a: NewAccount, event?: AcmeEvent): Promise<{ account: AccountRecord; created: boolean }>;
@@ -131,7 +150,7 @@ export interface AcmeStore {
   updateAuthorization(id: string, from: AuthorizationStatus[], patch: AuthorizationPatch): Promise<AuthorizationRecord | null>;
 
   getChallenge(id: string): Promise<ChallengeRecord | null>;
-  /** See ChallengeCompletion; the challenge as it is now, or null if it was not processing. */
+  /** See ChallengeCompletion; the challenge as it is now, or null if it no longer had the `from` status. */
   completeChallenge(c: ChallengeCompletion, event?: AcmeEvent): Promise<ChallengeRecord | null>;
   getChallengeWithAuthorization(id: string): Promise<{ challenge: ChallengeRecord; authz: AuthorizationWithChallenges; order: OrderRecord } | null>;
   updateChallenge(id: string, from: ChallengeStatus[], patch: ChallengePatch): Promise<ChallengeRecord | null>;

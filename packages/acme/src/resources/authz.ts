@@ -1,4 +1,4 @@
-import { requireAccount, type Reply, type RequestContext } from "../context";
+import { requireAccount, requireTarget, type Reply, type RequestContext } from "../context";
 import { decodeBase64url, isPlainObject } from "../encoding";
 import { AcmeProblem, problem, toProblem } from "../problems";
 import { authorizationJson, challengeJson } from "../render";
@@ -9,12 +9,6 @@ import type { AcmeEvent, AuthorizationWithChallenges, ChallengeRecord, DeviceAtt
 // validation run inline: pending → processing → valid | invalid, then authorization and order follow.
 
 const RETRY_AFTER_SECONDS = "1";
-
-async function loadOwnedAuthorization(ctx: RequestContext, id: string) {
-  const found = await ctx.deps.store.getAuthorizationWithOrder(id);
-  if (!found) throw problem.malformed("Authorization not found", { status: 404 });
-  return ownedAuthorization(ctx, found);
-}
 
 async function ownedAuthorization(ctx: RequestContext, { authz, order }: { authz: AuthorizationWithChallenges; order: OrderRecord }) {
   const account = requireAccount(ctx);
@@ -30,7 +24,7 @@ function authzReply(ctx: RequestContext, a: AuthorizationWithChallenges): Reply 
 
 export async function authorization(ctx: RequestContext): Promise<Reply> {
   const { deps, platform } = ctx;
-  const { authz, order } = await loadOwnedAuthorization(ctx, ctx.route.id!);
+  const { authz, order } = await ownedAuthorization(ctx, requireTarget(ctx, "authorization", "Authorization"));
   const payload = ctx.jws.payload;
   if (payload === null || payload.status === undefined) return authzReply(ctx, authz);
   if (payload.status !== "deactivated") throw problem.malformed('Only "status": "deactivated" may be requested');
@@ -84,8 +78,7 @@ type Outcome =
 export async function challenge(ctx: RequestContext): Promise<Reply> {
   const { deps, platform, urls } = ctx;
   const account = requireAccount(ctx);
-  const found = await deps.store.getChallengeWithAuthorization(ctx.route.id!);
-  if (!found) throw problem.malformed("Challenge not found", { status: 404 });
+  const found = requireTarget(ctx, "challenge", "Challenge");
   const chall = found.challenge;
   const { authz, order } = await ownedAuthorization(ctx, found);
   const up = { Link: `<${urls.authorization(authz.id)}>;rel="up"` };
@@ -114,8 +107,13 @@ export async function challenge(ctx: RequestContext): Promise<Reply> {
     }
   }
 
-  const claimed = await deps.store.updateChallenge(chall.id, ["pending"], { status: "processing" });
+  // A validation that goes out to the network (http-01, dns-01) claims the challenge first (pending →
+  // processing), so a concurrent answer waits for it. device-attest-01 is checked in memory in
+  // milliseconds: it is not claimed, and its completion is the compare-and-set (pending → valid |
+  // invalid), so of two concurrent answers one settles it and the other reads the result.
+  const claimed = chall.type === "device-attest-01" ? chall : await deps.store.updateChallenge(chall.id, ["pending"], { status: "processing" });
   if (!claimed) return reply((await deps.store.getChallenge(chall.id)) ?? chall);
+  const from = claimed.status as "pending" | "processing";
 
   const outcome = await runValidation(ctx, chall, identifier, authz.wildcard, account.id, account.jwkThumbprint, attObj, refused);
   const now = deps.now();
@@ -129,6 +127,7 @@ export async function challenge(ctx: RequestContext): Promise<Reply> {
     };
     const done = await deps.store.completeChallenge({
       challengeId: chall.id,
+      from,
       authorizationId: authz.id,
       orderId: order.id,
       now,
@@ -137,7 +136,7 @@ export async function challenge(ctx: RequestContext): Promise<Reply> {
         : { status: "valid" },
     }, event);
     if (!deps.store.recordsEvents) await deps.emit(event);
-    return reply(done ?? { ...claimed, status: "valid", validated: now });
+    return reply(done ?? (await deps.store.getChallenge(chall.id)) ?? chall);
   }
 
   const error = outcome.error.toJSON();
@@ -145,13 +144,14 @@ export async function challenge(ctx: RequestContext): Promise<Reply> {
   const event: AcmeEvent = { type: "challenge-invalid", ...base, details: { challengeType: chall.type, identifier, error } };
   const done = await deps.store.completeChallenge({
     challengeId: chall.id,
+    from,
     authorizationId: authz.id,
     orderId: order.id,
     now,
     outcome: { status: "invalid", error, orderError: orderErrorFor({ ...authz, status: "invalid", challenges: [failed] }) },
   }, event);
   if (!deps.store.recordsEvents) await deps.emit(event);
-  return reply(done ?? failed);
+  return reply(done ?? (await deps.store.getChallenge(chall.id)) ?? failed);
 }
 
 async function runValidation(

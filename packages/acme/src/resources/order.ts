@@ -2,7 +2,7 @@ import "reflect-metadata";
 import { randomUUID } from "node:crypto";
 import { Pkcs10CertificateRequest } from "@peculiar/x509";
 import { z } from "zod";
-import { parsePayload, requireAccount, requirePostAsGet, type Reply, type RequestContext } from "../context";
+import { parsePayload, requireAccount, requirePostAsGet, requireTarget, type Reply, type RequestContext } from "../context";
 import { decodeBase64url, randomToken } from "../encoding";
 import { planAuthorizations } from "../identifiers";
 import { AcmeProblem, problem, toProblem } from "../problems";
@@ -71,10 +71,9 @@ export async function newOrder(ctx: RequestContext): Promise<Reply> {
   };
 }
 
-async function loadOwnedOrder(ctx: RequestContext, id: string) {
+async function loadOwnedOrder(ctx: RequestContext) {
   const account = requireAccount(ctx);
-  const found = await ctx.deps.store.getOrderWithAuthorizations(id);
-  if (!found) throw problem.malformed("Order not found", { status: 404 });
+  const found = requireTarget(ctx, "order", "Order");
   if (found.order.accountId !== account.id) throw problem.unauthorized("The order belongs to another account");
   return refreshOrder(ctx.deps.store, found.order, ctx.now, ctx.deps.processingTimeoutMs, found.authorizations);
 }
@@ -87,7 +86,7 @@ function orderReply(ctx: RequestContext, order: OrderRecord, authorizationIds: s
 
 export async function getOrder(ctx: RequestContext): Promise<Reply> {
   requirePostAsGet(ctx);
-  const { order, authorizations } = await loadOwnedOrder(ctx, ctx.route.id!);
+  const { order, authorizations } = await loadOwnedOrder(ctx);
   return orderReply(ctx, order, authorizations.map((a) => a.id));
 }
 
@@ -117,7 +116,7 @@ async function checkCsr(csr: string, issuerChecks: boolean): Promise<Uint8Array>
 export async function finalize(ctx: RequestContext): Promise<Reply> {
   const { deps, platform } = ctx;
   const account = requireAccount(ctx);
-  const { order, authorizations } = await loadOwnedOrder(ctx, ctx.route.id!);
+  const { order, authorizations } = await loadOwnedOrder(ctx);
   const authzIds = authorizations.map((a) => a.id);
   const payload = parsePayload(ctx, FinalizePayload);
   // A retried finalize after issuance (or during it) just gets the order back.
@@ -165,7 +164,7 @@ export async function finalize(ctx: RequestContext): Promise<Reply> {
 
 export async function certificate(ctx: RequestContext): Promise<Reply> {
   requirePostAsGet(ctx);
-  const { order } = await loadOwnedOrder(ctx, ctx.route.id!);
+  const { order } = await loadOwnedOrder(ctx);
   if (order.status !== "valid" || !order.certificateId) throw problem.malformed("Certificate not found", { status: 404 });
   const pem = await ctx.deps.getCertificateChain({ certificateId: order.certificateId, platformId: ctx.platform.id });
   if (!pem) throw problem.malformed("Certificate not found", { status: 404 });
