@@ -38,6 +38,11 @@ try {
   // The crypto bound, measured now in this process, single-threaded, while the server is idle.
   const cost = await measureCryptoCost({ profile: env.profile, template: ENROLL_TEMPLATE, simCa: env.simCa });
 
+  // BENCH_PG_STATS=1: which statements the measured run executed, and what they cost PostgreSQL.
+  const stats = process.env.BENCH_PG_STATS ? await sql(env.databaseUrl) : null;
+  await stats?.query(`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`);
+  await stats?.query(`SELECT pg_stat_statements_reset()`);
+
   const split0 = procCpuSplit(env.portal.pid);
   const cpu0 = { portal: env.portal.cpu(), pg: env.pg.cpu(), client: process.cpuUsage(), machine: machineCpu() };
   const r = await runFleet({ profile: env.profile, devices: env.devices.slice(W), concurrency: C, ca: env.simCa, fetch: env.fetch, allowHttp: true, pollIntervalMs: 50 });
@@ -62,6 +67,14 @@ try {
   const [{ n: dupOrders }] = await db.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT "acmeOrderId" FROM "Certificate" WHERE "acmeOrderId" IS NOT NULL GROUP BY 1 HAVING count(*) > 1) d`);
   await db.close();
 
+  if (stats) {
+    const top = await stats.query<{ calls: string; ms: number; q: string }>(
+      `SELECT calls, total_exec_time AS ms, regexp_replace(query, '\\s+', ' ', 'g') AS q FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25`,
+    );
+    console.log(`\nPostgreSQL statements in the measured run (per enrollment: calls, execution ms):`);
+    for (const t of top) console.log(`  ${fmt(Number(t.calls) / r.ok, 2).padStart(6)} ${fmt(t.ms / r.ok, 3).padStart(7)}  ${t.q.slice(0, 150)}`);
+    await stats.close();
+  }
   const per = (s: number) => (r.ok ? (s * 1000) / r.ok : NaN);
   console.log("");
   console.log(`enrollments        ${r.ok} ok, ${r.failed} failed, concurrency ${C}, ${r.seconds} s`);
