@@ -21,7 +21,18 @@ import { isPrimary, joinInvalidationBus, runPrimary } from "./cluster";
 import { dropOcspResponses } from "@attested/ca";
 import { dropCachedPlatforms } from "@attested/platforms";
 
-const log = pino({ base: { service: "attested-pki" }, redact: ["req.headers.authorization", "req.headers.cookie"] });
+// Log lines are buffered and written at least every second (and at exit), not one write(2) per request:
+// under load a synchronous write per ACME request cost as much as its database round trips.
+const logOut = pino.destination({ sync: false, minLength: 8192 });
+setInterval(() => logOut.flush(), 1000).unref();
+process.on("exit", () => {
+  try {
+    logOut.flushSync();
+  } catch {
+    // stdout already gone
+  }
+});
+const log = pino({ base: { service: "attested-pki" }, redact: ["req.headers.authorization", "req.headers.cookie"] }, logOut);
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? "0.0.0.0";
 process.env.PUBLIC_URL ??= `http://localhost:${port}`;
