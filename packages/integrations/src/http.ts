@@ -8,6 +8,12 @@
 // - 429 and 5xx (and connection failures) are retried with exponential backoff and jitter; a 429's
 //   Retry-After is honoured up to a cap, and never beyond the total budget.
 
+import { fetch as undiciFetch } from "undici";
+
+// undici's own fetch rather than the global one: a framework in the same process may wrap the global
+// (Next.js does, to trace and cache), which costs every lookup on the enrollment path.
+const platformFetch = undiciFetch as unknown as typeof fetch;
+
 export interface HttpPolicy {
   /** Per attempt, from sending the request to the last byte of the body. */
   timeoutMs: number;
@@ -189,7 +195,7 @@ export async function httpGet(
   deps: HttpDeps = {},
 ): Promise<HttpResult> {
   const policy = { ...DEFAULT_HTTP_POLICY, ...policyIn };
-  const doFetch = deps.fetch ?? fetch;
+  const doFetch = deps.fetch ?? platformFetch;
   const random = deps.random ?? Math.random;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const started = Date.now();
