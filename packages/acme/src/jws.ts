@@ -1,5 +1,4 @@
-import { createPublicKey, verify as cryptoVerify, type KeyObject } from "node:crypto";
-import { calculateJwkThumbprint, type JWK } from "jose";
+import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from "node:crypto";
 import { decodeBase64url, isPlainObject, parseJsonBytes } from "./encoding";
 import { AcmeProblem, problem } from "./problems";
 import type { PublicJwk } from "./types";
@@ -143,8 +142,14 @@ export function publicJwk(jwk: unknown, alg: SupportedAlgorithm): PublicJwk {
   }
 }
 
-export function jwkThumbprint(jwk: PublicJwk): Promise<string> {
-  return calculateJwkThumbprint(jwk as JWK, "sha256");
+/**
+ * RFC 7638 SHA-256 thumbprint: the required members in lexicographic order, no whitespace. Synchronous
+ * (a WebCrypto digest costs a thread-pool round trip per new account).
+ */
+export function jwkThumbprint(jwk: PublicJwk): string {
+  const members =
+    jwk.kty === "EC" ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y } : jwk.kty === "RSA" ? { e: jwk.e, kty: jwk.kty, n: jwk.n } : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
+  return createHash("sha256").update(JSON.stringify(members)).digest("base64url");
 }
 
 // node:crypto names of the hashes of each JWS algorithm (EdDSA hashes internally).

@@ -2,7 +2,7 @@ import type { ParsedJws } from "./jws";
 import { jwkThumbprint, parseJwsBody, verifyJws } from "./jws";
 import { NonceService } from "./nonces";
 import { AcmeProblem, httpProblem, problem, PROBLEM_CONTENT_TYPE, toProblem } from "./problems";
-import type { Reply, RequestContext, ServerDeps } from "./context";
+import { RecentChains, type Reply, type RequestContext, type ServerDeps } from "./context";
 import { accountOrders, accountResource, keyChange, newAccount } from "./resources/account";
 import { authorization, challenge } from "./resources/authz";
 import { certificate, finalize, getOrder, newOrder } from "./resources/order";
@@ -148,6 +148,7 @@ export class AcmeServer {
         }
       },
       reportError: (err, stage, platformId) => this.onError(err, { stage, platformId }),
+      recentChains: new RecentChains(),
     };
     this.nonces = new NonceService(
       opts.store,
@@ -271,7 +272,7 @@ export class AcmeServer {
       await verifyJws(jws, jws.header.jwk);
       return {
         account: null as AccountRecord | null,
-        jwk: { key: jws.header.jwk, thumbprint: await jwkThumbprint(jws.header.jwk) },
+        jwk: { key: jws.header.jwk, thumbprint: jwkThumbprint(jws.header.jwk) },
         nonceFresh: nonce ? await this.deps.store.useNonce(nonce.value, nonce.issuedAt) : false,
       };
     }

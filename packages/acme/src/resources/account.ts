@@ -139,13 +139,13 @@ export async function keyChange(ctx: RequestContext): Promise<Reply> {
   if (body.account !== urls.account(account.id)) throw problem.malformed('"account" does not match the signing account');
   let oldThumbprint: string;
   try {
-    oldThumbprint = await jwkThumbprint(publicJwk(body.oldKey, ctx.jws.header.alg));
+    oldThumbprint = jwkThumbprint(publicJwk(body.oldKey, ctx.jws.header.alg));
   } catch (e) {
     if (e instanceof AcmeProblem) throw problem.malformed('"oldKey" is not a valid public key');
     throw e;
   }
   if (oldThumbprint !== account.jwkThumbprint) throw problem.malformed('"oldKey" is not the current account key');
-  const newThumbprint = await jwkThumbprint(inner.header.jwk);
+  const newThumbprint = jwkThumbprint(inner.header.jwk);
   if (newThumbprint === account.jwkThumbprint) throw problem.malformed("The new key is the same as the old key");
 
   const r = await deps.store.changeAccountKey(account.id, oldThumbprint, inner.header.jwk, newThumbprint);
