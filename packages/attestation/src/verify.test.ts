@@ -214,6 +214,9 @@ describe("samePublicKey", () => {
     expect(samePublicKey(spki, Buffer.from(spki))).toBe(true);
     expect(samePublicKey(spki, other)).toBe(false);
     expect(samePublicKey(spki, Buffer.from("garbage"))).toBe(false);
+    expect(samePublicKey(Buffer.from("garbage"), Buffer.from("garbage"))).toBe(false);
+    expect(samePublicKey(spki, Buffer.from(spki), { aParsed: true })).toBe(true);
+    expect(samePublicKey(spki, other, { aParsed: true })).toBe(false);
   });
 });
 

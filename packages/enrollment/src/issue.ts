@@ -58,7 +58,7 @@ export function issueHook(deps: IssueDeps): IssueHook {
       throw e;
     }
     // The certificate must be for the key Apple attested (SPEC §4), nothing else.
-    if (attested && !samePublicKey(csr.publicKey.spki, attested.attestedKeySpki!))
+    if (attested && !samePublicKey(csr.publicKey.spki, attested.attestedKeySpki!, { aParsed: true }))
       return deny(problem.badCSR("The CSR's public key is not the key the device attested"), "publicKeyMismatch", { csrKey: csr.publicKey.description });
     // RFC 8555 §7.4: for names the client proved, the CSR asks for exactly those names.
     const dnsNames = identifiers.filter((i) => i.type === "dns").map((i) => i.value.toLowerCase());
