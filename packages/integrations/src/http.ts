@@ -8,11 +8,11 @@
 // - 429 and 5xx (and connection failures) are retried with exponential backoff and jitter; a 429's
 //   Retry-After is honoured up to a cap, and never beyond the total budget.
 
-import { fetch as undiciFetch } from "undici";
+import type { Readable } from "node:stream";
+import { request } from "undici";
 
-// undici's own fetch rather than the global one: a framework in the same process may wrap the global
-// (Next.js does, to trace and cache), which costs every lookup on the enrollment path.
-const platformFetch = undiciFetch as unknown as typeof fetch;
+// undici's request() rather than fetch: a lookup runs on every enrollment, and fetch's WHATWG streams
+// (and the wrapper a framework may put around the global fetch: Next.js does) cost more than the call.
 
 export interface HttpPolicy {
   /** Per attempt, from sending the request to the last byte of the body. */
@@ -66,7 +66,6 @@ export interface HttpFailure {
 export type HttpResult = HttpResponse | HttpFailure;
 
 export interface HttpDeps {
-  fetch?: typeof fetch;
   /** Jitter source in [0, 1). */
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -103,32 +102,31 @@ class Failure extends Error {
 }
 
 function describeNetworkError(e: unknown): Failure {
-  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  const code = cause?.code ?? "";
-  const detail = code || cause?.message || (e as Error).message || String(e);
+  // undici's errors carry the system or TLS code themselves, or on their cause.
+  const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = (err.code && !err.code.startsWith("UND_ERR") ? err.code : err.cause?.code) ?? err.code ?? "";
+  const detail = code || err.cause?.message || err.message || String(e);
   if (TLS_CODES.test(code)) return new Failure("tls", `TLS error: ${detail}`);
   return new Failure("network", `network error: ${detail}`);
 }
 
-async function readLimited(res: Response, maxBytes: number): Promise<Buffer> {
-  const declared = Number(res.headers.get("content-length"));
+const TOO_LARGE = (maxBytes: number) => new Failure("tooLarge", `response too large (over ${maxBytes} bytes)`);
+
+async function readLimited(body: Readable, declaredLength: string | undefined, maxBytes: number): Promise<Buffer> {
+  const declared = Number(declaredLength);
   if (Number.isFinite(declared) && declared > maxBytes) {
-    await res.body?.cancel().catch(() => {});
-    throw new Failure("tooLarge", `response too large (over ${maxBytes} bytes)`);
+    body.destroy();
+    throw TOO_LARGE(maxBytes);
   }
-  if (!res.body) return Buffer.alloc(0);
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
+  const chunks: Buffer[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).byteLength;
     if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw new Failure("tooLarge", `response too large (over ${maxBytes} bytes)`);
+      body.destroy();
+      throw TOO_LARGE(maxBytes);
     }
-    chunks.push(value);
+    chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
 }
@@ -141,22 +139,25 @@ interface Attempt {
 }
 
 /** One attempt: the request, same-origin redirects, and the body, all under one timeout. */
-async function attempt(url: URL, headers: Record<string, string>, timeoutMs: number, policy: HttpPolicy, doFetch: typeof fetch): Promise<Attempt> {
+async function attempt(url: URL, headers: Record<string, string>, timeoutMs: number, policy: HttpPolicy): Promise<Attempt> {
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), timeoutMs);
   try {
     let current = url;
     for (let hop = 0; ; hop++) {
-      let res: Response;
+      let res: Awaited<ReturnType<typeof request>>;
       try {
-        res = await doFetch(current, { method: "GET", headers, redirect: "manual", signal: ctl.signal });
+        // request() follows no redirects: they are checked here, hop by hop.
+        res = await request(current, { method: "GET", headers, signal: ctl.signal });
       } catch (e) {
         if (ctl.signal.aborted) throw new Failure("timeout", `timeout after ${timeoutMs}ms`);
         throw describeNetworkError(e);
       }
-      const location = res.headers.get("location");
-      if (REDIRECTS.has(res.status) && location) {
-        await res.body?.cancel().catch(() => {});
+      const h: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
+      const location = h.location;
+      if (REDIRECTS.has(res.statusCode) && location) {
+        res.body.destroy();
         let next: URL;
         try {
           next = new URL(location, current);
@@ -169,10 +170,8 @@ async function attempt(url: URL, headers: Record<string, string>, timeoutMs: num
         continue;
       }
       try {
-        const body = await readLimited(res, policy.maxBytes);
-        const h: Record<string, string> = {};
-        res.headers.forEach((v, k) => (h[k.toLowerCase()] = v));
-        return { status: res.status, headers: h, body, url: current.toString() };
+        const body = await readLimited(res.body, h["content-length"], policy.maxBytes);
+        return { status: res.statusCode, headers: h, body, url: current.toString() };
       } catch (e) {
         if (e instanceof Failure) throw e;
         if (ctl.signal.aborted) throw new Failure("timeout", `timeout after ${timeoutMs}ms`);
@@ -195,7 +194,6 @@ export async function httpGet(
   deps: HttpDeps = {},
 ): Promise<HttpResult> {
   const policy = { ...DEFAULT_HTTP_POLICY, ...policyIn };
-  const doFetch = deps.fetch ?? platformFetch;
   const random = deps.random ?? Math.random;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const started = Date.now();
@@ -222,7 +220,7 @@ export async function httpGet(
     const budget = Math.min(policy.timeoutMs, remaining);
     let r: Attempt;
     try {
-      r = await attempt(target, sent, budget, policy, doFetch);
+      r = await attempt(target, sent, budget, policy);
     } catch (e) {
       if (!(e instanceof Failure)) throw e;
       // Only a refused or reset connection is worth retrying; a timeout already spent its budget,
