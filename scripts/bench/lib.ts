@@ -117,7 +117,7 @@ export async function startPostgres(): Promise<Postgres> {
   };
   if (run("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]).status !== 0) throw new Error("initdb failed");
   const port = await freePort();
-  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=128MB${process.env.BENCH_PG_LOG ? " -c log_statement=all" : ""}${process.env.BENCH_PG_STATS ? " -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all" : ""}`;
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=128MB${process.env.BENCH_PG_LOG ? " -c log_statement=all" : ""}${process.env.BENCH_PG_STATS ? " -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all" : ""}${process.env.BENCH_PG_OPTS ? ` ${process.env.BENCH_PG_OPTS}` : ""}`;
   const start = () => {
     if (run("pg_ctl", ["-D", data, "-o", opts, "-l", path.join(dir, "log"), "-w", "-t", "30", "start"]).status !== 0)
       throw new Error(`pg_ctl start failed: ${readFileSync(path.join(dir, "log"), "utf8").slice(-2000)}`);

@@ -32,7 +32,36 @@ export interface ServerDeps {
   issuerChecksCsr: boolean;
   now(): Date;
   emit(e: AcmeEvent): Promise<void>;
+  /** Chains this process just issued, by certificate id: the download that follows finalize reads no database. */
+  recentChains: RecentChains;
   reportError(err: unknown, stage: string, platformId?: string): void;
+}
+
+/**
+ * The last chains issued here (a certificate never changes once issued, so nothing goes stale), kept a
+ * few minutes: a device downloads its certificate right after finalize, usually over the same connection.
+ */
+export class RecentChains {
+  private readonly chains = new Map<string, { pem: string; at: number }>();
+  constructor(
+    private readonly max = 2000,
+    private readonly ttlMs = 5 * 60_000,
+  ) {}
+
+  set(certificateId: string, pem: string, now: number): void {
+    if (this.chains.size >= this.max) this.chains.delete(this.chains.keys().next().value!);
+    this.chains.set(certificateId, { pem, at: now });
+  }
+
+  get(certificateId: string, now: number): string | null {
+    const c = this.chains.get(certificateId);
+    if (!c) return null;
+    if (now - c.at > this.ttlMs) {
+      this.chains.delete(certificateId);
+      return null;
+    }
+    return c.pem;
+  }
 }
 
 /** One authenticated POST request (RFC 8555 §6.2), after signature and nonce checks. */

@@ -4,6 +4,7 @@ import { X509Certificate } from "node:crypto";
 import { calculateJwkThumbprint } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createDns01Validator, createHttp01Validator, dns01Digest } from "./validation";
+import { RecentChains } from "./context";
 import { generateClientKey, signJws, TestClient } from "./test-support/client";
 import {
   createHarness,
@@ -590,6 +591,33 @@ describe("device-attest-01", () => {
     expect((await c.post(ch.url, {})).json.detail).toMatch(/attObj/);
     expect((await c.post(ch.url, { attObj: "not base64!" })).json.type).toBe(`${P}malformed`);
     expect((await c.postAsGet(ch.url)).json.status).toBe("pending");
+  });
+
+  it("the download right after finalize is served from the chain just issued; later ones from the issuer", async () => {
+    let now = Date.now();
+    const h2 = await createHarness({ now: () => new Date(now) });
+    const c2 = await accountClient(h2);
+    const o = await c2.newOrder([{ type: "permanent-identifier", value: "SER-D" }]);
+    const ch = (await orderAuthz(c2, o.json)).challenges[0];
+    const device = await generateEcKeys();
+    await c2.post(ch.url, { attObj: fakeAttObj({ token: ch.token, serial: "SER-D", spki: await spkiOf(device) }) });
+    const fin = await c2.post(o.json.finalize, { csr: b64u(await makeCsr(device)) });
+    const first = await c2.postAsGet(fin.json.certificate);
+    expect(first.status).toBe(200);
+    expect(h2.chainCalls).toEqual([]);
+    now += 6 * 60_000;
+    const later = await c2.postAsGet(fin.json.certificate);
+    expect([later.status, later.text]).toEqual([200, first.text]);
+    expect(h2.chainCalls).toHaveLength(1);
+  });
+
+  it("keeps a bounded number of recent chains", () => {
+    const recent = new RecentChains(2, 1000);
+    recent.set("a", "A", 0);
+    recent.set("b", "B", 0);
+    recent.set("c", "C", 0);
+    expect([recent.get("a", 1), recent.get("b", 1), recent.get("c", 1)]).toEqual([null, "B", "C"]);
+    expect(recent.get("c", 1001)).toBeNull();
   });
 
   it("concurrent answers to one device-attest-01 challenge settle it once", async () => {

@@ -141,6 +141,7 @@ export async function finalize(ctx: RequestContext): Promise<Reply> {
       error: null,
     });
     if (!done) throw new Error("order left processing while issuing");
+    if (issued.chainPem) deps.recentChains.set(issued.certificateId, issued.chainPem, deps.now().getTime());
     await deps.emit({
       type: "certificate-issued",
       ...base,
@@ -166,7 +167,8 @@ export async function certificate(ctx: RequestContext): Promise<Reply> {
   requirePostAsGet(ctx);
   const { order } = await loadOwnedOrder(ctx);
   if (order.status !== "valid" || !order.certificateId) throw problem.malformed("Certificate not found", { status: 404 });
-  const pem = await ctx.deps.getCertificateChain({ certificateId: order.certificateId, platformId: ctx.platform.id });
+  const pem =
+    ctx.deps.recentChains.get(order.certificateId, ctx.now.getTime()) ?? (await ctx.deps.getCertificateChain({ certificateId: order.certificateId, platformId: ctx.platform.id }));
   if (!pem) throw problem.malformed("Certificate not found", { status: 404 });
   // RFC 8555 §7.4.2: the end-entity certificate followed by the chain, as one PEM file.
   return { status: 200, raw: { body: pem, contentType: "application/pem-certificate-chain" } };

@@ -111,6 +111,7 @@ export async function createHarness(opts: HarnessOptions = {}) {
   const events: AcmeEvent[] = [];
   const errors: unknown[] = [];
   const issueCalls: IssueArgs[] = [];
+  const chainCalls: string[] = [];
 
   const issue = async (args: IssueArgs) => {
     issueCalls.push(args);
@@ -154,6 +155,7 @@ export async function createHarness(opts: HarnessOptions = {}) {
     validators: validators ?? { "device-attest-01": fakeDeviceAttestValidator },
     issue,
     getCertificateChain: async ({ certificateId }) => {
+      chainCalls.push(certificateId);
       const c = issued.get(certificateId);
       return c ? `${c.pem}\n${ca.cert.toString("pem")}\n` : null;
     },
@@ -177,7 +179,7 @@ export async function createHarness(opts: HarnessOptions = {}) {
     },
     ...serverOverrides,
   });
-  return { server, store, platform, ca, issued, events, errors, issueCalls };
+  return { server, store, platform, ca, issued, events, errors, issueCalls, chainCalls };
 }
 
 export type Harness = Awaited<ReturnType<typeof createHarness>>;
