@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { runFleet } from "@attested/device-sim";
 import { measureCryptoCost, JWS_PER_ENROLLMENT } from "./bench/crypto-bound";
-import { fmt, machineCpu, parseFlags, procCpuSplit } from "./bench/lib";
+import { fmt, mainThreadCpu, mainThreadSched, machineCpu, parseFlags, procCpuSplit } from "./bench/lib";
 import { summarizeProfiles } from "./bench/profile-summary";
 import { ENROLL_TEMPLATE, setupBenchEnv, sql } from "./bench/setup";
 
@@ -44,10 +44,16 @@ try {
   await stats?.query(`SELECT pg_stat_statements_reset()`);
 
   const split0 = procCpuSplit(env.portal.pid);
+  const loop0 = mainThreadCpu(env.portal.pid);
+  const clientLoop0 = mainThreadCpu(process.pid);
+  const sched0 = mainThreadSched(env.portal.pid);
   const cpu0 = { portal: env.portal.cpu(), pg: env.pg.cpu(), client: process.cpuUsage(), machine: machineCpu() };
   const r = await runFleet({ profile: env.profile, devices: env.devices.slice(W), concurrency: C, ca: env.simCa, fetch: env.fetch, allowHttp: true, pollIntervalMs: 50 });
   const cpu1 = { portal: env.portal.cpu(), pg: env.pg.cpu(), client: process.cpuUsage(cpu0.client), machine: machineCpu() };
   const split1 = procCpuSplit(env.portal.pid);
+  const loop1 = mainThreadCpu(env.portal.pid);
+  const clientLoop1 = mainThreadCpu(process.pid);
+  const sched1 = mainThreadSched(env.portal.pid);
 
   const portalCpu = cpu1.portal - cpu0.portal;
   const pgCpu = cpu1.pg - cpu0.pg;
@@ -83,8 +89,15 @@ try {
   console.log(`latency            p50 ${fmt(r.p50, 0)} ms, p95 ${fmt(r.p95, 0)} ms, p99 ${fmt(r.p99, 0)} ms`);
   console.log(`server CPU         ${fmt(per(portalCpu))} ms/enrollment (portal process), ${fmt(per(pgCpu))} ms (PostgreSQL), ${fmt(per(portalCpu + pgCpu))} ms together`);
   if (Number(flags.workers ?? 1) <= 1)
-    console.log(`                   portal: ${fmt(per(split1[0] - split0[0]))} ms user + ${fmt(per(split1[1] - split0[1]))} ms system (kernel: sockets, files)`);
-  console.log(`client CPU         ${fmt(per(clientCpu))} ms/enrollment (device and Kandji simulators, same machine: ${fmt(clientCores, 2)} of ${cores} cores)`);
+    console.log(
+      `                   portal: ${fmt(per(split1[0] - split0[0]))} ms user + ${fmt(per(split1[1] - split0[1]))} ms system (kernel: sockets, files); ` +
+        `its event loop thread ${fmt(per(loop1 - loop0))} ms, busy ${fmt((100 * (loop1 - loop0)) / r.seconds, 0)} % of the run ` +
+        `and waiting for a core ${fmt((100 * (sched1[1] - sched0[1])) / r.seconds, 0)} %`,
+    );
+  console.log(
+    `client CPU         ${fmt(per(clientCpu))} ms/enrollment (device and Kandji simulators, same machine: ${fmt(clientCores, 2)} of ${cores} cores; ` +
+      `event loop busy ${fmt((100 * (clientLoop1 - clientLoop0)) / r.seconds, 0)} %)`,
+  );
   console.log(`machine CPU        ${fmt(machine / r.seconds, 2)} of ${cores} cores busy (everything on the machine)`);
   console.log(
     `crypto cost        ${fmt(cost.perEnrollmentMs, 2)} ms/enrollment = ${JWS_PER_ENROLLMENT} JWS x ${fmt(cost.jwsVerifyMs, 3)} + attestation ${fmt(cost.attestationMs, 3)} + CSR ${fmt(cost.csrMs, 3)} + issuance ${fmt(cost.issueMs, 3)} ms`,

@@ -44,6 +44,27 @@ export function procCpu(pid: number, withChildren = false): number {
   }
 }
 
+/** CPU seconds of a process's main thread alone (for Node, the event loop). */
+export function mainThreadCpu(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  } catch {
+    return 0;
+  }
+}
+
+/** [on-CPU, waiting-for-a-CPU] seconds of a process's main thread (/proc schedstat). */
+export function mainThreadSched(pid: number): [number, number] {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").split(" ").map(Number);
+    return [run! / 1e9, wait! / 1e9];
+  } catch {
+    return [0, 0];
+  }
+}
+
 /** [user, system] CPU seconds of a process and its reaped children. */
 export function procCpuSplit(pid: number): [number, number] {
   try {
