@@ -104,6 +104,9 @@ try {
   );
   console.log(`crypto bound       ${fmt(bound)} enrollments/s = ${fmt(boundPerCore)}/s per core x ${fmt(serverCores, 2)} cores left to the server (${cores} cores minus the client's measured share)`);
   console.log(`ratio              throughput / bound = ${fmt((100 * r.throughput) / bound)} %`);
+  // What the simulators alone allow on this machine: even a server that cost nothing could not go faster.
+  const clientCeiling = (cores * 1000) / per(clientCpu);
+  console.log(`client ceiling     ${fmt(clientCeiling)} enrollments/s with a server that cost nothing (${cores} cores / client CPU) = ${fmt((100 * clientCeiling) / bound)} % of the bound`);
   console.log(`server efficiency  crypto ${fmt(cost.perEnrollmentMs, 2)} ms of ${fmt(per(portalCpu + pgCpu), 2)} ms server CPU per enrollment = ${fmt((100 * cost.perEnrollmentMs) / per(portalCpu + pgCpu))} %`);
   console.log(`integrity          ${certs} certificates in the database for ${r.ok + warm.ok} received, ${issuedEvents} "Certificate Issued" events, ${dupOrders} orders with two certificates`);
   console.log(`targets            ${r.throughput >= 60 ? "PASS" : "FAIL"} >= 60/s at C=16; ${r.p99 < 1000 ? "PASS" : "FAIL"} p99 < 1 s; ${r.throughput / bound >= 0.5 ? "PASS" : "FAIL"} >= 50 % of the crypto bound`);
