@@ -110,12 +110,18 @@ function describeNetworkError(e: unknown): Failure {
   return new Failure("network", `network error: ${detail}`);
 }
 
+/** Stops reading a body we will not use; the connection is closed (undici reports that as an abort). */
+function discard(body: Readable): void {
+  body.on("error", () => {});
+  body.destroy();
+}
+
 const TOO_LARGE = (maxBytes: number) => new Failure("tooLarge", `response too large (over ${maxBytes} bytes)`);
 
 async function readLimited(body: Readable, declaredLength: string | undefined, maxBytes: number): Promise<Buffer> {
   const declared = Number(declaredLength);
   if (Number.isFinite(declared) && declared > maxBytes) {
-    body.destroy();
+    discard(body);
     throw TOO_LARGE(maxBytes);
   }
   const chunks: Buffer[] = [];
@@ -123,7 +129,7 @@ async function readLimited(body: Readable, declaredLength: string | undefined, m
   for await (const chunk of body) {
     size += (chunk as Buffer).byteLength;
     if (size > maxBytes) {
-      body.destroy();
+      discard(body);
       throw TOO_LARGE(maxBytes);
     }
     chunks.push(chunk as Buffer);
@@ -157,7 +163,7 @@ async function attempt(url: URL, headers: Record<string, string>, timeoutMs: num
       for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
       const location = h.location;
       if (REDIRECTS.has(res.statusCode) && location) {
-        res.body.destroy();
+        discard(res.body);
         let next: URL;
         try {
           next = new URL(location, current);
