@@ -17,6 +17,7 @@ const handler: http.RequestListener = (req, res) => {
   req.on("end", () => {
     const body = Buffer.concat(chunks).toString("utf8");
     res.setHeader("replay-nonce", "n1");
+    res.setHeader("x-port", String(req.socket.remotePort));
     res.setHeader("link", ["<a>;rel=up", "<b>;rel=index"]);
     if (req.method === "HEAD") return res.writeHead(204).end();
     const echo = JSON.stringify({ method: req.method, url: req.url, type: req.headers["content-type"] ?? null, length: req.headers["content-length"] ?? null, body });
@@ -91,6 +92,13 @@ describe("createDeviceFetch", () => {
     expect(chain.length).toBe(28 + 70_000 + 27);
     expect(await (await f(`${base}/close`)).text()).toBe("until close");
     expect((await f(`${base}/x`)).status).toBe(201);
+  });
+
+  it("keeps the connection after a HEAD, as a device does for the requests after newNonce", async () => {
+    const f = make({ maxSockets: 1 });
+    const ports = [];
+    for (const method of ["HEAD", "POST", "HEAD", "GET"]) ports.push((await f(`${base}/x`, { method, body: method === "POST" ? "" : undefined })).headers.get("x-port"));
+    expect(new Set(ports).size).toBe(1);
   });
 
   it("queues beyond maxSockets and answers every request with its own response", async () => {

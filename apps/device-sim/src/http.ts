@@ -87,10 +87,14 @@ export function createDeviceFetch(options: DeviceFetchOptions = {}): Fetch {
   const agent = new Agent({ connections: options.maxSockets ?? 64, keepAliveTimeout: 4_000, connect: options.ca ? { ca: options.ca } : undefined });
   return (async (input: string | URL | Request, init: RequestInit = {}) => {
     const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url);
+    const method = (init.method ?? "GET").toUpperCase() as "GET";
     const res = await agent.request({
       origin: url.origin,
       path: url.pathname + url.search,
-      method: (init.method ?? "GET").toUpperCase() as "GET",
+      method,
+      // undici closes the connection after a HEAD unless told otherwise (for servers that wrongly send a
+      // body). An ACME newNonce HEAD has none, and a device keeps its connection for the requests after it.
+      ...(method === "HEAD" ? { reset: false } : {}),
       headers: headerRecord(init.headers),
       body: requestBody(init),
       headersTimeout: timeout,
