@@ -10,7 +10,17 @@ describe("first start on the embedded database", () => {
     expect(password).toMatch(/^[A-Za-z0-9]{22}$/);
     expect(await canSignIn(first.url, "owner@example.com", password!)).toBe(true);
     expect(await canSignIn(first.url, "owner@example.com", "wrong-password-123")).toBe(false);
+
+    // The JSON log: buffered, but a request's line is out within about a second, with its request id;
+    // the password is on the console once, never in a log line; the shutdown line is flushed at exit.
+    await fetch(`${first.url}/sign-in`, { headers: { "x-request-id": "log-check-1" } });
+    const deadline = Date.now() + 5_000;
+    const logLines = () => first.output().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+    while (!logLines().some((l) => l.requestId === "log-check-1") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(logLines().find((l) => l.requestId === "log-check-1")).toMatchObject({ msg: "request", method: "GET", url: "/sign-in", status: 200 });
+    expect(logLines().some((l) => JSON.stringify(l).includes(password!))).toBe(false);
     await first.stop();
+    expect(logLines().at(-1)).toMatchObject({ msg: "shutting down", signal: "SIGTERM" });
 
     const second = await startPortal({ DATA_DIR: dataDir, DATABASE_URL: "", ADMIN_EMAIL: "owner@example.com", ADMIN_PASSWORD: "" });
     expect(second.output()).not.toContain("Password:");
