@@ -30,6 +30,8 @@ const config: NextConfig = {
     "@electric-sql/pglite",
     "pglite-prisma-adapter",
     "pg",
+    "postgres",
+    "undici",
     "@node-rs/argon2",
     "@prisma/schema-engine-wasm",
     "cbor-x",

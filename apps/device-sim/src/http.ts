@@ -87,7 +87,7 @@ export function createDeviceFetch(options: DeviceFetchOptions = {}): Fetch {
   const agent = new Agent({ connections: options.maxSockets ?? 64, keepAliveTimeout: 4_000, connect: options.ca ? { ca: options.ca } : undefined });
   return (async (input: string | URL | Request, init: RequestInit = {}) => {
     const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url);
-    const method = (init.method ?? "GET").toUpperCase() as "GET";
+    const method = (init.method ?? "GET").toUpperCase() as "GET" | "HEAD";
     const res = await agent.request({
       origin: url.origin,
       path: url.pathname + url.search,

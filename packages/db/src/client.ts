@@ -7,7 +7,7 @@ import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { PrismaClient } from "./generated/prisma/client";
 import { dataDir } from "./paths";
-import { registerSql, sqlOverPglite, sqlOverPool, type Sql } from "./sql";
+import { registerSql, sqlOverPglite, sqlOverPostgres, type Sql } from "./sql";
 
 export type Db = PrismaClient;
 
@@ -16,7 +16,7 @@ export interface Database {
   /** The driver adapter factory, also used by the migration runner. */
   adapter: SqlMigrationAwareDriverAdapterFactory;
   kind: "postgres" | "pglite";
-  /** Plain SQL on the same connections (see sql.ts). */
+  /** Plain SQL on the same database (see sql.ts). */
   sql: Sql;
   close(): Promise<void>;
 }
@@ -28,7 +28,7 @@ export interface Database {
 export async function openDatabase(opts: { url?: string; pgliteDir?: string; poolSize?: number } = {}): Promise<Database> {
   const url = opts.url ?? process.env.DATABASE_URL;
   if (url) {
-    // One pool for Prisma and plain SQL.
+    // Prisma's pool, and a few pipelined connections for the plain SQL of the enrollment path.
     const pool = new pg.Pool({
       connectionString: url,
       max: opts.poolSize ?? Number(process.env.DATABASE_POOL_SIZE ?? 10),
@@ -38,7 +38,7 @@ export async function openDatabase(opts: { url?: string; pgliteDir?: string; poo
     pool.on("error", () => {});
     const adapter = new PrismaPg(pool);
     const prisma = new PrismaClient({ adapter });
-    const sql = sqlOverPool(pool);
+    const sql = sqlOverPostgres(url, Number(process.env.DATABASE_SQL_POOL_SIZE ?? 4));
     registerSql(prisma, sql);
     return {
       prisma,
@@ -47,6 +47,7 @@ export async function openDatabase(opts: { url?: string; pgliteDir?: string; poo
       sql,
       close: async () => {
         await prisma.$disconnect();
+        await sql.end().catch(() => {});
         await pool.end().catch(() => {});
       },
     };
