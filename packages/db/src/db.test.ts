@@ -1,4 +1,6 @@
+import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { openDatabase } from "./client";
 import { createTestDatabase } from "./testing";
 import { applyMigrations, pendingMigrations } from "./migrate";
 
@@ -11,6 +13,38 @@ describe("database and migrations", () => {
       expect(pending).toEqual([]);
       await db.prisma.organization.create({ data: { name: "Acme" } });
       expect(await db.prisma.organization.count()).toBe(1);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe("plain SQL (sqlOf)", () => {
+  it("reads timestamps as UTC, takes JSON text and arrays as parameters, and prepares named statements", async () => {
+    const db = await createTestDatabase();
+    try {
+      const at = new Date("2026-01-02T03:04:05.678Z");
+      const [row] = await db.sql.query<{ t: Date; j: unknown; a: string[]; n: number }>(
+        `SELECT $1::timestamp(3) AS t, $2::jsonb AS j, $3::text[] AS a, $4::int AS n`,
+        [at, JSON.stringify({ k: ["v", 1] }), ["x", "y"], 7],
+        "db_test_types",
+      );
+      expect(row).toEqual({ t: at, j: { k: ["v", 1] }, a: ["x", "y"], n: 7 });
+      // A named statement runs again (prepared once per connection); unnamed text is fine too.
+      expect((await db.sql.query<{ n: number }>(`SELECT $4::int AS n, $1::timestamp(3) AS t, $2::jsonb AS j, $3::text[] AS a`, [at, "{}", [], 8]))[0]!.n).toBe(8);
+      const again = await db.sql.query<{ t: Date }>(`SELECT $1::timestamp(3) AS t, $2::jsonb AS j, $3::text[] AS a, $4::int AS n`, [at, "null", [], 1], "db_test_types");
+      expect(again[0]!.t).toEqual(at);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it.skipIf(!process.env.DATABASE_URL || !existsSync("/var/run/postgresql"))("connects over a Unix socket given libpq's ?host=/dir", async () => {
+    const base = new URL(process.env.DATABASE_URL!);
+    const url = `postgresql://${base.username || "postgres"}@localhost${base.pathname}?host=/var/run/postgresql`;
+    const db = await openDatabase({ url, poolSize: 1 });
+    try {
+      expect(await db.sql.query<{ one: number }>(`SELECT 1::int AS one`)).toEqual([{ one: 1 }]);
     } finally {
       await db.close();
     }
