@@ -3,6 +3,7 @@ import { decodeBase64url, isPlainObject } from "../encoding";
 import { AcmeProblem, problem, toProblem } from "../problems";
 import { authorizationJson, challengeJson } from "../render";
 import { orderErrorFor, refreshAuthorization, refreshOrder } from "../status";
+import type { ChallengeCompletion } from "../store";
 import type { AcmeEvent, AuthorizationWithChallenges, ChallengeRecord, DeviceAttestResult, Identifier, OrderRecord } from "../types";
 
 // Authorizations (RFC 8555 §7.5, deactivation §7.5.2) and challenge responses (§7.5.1), with the
@@ -119,39 +120,22 @@ export async function challenge(ctx: RequestContext): Promise<Reply> {
   const now = deps.now();
   const base = { platformId: platform.id, accountId: account.id, orderId: order.id, authorizationId: authz.id, challengeId: chall.id };
 
+  let event: AcmeEvent;
+  let result: ChallengeCompletion["outcome"];
   if (outcome.ok) {
-    const event: AcmeEvent = {
-      type: "challenge-valid",
-      ...base,
-      details: { challengeType: chall.type, identifier, ...(outcome.attested ? { attested: outcome.attested.attested } : {}) },
-    };
-    const done = await deps.store.completeChallenge({
-      challengeId: chall.id,
-      from,
-      authorizationId: authz.id,
-      orderId: order.id,
-      now,
-      outcome: outcome.attested
-        ? { status: "valid", attestedKeySpki: Buffer.from(outcome.attested.publicKeySpki), attestation: outcome.attested.attested }
-        : { status: "valid" },
-    }, event);
-    if (!deps.store.recordsEvents) await deps.emit(event);
-    return reply(done ?? (await deps.store.getChallenge(chall.id)) ?? chall);
+    const attested = outcome.attested;
+    event = { type: "challenge-valid", ...base, details: { challengeType: chall.type, identifier, ...(attested ? { attested: attested.attested } : {}) } };
+    result = attested ? { status: "valid", attestedKeySpki: Buffer.from(attested.publicKeySpki), attestation: attested.attested } : { status: "valid" };
+  } else {
+    const error = outcome.error.toJSON();
+    event = { type: "challenge-invalid", ...base, details: { challengeType: chall.type, identifier, error } };
+    const failed = { ...claimed, status: "invalid" as const, error };
+    result = { status: "invalid", error, orderError: orderErrorFor({ ...authz, status: "invalid", challenges: [failed] }) };
   }
-
-  const error = outcome.error.toJSON();
-  const failed = { ...claimed, status: "invalid" as const, error };
-  const event: AcmeEvent = { type: "challenge-invalid", ...base, details: { challengeType: chall.type, identifier, error } };
-  const done = await deps.store.completeChallenge({
-    challengeId: chall.id,
-    from,
-    authorizationId: authz.id,
-    orderId: order.id,
-    now,
-    outcome: { status: "invalid", error, orderError: orderErrorFor({ ...authz, status: "invalid", challenges: [failed] }) },
-  }, event);
+  const done = await deps.store.completeChallenge({ challengeId: chall.id, from, authorizationId: authz.id, orderId: order.id, now, outcome: result }, event);
   if (!deps.store.recordsEvents) await deps.emit(event);
-  return reply(done ?? (await deps.store.getChallenge(chall.id)) ?? failed);
+  // Null: a concurrent answer settled it first; answer with what it is now.
+  return reply(done ?? (await deps.store.getChallenge(chall.id)) ?? chall);
 }
 
 async function runValidation(
