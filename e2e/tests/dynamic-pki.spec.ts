@@ -7,7 +7,9 @@ import { navigate, signIn } from "../fixtures/portal";
 test("Add Certificate Authority shows the field and the reason, and creates nothing", async ({ page }) => {
   await signIn(page, ADMIN.email, ADMIN.password);
   await navigate(page, "Dynamic PKI", "Certificate Authorities");
+  await expect(page.getByTestId("ca-table")).toBeVisible();
   const before = await page.getByTestId("ca-table").locator("tbody tr").count();
+  expect(before).toBeGreaterThan(0); // the organization's root CA at least
   await page.getByRole("link", { name: "Add Certificate Authority" }).click();
   const form = page.getByRole("form", { name: "Add Certificate Authority" });
   await form.getByLabel("Type").selectOption({ label: "Intermediate CA" });
