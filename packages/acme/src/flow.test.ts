@@ -77,6 +77,15 @@ async function orderAuthz(c: TestClient, order: { authorizations: string[] }, i 
   return r.json;
 }
 
+/** An order for a permanent identifier, attested with a fresh device key: ready to finalize with that key. */
+async function readyOrder(c: TestClient, serial: string) {
+  const o = await c.newOrder([{ type: "permanent-identifier", value: serial }]);
+  const ch = (await orderAuthz(c, o.json)).challenges[0];
+  const device = await generateEcKeys();
+  await c.post(ch.url, { attObj: fakeAttObj({ token: ch.token, serial, spki: await spkiOf(device) }) });
+  return { o, device };
+}
+
 describe("directory and nonces", () => {
   let h: Harness;
   beforeEach(async () => {
@@ -597,10 +606,7 @@ describe("device-attest-01", () => {
     let now = Date.now();
     const h2 = await createHarness({ now: () => new Date(now) });
     const c2 = await accountClient(h2);
-    const o = await c2.newOrder([{ type: "permanent-identifier", value: "SER-D" }]);
-    const ch = (await orderAuthz(c2, o.json)).challenges[0];
-    const device = await generateEcKeys();
-    await c2.post(ch.url, { attObj: fakeAttObj({ token: ch.token, serial: "SER-D", spki: await spkiOf(device) }) });
+    const { o, device } = await readyOrder(c2, "SER-D");
     const fin = await c2.post(o.json.finalize, { csr: b64u(await makeCsr(device)) });
     const first = await c2.postAsGet(fin.json.certificate);
     expect(first.status).toBe(200);
@@ -634,10 +640,7 @@ describe("device-attest-01", () => {
   it("concurrent finalizes of one order issue exactly one certificate", async () => {
     const h2 = await createHarness({ issueDelayMs: 50 });
     const c2 = await accountClient(h2);
-    const o = await c2.newOrder([{ type: "permanent-identifier", value: "SER-C" }]);
-    const ch = (await orderAuthz(c2, o.json)).challenges[0];
-    const device = await generateEcKeys();
-    await c2.post(ch.url, { attObj: fakeAttObj({ token: ch.token, serial: "SER-C", spki: await spkiOf(device) }) });
+    const { o, device } = await readyOrder(c2, "SER-C");
     const csr = b64u(await makeCsr(device));
     const nonces = await Promise.all(Array.from({ length: 8 }, () => c2.freshNonce()));
     const results = await Promise.all(nonces.map((nonce) => c2.post(o.json.finalize, { csr }, { nonce })));
@@ -684,10 +687,7 @@ describe("device-attest-01", () => {
         },
       });
       const c2 = await accountClient(h2);
-      const o = await c2.newOrder([{ type: "permanent-identifier", value: "SER-D" }]);
-      const ch = (await orderAuthz(c2, o.json)).challenges[0];
-      const device = await generateEcKeys();
-      await c2.post(ch.url, { attObj: fakeAttObj({ token: ch.token, serial: "SER-D", spki: await spkiOf(device) }) });
+      const { o, device } = await readyOrder(c2, "SER-D");
       const r = await c2.post(o.json.finalize, { csr: b64u(await makeCsr(device)) });
       expect(r.status).toBe(status);
       expect(r.json.type).toBe(P + type);
@@ -715,10 +715,7 @@ describe("abandoned issuance", () => {
       },
     });
     const c = await accountClient(h);
-    const o = await c.newOrder([{ type: "permanent-identifier", value: "SER-S" }]);
-    const ch = (await orderAuthz(c, o.json)).challenges[0];
-    const device = await generateEcKeys();
-    await c.post(ch.url, { attObj: fakeAttObj({ token: ch.token, serial: "SER-S", spki: await spkiOf(device) }) });
+    const { o, device } = await readyOrder(c, "SER-S");
     const pending = c.post(o.json.finalize, { csr: b64u(await makeCsr(device)) }, { nonce: await c.freshNonce() });
     await new Promise((r) => setTimeout(r, 20));
     const during = await c.postAsGet(o.headers.Location);
@@ -740,10 +737,7 @@ describe("abandoned issuance", () => {
 describe("revocation", () => {
   async function issuedCert(h: Harness) {
     const c = await accountClient(h);
-    const o = await c.newOrder([{ type: "permanent-identifier", value: "SER-R" }]);
-    const ch = (await orderAuthz(c, o.json)).challenges[0];
-    const device = await generateEcKeys();
-    await c.post(ch.url, { attObj: fakeAttObj({ token: ch.token, serial: "SER-R", spki: await spkiOf(device) }) });
+    const { o, device } = await readyOrder(c, "SER-R");
     const fin = await c.post(o.json.finalize, { csr: b64u(await makeCsr(device)) });
     const pem = (await c.postAsGet(fin.json.certificate)).text;
     const der = new X509Certificate(pem).raw;
