@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { ParsedJws } from "./jws";
 import { problem } from "./problems";
-import type { AcmeStore, Target } from "./store";
+import type { AcmeStore, Target, UsedNonce } from "./store";
 import type {
   AccountRecord,
   AcmeEvent,
@@ -78,6 +78,15 @@ export interface RequestContext {
   jwk: { key: PublicJwk; thumbprint: string } | null;
   /** The resource the URL names, read with the account (routes that name one); null if it does not exist. */
   target?: Target | null;
+  /** The request's nonce, not yet recorded as used: on routes whose handler records it with its change. */
+  nonce?: UsedNonce;
+}
+
+export const BAD_NONCE = "JWS has an invalid or already used nonce";
+
+/** Records the use of ctx.nonce (left to the handler); badNonce when it was used already. */
+export async function useRequestNonce(ctx: RequestContext): Promise<void> {
+  if (ctx.nonce && !(await ctx.deps.store.useNonce(ctx.nonce.value, ctx.nonce.issuedAt))) throw problem.badNonce(BAD_NONCE);
 }
 
 export interface Reply {

@@ -2,6 +2,7 @@ import type {
   AccountWithNonce,
   AcmeStore,
   ChallengeCompletion,
+  CreatedAccount,
   AuthorizationPatch,
   ChallengePatch,
   KeyChangeResult,
@@ -16,6 +17,7 @@ import type {
 import type {
   AccountRecord,
   AccountStatus,
+  AcmeEvent,
   AuthorizationRecord,
   AuthorizationStatus,
   AuthorizationWithChallenges,
@@ -107,7 +109,10 @@ export class MemoryStore implements AcmeStore {
     return this.nonces.size;
   }
 
-  async createAccount(a: NewAccount): Promise<{ account: AccountRecord; created: boolean }> {
+  async createAccount(a: NewAccount, _event?: AcmeEvent): Promise<CreatedAccount>;
+  async createAccount(a: NewAccount, event: AcmeEvent | undefined, nonce: UsedNonce): Promise<CreatedAccount | null>;
+  async createAccount(a: NewAccount, _event?: AcmeEvent, nonce?: UsedNonce): Promise<CreatedAccount | null> {
+    if (nonce && !(await this.useNonce(nonce.value, nonce.issuedAt))) return null;
     const existing = this.byThumbprint(a.platformId, a.jwkThumbprint);
     if (existing) return { account: cloneAccount(existing), created: false };
     const rec: AccountRecord = { ...a, jwk: { ...a.jwk }, contact: [...a.contact], status: "valid", createdAt: new Date() };

@@ -232,6 +232,24 @@ describe("signatures, nonces, accounts, URLs", () => {
     expect((await postJws(await c.jws(newOrderUrl, order, { nonce }))).status).toBe(201);
   });
 
+  it("newAccount uses its nonce once, on every path (created, existing key, onlyReturnExisting, refused contact)", async () => {
+    const c2 = await TestClient.create(h.server, h.platform);
+    const replayed = async (payload: unknown, first: number) => {
+      const nonce = await c2.freshNonce();
+      expect((await c2.post(`${c2.base}/new-account`, payload, { nonce, useJwk: true })).status).toBe(first);
+      expectProblem(await c2.post(`${c2.base}/new-account`, payload, { nonce, useJwk: true }), 400, "badNonce");
+    };
+    await replayed({ termsOfServiceAgreed: true }, 201);
+    await replayed({ termsOfServiceAgreed: true }, 200);
+    await replayed({ onlyReturnExisting: true }, 200);
+    await replayed({ contact: ["tel:+1555"] }, 200);
+    const c3 = await TestClient.create(h.server, h.platform);
+    const nonce = await c3.freshNonce();
+    expectProblem(await c3.post(`${c3.base}/new-account`, { contact: ["tel:+1555"] }, { nonce, useJwk: true }), 400, "unsupportedContact");
+    expectProblem(await c3.post(`${c3.base}/new-account`, {}, { nonce, useJwk: true }), 400, "badNonce");
+    expectProblem(await c3.post(`${c3.base}/new-account`, { onlyReturnExisting: true }), 400, "accountDoesNotExist");
+  });
+
   it("nonces expire", async () => {
     let now = Date.now();
     const h2 = await createHarness({ now: () => new Date(now), nonceLifetimeMs: 1000 });

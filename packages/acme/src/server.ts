@@ -2,7 +2,7 @@ import type { ParsedJws } from "./jws";
 import { jwkThumbprint, parseJwsBody, verifyJws } from "./jws";
 import { NonceService } from "./nonces";
 import { AcmeProblem, httpProblem, problem, PROBLEM_CONTENT_TYPE, toProblem } from "./problems";
-import { RecentChains, type Reply, type RequestContext, type ServerDeps } from "./context";
+import { BAD_NONCE, RecentChains, type Reply, type RequestContext, type ServerDeps } from "./context";
 import { accountOrders, accountResource, keyChange, newAccount } from "./resources/account";
 import { authorization, challenge } from "./resources/authz";
 import { certificate, finalize, getOrder, newOrder } from "./resources/order";
@@ -84,10 +84,14 @@ type Handler = (ctx: RequestContext) => Promise<Reply>;
 
 /**
  * How each POST resource must be signed (RFC 8555 §6.2), which resource its URL names (read with the
- * account, see AcmeStore.getAccountUsingNonce) and who handles it.
+ * account, see AcmeStore.getAccountUsingNonce) and who handles it. `nonceInHandler`: the handler records
+ * the nonce's use itself (ctx.nonce), in the statement of its change.
  */
-const POST_ROUTES: Record<Exclude<RouteName, "directory" | "newNonce">, { keys: KeyMode; target?: Target["type"]; handler: Handler }> = {
-  newAccount: { keys: "jwk", handler: newAccount },
+const POST_ROUTES: Record<
+  Exclude<RouteName, "directory" | "newNonce">,
+  { keys: KeyMode; target?: Target["type"]; nonceInHandler?: true; handler: Handler }
+> = {
+  newAccount: { keys: "jwk", nonceInHandler: true, handler: newAccount },
   revokeCert: { keys: "either", handler: revokeCert },
   keyChange: { keys: "kid", handler: keyChange },
   newOrder: { keys: "kid", handler: newOrder },
@@ -258,11 +262,12 @@ export class AcmeServer {
     // someone else's nonces.
     const nonce = this.nonces.check(jws.header.nonce);
     const target = spec.target && route.id ? { type: spec.target, id: route.id } : undefined;
-    const { account, jwk, nonceFresh, ...read } = await this.authenticate(jws, spec.keys, platform, urls, nonce, target);
-    if (!nonceFresh) throw problem.badNonce("JWS has an invalid or already used nonce");
+    const inHandler = spec.nonceInHandler && nonce !== null;
+    const { account, jwk, nonceFresh, ...read } = await this.authenticate(jws, spec.keys, platform, urls, inHandler ? null : nonce, target);
+    if (!nonceFresh && !inHandler) throw problem.badNonce(BAD_NONCE);
     if (account && account.status !== "valid") throw httpProblem.deactivatedAccount();
 
-    const ctx: RequestContext = { deps: this.deps, platform, urls, route, now: this.deps.now(), jws, account, jwk, ...read };
+    const ctx: RequestContext = { deps: this.deps, platform, urls, route, now: this.deps.now(), jws, account, jwk, ...read, ...(inHandler ? { nonce } : {}) };
     return spec.handler(ctx);
   }
 

@@ -4,6 +4,7 @@ import type {
   AccountWithNonce,
   AcmeStore,
   ChallengeCompletion,
+  CreatedAccount,
   AuthorizationPatch,
   ChallengePatch,
   KeyChangeResult,
@@ -220,17 +221,27 @@ export class SqlAcmeStore implements AcmeStore {
 
   // ------------------------------------------------------------------ accounts
 
-  async createAccount(a: NewAccount, event?: AcmeEvent): Promise<{ account: AccountRecord; created: boolean }> {
+  async createAccount(a: NewAccount, event?: AcmeEvent): Promise<CreatedAccount>;
+  async createAccount(a: NewAccount, event: AcmeEvent | undefined, nonce: UsedNonce): Promise<CreatedAccount | null>;
+  async createAccount(a: NewAccount, event?: AcmeEvent, nonce?: UsedNonce): Promise<CreatedAccount | null> {
     // The unique (platformId, jwkThumbprint) index decides between concurrent registrations of one key.
-    const ev = this.eventCte(event, 7, "acct");
+    // With a nonce, the account is inserted only if this statement is the nonce's first use.
+    const values = [a.id, a.platformId, a.jwkThumbprint, json(a.jwk), a.contact, new Date()];
+    const used = nonce
+      ? { cte: `used AS (INSERT INTO "AcmeNonce" ("value", "createdAt") VALUES ($7, $8) ON CONFLICT DO NOTHING RETURNING 1), `, from: " FROM used" }
+      : { cte: "", from: "" };
+    if (nonce) values.push(nonce.value, nonce.issuedAt);
+    const ev = this.eventCte(event, values.length + 1, "acct");
     const row = await this.one(
-      `WITH acct AS (INSERT INTO "AcmeAccount" ("id", "platformId", "jwkThumbprint", "jwk", "status", "contact", "createdAt")
-         VALUES ($1, $2, $3, $4, 'valid', $5, $6) ON CONFLICT ("platformId", "jwkThumbprint") DO NOTHING RETURNING *)${ev.cte}
-       SELECT * FROM acct`,
-      [a.id, a.platformId, a.jwkThumbprint, json(a.jwk), a.contact, new Date(), ...ev.values],
-      `acme_create_account${ev.cte ? "_ev" : ""}`,
+      `WITH ${used.cte}acct AS (INSERT INTO "AcmeAccount" ("id", "platformId", "jwkThumbprint", "jwk", "status", "contact", "createdAt")
+         SELECT $1, $2, $3, $4::jsonb, 'valid', $5::text[], $6::timestamp(3)${used.from}
+         ON CONFLICT ("platformId", "jwkThumbprint") DO NOTHING RETURNING *)${ev.cte}
+       SELECT ${nonce ? `(SELECT count(*) FROM used)::int AS "nonceFresh", ` : ""}acct.* FROM (SELECT 1) one LEFT JOIN acct ON true`,
+      [...values, ...ev.values],
+      `acme_create_account${nonce ? "_nonce" : ""}${ev.cte ? "_ev" : ""}`,
     );
-    if (row) return { account: toAccount(row), created: true };
+    if (nonce && row?.nonceFresh !== 1) return null;
+    if (row?.id) return { account: toAccount(row), created: true };
     const existing = await this.findAccountByThumbprint(a.platformId, a.jwkThumbprint);
     if (!existing) throw new Error("account vanished after a conflicting insert");
     return { account: existing, created: false };

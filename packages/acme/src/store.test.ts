@@ -154,6 +154,22 @@ describe.each(factories)("%s", (_name, make) => {
     expect(await store.getAuthorizationWithOrder(randomUUID())).toBeNull();
   });
 
+  it("an account created with its request's nonce: only the nonce's first use creates it", async () => {
+    const pid = platformId();
+    const nonce = { value: `n${randomUUID().replace(/-/g, "")}`, issuedAt: new Date() };
+    const make = (thumb: string) => ({ id: randomUUID(), platformId: pid, jwkThumbprint: thumb, jwk: jwk(thumb), contact: ["mailto:a@b.co"] });
+    const results = await Promise.all(["k1", "k2", "k3"].map((t) => store.createAccount(make(t), undefined, nonce)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const winner = results.find(Boolean)!;
+    expect(winner).toMatchObject({ created: true, account: { platformId: pid, status: "valid", contact: ["mailto:a@b.co"] } });
+    // The losers created nothing, and the nonce stays used.
+    expect((await Promise.all(["k1", "k2", "k3"].map((t) => store.findAccountByThumbprint(pid, t)))).filter(Boolean)).toHaveLength(1);
+    expect(await store.useNonce(nonce.value, nonce.issuedAt)).toBe(false);
+    // A fresh nonce with a registered key: the nonce is used, the existing account comes back.
+    const again = await store.createAccount(make(winner.account.jwkThumbprint), undefined, { value: `m${randomUUID().replace(/-/g, "")}`, issuedAt: new Date() });
+    expect(again).toEqual({ account: winner.account, created: false });
+  });
+
   it("accounts: one per key and platform, even when created concurrently", async () => {
     const pid = platformId();
     const created = await Promise.all(

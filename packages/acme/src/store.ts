@@ -48,6 +48,11 @@ export type AuthorizationPatch = Partial<{
 }>;
 export type ChallengePatch = Partial<{ status: ChallengeStatus; validated: Date | null; error: ProblemDocument | null }>;
 
+export interface CreatedAccount {
+  account: AccountRecord;
+  created: boolean;
+}
+
 /** A signed nonce that passed its tag and age checks, to be recorded as used. */
 export interface UsedNonce {
   value: string;
@@ -124,8 +129,13 @@ export interface AcmeStore {
    */
   getAccountUsingNonce(id: string, nonce: UsedNonce | null, target?: TargetRef): Promise<AccountWithNonce>;
 
-  /** Creates the account, or returns the existing one with the same key on the same platform. */
-  createAccount(a: NewAccount, event?: AcmeEvent): Promise<{ account: AccountRecord; created: boolean }>;
+  /**
+   * Creates the account, or returns the existing one with the same key on the same platform. With a
+   * nonce, records its use in the same statement (see useNonce): null when it was used already, and
+   * then nothing is created.
+   */
+  createAccount(a: NewAccount, event?: AcmeEvent): Promise<CreatedAccount>;
+  createAccount(a: NewAccount, event: AcmeEvent | undefined, nonce: UsedNonce): Promise<CreatedAccount | null>;
   getAccount(id: string): Promise<AccountRecord | null>;
   findAccountByThumbprint(platformId: string, jwkThumbprint: string): Promise<AccountRecord | null>;
   updateAccount(

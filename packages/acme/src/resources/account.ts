@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { parsePayload, requireAccount, requirePostAsGet, type Reply, type RequestContext } from "../context";
+import { BAD_NONCE, parsePayload, requireAccount, requirePostAsGet, useRequestNonce, type Reply, type RequestContext } from "../context";
 import { isPlainObject } from "../encoding";
 import { jwkThumbprint, parseJwsObject, publicJwk, verifyJws } from "../jws";
 import { AcmeProblem, problem } from "../problems";
@@ -50,7 +50,9 @@ export async function newAccount(ctx: RequestContext): Promise<Reply> {
     if (account.status !== "valid") throw problem.unauthorized(`Account is ${account.status}`, { status: 401 });
     return { status, json: accountJson(account, urls), headers: { Location: urls.account(account.id) } };
   };
+  // The nonce's use is recorded here (see POST_ROUTES): with the new account in one statement, or alone.
   if (payload.onlyReturnExisting) {
+    await useRequestNonce(ctx);
     const found = await existingReply();
     if (found) return found;
     throw problem.accountDoesNotExist("No account exists with this key");
@@ -64,6 +66,7 @@ export async function newAccount(ctx: RequestContext): Promise<Reply> {
     }
     contact = validateContacts(payload.contact);
   } catch (e) {
+    await useRequestNonce(ctx);
     const found = await existingReply();
     if (found) return found;
     throw e;
@@ -75,7 +78,10 @@ export async function newAccount(ctx: RequestContext): Promise<Reply> {
     accountId: id,
     details: { contact, jwkThumbprint: ctx.jwk.thumbprint, keyType: ctx.jwk.key.kty },
   };
-  const { account, created } = await deps.store.createAccount({ id, platformId: platform.id, jwkThumbprint: ctx.jwk.thumbprint, jwk: ctx.jwk.key, contact }, event);
+  const a = { id, platformId: platform.id, jwkThumbprint: ctx.jwk.thumbprint, jwk: ctx.jwk.key, contact };
+  const result = ctx.nonce ? await deps.store.createAccount(a, event, ctx.nonce) : await deps.store.createAccount(a, event);
+  if (!result) throw problem.badNonce(BAD_NONCE);
+  const { account, created } = result;
   if (created && !deps.store.recordsEvents) await deps.emit(event);
   return accountReply(account, created ? 201 : 200);
 }
