@@ -5,6 +5,7 @@ import { calculateJwkThumbprint } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createDns01Validator, createHttp01Validator, dns01Digest } from "./validation";
 import { RecentChains } from "./context";
+import { MemoryStore } from "./memory-store";
 import { generateClientKey, signJws, TestClient } from "./test-support/client";
 import {
   createHarness,
@@ -706,11 +707,15 @@ describe("abandoned issuance", () => {
     let now = Date.now();
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
+    const store = new MemoryStore();
     const h = await createHarness({
+      store,
       now: () => new Date(now),
       processingTimeoutMs: 60_000,
-      issue: async () => {
+      issue: async ({ order }) => {
         await gate;
+        // As the SQL statement does: the certificate is recorded only with the order's move to valid.
+        if (!(await store.updateOrder(order.id, ["processing"], { status: "valid", certificateId: "late" }))) throw new Error("order left processing");
         return { certificateId: "late", chainPem: "" };
       },
     });

@@ -155,7 +155,9 @@ export interface IssueResult {
 }
 
 /**
- * Issues the certificate for a ready order. Throw an AcmeProblem to refuse: `badCSR` leaves the order
+ * Issues the certificate for an order in processing, and records it and the order's move to `valid` with
+ * it (`certificateId`) together: a certificate is recorded only with its order completed, and the other
+ * way round. Throw an AcmeProblem to refuse: `badCSR` leaves the order
  * `ready` (RFC 8555 §7.4 SHOULD, so the client may retry with another CSR); any other problem makes
  * the order `invalid` with that error. Any other exception makes it `invalid` with serverInternal.
  */

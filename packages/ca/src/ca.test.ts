@@ -1,6 +1,6 @@
 import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { promisify } from "node:util";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -130,6 +130,27 @@ describe("Dynamic PKI service", () => {
     const found = await searchCertificates(ctx, { q: "mac-jane.example.com" });
     expect(found.certificates.map((c) => c.id)).toEqual([certId]);
     expect((await searchCertificates(ctx, { q: certificate.serialNumber })).certificates).toHaveLength(1);
+  });
+
+  it("records an ACME order's certificate only with the order's move from processing to valid", async () => {
+    const account = await db.prisma.acmeAccount.create({ data: { id: randomUUID(), platformId: "p", jwkThumbprint: randomUUID(), jwk: {} } });
+    const order = await db.prisma.acmeOrder.create({
+      data: { id: randomUUID(), accountId: account.id, status: "ready", identifiers: [], expires: new Date(Date.now() + 3600_000) },
+    });
+    const issue = () =>
+      issueAndRecord(ctx, { caId: intermediateId, templateId, csrDer: readFileSync(file("leaf.csr")), context: {}, actor: systemActor("test"), acmeOrderId: order.id });
+    const recorded = () => Promise.all([db.prisma.certificate.count({ where: { acmeOrderId: order.id } }), db.prisma.event.count({ where: { type: "Certificate Issued" } })]);
+    const [, eventsBefore] = await recorded();
+    // Not claimed by a finalize (still ready): nothing is recorded, neither the certificate nor its event.
+    await expect(issue()).rejects.toThrow(/no longer processing/);
+    expect(await recorded()).toEqual([0, eventsBefore]);
+    await db.prisma.acmeOrder.update({ where: { id: order.id }, data: { status: "processing" } });
+    const { certificate } = await issue();
+    expect(await db.prisma.acmeOrder.findUniqueOrThrow({ where: { id: order.id } })).toMatchObject({ status: "valid", certificateId: certificate.id, error: null });
+    expect(await recorded()).toEqual([1, eventsBefore + 1]);
+    // Once valid, a second issuance for the order records nothing.
+    await expect(issue()).rejects.toThrow(/no longer processing/);
+    expect(await recorded()).toEqual([1, eventsBefore + 1]);
   });
 
   it("answers OCSP good, then revoked after a revocation, and lists it on the CRL with its reason", async () => {

@@ -22,6 +22,10 @@ export interface IssueRequest {
   actor: Actor;
   platformId?: string | null;
   enrollmentPolicyId?: string | null;
+  /**
+   * The ACME order this certificate finalizes. It moves from processing to valid with this certificate
+   * in the statement that records the certificate; if it is no longer processing, nothing is recorded.
+   */
   acmeOrderId?: string | null;
   deviceSerial?: string | null;
   deviceUdid?: string | null;
@@ -100,33 +104,35 @@ export async function issueAndRecord(ctx: CaContext, req: IssueRequest): Promise
     },
     18,
   );
-  try {
-    // The certificate and its event in one statement: both are recorded or neither.
-    const [certificate] = await sqlOf(ctx.db).query<Certificate>(
-      `WITH c AS (
-         INSERT INTO "Certificate" ("id", "serialNumber", "caId", "templateId", "platformId", "enrollmentPolicyId", "acmeOrderId", "subjectDn",
-           "sans", "emailAddress", "deviceSerial", "deviceUdid", "pem", "sha256Fingerprint", "notBefore", "notAfter", "issuedAt")
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING *),
-       e AS (${event.text})
-       SELECT * FROM c`,
-      [
-        id, issued.serialNumber, ca.id, template.id, req.platformId ?? null, req.enrollmentPolicyId ?? null, req.acmeOrderId ?? null, issued.subjectDn,
-        JSON.stringify(issued.sans), issued.emailAddress ?? null, deviceSerial, req.deviceUdid ?? null, issued.certificatePem, issued.sha256Fingerprint,
-        issued.notBefore, issued.notAfter, new Date(), ...event.values,
-      ],
-      // The text is constant (the event's columns are fixed): parsed and planned once per connection.
-      "ca_record_certificate",
-    );
-    return { certificate: certificate!, chainPem };
-  } catch (e) {
-    // A concurrent or retried finalize already recorded this order's certificate: hand out that one.
-    if (req.acmeOrderId && (e as { code?: string }).code === "23505") {
-      const existing = await ctx.db.certificate.findUnique({ where: { acmeOrderId: req.acmeOrderId } });
-      if (existing) return { certificate: existing, chainPem: [existing.pem, ca.certificatePem, ...parentsPem].map((p) => p.trim()).join("\n") + "\n" };
-    }
-    throw e;
-  }
+  // The certificate, its event and (for ACME) the order it completes, in one statement: all or nothing.
+  const order = req.acmeOrderId
+    ? { cte: `o AS (UPDATE "AcmeOrder" SET "status" = 'valid', "certificateId" = $1, "error" = NULL, "updatedAt" = $17::timestamp(3) WHERE "id" = $7 AND "status" = 'processing' RETURNING 1), `, from: " FROM o" }
+    : { cte: "", from: "" };
+  const [certificate] = await sqlOf(ctx.db).query<Certificate>(
+    `WITH ${order.cte}c AS (
+       INSERT INTO "Certificate" (${CERTIFICATE_COLUMNS.map(([c]) => `"${c}"`).join(", ")})
+       SELECT ${CERTIFICATE_COLUMNS.map(([, type], i) => `$${i + 1}::${type}`).join(", ")}${order.from} RETURNING *),
+     e AS (${event.text} WHERE EXISTS (SELECT 1 FROM c))
+     SELECT * FROM c`,
+    [
+      id, issued.serialNumber, ca.id, template.id, req.platformId ?? null, req.enrollmentPolicyId ?? null, req.acmeOrderId ?? null, issued.subjectDn,
+      JSON.stringify(issued.sans), issued.emailAddress ?? null, deviceSerial, req.deviceUdid ?? null, issued.certificatePem, issued.sha256Fingerprint,
+      issued.notBefore, issued.notAfter, new Date(), ...event.values,
+    ],
+    // The text is constant (the event's columns are fixed): parsed and planned once per connection.
+    `ca_record_certificate${order.from ? "_acme" : ""}`,
+  );
+  // Only a concurrent change of the order can stop it (its finalize holds it in processing).
+  if (!certificate) throw new Error(`ACME order ${req.acmeOrderId} is no longer processing: its certificate was not recorded`);
+  return { certificate, chainPem };
 }
+
+// Certificate columns written at issuance, with their types (INSERT ... SELECT takes no types from the columns).
+const CERTIFICATE_COLUMNS = [
+  ["id", "text"], ["serialNumber", "text"], ["caId", "text"], ["templateId", "text"], ["platformId", "text"], ["enrollmentPolicyId", "text"],
+  ["acmeOrderId", "text"], ["subjectDn", "text"], ["sans", "jsonb"], ["emailAddress", "text"], ["deviceSerial", "text"], ["deviceUdid", "text"],
+  ["pem", "text"], ["sha256Fingerprint", "text"], ["notBefore", "timestamp(3)"], ["notAfter", "timestamp(3)"], ["issuedAt", "timestamp(3)"],
+] as const;
 
 export { PkiError };
 

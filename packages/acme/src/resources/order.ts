@@ -135,12 +135,8 @@ export async function finalize(ctx: RequestContext): Promise<Reply> {
   const base = { platformId: platform.id, accountId: account.id, orderId: order.id };
   try {
     const issued = await deps.issue({ order: claimed, account, csrDer, authorizations, platformId: platform.id });
-    const done = await deps.store.updateOrder(order.id, ["processing"], {
-      status: "valid",
-      certificateId: issued.certificateId,
-      error: null,
-    });
-    if (!done) throw new Error("order left processing while issuing");
+    // The hook recorded the certificate and moved the order processing → valid with it, together.
+    const done: OrderRecord = { ...claimed, status: "valid", certificateId: issued.certificateId, error: null, updatedAt: ctx.now };
     if (issued.chainPem) deps.recentChains.set(issued.certificateId, issued.chainPem, deps.now().getTime());
     await deps.emit({
       type: "certificate-issued",

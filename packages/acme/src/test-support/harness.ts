@@ -138,6 +138,8 @@ export async function createHarness(opts: HarnessOptions = {}) {
     });
     const id = randomUUID();
     const pem = cert.toString("pem");
+    // The IssueHook contract: the certificate is recorded with the order's move to valid.
+    if (!(await store.updateOrder(args.order.id, ["processing"], { status: "valid", certificateId: id, error: null }))) throw new Error("order left processing");
     issued.set(id, { id, orderId: args.order.id, der: Buffer.from(cert.rawData), pem, revoked: false });
     return { certificateId: id, chainPem: `${pem}\n${ca.cert.toString("pem")}\n` };
   };
