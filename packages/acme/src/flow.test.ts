@@ -700,6 +700,23 @@ describe("device-attest-01", () => {
       expect(h2.events.at(-1)!.type).toBe("order-invalid");
     }
   });
+
+  it("a hook failing after it recorded the certificate leaves the order valid, with no order-invalid event", async () => {
+    const store = new MemoryStore();
+    const h2 = await createHarness({
+      store,
+      issue: async ({ order }) => {
+        await store.updateOrder(order.id, ["processing"], { status: "valid", certificateId: "recorded" });
+        throw new Error("the notice could not be queued");
+      },
+    });
+    const c2 = await accountClient(h2);
+    const { o, device } = await readyOrder(c2, "SER-L");
+    expect((await c2.post(o.json.finalize, { csr: b64u(await makeCsr(device)) })).status).toBe(500);
+    const order = await c2.postAsGet(o.headers.Location);
+    expect(order.json).toMatchObject({ status: "valid", certificate: expect.any(String) });
+    expect(h2.events.map((e) => e.type)).not.toContain("order-invalid");
+  });
 });
 
 describe("abandoned issuance", () => {

@@ -153,8 +153,9 @@ export async function finalize(ctx: RequestContext): Promise<Reply> {
     }
     if (!(e instanceof AcmeProblem)) deps.reportError(e, "issue", platform.id);
     const p = toProblem(e);
-    await deps.store.updateOrder(order.id, ["processing"], { status: "invalid", error: p.toJSON() });
-    await deps.emit({ type: "order-invalid", ...base, details: { error: p.toJSON() } });
+    // Not when the hook failed after recording the certificate: the order is valid then, and stays so.
+    if (await deps.store.updateOrder(order.id, ["processing"], { status: "invalid", error: p.toJSON() }))
+      await deps.emit({ type: "order-invalid", ...base, details: { error: p.toJSON() } });
     throw p;
   }
 }
