@@ -79,7 +79,8 @@ export async function newAccount(ctx: RequestContext): Promise<Reply> {
     details: { contact, jwkThumbprint: ctx.jwk.thumbprint, keyType: ctx.jwk.key.kty },
   };
   const a = { id, platformId: platform.id, jwkThumbprint: ctx.jwk.thumbprint, jwk: ctx.jwk.key, contact };
-  const result = ctx.nonce ? await deps.store.createAccount(a, event, ctx.nonce) : await deps.store.createAccount(a, event);
+  if (!ctx.nonce) throw new Error("newAccount is routed with nonceInHandler: its nonce is in ctx.nonce");
+  const result = await deps.store.createAccount(a, event, ctx.nonce);
   if (!result) throw problem.badNonce(BAD_NONCE);
   const { account, created } = result;
   if (created && !deps.store.recordsEvents) await deps.emit(event);
