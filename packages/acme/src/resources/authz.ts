@@ -133,8 +133,8 @@ export async function challenge(ctx: RequestContext): Promise<Reply> {
     result = { status: "invalid", error, orderError: orderErrorFor({ ...authz, status: "invalid", challenges: [failed] }) };
   }
   const done = await deps.store.completeChallenge({ challengeId: chall.id, from, authorizationId: authz.id, orderId: order.id, now, outcome: result }, event);
-  if (!deps.store.recordsEvents) await deps.emit(event);
-  // Null: a concurrent answer settled it first; answer with what it is now.
+  // Null: a concurrent answer settled it first (its event is the one); answer with what it is now.
+  if (done && !deps.store.recordsEvents) await deps.emit(event);
   return reply(done ?? (await deps.store.getChallenge(chall.id)) ?? chall);
 }
 
