@@ -30,9 +30,9 @@ beforeAll(async () => {
   trustedRoots = [ca.rootPem];
 });
 
-function rejection(attObj: Uint8Array, identifier = device.serialNumber): AttestationError {
+async function rejection(attObj: Uint8Array, identifier = device.serialNumber): Promise<AttestationError> {
   try {
-    verifyAppleAttestation({ attObj, token: TOKEN, identifier, trustedRoots });
+    await verifyAppleAttestation({ attObj, token: TOKEN, identifier, trustedRoots });
   } catch (e) {
     if (e instanceof AttestationError) return e;
     throw e;
@@ -43,7 +43,7 @@ function rejection(attObj: Uint8Array, identifier = device.serialNumber): Attest
 describe("simulated attestations through verifyAppleAttestation", () => {
   it("a genuine attestation verifies with the simulated root as an explicit test root", async () => {
     const attObj = await buildAttestation({ device, publicKey: key.keys.publicKey, token: TOKEN, ca });
-    const a = verifyAppleAttestation({ attObj, token: TOKEN, identifier: device.serialNumber, trustedRoots });
+    const a = await verifyAppleAttestation({ attObj, token: TOKEN, identifier: device.serialNumber, trustedRoots });
     expect(a.serialNumber).toBe(device.serialNumber);
     expect(a.udid).toBe(device.udid);
     expect(a.osVersion).toBe("15.5");
@@ -53,14 +53,14 @@ describe("simulated attestations through verifyAppleAttestation", () => {
     expect(samePublicKey(a.publicKeySpki, key.spki)).toBe(true);
     expect(a.publicKeySpki.equals(key.spki)).toBe(true);
     // the UDID is an acceptable identifier too
-    expect(verifyAppleAttestation({ attObj, token: TOKEN, identifier: device.udid, trustedRoots }).identifierMatched).toBe("udid");
+    expect((await verifyAppleAttestation({ attObj, token: TOKEN, identifier: device.udid, trustedRoots })).identifierMatched).toBe("udid");
   });
 
   it("attests P-384 keys and device-specific software versions", async () => {
     const k384 = await createDeviceKey({ keyType: "ECSECPrimeRandom", keySize: 384, hardwareBound: true });
     const d = { ...device, osVersion: "26.0", sepOsVersion: "26.0.1", sipStatus: 1, thirdPartyKexts: 2, secureBootLevel: "Reduced Security" };
     const attObj = await buildAttestation({ device: d, publicKey: k384.spki, token: TOKEN, ca, authData: new Uint8Array(37) });
-    const a = verifyAppleAttestation({ attObj, token: TOKEN, identifier: d.serialNumber, trustedRoots });
+    const a = await verifyAppleAttestation({ attObj, token: TOKEN, identifier: d.serialNumber, trustedRoots });
     expect([a.osVersion, a.sepOsVersion, a.sipStatus, a.thirdPartyKexts, a.secureBootLevel]).toEqual(["26.0", "26.0.1", 1, 2, "Reduced Security"]);
     expect(a.authDataPresent).toBe(true);
     expect(a.publicKeySpki.equals(k384.spki)).toBe(true);
@@ -139,18 +139,18 @@ describe("simulated attestations through verifyAppleAttestation", () => {
   for (const [forge, reason] of Object.entries(expected) as [Exclude<Forgery, "otherKey">, AttestationFailureReason][]) {
     it(`rejects the ${forge} forgery with ${reason}`, async () => {
       const attObj = await buildAttestation({ device, publicKey: key.keys.publicKey, token: TOKEN, ca, forge });
-      expect(rejection(attObj).reason).toBe(reason);
+      expect((await rejection(attObj)).reason).toBe(reason);
     });
   }
 
   it("otherSerial also fails when the order names the device by UDID", async () => {
     const attObj = await buildAttestation({ device, publicKey: key.keys.publicKey, token: TOKEN, ca, forge: "otherSerial" });
-    expect(rejection(attObj, device.udid).reason).toBe("identifierMismatch");
+    expect((await rejection(attObj, device.udid)).reason).toBe("identifierMismatch");
   });
 
   it("otherKey verifies but attests a key other than the device's (caught at finalize)", async () => {
     const attObj = await buildAttestation({ device, publicKey: key.keys.publicKey, token: TOKEN, ca, forge: "otherKey" });
-    const a = verifyAppleAttestation({ attObj, token: TOKEN, identifier: device.serialNumber, trustedRoots });
+    const a = await verifyAppleAttestation({ attObj, token: TOKEN, identifier: device.serialNumber, trustedRoots });
     expect(samePublicKey(a.publicKeySpki, key.spki)).toBe(false);
   });
 
@@ -162,7 +162,7 @@ describe("simulated attestations through verifyAppleAttestation", () => {
     const attObj = await buildAttestation({ device, publicKey: key.keys.publicKey, token: TOKEN, ca });
     let error: unknown;
     try {
-      verifyAppleAttestation({ attObj, token: TOKEN, identifier: device.serialNumber });
+      await verifyAppleAttestation({ attObj, token: TOKEN, identifier: device.serialNumber });
     } catch (e) {
       error = e;
     }
@@ -182,13 +182,13 @@ describe("SimulatedAppleCa persistence", () => {
       const loaded = await SimulatedAppleCa.load(dir);
       expect(loaded.rootPem).toBe(ca.rootPem);
       const attObj = await buildAttestation({ device, publicKey: key.keys.publicKey, token: TOKEN, ca: loaded });
-      expect(verifyAppleAttestation({ attObj, token: TOKEN, identifier: device.serialNumber, trustedRoots: [await readFile(rootPath, "utf8")] }).serialNumber).toBe(
+      expect((await verifyAppleAttestation({ attObj, token: TOKEN, identifier: device.serialNumber, trustedRoots: [await readFile(rootPath, "utf8")] })).serialNumber).toBe(
         device.serialNumber,
       );
       // another simulated CA is not interchangeable with this one
       const other = await SimulatedAppleCa.create();
       const foreign = await buildAttestation({ device, publicKey: key.keys.publicKey, token: TOKEN, ca: other });
-      expect(rejection(foreign).reason).toBe("chainInvalid");
+      expect((await rejection(foreign)).reason).toBe("chainInvalid");
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,4 +1,5 @@
-import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from "node:crypto";
+import { createHash, createPublicKey, verify, type KeyObject } from "node:crypto";
+import { promisify } from "node:util";
 import { decodeBase64url, isPlainObject, parseJsonBytes } from "./encoding";
 import { AcmeProblem, problem } from "./problems";
 import type { PublicJwk } from "./types";
@@ -158,8 +159,9 @@ const HASH: Record<SupportedAlgorithm, string | null> = { ES256: "sha256", ES384
 /**
  * Verifies the JWS signature with `jwk` (the embedded key, or the account key for kid). The key is
  * checked against the header's algorithm first, so an account key cannot be used with another alg.
- * Synchronous node:crypto: the header has been restricted to alg/nonce/url/jwk/kid by parseJwsObject,
- * so all that is left of JWS verification (RFC 7515 §5.2) is the signature over "protected.payload".
+ * node:crypto: the header has been restricted to alg/nonce/url/jwk/kid by parseJwsObject, so all that
+ * is left of JWS verification (RFC 7515 §5.2) is the signature over "protected.payload". The check runs
+ * on the libuv thread pool, leaving the event loop to other requests.
  */
 export async function verifyJws(jws: ParsedJws, jwk: PublicJwk): Promise<void> {
   const alg = jws.header.alg;
@@ -175,12 +177,14 @@ export async function verifyJws(jws: ParsedJws, jwk: PublicJwk): Promise<void> {
   let ok = false;
   try {
     // JWS ECDSA signatures are r||s (RFC 7518 §3.4), not DER.
-    ok = cryptoVerify(HASH[alg], data, alg.startsWith("ES") ? { key, dsaEncoding: "ieee-p1363" } : key, signature);
+    ok = await verifyOffLoop(HASH[alg], data, alg.startsWith("ES") ? { key, dsaEncoding: "ieee-p1363" } : key, signature);
   } catch {
     ok = false;
   }
   if (!ok) throw problem.malformed("JWS signature is invalid");
 }
+
+const verifyOffLoop = promisify(verify);
 
 // Imported public keys by their public JWK members. An account signs ~8 requests per enrollment and
 // importing is a good part of a verification; the mapping is a pure function of the key, so the cache

@@ -2,7 +2,8 @@ import { X509Certificate } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate } from "@peculiar/asn1-x509";
 import { describe, expect, it } from "vitest";
-import { parseCertificate, type ParsedCertificate } from "./chain";
+import { parseCertificate, verifyCertificatePath, type ParsedCertificate } from "./chain";
+import { AttestationError } from "./errors";
 import { DerError, readOid, readTime, readTlv } from "@attested/der";
 import { REAL_LEAF_PEM } from "./testing/fixtures";
 import { appleExtensions, der, issue, makeKeys, makeRoot, makeSubCa } from "./testing/pki";
@@ -68,6 +69,34 @@ describe("parseCertificate (strict DER reader)", () => {
   it("refuses junk as chainInvalid", () => {
     expect(() => parseCertificate(Buffer.from("junk"), "x5c[0]")).toThrow(/x5c\[0\] is not a valid DER certificate/);
     expect(() => parseCertificate(Buffer.from([0x30, 0x03, 0x02, 0x01, 0x00]), "x5c[0]")).toThrow(/not a valid DER certificate/);
+  });
+});
+
+describe("verifyCertificatePath signatures (checked on the thread pool)", () => {
+  it("gives OpenSSL's verdict: a good leaf passes; a flipped signature or an outer algorithm other than the signed one fails", async () => {
+    const root = await makeRoot();
+    const sub = await makeSubCa(root);
+    const keys = await makeKeys("P-256");
+    const leaf = der(await issue({ subject: "CN=device", issuer: sub, publicKey: keys.publicKey }));
+    const rootPem = root.cert.toString("pem");
+    const now = new Date();
+    expect((await verifyCertificatePath([leaf, der(sub.cert)], [rootPem], now)).path).toHaveLength(2);
+
+    // The last byte is inside the signature (the ECDSA s value).
+    const flipped = Buffer.from(leaf);
+    flipped[flipped.length - 1]! ^= 0x01;
+    // The outer signatureAlgorithm (after the TBSCertificate) says ecdsa-with-SHA256; the leaf was signed with SHA-384.
+    const sha384 = Buffer.from("06082a8648ce3d040303", "hex");
+    const relabelled = Buffer.from(leaf);
+    relabelled[relabelled.lastIndexOf(sha384) + sha384.length - 1] = 0x02;
+    expect(parseCertificate(relabelled, "x5c[0]").signatureAlgorithmsMatch).toBe(false);
+
+    for (const bad of [flipped, relabelled]) {
+      expect(new X509Certificate(bad).verify(new X509Certificate(der(sub.cert)).publicKey)).toBe(false);
+      const e = await verifyCertificatePath([bad, der(sub.cert)], [rootPem], now).catch((e: unknown) => e);
+      expect(e).toBeInstanceOf(AttestationError);
+      expect((e as AttestationError).message).toContain("is not signed by x5c[1]");
+    }
   });
 });
 

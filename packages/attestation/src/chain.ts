@@ -2,7 +2,8 @@
 // ("Apple Enterprise Attestation Sub CA 1"), and must end at one of the trusted roots (SPEC §4).
 // Signatures and issuer checks use OpenSSL through node:crypto; the fields read per request come from a strict
 // DER reader (./der), with @peculiar/x509 for names in messages and for anything the reader refuses.
-import { X509Certificate as NodeCertificate } from "node:crypto";
+import { X509Certificate as NodeCertificate, verify, type KeyObject } from "node:crypto";
+import { promisify } from "node:util";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate } from "@peculiar/asn1-x509";
 import { certificateFingerprint } from "./apple-leaf";
@@ -36,6 +37,11 @@ export interface CertificateExtension {
 
 export interface ParsedCertificate {
   der: Buffer;
+  /** The TBSCertificate DER and the signature (BIT STRING contents) when the strict reader read them. */
+  tbs?: Buffer;
+  signatureValue?: Buffer;
+  /** The outer signatureAlgorithm equals the one inside the TBSCertificate (RFC 5280 §4.1.1.2). */
+  signatureAlgorithmsMatch?: boolean;
   node: NodeCertificate;
   /** @peculiar/x509's view of the certificate, parsed on first use (names for messages, basicConstraints). */
   readonly cert: x509.X509Certificate;
@@ -51,7 +57,9 @@ export interface ParsedCertificate {
 }
 
 /** The fields verification needs, read straight from strict DER; throws DerError on anything else. */
-function readFields(buf: Buffer): Pick<ParsedCertificate, "signatureAlgorithm" | "notBefore" | "notAfter" | "extensions" | "publicKeySpki"> {
+function readFields(
+  buf: Buffer,
+): Pick<ParsedCertificate, "tbs" | "signatureValue" | "signatureAlgorithmsMatch" | "signatureAlgorithm" | "notBefore" | "notAfter" | "extensions" | "publicKeySpki"> {
   const outer = expectTlv(buf, 0, buf.length, 0x30, "Certificate");
   if (outer.end !== buf.length) throw new DerError("trailing bytes");
   const [tbs, sigAlg, sig, ...rest] = children(buf, outer);
@@ -99,11 +107,21 @@ function readFields(buf: Buffer): Pick<ParsedCertificate, "signatureAlgorithm" |
     i++;
   }
   if (i !== f.length) throw new DerError("TBSCertificate");
-  return { signatureAlgorithm, notBefore, notAfter, extensions, publicKeySpki: buf.subarray(spki.start, spki.end) };
+  return {
+    tbs: buf.subarray(tbs.start, tbs.end),
+    // A BIT STRING whose first byte (unused bits) is not 0 is left to OpenSSL's own check.
+    signatureValue: sig.end > sig.body && buf[sig.body] === 0 ? buf.subarray(sig.body + 1, sig.end) : undefined,
+    signatureAlgorithmsMatch: buf.subarray(sigAlg.start, sigAlg.end).equals(buf.subarray(sigInner.start, sigInner.end)),
+    signatureAlgorithm,
+    notBefore,
+    notAfter,
+    extensions,
+    publicKeySpki: buf.subarray(spki.start, spki.end),
+  };
 }
 
 /** The same fields through @peculiar/x509 (the full parser), for what the strict reader refuses. */
-function peculiarFields(cert: x509.X509Certificate): ReturnType<typeof readFields> {
+function peculiarFields(cert: x509.X509Certificate): Omit<ReturnType<typeof readFields>, "tbs" | "signatureValue" | "signatureAlgorithmsMatch"> {
   const asn = AsnConvert.parse(cert.rawData, Certificate);
   return {
     signatureAlgorithm: asn.signatureAlgorithm.algorithm,
@@ -116,6 +134,9 @@ function peculiarFields(cert: x509.X509Certificate): ReturnType<typeof readField
 
 class Parsed implements ParsedCertificate {
   #cert: x509.X509Certificate | undefined;
+  tbs?: Buffer;
+  signatureValue?: Buffer;
+  signatureAlgorithmsMatch?: boolean;
   signatureAlgorithm!: string;
   notBefore!: Date;
   notAfter!: Date;
@@ -205,10 +226,38 @@ function checkCertificate(c: ParsedCertificate, label: string): void {
   }
 }
 
+// Signature algorithms whose check runs off the event loop (node:crypto's verify on the libuv thread
+// pool), with the hash and the issuer key type each requires. Anything else (RSA-PSS, a key of another
+// type, fields the strict reader did not read) is checked by OpenSSL's X509_verify on the event loop.
+const OFF_LOOP_SIGNATURES: Record<string, { hash: string | null; key: string }> = {
+  "1.2.840.10045.4.3.2": { hash: "sha256", key: "ec" },
+  "1.2.840.10045.4.3.3": { hash: "sha384", key: "ec" },
+  "1.2.840.10045.4.3.4": { hash: "sha512", key: "ec" },
+  "1.2.840.113549.1.1.11": { hash: "sha256", key: "rsa" },
+  "1.2.840.113549.1.1.12": { hash: "sha384", key: "rsa" },
+  "1.2.840.113549.1.1.13": { hash: "sha512", key: "rsa" },
+  "1.3.101.112": { hash: null, key: "ed25519" },
+};
+const verifyOffLoop = promisify(verify);
+
+// Issuers' public keys, imported once per parsed certificate (roots and intermediates are cached).
+const publicKeys = new WeakMap<ParsedCertificate, KeyObject>();
+function publicKeyOf(c: ParsedCertificate): KeyObject {
+  let key = publicKeys.get(c);
+  if (!key) publicKeys.set(c, (key = c.node.publicKey));
+  return key;
+}
+
 /** `child` must name `issuer` as its issuer (and match its key identifier and key usage) and carry its signature. */
-function issuedBy(child: ParsedCertificate, issuer: ParsedCertificate): boolean {
+async function issuedBy(child: ParsedCertificate, issuer: ParsedCertificate): Promise<boolean> {
   try {
-    return child.node.checkIssued(issuer.node) && child.node.verify(issuer.node.publicKey);
+    if (!child.node.checkIssued(issuer.node)) return false;
+    const key = publicKeyOf(issuer);
+    const scheme = OFF_LOOP_SIGNATURES[child.signatureAlgorithm];
+    if (scheme && scheme.key === key.asymmetricKeyType && child.tbs && child.signatureValue && child.signatureAlgorithmsMatch) {
+      return await verifyOffLoop(scheme.hash, child.tbs, key, child.signatureValue);
+    }
+    return child.node.verify(key);
   } catch {
     return false;
   }
@@ -232,10 +281,10 @@ function parseIntermediate(der: Uint8Array, label: string): ParsedCertificate {
   return parsed;
 }
 
-function caIssuedBy(child: ParsedCertificate, issuer: ParsedCertificate): boolean {
+async function caIssuedBy(child: ParsedCertificate, issuer: ParsedCertificate): Promise<boolean> {
   const k = `${child.fingerprint}>${issuer.fingerprint}`;
   if (caSignedBy.has(k)) return true;
-  const ok = issuedBy(child, issuer);
+  const ok = await issuedBy(child, issuer);
   if (ok) {
     if (caSignedBy.size >= MAX_CACHED_CAS * 4) caSignedBy.clear();
     caSignedBy.add(k);
@@ -255,7 +304,7 @@ export interface VerifiedPath {
  * every certificate of the path (and the root) is valid at `now`. Structure and signatures are checked
  * first (chainInvalid), validity periods after (chainExpired, chainNotYetValid).
  */
-export function verifyCertificatePath(x5c: readonly Uint8Array[], trustedRoots: readonly string[], now: Date): VerifiedPath {
+export async function verifyCertificatePath(x5c: readonly Uint8Array[], trustedRoots: readonly string[], now: Date): Promise<VerifiedPath> {
   if (x5c.length === 0) throw new AttestationError("missingChain", "attStmt.x5c is empty");
   if (x5c.length > MAX_CHAIN_LENGTH) {
     throw new AttestationError("tooLarge", `attStmt.x5c has ${x5c.length} certificates; the limit is ${MAX_CHAIN_LENGTH}`);
@@ -290,12 +339,17 @@ export function verifyCertificatePath(x5c: readonly Uint8Array[], trustedRoots: 
       if (pathLen !== undefined && i > pathLen) {
         throw new AttestationError("chainInvalid", `x5c[${i + 1}] ${describe(next)} allows a path of ${pathLen} intermediates below it`);
       }
-      if (!(i === 0 ? issuedBy(c, next) : caIssuedBy(c, next))) {
+      if (!(await (i === 0 ? issuedBy(c, next) : caIssuedBy(c, next)))) {
         throw new AttestationError("chainInvalid", `x5c[${i}] ${describe(c)} is not signed by x5c[${i + 1}] ${describe(next)}`);
       }
       continue;
     }
-    anchor = roots.find((r) => (i === 0 ? issuedBy(c, r) : caIssuedBy(c, r)));
+    for (const r of roots) {
+      if (await (i === 0 ? issuedBy(c, r) : caIssuedBy(c, r))) {
+        anchor = r;
+        break;
+      }
+    }
     if (!anchor) {
       throw new AttestationError(
         "chainInvalid",

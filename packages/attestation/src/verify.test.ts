@@ -22,16 +22,16 @@ const TOKEN = "l1Vd6Zr0JXQ4wS7m0xPqGdJH3aYqJk2u9zXo5cQ8Rtw";
 const SERIAL = "C02TESTSERIAL";
 const UDID = "00008103-001A2B3C4D5E6F70";
 
-function failure(args: VerifyAppleAttestationArgs): AttestationError {
+async function failure(args: VerifyAppleAttestationArgs): Promise<AttestationError> {
   try {
-    verifyAppleAttestation(args);
+    await verifyAppleAttestation(args);
   } catch (e) {
     if (e instanceof AttestationError) return e;
     throw e;
   }
   throw new Error("expected the attestation to be rejected");
 }
-const reasonOf = (args: VerifyAppleAttestationArgs) => failure(args).reason;
+const reasonOf = async (args: VerifyAppleAttestationArgs) => (await failure(args)).reason;
 
 let root: TestCa;
 let sub: TestCa;
@@ -54,7 +54,7 @@ beforeAll(async () => {
 
 describe("verifyAppleAttestation", () => {
   it("accepts a genuine chain and reports what it proved", async () => {
-    const a = verifyAppleAttestation({ attObj: attObj([der(leaf), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] });
+    const a = await verifyAppleAttestation({ attObj: attObj([der(leaf), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] });
     expect(a.serialNumber).toBe(SERIAL);
     expect(a.udid).toBe(UDID);
     expect(a.osVersion).toBe("15.5");
@@ -72,8 +72,8 @@ describe("verifyAppleAttestation", () => {
     expect(JSON.parse(JSON.stringify(summary))).toEqual(summary);
   });
 
-  it("matches the identifier against the UDID too, and tolerates authData", () => {
-    const a = verifyAppleAttestation({
+  it("matches the identifier against the UDID too, and tolerates authData", async () => {
+    const a = await verifyAppleAttestation({
       attObj: attObj([der(leaf), der(sub.cert)], { authData: Buffer.alloc(37) }),
       token: TOKEN,
       identifier: UDID,
@@ -83,23 +83,23 @@ describe("verifyAppleAttestation", () => {
     expect(a.authDataPresent).toBe(true);
   });
 
-  it("accepts the root itself appended to x5c", () => {
-    const a = verifyAppleAttestation({ attObj: attObj([der(leaf), der(sub.cert), der(root.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] });
+  it("accepts the root itself appended to x5c", async () => {
+    const a = await verifyAppleAttestation({ attObj: attObj([der(leaf), der(sub.cert), der(root.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] });
     expect(a.chain).toHaveLength(2);
   });
 
-  it("rejects with Apple's root only (the default trust)", () => {
-    expect(reasonOf({ attObj: attObj([der(leaf), der(sub.cert)]), token: TOKEN, identifier: SERIAL })).toBe("chainInvalid");
+  it("rejects with Apple's root only (the default trust)", async () => {
+    expect(await reasonOf({ attObj: attObj([der(leaf), der(sub.cert)]), token: TOKEN, identifier: SERIAL })).toBe("chainInvalid");
   });
 
-  it("rejects a missing intermediate, a wrong order, and a tampered signature", () => {
+  it("rejects a missing intermediate, a wrong order, and a tampered signature", async () => {
     const base = { token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] };
-    expect(failure({ ...base, attObj: attObj([der(leaf)]) }).message).toContain("does not chain to a trusted root");
-    expect(reasonOf({ ...base, attObj: attObj([der(sub.cert), der(leaf)]) })).toBe("chainInvalid");
+    expect((await failure({ ...base, attObj: attObj([der(leaf)]) })).message).toContain("does not chain to a trusted root");
+    expect(await reasonOf({ ...base, attObj: attObj([der(sub.cert), der(leaf)]) })).toBe("chainInvalid");
     const tampered = Buffer.from(der(leaf));
     tampered[tampered.length - 5] ^= 0x01;
-    expect(failure({ ...base, attObj: attObj([tampered, der(sub.cert)]) }).message).toContain("is not signed by x5c[1]");
-    expect(reasonOf({ ...base, attObj: attObj([Buffer.from("junk"), der(sub.cert)]) })).toBe("chainInvalid");
+    expect((await failure({ ...base, attObj: attObj([tampered, der(sub.cert)]) })).message).toContain("is not signed by x5c[1]");
+    expect(await reasonOf({ ...base, attObj: attObj([Buffer.from("junk"), der(sub.cert)]) })).toBe("chainInvalid");
   });
 
   it("rejects a leaf with the right issuer name but another issuer's signature (no key identifiers to tell them apart)", async () => {
@@ -111,7 +111,7 @@ describe("verifyAppleAttestation", () => {
       noKeyIds: true,
       extensions: appleExtensions({ serial: SERIAL, freshness: expectedFreshnessCode(TOKEN) }),
     });
-    const e = failure({ attObj: attObj([der(forged), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] });
+    const e = await failure({ attObj: attObj([der(forged), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] });
     expect([e.reason, e.message]).toEqual(["chainInvalid", expect.stringContaining("is not signed by x5c[1]")]);
   });
 
@@ -123,15 +123,15 @@ describe("verifyAppleAttestation", () => {
       publicKey: deviceKeys.publicKey,
       extensions: appleExtensions({ serial: SERIAL, freshness: expectedFreshnessCode(TOKEN) }),
     });
-    expect(reasonOf({ attObj: attObj([der(forged), der(fakeSub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] })).toBe("chainInvalid");
+    expect(await reasonOf({ attObj: attObj([der(forged), der(fakeSub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] })).toBe("chainInvalid");
   });
 
   it("rejects a leaf issued by a non-CA certificate, and a CA as the leaf", async () => {
     const notCa = await makeSubCa(root, { ca: false, pathLength: undefined });
     const l = await issue({ subject: "CN=device", issuer: notCa, publicKey: deviceKeys.publicKey, extensions: appleExtensions({ serial: SERIAL, freshness: expectedFreshnessCode(TOKEN) }) });
-    const e1 = failure({ attObj: attObj([der(l), der(notCa.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] });
+    const e1 = await failure({ attObj: attObj([der(l), der(notCa.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] });
     expect([e1.reason, e1.message]).toEqual(["chainInvalid", expect.stringContaining("is not a CA certificate")]);
-    const e2 = failure({ attObj: attObj([der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] });
+    const e2 = await failure({ attObj: attObj([der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] });
     expect([e2.reason, e2.message]).toEqual(["chainInvalid", expect.stringContaining("the leaf")]);
   });
 
@@ -139,7 +139,7 @@ describe("verifyAppleAttestation", () => {
     // root -> sub (pathLen 0) -> sub2 -> leaf: sub allows no intermediate below it
     const sub2 = await makeSubCa(sub, { subject: "CN=Second Sub CA", pathLength: undefined });
     const l = await issue({ subject: "CN=device", issuer: sub2, publicKey: deviceKeys.publicKey, extensions: appleExtensions({ serial: SERIAL, freshness: expectedFreshnessCode(TOKEN) }) });
-    const e = failure({ attObj: attObj([der(l), der(sub2.cert), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] });
+    const e = await failure({ attObj: attObj([der(l), der(sub2.cert), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] });
     expect([e.reason, e.message]).toEqual(["chainInvalid", expect.stringContaining("allows a path of 0")]);
   });
 
@@ -150,32 +150,32 @@ describe("verifyAppleAttestation", () => {
       publicKey: deviceKeys.publicKey,
       extensions: [...appleExtensions({ serial: SERIAL, freshness: expectedFreshnessCode(TOKEN) }), new x509.Extension("1.3.6.1.4.1.99999.1", true, Buffer.from([5, 0]))],
     });
-    const e = failure({ attObj: attObj([der(l), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] });
+    const e = await failure({ attObj: attObj([der(l), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] });
     expect([e.reason, e.message]).toEqual(["chainInvalid", expect.stringContaining("critical extension 1.3.6.1.4.1.99999.1")]);
   });
 
-  it("checks validity at `now` for the leaf, the intermediate and the root", () => {
+  it("checks validity at `now` for the leaf, the intermediate and the root", async () => {
     const base = { attObj: attObj([der(leaf), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] };
-    expect(reasonOf({ ...base, now: new Date(Date.now() + 91 * 86_400_000) })).toBe("chainExpired");
-    expect(reasonOf({ ...base, now: new Date(Date.now() - 2 * 86_400_000) })).toBe("chainNotYetValid");
+    expect(await reasonOf({ ...base, now: new Date(Date.now() + 91 * 86_400_000) })).toBe("chainExpired");
+    expect(await reasonOf({ ...base, now: new Date(Date.now() - 2 * 86_400_000) })).toBe("chainNotYetValid");
   });
 
   it("requires the freshness code to be SHA-256 of the token", async () => {
     const base = { attObj: attObj([der(leaf), der(sub.cert)]), identifier: SERIAL, trustedRoots: [rootPem] };
-    expect(reasonOf({ ...base, token: "another-token" })).toBe("nonceMismatch");
+    expect(await reasonOf({ ...base, token: "another-token" })).toBe("nonceMismatch");
     // SHA-256 of the key authorization (token.thumbprint) is not the token's hash
-    expect(reasonOf({ ...base, token: `${TOKEN}.thumbprint` })).toBe("nonceMismatch");
+    expect(await reasonOf({ ...base, token: `${TOKEN}.thumbprint` })).toBe("nonceMismatch");
     const noNonce = await issue({ subject: "CN=device", issuer: sub, publicKey: deviceKeys.publicKey, extensions: appleExtensions({ serial: SERIAL }) });
-    expect(reasonOf({ ...base, token: TOKEN, attObj: attObj([der(noNonce), der(sub.cert)]) })).toBe("nonceMissing");
+    expect(await reasonOf({ ...base, token: TOKEN, attObj: attObj([der(noNonce), der(sub.cert)]) })).toBe("nonceMissing");
     const shortNonce = await issue({ subject: "CN=device", issuer: sub, publicKey: deviceKeys.publicKey, extensions: appleExtensions({ serial: SERIAL, freshness: Buffer.alloc(16) }) });
-    expect(reasonOf({ ...base, token: TOKEN, attObj: attObj([der(shortNonce), der(sub.cert)]) })).toBe("nonceMismatch");
+    expect(await reasonOf({ ...base, token: TOKEN, attObj: attObj([der(shortNonce), der(sub.cert)]) })).toBe("nonceMismatch");
   });
 
-  it("requires the identifier to be the attested serial number or UDID", () => {
+  it("requires the identifier to be the attested serial number or UDID", async () => {
     const base = { attObj: attObj([der(leaf), der(sub.cert)]), token: TOKEN, trustedRoots: [rootPem] };
-    expect(reasonOf({ ...base, identifier: "C02OTHERSERIAL" })).toBe("identifierMismatch");
-    expect(reasonOf({ ...base, identifier: SERIAL.toLowerCase() })).toBe("identifierMismatch");
-    expect(reasonOf({ ...base, identifier: "" })).toBe("identifierMismatch");
+    expect(await reasonOf({ ...base, identifier: "C02OTHERSERIAL" })).toBe("identifierMismatch");
+    expect(await reasonOf({ ...base, identifier: SERIAL.toLowerCase() })).toBe("identifierMismatch");
+    expect(await reasonOf({ ...base, identifier: "" })).toBe("identifierMismatch");
   });
 
   it("rejects malformed Apple extensions", async () => {
@@ -188,21 +188,21 @@ describe("verifyAppleAttestation", () => {
         ...appleExtensions({ serial: SERIAL, freshness: expectedFreshnessCode(TOKEN) }),
       ],
     });
-    expect(reasonOf({ attObj: attObj([der(badSip), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] })).toBe("malformedExtension");
+    expect(await reasonOf({ attObj: attObj([der(badSip), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] })).toBe("malformedExtension");
     const ctrl = await issue({ subject: "CN=device", issuer: sub, publicKey: deviceKeys.publicKey, extensions: appleExtensions({ serial: "AB\nC", freshness: expectedFreshnessCode(TOKEN) }) });
-    expect(reasonOf({ attObj: attObj([der(ctrl), der(sub.cert)]), token: TOKEN, identifier: "AB\nC", trustedRoots: [rootPem] })).toBe("malformedExtension");
+    expect(await reasonOf({ attObj: attObj([der(ctrl), der(sub.cert)]), token: TOKEN, identifier: "AB\nC", trustedRoots: [rootPem] })).toBe("malformedExtension");
   });
 
-  it("rejects the real Apple leaf without its (unpublished) Sub CA, whatever the time", () => {
+  it("rejects the real Apple leaf without its (unpublished) Sub CA, whatever the time", async () => {
     const real = new X509Certificate(REAL_LEAF_PEM).raw;
     for (const now of [new Date("2025-08-01T00:00:00Z"), new Date("2026-01-01T00:00:00Z")]) {
-      expect(reasonOf({ attObj: attObj([real]), token: TOKEN, identifier: "TMWFWWWP67", now })).toBe("chainInvalid");
+      expect(await reasonOf({ attObj: attObj([real]), token: TOKEN, identifier: "TMWFWWWP67", now })).toBe("chainInvalid");
     }
   });
 
-  it("refuses a chain longer than the limit", () => {
+  it("refuses a chain longer than the limit", async () => {
     const c = der(sub.cert);
-    expect(reasonOf({ attObj: attObj([der(leaf), c, c, c, c, c]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] })).toBe("tooLarge");
+    expect(await reasonOf({ attObj: attObj([der(leaf), c, c, c, c, c]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] })).toBe("tooLarge");
   });
 });
 
@@ -221,14 +221,14 @@ describe("samePublicKey", () => {
 });
 
 describe("trusted roots", () => {
-  it("accepts a PEM bundle and ignores text around the certificates", () => {
+  it("accepts a PEM bundle and ignores text around the certificates", async () => {
     const bundle = `# test roots\n${APPLE_ENTERPRISE_ATTESTATION_ROOT_CA_PEM}\nsimulated:\n${rootPem}`;
-    const a = verifyAppleAttestation({ attObj: attObj([der(leaf), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [bundle] });
+    const a = await verifyAppleAttestation({ attObj: attObj([der(leaf), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [bundle] });
     expect(a.rootFingerprint).toBe(createHash("sha256").update(der(root.cert)).digest("hex"));
   });
 
-  it("refuses to run without any root (a configuration error, not an attestation failure)", () => {
-    expect(() => verifyAppleAttestation({ attObj: attObj([der(leaf), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [] })).toThrow(TypeError);
-    expect(() => verifyAppleAttestation({ attObj: attObj([der(leaf), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: ["garbage"] })).toThrow(TypeError);
+  it("refuses to run without any root (a configuration error, not an attestation failure)", async () => {
+    await expect(verifyAppleAttestation({ attObj: attObj([der(leaf), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [] })).rejects.toThrow(TypeError);
+    await expect(verifyAppleAttestation({ attObj: attObj([der(leaf), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: ["garbage"] })).rejects.toThrow(TypeError);
   });
 });

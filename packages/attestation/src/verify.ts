@@ -48,11 +48,11 @@ export function expectedFreshnessCode(token: string): Buffer {
  * identifier = attested serial number or UDID. Returns what was proved, including the attested key
  * (the CSR at finalize must carry that key). Throws AttestationError with a precise `reason`.
  */
-export function verifyAppleAttestation(args: VerifyAppleAttestationArgs): AppleAttestation {
+export async function verifyAppleAttestation(args: VerifyAppleAttestationArgs): Promise<AppleAttestation> {
   const { token, identifier } = args;
   const now = args.now ?? new Date();
   const obj = decodeAttestationObject(args.attObj, args.limits ?? DEFAULT_CBOR_LIMITS);
-  const { path, anchor } = verifyCertificatePath(obj.attStmt.x5c, args.trustedRoots ?? DEFAULT_TRUSTED_ROOTS, now);
+  const { path, anchor } = await verifyCertificatePath(obj.attStmt.x5c, args.trustedRoots ?? DEFAULT_TRUSTED_ROOTS, now);
   const leaf = path[0]!;
   const props = appleLeafProperties(leaf.extensions, leaf.publicKeySpki);
 

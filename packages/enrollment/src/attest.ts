@@ -16,7 +16,7 @@ export function deviceAttestValidator(db: Db, now: () => Date = () => new Date()
     let best: AttestationError | undefined;
     for (const kap of platforms) {
       try {
-        const a = verifyAppleAttestation({ attObj, token, identifier: identifier.value, trustedRoots: trustedRoots(kap), now: now() });
+        const a = await verifyAppleAttestation({ attObj, token, identifier: identifier.value, trustedRoots: trustedRoots(kap), now: now() });
         return {
           publicKeySpki: a.publicKeySpki,
           attested: { ...attestationSummary(a), keyAttestationPlatformId: kap.id, keyAttestationPlatformName: kap.name },

@@ -2,6 +2,7 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import { SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
 import * as asn1js from "asn1js";
 import { createPublicKey, verify, type KeyObject } from "node:crypto";
+import { promisify } from "node:util";
 import { DerError, children, expectTlv, readOid, readTlv, type Tlv } from "@attested/der";
 import { attributeFromOid, attributeKeys, formatDn, fromX509Name, type DnAttribute } from "./dn";
 import { PkiError } from "./errors";
@@ -404,6 +405,9 @@ const isOidSequence = (value: Buffer): boolean => {
   return items.length > 0;
 };
 
+// The native check runs on the libuv thread pool (a P-384 verification is about a millisecond).
+const verifyOffLoop = promisify(verify);
+
 // Signature algorithms checked natively (the others, e.g. SHA-1 or RSA-PSS, go through @peculiar/x509).
 const NATIVE_SIGNATURES: Record<string, { hash: string; key: "ec" | "rsa"; params: ReadonlyArray<CsrLayout["signatureParams"]> }> = {
   "1.2.840.10045.4.3.2": { hash: "sha256", key: "ec", params: ["absent"] },
@@ -430,7 +434,7 @@ async function parseCsrFast(der: Uint8Array<ArrayBuffer>, layout: CsrLayout): Pr
   let verified = false;
   if (native && key && native.params.includes(layout.signatureParams) && key.asymmetricKeyType === native.key) {
     try {
-      verified = verify(native.hash, layout.tbs, key, layout.signature);
+      verified = await verifyOffLoop(native.hash, layout.tbs, key, layout.signature);
     } catch {
       verified = false;
     }
