@@ -22,6 +22,14 @@ export interface EnrollOptions {
   allowHttp?: boolean;
   pollIntervalMs?: number;
   pollTimeoutMs?: number;
+  /** The device key and CSR, made beforehand by prepareDevice (neither depends on the server). */
+  prepared?: PreparedDevice;
+}
+
+/** What a device makes on its own before it talks to the server: its key and its CSR. */
+export interface PreparedDevice {
+  key: DeviceKey;
+  csr: Buffer;
 }
 
 export interface EnrollTimings {
@@ -57,11 +65,27 @@ export function splitPemChain(chain: string): string[] {
   return chain.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 }
 
-export async function enroll(options: EnrollOptions): Promise<EnrollResult> {
-  const t0 = performance.now();
+function acmePayload(options: Pick<EnrollOptions, "profile" | "device" | "payloadIndex">): { profile: MobileConfig; payload: AcmePayload } {
   const profile = renderMobileconfig(options.profile, options.device);
   const payload = profile.acme[options.payloadIndex ?? 0];
   if (!payload) throw new ProfileError("the profile has no com.apple.security.acme payload");
+  return { profile, payload };
+}
+
+/**
+ * The device's key (per the payload's KeyType, KeySize, HardwareBound) and its CSR: the same as enroll
+ * makes, ahead of time. A load generator sharing the machine with the server prepares them before its
+ * clock starts, as each real device does this on its own hardware.
+ */
+export async function prepareDevice(options: Pick<EnrollOptions, "profile" | "device" | "payloadIndex">): Promise<PreparedDevice> {
+  const { payload } = acmePayload(options);
+  const key = await createDeviceKey({ keyType: payload.KeyType, keySize: payload.KeySize, hardwareBound: payload.HardwareBound });
+  return { key, csr: await buildCsr(payload, key) };
+}
+
+export async function enroll(options: EnrollOptions): Promise<EnrollResult> {
+  const t0 = performance.now();
+  const { profile, payload } = acmePayload(options);
   if (!payload.Attest) throw new ProfileError("the ACME payload does not set Attest; this simulator enrolls with device-attest-01 only");
   const directory = new URL(payload.DirectoryURL);
   if (directory.protocol !== "https:" && !(directory.protocol === "http:" && (LOOPBACK.has(directory.hostname) || options.allowHttp))) {
@@ -77,7 +101,7 @@ export async function enroll(options: EnrollOptions): Promise<EnrollResult> {
   });
 
   // 1. The key first (the Secure Enclave key when HardwareBound), then account and order.
-  const key = await createDeviceKey({ keyType: payload.KeyType, keySize: payload.KeySize, hardwareBound: payload.HardwareBound });
+  const key = options.prepared?.key ?? (await createDeviceKey({ keyType: payload.KeyType, keySize: payload.KeySize, hardwareBound: payload.HardwareBound }));
   const accountUrl = await client.createAccount();
   const t1 = performance.now();
   const { url: orderUrl, order } = await client.newOrder([{ type: "permanent-identifier", value: payload.ClientIdentifier }]);
@@ -101,7 +125,7 @@ export async function enroll(options: EnrollOptions): Promise<EnrollResult> {
   const t3 = performance.now();
 
   // 4. Finalize with a CSR for the same key.
-  const csr = await buildCsr(payload, key);
+  const csr = options.prepared?.csr ?? (await buildCsr(payload, key));
   const finalized = await client.finalize(order.finalize, csr);
   const done = finalized.status === "valid" && finalized.certificate ? finalized : await client.waitForOrder(orderUrl, ["valid"]);
   if (!done.certificate) throw new AcmeClientError("the valid order has no certificate URL", null, null, orderUrl);

@@ -3,7 +3,7 @@ import { performance } from "node:perf_hooks";
 import { AcmeClientError, type Fetch } from "./acme-client";
 import type { SimulatedAppleCa } from "./apple-ca";
 import { generateDevices, type SimulatedDevice } from "./device";
-import { enroll } from "./enroll";
+import { enroll, prepareDevice, type PreparedDevice } from "./enroll";
 import { createDeviceFetch } from "./http";
 
 export interface FleetOptions {
@@ -18,6 +18,12 @@ export interface FleetOptions {
   allowHttp?: boolean;
   /** First polling interval of each client (see AcmeClientOptions). */
   pollIntervalMs?: number;
+  /**
+   * Each device's key and CSR, made before the clock starts (prepareDevices), in the order of `devices`:
+   * the simulator's share of a machine it shares with the server is then only what answers the server
+   * (attestations, which carry its challenge token, and every JWS).
+   */
+  prepared?: readonly PreparedDevice[];
   /** Called after each enrollment (e.g. for progress output). */
   onResult?: (r: { device: SimulatedDevice; ok: boolean; ms: number; error?: string }) => void;
 }
@@ -43,6 +49,13 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
 }
 
+/** prepareDevice for each device, one after the other. */
+export async function prepareDevices(profile: string | Uint8Array, devices: readonly SimulatedDevice[]): Promise<PreparedDevice[]> {
+  const out: PreparedDevice[] = [];
+  for (const device of devices) out.push(await prepareDevice({ profile, device }));
+  return out;
+}
+
 export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   const devices = typeof options.devices === "number" ? generateDevices(options.devices, options.serialPrefix) : options.devices;
   const concurrency = Math.max(1, Math.min(options.concurrency, devices.length || 1));
@@ -54,7 +67,8 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
 
   const worker = async () => {
     while (next < devices.length) {
-      const device = devices[next++]!;
+      const i = next++;
+      const device = devices[i]!;
       const start = performance.now();
       try {
         await enroll({
@@ -64,6 +78,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
           fetch,
           allowHttp: options.allowHttp,
           pollIntervalMs: options.pollIntervalMs,
+          prepared: options.prepared?.[i],
         });
         const ms = performance.now() - start;
         durations.push(ms);

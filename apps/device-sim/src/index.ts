@@ -36,6 +36,6 @@ export {
   type AcmeProblem,
   type Fetch,
 } from "./acme-client";
-export { enroll, splitPemChain, type EnrollOptions, type EnrollResult, type EnrollTimings } from "./enroll";
-export { percentile, runFleet, type FleetOptions, type FleetResult } from "./fleet";
+export { enroll, prepareDevice, splitPemChain, type EnrollOptions, type EnrollResult, type EnrollTimings, type PreparedDevice } from "./enroll";
+export { percentile, prepareDevices, runFleet, type FleetOptions, type FleetResult } from "./fleet";
 export { createDeviceFetch, type DeviceFetchOptions } from "./http";

@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AcmeClientError, FORGERIES, SimulatedAppleCa, enroll, type Forgery } from "@attested/device-sim";
+import { X509Certificate } from "node:crypto";
+import { AcmeClientError, FORGERIES, SimulatedAppleCa, enroll, generateDevices, prepareDevice, prepareDevices, runFleet, type Forgery } from "@attested/device-sim";
 import { createKeyAttestationPlatform, createPlatform, platformProfile, rotateEnrollmentSecret, setTestTrustedRoots, updatePlatform } from "@attested/platforms";
 import { encode } from "cbor-x";
 import { startTestbed, testAdmin } from "./testing";
@@ -61,6 +62,21 @@ describe("Apple device enrollment over ACME (device-attest-01)", () => {
     expect(order).toMatchObject({ actorType: "device", objectType: "device-management-platform", outcome: "success" });
     expect(order.time.getTime()).toBeGreaterThan(Date.now() - 600_000);
     expect(await db.prisma.event.count({ where: { type: "ACME Account Created" } })).toBeGreaterThanOrEqual(1);
+  });
+
+  it("enrolls with a key and CSR prepared ahead (the benchmark's fleet), each certificate for its device's key", async () => {
+    const prepared = await prepareDevice({ profile, device: { ...device, serialNumber: "PREPARED001" } });
+    const one = await enroll({ profile, device: { ...device, serialNumber: "PREPARED001" }, ca: simCa, allowHttp: true, prepared });
+    expect(one.key).toBe(prepared.key);
+    expect(new X509Certificate(one.certificatePem).publicKey.export({ type: "spki", format: "der" }).equals(prepared.key.spki)).toBe(true);
+
+    const devices = generateDevices(3, "PREPFLT");
+    const fleet = await runFleet({ profile, devices, concurrency: 2, ca: simCa, allowHttp: true, prepared: await prepareDevices(profile, devices) });
+    expect([fleet.ok, fleet.failed]).toEqual([3, 0]);
+    for (const d of devices) {
+      const cert = await db.prisma.certificate.findFirstOrThrow({ where: { deviceSerial: d.serialNumber } });
+      expect(cert.status).toBe("ACTIVE");
+    }
   });
 
   const forgeries = FORGERIES.filter((f) => f !== "otherKey");
