@@ -1,4 +1,4 @@
-// `npm run bench:enroll -- [--devices 400] [--concurrency 16] [--warmup 32] [--tls] [--cpu-prof DIR]`
+// `npm run bench:enroll -- [--devices 400] [--concurrency 16] [--warmup 400] [--tls] [--cpu-prof DIR]`
 //
 // Full Apple enrollments (ACME device-attest-01: account, order, attestation, finalize with key binding,
 // template, issuance, events) by the device simulator against the built portal on a private PostgreSQL,
@@ -14,7 +14,7 @@ import { fmt, mainThreadCpu, mainThreadSched, machineCpu, parseFlags, procCpuSpl
 import { summarizeProfiles } from "./bench/profile-summary";
 import { ENROLL_TEMPLATE, setupBenchEnv, sql } from "./bench/setup";
 
-const flags = parseFlags(process.argv.slice(2), { devices: "400", concurrency: "16", warmup: "32" });
+const flags = parseFlags(process.argv.slice(2), { devices: "400", concurrency: "16", warmup: "400" });
 const N = Number(flags.devices);
 const C = Number(flags.concurrency);
 const W = Number(flags.warmup);
@@ -31,7 +31,9 @@ try {
   console.log(`portal ${env.portal.url} (pid ${env.portal.pid}), PostgreSQL pid ${env.pg.pid()}, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   console.log(`flow: ${env.policyNote}`);
 
-  // Warm-up (JIT, route compilation, the CA key unsealed once): not counted.
+  // Warm-up (JIT, route compilation, the CA key unsealed once): not counted. V8 optimizes a function that
+  // runs once per enrollment only after a few hundred calls (--trace-opt: after 32 warm-up enrollments,
+  // hundreds of functions were still being compiled during the measured run), so warm up as long as we measure.
   const warm = await runFleet({ profile: env.profile, devices: env.devices.slice(0, W), concurrency: C, ca: env.simCa, fetch: env.fetch, allowHttp: true, pollIntervalMs: 50, prepared: await prepareDevices(env.profile, env.devices.slice(0, W)) });
   if (warm.failed) console.log(`warm-up failures: ${JSON.stringify(warm.errors)}`);
 
