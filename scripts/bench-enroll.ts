@@ -104,7 +104,12 @@ try {
       `event loop busy ${fmt((100 * (clientLoop1 - clientLoop0)) / r.seconds, 0)} %)`,
   );
   console.log(`                   device keys and CSRs made before the clock; attestations (they carry the server's token) and JWS during the run`);
-  console.log(`machine CPU        ${fmt(machine / r.seconds, 2)} of ${cores} cores busy (everything on the machine)`);
+  // Server and client share the cores: this run's CPU per enrollment, all of it, sets what the machine allows.
+  const allCpu = per(portalCpu + pgCpu + clientCpu);
+  console.log(
+    `machine CPU        ${fmt(machine / r.seconds, 2)} of ${cores} cores busy (everything on the machine); ` +
+      `${fmt(allCpu)} ms per enrollment (server + client) would allow ${fmt((cores * 1000) / allCpu)}/s with every core busy`,
+  );
   console.log(
     `crypto cost        ${fmt(cost.perEnrollmentMs, 2)} ms/enrollment = ${JWS_PER_ENROLLMENT} JWS x ${fmt(cost.jwsVerifyMs, 3)} + attestation ${fmt(cost.attestationMs, 3)} + CSR ${fmt(cost.csrMs, 3)} + issuance ${fmt(cost.issueMs, 3)} ms`,
   );
