@@ -45,7 +45,7 @@ try {
   await stats?.query(`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`);
   await stats?.query(`SELECT pg_stat_statements_reset()`);
 
-  // Device keys and CSRs are made before the clock (as each device makes them on its own hardware);
+  // Device keys, CSRs and ACME account keys are made before the clock (as each device makes them on its own hardware);
   // attestations, which carry the server's challenge token, and every JWS are made during the run.
   const prepared = await prepareDevices(env.profile, env.devices.slice(W));
   const split0 = procCpuSplit(env.portal.pid);
@@ -103,7 +103,7 @@ try {
     `client CPU         ${fmt(per(clientCpu))} ms/enrollment (device and Kandji simulators, same machine: ${fmt(clientCores, 2)} of ${cores} cores; ` +
       `event loop busy ${fmt((100 * (clientLoop1 - clientLoop0)) / r.seconds, 0)} %)`,
   );
-  console.log(`                   device keys and CSRs made before the clock; attestations (they carry the server's token) and JWS during the run`);
+  console.log(`                   device keys, CSRs and account keys made before the clock; attestations (they carry the server's token) and JWS during the run`);
   // Server and client share the cores: this run's CPU per enrollment, all of it, sets what the machine allows.
   const allCpu = per(portalCpu + pgCpu + clientCpu);
   console.log(

@@ -1,4 +1,5 @@
 // One device enrollment, end to end over HTTP, as SPEC §3 describes it from the device's side.
+import { webcrypto } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { AcmeClient, AcmeClientError, type Fetch } from "./acme-client";
 import type { SimulatedAppleCa } from "./apple-ca";
@@ -22,14 +23,15 @@ export interface EnrollOptions {
   allowHttp?: boolean;
   pollIntervalMs?: number;
   pollTimeoutMs?: number;
-  /** The device key and CSR, made beforehand by prepareDevice (neither depends on the server). */
+  /** The device key, CSR and account key, made beforehand by prepareDevice (none depends on the server). */
   prepared?: PreparedDevice;
 }
 
-/** What a device makes on its own before it talks to the server: its key and its CSR. */
+/** What a device makes on its own before it talks to the server: its key, its CSR and its ACME account key. */
 export interface PreparedDevice {
   key: DeviceKey;
   csr: Buffer;
+  accountKey: CryptoKeyPair;
 }
 
 export interface EnrollTimings {
@@ -80,7 +82,8 @@ function acmePayload(options: Pick<EnrollOptions, "profile" | "device" | "payloa
 export async function prepareDevice(options: Pick<EnrollOptions, "profile" | "device" | "payloadIndex">): Promise<PreparedDevice> {
   const { payload } = acmePayload(options);
   const key = await createDeviceKey({ keyType: payload.KeyType, keySize: payload.KeySize, hardwareBound: payload.HardwareBound });
-  return { key, csr: await buildCsr(payload, key) };
+  const accountKey = (await webcrypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
+  return { key, csr: await buildCsr(payload, key), accountKey };
 }
 
 export async function enroll(options: EnrollOptions): Promise<EnrollResult> {
@@ -96,6 +99,7 @@ export async function enroll(options: EnrollOptions): Promise<EnrollResult> {
   const client = new AcmeClient({
     directoryUrl: payload.DirectoryURL,
     fetch: options.fetch,
+    accountKey: options.prepared?.accountKey,
     pollIntervalMs: options.pollIntervalMs,
     pollTimeoutMs: options.pollTimeoutMs,
   });

@@ -19,7 +19,7 @@ export interface FleetOptions {
   /** First polling interval of each client (see AcmeClientOptions). */
   pollIntervalMs?: number;
   /**
-   * Each device's key and CSR, made before the clock starts (prepareDevices), in the order of `devices`:
+   * Each device's key, CSR and account key, made before the clock starts (prepareDevices), in the order of `devices`:
    * the simulator's share of a machine it shares with the server is then only what answers the server
    * (attestations, which carry its challenge token, and every JWS).
    */

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { X509Certificate } from "node:crypto";
+import { X509Certificate, webcrypto } from "node:crypto";
 import { AcmeClientError, FORGERIES, SimulatedAppleCa, enroll, generateDevices, prepareDevice, prepareDevices, runFleet, type Forgery } from "@attested/device-sim";
 import { createKeyAttestationPlatform, createPlatform, platformProfile, rotateEnrollmentSecret, setTestTrustedRoots, updatePlatform } from "@attested/platforms";
 import { encode } from "cbor-x";
@@ -69,6 +69,10 @@ describe("Apple device enrollment over ACME (device-attest-01)", () => {
     const one = await enroll({ profile, device: { ...device, serialNumber: "PREPARED001" }, ca: simCa, allowHttp: true, prepared });
     expect(one.key).toBe(prepared.key);
     expect(new X509Certificate(one.certificatePem).publicKey.export({ type: "spki", format: "der" }).equals(prepared.key.spki)).toBe(true);
+    // The ACME account is the prepared account key's.
+    const account = await db.prisma.acmeAccount.findUniqueOrThrow({ where: { id: one.accountUrl.split("/").pop()! } });
+    const { x, y } = await webcrypto.subtle.exportKey("jwk", prepared.accountKey.publicKey);
+    expect(account.jwk).toMatchObject({ kty: "EC", crv: "P-256", x, y });
 
     const devices = generateDevices(3, "PREPFLT");
     const fleet = await runFleet({ profile, devices, concurrency: 2, ca: simCa, allowHttp: true, prepared: await prepareDevices(profile, devices) });
