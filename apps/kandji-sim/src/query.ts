@@ -7,8 +7,18 @@ import type { SimDevice } from "./model";
 
 export const MAX_LIMIT = 300;
 
-const icontains = (have: string, want: string) => have.toLowerCase().includes(want.toLowerCase());
-const iexact = (have: string, want: string) => have.toLowerCase() === want.toLowerCase();
+// Lower-cased forms, remembered: a lookup compares its value with every device of the fleet.
+const lowered = new Map<string, string>();
+function lower(s: string): string {
+  let l = lowered.get(s);
+  if (l === undefined) {
+    if (lowered.size >= 100_000) lowered.clear();
+    lowered.set(s, (l = s.toLowerCase()));
+  }
+  return l;
+}
+const icontains = (have: string, want: string) => lower(have).includes(lower(want));
+const iexact = (have: string, want: string) => lower(have) === lower(want);
 const csv = (v: string) =>
   v
     .split(",")
