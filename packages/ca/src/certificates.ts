@@ -39,10 +39,20 @@ export interface Issued {
   chainPem: string;
 }
 
-export const toTemplateDefinition = (t: {
+type TemplateRow = {
   name: string; subject: string; description: string; validityDays: number | null; overrideValidity: boolean; overrideNotAfter: Date | null;
   signatureAlgorithm: string; sanOtherName: string; sanRfc822: string; sanDns: string; sanUri: string; extendedKeyUsages: string[];
-}) => ({
+};
+
+// One definition per cached template row, so issueCertificate checks each saved template once.
+const definitions = new WeakMap<TemplateRow, ReturnType<typeof toTemplateDefinition>>();
+const definitionOf = (t: TemplateRow) => {
+  let d = definitions.get(t);
+  if (!d) definitions.set(t, (d = toTemplateDefinition(t)));
+  return d;
+};
+
+export const toTemplateDefinition = (t: TemplateRow) => ({
   name: t.name,
   subject: t.subject,
   description: t.description,
@@ -71,7 +81,7 @@ export async function issueAndRecord(ctx: CaContext, req: IssueRequest): Promise
   const issued = await issueCertificate({
     csrDer: new Uint8Array(req.csrDer),
     context: req.context as never,
-    template: toTemplateDefinition(template),
+    template: definitionOf(template),
     ca: { certificatePem: ca.certificatePem, keyId: ca.keyId, signatureAlgorithm: ca.signatureAlgorithm as never, chainPem: parentsPem },
     keyStore: ctx.keyStore,
     ...caUrls(ctx.publicUrl, ca.id),

@@ -4,9 +4,12 @@ import type { ResponseView } from "./paths";
 import { evaluateRules, rulesPinIdentity, UNPINNED_WARNING, type RuleResult, type ValidationRule } from "./rules";
 import { allowHttpFromEnv, createConfigSchema, SECRET_LABELS, type AuthMethod } from "./schema";
 
+import { IDENTITY_VARIABLE, renderTemplate, TemplateError, templateUses } from "./template";
+
 // Built once: every lookup re-checks the stored configuration with it.
 const storedConfigSchema = createConfigSchema({ allowHttp: true, secretStored: true });
-import { IDENTITY_VARIABLE, renderTemplate, TemplateError, templateUses } from "./template";
+// A configuration object is checked once: callers pass the same object for as long as they cache it.
+const checkedConfigs = new WeakMap<LookupConfig, ReturnType<typeof storedConfigSchema.safeParse>>();
 
 // One device lookup through a Generic HTTP signal source (e.g. Kandji's
 // GET /api/v1/devices?serial_number=${identity}). Outcomes:
@@ -143,7 +146,8 @@ export async function lookupDevice(input: LookupInput): Promise<LookupResult> {
   };
 
   // Stored configuration is re-checked: a JSON column can hold anything.
-  const parsed = storedConfigSchema.safeParse(input.config);
+  let parsed = checkedConfigs.get(input.config);
+  if (!parsed) checkedConfigs.set(input.config, (parsed = storedConfigSchema.safeParse(input.config)));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     return done("error", `invalid configuration: ${issue.path.join(".") || "config"}: ${issue.message}`);

@@ -109,13 +109,19 @@ export function parseTemplateInput(input: unknown): CertificateTemplate {
   return r.data;
 }
 
+// A saved template object is checked once: issuance passes the configuration cache's object each time.
+const checkedTemplates = new WeakMap<object, CertificateTemplate>();
+
 /** For saved templates (no "must be in the future" check). */
 export function parseCertificateTemplate(input: unknown): CertificateTemplate {
+  const hit = typeof input === "object" && input !== null ? checkedTemplates.get(input) : undefined;
+  if (hit) return hit;
   const r = certificateTemplateSchema.safeParse(input);
   if (!r.success) {
     const e = invalidInput(r.error.issues);
     throw new PkiError("invalidInput", `Certificate template: ${e.message}`, e.field, e.errors);
   }
+  if (typeof input === "object" && input !== null) checkedTemplates.set(input, r.data);
   return r.data;
 }
 

@@ -1,7 +1,7 @@
 import type { CaContext } from "@attested/ca";
 import { cachedConfig, type CorePlatform, type Db, type SecuritySignalSource } from "@attested/db";
 import { EventType, recordEvent } from "@attested/events";
-import { lookupConfigFromRecord, lookupDevice, type LookupOptions, type LookupResult } from "@attested/integrations";
+import { lookupConfigFromRecord, lookupDevice, type LookupConfig, type LookupOptions, type LookupResult } from "@attested/integrations";
 import { MasterKeyError } from "@attested/secrets";
 import { describeCondition, evaluateConditions, type ConditionResult } from "./conditions";
 import { identityVariables, resolveIdentity } from "./context";
@@ -123,6 +123,10 @@ export function pickSignalSource<S extends Pick<SecuritySignalSource, "corePlatf
     .sort((a, b) => Number(b.deviceRoleIds.length > 0) - Number(a.deviceRoleIds.length > 0) || a.name.localeCompare(b.name))[0];
 }
 
+// One lookup configuration (secret opened, JSON checked by lookupDevice) per Core Platform object; the
+// objects come from the configuration cache, so a changed platform is a new object.
+const lookupConfigs = new WeakMap<CorePlatform, LookupConfig>();
+
 /** Runs one lookup; a stored secret that cannot be opened is reported like any other failure. */
 export async function lookupThrough(
   cp: CorePlatform,
@@ -133,7 +137,8 @@ export async function lookupThrough(
 ): Promise<LookupResult> {
   let config;
   try {
-    config = lookupConfigFromRecord(cp);
+    config = lookupConfigs.get(cp);
+    if (!config) lookupConfigs.set(cp, (config = lookupConfigFromRecord(cp)));
   } catch (e) {
     if (!(e instanceof MasterKeyError)) throw e;
     return {
