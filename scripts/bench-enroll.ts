@@ -9,7 +9,7 @@ import { mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { prepareDevices, runFleet } from "@attested/device-sim";
-import { measureCryptoCost, JWS_PER_ENROLLMENT } from "./bench/crypto-bound";
+import { measureCryptoCost, meanCryptoCost, JWS_PER_ENROLLMENT } from "./bench/crypto-bound";
 import { fmt, mainThreadCpu, mainThreadSched, machineCpu, parseFlags, procCpuSplit } from "./bench/lib";
 import { summarizeProfiles } from "./bench/profile-summary";
 import { ENROLL_TEMPLATE, setupBenchEnv, sql } from "./bench/setup";
@@ -37,8 +37,11 @@ try {
   const warm = await runFleet({ profile: env.profile, devices: env.devices.slice(0, W), concurrency: C, ca: env.simCa, fetch: env.fetch, allowHttp: true, pollIntervalMs: 50, prepared: await prepareDevices(env.profile, env.devices.slice(0, W)) });
   if (warm.failed) console.log(`warm-up failures: ${JSON.stringify(warm.errors)}`);
 
-  // The crypto bound, measured now in this process, single-threaded, while the server is idle.
-  const cost = await measureCryptoCost({ profile: env.profile, template: ENROLL_TEMPLATE, simCa: env.simCa });
+  // The crypto bound, measured in this process, single-threaded, while the server is idle: now and again
+  // after the run. The machine's speed drifts (the same operations have cost 20 % more a minute later),
+  // so the bound is the mean of both, and both are printed.
+  const costOpts = { profile: env.profile, template: ENROLL_TEMPLATE, simCa: env.simCa };
+  const costBefore = await measureCryptoCost(costOpts);
 
   // BENCH_PG_STATS=1: which statements the measured run executed, and what they cost PostgreSQL.
   const stats = process.env.BENCH_PG_STATS ? await sql(env.databaseUrl) : null;
@@ -59,6 +62,8 @@ try {
   const loop1 = mainThreadCpu(env.portal.pid);
   const clientLoop1 = mainThreadCpu(process.pid);
   const sched1 = mainThreadSched(env.portal.pid);
+  const costAfter = await measureCryptoCost(costOpts);
+  const cost = meanCryptoCost(costBefore, costAfter);
 
   const portalCpu = cpu1.portal - cpu0.portal;
   const pgCpu = cpu1.pg - cpu0.pg;
@@ -113,6 +118,7 @@ try {
   console.log(
     `crypto cost        ${fmt(cost.perEnrollmentMs, 2)} ms/enrollment = ${JWS_PER_ENROLLMENT} JWS x ${fmt(cost.jwsVerifyMs, 3)} + attestation ${fmt(cost.attestationMs, 3)} + CSR ${fmt(cost.csrMs, 3)} + issuance ${fmt(cost.issueMs, 3)} ms`,
   );
+  console.log(`                   mean of ${fmt(costBefore.perEnrollmentMs, 2)} ms measured before the run and ${fmt(costAfter.perEnrollmentMs, 2)} ms after it`);
   console.log(`crypto bound       ${fmt(bound)} enrollments/s = ${fmt(boundPerCore)}/s per core x ${fmt(serverCores, 2)} cores left to the server (${cores} cores minus the client's measured share)`);
   console.log(`ratio              throughput / bound = ${fmt((100 * r.throughput) / bound)} %`);
   // What the simulators alone allow on this machine: even a server that cost nothing could not go faster.

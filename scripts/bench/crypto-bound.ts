@@ -111,3 +111,9 @@ export async function measureCryptoCost(opts: { profile: string; template: Recor
   const perEnrollmentMs = JWS_PER_ENROLLMENT * jwsVerifyMs + attestationMs + csrMs + issueMs;
   return { jwsVerifyMs, attestationMs, csrMs, issueMs, perEnrollmentMs };
 }
+
+/** The mean of two measurements (before and after a run), field by field. */
+export function meanCryptoCost(a: CryptoCost, b: CryptoCost): CryptoCost {
+  const mean = (k: keyof CryptoCost) => (a[k] + b[k]) / 2;
+  return { jwsVerifyMs: mean("jwsVerifyMs"), attestationMs: mean("attestationMs"), csrMs: mean("csrMs"), issueMs: mean("issueMs"), perEnrollmentMs: mean("perEnrollmentMs") };
+}
