@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { httpProblem, problem } from "@attested/acme";
+import { isDatabaseUnavailable } from "@attested/db";
 import { createAcmeService } from "@attested/enrollment";
 import { scheduleEnrollmentNotice } from "@attested/lifecycle";
 import { masterKey } from "@attested/secrets";
@@ -24,4 +26,19 @@ export function acmeService(): Promise<Service> {
       // Every instance has the same master key, so a nonce issued by one is accepted by any other.
       nonceKey: createHash("sha256").update(Buffer.concat([Buffer.from("attested-pki acme nonce key\0"), masterKey()])).digest(),
     }))());
+}
+
+/**
+ * The answer when a request fails before the ACME core could answer it (the platform lookup, say):
+ * 503 with Retry-After while the database is unavailable, else a bare serverInternal. Either carries a
+ * fresh nonce (RFC 8555 §6.5), which needs no database.
+ */
+export async function acmeFailure(err: unknown): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  const p = isDatabaseUnavailable(err) ? httpProblem.unavailable() : problem.serverInternal("The server encountered an internal error");
+  const nonce = await acmeService().then((s) => ({ "replay-nonce": s.server.replayNonce() }), () => ({}));
+  return {
+    status: p.status,
+    headers: { "content-type": "application/problem+json", "cache-control": "no-store", ...p.headers, ...nonce },
+    body: JSON.stringify(p.toJSON()),
+  };
 }

@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { problem, type AcmeRequest } from "@attested/acme";
 import { answerOcsp } from "@attested/ca";
-import { acmeService } from "../lib/acme";
+import { acmeFailure, acmeService } from "../lib/acme";
 import { caContext } from "../lib/ca";
 
 const MAX_OCSP_REQUEST = 16 * 1024;
@@ -42,13 +42,11 @@ export async function serveAcme(req: IncomingMessage, res: ServerResponse, url: 
   try {
     await acme(req, res, url);
   } catch (err) {
-    // The database is unreachable or similar: an ACME problem the client understands and retries.
+    // The database is unreachable or similar: an ACME problem the client understands.
     if (res.headersSent) throw err;
     console.error("acme request failed", err);
-    const p = problem.serverInternal("The server could not process the request; try again shortly");
-    // RFC 8555 §6.5: error answers should carry a nonce too; issuing one needs no database.
-    const nonce = await acmeService().then((s) => ({ "replay-nonce": s.server.replayNonce() }), () => ({}));
-    send(res, 500, { "content-type": "application/problem+json", "cache-control": "no-store", "retry-after": "1", ...nonce }, JSON.stringify(p.toJSON()));
+    const out = await acmeFailure(err);
+    send(res, out.status, out.headers, out.body);
   }
 }
 

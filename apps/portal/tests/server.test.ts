@@ -74,12 +74,13 @@ describe.skipIf(!process.env.DATABASE_URL)("/readyz on PostgreSQL", () => {
     const body = await (await fetch(`${portal.url}/readyz`)).json();
     expect(body).toMatchObject({ ready: false, database: "unreachable" });
     expect((await fetch(`${portal.url}/healthz`)).status).toBe(200);
-    // An ACME client gets a problem it can retry, with a nonce (RFC 8555 §6.5), not a stack trace.
+    // An ACME client gets a problem it can retry (503, Retry-After), with a nonce (RFC 8555 §6.5), not a stack trace.
     const acme = await fetch(`${portal.url}/acme/${"A".repeat(32)}/directory`);
-    expect(acme.status).toBe(500);
+    expect(acme.status).toBe(503);
     expect(acme.headers.get("content-type")).toBe("application/problem+json");
+    expect(acme.headers.get("retry-after")).toBe("1");
     expect(acme.headers.get("replay-nonce")).toMatch(/^[A-Za-z0-9_-]{40,}$/);
-    expect(await acme.json()).toMatchObject({ type: "urn:ietf:params:acme:error:serverInternal" });
+    expect(await acme.json()).toMatchObject({ type: "urn:ietf:params:acme:error:serverInternal", status: 503 });
     await openRelay();
     let status = 0;
     for (let i = 0; i < 40 && status !== 200; i++) {

@@ -143,13 +143,24 @@ export const httpProblem = {
     new AcmeProblem("malformed", `Request body exceeds ${limit} bytes`, { status: 413 }),
   unsupportedMediaType: () =>
     new AcmeProblem("malformed", 'Content-Type must be "application/jose+json"', { status: 415 }),
+  /** The server cannot answer for a moment (its database is unreachable or restarting). */
+  unavailable: (retryAfterSeconds = 1) =>
+    new AcmeProblem("serverInternal", "The server is temporarily unavailable; retry after the time in Retry-After", {
+      status: 503,
+      headers: { "Retry-After": String(retryAfterSeconds) },
+    }),
   /** A deactivated account (RFC 8555 §7.3.6 asks for 401 here). */
   deactivatedAccount: () => new AcmeProblem("unauthorized", "Account is deactivated", { status: 401 }),
 };
 
-/** Anything that is not an AcmeProblem becomes a bare serverInternal: no message, no stack. */
-export function toProblem(err: unknown): AcmeProblem {
+/**
+ * Anything that is not an AcmeProblem becomes a bare serverInternal: no message, no stack. An error the
+ * server's storage says is passing (its database restarting) is 503 with Retry-After (RFC 9110 §15.6.4),
+ * so clients know to come back rather than give up.
+ */
+export function toProblem(err: unknown, unavailable = false): AcmeProblem {
   if (err instanceof AcmeProblem) return err;
+  if (unavailable) return httpProblem.unavailable();
   return new AcmeProblem("serverInternal", "The server encountered an internal error");
 }
 

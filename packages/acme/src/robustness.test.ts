@@ -355,3 +355,41 @@ describe("signatures, nonces, accounts, URLs", () => {
     expect(seen.size).toBe(5);
   });
 });
+
+describe("storage failures", () => {
+  it("an unavailable store is 503 with Retry-After and a nonce; any other failure is a bare 500; the retry succeeds", async () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+    let failure: Error | null = null;
+    const base = new MemoryStore();
+    // Every store call fails while `failure` is set, as every query does while the database restarts.
+    const store = new Proxy(base, {
+      get(target, key, receiver) {
+        const v = Reflect.get(target, key, receiver) as unknown;
+        if (typeof v !== "function") return v;
+        return (...args: unknown[]) => {
+          if (failure) throw failure;
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const hs = await createHarness({ store, isUnavailable: (e) => (e as { code?: string }).code === "ECONNREFUSED" });
+    const cs = await TestClient.create(hs.server, hs.platform);
+    expect((await cs.newAccount()).status).toBe(201);
+    const url = `${cs.base}/new-order`;
+
+    failure = refused;
+    const down = await cs.newOrder(order.identifiers);
+    expectProblem(down, 503, "serverInternal");
+    expect(down.headers["Retry-After"]).toBe("1");
+    expect(down.json.detail).toMatch(/temporarily unavailable/);
+
+    failure = new Error("db exploded: password=hunter2");
+    const crash = await cs.post(url, order);
+    expectProblem(crash, 500, "serverInternal");
+    expect(crash.headers["Retry-After"]).toBeUndefined();
+    expect(crash.text).not.toContain("hunter2");
+
+    failure = null;
+    expect((await cs.newOrder(order.identifiers)).status).toBe(201);
+  });
+});

@@ -53,6 +53,8 @@ export interface AcmeServerOptions {
   revokeCertificate: RevokeCertificateHook;
   onEvent?: EventHook;
   onError?: ErrorHook;
+  /** Whether an error means the storage is unavailable for now (answered 503 + Retry-After, not 500). */
+  isUnavailable?: (err: unknown) => boolean;
   /** Directory meta (RFC 8555 §7.1.1); a platform's own `meta` overrides it. */
   meta?: DirectoryMetaOptions;
   /** Lifetime of a new order and its authorizations. Default 24 hours. */
@@ -123,11 +125,13 @@ export class AcmeServer {
   private readonly deps: ServerDeps;
   private readonly nonces: NonceService;
   private readonly onError: ErrorHook;
+  private readonly isUnavailable: (err: unknown) => boolean;
   private readonly urlCache = new Map<string, PlatformUrls>();
 
   constructor(opts: AcmeServerOptions) {
     const now = opts.now ?? (() => new Date());
     this.onError = opts.onError ?? ((err, c) => console.error(`[acme] ${c.stage} failed`, err));
+    this.isUnavailable = opts.isUnavailable ?? (() => false);
     this.maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     const onEvent = opts.onEvent;
     this.deps = {
@@ -187,7 +191,7 @@ export class AcmeServer {
       reply = await this.dispatch(req, platform, urls);
     } catch (err) {
       if (!(err instanceof AcmeProblem)) this.onError(err, { platformId: platform.id, path: safePath(req.url), stage: "handle" });
-      const p = toProblem(err);
+      const p = toProblem(err, this.isUnavailable(err));
       reply = { status: p.status, json: p.toJSON(), headers: p.headers };
     }
     return this.finish(reply, req, urls, platform);

@@ -1,7 +1,9 @@
 import { existsSync } from "node:fs";
+import net from "node:net";
 import { describe, expect, it } from "vitest";
 import { openDatabase } from "./client";
 import { createTestDatabase } from "./testing";
+import { isDatabaseUnavailable } from "./unavailable";
 import { applyMigrations, pendingMigrations } from "./migrate";
 
 describe("database and migrations", () => {
@@ -45,6 +47,50 @@ describe("plain SQL (sqlOf)", () => {
     const db = await openDatabase({ url, poolSize: 1 });
     try {
       expect(await db.sql.query<{ one: number }>(`SELECT 1::int AS one`)).toEqual([{ one: 1 }]);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe("isDatabaseUnavailable", () => {
+  it("is true for a database that refuses connections or drops them, false for a bad statement", async () => {
+    // A port nothing listens on: both clients fail to connect.
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", () => r()));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const down = await openDatabase({ url: `postgresql://postgres@127.0.0.1:${port}/nothing` });
+    try {
+      const viaPrisma = await down.prisma.organization.count().catch((e: unknown) => e);
+      const viaSql = await down.sql.query(`SELECT 1`).catch((e: unknown) => e);
+      expect(viaPrisma).toBeInstanceOf(Error);
+      expect(viaSql).toBeInstanceOf(Error);
+      expect(isDatabaseUnavailable(viaPrisma)).toBe(true);
+      expect(isDatabaseUnavailable(viaSql)).toBe(true);
+    } finally {
+      await down.close();
+    }
+
+    const db = await createTestDatabase();
+    try {
+      const bad = await db.sql.query(`SELEC 1`).catch((e: unknown) => e);
+      expect(bad).toBeInstanceOf(Error);
+      expect(isDatabaseUnavailable(bad)).toBe(false);
+      const dup = await db.prisma.$executeRawUnsafe(`SELECT 1/0`).catch((e: unknown) => e);
+      expect(dup).toBeInstanceOf(Error);
+      expect(isDatabaseUnavailable(dup)).toBe(false);
+      if (db.kind === "postgres") {
+        // The server ends the session (what a restart does to every open connection): 57P01.
+        const killed = await db.sql.query(`SELECT pg_terminate_backend(pg_backend_pid())`).catch((e: unknown) => e);
+        expect(killed).toBeInstanceOf(Error);
+        expect(isDatabaseUnavailable(killed)).toBe(true);
+        const killedPrisma = await db.prisma.$queryRawUnsafe(`SELECT pg_terminate_backend(pg_backend_pid())`).catch((e: unknown) => e);
+        expect(killedPrisma).toBeInstanceOf(Error);
+        expect(isDatabaseUnavailable(killedPrisma)).toBe(true);
+      }
+      expect(isDatabaseUnavailable(new Error("boom"))).toBe(false);
+      expect(isDatabaseUnavailable(undefined)).toBe(false);
     } finally {
       await db.close();
     }

@@ -3,7 +3,7 @@ import "reflect-metadata";
 import { X509Certificate } from "@peculiar/x509";
 import { AcmeServer, createDns01Validator, createHttp01Validator, SqlAcmeStore, type AcmePlatform } from "@attested/acme";
 import { issuingChain, revokeCertificate, type CaContext } from "@attested/ca";
-import { sqlOf, type Certificate, type Db } from "@attested/db";
+import { isDatabaseUnavailable, sqlOf, type Certificate, type Db } from "@attested/db";
 import { eventInsert } from "@attested/events";
 import { platformByEnrollmentSecretCached } from "@attested/platforms";
 import { deviceAttestValidator } from "./attest";
@@ -51,6 +51,7 @@ export function createAcmeService(opts: AcmeServiceOptions) {
       "dns-01": createDns01Validator({ resolver }),
     },
     issue: issueHook({ ca: opts.ca, afterIssue: opts.afterIssue }),
+    isUnavailable: isDatabaseUnavailable,
     getCertificateChain: async ({ certificateId }) => {
       const [cert] = await sqlOf(db).query<{ pem: string; caId: string }>(`SELECT "pem", "caId" FROM "Certificate" WHERE "id" = $1`, [certificateId], "acme_certificate_pem");
       if (!cert) return null;

@@ -1,12 +1,22 @@
 import { handleWebRequest, problem, toWebResponse } from "@attested/acme";
-import { acmeService } from "@/lib/acme";
+import { acmeFailure, acmeService } from "@/lib/acme";
 
 export const dynamic = "force-dynamic";
 
 type Ctx = { params: Promise<{ secret: string }> };
 
 // ACME (RFC 8555) for one Device Management Platform, addressed by its enrollment secret.
-async function handle(request: Request, { params }: Ctx): Promise<Response> {
+async function handle(request: Request, ctx: Ctx): Promise<Response> {
+  try {
+    return await serve(request, ctx);
+  } catch (err) {
+    console.error("acme request failed", err);
+    const out = await acmeFailure(err);
+    return new Response(out.body, { status: out.status, headers: out.headers });
+  }
+}
+
+async function serve(request: Request, { params }: Ctx): Promise<Response> {
   const { server, platformFor } = await acmeService();
   const platform = await platformFor((await params).secret);
   if (!platform) {
