@@ -1,6 +1,6 @@
 import { ZodError } from "zod";
 import { actorForApiToken, assertCanRead, assertCanWrite, DomainError, type Actor } from "@attested/identity";
-import type { Db } from "@attested/db";
+import { isDatabaseUnavailable, type Db } from "@attested/db";
 import { getDb } from "./db";
 
 export interface ApiContext<P> {
@@ -56,6 +56,8 @@ export function apiRoute<P = Record<string, string>>(
       }
       if (e instanceof DomainError) return apiError(e.status, e.message, e.field);
       console.error("api error", e);
+      // The database restarting or unreachable: a temporary condition the client should retry.
+      if (isDatabaseUnavailable(e)) return json(503, { error: "temporarily unavailable; retry after the time in Retry-After" }, { "retry-after": "1" });
       return apiError(500, "internal error");
     }
   };

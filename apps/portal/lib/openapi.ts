@@ -141,6 +141,11 @@ export function openApiDocument(serverUrl: string) {
         "200": { description: "OK", content: { "application/json": { schema: { type: "object" } } } },
         "400": { description: "Invalid input", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
         "401": { description: "Missing or invalid token", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
+        "503": {
+          description: "The database is unavailable for a moment (restarting or unreachable): retry after Retry-After seconds",
+          headers: { "Retry-After": { schema: { type: "integer" } } },
+          content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+        },
       };
       if (op.write) responses["403"] = { description: "The token's scope is Auditor", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
       if (op.pathParams) responses["404"] = { description: "Not found", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };

@@ -81,6 +81,11 @@ describe.skipIf(!process.env.DATABASE_URL)("/readyz on PostgreSQL", () => {
     expect(acme.headers.get("retry-after")).toBe("1");
     expect(acme.headers.get("replay-nonce")).toMatch(/^[A-Za-z0-9_-]{40,}$/);
     expect(await acme.json()).toMatchObject({ type: "urn:ietf:params:acme:error:serverInternal", status: 503 });
+    // So does a REST API client.
+    const api = await fetch(`${portal.url}/api/v1/certificates`, { headers: { authorization: `Bearer apki_${"t".repeat(40)}` } });
+    expect(api.status).toBe(503);
+    expect(api.headers.get("retry-after")).toBe("1");
+    expect(await api.json()).toEqual({ error: "temporarily unavailable; retry after the time in Retry-After" });
     await openRelay();
     let status = 0;
     for (let i = 0; i < 40 && status !== 200; i++) {
