@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { httpProblem, problem } from "@attested/acme";
+import { toProblem } from "@attested/acme";
 import { isDatabaseUnavailable } from "@attested/db";
 import { createAcmeService } from "@attested/enrollment";
 import { scheduleEnrollmentNotice } from "@attested/lifecycle";
@@ -34,7 +34,7 @@ export function acmeService(): Promise<Service> {
  * fresh nonce (RFC 8555 §6.5), which needs no database.
  */
 export async function acmeFailure(err: unknown): Promise<{ status: number; headers: Record<string, string>; body: string }> {
-  const p = isDatabaseUnavailable(err) ? httpProblem.unavailable() : problem.serverInternal("The server encountered an internal error");
+  const p = toProblem(err, isDatabaseUnavailable(err));
   const nonce = await acmeService().then((s) => ({ "replay-nonce": s.server.replayNonce() }), () => ({}));
   return {
     status: p.status,
