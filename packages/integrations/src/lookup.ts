@@ -3,7 +3,6 @@ import { extractGroups, mapAttributes, type AttributeMapping, type Attributes, t
 import type { ResponseView } from "./paths";
 import { evaluateRules, rulesPinIdentity, UNPINNED_WARNING, type RuleResult, type ValidationRule } from "./rules";
 import { allowHttpFromEnv, createConfigSchema, SECRET_LABELS, type AuthMethod } from "./schema";
-
 import { IDENTITY_VARIABLE, renderTemplate, TemplateError, templateUses } from "./template";
 
 // Built once: every lookup re-checks the stored configuration with it.
