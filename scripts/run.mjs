@@ -103,9 +103,14 @@ switch (task) {
   case "bench-events":
     // Queries only: needs DATABASE_URL, not a build.
     process.exit(tsx("scripts/bench-events.ts", args));
+  case "bench-compare":
+    // Builds this checkout here and the base commit in its worktree; each bench:enroll builds if stale.
+    process.env.NEXT_DIST_DIR ??= ".next-perf";
+    ensureBuilt();
+    process.exit(tsx("scripts/bench-compare.ts", args, { NODE_ENV: "production" }));
   case "migrate-create":
     process.exit(tsx("packages/db/src/cli/migrate-create.ts", args));
   default:
-    console.error("usage: node scripts/run.mjs start|test|admin|demo|build|migrate-create|bench-enroll|bench-pebble|bench-ocsp|faults|bench-events");
+    console.error("usage: node scripts/run.mjs start|test|admin|demo|build|migrate-create|bench-enroll|bench-pebble|bench-ocsp|faults|bench-events|bench-compare");
     process.exit(2);
 }
