@@ -53,6 +53,13 @@ describe.each(factories)("%s", (_name, make) => {
     expect(await store.useNonce(old, new Date(now.getTime() - 10_000))).toBe(true);
     expect(await store.pruneNonces(new Date(now.getTime() - 5_000))).toBeGreaterThanOrEqual(1);
     expect(await store.useNonce(v, now)).toBe(false);
+    // The count is exact: three nonces from a day no other test uses, pruned once.
+    const day = new Date("2001-02-03T04:05:06Z");
+    const ancient = [1, 2, 3].map((i) => `a${i}${randomUUID().replace(/-/g, "")}`);
+    for (const a of ancient) expect(await store.useNonce(a, day)).toBe(true);
+    expect(await store.pruneNonces(new Date(day.getTime() + 1000))).toBe(3);
+    expect(await store.pruneNonces(new Date(day.getTime() + 1000))).toBe(0);
+    expect(await store.useNonce(ancient[0]!, day)).toBe(true); // forgotten once pruned (the age check refuses it first)
   });
 
   it("a kid request's account and nonce in one call: the nonce counts once, even for unknown accounts", async () => {
