@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
@@ -22,6 +23,16 @@ export interface Database {
 }
 
 /**
+ * Connections for the plain SQL of the enrollment path: one per two cores, 1 to 4. Its statements are
+ * pipelined, and the fewer the connections the more of them travel together: on a 2-core VM, 1
+ * connection instead of 4 cost PostgreSQL about 2 ms less CPU per enrollment (4.8 against 6.9 ms,
+ * median of interleaved runs).
+ */
+export function defaultSqlPoolSize(cores = os.availableParallelism()): number {
+  return Math.max(1, Math.min(4, Math.floor(cores / 2)));
+}
+
+/**
  * Opens the database: PostgreSQL when a URL is given (DATABASE_URL), else embedded PGlite persisted
  * under the data folder. Both run the same migrations.
  */
@@ -38,7 +49,7 @@ export async function openDatabase(opts: { url?: string; pgliteDir?: string; poo
     pool.on("error", () => {});
     const adapter = new PrismaPg(pool);
     const prisma = new PrismaClient({ adapter });
-    const sql = sqlOverPostgres(url, Number(process.env.DATABASE_SQL_POOL_SIZE ?? 4));
+    const sql = sqlOverPostgres(url, Number(process.env.DATABASE_SQL_POOL_SIZE ?? defaultSqlPoolSize()));
     registerSql(prisma, sql);
     return {
       prisma,

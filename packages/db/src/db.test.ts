@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import net from "node:net";
 import { describe, expect, it } from "vitest";
-import { openDatabase } from "./client";
+import { defaultSqlPoolSize, openDatabase } from "./client";
 import { createTestDatabase } from "./testing";
 import { isDatabaseUnavailable } from "./unavailable";
 import { applyMigrations, pendingMigrations } from "./migrate";
@@ -94,5 +94,11 @@ describe("isDatabaseUnavailable", () => {
     } finally {
       await db.close();
     }
+  });
+});
+
+describe("defaultSqlPoolSize", () => {
+  it("is one connection per two cores, at least 1 and at most 4", () => {
+    expect([1, 2, 3, 4, 6, 8, 64].map((cores) => defaultSqlPoolSize(cores))).toEqual([1, 1, 1, 2, 3, 4, 4]);
   });
 });
