@@ -35,6 +35,8 @@ export interface ServerDeps {
   /** Chains this process just issued, by certificate id: the download that follows finalize reads no database. */
   recentChains: RecentChains;
   reportError(err: unknown, stage: string, platformId?: string): void;
+  /** See AcmeServerOptions.isUnavailable. */
+  isUnavailable(err: unknown): boolean;
 }
 
 /**

@@ -4,7 +4,7 @@ import { FlattenedSign } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
 import { MemoryStore } from "./memory-store";
 import { generateClientKey, TestClient, toReply, type Reply } from "./test-support/client";
-import { createHarness, type Harness } from "./test-support/harness";
+import { createHarness, fakeAttObj, fakeDeviceAttestValidator, generateEcKeys, makeCsr, spkiOf, type Harness } from "./test-support/harness";
 import { handleWebRequest } from "./web";
 
 // Hostile and broken requests: each must get a problem document with a 4xx status and a fresh
@@ -391,5 +391,95 @@ describe("storage failures", () => {
 
     failure = null;
     expect((await cs.newOrder(order.identifiers)).status).toBe(201);
+  });
+
+  it("a validation or issuance the storage interrupts settles nothing: 503, then the same challenge and order succeed", async () => {
+    const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+    let validationFails = false;
+    let issuanceFails = false;
+    const hs = await createHarness({
+      isUnavailable: (e) => (e as { code?: string }).code === "ECONNREFUSED",
+      // As the real validator and issuer do when they read configuration or write while PostgreSQL restarts.
+      validators: {
+        "device-attest-01": async (args) => {
+          if (validationFails) throw refused();
+          return fakeDeviceAttestValidator(args);
+        },
+      },
+      beforeIssue: () => {
+        if (issuanceFails) throw refused();
+      },
+    });
+    const cs = await TestClient.create(hs.server, hs.platform);
+    expect((await cs.newAccount()).status).toBe(201);
+    const o = await cs.newOrder([{ type: "permanent-identifier", value: "SER-DOWN" }]);
+    const authzUrl = o.json.authorizations[0];
+    const ch = (await cs.postAsGet(authzUrl)).json.challenges[0];
+    const device = await generateEcKeys();
+    const answer = { attObj: fakeAttObj({ token: ch.token, serial: "SER-DOWN", spki: await spkiOf(device) }) };
+
+    validationFails = true;
+    const down = await cs.post(ch.url, answer);
+    expectProblem(down, 503, "serverInternal");
+    expect(down.headers["Retry-After"]).toBe("1");
+    expect((await cs.postAsGet(authzUrl)).json.challenges[0].status).toBe("pending");
+    validationFails = false;
+    expect((await cs.post(ch.url, answer)).json.status).toBe("valid");
+
+    const csr = { csr: b64u(await makeCsr(device)) };
+    issuanceFails = true;
+    const fin = await cs.post(o.json.finalize, csr);
+    expectProblem(fin, 503, "serverInternal");
+    expect((await cs.postAsGet(o.headers.Location)).json.status).toBe("ready");
+    issuanceFails = false;
+    const done = await cs.post(o.json.finalize, csr);
+    expect(done.json.status).toBe("valid");
+    expect(hs.issued.size).toBe(1);
+    // No event says the device or the order failed.
+    expect(hs.events.map((e) => e.type).filter((t) => /invalid|rejected/.test(t))).toEqual([]);
+  });
+
+  it("an order whose issuance the outage interrupted goes back to ready once the storage is back, without a request", async () => {
+    const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+    let issuanceFails = false;
+    let giveBacksRefused = 0;
+    const base = new MemoryStore();
+    // The database is still down when finalize hands the order back: the first give-back fails too.
+    const store = new Proxy(base, {
+      get(target, key, receiver) {
+        const v = Reflect.get(target, key, receiver) as unknown;
+        if (key !== "updateOrder" || typeof v !== "function") return v;
+        return (...args: unknown[]) => {
+          if ((args[2] as { status?: string }).status === "ready" && giveBacksRefused-- > 0) throw refused();
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const hs = await createHarness({
+      store,
+      isUnavailable: (e) => (e as { code?: string }).code === "ECONNREFUSED",
+      beforeIssue: () => {
+        if (issuanceFails) throw refused();
+      },
+    });
+    const cs = await TestClient.create(hs.server, hs.platform);
+    expect((await cs.newAccount()).status).toBe(201);
+    const o = await cs.newOrder([{ type: "permanent-identifier", value: "SER-LATER" }]);
+    const ch = (await cs.postAsGet(o.json.authorizations[0])).json.challenges[0];
+    const device = await generateEcKeys();
+    expect((await cs.post(ch.url, { attObj: fakeAttObj({ token: ch.token, serial: "SER-LATER", spki: await spkiOf(device) }) })).json.status).toBe("valid");
+
+    const csr = { csr: b64u(await makeCsr(device)) };
+    issuanceFails = true;
+    giveBacksRefused = 1;
+    expectProblem(await cs.post(o.json.finalize, csr), 503, "serverInternal");
+    issuanceFails = false;
+    expect((await cs.postAsGet(o.headers.Location)).json.status).toBe("processing");
+    // The give-back is tried again a second later, by the server itself.
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect((await cs.postAsGet(o.headers.Location)).json.status).toBe("ready");
+    expect((await cs.post(o.json.finalize, csr)).json.status).toBe("valid");
+    // What was reported is the outage itself (logged for the operator), nothing else.
+    expect(hs.errors.map((e) => (e as { code?: string }).code)).toEqual(["ECONNREFUSED"]);
   });
 });

@@ -53,7 +53,11 @@ export interface AcmeServerOptions {
   revokeCertificate: RevokeCertificateHook;
   onEvent?: EventHook;
   onError?: ErrorHook;
-  /** Whether an error means the storage is unavailable for now (answered 503 + Retry-After, not 500). */
+  /**
+   * Whether an error means the storage is unavailable for now: answered 503 + Retry-After, not 500, and a
+   * challenge validation or an issuance that failed so settles nothing (the challenge stays pending, the
+   * order goes back to ready) so that the client's retry can succeed.
+   */
   isUnavailable?: (err: unknown) => boolean;
   /** Directory meta (RFC 8555 §7.1.1); a platform's own `meta` overrides it. */
   meta?: DirectoryMetaOptions;
@@ -156,6 +160,7 @@ export class AcmeServer {
         }
       },
       reportError: (err, stage, platformId) => this.onError(err, { stage, platformId }),
+      isUnavailable: this.isUnavailable,
       recentChains: new RecentChains(),
     };
     this.nonces = new NonceService(

@@ -116,7 +116,15 @@ export async function challenge(ctx: RequestContext): Promise<Reply> {
   if (!claimed) return reply((await deps.store.getChallenge(chall.id)) ?? chall);
   const from = claimed.status as "pending" | "processing";
 
-  const outcome = await runValidation(ctx, chall, identifier, authz.wildcard, account.id, account.jwkThumbprint, attObj, refused);
+  let outcome: Outcome;
+  try {
+    outcome = await runValidation(ctx, chall, identifier, authz.wildcard, account.id, account.jwkThumbprint, attObj, refused);
+  } catch (e) {
+    // The storage was unavailable during validation (runValidation rethrows only that): the answer is
+    // neither valid nor invalid, so the challenge goes back to pending for the client's retry (503).
+    if (from === "processing") await deps.store.updateChallenge(chall.id, ["processing"], { status: "pending" }).catch(() => null);
+    throw e;
+  }
   const now = deps.now();
   const base = { platformId: platform.id, accountId: account.id, orderId: order.id, authorizationId: authz.id, challengeId: chall.id };
 
@@ -160,6 +168,7 @@ async function runValidation(
       }
       return { ok: true, attested };
     } catch (e) {
+      if (deps.isUnavailable(e)) throw e; // not the device's fault: nothing is settled (see challenge())
       return { ok: false, error: attestationProblem(e, ctx) };
     }
   }
@@ -177,6 +186,7 @@ async function runValidation(
     });
     return { ok: true };
   } catch (e) {
+    if (deps.isUnavailable(e)) throw e;
     if (!(e instanceof AcmeProblem)) deps.reportError(e, chall.type, platform.id);
     return { ok: false, error: e instanceof AcmeProblem ? e : toProblem(e) };
   }

@@ -2,7 +2,7 @@ import "reflect-metadata";
 import { randomUUID } from "node:crypto";
 import { Pkcs10CertificateRequest } from "@peculiar/x509";
 import { z } from "zod";
-import { parsePayload, requireAccount, requirePostAsGet, requireTarget, type Reply, type RequestContext } from "../context";
+import { parsePayload, requireAccount, requirePostAsGet, requireTarget, type Reply, type RequestContext, type ServerDeps } from "../context";
 import { decodeBase64url, randomToken } from "../encoding";
 import { planAuthorizations } from "../identifiers";
 import { AcmeProblem, problem, toProblem } from "../problems";
@@ -113,6 +113,21 @@ async function checkCsr(csr: string, issuerChecks: boolean): Promise<Uint8Array>
   return new Uint8Array(der);
 }
 
+// While the storage stays down, the give-back is tried again after these waits (about 30 s in all); an
+// order still processing after that ends at the processing timeout, as after a crash.
+const GIVE_BACK_RETRIES_MS = [1_000, 2_000, 4_000, 8_000, 15_000];
+
+/** processing → ready for an issuance that did not happen; a compare-and-set, so a valid order stays valid. */
+async function giveBack(deps: ServerDeps, orderId: string, attempt = 0): Promise<void> {
+  try {
+    await deps.store.updateOrder(orderId, ["processing"], { status: "ready" });
+  } catch (err) {
+    const wait = GIVE_BACK_RETRIES_MS[attempt];
+    if (wait === undefined || !deps.isUnavailable(err)) return deps.reportError(err, "finalize give-back");
+    setTimeout(() => void giveBack(deps, orderId, attempt + 1), wait).unref();
+  }
+}
+
 export async function finalize(ctx: RequestContext): Promise<Reply> {
   const { deps, platform } = ctx;
   const account = requireAccount(ctx);
@@ -149,6 +164,12 @@ export async function finalize(ctx: RequestContext): Promise<Reply> {
       // RFC 8555 §7.4: leave the order ready so the client can send an amended CSR.
       await deps.store.updateOrder(order.id, ["processing"], { status: "ready" });
       await deps.emit({ type: "finalize-rejected", ...base, details: { error: e.toJSON() } });
+      throw e;
+    }
+    if (deps.isUnavailable(e)) {
+      // The storage failed: the certificate and the order's move to valid are one write, so either both
+      // happened (the order is valid and stays so) or neither. Give the order back for the retry.
+      await giveBack(deps, order.id);
       throw e;
     }
     if (!(e instanceof AcmeProblem)) deps.reportError(e, "issue", platform.id);

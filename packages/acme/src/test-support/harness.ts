@@ -101,10 +101,12 @@ export interface HarnessOptions extends Partial<Omit<AcmeServerOptions, "validat
   validators?: Validators;
   platform?: Partial<AcmePlatform>;
   issueDelayMs?: number;
+  /** Runs at the start of every issuance; what it throws is what the issuer throws. */
+  beforeIssue?: (args: IssueArgs) => void;
 }
 
 export async function createHarness(opts: HarnessOptions = {}) {
-  const { validators, platform: platformOverrides, issueDelayMs: _delay, ...serverOverrides } = opts;
+  const { validators, platform: platformOverrides, issueDelayMs: _delay, beforeIssue, ...serverOverrides } = opts;
   const ca = await createTestCa();
   const store: AcmeStore = opts.store ?? new MemoryStore();
   const issued = new Map<string, IssuedCert>();
@@ -115,6 +117,7 @@ export async function createHarness(opts: HarnessOptions = {}) {
 
   const issue = async (args: IssueArgs) => {
     issueCalls.push(args);
+    beforeIssue?.(args);
     if (opts.issueDelayMs) await new Promise((r) => setTimeout(r, opts.issueDelayMs));
     const csr = new Pkcs10CertificateRequest(new Uint8Array(args.csrDer));
     const spki = Buffer.from(csr.publicKey.rawData);
