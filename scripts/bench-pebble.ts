@@ -145,38 +145,46 @@ try {
   const dnsPort = await freePort();
   const challtest = spawn("pebble-challtestsrv", ["-dns01", `127.0.0.1:${dnsPort}`, "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "", "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", `127.0.0.1:${await freePort()}`], { stdio: "ignore" });
   children.push(challtest);
-  const pebblePort = await freePort();
-  const config = path.join(env.dataDir, "pebble-config.json");
-  writeFileSync(config, JSON.stringify({
-    pebble: {
-      listenAddress: `127.0.0.1:${pebblePort}`, managementListenAddress: `127.0.0.1:${await freePort()}`,
-      certificate: env.tls!.certFile, privateKey: env.tls!.keyFile, httpPort: http01Port, tlsPort: await freePort(),
-      ocspResponderURL: "", externalAccountBindingRequired: false,
-    },
-  }));
-  const log = openSync(path.join(env.dataDir, "pebble.log"), "a");
-  const pebble = spawn("pebble", ["-config", config, "-dnsserver", `127.0.0.1:${dnsPort}`], {
-    env: { ...process.env, PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0", PEBBLE_AUTHZREUSE: "0" },
-    stdio: ["ignore", log, log],
-  });
-  children.push(pebble);
-  const pebbleDirectory = `https://localhost:${pebblePort}/dir`;
   // A request unanswered for 30 s fails its issuance (and its round) rather than holding the run.
   const f = createDeviceFetch({ ca: readFileSync(env.tls!.caFile), timeoutMs: 30_000 });
-  for (let i = 0; ; i++) {
-    if ((await f(pebbleDirectory).then((r) => r.status).catch(() => 0)) === 200) break;
-    if (i > 100) throw new Error(`pebble did not start: ${readFileSync(path.join(env.dataDir, "pebble.log"), "utf8").slice(-2000)}`);
-    await sleep(100);
-  }
+  /**
+   * A fresh Pebble with its C accounts. Each round gets its own: Debian's Pebble 2.4 can deadlock after a
+   * few hundred issuances (a read lock of its in-memory store is never released), which used to void
+   * the second round.
+   */
+  const startPebble = async (n: number) => {
+    const port = await freePort();
+    const config = path.join(env.dataDir, `pebble-config-${n}.json`);
+    writeFileSync(config, JSON.stringify({
+      pebble: {
+        listenAddress: `127.0.0.1:${port}`, managementListenAddress: `127.0.0.1:${await freePort()}`,
+        certificate: env.tls!.certFile, privateKey: env.tls!.keyFile, httpPort: http01Port, tlsPort: await freePort(),
+        ocspResponderURL: "", externalAccountBindingRequired: false,
+      },
+    }));
+    const logFile = path.join(env.dataDir, `pebble-${n}.log`);
+    const proc = spawn("pebble", ["-config", config, "-dnsserver", `127.0.0.1:${dnsPort}`], {
+      env: { ...process.env, PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0", PEBBLE_AUTHZREUSE: "0" },
+      stdio: ["ignore", openSync(logFile, "a"), openSync(logFile, "a")],
+    });
+    children.push(proc);
+    const directory = `https://localhost:${port}/dir`;
+    for (let i = 0; ; i++) {
+      if ((await f(directory).then((r) => r.status).catch(() => 0)) === 200) break;
+      if (i > 100) throw new Error(`pebble did not start: ${readFileSync(logFile, "utf8").slice(-2000)}`);
+      await sleep(100);
+    }
+    return { proc, directory, accounts: await accountsFor(`pebble ${n}`, directory, f) };
+  };
+  const pebbles = [await startPebble(1), await startPebble(2)];
 
   console.log(`ours   ${ourDirectory.replace(/acme\/[^/]+\//, "acme/<secret>/")} (pid ${env.portal.pid}, PostgreSQL ${env.pg.pid()})`);
-  console.log(`pebble ${pebbleDirectory} (pid ${pebble.pid}), ${N} issuances each at concurrency ${C} after ${W} (ours) and ${Math.min(W, 16)} (pebble) warm-up, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  console.log(`pebble ${pebbles.map((p) => `${p.directory} (pid ${p.proc.pid})`).join(", then ")}, ${N} issuances each at concurrency ${C} after ${W} (ours) and ${Math.min(W, 16)} (pebble) warm-up, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 
   // Each round starts with uncounted issuances: W on our server, whose JavaScript V8 optimizes only after
   // a few hundred calls of a function (see bench-enroll.ts); 16 on Pebble, which is compiled ahead of time
   // (and whose Debian build stopped answering new accounts after a 400-issuance warm-up).
   const ourAccounts = await accountsFor("ours", ourDirectory, f);
-  const pebbleAccounts = await accountsFor("pebble", pebbleDirectory, f);
   const measure = async (label: string, accounts: Account[], cpu: () => number) => {
     await run(accounts, `warm-${label}-`, label.startsWith("pebble") ? Math.min(W, 16) : W);
     const c0 = cpu();
@@ -187,8 +195,9 @@ try {
   };
   // Alternate the order between two rounds so neither side always runs on a warmer or quieter machine.
   const ours1 = await measure("ours", ourAccounts, () => env.portal.cpu() + env.pg.cpu());
-  const peb1 = await measure("pebble", pebbleAccounts, () => procCpu(pebble.pid!));
-  const peb2 = await measure("pebble2", pebbleAccounts, () => procCpu(pebble.pid!));
+  const peb1 = await measure("pebble", pebbles[0]!.accounts, () => procCpu(pebbles[0]!.proc.pid!));
+  pebbles[0]!.proc.kill("SIGTERM");
+  const peb2 = await measure("pebble2", pebbles[1]!.accounts, () => procCpu(pebbles[1]!.proc.pid!));
   const ours2 = await measure("ours2", ourAccounts, () => env.portal.cpu() + env.pg.cpu());
   const merge = (a: typeof ours1, b: typeof ours1) => ({
     ok: a.ok + b.ok, failed: a.failed + b.failed, seconds: a.seconds + b.seconds, throughput: (a.ok + b.ok) / (a.seconds + b.seconds),
