@@ -5,6 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import { createPostgresDatabase } from "@attested/db/testing";
 
+export { postgresRelay } from "@attested/db/testing";
+
 const root = path.resolve(import.meta.dirname, "../../..");
 
 export const freePort = () =>

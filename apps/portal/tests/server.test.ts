@@ -1,6 +1,6 @@
-import net from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
-import { canSignIn, freePort, freshPostgres, startPortal, tempDir } from "./harness";
+import { postgresRelay } from "@attested/db/testing";
+import { canSignIn, freshPostgres, startPortal, tempDir } from "./harness";
 
 describe("first start on the embedded database", () => {
   const dataDir = tempDir();
@@ -39,37 +39,14 @@ describe.skipIf(!process.env.DATABASE_URL)("/readyz on PostgreSQL", () => {
     const db = await freshPostgres();
     cleanup.push(db.drop);
     // A TCP relay between the portal and Postgres that the test can cut and restore.
-    const target = new URL(db.url);
-    const relayPort = await freePort();
-    const sockets = new Set<net.Socket>();
-    let relay: net.Server | undefined;
-    const openRelay = () =>
-      new Promise<void>((resolve) => {
-        relay = net.createServer((client) => {
-          const upstream = net.connect(Number(target.port || 5432), target.hostname);
-          for (const s of [client, upstream]) {
-            sockets.add(s);
-            s.on("close", () => sockets.delete(s));
-            s.on("error", () => s.destroy());
-          }
-          client.pipe(upstream).pipe(client);
-        });
-        relay.listen(relayPort, "127.0.0.1", () => resolve());
-      });
-    const cutRelay = () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        relay!.close(() => resolve());
-      });
-    await openRelay();
-    const url = new URL(db.url);
-    url.host = `127.0.0.1:${relayPort}`;
-    const portal = await startPortal({ DATABASE_URL: url.toString(), DATA_DIR: tempDir(), ADMIN_PASSWORD: "bootstrap-password-1" });
+    const relay = await postgresRelay(db.url);
+    cleanup.push(relay.cut);
+    const portal = await startPortal({ DATABASE_URL: relay.url, DATA_DIR: tempDir(), ADMIN_PASSWORD: "bootstrap-password-1" });
     cleanup.push(portal.stop);
     const ready = async () => (await fetch(`${portal.url}/readyz`)).status;
 
     expect(await ready()).toBe(200);
-    await cutRelay();
+    await relay.cut();
     expect(await ready()).toBe(503);
     const body = await (await fetch(`${portal.url}/readyz`)).json();
     expect(body).toMatchObject({ ready: false, database: "unreachable" });
@@ -86,13 +63,13 @@ describe.skipIf(!process.env.DATABASE_URL)("/readyz on PostgreSQL", () => {
     expect(api.status).toBe(503);
     expect(api.headers.get("retry-after")).toBe("1");
     expect(await api.json()).toEqual({ error: "temporarily unavailable; retry after the time in Retry-After" });
-    await openRelay();
+    await relay.restore();
     let status = 0;
     for (let i = 0; i < 40 && status !== 200; i++) {
       status = await ready();
       if (status !== 200) await new Promise((r) => setTimeout(r, 250));
     }
     expect(status).toBe(200);
-    await cutRelay();
+    await relay.cut();
   });
 });

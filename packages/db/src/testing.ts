@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import net from "node:net";
 import pg from "pg";
 import { openDatabase, type Database } from "./client";
 import { applyMigrations } from "./migrate";
@@ -21,6 +22,43 @@ export async function createPostgresDatabase(base: string, prefix = "t"): Promis
       await c.end();
     },
   };
+}
+
+/**
+ * A TCP relay to the PostgreSQL server of `databaseUrl` that a test can cut (as an outage does: every
+ * connection drops, new ones are refused) and restore. `url` is `databaseUrl` through the relay.
+ */
+export async function postgresRelay(databaseUrl: string): Promise<{ url: string; cut: () => Promise<void>; restore: () => Promise<void> }> {
+  const target = new URL(databaseUrl);
+  const sockets = new Set<net.Socket>();
+  let server: net.Server | undefined;
+  let port = 0;
+  const restore = () =>
+    new Promise<void>((resolve) => {
+      server = net.createServer((client) => {
+        const upstream = net.connect(Number(target.port || 5432), target.hostname);
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on("close", () => sockets.delete(s));
+          s.on("error", () => s.destroy());
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      server.listen(port, "127.0.0.1", () => {
+        port = (server!.address() as net.AddressInfo).port;
+        resolve();
+      });
+    });
+  const cut = () =>
+    new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      if (!server?.listening) return resolve();
+      server.close(() => resolve());
+    });
+  await restore();
+  const url = new URL(databaseUrl);
+  url.host = `127.0.0.1:${port}`;
+  return { url: url.toString(), cut, restore };
 }
 
 /**
