@@ -135,7 +135,9 @@ test("Configuring the JoinNow Management Portal, click for click", async ({ page
   await expect(page.getByText("Enrollment Policy updated.")).toBeVisible();
 });
 
-test("Configuring Kandji: the profile reaches a device in the blueprint, which enrolls", async () => {
+const ghost = { serialNumber: "C02E2EGHOST1", udid: "00008112-0000E2E0000000FF", deviceName: "Unmanaged Mac", email: "ghost@e2e.test", fullName: "Nobody Managed" };
+
+test("Configuring Kandji: the profile reaches a device in the blueprint, which enrolls; a device Kandji does not manage is denied", async () => {
   // Kandji pushes the downloaded profile to the device and fills in its variables; the device
   // simulator plays the device with that Kandji device's attributes.
   const result = await enroll({
@@ -144,6 +146,8 @@ test("Configuring Kandji: the profile reaches a device in the blueprint, which e
     device: { serialNumber: device.serial_number, udid: "00008112-0000E2E000000001", deviceName: device.device_name, email: device.user!.email, fullName: device.user!.name },
   });
   expect(result.certificatePem).toContain("BEGIN CERTIFICATE");
+  // Genuine Apple hardware, but not in Kandji: the Enrollment Policy's lookup finds nothing.
+  await expect(enroll({ profile: profileXml, ca: await simulatedApple, device: ghost })).rejects.toThrow(/device not found/);
 });
 
 test("Certificate Issuance: an auditor finds Certificate Issued under General Events with the serial", async ({ page }) => {
@@ -173,6 +177,24 @@ test("Certificate Issuance: an auditor finds Certificate Issued under General Ev
   await expect(details).toContainText(n.enrollment);
   await expect(details).toContainText(n.template);
   await expect(details).toContainText(n.ca);
+  // The decision, readable without the JSON: which policy, what the lookup answered, what Apple attested.
+  const decision = page.getByTestId("event-decision");
+  await expect(decision).toContainText("Allowed");
+  const considered = decision.getByRole("table", { name: "Enrollment Policies considered" });
+  await expect(considered).toContainText(n.enrollment);
+  await expect(considered).toContainText("found");
+  await expect(considered).toContainText("Selected");
+  await expect(page.getByTestId("event-attestation")).toContainText(device.serial_number);
+  await expect(page.getByTestId("event-attestation")).toContainText("00008112-0000E2E000000001");
   await shot(page, "guide-11-event-detail");
+
+  // The denied device: its Enrollment Denied event says why, in the same form.
+  await page.goto(`/data-and-monitoring/general-events?q=${ghost.serialNumber}&type=Enrollment+Denied`);
+  await page.getByTestId("events-table").getByRole("link", { name: "Enrollment Denied" }).first().click();
+  const denied = page.getByTestId("event-decision");
+  await expect(denied).toContainText("Denied: device not found");
+  await expect(denied.getByRole("table", { name: "Enrollment Policies considered" })).toContainText("Device not found");
+  await expect(denied).toContainText(ghost.serialNumber);
+  await shot(page, "guide-12-event-denied");
   await signOut(page);
 });

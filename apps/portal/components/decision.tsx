@@ -1,0 +1,125 @@
+import Link from "next/link";
+import { Badge, Card, DefinitionList, formatTime } from "./ui";
+
+// An enrollment's recorded reasoning, read back from an event's details for the auditor: what Apple
+// attested about the device, and which Enrollment Policies were tried, what each lookup answered and why
+// the device was allowed or denied. Details are stored JSON, so every field is checked before use; an
+// event without them shows only its raw details.
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json | null => (v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : null);
+const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : null);
+const named = (v: unknown): string | null => str(obj(v)?.name);
+
+const RESULT: Record<string, { label: string; color: "green" | "red" | "amber" | "slate" }> = {
+  selected: { label: "Selected", color: "green" },
+  deviceNotFound: { label: "Device not found", color: "red" },
+  lookupFailed: { label: "Lookup failed", color: "amber" },
+  conditionsNotMet: { label: "Conditions not met", color: "red" },
+  misconfigured: { label: "Incomplete", color: "slate" },
+  notTried: { label: "Not tried", color: "slate" },
+};
+const DENIAL: Record<string, string> = {
+  noPolicy: "no Enrollment Policy applies",
+  deviceNotFound: "device not found",
+  lookupFailed: "lookup failed",
+  conditionsNotMet: "conditions not met",
+  misconfigured: "Enrollment Policy incomplete",
+};
+const LOOKUP: Record<string, { label: string; color: "green" | "red" | "amber" }> = {
+  found: { label: "found", color: "green" },
+  notFound: { label: "not found", color: "red" },
+  error: { label: "failed", color: "amber" },
+};
+
+/** The Apple attestation of the device (Certificate Issued: `attestation`; Attestation Verified: `attested`). */
+export function AttestationCard({ details }: { details: Json }) {
+  const a = obj(details.attestation) ?? obj(details.attested);
+  if (!a) return null;
+  const rows: [string, string | null][] = [
+    ["Serial number", str(a.serialNumber)],
+    ["UDID", str(a.udid)],
+    ["OS version", str(a.osVersion)],
+    ["Secure Enclave OS", str(a.sepOsVersion)],
+    ["Secure boot", str(a.secureBootLevel)],
+    ["SIP status", str(a.sipStatus)],
+    ["Key Attestation Platform", str(a.attestationPlatform)],
+    ["Attestation leaf (SHA-256)", str(a.leafFingerprint)],
+  ];
+  const shown = rows.filter((r): r is [string, string] => r[1] !== null);
+  if (!shown.length) return null;
+  return (
+    <Card title="Attested by Apple" className="mt-4">
+      <div data-testid="event-attestation">
+        <DefinitionList items={shown.map(([k, v]) => [k, <span key={k} className={k.includes("SHA") || k === "UDID" ? "font-mono text-xs" : ""}>{v}</span>])} />
+      </div>
+    </Card>
+  );
+}
+
+/** The Enrollment Policy decision recorded with an issuance or a denial (`decision`). */
+export function DecisionCard({ details }: { details: Json }) {
+  const d = obj(details.decision);
+  const verdict = obj(d?.decision);
+  const candidates = Array.isArray(d?.candidates) ? d.candidates.map(obj).filter((c): c is Json => c !== null) : [];
+  if (!d || !verdict) return null;
+  const allowed = verdict.allowed === true;
+  const decidedAt = str(d.decidedAt);
+  return (
+    <Card title="Enrollment decision" className="mt-4">
+      <div data-testid="event-decision" className="space-y-4">
+        <div className="flex flex-wrap items-center gap-3 text-sm">
+          <Badge color={allowed ? "green" : "red"}>{allowed ? "Allowed" : `Denied${str(verdict.code) ? `: ${DENIAL[str(verdict.code)!] ?? str(verdict.code)}` : ""}`}</Badge>
+          <span className="text-slate-800">{str(verdict.reason) ?? "—"}</span>
+        </div>
+        <DefinitionList
+          items={[
+            ["Device Management Platform", named(d.platform) ?? "—"],
+            ["Key Attestation Platform", named(d.attestationPlatform) ?? "—"],
+            ["Enrollment Policy", named(verdict.policy) ?? "—"],
+            ["Decided at", decidedAt ? formatTime(new Date(decidedAt)) : "—"],
+          ]}
+        />
+        {candidates.length > 0 && (
+          <div className="overflow-x-auto">
+            <table className="table" aria-label="Enrollment Policies considered">
+              <thead>
+                <tr><th>Priority</th><th>Enrollment Policy</th><th>Device Role</th><th>Signal Source</th><th>Identity</th><th>Lookup</th><th>Result</th><th>Reason</th></tr>
+              </thead>
+              <tbody>
+                {candidates.map((c, i) => {
+                  const policy = obj(c.policy);
+                  const identity = obj(c.identity);
+                  const lookup = obj(c.lookup);
+                  const outcome = LOOKUP[str(lookup?.outcome) ?? ""];
+                  const result = RESULT[str(c.result) ?? ""] ?? { label: str(c.result) ?? "—", color: "slate" as const };
+                  const rules = Array.isArray(lookup?.rules) ? lookup.rules.map(obj).filter((r): r is Json => r !== null) : [];
+                  const failedRules = rules.filter((r) => r.passed !== true).length;
+                  return (
+                    <tr key={i}>
+                      <td>{str(policy?.priority) ?? "—"}</td>
+                      <td>{policy && str(policy.id) ? <Link className="link" href={`/policy-management/enrollment/${str(policy.id)}`}>{str(policy.name)}</Link> : "—"}</td>
+                      <td>{named(c.deviceRole) ?? "—"}{named(c.role) ? <span className="block text-xs text-slate-500">Role {named(c.role)}</span> : null}</td>
+                      <td>{named(c.signalSource) ?? named(c.coreProvider) ?? "—"}</td>
+                      <td className="font-mono text-xs">{str(identity?.value) ?? "—"}{str(identity?.attribute) ? <span className="block font-sans text-slate-500">{str(identity?.attribute)}</span> : null}</td>
+                      <td>
+                        {outcome ? <Badge color={outcome.color}>{outcome.label}</Badge> : c.lookupReused ? "same as above" : "—"}
+                        {lookup && (
+                          <span className="block text-xs text-slate-500">
+                            {str(lookup.status) ? `HTTP ${str(lookup.status)}, ` : ""}{str(lookup.timeMs) ?? "?"} ms{rules.length ? `, ${rules.length - failedRules}/${rules.length} rules passed` : ""}
+                          </span>
+                        )}
+                      </td>
+                      <td><Badge color={result.color}>{result.label}</Badge></td>
+                      <td className="max-w-md text-xs text-slate-700">{str(c.reason) ?? ""}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </div>
+    </Card>
+  );
+}
