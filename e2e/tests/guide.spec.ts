@@ -195,6 +195,7 @@ test("Certificate Issuance: an auditor finds Certificate Issued under General Ev
   await expect(denied).toContainText("Denied: device not found");
   await expect(denied.getByRole("table", { name: "Enrollment Policies considered" })).toContainText("Device not found");
   await expect(denied).toContainText(ghost.serialNumber);
+  await expect(page.getByTestId("event-attestation")).toContainText(ghost.udid);
   await shot(page, "guide-12-event-denied");
   await signOut(page);
 });

@@ -103,6 +103,8 @@ describe("Apple device enrollment over ACME (device-attest-01)", () => {
     expect(await db.prisma.certificate.count()).toBe(before);
     const denied = await db.prisma.event.findFirstOrThrow({ where: { type: "Enrollment Denied", deviceSerial: "OTHERKEY001" } });
     expect(denied.summary).toContain("not the key the device attested");
+    // What Apple attested about the refused device is on the trail with the denial.
+    expect(denied.details).toMatchObject({ code: "publicKeyMismatch", attestation: { serialNumber: "OTHERKEY001", udid: expect.any(String) } });
   });
 
   it("answers bad requests with RFC 8555 problem documents and keeps serving", async () => {

@@ -33,6 +33,12 @@ export function issueHook(deps: IssueDeps): IssueHook {
     const attestation = (attested?.attestation ?? null) as Record<string, unknown> | null;
     const deviceSerial = typeof attestation?.serialNumber === "string" ? attestation.serialNumber : null;
     const deviceUdid = typeof attestation?.udid === "string" ? attestation.udid : null;
+    // What Apple attested, recorded with the issuance or the denial.
+    const attestedFacts = attestation && {
+      serialNumber: attestation.serialNumber, udid: attestation.udid, osVersion: attestation.osVersion, sepOsVersion: attestation.sepOsVersion,
+      secureBootLevel: attestation.secureBootLevel, sipStatus: attestation.sipStatus, attestationPlatform: attestation.keyAttestationPlatformName,
+      leafFingerprint: attestation.leafFingerprint,
+    };
     const identifiers = order.identifiers;
     const actor: Actor = { type: "device", id: account.id, name: deviceSerial ?? `acme-account:${account.id.slice(0, 8)}` };
 
@@ -44,7 +50,7 @@ export function issueHook(deps: IssueDeps): IssueHook {
         object: platform ? { type: "device-management-platform", id: platform.id, name: platform.name } : undefined,
         deviceSerial,
         summary: `Enrollment denied${deviceSerial ? ` for device ${deviceSerial}` : ""}: ${p.message}`,
-        details: { code, reason: p.message, orderId: order.id, accountId: account.id, identifiers, ...inputs },
+        details: { code, reason: p.message, orderId: order.id, accountId: account.id, identifiers, ...(attestedFacts ? { attestation: attestedFacts } : {}), ...inputs },
       });
       throw p;
     };
@@ -125,11 +131,7 @@ export function issueHook(deps: IssueDeps): IssueHook {
           policy: decision.policy.id ? decision.policy : null,
           decision: decision.inputs,
           groups: decision.groups,
-          attestation: attestation && {
-            serialNumber: attestation.serialNumber, udid: attestation.udid, osVersion: attestation.osVersion, sepOsVersion: attestation.sepOsVersion,
-            secureBootLevel: attestation.secureBootLevel, sipStatus: attestation.sipStatus, attestationPlatform: attestation.keyAttestationPlatformName,
-            leafFingerprint: attestation.leafFingerprint,
-          },
+          attestation: attestedFacts,
           orderId: order.id,
           accountId: account.id,
           identifiers,
