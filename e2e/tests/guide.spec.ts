@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { expect, test } from "@playwright/test";
 import { SimulatedAppleCa, enroll } from "@attested/device-sim";
-import { ADMIN, KANDJI } from "../fixtures/env";
+import { ADMIN, E2E_PORT, KANDJI } from "../fixtures/env";
 import { addAcmePlatform, addIntermediateCa, addKandjiTemplate, addKeyAttestationPlatform, openTab } from "../fixtures/guide";
 import { navigate, shot, signIn, signOut } from "../fixtures/portal";
 
@@ -137,7 +137,14 @@ test("Configuring the JoinNow Management Portal, click for click", async ({ page
 
 const ghost = { serialNumber: "C02E2EGHOST1", udid: "00008112-0000E2E0000000FF", deviceName: "Unmanaged Mac", email: "ghost@e2e.test", fullName: "Nobody Managed" };
 
+/** The samples of /metrics (Prometheus text), by name and labels as written. */
+async function metrics(): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://localhost:${E2E_PORT}/metrics`)).text();
+  return new Map(text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => [l.slice(0, l.lastIndexOf(" ")), Number(l.slice(l.lastIndexOf(" ") + 1))]));
+}
+
 test("Configuring Kandji: the profile reaches a device in the blueprint, which enrolls; a device Kandji does not manage is denied", async () => {
+  const before = await metrics();
   // Kandji pushes the downloaded profile to the device and fills in its variables; the device
   // simulator plays the device with that Kandji device's attributes.
   const result = await enroll({
@@ -148,6 +155,15 @@ test("Configuring Kandji: the profile reaches a device in the blueprint, which e
   expect(result.certificatePem).toContain("BEGIN CERTIFICATE");
   // Genuine Apple hardware, but not in Kandji: the Enrollment Policy's lookup finds nothing.
   await expect(enroll({ profile: profileXml, ca: await simulatedApple, device: ghost })).rejects.toThrow(/device not found/);
+
+  // The same two enrollments in the Prometheus metrics an admin alerts on.
+  const after = await metrics();
+  const delta = (k: string) => (after.get(k) ?? 0) - (before.get(k) ?? 0);
+  expect(delta("attested_certificates_issued_total")).toBe(1);
+  expect(delta('attested_enrollments_denied_total{code="deviceNotFound"}')).toBe(1);
+  expect(delta('attested_attestations_total{result="verified"}')).toBe(2);
+  expect(delta(`attested_device_lookup_duration_seconds_count{core_platform="${n.core}",outcome="found"}`)).toBe(1);
+  expect(delta(`attested_device_lookup_duration_seconds_count{core_platform="${n.core}",outcome="notFound"}`)).toBe(1);
 });
 
 test("Certificate Issuance: an auditor finds Certificate Issued under General Events with the serial", async ({ page }) => {

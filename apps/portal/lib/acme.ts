@@ -4,6 +4,7 @@ import { isDatabaseUnavailable } from "@attested/db";
 import { createAcmeService } from "@attested/enrollment";
 import { scheduleEnrollmentNotice } from "@attested/lifecycle";
 import { masterKey } from "@attested/secrets";
+import { enrollmentMetrics } from "../server/metrics";
 import { caContext } from "./ca";
 import { publicUrl } from "./config";
 import { getDb } from "./db";
@@ -20,6 +21,7 @@ export function acmeService(): Promise<Service> {
       publicUrl: publicUrl(),
       // "Notify user on successful Enrollment": queued, sent by the lifecycle worker.
       afterIssue: async (certificate) => void (await scheduleEnrollmentNotice(await getDb(), certificate)),
+      metrics: enrollmentMetrics,
       http01Port: process.env.ACME_HTTP01_PORT ? Number(process.env.ACME_HTTP01_PORT) : undefined,
       http01Address: process.env.ACME_HTTP01_ADDRESS || undefined,
       dnsServers: process.env.ACME_DNS_SERVERS?.split(",").map((s) => s.trim()).filter(Boolean),

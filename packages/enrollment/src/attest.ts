@@ -8,7 +8,7 @@ import { trustedRoots } from "@attested/platforms";
  * a Key Attestation Platform. The first platform whose roots verify it is "the platform that verified
  * the attestation"; the policy engine matches Device Roles against it.
  */
-export function deviceAttestValidator(db: Db, now: () => Date = () => new Date()): DeviceAttestValidator {
+export function deviceAttestValidator(db: Db, now: () => Date = () => new Date(), counted?: (result: string) => void): DeviceAttestValidator {
   return async ({ token, attObj, identifier }) => {
     const platforms = await cachedConfig(db, "kap.apple", () => db.keyAttestationPlatform.findMany({ where: { type: "apple" }, orderBy: { createdAt: "asc" } }));
     if (platforms.length === 0)
@@ -17,6 +17,7 @@ export function deviceAttestValidator(db: Db, now: () => Date = () => new Date()
     for (const kap of platforms) {
       try {
         const a = await verifyAppleAttestation({ attObj, token, identifier: identifier.value, trustedRoots: trustedRoots(kap), now: now() });
+        counted?.("verified");
         return {
           publicKeySpki: a.publicKeySpki,
           attested: { ...attestationSummary(a), keyAttestationPlatformId: kap.id, keyAttestationPlatformName: kap.name },
@@ -27,6 +28,7 @@ export function deviceAttestValidator(db: Db, now: () => Date = () => new Date()
         if (!best || (best.reason === "chainInvalid" && e.reason !== "chainInvalid")) best = e;
       }
     }
+    counted?.(best!.reason);
     throw best!;
   };
 }

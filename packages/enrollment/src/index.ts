@@ -1,3 +1,3 @@
 export { createAcmeService, type AcmeServiceOptions } from "./service";
 export { deviceAttestValidator } from "./attest";
-export { issueHook, type IssueDeps } from "./issue";
+export { issueHook, type EnrollmentMetrics, type IssueDeps } from "./issue";

@@ -4,12 +4,22 @@ import { issueAndRecord, type CaContext } from "@attested/ca";
 import { cachedConfig, type Certificate } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
 import { csrContext, parseCsr, PkiError, type ParsedCsr } from "@attested/pki";
-import { decideEnrollment, hasEnrollmentPolicies, type EnrollmentDecision } from "@attested/policy";
+import { decideEnrollment, hasEnrollmentPolicies, type DecideOptions, type EnrollmentDecision } from "@attested/policy";
+
+/** What the enrollment path reports for metrics; counted after the event it matches is recorded. */
+export interface EnrollmentMetrics {
+  issued(): void;
+  denied(code: string): void;
+  lookup: NonNullable<DecideOptions["onLookup"]>;
+  /** A device-attest-01 answer: "verified", or the AttestationError reason. */
+  attestation(result: string): void;
+}
 
 export interface IssueDeps {
   ca: () => Promise<CaContext>;
   /** Called after a certificate is recorded (e.g. to schedule the enrollment notice). */
   afterIssue?: (certificate: Certificate) => Promise<void>;
+  metrics?: EnrollmentMetrics;
 }
 
 const CSR_PROBLEMS = new Set(["badCSR", "badPublicKey", "publicKeyMismatch"]);
@@ -52,6 +62,7 @@ export function issueHook(deps: IssueDeps): IssueHook {
         summary: `Enrollment denied${deviceSerial ? ` for device ${deviceSerial}` : ""}: ${p.message}`,
         details: { code, reason: p.message, orderId: order.id, accountId: account.id, identifiers, ...(attestedFacts ? { attestation: attestedFacts } : {}), ...inputs },
       });
+      deps.metrics?.denied(code);
       throw p;
     };
     if (!platform) return deny(problem.unauthorized("This enrollment endpoint no longer exists"), "platformGone");
@@ -86,7 +97,7 @@ export function issueHook(deps: IssueDeps): IssueHook {
         attestation,
         csr: csrCtx,
         account: { id: account.id, contact: account.contact },
-      }, { ca: ctx });
+      }, { ca: ctx, onLookup: deps.metrics?.lookup });
     } else if (platform.defaultCaId && platform.defaultTemplateId) {
       decision = {
         allowed: true,
@@ -137,6 +148,7 @@ export function issueHook(deps: IssueDeps): IssueHook {
           identifiers,
         },
       });
+      deps.metrics?.issued();
       await deps.afterIssue?.(issued.certificate);
       return { certificateId: issued.certificate.id, chainPem: issued.chainPem };
     } catch (e) {

@@ -8,13 +8,14 @@ import { eventInsert } from "@attested/events";
 import { platformByEnrollmentSecretCached } from "@attested/platforms";
 import { deviceAttestValidator } from "./attest";
 import { acmeEventInput, recordAcmeEvent } from "./events";
-import { issueHook } from "./issue";
+import { issueHook, type EnrollmentMetrics } from "./issue";
 
 export interface AcmeServiceOptions {
   db: Db;
   ca: () => Promise<CaContext>;
   publicUrl: string;
   afterIssue?: (certificate: Certificate) => Promise<void>;
+  metrics?: EnrollmentMetrics;
   /** http-01 validation port (80 in production; tests point it at their own server). */
   http01Port?: number;
   /** Connect to this address for every http-01 check instead of resolving the name (test networks only). */
@@ -46,11 +47,11 @@ export function createAcmeService(opts: AcmeServiceOptions) {
       return input && eventInsert(input, first);
     }),
     validators: {
-      "device-attest-01": deviceAttestValidator(db, opts.now),
+      "device-attest-01": deviceAttestValidator(db, opts.now, opts.metrics && ((r) => opts.metrics!.attestation(r))),
       "http-01": createHttp01Validator({ port: opts.http01Port ?? 80, resolveHost: opts.http01Address ? () => opts.http01Address! : undefined }),
       "dns-01": createDns01Validator({ resolver }),
     },
-    issue: issueHook({ ca: opts.ca, afterIssue: opts.afterIssue }),
+    issue: issueHook({ ca: opts.ca, afterIssue: opts.afterIssue, metrics: opts.metrics }),
     isUnavailable: isDatabaseUnavailable,
     getCertificateChain: async ({ certificateId }) => {
       const [cert] = await sqlOf(db).query<{ pem: string; caId: string }>(`SELECT "pem", "caId" FROM "Certificate" WHERE "id" = $1`, [certificateId], "acme_certificate_pem");

@@ -53,6 +53,8 @@ export interface DecideOptions {
    * "not found", the device's earlier certificates are revoked (it is no longer managed).
    */
   ca?: CaContext;
+  /** Told of each device lookup the decision makes (metrics): the Core Platform, its answer, its time. */
+  onLookup?: (lookup: { corePlatform: string; outcome: LookupResult["outcome"]; timeMs: number }) => void;
 }
 
 type CandidateResult = "selected" | "deviceNotFound" | "lookupFailed" | "conditionsNotMet" | "misconfigured" | "notTried";
@@ -256,6 +258,7 @@ export async function decideEnrollment(db: Db, req: EnrollmentRequest, opts: Dec
     else {
       lookup = record(cp, identity, attribute, await lookupThrough(cp, identity, attribute, context, opts.lookup));
       lookups.set(key, lookup);
+      opts.onLookup?.({ corePlatform: cp.name, outcome: lookup.outcome, timeMs: lookup.timeMs });
       if (lookup.outcome === "error") {
         await recordEvent(db, {
           type: EventType.DeviceLookupFailed,
