@@ -5,9 +5,11 @@
 // fast-routes.ts); on top of that, a process that changes something cached (a revocation, a platform's
 // secret or settings) tells its siblings through the primary, so on one host they drop it at once.
 import cluster, { type Worker } from "node:cluster";
+import client from "prom-client";
 
 const BROADCAST = Symbol.for("attested.broadcast");
 const INVALIDATE = "attested-invalidate";
+const METRICS = "attested-metrics";
 
 export interface Invalidation {
   type: typeof INVALIDATE;
@@ -28,9 +30,20 @@ export const isPrimary = () => cluster.isPrimary && workerCount() > 1;
 export function runPrimary(log: { info: (o: object, m: string) => void; error: (o: object, m: string) => void }): void {
   const n = workerCount();
   let stopping = false;
+  // /metrics answers for the whole host: the worker that got the scrape asks here, and prom-client sums
+  // every worker's registry (else each scrape would show one random worker's counters).
+  const aggregator = new client.AggregatorRegistry();
   const fork = (): Worker => {
     const w = cluster.fork();
-    w.on("message", (msg: Invalidation) => {
+    w.on("message", (msg: Invalidation | { type: typeof METRICS; id: number }) => {
+      if (msg?.type === METRICS) {
+        const { id } = msg as { id: number };
+        aggregator.clusterMetrics().then(
+          (text) => w.isConnected() && w.send({ type: METRICS, id, text }),
+          (err: Error) => w.isConnected() && w.send({ type: METRICS, id, error: err.message }),
+        );
+        return;
+      }
       if (msg?.type !== INVALIDATE) return;
       for (const other of Object.values(cluster.workers ?? {})) if (other && other !== w && other.isConnected()) other.send(msg);
     });
@@ -64,5 +77,37 @@ export function joinInvalidationBus(apply: (msg: Invalidation) => void): void {
   (globalThis as Record<symbol, unknown>)[BROADCAST] = (msg: Omit<Invalidation, "type">) => process.send?.({ ...msg, type: INVALIDATE });
   process.on("message", (msg: Invalidation) => {
     if (msg?.type === INVALIDATE) apply(msg);
+  });
+}
+
+const metricsReplies = new Map<number, (reply: { text?: string; error?: string }) => void>();
+let metricsRequests = 0;
+
+/** In a worker: answer the primary's requests for this process's `registry` (summed over the host's workers). */
+export function joinMetricsAggregation(registry: client.Registry): void {
+  if (!cluster.isWorker) return;
+  new client.AggregatorRegistry(); // installs prom-client's worker side
+  client.AggregatorRegistry.setRegistries([registry]);
+  process.on("message", (msg: { type?: string; id: number; text?: string; error?: string }) => {
+    if (msg?.type !== METRICS) return;
+    metricsReplies.get(msg.id)?.(msg);
+    metricsReplies.delete(msg.id);
+  });
+}
+
+/** In a worker: the metrics of every server process of the host, from the primary. */
+export function hostMetrics(): Promise<string> {
+  const id = ++metricsRequests;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      metricsReplies.delete(id);
+      reject(new Error("the primary did not answer with the metrics"));
+    }, 10_000);
+    metricsReplies.set(id, (r) => {
+      clearTimeout(timer);
+      if (r.text !== undefined) resolve(r.text);
+      else reject(new Error(r.error ?? "no metrics"));
+    });
+    process.send!({ type: METRICS, id });
   });
 }

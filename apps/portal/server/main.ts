@@ -1,6 +1,7 @@
 // The portal's process: opens the database, applies pending migrations, bootstraps the first start,
 // then serves Next.js (portal, REST API and ACME) plus the operational endpoints.
 import "reflect-metadata";
+import cluster from "node:cluster";
 import { createHash, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import http from "node:http";
@@ -12,12 +13,12 @@ import { dropCachedConfig, openDatabase, type Database } from "@attested/db";
 import { applyMigrations } from "@attested/db/migrate";
 import { bootstrapOrganization } from "@attested/identity";
 import { masterKey } from "@attested/secrets";
-import { httpMetrics, metricsText } from "./metrics";
+import { httpMetrics, metricsText, registry } from "./metrics";
 import { readiness } from "./health";
 import { startupHooks } from "./startup";
 import { holdEmbeddedLock } from "./embedded-lock";
 import { serveAcme, serveOcsp } from "./fast-routes";
-import { isPrimary, joinInvalidationBus, runPrimary } from "./cluster";
+import { hostMetrics, isPrimary, joinInvalidationBus, joinMetricsAggregation, runPrimary } from "./cluster";
 import { dropOcspResponses } from "@attested/ca";
 import { dropCachedPlatforms } from "@attested/platforms";
 
@@ -90,7 +91,7 @@ async function main() {
         return void res.writeHead(r.ready ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(r));
       }
       if (url === "/metrics") {
-        const text = await metricsText();
+        const text = await (cluster.isWorker ? hostMetrics() : metricsText());
         return void res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(text);
       }
       // Machine protocols skip Next.js's pipeline (see fast-routes.ts).
@@ -123,6 +124,7 @@ async function main() {
 
 if (isPrimary()) runPrimary(log);
 else {
+  joinMetricsAggregation(registry);
   joinInvalidationBus((msg) => {
     if (msg.what === "ocsp" && typeof msg.caId === "string") dropOcspResponses(msg.caId);
     if (msg.what === "platforms") dropCachedPlatforms();

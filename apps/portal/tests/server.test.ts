@@ -1,3 +1,4 @@
+import http from "node:http";
 import { afterAll, describe, expect, it } from "vitest";
 import { postgresRelay } from "@attested/db/testing";
 import { canSignIn, freshPostgres, startPortal, tempDir } from "./harness";
@@ -73,3 +74,47 @@ describe.skipIf(!process.env.DATABASE_URL)("/readyz on PostgreSQL", () => {
     await relay.cut();
   });
 });
+
+describe.skipIf(!process.env.DATABASE_URL)("/metrics with several server processes", () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const c of cleanup.reverse()) await c();
+  });
+
+  it("every scrape answers for the whole host, not for the one process that took it", async () => {
+    const db = await freshPostgres();
+    cleanup.push(db.drop);
+    const portal = await startPortal({ DATABASE_URL: db.url, DATA_DIR: tempDir(), ADMIN_PASSWORD: "bootstrap-password-1", WEB_CONCURRENCY: "2" });
+    cleanup.push(portal.stop);
+    // Once both processes serve, new connections are dealt out between them.
+    await expect.poll(() => portal.output().split('"msg":"listening"').length - 1, { timeout: 60_000, interval: 250 }).toBe(2);
+    const before = await healthCount(portal.url);
+    const n = 24;
+    for (let i = 0; i < n; i++) await get(`${portal.url}/healthz`);
+    // Each scrape goes to either process; each must count all n (plus the scrapes themselves, which
+    // are counted as they finish, so at least n).
+    for (let i = 0; i < 4; i++) {
+      const seen = (await healthCount(portal.url)) - before;
+      expect(seen).toBeGreaterThanOrEqual(n);
+      expect(seen).toBeLessThan(n + 12);
+    }
+  });
+});
+
+/** GET on a connection of its own (fetch would reuse one, and so always reach the same process). */
+function get(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http.get(url, { agent: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8").on("data", (c: string) => (body += c)).on("end", () => resolve(body));
+    }).on("error", reject);
+  });
+}
+
+/** http_request_duration_seconds_count of GET 200 on the health routes, from /metrics. */
+async function healthCount(url: string): Promise<number> {
+  const text = await get(`${url}/metrics`);
+  const line = text.split("\n").find((l) => l.startsWith('http_request_duration_seconds_count{method="GET",route="health",status="200"}'));
+  return line ? Number(line.split(" ").pop()) : 0;
+}
+
