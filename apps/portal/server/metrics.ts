@@ -45,8 +45,9 @@ export const httpMetrics = {
 
 export const metricsText = () => registry.metrics();
 
-// The enrollment path (SPEC §3): what a PKI or Wi-Fi admin alerts on. Each is counted once its event is on
-// the trail; General Events has the details.
+// The enrollment path (SPEC §3): what a PKI or Wi-Fi admin alerts on. Issuances and denials are counted
+// once their event is on the trail, attestations and lookups as they are checked; General Events has the
+// details.
 const issued = metric("attested_certificates_issued_total", () => new client.Counter({
   name: "attested_certificates_issued_total",
   help: "Certificates issued to devices through ACME",

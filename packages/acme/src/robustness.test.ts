@@ -357,8 +357,11 @@ describe("signatures, nonces, accounts, URLs", () => {
 });
 
 describe("storage failures", () => {
+  // What a driver throws while the database restarts, and the server's test for it.
+  const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+  const isUnavailable = (e: unknown) => (e as { code?: string }).code === "ECONNREFUSED";
+
   it("an unavailable store is 503 with Retry-After and a nonce; any other failure is a bare 500; the retry succeeds", async () => {
-    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
     let failure: Error | null = null;
     const base = new MemoryStore();
     // Every store call fails while `failure` is set, as every query does while the database restarts.
@@ -372,12 +375,12 @@ describe("storage failures", () => {
         };
       },
     });
-    const hs = await createHarness({ store, isUnavailable: (e) => (e as { code?: string }).code === "ECONNREFUSED" });
+    const hs = await createHarness({ store, isUnavailable });
     const cs = await TestClient.create(hs.server, hs.platform);
     expect((await cs.newAccount()).status).toBe(201);
     const url = `${cs.base}/new-order`;
 
-    failure = refused;
+    failure = refused();
     const down = await cs.newOrder(order.identifiers);
     expectProblem(down, 503, "serverInternal");
     expect(down.headers["Retry-After"]).toBe("1");
@@ -394,11 +397,10 @@ describe("storage failures", () => {
   });
 
   it("a validation or issuance the storage interrupts settles nothing: 503, then the same challenge and order succeed", async () => {
-    const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
     let validationFails = false;
     let issuanceFails = false;
     const hs = await createHarness({
-      isUnavailable: (e) => (e as { code?: string }).code === "ECONNREFUSED",
+      isUnavailable,
       // As the real validator and issuer do when they read configuration or write while PostgreSQL restarts.
       validators: {
         "device-attest-01": async (args) => {
@@ -440,7 +442,6 @@ describe("storage failures", () => {
   });
 
   it("an order whose issuance the outage interrupted goes back to ready once the storage is back, without a request", async () => {
-    const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
     let issuanceFails = false;
     let giveBacksRefused = 0;
     const base = new MemoryStore();
@@ -457,7 +458,7 @@ describe("storage failures", () => {
     });
     const hs = await createHarness({
       store,
-      isUnavailable: (e) => (e as { code?: string }).code === "ECONNREFUSED",
+      isUnavailable,
       beforeIssue: () => {
         if (issuanceFails) throw refused();
       },
