@@ -19,6 +19,8 @@ export interface IssueRequest {
   expectedPublicKeySpki?: Uint8Array;
   /** The caller's parseCsr() of `csrDer`, to avoid parsing and verifying it twice. */
   parsedCsr?: ParsedCsr;
+  /** Every name in the CSR was proven by an ACME challenge (see issueCertificate). */
+  csrNamesProven?: boolean;
   actor: Actor;
   platformId?: string | null;
   enrollmentPolicyId?: string | null;
@@ -41,7 +43,7 @@ export interface Issued {
 
 type TemplateRow = {
   name: string; subject: string; description: string; validityDays: number | null; overrideValidity: boolean; overrideNotAfter: Date | null;
-  signatureAlgorithm: string; sanOtherName: string; sanRfc822: string; sanDns: string; sanUri: string; extendedKeyUsages: string[];
+  signatureAlgorithm: string; sanOtherName: string; sanRfc822: string; sanDns: string; sanUri: string; allowCsrSans: boolean; extendedKeyUsages: string[];
 };
 
 // One definition per cached template row, so issueCertificate checks each saved template once.
@@ -64,6 +66,7 @@ export const toTemplateDefinition = (t: TemplateRow) => ({
   sanRfc822: t.sanRfc822,
   sanDns: t.sanDns,
   sanUri: t.sanUri,
+  allowCsrSans: t.allowCsrSans,
   extendedKeyUsages: t.extendedKeyUsages,
 });
 
@@ -88,6 +91,7 @@ export async function issueAndRecord(ctx: CaContext, req: IssueRequest): Promise
     now: ctx.now?.(),
     expectedPublicKeySpki: req.expectedPublicKeySpki && new Uint8Array(req.expectedPublicKeySpki),
     parsedCsr: req.parsedCsr,
+    csrNamesProven: req.csrNamesProven,
   });
   const chainPem = issued.chainPem;
   const id = randomUUID();
@@ -109,6 +113,8 @@ export async function issueAndRecord(ctx: CaContext, req: IssueRequest): Promise
         notBefore: issued.notBefore,
         notAfter: issued.notAfter,
         sha256Fingerprint: issued.sha256Fingerprint,
+        ...(issued.fromCsr.length ? { fromCsr: issued.fromCsr } : {}),
+        ...(issued.omitted.length ? { omitted: issued.omitted } : {}),
         ...req.details,
       },
     },

@@ -39,6 +39,7 @@ export { isEmail, isDnsName, isUri, UPN_OID, type San, type SanType, type CsrSan
 export {
   VARIABLE_ROOTS,
   renderTemplate,
+  deviceVariables,
   parseTemplateString,
   checkTemplateField,
   type TemplateContext,

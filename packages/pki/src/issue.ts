@@ -12,7 +12,7 @@ import { x509 } from "./provider";
 import type { San } from "./san";
 import { isEmail, sanExtensionDer } from "./san";
 import { assertCaCurrent, assertTbsSignedBy, loadSigner, signTbsDer, signatureAlgorithmDer, type CaRef } from "./signer";
-import { renderTemplate, type TemplateContext } from "./template";
+import { renderTemplate, type RenderResult, type TemplateContext } from "./template";
 import { ekuOid, parseCertificateTemplate, templateNotAfter } from "./template-schema";
 
 const CLOCK_SKEW_MS = 60_000;
@@ -37,6 +37,11 @@ export interface IssueInput {
   expectedPublicKeySpki?: Binary;
   /** parseCsr() of the same CSR, already done by the caller (it must be of these very bytes). */
   parsedCsr?: ParsedCsr;
+  /**
+   * Every name in the CSR is an identifier the client proved (RFC 8555 challenges): `/csr/san/...`
+   * then renders whatever the template's Allow SANs from the CSR says.
+   */
+  csrNamesProven?: boolean;
 }
 
 export interface IssuedCertificate {
@@ -56,6 +61,10 @@ export interface IssuedCertificate {
   publicKeySpki: Buffer;
   /** "EC P-256", "RSA 2048", ... */
   publicKeyDescription: string;
+  /** Values taken from the CSR rather than from Apple, the MDM or the template's text. */
+  fromCsr: RenderResult["fromCsr"];
+  /** What the template names that the certificate leaves out, and why. */
+  omitted: RenderResult["omitted"];
 }
 
 /** A SubjectPublicKeyInfo as asn1-schema re-encodes it (strict DER already is: then it is copied as is). */
@@ -86,7 +95,7 @@ export async function issueCertificate(input: IssueInput): Promise<IssuedCertifi
     }
   }
 
-  const rendered = renderTemplate(template, { ...input.context, csr: csrContext(csr) });
+  const rendered = renderTemplate(template, { ...input.context, csr: csrContext(csr) }, { csrSans: template.allowCsrSans || input.csrNamesProven });
   if (rendered.errors.length) {
     const first = rendered.errors[0];
     throw new PkiError("templateRender", first.message, first.field, rendered.errors);
@@ -153,6 +162,8 @@ export async function issueCertificate(input: IssueInput): Promise<IssuedCertifi
     emailAddress: email && isEmail(email) ? email : undefined,
     publicKeySpki: Buffer.from(csr.publicKey.spki),
     publicKeyDescription: csr.publicKey.description,
+    fromCsr: rendered.fromCsr,
+    omitted: rendered.omitted,
   };
 }
 

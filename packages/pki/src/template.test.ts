@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { PkiError } from "./errors";
 import { SAMPLE_CONTEXT, previewTemplate } from "./preview";
-import { lookup, parseTemplateString, renderTemplate, type TemplateContext } from "./template";
+import { deviceVariables, lookup, parseTemplateString, renderTemplate, type TemplateContext } from "./template";
 import { parseTemplateInput, templateInputSchema, validateTemplateInput } from "./template-schema";
 import { KANDJI_TEMPLATE } from "./testing";
 
@@ -98,10 +98,50 @@ describe("template variables", () => {
   });
 });
 
+describe("values that are not there", () => {
+  it("leaves out a SAN whose variable has no value instead of issuing the text around it, and says why", () => {
+    const r = renderTemplate({ subject: "CN=host", sanUri: "urn:serial:${/attestation/serialNumber}", sanDns: "${/device/a}.${/device/b}.example" }, { device: { a: "x" } });
+    expect(r.errors).toEqual([]);
+    expect(r.sans).toEqual([]);
+    expect(r.omitted).toEqual([
+      { field: "sanDns", reason: "DNS left out: ${/device/b} has no value" },
+      { field: "sanUri", reason: "URI left out: ${/attestation/serialNumber} has no value" },
+    ]);
+  });
+
+  it("refuses a subject attribute that would be text around a missing variable", () => {
+    const r = renderTemplate({ subject: "CN=serial-${/attestation/serialNumber},O=Acme" }, {});
+    expect(r.errors).toEqual([{ field: "subject", message: 'Subject: CN would read "serial-": ${/attestation/serialNumber} has no value' }]);
+    const ou = renderTemplate({ subject: "CN=x,OU=Dept ${/device/dept}" }, {});
+    expect(ou.errors.map((e) => e.message)).toEqual(['Subject: OU would read "Dept": ${/device/dept} has no value']);
+  });
+
+  it("says which values came from the CSR, and withholds /csr/san when the template does not allow it", () => {
+    const t = { subject: "CN=${/csr/subject/commonname},O=Acme", sanRfc822: "${/csr/san/rfc822name}", sanUri: "urn:udid:${/attestation/udid}" };
+    const r = renderTemplate(t, ctx);
+    expect(r.fromCsr).toEqual([{ field: "subject", value: "CN=F4GXK2Q1N72J" }, { field: "sanRfc822", value: "jane@example.com" }]);
+    const withheld = renderTemplate(t, ctx, { csrSans: false });
+    expect(withheld.sans).toEqual([{ type: "uri", value: "urn:udid:00008120-001A2C3E0C7B401E" }]);
+    expect(withheld.omitted).toEqual([{ field: "sanRfc822", reason: "RFC822 left out: ${/csr/san/rfc822name} is not used: the template does not take SANs from the CSR" }]);
+    expect(withheld.fromCsr).toEqual([{ field: "subject", value: "CN=F4GXK2Q1N72J" }]);
+  });
+
+  it("finds the variables only a device or its MDM supply", () => {
+    expect(deviceVariables({ subject: "CN=${/csr/subject/commonname}", sanRfc822: "${/CSR/SAN/rfc822name}", sanUri: "${/device/userDescription}", sanDns: "${/csr/san/dnsname}" })).toEqual([
+      "${/CSR/SAN/rfc822name}", "${/csr/san/dnsname}", "${/device/userDescription}",
+    ]);
+    expect(deviceVariables({ subject: "CN=${/csr/san/dnsname}" })).toEqual(["${/csr/san/dnsname}"]);
+    expect(deviceVariables({ subject: "CN=${/attestation/serialNumber}", sanUri: "urn:x:${/platform/name}" })).toEqual([]);
+  });
+});
+
 describe("template form", () => {
   it("accepts the guide's template and fills defaults", () => {
     const t = parseTemplateInput({ name: "K", subject: "CN=${/csr/subject/commonname}", validityDays: "365" });
-    expect(t).toMatchObject({ validityDays: 365, signatureAlgorithm: "SHA-256", extendedKeyUsages: ["clientAuth"], overrideValidity: false, sanDns: "" });
+    expect(t).toMatchObject({ validityDays: 365, signatureAlgorithm: "SHA-256", extendedKeyUsages: ["clientAuth"], overrideValidity: false, sanDns: "", allowCsrSans: true });
+    expect(parseTemplateInput({ name: "K", subject: "CN=x", validityDays: 1, allowCsrSans: false }).allowCsrSans).toBe(false);
+    expect(parseTemplateInput({ name: "K", subject: "CN=x", validityDays: 1, allowCsrSans: "" }).allowCsrSans).toBe(false);
+    expect(validateTemplateInput({ name: "K", subject: "CN=x", validityDays: 1, allowCsrSans: "maybe" }).ok).toBe(false);
   });
 
   it("gives a message per field", () => {

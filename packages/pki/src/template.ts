@@ -28,6 +28,8 @@ export interface RenderableTemplate {
   sanUri?: string;
 }
 
+const SAN_LABELS: Record<SanType, string> = { otherName: "Other Name", rfc822: "RFC822", dns: "DNS", uri: "URI" };
+
 export const SAN_FIELDS: ReadonlyArray<readonly [keyof RenderableTemplate, SanType]> = [
   ["sanOtherName", "otherName"],
   ["sanRfc822", "rfc822"],
@@ -41,6 +43,10 @@ export interface RenderResult {
   subjectDn: string;
   sans: San[];
   errors: PkiFieldError[];
+  /** Values the template names that are not in the certificate, and why (a variable without a value). */
+  omitted: { field: keyof RenderableTemplate; reason: string }[];
+  /** Values built from the request's own `/csr/...` values, rather than from Apple, the MDM or the template. */
+  fromCsr: { field: keyof RenderableTemplate; value: string }[];
 }
 
 type Part = { kind: "text"; text: string } | { kind: "var"; raw: string; path: string[]; join?: string };
@@ -127,21 +133,33 @@ function valuesOf(v: unknown, raw: string): { values: string[]; error?: string }
   return { values: [], error: `${raw} refers to an object, not a value: name one of its fields` };
 }
 
+/** Why a variable gives no value, or undefined when it does. */
+type Withheld = (path: string[]) => string | undefined;
+
+interface Rendered {
+  values: string[];
+  errors: string[];
+  /** Why each variable without a value has none: the rendered text would have a hole there. */
+  missing: string[];
+  /** Some value came from a `/csr/...` variable: the client's own request, not Apple or the MDM. */
+  fromCsr: boolean;
+}
+
 /**
  * Renders parsed parts. With `fanOut`, the first list-valued variable without `|join:` yields one
  * result per value; otherwise lists are joined. `text` maps literal text (e.g. DN unescaping).
  */
-function renderParts(
-  parts: Part[],
-  context: TemplateContext,
-  fanOut: boolean,
-  text: (t: string) => string = (t) => t,
-): { values: string[]; errors: string[] } {
+function renderParts(parts: Part[], context: TemplateContext, fanOut: boolean, withheld: Withheld, text: (t: string) => string = (t) => t): Rendered {
   const errors: string[] = [];
+  const missing: string[] = [];
+  let fromCsr = false;
   const resolved = parts.map((p) => {
     if (p.kind === "text") return { values: [text(p.text)], join: "" };
-    const r = valuesOf(lookup(context, p.path), p.raw);
+    const why = withheld(p.path);
+    const r = why ? { values: [] } : valuesOf(lookup(context, p.path), p.raw);
     if (r.error) errors.push(r.error);
+    if (!r.values.length) missing.push(why ? `${p.raw} ${why}` : `${p.raw} has no value`);
+    else if (p.path[0].toLowerCase() === "csr") fromCsr = true;
     return { values: r.values, join: p.join, fan: fanOut && p.join === undefined && r.values.length > 1 };
   });
   const fanIndex = resolved.findIndex((r) => "fan" in r && r.fan);
@@ -150,7 +168,23 @@ function renderParts(
     fanIndex < 0
       ? [joined.join("")]
       : resolved[fanIndex].values.slice(0, MAX_SANS_PER_FIELD).map((v) => joined.map((j, i) => (i === fanIndex ? v : j)).join(""));
-  return { values: outputs.map((o) => o.trim()), errors };
+  return { values: outputs.map((o) => o.trim()), errors, missing, fromCsr };
+}
+
+/**
+ * The variables of a template that read `/csr/san/...` or `/device/...`: values an Apple device's
+ * profile or its MDM record supply, which a standard ACME client proves nothing about.
+ */
+export function deviceVariables(template: RenderableTemplate): string[] {
+  const found = new Set<string>();
+  for (const field of ["subject", ...SAN_FIELDS.map(([f]) => f)] as const) {
+    for (const p of parseTemplateString(template[field] ?? "").parts) {
+      if (p.kind !== "var") continue;
+      const [root, next] = p.path.map((s) => s.toLowerCase());
+      if (root === "device" || (root === "csr" && next === "san")) found.add(p.raw);
+    }
+  }
+  return [...found];
 }
 
 /** Checks a template string without a context: syntax, roots and, for Subject, the DN structure. */
@@ -171,8 +205,15 @@ export function checkTemplateField(field: keyof RenderableTemplate, text: string
   return errors;
 }
 
-function renderSubject(text: string, context: TemplateContext, errors: PkiFieldError[]): DnAttribute[] {
-  const err = (message: string) => errors.push({ field: "subject", message });
+export interface RenderOptions {
+  /** False: `/csr/san/...` gives no value (the template does not allow SANs from the CSR). */
+  csrSans?: boolean;
+}
+
+const CSR_SANS_WITHHELD = "is not used: the template does not take SANs from the CSR";
+
+function renderSubject(text: string, context: TemplateContext, withheld: Withheld, out: RenderResult): DnAttribute[] {
+  const err = (message: string) => out.errors.push({ field: "subject", message });
   const { attributes: raw, error } = splitDn(text);
   if (error) {
     err(error);
@@ -183,40 +224,66 @@ function renderSubject(text: string, context: TemplateContext, errors: PkiFieldE
     const parsed = parseTemplateString(a.rawValue);
     parsed.errors.forEach(err);
     if (parsed.errors.length) continue;
-    const { values, errors: e } = renderParts(parsed.parts, context, false, unescapeDnValue);
-    e.forEach(err);
-    const value = values[0] ?? "";
-    const made = makeAttribute(a.type, value);
+    const r = renderParts(parsed.parts, context, false, withheld, unescapeDnValue);
+    r.errors.forEach(err);
+    const value = r.values[0] ?? "";
+    const type = a.type.trim();
+    const isCn = /^(cn|commonname|2\.5\.4\.3)$/i.test(type);
     // An attribute that renders empty is left out, like a SAN, except the Common Name: a certificate
-    // whose CN variable was missing would otherwise look like every other device's.
-    if (!value && made.error && !/^(cn|commonname|2\.5\.4\.3)$/i.test(a.type.trim())) continue;
-    if (made.attribute) subject.push(made.attribute);
-    else err(value ? `Subject: ${made.error}` : `Subject: ${a.type.trim()} renders empty (${a.rawValue} has no value for this device)`);
+    // whose CN variable was missing would otherwise look like every other device's. Text around a
+    // variable without a value (e.g. "serial-") would be a value no device has: refused.
+    if (!value && !isCn && (r.missing.length || makeAttribute(a.type, value).error)) {
+      out.omitted.push({ field: "subject", reason: `${type} left out: ${r.missing.join(", ") || "it renders empty"}` });
+      continue;
+    }
+    if (r.missing.length) {
+      err(`Subject: ${type} ${value ? `would read "${value}"` : "renders empty"}: ${r.missing.join(", ")}`);
+      continue;
+    }
+    const made = makeAttribute(a.type, value);
+    if (!made.attribute) {
+      err(value ? `Subject: ${made.error}` : `Subject: ${type} renders empty (${a.rawValue} has no value for this device)`);
+      continue;
+    }
+    subject.push(made.attribute);
+    if (r.fromCsr) out.fromCsr.push({ field: "subject", value: `${made.attribute.type}=${made.attribute.value}` });
   }
-  if (!subject.length && !errors.some((e) => e.field === "subject")) err("Subject renders empty");
+  if (!subject.length && !out.errors.some((e) => e.field === "subject")) err("Subject renders empty");
   return subject;
 }
 
-/** Renders a template against a context into a subject and SANs, collecting every error. */
-export function renderTemplate(template: RenderableTemplate, context: TemplateContext): RenderResult {
-  const errors: PkiFieldError[] = [];
-  const subject = renderSubject(template.subject ?? "", context, errors);
-  const sans: San[] = [];
+/**
+ * Renders a template against a context into a subject and SANs, collecting every error. A SAN with
+ * a variable that has no value is left out whole (never "urn:serial:"), and said so in `omitted`.
+ */
+export function renderTemplate(template: RenderableTemplate, context: TemplateContext, opts: RenderOptions = {}): RenderResult {
+  const withheld: Withheld = (path) =>
+    opts.csrSans === false && path[0].toLowerCase() === "csr" && path[1]?.toLowerCase() === "san" ? CSR_SANS_WITHHELD : undefined;
+  const out: RenderResult = { subject: [], subjectDn: "", sans: [], errors: [], omitted: [], fromCsr: [] };
+  out.subject = renderSubject(template.subject ?? "", context, withheld, out);
+  out.subjectDn = formatDn(out.subject);
   for (const [field, type] of SAN_FIELDS) {
     const text = template[field];
     if (!text) continue;
     const parsed = parseTemplateString(text);
-    parsed.errors.forEach((message) => errors.push({ field, message }));
+    parsed.errors.forEach((message) => out.errors.push({ field, message }));
     if (parsed.errors.length) continue;
-    const { values, errors: e } = renderParts(parsed.parts, context, true);
-    e.forEach((message) => errors.push({ field, message }));
-    for (const value of values) {
-      if (!value || sans.some((s) => s.type === type && s.value === value)) continue; // empty SANs are left out
+    const r = renderParts(parsed.parts, context, true, withheld);
+    r.errors.forEach((message) => out.errors.push({ field, message }));
+    if (r.missing.length) {
+      out.omitted.push({ field, reason: `${SAN_LABELS[type]} left out: ${r.missing.join(", ")}` });
+      continue;
+    }
+    for (const value of r.values) {
+      if (!value || out.sans.some((s) => s.type === type && s.value === value)) continue; // empty SANs are left out
       const san = { type, value };
       const bad = sanError(san);
-      if (bad) errors.push({ field, message: bad });
-      else sans.push(san);
+      if (bad) out.errors.push({ field, message: bad });
+      else {
+        out.sans.push(san);
+        if (r.fromCsr) out.fromCsr.push({ field, value });
+      }
     }
   }
-  return { subject, subjectDn: formatDn(subject), sans, errors };
+  return out;
 }

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "CertificateTemplate" ADD COLUMN     "allowCsrSans" BOOLEAN NOT NULL DEFAULT true;
