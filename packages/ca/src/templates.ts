@@ -1,7 +1,7 @@
 import type { CertificateTemplate, Prisma } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
-import { previewTemplate, templateInputSchema, type TemplatePreview } from "@attested/pki";
+import { deviceVariables, previewTemplate, templateInputSchema, type TemplatePreview } from "@attested/pki";
 import type { CaContext } from "./context";
 
 export const listTemplates = (ctx: CaContext): Promise<CertificateTemplate[]> =>
@@ -27,6 +27,7 @@ function toRow(input: unknown) {
     sanRfc822: t.sanRfc822,
     sanDns: t.sanDns,
     sanUri: t.sanUri,
+    allowCsrSans: t.allowCsrSans,
     extendedKeyUsages: t.extendedKeyUsages,
   } satisfies Prisma.CertificateTemplateCreateInput;
 }
@@ -102,3 +103,18 @@ export async function deleteTemplate(ctx: CaContext, actor: Actor, id: string): 
 
 /** The preview button: renders the form's template against a sample Apple device. Reads only. */
 export const previewTemplateInput = (input: unknown): TemplatePreview => previewTemplate(input);
+
+/**
+ * For a Device Management Platform that lets standard ACME clients in: its default template and the
+ * Enrollment Policies' templates that read `/csr/san/...` or `/device/...`, with those variables.
+ */
+export async function serverNameTemplateWarnings(
+  ctx: CaContext,
+  platform: { allowServerNames: boolean; defaultTemplateId: string | null },
+): Promise<{ name: string; variables: string[] }[]> {
+  if (!platform.allowServerNames) return [];
+  const policies = await ctx.db.enrollmentPolicy.findMany({ where: { templateId: { not: null } }, select: { templateId: true } });
+  const ids = [platform.defaultTemplateId, ...policies.map((p) => p.templateId)].filter((id): id is string => Boolean(id));
+  const templates = await ctx.db.certificateTemplate.findMany({ where: { id: { in: ids } }, orderBy: { name: "asc" } });
+  return templates.map((t) => ({ name: t.name, variables: deviceVariables(t) })).filter((w) => w.variables.length);
+}
