@@ -43,7 +43,8 @@ function normalizeDns(value: string): { value: string; base: string; wildcard: b
   return { value: v, base, wildcard };
 }
 
-function normalizeIp(value: string): string | null {
+/** An IP address in the form identifiers carry (RFC 8738 §3), or null. */
+export function normalizeIp(value: string): string | null {
   const version = isIP(value);
   if (version === 4) return value.split(".").map(Number).join(".") === value ? value : null;
   if (version === 6) {

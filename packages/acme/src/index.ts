@@ -25,6 +25,7 @@ export type {
 export { MemoryStore } from "./memory-store";
 export { SqlAcmeStore } from "./sql-store";
 export { PlatformUrls } from "./urls";
+export { normalizeIp } from "./identifiers";
 export { SUPPORTED_ALGORITHMS } from "./jws";
 export { SUBSCRIBER_REVOCATION_REASONS } from "./resources/revoke";
 export { createDns01Validator, createHttp01Validator, dns01Digest } from "./validation";

@@ -1,9 +1,9 @@
-import { problem, type AcmeProblem, type IssueHook } from "@attested/acme";
+import { normalizeIp, problem, type AcmeProblem, type Identifier, type IssueHook } from "@attested/acme";
 import { samePublicKey } from "@attested/attestation";
 import { issueAndRecord, type CaContext } from "@attested/ca";
 import { cachedConfig, type Certificate } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
-import { csrContext, parseCsr, PkiError, type ParsedCsr } from "@attested/pki";
+import { csrContext, parseCsr, PkiError, type CsrSans, type ParsedCsr } from "@attested/pki";
 import { decideEnrollment, hasEnrollmentPolicies, type DecideOptions, type EnrollmentDecision } from "@attested/policy";
 
 /** What the enrollment path reports for metrics; counted after the event it matches is recorded. */
@@ -23,6 +23,27 @@ export interface IssueDeps {
 }
 
 const CSR_PROBLEMS = new Set(["badCSR", "badPublicKey", "publicKeyMismatch"]);
+
+// What a device is told: enough to act on, nothing of the policies, the MDM or other devices. The
+// Enrollment Denied event keeps the full reason for auditors.
+const NOT_ALLOWED = "This device is not allowed to enroll; an administrator can see why in the portal's events";
+const NOT_CHECKED = "The device could not be checked with its management service; try again later";
+const NOT_BUILT = "The certificate could not be built for this request; an administrator can see why in the portal's events";
+
+const SAN_KINDS: ReadonlyArray<readonly [keyof CsrSans, string]> = [["dnsname", "DNS"], ["ipaddress", "IP"], ["rfc822name", "email"], ["othername", "UPN"], ["uri", "URI"]];
+
+/** A DNS or IP name as order identifiers hold it, so a CSR's names compare with the proven ones. */
+const asIdentifierValue = (v: string) => normalizeIp(v) ?? v.toLowerCase();
+
+/** Every value of the CSR (subject attributes and SANs of any type) that is none of the proven identifiers. */
+function unprovenCsrValues(csr: ParsedCsr, identifiers: Identifier[]): { kind: string; value: string }[] {
+  const proven = new Set(identifiers.filter((i) => i.type === "dns" || i.type === "ip").map((i) => asIdentifierValue(i.value)));
+  const values = [
+    ...csr.subject.map((a) => ({ kind: a.type, value: a.value })),
+    ...SAN_KINDS.flatMap(([key, kind]) => csr.sans[key].map((value) => ({ kind, value }))),
+  ];
+  return values.filter((v) => !proven.has(asIdentifierValue(v.value)));
+}
 
 /**
  * The finalize step (SPEC §3.4): the CSR's key must be the attested key; the Enrollment Policy (or the
@@ -52,15 +73,16 @@ export function issueHook(deps: IssueDeps): IssueHook {
     const identifiers = order.identifiers;
     const actor: Actor = { type: "device", id: account.id, name: deviceSerial ?? `acme-account:${account.id.slice(0, 8)}` };
 
-    const deny = async (p: AcmeProblem, code: string, inputs: Record<string, unknown> = {}): Promise<never> => {
+    /** Records the denial with its full reason; the device gets `p` only. */
+    const deny = async (p: AcmeProblem, code: string, inputs: Record<string, unknown> = {}, reason = p.message): Promise<never> => {
       await recordEvent(db, {
         type: EventType.EnrollmentDenied,
         outcome: "denied",
         actor,
         object: platform ? { type: "device-management-platform", id: platform.id, name: platform.name } : undefined,
         deviceSerial,
-        summary: `Enrollment denied${deviceSerial ? ` for device ${deviceSerial}` : ""}: ${p.message}`,
-        details: { code, reason: p.message, orderId: order.id, accountId: account.id, identifiers, ...(attestedFacts ? { attestation: attestedFacts } : {}), ...inputs },
+        summary: `Enrollment denied${deviceSerial ? ` for device ${deviceSerial}` : ""}: ${reason}`,
+        details: { code, reason, problem: p.message, orderId: order.id, accountId: account.id, identifiers, ...(attestedFacts ? { attestation: attestedFacts } : {}), ...inputs },
       });
       deps.metrics?.denied(code);
       throw p;
@@ -77,6 +99,15 @@ export function issueHook(deps: IssueDeps): IssueHook {
     // The certificate must be for the key Apple attested (SPEC §4), nothing else.
     if (attested && !samePublicKey(csr.publicKey.spki, attested.attestedKeySpki!, { aParsed: true }))
       return deny(problem.badCSR("The CSR's public key is not the key the device attested"), "publicKeyMismatch", { csrKey: csr.publicKey.description });
+    // Without an attestation, the order's proven names are all the client may put in its certificate.
+    if (!attested) {
+      const unproven = unprovenCsrValues(csr, identifiers);
+      if (unproven.length) {
+        const named = unproven.slice(0, 5).map((v) => `${v.kind} "${v.value}"`).join(", ") + (unproven.length > 5 ? ` and ${unproven.length - 5} more` : "");
+        const proven = identifiers.map((i) => i.value).join(", ");
+        return deny(problem.badCSR(`The CSR asks for ${named}, which this order did not prove; ask only for ${proven}`), "unprovenName", { unproven });
+      }
+    }
     // RFC 8555 §7.4: for names the client proved, the CSR asks for exactly those names.
     const dnsNames = identifiers.filter((i) => i.type === "dns").map((i) => i.value.toLowerCase());
     if (dnsNames.length) {
@@ -116,7 +147,8 @@ export function issueHook(deps: IssueDeps): IssueHook {
         inputs: {},
       };
     }
-    if (!decision.allowed) return deny(problem.unauthorized(decision.reason), decision.code, { decision: decision.inputs });
+    if (!decision.allowed)
+      return deny(problem.unauthorized(decision.code === "lookupFailed" ? NOT_CHECKED : NOT_ALLOWED), decision.code, { decision: decision.inputs }, decision.reason);
 
     try {
       const issued = await issueAndRecord(ctx, {
@@ -126,9 +158,11 @@ export function issueHook(deps: IssueDeps): IssueHook {
         context: {
           attestation: attestation ?? {},
           device: decision.device,
-          account: { id: account.id, contact: account.contact },
+          // An account's contact is whatever the client wrote: proven by nothing unless the device is.
+          account: attested ? { id: account.id, contact: account.contact } : { id: account.id },
           platform: { id: platform.id, name: platform.name, vendor: platform.vendor },
         },
+        csrNamesProven: !attested,
         expectedPublicKeySpki: attested?.attestedKeySpki ?? undefined,
         parsedCsr: csr,
         actor,
@@ -153,10 +187,12 @@ export function issueHook(deps: IssueDeps): IssueHook {
       return { certificateId: issued.certificate.id, chainPem: issued.chainPem };
     } catch (e) {
       if (e instanceof PkiError)
-        return deny(CSR_PROBLEMS.has(e.code) ? problem.badCSR(e.message) : problem.unauthorized(`The certificate could not be built: ${e.message}`), e.code, {
-          policy: decision.policy,
-          decision: decision.inputs,
-        });
+        return deny(
+          CSR_PROBLEMS.has(e.code) ? problem.badCSR(e.message) : problem.unauthorized(NOT_BUILT),
+          e.code,
+          { policy: decision.policy, decision: decision.inputs },
+          CSR_PROBLEMS.has(e.code) ? e.message : `The certificate could not be built: ${e.message}`,
+        );
       throw e;
     }
   };
