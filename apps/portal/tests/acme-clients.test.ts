@@ -16,6 +16,9 @@ describe.skipIf(clients.length < 2)("standard ACME clients (certbot, lego) over 
   let http01Port = 0;
   let directoryUrl = "";
   let rootPem = "";
+  // A platform whose default template is the guide's, which copies the CSR's SANs.
+  let guideDirectoryUrl = "";
+  let token = "";
   let dropDb: (() => Promise<void>) | undefined;
 
   const api = (method: string, p: string, token: string, body?: unknown) =>
@@ -38,7 +41,7 @@ describe.skipIf(clients.length < 2)("standard ACME clients (certbot, lego) over 
     dropDb = pg?.drop;
     const env = { DATA_DIR: dataDir, DATABASE_URL: pg?.url ?? "" };
     http01Port = await freePort();
-    const token = adminApiToken(env);
+    token = adminApiToken(env);
     portal = await startPortal({
       ...env, ADMIN_PASSWORD: "bootstrap-password-1", TLS_CERT_FILE: tls.certFile, TLS_KEY_FILE: tls.keyFile,
       ACME_HTTP01_PORT: String(http01Port), ACME_HTTP01_ADDRESS: "127.0.0.1",
@@ -60,6 +63,17 @@ describe.skipIf(clients.length < 2)("standard ACME clients (certbot, lego) over 
     expect(patched.status).toBe(200);
     const profile = (await api("GET", `/device-management-platforms/${platform.id}/profile`, token)).text;
     directoryUrl = /<key>DirectoryURL<\/key>\s*<string>([^<]+)<\/string>/.exec(profile)![1];
+
+    const guideTemplate = JSON.parse((await api("POST", "/certificate-templates", token, {
+      name: "Guide", subject: "CN=${/csr/subject/commonname}", validityDays: 90, extendedKeyUsages: ["clientAuth"],
+      sanOtherName: "${/csr/san/othername}", sanRfc822: "${/csr/san/rfc822name}", sanDns: "${/csr/san/dnsname}", sanUri: "urn:serial:${/attestation/serialNumber}",
+    })).text);
+    const guide = JSON.parse((await api("POST", "/device-management-platforms", token, { name: "Guide", type: "acme-enrollment-token", vendor: "kandji" })).text);
+    expect((await api("PATCH", `/device-management-platforms/${guide.id}`, token, {
+      name: "Guide", description: "", allowServerNames: true, defaultCaId: ca.id, defaultTemplateId: guideTemplate.id,
+    })).status).toBe(200);
+    const guideProfile = (await api("GET", `/device-management-platforms/${guide.id}/profile`, token)).text;
+    guideDirectoryUrl = /<key>DirectoryURL<\/key>\s*<string>([^<]+)<\/string>/.exec(guideProfile)![1];
   });
   afterAll(async () => {
     await portal?.stop();
@@ -96,5 +110,46 @@ describe.skipIf(clients.length < 2)("standard ACME clients (certbot, lego) over 
     const crt = readdirSync(certs).find((f) => f === "web2.example.test.crt")!;
     const full = path.join(certs, crt);
     expect(verifyChain(full, full)).toContain(": OK");
+  });
+
+  /** lego finalizing with our own CSR (its names become the order's identifiers) on the guide-template platform. */
+  const legoWithCsr = (name: string, subj: string, san: string) => {
+    const work = tempDir("lego-csr-");
+    const key = path.join(work, "key.pem");
+    const csr = path.join(work, "csr.pem");
+    execFileSync("openssl", ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr, "-subj", subj, "-addext", `subjectAltName=${san}`]);
+    const r = spawnSync("lego", [
+      "--server", guideDirectoryUrl, "--email", "ops@example.com", "--accept-tos", "--csr", csr,
+      "--http", "--http.port", `127.0.0.1:${http01Port}`, "--path", work, "run",
+    ], { encoding: "utf8", env: { ...process.env, LEGO_CA_CERTIFICATES: tls.caFile } });
+    const crt = path.join(work, "certificates", `${name}.crt`);
+    return { ...r, output: r.stdout + r.stderr, certText: () => execFileSync("openssl", ["x509", "-in", crt, "-noout", "-text"], { encoding: "utf8" }) };
+  };
+  const events = async (type: string) => JSON.parse((await api("GET", `/events?type=${encodeURIComponent(type)}`, token)).text).data as { summary: string; details: any }[];
+
+  it("a client that proved one DNS name cannot add an email, a UPN or a subject email to its certificate", async () => {
+    const before = JSON.parse((await api("GET", "/certificates", token)).text).data.length;
+    const r = legoWithCsr("web3.example.test", "/CN=web3.example.test/emailAddress=ceo@victim.example",
+      "DNS:web3.example.test,email:ceo@victim.example,otherName:1.3.6.1.4.1.311.20.2.3;UTF8:administrator@victim.example");
+    expect(r.status, r.output).not.toBe(0);
+    expect(r.output).toContain("urn:ietf:params:acme:error:badCSR");
+    expect(r.output).toContain('"ceo@victim.example"');
+    expect(JSON.parse((await api("GET", "/certificates", token)).text).data.length).toBe(before);
+    const denied = (await events("Enrollment Denied")).find((e) => e.details.code === "unprovenName")!;
+    expect(denied.summary).toContain("ceo@victim.example");
+    expect(denied.details.unproven).toEqual(expect.arrayContaining([
+      { kind: "E", value: "ceo@victim.example" }, { kind: "email", value: "ceo@victim.example" }, { kind: "UPN", value: "administrator@victim.example" },
+    ]));
+  });
+
+  it("the same client asking only for the name it proved gets it, with nothing else (no 'urn:serial:' without a serial)", async () => {
+    const r = legoWithCsr("web4.example.test", "/CN=web4.example.test", "DNS:web4.example.test");
+    expect(r.status, r.output).toBe(0);
+    const text = r.certText();
+    expect(text).toMatch(/Subject: CN\s*=\s*web4.example.test\n/);
+    expect(/Subject Alternative Name: *\n *(.*)\n/.exec(text)?.[1]).toBe("DNS:web4.example.test");
+    expect(text).not.toContain("urn:serial");
+    const issued = (await events("Certificate Issued")).find((e) => e.details.subject === "CN=web4.example.test")!;
+    expect(issued.details.omitted).toEqual(expect.arrayContaining([{ field: "sanUri", reason: "URI left out: ${/attestation/serialNumber} has no value" }]));
   });
 });

@@ -7,6 +7,7 @@ import { X509Certificate, webcrypto } from "node:crypto";
 import { AcmeClientError, FORGERIES, SimulatedAppleCa, enroll, generateDevices, prepareDevice, prepareDevices, runFleet, type Forgery } from "@attested/device-sim";
 import { createKeyAttestationPlatform, createPlatform, platformProfile, rotateEnrollmentSecret, setTestTrustedRoots, updatePlatform } from "@attested/platforms";
 import { encode } from "cbor-x";
+import { updateTemplate } from "@attested/ca";
 import { startTestbed, testAdmin } from "./testing";
 
 const admin = testAdmin;
@@ -56,6 +57,8 @@ describe("Apple device enrollment over ACME (device-attest-01)", () => {
     expect(cert).toMatchObject({ deviceUdid: device.udid, emailAddress: "jane@example.com", status: "ACTIVE" });
     const issued = await db.prisma.event.findFirstOrThrow({ where: { type: "Certificate Issued", deviceSerial: device.serialNumber } });
     expect(issued.details).toMatchObject({ attestation: { serialNumber: device.serialNumber, osVersion: expect.any(String) } });
+    // The email came from the device's request, not from Apple or the MDM: the event says so.
+    expect((issued.details as { fromCsr: unknown }).fromCsr).toEqual([{ field: "sanRfc822", value: "jane@example.com" }]);
     expect(await db.prisma.event.count({ where: { type: "Attestation Verified", deviceSerial: device.serialNumber } })).toBe(1);
     // The protocol steps are on the trail too, recorded with the change each describes.
     const order = await db.prisma.event.findFirstOrThrow({ where: { type: "ACME Order Created", details: { path: ["orderId"], equals: cert.acmeOrderId! } } });
@@ -80,6 +83,23 @@ describe("Apple device enrollment over ACME (device-attest-01)", () => {
     for (const d of devices) {
       const cert = await db.prisma.certificate.findFirstOrThrow({ where: { deviceSerial: d.serialNumber } });
       expect(cert.status).toBe("ACTIVE");
+    }
+  });
+
+  it("leaves the CSR's SANs out of an attested device's certificate when the template does not allow them, and says so", async () => {
+    const template = await db.prisma.certificateTemplate.findUniqueOrThrow({ where: { id: bed.templateId } });
+    const { id: _, createdAt: __, updatedAt: ___, ...input } = template;
+    await updateTemplate(bed.ctx, admin, bed.templateId, { ...input, allowCsrSans: false });
+    try {
+      const r = await enroll({ profile, device: { ...device, serialNumber: "NOCSRSANS01" }, ca: simCa, allowHttp: true });
+      const text = execFileSync("openssl", ["x509", "-noout", "-text"], { input: r.certificatePem, encoding: "utf8" });
+      expect(text).not.toContain("jane@example.com");
+      expect(text).toContain("URI:urn:udid:");
+      const issued = await db.prisma.event.findFirstOrThrow({ where: { type: "Certificate Issued", deviceSerial: "NOCSRSANS01" } });
+      expect(issued.details).toMatchObject({ omitted: [{ field: "sanRfc822", reason: expect.stringContaining("does not take SANs from the CSR") }] });
+      expect(issued.details).not.toHaveProperty("fromCsr");
+    } finally {
+      await updateTemplate(bed.ctx, admin, bed.templateId, { ...input, allowCsrSans: true });
     }
   });
 

@@ -62,13 +62,20 @@ afterAll(async () => {
 });
 beforeEach(() => kandji.state.clearFaults());
 
+// What a denied device may be told: nothing of the policies, the Core Platform, the MDM's answer or other devices.
+const INTERNAL = /Kandji|polic|C02POLICY01|rule|data\[0\]|HTTP \d|timeout|not found/i;
+
 const denied = async (serial: string) => {
   const before = await bed.db.prisma.certificate.count();
   const err = await enroll({ profile, device: device(serial), ca: simCa, allowHttp: true }).catch((e) => e);
   expect(err).toBeInstanceOf(AcmeClientError);
-  expect((err as AcmeClientError).problem?.type).toBe("urn:ietf:params:acme:error:unauthorized");
+  const problem = (err as AcmeClientError).problem!;
+  expect(problem.type).toBe("urn:ietf:params:acme:error:unauthorized");
+  expect(problem.detail).not.toMatch(INTERNAL);
   expect(await bed.db.prisma.certificate.count()).toBe(before);
-  return bed.db.prisma.event.findFirstOrThrow({ where: { type: "Enrollment Denied", deviceSerial: serial }, orderBy: { id: "desc" } });
+  const event = await bed.db.prisma.event.findFirstOrThrow({ where: { type: "Enrollment Denied", deviceSerial: serial }, orderBy: { id: "desc" } });
+  expect(event.details).toMatchObject({ problem: problem.detail });
+  return event;
 };
 
 describe("enrollment through the Enrollment Policy and the Kandji lookup", () => {
@@ -88,7 +95,9 @@ describe("enrollment through the Enrollment Policy and the Kandji lookup", () =>
 
   it("a serial that is only a prefix of another device's is denied (exact match)", async () => {
     const e = await denied("C02POLICY0");
+    // The other device's serial stays on the audit trail.
     expect(e.summary).toContain('rule failed: data[0].serial_number equals "C02POLICY0": actual "C02POLICY01"');
+    expect(e.details).toMatchObject({ code: "deviceNotFound", reason: expect.stringContaining("C02POLICY01") });
   });
 
   it.each([

@@ -11,7 +11,7 @@ import { createAcmeService } from "./service";
 
 export const testAdmin = { type: "user" as const, id: "00000000-0000-0000-0000-000000000001", name: "admin@example.com", role: "ADMIN" as const };
 
-export async function startTestbed(template: Record<string, unknown>) {
+export async function startTestbed(template: Record<string, unknown>, http01?: { port: number; address: string }) {
   const db = await createTestDatabase();
   await db.prisma.organization.create({ data: { name: "Acme Corp" } });
   let acme: ReturnType<typeof createAcmeService> | undefined;
@@ -32,7 +32,7 @@ export async function startTestbed(template: Record<string, unknown>) {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const ctx: CaContext = { db: db.prisma, keyStore: databaseKeyStore(db.prisma, randomBytes(32)), publicUrl };
-  acme = createAcmeService({ db: db.prisma, ca: async () => ctx, publicUrl, onError: () => {} });
+  acme = createAcmeService({ db: db.prisma, ca: async () => ctx, publicUrl, onError: () => {}, http01Port: http01?.port, http01Address: http01?.address });
   const root = (await ensureOrganizationRootCa(ctx))!;
   const ca = await createCa(ctx, testAdmin, {
     purpose: "Device and User Authentication", type: "INTERMEDIATE", parentId: root.id, generatedVia: "internal",
