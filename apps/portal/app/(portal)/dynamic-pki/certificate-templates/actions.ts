@@ -10,6 +10,7 @@ import { currentActor, requireWriter } from "@/lib/session";
 const templateInput = (input: Record<string, string>, form: FormData) => ({
   ...input,
   overrideValidity: input.overrideValidity === "on",
+  allowCsrSans: input.allowCsrSans === "on",
   extendedKeyUsages: form.getAll("extendedKeyUsages").map(String),
 });
 

@@ -18,12 +18,13 @@ export interface TemplateValues {
   sanRfc822: string;
   sanDns: string;
   sanUri: string;
+  allowCsrSans: boolean;
   extendedKeyUsages: string[];
 }
 
 export const NEW_TEMPLATE: TemplateValues = {
   name: "", subject: "", description: "", validityDays: "365", overrideValidity: false, overrideNotAfter: "", signatureAlgorithm: "SHA-256",
-  sanOtherName: "", sanRfc822: "", sanDns: "", sanUri: "", extendedKeyUsages: [],
+  sanOtherName: "", sanRfc822: "", sanDns: "", sanUri: "", allowCsrSans: true, extendedKeyUsages: [],
 };
 
 export function TemplateForm({ initial, readOnly = false }: { initial: TemplateValues; readOnly?: boolean }) {
@@ -34,7 +35,7 @@ export function TemplateForm({ initial, readOnly = false }: { initial: TemplateV
   if (pv) for (const e of pv.errors) err[e.field] ??= e.message;
   const values = state.values ?? preview.values;
   const v = (k: keyof TemplateValues) => values?.[k] ?? String(initial[k] ?? "");
-  const on = (k: "overrideValidity") => (values ? values[k] === "on" : initial[k]);
+  const on = (k: "overrideValidity" | "allowCsrSans") => (values ? values[k] === "on" : initial[k]);
   const text = (name: keyof TemplateValues, label: string, hint?: string) => (
     <Field label={label} name={name} error={err[name]} hint={hint}>
       <input className="input font-mono" {...invalid(state, name)} defaultValue={v(name)} aria-invalid={err[name] ? true : undefined} />
@@ -71,6 +72,15 @@ export function TemplateForm({ initial, readOnly = false }: { initial: TemplateV
           {text("sanRfc822", "RFC822", "${/csr/san/rfc822name}")}
           {text("sanDns", "DNS", "${/csr/san/dnsname}")}
           {text("sanUri", "URI", "${/device/userDescription}")}
+          <div className="md:col-span-2">
+            <label className="flex items-center gap-2">
+              <input type="checkbox" name="allowCsrSans" defaultChecked={on("allowCsrSans")} className="h-4 w-4" /> Allow SANs from the CSR
+            </label>
+            <p className="mt-1 text-xs text-slate-500">
+              For Apple-attested devices, ${"{/csr/san/...}"} gives the SANs the device&apos;s profile put in its request; unchecked, those SANs are left out.
+              A standard ACME client only ever gets the names it proved.
+            </p>
+          </div>
         </fieldset>
         <fieldset className="rounded-lg border border-slate-200 p-4">
           <legend className="px-1 text-sm font-semibold text-slate-800">Extended Key Usage</legend>

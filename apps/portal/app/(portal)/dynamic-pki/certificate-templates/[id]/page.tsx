@@ -24,7 +24,7 @@ export default async function TemplatePage({ params, searchParams }: { params: P
             id: t.id, name: t.name, subject: t.subject, description: t.description, validityDays: t.validityDays?.toString() ?? "",
             overrideValidity: t.overrideValidity, overrideNotAfter: t.overrideNotAfter?.toISOString().slice(0, 10) ?? "",
             signatureAlgorithm: t.signatureAlgorithm, sanOtherName: t.sanOtherName, sanRfc822: t.sanRfc822, sanDns: t.sanDns, sanUri: t.sanUri,
-            extendedKeyUsages: t.extendedKeyUsages,
+            allowCsrSans: t.allowCsrSans, extendedKeyUsages: t.extendedKeyUsages,
           }}
         />
       </Card>

@@ -1,7 +1,9 @@
 import { notFound } from "next/navigation";
+import { serverNameTemplateWarnings } from "@attested/ca";
 import { NotFoundError } from "@attested/identity";
 import { getPlatform, VENDORS, type Vendor } from "@attested/platforms";
 import { Card, DefinitionList, PageHeader, formatTime } from "@/components/ui";
+import { caContext } from "@/lib/ca";
 import { getDb } from "@/lib/db";
 import { requireReader } from "@/lib/session";
 import { AutoDownload, PlatformSettingsForm, RotateSecretForm } from "../forms";
@@ -12,9 +14,10 @@ export default async function PlatformPage({ params, searchParams }: { params: P
   const db = await getDb();
   const p = await getPlatform(db, id).catch((e) => (e instanceof NotFoundError ? notFound() : Promise.reject(e)));
   const admin = actor.role === "ADMIN";
-  const [cas, templates] = await Promise.all([
+  const [cas, templates, warnings] = await Promise.all([
     db.certificateAuthority.findMany({ select: { id: true, commonName: true }, orderBy: { createdAt: "asc" } }),
     db.certificateTemplate.findMany({ select: { id: true, name: true }, orderBy: { name: "asc" } }),
+    serverNameTemplateWarnings(await caContext(), p),
   ]);
   const profileHref = `/integration-hub/device-management-platforms/${p.id}/profile`;
   return (
@@ -26,6 +29,15 @@ export default async function PlatformPage({ params, searchParams }: { params: P
         description={p.description}
         actions={admin && <a className="btn-primary" href={profileHref} download>Download .mobileconfig</a>}
       />
+      {warnings.length > 0 && (
+        <div role="alert" aria-label="Standard ACME clients and device templates" className="mb-6 rounded-md border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900">
+          <p className="font-medium">Standard ACME clients are allowed, and these templates read values only an Apple device or its MDM supply:</p>
+          <ul className="mt-1 list-disc pl-5">
+            {warnings.map((w) => <li key={w.name}>&quot;{w.name}&quot;: <span className="font-mono">{w.variables.join(", ")}</span></li>)}
+          </ul>
+          <p className="mt-1">A standard client proves only DNS names and IP addresses: /device values are left out of its certificates and /csr/san gives only the names it proved. Give this platform a template made for server names, or turn standard clients off.</p>
+        </div>
+      )}
       <div className="grid grid-cols-1 gap-6 lg:grid-cols-2">
         <Card title="Basic">
           <DefinitionList
