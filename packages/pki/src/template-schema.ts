@@ -22,8 +22,6 @@ export function ekuOid(nameOrOid: string): string {
 
 const emptyToUndefined = (v: unknown) => (v === "" || v === null ? undefined : v);
 const checkbox = (v: unknown) => (v === "on" || v === "true" ? true : v === "false" || v === "" || v === undefined ? false : v);
-/** A checkbox whose absence means its default (REST bodies written before it existed). */
-const checkboxOr = (fallback: boolean) => (v: unknown) => (v === undefined ? fallback : checkbox(v));
 
 const ekuSchema = z
   .string()
@@ -70,7 +68,7 @@ function makeTemplateSchema(requireFutureEnd: boolean) {
       sanDns: sanField("sanDns", "DNS"),
       sanUri: sanField("sanUri", "URI"),
       // On by default: the guide's template copies the SANs an Apple device's profile put in its CSR.
-      allowCsrSans: z.preprocess(checkboxOr(true), z.boolean({ message: "Allow SANs from the CSR must be checked or not" })),
+      allowCsrSans: z.preprocess(checkbox, z.boolean({ message: "Allow SANs from the CSR must be checked or not" })).default(true),
       extendedKeyUsages: z
         .array(ekuSchema, { message: "Use Certificate For must be a list" })
         .min(1, "Select at least one use in Use Certificate For")
