@@ -1,9 +1,10 @@
 import { promises as dnsPromises } from "node:dns";
 import "reflect-metadata";
 import { X509Certificate } from "@peculiar/x509";
-import { AcmeServer, createDns01Validator, createHttp01Validator, SqlAcmeStore, type AcmePlatform } from "@attested/acme";
-import { issuingChain, revokeCertificate, type CaContext } from "@attested/ca";
+import { AcmeServer, createDns01Validator, createHttp01Validator, problem, SqlAcmeStore, SUBSCRIBER_REVOCATION_REASONS, type AcmePlatform } from "@attested/acme";
+import { issuingChain, revokeCertificateForSubscriber, type CaContext } from "@attested/ca";
 import { isDatabaseUnavailable, sqlOf, type Certificate, type Db } from "@attested/db";
+import { DomainError } from "@attested/identity";
 import { eventInsert } from "@attested/events";
 import { platformByEnrollmentSecretCached } from "@attested/platforms";
 import { deviceAttestValidator } from "./attest";
@@ -27,9 +28,6 @@ export interface AcmeServiceOptions {
   nonceKey?: Buffer;
   now?: () => Date;
 }
-
-// RFC 5280 CRLReason codes an ACME client may give (RFC 8555 §7.6) → the CA service's reason names.
-const REASONS: Record<number, string> = { 0: "unspecified", 1: "keyCompromise", 3: "affiliationChanged", 4: "superseded", 5: "cessationOfOperation", 9: "privilegeWithdrawn" };
 
 /** The ACME server of the portal: one per process, serving every Device Management Platform. */
 export function createAcmeService(opts: AcmeServiceOptions) {
@@ -74,8 +72,17 @@ export function createAcmeService(opts: AcmeServiceOptions) {
       return { certificateId: c.id, acmeOrderId: c.acmeOrderId, revoked: c.status !== "ACTIVE" };
     },
     revokeCertificate: async ({ certificateId, reason, requestedBy }) => {
-      const actor = { type: "device" as const, id: requestedBy.kind === "account" ? requestedBy.accountId : undefined, name: requestedBy.kind === "account" ? `acme-account:${requestedBy.accountId.slice(0, 8)}` : "certificate key holder" };
-      await revokeCertificate(await opts.ca(), actor, certificateId, { reason: REASONS[reason] ?? "unspecified" }, { via: "ACME revokeCert", requestedBy: requestedBy.kind });
+      // The ACME actor, named as the other ACME events name it.
+      const actor = requestedBy.kind === "certificate-key"
+        ? { type: "device" as const, name: "certificate key" }
+        : { type: "device" as const, id: requestedBy.accountId, name: `acme-account:${requestedBy.accountId.slice(0, 8)}` };
+      try {
+        await revokeCertificateForSubscriber(await opts.ca(), actor, certificateId, { reason: SUBSCRIBER_REVOCATION_REASONS.get(reason) }, { via: "ACME revokeCert", requestedBy: requestedBy.kind });
+      } catch (e) {
+        // A concurrent revocation got there first.
+        if (e instanceof DomainError && e.status === 409) throw problem.alreadyRevoked("The certificate is already revoked");
+        throw e;
+      }
     },
     onEvent: recordAcmeEvent(db),
     onError: (err, ctx) => (opts.onError ? opts.onError(err, ctx) : console.error("acme error", ctx, err)),
