@@ -18,6 +18,16 @@ describe.skipIf(clients.length < 2)("standard ACME clients (certbot, lego) over 
   let rootPem = "";
   let dropDb: (() => Promise<void>) | undefined;
   let token = "";
+  let env: Record<string, string> = {};
+  /** (Re)starts the portal on the same database with these settings; the directory URL follows its new port. */
+  async function start(settings: Record<string, string>) {
+    await portal?.stop();
+    portal = await startPortal({
+      ...env, ADMIN_PASSWORD: "bootstrap-password-1", TLS_CERT_FILE: tls.certFile, TLS_KEY_FILE: tls.keyFile,
+      ACME_HTTP01_PORT: String(http01Port), ...settings,
+    });
+    directoryUrl = directoryUrl.replace(/^https:\/\/localhost:\d+/, portal.url);
+  }
 
   const api = (method: string, p: string, token: string, body?: unknown) =>
     new Promise<{ status: number; text: string }>((resolve, reject) => {
@@ -37,13 +47,11 @@ describe.skipIf(clients.length < 2)("standard ACME clients (certbot, lego) over 
   beforeAll(async () => {
     const pg = process.env.DATABASE_URL ? await freshPostgres() : null;
     dropDb = pg?.drop;
-    const env = { DATA_DIR: dataDir, DATABASE_URL: pg?.url ?? "" };
+    env = { DATA_DIR: dataDir, DATABASE_URL: pg?.url ?? "" };
     http01Port = await freePort();
     token = adminApiToken(env);
-    portal = await startPortal({
-      ...env, ADMIN_PASSWORD: "bootstrap-password-1", TLS_CERT_FILE: tls.certFile, TLS_KEY_FILE: tls.keyFile,
-      ACME_HTTP01_PORT: String(http01Port), ACME_HTTP01_ADDRESS: "127.0.0.1",
-    });
+    // The clients answer http-01 on loopback: validating there is allowed on test networks only.
+    await start({ ACME_HTTP01_ADDRESS: "127.0.0.1", ACME_VALIDATION_ALLOW_PRIVATE: "1" });
     const cas = JSON.parse((await api("GET", "/certificate-authorities", token)).text).data;
     const root = cas.find((c: { isDefault: boolean }) => c.isDefault);
     rootPem = root.certificatePem;
@@ -232,5 +240,25 @@ describe.skipIf(clients.length < 2)("standard ACME clients (certbot, lego) over 
     expect(await ocspStatus(web4)).toBe("revoked affiliationChanged");
     expect(await onCrl(web4)).toBe(true);
     expect((await inventory(web4)).events[0]).toMatchObject({ actorType: "device", actorName: expect.stringMatching(/^acme-account:/), details: { requestedBy: "authorizations" } });
+  });
+
+  it("http-01 never reaches internal addresses unless ACME_VALIDATION_ALLOW_PRIVATE=1, and says nothing of why", async () => {
+    await start({});
+    const work = tempDir("lego-");
+    // A name that resolves to loopback: lego answers on 127.0.0.1, but the server does not connect.
+    const name = lego(work, "--domains", "localhost", "run");
+    expect(name.status).not.toBe(0);
+    const out = name.stdout + name.stderr;
+    expect(out).toContain("urn:ietf:params:acme:error:connection");
+    expect(out).toContain(`Could not connect to localhost to fetch http://localhost:${http01Port}/.well-known/acme-challenge/`);
+    expect(out).not.toMatch(/ECONN|internal|127\.0\.0\.1|::1/);
+    // An internal address as the identifier: refused at newOrder.
+    const ip = lego(work, "--domains", "127.0.0.1", "run");
+    expect(ip.status).not.toBe(0);
+    expect(ip.stdout + ip.stderr).toContain("urn:ietf:params:acme:error:rejectedIdentifier");
+
+    await start({ ACME_VALIDATION_ALLOW_PRIVATE: "1" });
+    const allowed = lego(work, "--domains", "localhost", "run");
+    expect(allowed.status, allowed.stdout + allowed.stderr).toBe(0);
   });
 });

@@ -21,6 +21,8 @@ export interface AcmeServiceOptions {
   http01Port?: number;
   /** Connect to this address for every http-01 check instead of resolving the name (test networks only). */
   http01Address?: string;
+  /** Validate http-01 against loopback, private and other internal addresses too (test networks only). */
+  allowPrivateAddresses?: boolean;
   /** DNS servers for dns-01 (default: the system resolver). */
   dnsServers?: string[];
   onError?: (err: unknown, ctx: Record<string, unknown>) => void;
@@ -32,6 +34,7 @@ export interface AcmeServiceOptions {
 /** The ACME server of the portal: one per process, serving every Device Management Platform. */
 export function createAcmeService(opts: AcmeServiceOptions) {
   const { db } = opts;
+  const reportError = (err: unknown, ctx: Record<string, unknown>) => (opts.onError ? opts.onError(err, ctx) : console.error("acme error", ctx, err));
   // dns-01 asks the configured DNS servers (tests run their own), else the system's.
   let resolver: dnsPromises.Resolver | undefined;
   if (opts.dnsServers?.length) {
@@ -46,7 +49,12 @@ export function createAcmeService(opts: AcmeServiceOptions) {
     }),
     validators: {
       "device-attest-01": deviceAttestValidator(db, opts.now, opts.metrics && ((r) => opts.metrics!.attestation(r))),
-      "http-01": createHttp01Validator({ port: opts.http01Port ?? 80, resolveHost: opts.http01Address ? () => opts.http01Address! : undefined }),
+      "http-01": createHttp01Validator({
+        port: opts.http01Port ?? 80,
+        resolveHost: opts.http01Address ? () => opts.http01Address! : undefined,
+        allowPrivateAddresses: opts.allowPrivateAddresses,
+        onConnectionError: (err, identifier) => reportError(err, { stage: "http-01 connection", identifier }),
+      }),
       "dns-01": createDns01Validator({ resolver }),
     },
     issue: issueHook({ ca: opts.ca, afterIssue: opts.afterIssue, metrics: opts.metrics }),
@@ -85,7 +93,8 @@ export function createAcmeService(opts: AcmeServiceOptions) {
       }
     },
     onEvent: recordAcmeEvent(db),
-    onError: (err, ctx) => (opts.onError ? opts.onError(err, ctx) : console.error("acme error", ctx, err)),
+    onError: reportError,
+    allowPrivateAddresses: opts.allowPrivateAddresses,
     nonceKey: opts.nonceKey,
     // issueHook parses the CSR with parseCsr (signature and key checks) and answers badCSR itself.
     issuerChecksCsr: true,
