@@ -800,6 +800,27 @@ describe("revocation", () => {
     expect(ev.details).toMatchObject({ reason: "superseded", by: "account" });
   });
 
+  it("by another account holding valid authorizations for all its identifiers, not by one holding others", async () => {
+    const h = await createHarness();
+    const { c, der } = await issuedCert(h);
+    const url = `${c.base}/revoke-cert`;
+    const elsewhere = await accountClient(h);
+    await readyOrder(elsewhere, "SER-OTHER");
+    const pending = await accountClient(h);
+    await pending.newOrder([{ type: "permanent-identifier", value: "SER-R" }]);
+    for (const refused of [elsewhere, pending]) {
+      const r = await refused.post(url, { certificate: b64u(der) });
+      expect(r.json.type).toBe(`${P}unauthorized`);
+    }
+    expect([...h.issued.values()][0]).toMatchObject({ revoked: false });
+    const holder = await accountClient(h);
+    await readyOrder(holder, "SER-R");
+    const r = await holder.post(url, { certificate: b64u(der), reason: 5 });
+    expect(r.status).toBe(200);
+    expect([...h.issued.values()][0]).toMatchObject({ revoked: true, reason: 5 });
+    expect(h.events.at(-1)).toMatchObject({ type: "certificate-revoked", accountId: holder.kid!.split("/").pop(), details: { by: "authorizations" } });
+  });
+
   it("by the certificate's key (jwk-signed), and not by another key", async () => {
     const h = await createHarness();
     const { c, device, der } = await issuedCert(h);
