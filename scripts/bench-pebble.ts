@@ -129,7 +129,7 @@ async function run(accounts: Account[], prefix: string, count: number): Promise<
 }
 
 // ------------------------------------------------------------------ the servers
-const env = await setupBenchEnv({ workers: Number(flags.workers ?? 1), devices: 1, tls: true, allowServerNames: true, env: { ACME_HTTP01_PORT: String(http01Port), ACME_HTTP01_ADDRESS: "127.0.0.1" } });
+const env = await setupBenchEnv({ workers: Number(flags.workers ?? 1), devices: 1, tls: true, allowServerNames: true, env: { ACME_HTTP01_PORT: String(http01Port), ACME_HTTP01_ADDRESS: "127.0.0.1", ACME_VALIDATION_ALLOW_PRIVATE: "1" } });
 const children: ChildProcess[] = [];
 try {
   // Our side: a TLS server template and the platform's directory.

@@ -24,6 +24,7 @@ export function acmeService(): Promise<Service> {
       metrics: enrollmentMetrics,
       http01Port: process.env.ACME_HTTP01_PORT ? Number(process.env.ACME_HTTP01_PORT) : undefined,
       http01Address: process.env.ACME_HTTP01_ADDRESS || undefined,
+      allowPrivateAddresses: process.env.ACME_VALIDATION_ALLOW_PRIVATE === "1",
       dnsServers: process.env.ACME_DNS_SERVERS?.split(",").map((s) => s.trim()).filter(Boolean),
       // Every instance has the same master key, so a nonce issued by one is accepted by any other.
       nonceKey: createHash("sha256").update(Buffer.concat([Buffer.from("attested-pki acme nonce key\0"), masterKey()])).digest(),

@@ -30,6 +30,8 @@ export interface ServerDeps {
   maxOrdersListed: number;
   /** See AcmeServerOptions.issuerChecksCsr. */
   issuerChecksCsr: boolean;
+  /** See AcmeServerOptions.allowPrivateAddresses. */
+  allowPrivateAddresses: boolean;
   now(): Date;
   emit(e: AcmeEvent): Promise<void>;
   /** Chains this process just issued, by certificate id: the download that follows finalize reads no database. */

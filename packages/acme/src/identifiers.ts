@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { AcmeProblem, problem } from "./problems";
+import { isInternalAddress } from "./validation/addresses";
 import type { AcmePlatform, ChallengeType, Identifier, IdentifierType } from "./types";
 import { IDENTIFIER_TYPES } from "./types";
 
@@ -58,7 +59,7 @@ export function normalizeIp(value: string): string | null {
   return null;
 }
 
-function planOne(raw: { type: string; value: string }, platform: AcmePlatform, available: Set<ChallengeType>): PlannedAuthorization {
+function planOne(raw: { type: string; value: string }, platform: AcmePlatform, available: Set<ChallengeType>, allowPrivate: boolean): PlannedAuthorization {
   const asIdentifier = { type: raw.type, value: raw.value };
   if (!(IDENTIFIER_TYPES as readonly string[]).includes(raw.type)) {
     throw problem.unsupportedIdentifier(`Identifier type "${raw.type}" is not supported`, { identifier: asIdentifier });
@@ -77,6 +78,9 @@ function planOne(raw: { type: string; value: string }, platform: AcmePlatform, a
   } else if (type === "ip") {
     const ip = normalizeIp(raw.value);
     if (!ip) throw problem.rejectedIdentifier("Not a valid IP address", { identifier: asIdentifier });
+    if (!allowPrivate && isInternalAddress(ip)) {
+      throw problem.rejectedIdentifier("Only public IP addresses can be validated", { identifier: asIdentifier });
+    }
     value = authzValue = ip;
   } else {
     if (value.length === 0 || value.length > MAX_PERMANENT_ID || !/^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(value)) {
@@ -105,6 +109,8 @@ export function planAuthorizations(
   identifiers: { type: string; value: string }[],
   platform: AcmePlatform,
   available: Set<ChallengeType>,
+  /** Accept internal IP addresses (test networks only, see validation/addresses.ts). */
+  allowPrivateAddresses = false,
 ): PlannedAuthorization[] {
   if (identifiers.length === 0) throw problem.malformed("Order must have at least one identifier");
   if (identifiers.length > MAX_IDENTIFIERS) throw problem.rejectedIdentifier(`At most ${MAX_IDENTIFIERS} identifiers per order`);
@@ -112,7 +118,7 @@ export function planAuthorizations(
   const failures: AcmeProblem[] = [];
   for (const raw of identifiers) {
     try {
-      const p = planOne(raw, platform, available);
+      const p = planOne(raw, platform, available, allowPrivateAddresses);
       out.set(`${p.identifier.type}\u0000${p.identifier.value}`, p);
     } catch (e) {
       if (!(e instanceof AcmeProblem)) throw e;

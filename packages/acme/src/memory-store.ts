@@ -4,6 +4,7 @@ import type {
   ChallengeCompletion,
   CreatedAccount,
   AuthorizationPatch,
+  AuthorizedIdentifier,
   ChallengePatch,
   KeyChangeResult,
   NewAccount,
@@ -234,6 +235,15 @@ export class MemoryStore implements AcmeStore {
 
   async listAuthorizations(orderId: string): Promise<AuthorizationWithChallenges[]> {
     return [...this.authzs.values()].filter((a) => a.orderId === orderId).map((a) => this.withChallenges(a));
+  }
+
+  async holdsAuthorizations(accountId: string, identifiers: AuthorizedIdentifier[], now: Date): Promise<boolean> {
+    const held = [...this.authzs.values()].filter(
+      (a) => a.status === "valid" && a.expires > now && this.orders.get(a.orderId)?.accountId === accountId,
+    );
+    return identifiers.length > 0 && identifiers.every((i) =>
+      held.some((a) => a.identifierType === i.identifierType && a.identifierValue === i.identifierValue && a.wildcard === i.wildcard),
+    );
   }
 
   async updateAuthorization(id: string, from: AuthorizationStatus[], patch: AuthorizationPatch): Promise<AuthorizationRecord | null> {

@@ -69,6 +69,12 @@ export interface AcmeServerOptions {
   nonceLifetimeMs?: number;
   /** Request bodies above this answer 413. Default 64 KiB. */
   maxBodyBytes?: number;
+  /**
+   * Accept orders for IP identifiers that are internal addresses (loopback, private, link-local, …),
+   * refused otherwise with rejectedIdentifier. Test networks only, with the http-01 validator's own
+   * allowPrivateAddresses.
+   */
+  allowPrivateAddresses?: boolean;
   /** Most orders listed at an account's orders URL. Default 1000. */
   maxOrdersListed?: number;
   /**
@@ -150,6 +156,7 @@ export class AcmeServer {
       processingTimeoutMs: opts.processingTimeoutMs ?? DEFAULT_PROCESSING_TIMEOUT_MS,
       maxOrdersListed: opts.maxOrdersListed ?? 1000,
       issuerChecksCsr: opts.issuerChecksCsr ?? false,
+      allowPrivateAddresses: opts.allowPrivateAddresses ?? false,
       now,
       emit: async (e) => {
         if (!onEvent) return;

@@ -6,6 +6,7 @@ import type {
   ChallengeCompletion,
   CreatedAccount,
   AuthorizationPatch,
+  AuthorizedIdentifier,
   ChallengePatch,
   KeyChangeResult,
   NewAccount,
@@ -377,6 +378,21 @@ export class SqlAcmeStore implements AcmeStore {
   async listAuthorizations(orderId: string): Promise<AuthorizationWithChallenges[]> {
     const rows = await this.sql.query<Row>(`SELECT ${AUTHZ_COLS} FROM "AcmeAuthorization" a WHERE a."orderId" = $1 ORDER BY a."id"`, [orderId], "acme_list_authzs");
     return rows.map(withChallenges);
+  }
+
+  async holdsAuthorizations(accountId: string, identifiers: AuthorizedIdentifier[], now: Date): Promise<boolean> {
+    const wanted = new Map(identifiers.map((i) => [`${i.identifierType}\u0000${i.identifierValue}\u0000${i.wildcard}`, i]));
+    const list = [...wanted.values()];
+    const r = await this.one(
+      `SELECT count(DISTINCT (a."identifierType", a."identifierValue", a."wildcard"))::int AS "n"
+       FROM "AcmeAuthorization" a JOIN "AcmeOrder" o ON o."id" = a."orderId"
+       JOIN unnest($2::text[], $3::text[], $4::text[]::boolean[]) AS w("type", "value", "wildcard")
+         ON a."identifierType" = w."type" AND a."identifierValue" = w."value" AND a."wildcard" = w."wildcard"
+       WHERE o."accountId" = $1 AND a."status" = 'valid' AND a."expires" > $5`,
+      [accountId, list.map((i) => i.identifierType), list.map((i) => i.identifierValue), list.map((i) => String(i.wildcard)), now],
+      "acme_holds_authorizations",
+    );
+    return list.length > 0 && r?.n === list.length;
   }
 
   async updateAuthorization(id: string, from: AuthorizationStatus[], patch: AuthorizationPatch): Promise<AuthorizationRecord | null> {

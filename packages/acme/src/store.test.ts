@@ -120,6 +120,25 @@ describe.each(factories)("%s", (_name, make) => {
     expect([o?.status, o?.error]).toEqual(["invalid", orderError]);
   });
 
+  it("holdsAuthorizations: only the account's own valid, unexpired authorizations for every identifier, wildcard flag included", async () => {
+    const pid = platformId();
+    const { account } = await store.createAccount({ id: randomUUID(), platformId: pid, jwkThumbprint: randomUUID(), jwk: jwk("h1"), contact: [] });
+    const { account: other } = await store.createAccount({ id: randomUUID(), platformId: pid, jwkThumbprint: randomUUID(), jwk: jwk("h2"), contact: [] });
+    const now = new Date();
+    const live = new Date(now.getTime() + 3600_000);
+    const [a, b, expired] = [newAuthz(live), newAuthz(live), newAuthz(new Date(now.getTime() - 1000))];
+    await store.createOrder({ id: randomUUID(), accountId: account.id, identifiers: [a, b, expired].map((x) => ({ type: "dns", value: x.identifierValue })), notBefore: null, notAfter: null, expires: live }, [a, b, expired]);
+    const held = (x: NewAuthorization) => ({ identifierType: x.identifierType, identifierValue: x.identifierValue, wildcard: x.wildcard });
+    expect(await store.holdsAuthorizations(account.id, [held(a)], now)).toBe(false); // still pending
+    for (const x of [a, expired]) await store.updateAuthorization(x.id, ["pending"], { status: "valid" });
+    expect(await store.holdsAuthorizations(account.id, [held(a), held(a)], now)).toBe(true);
+    expect(await store.holdsAuthorizations(account.id, [held(a), held(b)], now)).toBe(false);
+    expect(await store.holdsAuthorizations(account.id, [held(expired)], now)).toBe(false);
+    expect(await store.holdsAuthorizations(account.id, [{ ...held(a), wildcard: true }], now)).toBe(false);
+    expect(await store.holdsAuthorizations(other.id, [held(a)], now)).toBe(false);
+    expect(await store.holdsAuthorizations(account.id, [], now)).toBe(false);
+  });
+
   it("an order with its authorizations and challenges, an authorization with its order, in one read", async () => {
     const { account } = await store.createAccount({ id: randomUUID(), platformId: platformId(), jwkThumbprint: randomUUID(), jwk: jwk("o1"), contact: [] });
     const expires = new Date(Math.floor(Date.now() / 1000) * 1000 + 3600_000);

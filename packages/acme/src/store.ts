@@ -40,6 +40,9 @@ export interface NewAuthorization {
   challenges: { id: string; type: ChallengeRecord["type"]; token: string }[];
 }
 
+/** An identifier as an authorization names it (a wildcard's base domain, with its flag). */
+export type AuthorizedIdentifier = Pick<AuthorizationRecord, "identifierType" | "identifierValue" | "wildcard">;
+
 export type OrderPatch = Partial<{ status: OrderStatus; error: ProblemDocument | null; certificateId: string | null }>;
 export type AuthorizationPatch = Partial<{
   status: AuthorizationStatus;
@@ -158,6 +161,8 @@ export interface AcmeStore {
   getAuthorizationWithOrder(id: string): Promise<{ authz: AuthorizationWithChallenges; order: OrderRecord } | null>;
   listAuthorizations(orderId: string): Promise<AuthorizationWithChallenges[]>;
   updateAuthorization(id: string, from: AuthorizationStatus[], patch: AuthorizationPatch): Promise<AuthorizationRecord | null>;
+  /** True when the account holds a valid, unexpired authorization for every one of `identifiers` (RFC 8555 §7.6). */
+  holdsAuthorizations(accountId: string, identifiers: AuthorizedIdentifier[], now: Date): Promise<boolean>;
 
   getChallenge(id: string): Promise<ChallengeRecord | null>;
   /** See ChallengeCompletion; the challenge as it is now, or null if it no longer had the `from` status. */

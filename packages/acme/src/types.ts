@@ -181,8 +181,11 @@ export interface RevokeArgs {
   /** RFC 5280 CRLReason code. */
   reason: number;
   platformId: string;
-  /** Who asked: the owning account (kid) or the holder of the certificate's key (jwk). */
-  requestedBy: { kind: "account"; accountId: string } | { kind: "certificate-key" };
+  /**
+   * Who asked (RFC 8555 §7.6): the account that ordered it, another account holding valid
+   * authorizations for all its identifiers (both kid), or the holder of the certificate's key (jwk).
+   */
+  requestedBy: { kind: "account" | "authorizations"; accountId: string } | { kind: "certificate-key" };
 }
 
 export type RevokeCertificateHook = (args: RevokeArgs) => Promise<void>;

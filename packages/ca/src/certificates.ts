@@ -161,15 +161,29 @@ export async function getCertificate(ctx: CaContext, id: string): Promise<Certif
 /** Revokes a certificate (Certificate Hold puts it on hold) and republishes the CA's CRL. */
 export async function revokeCertificate(ctx: CaContext, actor: Actor, id: string, input: unknown, why?: Record<string, unknown>): Promise<Certificate> {
   if (actor.type !== "system") await assertCanWrite(ctx.db, actor, "revoke certificates");
+  return revoke(ctx, actor, id, input, why);
+}
+
+/**
+ * ACME revokeCert (RFC 8555 §7.6), for a requester the ACME server has already proven entitled: the
+ * account that ordered the certificate, the holder of its key, or an account with valid authorizations
+ * for all its identifiers. Such a device is no portal user, so the admin write check does not apply.
+ */
+export function revokeCertificateForSubscriber(ctx: CaContext, subscriber: Actor & { type: "device" }, id: string, input: unknown, why?: Record<string, unknown>): Promise<Certificate> {
+  return revoke(ctx, subscriber, id, input, why);
+}
+
+async function revoke(ctx: CaContext, actor: Actor, id: string, input: unknown, why?: Record<string, unknown>): Promise<Certificate> {
   const { reason } = revokeInputSchema.parse(input);
   const cert = await getCertificate(ctx, id);
   if (cert.status === "REVOKED") throw new DomainError("The certificate is already revoked", 409);
   const now = ctx.now?.() ?? new Date();
   const updated = await ctx.db.$transaction(async (tx) => {
-    const row = await tx.certificate.update({
-      where: { id },
-      data: { status: reason === "certificateHold" ? "ON_HOLD" : "REVOKED", revokedAt: now, revocationReason: reason },
-    });
+    const data = { status: reason === "certificateHold" ? ("ON_HOLD" as const) : ("REVOKED" as const), revokedAt: now, revocationReason: reason };
+    // Compare-and-set on the status read above: of two concurrent revocations, one wins and records the event.
+    const { count } = await tx.certificate.updateMany({ where: { id, status: cert.status }, data });
+    if (count === 0) throw new DomainError("The certificate is already revoked", 409);
+    const row = { ...cert, ...data };
     await recordEvent(tx, {
       type: EventType.CertificateRevoked,
       outcome: "success",

@@ -1,9 +1,10 @@
 import { promises as dnsPromises } from "node:dns";
 import "reflect-metadata";
 import { X509Certificate } from "@peculiar/x509";
-import { AcmeServer, createDns01Validator, createHttp01Validator, SqlAcmeStore, type AcmePlatform } from "@attested/acme";
-import { issuingChain, revokeCertificate, type CaContext } from "@attested/ca";
+import { AcmeServer, createDns01Validator, createHttp01Validator, problem, SqlAcmeStore, SUBSCRIBER_REVOCATION_REASONS, type AcmePlatform } from "@attested/acme";
+import { issuingChain, revokeCertificateForSubscriber, type CaContext } from "@attested/ca";
 import { isDatabaseUnavailable, sqlOf, type Certificate, type Db } from "@attested/db";
+import { DomainError } from "@attested/identity";
 import { eventInsert } from "@attested/events";
 import { platformByEnrollmentSecretCached } from "@attested/platforms";
 import { deviceAttestValidator } from "./attest";
@@ -20,6 +21,8 @@ export interface AcmeServiceOptions {
   http01Port?: number;
   /** Connect to this address for every http-01 check instead of resolving the name (test networks only). */
   http01Address?: string;
+  /** Validate http-01 against loopback, private and other internal addresses too (test networks only). */
+  allowPrivateAddresses?: boolean;
   /** DNS servers for dns-01 (default: the system resolver). */
   dnsServers?: string[];
   onError?: (err: unknown, ctx: Record<string, unknown>) => void;
@@ -28,12 +31,10 @@ export interface AcmeServiceOptions {
   now?: () => Date;
 }
 
-// RFC 5280 CRLReason codes an ACME client may give (RFC 8555 §7.6) → the CA service's reason names.
-const REASONS: Record<number, string> = { 0: "unspecified", 1: "keyCompromise", 3: "affiliationChanged", 4: "superseded", 5: "cessationOfOperation", 9: "privilegeWithdrawn" };
-
 /** The ACME server of the portal: one per process, serving every Device Management Platform. */
 export function createAcmeService(opts: AcmeServiceOptions) {
   const { db } = opts;
+  const reportError = (err: unknown, ctx: Record<string, unknown>) => (opts.onError ? opts.onError(err, ctx) : console.error("acme error", ctx, err));
   // dns-01 asks the configured DNS servers (tests run their own), else the system's.
   let resolver: dnsPromises.Resolver | undefined;
   if (opts.dnsServers?.length) {
@@ -48,7 +49,12 @@ export function createAcmeService(opts: AcmeServiceOptions) {
     }),
     validators: {
       "device-attest-01": deviceAttestValidator(db, opts.now, opts.metrics && ((r) => opts.metrics!.attestation(r))),
-      "http-01": createHttp01Validator({ port: opts.http01Port ?? 80, resolveHost: opts.http01Address ? () => opts.http01Address! : undefined }),
+      "http-01": createHttp01Validator({
+        port: opts.http01Port ?? 80,
+        resolveHost: opts.http01Address ? () => opts.http01Address! : undefined,
+        allowPrivateAddresses: opts.allowPrivateAddresses,
+        onConnectionError: (err, identifier) => reportError(err, { stage: "http-01 connection", identifier }),
+      }),
       "dns-01": createDns01Validator({ resolver }),
     },
     issue: issueHook({ ca: opts.ca, afterIssue: opts.afterIssue, metrics: opts.metrics }),
@@ -74,11 +80,21 @@ export function createAcmeService(opts: AcmeServiceOptions) {
       return { certificateId: c.id, acmeOrderId: c.acmeOrderId, revoked: c.status !== "ACTIVE" };
     },
     revokeCertificate: async ({ certificateId, reason, requestedBy }) => {
-      const actor = { type: "device" as const, id: requestedBy.kind === "account" ? requestedBy.accountId : undefined, name: requestedBy.kind === "account" ? `acme-account:${requestedBy.accountId.slice(0, 8)}` : "certificate key holder" };
-      await revokeCertificate(await opts.ca(), actor, certificateId, { reason: REASONS[reason] ?? "unspecified" }, { via: "ACME revokeCert", requestedBy: requestedBy.kind });
+      // The ACME actor, named as the other ACME events name it.
+      const actor = requestedBy.kind === "certificate-key"
+        ? { type: "device" as const, name: "certificate key" }
+        : { type: "device" as const, id: requestedBy.accountId, name: `acme-account:${requestedBy.accountId.slice(0, 8)}` };
+      try {
+        await revokeCertificateForSubscriber(await opts.ca(), actor, certificateId, { reason: SUBSCRIBER_REVOCATION_REASONS.get(reason) }, { via: "ACME revokeCert", requestedBy: requestedBy.kind });
+      } catch (e) {
+        // A concurrent revocation got there first.
+        if (e instanceof DomainError && e.status === 409) throw problem.alreadyRevoked("The certificate is already revoked");
+        throw e;
+      }
     },
     onEvent: recordAcmeEvent(db),
-    onError: (err, ctx) => (opts.onError ? opts.onError(err, ctx) : console.error("acme error", ctx, err)),
+    onError: reportError,
+    allowPrivateAddresses: opts.allowPrivateAddresses,
     nonceKey: opts.nonceKey,
     // issueHook parses the CSR with parseCsr (signature and key checks) and answers badCSR itself.
     issuerChecksCsr: true,

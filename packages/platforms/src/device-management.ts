@@ -145,18 +145,36 @@ export async function rotateEnrollmentSecret(db: Db, actor: Actor, id: string): 
   forgetCachedPlatforms();
 }
 
+/**
+ * The CAs a platform's devices must trust, roots first: the chains (up to the root, still valid) of the
+ * CAs that can issue to them. Those are the platform's default CA and the CA of every Enrollment
+ * Policy whose Device Role names a Key Attestation Platform, as an attested device on any platform may
+ * match any such policy. Nothing else of the organization's PKI goes on the device.
+ */
+async function issuingChains(db: Db, defaultCaId: string | null) {
+  const [policies, valid] = await Promise.all([
+    db.enrollmentPolicy.findMany({ where: { caId: { not: null }, deviceRole: { keyAttestationPlatformId: { not: null } } }, select: { caId: true } }),
+    db.certificateAuthority.findMany({
+      where: { notAfter: { gt: new Date() } },
+      select: { id: true, parentId: true, certificatePem: true, commonName: true, type: true },
+      orderBy: [{ type: "asc" }, { createdAt: "asc" }],
+    }),
+  ]);
+  const byId = new Map(valid.map((c) => [c.id, c]));
+  const needed = new Set<string>();
+  for (const id of [defaultCaId, ...policies.map((p) => p.caId)]) {
+    for (let c = id ? byId.get(id) : undefined; c && !needed.has(c.id); c = c.parentId ? byId.get(c.parentId) : undefined) needed.add(c.id);
+  }
+  return valid.filter((c) => needed.has(c.id));
+}
+
 /** The platform's .mobileconfig, built fresh (new payload UUIDs) with the current enrollment token. */
 export async function platformProfile(db: Db, actor: Actor, id: string, publicUrl: string) {
   const row = await db.deviceManagementPlatform.findUnique({ where: { id } });
   if (!row) throw new NotFoundError("Device Management Platform");
   const secret = openSecret(row.enrollmentSecret, secretContext(id));
   const org = await db.organization.findFirst();
-  // The device must trust the chain of whatever CA issues to it: every CA that is still valid.
-  const cas = await db.certificateAuthority.findMany({
-    where: { notAfter: { gt: new Date() } },
-    select: { certificatePem: true, commonName: true, type: true },
-    orderBy: [{ type: "asc" }, { createdAt: "asc" }],
-  });
+  const cas = await issuingChains(db, row.defaultCaId);
   const profile = buildAcmeProfile({
     platform: { id, name: row.name, vendor: row.vendor as Vendor },
     organizationName: org?.name ?? "Attested PKI",

@@ -36,7 +36,7 @@ export async function newOrder(ctx: RequestContext): Promise<Reply> {
   const available = new Set(
     (Object.keys(deps.validators) as ChallengeType[]).filter((t) => typeof deps.validators[t] === "function"),
   );
-  const plan = planAuthorizations(payload.identifiers, platform, available);
+  const plan = planAuthorizations(payload.identifiers, platform, available, deps.allowPrivateAddresses);
   const notBefore = parseTime(payload.notBefore, "notBefore");
   const notAfter = parseTime(payload.notAfter, "notAfter");
   if (notBefore && notAfter && notAfter <= notBefore) throw problem.malformed('"notAfter" must be after "notBefore"');

@@ -3,10 +3,11 @@ import { z } from "zod";
 import { parsePayload, type Reply, type RequestContext } from "../context";
 import { decodeBase64url } from "../encoding";
 import { problem } from "../problems";
+import type { RevokeArgs } from "../types";
 
-// revokeCert (RFC 8555 §7.6): signed by the account that ordered the certificate (kid), or by the
-// certificate's own key (jwk). Revocation by another account holding authorizations for all the
-// certificate's identifiers is not offered.
+// revokeCert (RFC 8555 §7.6): signed by the account that ordered the certificate or by another account
+// holding valid authorizations for all the identifiers it was issued for (kid), or by the certificate's
+// own key (jwk).
 
 /** RFC 5280 §5.3.1 reasons a subscriber may ask for; CA-side reasons (cACompromise, certificateHold,
  * removeFromCRL, aACompromise) are refused with badRevocationReason. */
@@ -46,27 +47,28 @@ export async function revokeCert(ctx: RequestContext): Promise<Reply> {
   const known = await deps.findCertificate({ der: new Uint8Array(der), platformId: platform.id });
   if (!known) throw problem.malformed("Certificate not found", { status: 404 });
 
+  let requestedBy: RevokeArgs["requestedBy"];
   if (ctx.account) {
-    const order = known.acmeOrderId ? await deps.store.getOrder(known.acmeOrderId) : null;
-    if (!order || order.accountId !== ctx.account.id) {
-      throw problem.unauthorized("The account did not order this certificate");
+    const issued = known.acmeOrderId ? await deps.store.getOrderWithAuthorizations(known.acmeOrderId) : null;
+    if (issued?.order.accountId === ctx.account.id) requestedBy = { kind: "account", accountId: ctx.account.id };
+    else if (issued && (await deps.store.holdsAuthorizations(ctx.account.id, issued.authorizations, ctx.now))) {
+      requestedBy = { kind: "authorizations", accountId: ctx.account.id };
+    } else {
+      throw problem.unauthorized("The account neither ordered this certificate nor holds valid authorizations for all its identifiers");
     }
   } else if (ctx.jwk) {
     const certSpki = cert.publicKey.export({ type: "spki", format: "der" });
     if (!spkiOfJwk(ctx.jwk.key).equals(certSpki)) {
       throw problem.unauthorized("The JWS key is not the certificate's key");
     }
+    requestedBy = { kind: "certificate-key" };
   } else {
     throw problem.malformed("revokeCert must be signed with the account key or the certificate key");
   }
   if (known.revoked) throw problem.alreadyRevoked("The certificate is already revoked");
 
-  await deps.revokeCertificate({
-    certificateId: known.certificateId,
-    reason,
-    platformId: platform.id,
-    requestedBy: ctx.account ? { kind: "account", accountId: ctx.account.id } : { kind: "certificate-key" },
-  });
+  // The hook records the revocation on the audit trail, with who asked.
+  await deps.revokeCertificate({ certificateId: known.certificateId, reason, platformId: platform.id, requestedBy });
   await deps.emit({
     type: "certificate-revoked",
     platformId: platform.id,
@@ -77,7 +79,7 @@ export async function revokeCert(ctx: RequestContext): Promise<Reply> {
       serialNumber: cert.serialNumber.toLowerCase(),
       reason: SUBSCRIBER_REVOCATION_REASONS.get(reason),
       reasonCode: reason,
-      by: ctx.account ? "account" : "certificate-key",
+      by: requestedBy.kind,
     },
   });
   return { status: 200 };

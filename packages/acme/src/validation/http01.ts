@@ -1,9 +1,13 @@
 import http from "node:http";
+import { isIP } from "node:net";
 import { AcmeProblem, problem } from "../problems";
-import type { KeyAuthorizationContext, KeyAuthorizationValidator } from "../types";
+import type { Identifier, KeyAuthorizationContext, KeyAuthorizationValidator } from "../types";
+import { InternalAddressError, isInternalAddress, publicAddressLookup } from "./addresses";
 
 // http-01 (RFC 8555 §8.3): GET http://<identifier>:<port>/.well-known/acme-challenge/<token> must
 // answer 200 with the key authorization (trailing whitespace ignored). Redirects are not followed.
+// Only global unicast addresses are connected to (see addresses.ts), and every failure to connect
+// answers the client the same way: which internal host or port exists is not its business.
 
 export interface Http01Options {
   /** Port to connect to; 80 in production, a loopback port in tests. */
@@ -16,9 +20,13 @@ export interface Http01Options {
    * deployment pin resolution, e.g. `() => "127.0.0.1"`.
    */
   resolveHost?: (identifier: string) => string;
+  /** Connect to loopback, private and other internal addresses too (test networks only). */
+  allowPrivateAddresses?: boolean;
+  /** Where the reason a connection failed goes (the server log); the client only learns that it failed. */
+  onConnectionError?: (err: unknown, identifier: Identifier) => void;
 }
 
-function fetchChallenge(host: string, hostHeader: string, port: number, path: string, timeoutMs: number, maxBytes: number) {
+function fetchChallenge(host: string, hostHeader: string, port: number, path: string, timeoutMs: number, maxBytes: number, allowPrivate: boolean) {
   return new Promise<{ status: number; body: string }>((resolve, reject) => {
     let settled = false;
     const settle = (fn: () => void) => {
@@ -32,6 +40,7 @@ function fetchChallenge(host: string, hostHeader: string, port: number, path: st
       {
         host,
         port,
+        ...(allowPrivate ? {} : { lookup: publicAddressLookup }),
         path,
         method: "GET",
         headers: { Host: hostHeader, "User-Agent": "attested-pki-acme-validator", Accept: "*/*", Connection: "close" },
@@ -55,7 +64,7 @@ function fetchChallenge(host: string, hostHeader: string, port: number, path: st
     );
     // One deadline for connecting, waiting and reading.
     const timer = setTimeout(() => {
-      fail(problem.connection(`Timed out after ${timeoutMs} ms`));
+      fail(Object.assign(new Error(`Timed out after ${timeoutMs} ms`), { code: "ETIMEDOUT" }));
       req.destroy();
     }, timeoutMs);
     req.on("error", fail);
@@ -67,6 +76,7 @@ export function createHttp01Validator(opts: Http01Options = {}): KeyAuthorizatio
   const port = opts.port ?? 80;
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const maxBytes = opts.maxBodyBytes ?? 8192;
+  const allowPrivate = opts.allowPrivateAddresses ?? false;
   return async (ctx: KeyAuthorizationContext) => {
     if (ctx.type !== "http-01") throw problem.serverInternal("http-01 validator used for another challenge type");
     const name = ctx.identifier.value;
@@ -76,13 +86,13 @@ export function createHttp01Validator(opts: Http01Options = {}): KeyAuthorizatio
     const path = `/.well-known/acme-challenge/${ctx.token}`;
     let res: { status: number; body: string };
     try {
-      res = await fetchChallenge(host, hostHeader, port, path, timeoutMs, maxBytes);
+      // An address literal is connected to without a lookup, so it is checked here.
+      if (!allowPrivate && isIP(host) && isInternalAddress(host)) throw new InternalAddressError(`${host} is an internal address`);
+      res = await fetchChallenge(host, hostHeader, port, path, timeoutMs, maxBytes, allowPrivate);
     } catch (e) {
       if (e instanceof AcmeProblem) throw e;
-      const code = (e as NodeJS.ErrnoException)?.code;
-      throw problem.connection(`Could not fetch http://${hostHeader}${path}: ${code ?? "connection failed"}`, {
-        identifier: ctx.identifier,
-      });
+      opts.onConnectionError?.(e, ctx.identifier);
+      throw problem.connection(`Could not connect to ${hostName} to fetch http://${hostHeader}${path}`, { identifier: ctx.identifier });
     }
     if (res.status !== 200) {
       throw problem.incorrectResponse(`http://${hostHeader}${path} answered HTTP ${res.status}`, { identifier: ctx.identifier });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AcmeProblem } from "../problems";
 import type { KeyAuthorizationContext } from "../types";
 import { createDns01Validator, dns01Digest } from "./dns01";
+import { isInternalAddress } from "./addresses";
 import { createHttp01Validator } from "./http01";
 
 const token = "tok_" + "A".repeat(40);
@@ -53,7 +54,7 @@ describe("http-01 validator", () => {
   });
 
   const validator = (timeoutMs = 1000, maxBodyBytes = 1024) =>
-    createHttp01Validator({ port, timeoutMs, maxBodyBytes, resolveHost: () => "127.0.0.1" });
+    createHttp01Validator({ port, timeoutMs, maxBodyBytes, resolveHost: () => "127.0.0.1", allowPrivateAddresses: true });
 
   it("accepts the key authorization, with trailing whitespace", async () => {
     routes["ok.test"] = (res) => res.end(keyAuthorization + " \r\n");
@@ -83,16 +84,75 @@ describe("http-01 validator", () => {
     const started = Date.now();
     const p = await problemOf(validator(300)(ctx("http-01", "slow.test")));
     expect(p.type).toBe("connection");
-    expect(p.detail).toMatch(/Timed out/);
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
   it("reports refused connections as connection problems with the identifier", async () => {
-    const v = createHttp01Validator({ port: 1, timeoutMs: 1000, resolveHost: () => "127.0.0.1" });
+    const v = createHttp01Validator({ port: 1, timeoutMs: 1000, resolveHost: () => "127.0.0.1", allowPrivateAddresses: true });
     const p = await problemOf(v(ctx("http-01", "closed.test")));
     expect(p.type).toBe("connection");
     expect(p.identifier).toEqual({ type: "dns", value: "closed.test" });
   });
+
+  it("never connects to an internal address unless allowed, and answers every connection failure alike", async () => {
+    let hits = 0;
+    routes.localhost = (res) => {
+      hits++;
+      res.end(keyAuthorization);
+    };
+    const logged: unknown[] = [];
+    const guarded = (over: { port?: number; resolveHost?: () => string; timeoutMs?: number } = {}) =>
+      createHttp01Validator({ port, timeoutMs: 1000, onConnectionError: (e) => logged.push(e), ...over });
+    const ip = (value: string) => ({ identifier: { type: "ip" as const, value } });
+    // A name resolving to loopback, loopback and metadata literals, a pinned internal address: refused, nothing fetched.
+    const refused = [
+      await problemOf(guarded()(ctx("http-01", "localhost"))),
+      await problemOf(guarded()(ctx("http-01", "127.0.0.1", ip("127.0.0.1")))),
+      await problemOf(guarded()(ctx("http-01", "::1", ip("::1")))),
+      await problemOf(guarded()(ctx("http-01", "169.254.169.254", ip("169.254.169.254")))),
+      await problemOf(guarded({ resolveHost: () => "127.0.0.1" })(ctx("http-01", "localhost"))),
+    ];
+    expect(hits).toBe(0);
+    // With the test setting, the same name validates.
+    await expect(createHttp01Validator({ port, allowPrivateAddresses: true })(ctx("http-01", "localhost"))).resolves.toBeUndefined();
+    expect(hits).toBe(1);
+    // A closed port, a port that never answers, a name that does not resolve: the same answer as a refused address.
+    routes["slow.test"] = () => {};
+    const failures = [
+      await problemOf(createHttp01Validator({ port: 1, allowPrivateAddresses: true, resolveHost: () => "127.0.0.1" })(ctx("http-01", "localhost"))),
+      await problemOf(createHttp01Validator({ port, timeoutMs: 300, allowPrivateAddresses: true, resolveHost: () => "127.0.0.1" })(ctx("http-01", "slow.test"))),
+      await problemOf(guarded()(ctx("http-01", "localhost.invalid"))),
+    ];
+    for (const p of [...refused, ...failures]) {
+      expect(p.type).toBe("connection");
+      expect(p.detail).toMatch(/^Could not connect to \S+ to fetch http:\/\/\S+$/);
+      expect(p.detail).not.toMatch(/ECONN|ETIMEDOUT|ENOTFOUND|EINTERNAL|internal|resolves|Timed out/);
+    }
+    // The same words whatever happened, but for the client's own name and the port the validator was set to use.
+    const words = (p: AcmeProblem) => p.detail.replaceAll(String(p.identifier?.value), "NAME").replace(/:\d+\//, ":PORT/");
+    expect(new Set([refused[0], refused[4], ...failures].map(words)).size).toBe(1);
+    // The reason goes to the server log.
+    expect(logged.map((e) => (e as NodeJS.ErrnoException).code)).toContain("EINTERNALADDRESS");
+  });
+});
+
+describe("isInternalAddress", () => {
+  it.each([
+    "127.0.0.1", "127.255.255.254", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254", "169.254.0.1",
+    "100.64.0.1", "100.127.255.255", "100.100.100.200", "0.0.0.0", "0.1.2.3", "255.255.255.255", "224.0.0.1", "239.1.1.1",
+    "240.0.0.1", "192.0.2.1", "198.18.0.1", "198.51.100.7", "203.0.113.9", "192.0.0.1", "168.63.129.16",
+    "::1", "::", "fc00::1", "fd00:ec2::254", "fd12:3456::1", "fe80::1", "fe80::1%eth0", "ff02::1", "fec0::1",
+    "::ffff:127.0.0.1", "::ffff:7f00:1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "::7f00:1", "::127.0.0.1",
+    "64:ff9b::7f00:1", "2002:7f00:1::", "2001:db8::1", "100::1",
+    // Shorthand IPv4 forms some resolvers accept (inet_aton): loopback all the same.
+    "127.1", "0x7f.1", "0177.0.0.1", "2130706433",
+    "not an address", "", "1.2.3.4.5",
+  ])("%s is internal", (a) => expect(isInternalAddress(a)).toBe(true));
+
+  it.each(["8.8.8.8", "1.1.1.1", "93.184.216.34", "100.63.255.255", "100.128.0.1", "172.32.0.1", "169.255.0.1", "2606:4700:4700::1111", "2a00:1450:4001::200e", "::ffff:8.8.8.8"])(
+    "%s is public",
+    (a) => expect(isInternalAddress(a)).toBe(false),
+  );
 });
 
 /** A minimal authoritative DNS server over UDP answering TXT queries from a table. */
