@@ -205,6 +205,8 @@ test("Certificate Issuance: an auditor finds Certificate Issued under General Ev
   await expect(considered).toContainText("Selected");
   await expect(page.getByTestId("event-attestation")).toContainText(device.serial_number);
   await expect(page.getByTestId("event-attestation")).toContainText("00008112-0000E2E000000001");
+  // The email is the one the profile put in the device's request, not one Apple or Kandji vouched for.
+  await expect(page.getByTestId("event-values")).toContainText(`RFC822: ${device.user!.email}`);
   await shot(page, "guide-11-event-detail");
 
   // The denied device: its Enrollment Denied event says why, in the same form.

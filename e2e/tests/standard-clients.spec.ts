@@ -15,7 +15,13 @@ test("Allow SANs from the CSR is on for the guide's template and can be turned o
   await form.getByRole("button", { name: "Update" }).click();
   await expect(form.getByText("Template updated.")).toBeVisible();
   await page.reload();
-  await expect(page.getByRole("form", { name: "Certificate Template" }).getByLabel("Allow SANs from the CSR")).not.toBeChecked();
+  const saved = page.getByRole("form", { name: "Certificate Template" });
+  await expect(saved.getByLabel("Allow SANs from the CSR")).not.toBeChecked();
+  // The preview's sample device then gets no SAN from its request, and says so.
+  await saved.getByRole("button", { name: "Preview" }).click();
+  const preview = page.getByTestId("preview-result");
+  await expect(preview).toContainText("RFC822 left out: ${/csr/san/rfc822name} is not used: the template does not take SANs from the CSR");
+  await expect(preview).not.toContainText("rfc822:");
 });
 
 test("the platform page warns when standard clients meet a template that reads /csr/san or /device", async ({ page }) => {

@@ -123,3 +123,28 @@ export function DecisionCard({ details }: { details: Json }) {
     </Card>
   );
 }
+
+const FIELD: Record<string, string> = { subject: "Subject", sanOtherName: "Other Name", sanRfc822: "RFC822", sanDns: "DNS", sanUri: "URI" };
+
+/**
+ * Where a certificate's values came from (Certificate Issued: `fromCsr`, `omitted`): those the request
+ * supplied rather than Apple, the MDM or the template, and what the template names that was left out.
+ */
+export function CertificateValuesCard({ details }: { details: Json }) {
+  const list = (v: unknown) => (Array.isArray(v) ? v.map(obj).filter((x): x is Json => x !== null) : []);
+  const fromCsr = list(details.fromCsr);
+  const omitted = list(details.omitted);
+  if (!fromCsr.length && !omitted.length) return null;
+  return (
+    <Card title="Certificate values" className="mt-4">
+      <div data-testid="event-values">
+        <DefinitionList
+          items={[
+            ["From the device's request (CSR), not from Apple or the MDM", fromCsr.length ? fromCsr.map((v, i) => <span key={i} className="block">{FIELD[str(v.field) ?? ""] ?? str(v.field)}: <span className="font-mono">{str(v.value)}</span></span>) : "—"],
+            ["Left out", omitted.length ? omitted.map((v, i) => <span key={i} className="block">{str(v.reason)}</span>) : "—"],
+          ]}
+        />
+      </div>
+    </Card>
+  );
+}

@@ -1,7 +1,7 @@
 import type { PkiFieldError } from "./errors";
 import type { San } from "./san";
 import { EXTENDED_KEY_USAGES, ekuOid, templateInputSchema, templateNotAfter } from "./template-schema";
-import { renderTemplate, type TemplateContext } from "./template";
+import { renderTemplate, type RenderResult, type TemplateContext } from "./template";
 import type { DnAttribute } from "./dn";
 import { invalidInput } from "./errors";
 
@@ -55,6 +55,8 @@ export interface TemplatePreview {
   notAfter: Date;
   /** Form errors and rendering errors together, each with its field. */
   errors: PkiFieldError[];
+  /** What the template names that the sample device's certificate leaves out, and why. */
+  omitted: RenderResult["omitted"];
 }
 
 /** Renders unsaved form input against a sample device, for the Preview button. Never throws on bad input. */
@@ -66,7 +68,7 @@ export function previewTemplate(input: unknown, sampleContext: TemplateContext =
   const t = parsed.success
     ? parsed.data
     : { subject: str("subject"), sanOtherName: str("sanOtherName"), sanRfc822: str("sanRfc822"), sanDns: str("sanDns"), sanUri: str("sanUri") };
-  const rendered = renderTemplate(t, sampleContext);
+  const rendered = renderTemplate(t, sampleContext, { csrSans: parsed.success ? parsed.data.allowCsrSans : true });
   for (const e of rendered.errors) if (!errors.some((x) => x.field === e.field && x.message === e.message)) errors.push(e);
   const ekus = parsed.success ? parsed.data.extendedKeyUsages : [];
   const labels = EXTENDED_KEY_USAGES as Record<string, { label: string }>;
@@ -78,5 +80,6 @@ export function previewTemplate(input: unknown, sampleContext: TemplateContext =
     notBefore: now,
     notAfter: parsed.success ? templateNotAfter(parsed.data, now) : now,
     errors,
+    omitted: rendered.omitted,
   };
 }

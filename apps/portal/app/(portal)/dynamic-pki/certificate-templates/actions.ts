@@ -36,7 +36,7 @@ export const deleteTemplateAction = formAction(async (input) => {
 });
 
 export interface PreviewState extends FormState {
-  preview?: { subjectDn: string; sans: { type: string; value: string }[]; extendedKeyUsages: string[]; notAfter: string; errors: { field: string; message: string }[] };
+  preview?: { subjectDn: string; sans: { type: string; value: string }[]; extendedKeyUsages: string[]; notAfter: string; errors: { field: string; message: string }[]; omitted: string[] };
 }
 
 /** Renders the unsaved form against a sample device. Reading only, so auditors may preview too. */
@@ -53,6 +53,7 @@ export async function previewTemplateAction(_: PreviewState, form: FormData): Pr
       extendedKeyUsages: p.extendedKeyUsages.map((e) => e.label),
       notAfter: p.notAfter.toISOString(),
       errors: p.errors,
+      omitted: p.omitted.map((o) => o.reason),
     },
   };
 }

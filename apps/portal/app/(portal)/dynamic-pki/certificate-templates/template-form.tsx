@@ -113,6 +113,7 @@ export function TemplateForm({ initial, readOnly = false }: { initial: TemplateV
             <dl className="grid grid-cols-[10rem_1fr] gap-1" data-testid="preview-result">
               <dt className="text-slate-600">Subject</dt><dd className="font-mono">{pv.subjectDn}</dd>
               <dt className="text-slate-600">SANs</dt><dd className="font-mono">{pv.sans.map((s) => `${s.type}: ${s.value}`).join(", ") || "—"}</dd>
+              {pv.omitted.length > 0 && <><dt className="text-slate-600">Left out</dt><dd>{pv.omitted.map((o) => <span key={o} className="block">{o}</span>)}</dd></>}
               <dt className="text-slate-600">Use Certificate For</dt><dd>{pv.extendedKeyUsages.join(", ")}</dd>
               <dt className="text-slate-600">Valid until</dt><dd>{pv.notAfter.slice(0, 10)}</dd>
             </dl>

@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { getEvent } from "@attested/events";
-import { AttestationCard, DecisionCard } from "@/components/decision";
+import { AttestationCard, CertificateValuesCard, DecisionCard } from "@/components/decision";
 import { Badge, Card, DefinitionList, PageHeader, formatTime, outcomeColor } from "@/components/ui";
 import { getDb } from "@/lib/db";
 import { requireReader } from "@/lib/session";
@@ -49,6 +49,7 @@ export default async function EventDetailPage({ params }: { params: Promise<{ id
       </Card>
       <DecisionCard details={details} />
       <AttestationCard details={details} />
+      <CertificateValuesCard details={details} />
       <Card title="Details" className="mt-4">
         <details open={!("decision" in details)}>
           <summary className="cursor-pointer text-sm text-slate-600">Everything recorded with this event (JSON)</summary>
