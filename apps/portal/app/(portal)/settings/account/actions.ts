@@ -9,7 +9,7 @@ import { requireReader } from "@/lib/session";
 export const changePasswordAction = formAction(async (input) => {
   const actor = await requireReader();
   await changeOwnPassword(await getDb(), actor, input, (await headers()).get("x-real-ip"));
-  // Every session has ended; this one continues under a fresh session with the new password.
-  await signIn("credentials", { email: actor.name, password: input.newPassword, redirect: false });
-  return { ok: true, reset: true, message: "Password changed. Your other sessions have been signed out." };
+  // Every session has ended; this browser goes on with a fresh one, and loads the page again with it.
+  await signIn("credentials", { email: actor.name, password: input.newPassword, redirectTo: "/settings/account?changed=1" });
+  return {};
 });
