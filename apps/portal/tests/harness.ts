@@ -86,20 +86,26 @@ export async function signInOverHttp(url: string, email: string, password: strin
 export const canSignIn = async (url: string, email: string, password: string) => Boolean((await signInOverHttp(url, email, password)).cookie);
 
 /**
- * Calls a server action the way the browser does (Next-Action header, React's encoding of
- * (prevState, formData): the root at "0", the form's fields under "_1_"); the action id comes from the build.
+ * A server action request the way the browser makes it: the Next-Action header with the action's id
+ * from the build, and React's encoding of (prevState, formData) with the form's fields under "_1_".
  */
-export async function callServerAction(url: string, cookie: string, page: string, exportedName: string, fields: Record<string, string>) {
+export function serverActionRequest(exportedName: string, fields: Record<string, string>) {
   const manifest = JSON.parse(readFileSync(path.join(root, "apps/portal", process.env.NEXT_DIST_DIR ?? ".next", "server/server-reference-manifest.json"), "utf8")) as {
     node: Record<string, { exportedName: string }>;
   };
   const id = Object.entries(manifest.node).find(([, v]) => v.exportedName === exportedName)?.[0];
   if (!id) throw new Error(`no server action named ${exportedName}`);
-  const form = new FormData();
-  for (const [k, v] of Object.entries(fields)) form.set(`_1_${k}`, v);
+  const body = new FormData();
+  for (const [k, v] of Object.entries(fields)) body.set(`_1_${k}`, v);
   // The root goes last: the server decodes it as the body streams in, with the fields received so far.
-  form.set("0", '[{},"$K1"]');
-  return fetch(`${url}${page}`, { method: "POST", redirect: "manual", headers: { "Next-Action": id, Accept: "text/x-component", cookie }, body: form });
+  body.set("0", '[{},"$K1"]');
+  return { headers: { "Next-Action": id, Accept: "text/x-component" }, body };
+}
+
+/** Calls a server action with a session cookie, bypassing whatever the page shows. */
+export function callServerAction(url: string, cookie: string, page: string, exportedName: string, fields: Record<string, string>) {
+  const { headers, body } = serverActionRequest(exportedName, fields);
+  return fetch(`${url}${page}`, { method: "POST", redirect: "manual", headers: { ...headers, cookie }, body });
 }
 
 /** `npm run admin -- ...` against the portal's database; the exit status and what it printed. */

@@ -2,7 +2,7 @@ import type { Db } from "@attested/db";
 
 // Failed sign-ins are counted in the database, so every instance sees the same counts, under two keys:
 // - the (email, client address) pair: after FREE_FAILURES, each failure makes that pair wait twice as
-//   long (2 s, 4 s, 8 s … up to 15 minutes). Only that address waits: a stranger elsewhere cannot lock
+//   long (5 s, 10 s, 20 s … up to 15 minutes). Only that address waits: a stranger elsewhere cannot lock
 //   the owner of the email out.
 // - the client address alone: ADDRESS_LIMIT failures in 15 minutes, whatever the emails, lock the
 //   address for 15 minutes, so one address cannot spray passwords over many emails.
@@ -31,7 +31,7 @@ export async function recordFailure(db: Db, keys: string[], now = new Date()): P
     const failures = fresh ? 1 : row.failures + 1;
     const delay = address
       ? failures >= ADDRESS_LIMIT ? ADDRESS_WINDOW_MS : 0
-      : failures > FREE_FAILURES ? Math.min(1000 * 2 ** (failures - FREE_FAILURES), MAX_DELAY_MS) : 0;
+      : failures > FREE_FAILURES ? Math.min(5000 * 2 ** (failures - FREE_FAILURES - 1), MAX_DELAY_MS) : 0;
     const data = { failures, windowStart: fresh ? now : row.windowStart, lockedUntil: delay ? new Date(now.getTime() + delay) : null };
     await db.signInThrottle.upsert({ where: { key }, create: { key, ...data }, update: data });
   }

@@ -97,17 +97,7 @@ export async function resetPassword(db: Db, actor: Actor, who: { email: string }
   const user = await db.user.findUnique({ where: "id" in who ? { id: who.id } : { email: who.email.trim().toLowerCase() } });
   if (!user) throw new NotFoundError("User");
   assertStrongPassword(pw, user);
-  const passwordHash = await hashPassword(pw);
-  await db.$transaction(async (tx) => {
-    await tx.user.update({ where: { id: user.id }, data: { passwordHash, sessionVersion: { increment: 1 } } });
-    await recordEvent(tx, {
-      type: EventType.PasswordReset,
-      outcome: "success",
-      actor,
-      object: { type: "user", id: user.id, name: user.email },
-      summary: `Password reset for ${user.email}`,
-    });
-  });
+  await setPassword(db, actor, user, pw, EventType.PasswordReset, `Password reset for ${user.email}`);
   await clearAllFailures(db, user.email);
 }
 
@@ -127,16 +117,15 @@ export async function changeOwnPassword(db: Db, actor: Actor, input: unknown, ip
     throw new DomainError("The current password is not correct", 400, "currentPassword");
   }
   assertStrongPassword(data.newPassword, user, "newPassword");
-  const passwordHash = await hashPassword(data.newPassword);
+  await setPassword(db, actor, user, data.newPassword, EventType.PasswordChanged, `${user.email} changed their password`);
+}
+
+/** Stores a new password and ends every session of the user, with its event. */
+async function setPassword(db: Db, actor: Actor, user: { id: string; email: string }, password: string, type: string, summary: string) {
+  const passwordHash = await hashPassword(password);
   await db.$transaction(async (tx) => {
     await tx.user.update({ where: { id: user.id }, data: { passwordHash, sessionVersion: { increment: 1 } } });
-    await recordEvent(tx, {
-      type: EventType.PasswordChanged,
-      outcome: "success",
-      actor,
-      object: { type: "user", id: user.id, name: user.email },
-      summary: `${user.email} changed their password`,
-    });
+    await recordEvent(tx, { type, outcome: "success", actor, object: { type: "user", id: user.id, name: user.email }, summary });
   });
 }
 
