@@ -1,6 +1,6 @@
 import NextAuth, { CredentialsSignin } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
-import { verifySignIn } from "@attested/identity";
+import { endSessions, verifySignIn } from "@attested/identity";
 import { getDb } from "./db";
 
 export class RateLimited extends CredentialsSignin {
@@ -30,17 +30,29 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
           if (result.reason === "rate-limited") throw new RateLimited();
           return null;
         }
-        return { id: result.user.id, email: result.user.email, name: result.user.name };
+        return { id: result.user.id, email: result.user.email, name: result.user.name, sessionVersion: result.user.sessionVersion };
       },
     }),
   ],
+  // Signing out ends every session of the user (each request compares the session's version).
+  events: {
+    async signOut(message) {
+      const token = "token" in message ? message.token : null;
+      if (token?.sub && typeof token.sv === "number") await endSessions(await getDb(), token.sub, token.sv);
+    },
+  },
   callbacks: {
+    // The version is set at sign-in only: an "update" from the client never changes it.
     jwt({ token, user }) {
-      if (user?.id) token.sub = user.id;
+      if (user?.id) {
+        token.sub = user.id;
+        token.sv = user.sessionVersion;
+      }
       return token;
     },
     session({ session, token }) {
       if (token.sub) session.user.id = token.sub;
+      session.sessionVersion = token.sv;
       return session;
     },
   },

@@ -31,6 +31,7 @@ export const navigation: { section: string; items: { label: string; href: string
   {
     section: "Settings",
     items: [
+      { label: "Account", href: "/settings/account" },
       { label: "Users", href: "/settings/users" },
       { label: "API Tokens", href: "/settings/api-tokens" },
       { label: "Mail", href: "/settings/mail" },

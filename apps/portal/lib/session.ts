@@ -3,12 +3,15 @@ import { actorForUser, assertCanWrite, type Actor } from "@attested/identity";
 import { auth } from "./auth";
 import { getDb } from "./db";
 
-/** The signed-in user as an actor; role and disabled state are read fresh from the database. */
+/**
+ * The signed-in user as an actor; role, disabled state and the session version are read fresh from
+ * the database on every request, so an ended session (sign-out, password, role, disable) stops at once.
+ */
 export async function currentActor(): Promise<Actor | null> {
   const session = await auth();
   const id = session?.user?.id;
   if (!id) return null;
-  return actorForUser(await getDb(), id);
+  return actorForUser(await getDb(), id, session.sessionVersion);
 }
 
 /** For pages: admins and auditors read; anyone else goes to the sign-in page. */

@@ -2,7 +2,7 @@
 import "reflect-metadata";
 import { parseArgs } from "node:util";
 import { openDatabase } from "@attested/db";
-import { applyMigrations } from "@attested/db/migrate";
+import { applyMigrations, pendingMigrations } from "@attested/db/migrate";
 import { systemActor } from "@attested/events";
 import { createApiToken, createUser, generatePassword, resetPassword, roleSchema } from "@attested/identity";
 import { assertNoEmbeddedServer } from "./embedded-lock";
@@ -10,11 +10,17 @@ import { assertNoEmbeddedServer } from "./embedded-lock";
 const usage = `usage: npm run admin -- <command>
   create-user <email> --role admin|auditor [--name NAME] [--password PW]   (prints a generated password if none is given)
   reset-password <email> [--password PW]                                  (prints a generated password if none is given)
-  create-api-token <name> --role admin|auditor                            (prints the token once)`;
+  create-api-token <name> --role admin|auditor [--expires-days N]         (prints the token once; expires in N days, 90 by default)`;
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { role: { type: "string" }, name: { type: "string" }, password: { type: "string" }, help: { type: "boolean" } },
+  options: {
+    role: { type: "string" },
+    name: { type: "string" },
+    password: { type: "string" },
+    "expires-days": { type: "string" },
+    help: { type: "boolean" },
+  },
 });
 const [command, arg] = positionals;
 if (!command || values.help) {
@@ -27,7 +33,8 @@ if (!process.env.DATABASE_URL) assertNoEmbeddedServer();
 const db = await openDatabase();
 const actor = systemActor("admin-cli");
 try {
-  await applyMigrations(db.adapter);
+  // A running portal holds the migration lock: take it only when there is something to apply.
+  if ((await pendingMigrations((sql) => db.prisma.$queryRawUnsafe(sql))).length) await applyMigrations(db.adapter);
   switch (command) {
     case "create-user": {
       const password = values.password ?? generatePassword();
@@ -38,14 +45,14 @@ try {
     }
     case "reset-password": {
       const password = values.password ?? generatePassword();
-      await resetPassword(db.prisma, actor, arg ?? "", password);
+      await resetPassword(db.prisma, actor, { email: arg ?? "" }, password);
       console.log(`password reset for ${arg}`);
       if (!values.password) console.log(`password: ${password}`);
       break;
     }
     case "create-api-token": {
-      const { token, info } = await createApiToken(db.prisma, actor, { name: arg ?? "", role: role() });
-      console.log(`created token "${info.name}" (${info.role})`);
+      const { token, info } = await createApiToken(db.prisma, actor, { name: arg ?? "", role: role(), expiresInDays: values["expires-days"] });
+      console.log(`created token "${info.name}" (${info.role}), expires ${info.expiresAt.toISOString()}`);
       console.log(`token: ${token}`);
       break;
     }

@@ -11,7 +11,7 @@ import next from "next";
 import pino from "pino";
 import { dropCachedConfig, openDatabase, type Database } from "@attested/db";
 import { applyMigrations } from "@attested/db/migrate";
-import { bootstrapOrganization } from "@attested/identity";
+import { bootstrapOrganization, DomainError } from "@attested/identity";
 import { masterKey } from "@attested/secrets";
 import { httpMetrics, metricsText, registry } from "./metrics";
 import { readiness } from "./health";
@@ -21,6 +21,7 @@ import { serveAcme, serveOcsp } from "./fast-routes";
 import { hostMetrics, isPrimary, joinInvalidationBus, joinMetricsAggregation, runPrimary } from "./cluster";
 import { dropOcspResponses } from "@attested/ca";
 import { dropCachedPlatforms } from "@attested/platforms";
+import { clientAddressResolver } from "./client-address";
 
 // Log lines are buffered and written at least every second (and at exit), not one write(2) per request:
 // under load a synchronous write per ACME request cost as much as its database round trips.
@@ -40,7 +41,7 @@ process.env.PUBLIC_URL ??= `http://localhost:${port}`;
 process.env.AUTH_URL ??= process.env.PUBLIC_URL;
 // The session-signing secret is derived from the master key: one secret to keep and back up.
 process.env.AUTH_SECRET ??= createHash("sha256").update(Buffer.concat([Buffer.from("attested-pki auth secret\0"), masterKey()])).digest("base64url");
-const trustProxy = process.env.TRUST_PROXY === "1" || process.env.TRUST_PROXY === "true";
+const clientAddress = clientAddressResolver();
 
 async function main() {
   if (!process.env.DATABASE_URL) holdEmbeddedLock();
@@ -76,8 +77,7 @@ async function main() {
     req.headers["x-request-id"] = requestId;
     res.setHeader("x-request-id", requestId);
     // Client address for rate limiting: the socket, unless a trusted proxy says otherwise.
-    const forwarded = trustProxy ? String(req.headers["x-forwarded-for"] ?? "").split(",")[0].trim() : "";
-    req.headers["x-real-ip"] = forwarded || req.socket.remoteAddress || "";
+    req.headers["x-real-ip"] = clientAddress(req);
     res.on("finish", () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = httpMetrics.observe(req.method ?? "GET", req.url ?? "/", res.statusCode, seconds);
@@ -131,6 +131,8 @@ else {
     if (msg.what === "config") dropCachedConfig();
   });
   main().catch((err) => {
+    // A refused setting (e.g. a weak ADMIN_PASSWORD) is one plain line for the operator.
+    if (err instanceof DomainError) process.stderr.write(`error: ${err.message}\n`);
     log.fatal({ err }, "failed to start");
     process.exit(1);
   });

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -64,18 +64,58 @@ export async function startPortal(env: Record<string, string | undefined>): Prom
 /** A fresh database on the DATABASE_URL server; returns its URL and a drop function. */
 export const freshPostgres = () => createPostgresDatabase(process.env.DATABASE_URL!, "p");
 
-/** Signs in through next-auth's credentials endpoint; true when a session cookie is issued. */
-export async function canSignIn(url: string, email: string, password: string): Promise<boolean> {
-  const csrfRes = await fetch(`${url}/api/auth/csrf`);
+/**
+ * Signs in through next-auth's credentials endpoint. `cookie` is the session cookie when one was
+ * issued; `location` is where next-auth sent the browser (with `code=rate_limited` when throttled).
+ */
+export async function signInOverHttp(url: string, email: string, password: string, headers: Record<string, string> = {}) {
+  const csrfRes = await fetch(`${url}/api/auth/csrf`, { headers });
   const { csrfToken } = (await csrfRes.json()) as { csrfToken: string };
-  const cookie = csrfRes.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  const csrfCookie = csrfRes.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
   const res = await fetch(`${url}/api/auth/callback/credentials`, {
     method: "POST",
     redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie },
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookie, ...headers },
     body: new URLSearchParams({ email, password, csrfToken }),
   });
-  return res.headers.getSetCookie().some((c) => c.includes("session-token="));
+  const session = res.headers.getSetCookie().find((c) => c.includes("session-token="));
+  return { cookie: session?.split(";")[0], location: res.headers.get("location") ?? "" };
+}
+
+/** Signs in through next-auth's credentials endpoint; true when a session cookie is issued. */
+export const canSignIn = async (url: string, email: string, password: string) => Boolean((await signInOverHttp(url, email, password)).cookie);
+
+/**
+ * A server action request the way the browser makes it: the Next-Action header with the action's id
+ * from the build, and React's encoding of (prevState, formData) with the form's fields under "_1_".
+ */
+export function serverActionRequest(exportedName: string, fields: Record<string, string>) {
+  const manifest = JSON.parse(readFileSync(path.join(root, "apps/portal", process.env.NEXT_DIST_DIR ?? ".next", "server/server-reference-manifest.json"), "utf8")) as {
+    node: Record<string, { exportedName: string }>;
+  };
+  const id = Object.entries(manifest.node).find(([, v]) => v.exportedName === exportedName)?.[0];
+  if (!id) throw new Error(`no server action named ${exportedName}`);
+  const body = new FormData();
+  for (const [k, v] of Object.entries(fields)) body.set(`_1_${k}`, v);
+  // The root goes last: the server decodes it as the body streams in, with the fields received so far.
+  body.set("0", '[{},"$K1"]');
+  return { headers: { "Next-Action": id, Accept: "text/x-component" }, body };
+}
+
+/** Calls a server action with a session cookie, bypassing whatever the page shows. */
+export function callServerAction(url: string, cookie: string, page: string, exportedName: string, fields: Record<string, string>) {
+  const { headers, body } = serverActionRequest(exportedName, fields);
+  return fetch(`${url}${page}`, { method: "POST", redirect: "manual", headers: { ...headers, cookie }, body });
+}
+
+/** `npm run admin -- ...` against the portal's database; the exit status and what it printed. */
+export function adminCli(env: Record<string, string | undefined>, ...args: string[]) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", path.join(root, "apps/portal/server/admin.ts"), ...args], {
+    cwd: root,
+    env: { ...process.env, ...env } as NodeJS.ProcessEnv,
+    encoding: "utf8",
+  });
+  return { status: r.status, output: r.stdout + r.stderr };
 }
 
 /** A test TLS server certificate for localhost, signed by a throwaway CA (files in `dir`). */
@@ -89,13 +129,10 @@ export function localhostTls(dir: string): { caFile: string; certFile: string; k
 }
 
 /** `npm run admin -- create-api-token` against a data folder, before the portal starts. */
-export function adminApiToken(env: Record<string, string | undefined>): string {
-  const out = execFileSync(process.execPath, ["--import", "tsx", path.join(root, "apps/portal/server/admin.ts"), "create-api-token", "tests", "--role", "admin"], {
-    cwd: root,
-    env: { ...process.env, ...env } as NodeJS.ProcessEnv,
-    encoding: "utf8",
-  });
-  return /token: (\S+)/.exec(out)![1];
+export function adminApiToken(env: Record<string, string | undefined>, ...options: string[]): string {
+  const r = adminCli(env, "create-api-token", "tests", "--role", "admin", ...options);
+  if (r.status !== 0) throw new Error(r.output);
+  return /token: (\S+)/.exec(r.output)![1];
 }
 
 export const commandExists = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;

@@ -19,6 +19,7 @@ export const EventType = {
   UserCreated: "User Created",
   UserUpdated: "User Updated",
   PasswordReset: "Password Reset",
+  PasswordChanged: "Password Changed",
   ApiTokenCreated: "API Token Created",
   ApiTokenRevoked: "API Token Revoked",
   OrganizationCreated: "Organization Created",

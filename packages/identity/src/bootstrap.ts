@@ -1,6 +1,7 @@
 import type { Db } from "@attested/db";
 import { EventType, recordEvent, systemActor } from "@attested/events";
-import { generatePassword, hashPassword } from "./passwords";
+import { DomainError } from "./errors";
+import { assertStrongPassword, generatePassword, hashPassword } from "./passwords";
 import { createUserSchema } from "./schemas";
 
 export interface BootstrapResult {
@@ -26,6 +27,14 @@ export async function bootstrapOrganization(
     role: "ADMIN",
     password: env.ADMIN_PASSWORD || generatePassword(),
   });
+  if (env.ADMIN_PASSWORD) {
+    try {
+      assertStrongPassword(admin.password, admin);
+    } catch (e) {
+      // Refused at start, before anything is created: the operator picks a stronger one and starts again.
+      throw new DomainError(`ADMIN_PASSWORD is refused: ${(e as Error).message}`);
+    }
+  }
   const passwordHash = await hashPassword(admin.password);
   const actor = systemActor("bootstrap");
   return db.$transaction(async (tx) => {

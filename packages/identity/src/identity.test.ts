@@ -10,7 +10,7 @@ import {
   updateUser,
   verifySignIn,
 } from "./index";
-import { MAX_FAILURES } from "./throttle";
+import { ADDRESS_LIMIT, FREE_FAILURES } from "./throttle";
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 beforeAll(async () => {
@@ -35,13 +35,30 @@ describe("identity", () => {
     const actor = { type: "user" as const, id: admin, name: "root@example.com", role: "ADMIN" as const };
     await createUser(db.prisma, actor, { email: "aud@example.com", name: "Aud", role: "AUDITOR", password: "correct horse battery" });
     const unknown = await verifySignIn(db.prisma, "nobody@example.com", "whatever-password", null);
-    const known = await verifySignIn(db.prisma, "aud@example.com", "wrong-password-xx", null);
+    const known = await verifySignIn(db.prisma, "aud@example.com", "wrong-password-xx", "10.0.0.2");
     expect(unknown).toEqual({ ok: false, reason: "invalid" });
     expect(known).toEqual(unknown);
-    for (let i = 1; i < MAX_FAILURES; i++) await verifySignIn(db.prisma, "aud@example.com", "wrong-password-xx", null);
-    // Locked now, even with the right password.
-    expect(await verifySignIn(db.prisma, "aud@example.com", "correct horse battery", null)).toEqual({ ok: false, reason: "rate-limited" });
-    expect(await db.prisma.event.count({ where: { type: "Sign-in Failed" } })).toBeGreaterThanOrEqual(MAX_FAILURES + 1);
+    for (let i = 1; i < FREE_FAILURES + 1; i++) await verifySignIn(db.prisma, "aud@example.com", "wrong-password-xx", "10.0.0.2");
+    // That address waits now, even with the right password; another address does not.
+    expect(await verifySignIn(db.prisma, "aud@example.com", "correct horse battery", "10.0.0.2")).toEqual({ ok: false, reason: "rate-limited" });
+    expect((await verifySignIn(db.prisma, "aud@example.com", "correct horse battery", "10.0.0.3")).ok).toBe(true);
+    expect(await db.prisma.event.count({ where: { type: "Sign-in Failed" } })).toBeGreaterThanOrEqual(FREE_FAILURES + 2);
+  });
+
+  it("refuses common and guessable passwords, and passwords made of the user's own email or name", async () => {
+    const admin = await db.prisma.user.findFirstOrThrow();
+    const actor = { type: "user" as const, id: admin.id, name: admin.email, role: "ADMIN" as const };
+    for (const password of ["Password123456", "qwertyuiop123", "grace.hopper@example.com", "GraceHopper2024"])
+      await expect(createUser(db.prisma, actor, { email: "grace.hopper@example.com", name: "Grace Hopper", role: "AUDITOR", password })).rejects.toMatchObject({
+        field: "password",
+        message: expect.stringMatching(/too easy to guess/),
+      });
+    expect(await db.prisma.user.count({ where: { email: "grace.hopper@example.com" } })).toBe(0);
+  });
+
+  it("locks an address that sprays many emails", async () => {
+    for (let i = 0; i < ADDRESS_LIMIT; i++) await verifySignIn(db.prisma, `spray${i}@example.com`, "wrong-password-xx", "10.0.0.9");
+    expect(await verifySignIn(db.prisma, "root@example.com", "anything-at-all", "10.0.0.9")).toEqual({ ok: false, reason: "rate-limited" });
   });
 
   it("lets auditors read but refuses and records their writes", async () => {

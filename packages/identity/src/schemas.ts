@@ -21,7 +21,19 @@ export const updateUserSchema = z.object({
   name: z.string().trim().min(1, "Name is required").max(100).optional(),
 });
 
+export const changePasswordSchema = z.object({
+  currentPassword: z.string().min(1, "Enter your current password").max(200),
+  newPassword: passwordSchema,
+});
+
+export const API_TOKEN_DEFAULT_DAYS = 90;
 export const createApiTokenSchema = z.object({
   name: z.string().trim().min(1, "Name is required").max(100),
   role: roleSchema,
+  expiresInDays: z.coerce
+    .number({ message: "Expires in must be a number of days" })
+    .int("Expires in must be a whole number of days")
+    .min(1, "Expires in must be at least 1 day")
+    .max(365, "Expires in must be at most 365 days")
+    .default(API_TOKEN_DEFAULT_DAYS),
 });

@@ -15,9 +15,11 @@ export interface ApiTokenInfo {
   role: Role;
   createdAt: Date;
   lastUsedAt: Date | null;
+  expiresAt: Date;
   revokedAt: Date | null;
 }
-const fields = { id: true, name: true, prefix: true, role: true, createdAt: true, lastUsedAt: true, revokedAt: true } as const;
+const fields = { id: true, name: true, prefix: true, role: true, createdAt: true, lastUsedAt: true, expiresAt: true, revokedAt: true } as const;
+const DAY_MS = 24 * 60 * 60_000;
 
 export const listApiTokens = (db: Db): Promise<ApiTokenInfo[]> =>
   db.apiToken.findMany({ select: fields, orderBy: { createdAt: "desc" } });
@@ -34,6 +36,7 @@ export async function createApiToken(db: Db, actor: Actor, input: unknown): Prom
         role: data.role,
         prefix: token.slice(0, PREFIX.length + 6),
         hash: sha256(token),
+        expiresAt: new Date(Date.now() + data.expiresInDays * DAY_MS),
         createdById: actor.type === "user" ? actor.id : null,
       },
       select: fields,
@@ -44,7 +47,7 @@ export async function createApiToken(db: Db, actor: Actor, input: unknown): Prom
       actor,
       object: { type: "api-token", id: row.id, name: row.name },
       summary: `API token "${row.name}" created with ${row.role === "ADMIN" ? "Admin" : "Auditor"} scope`,
-      details: { role: row.role, prefix: row.prefix },
+      details: { role: row.role, prefix: row.prefix, expiresAt: row.expiresAt.toISOString() },
     });
     return row;
   });
@@ -67,11 +70,15 @@ export async function revokeApiToken(db: Db, actor: Actor, id: string): Promise<
   });
 }
 
-/** The actor behind a bearer token, or null when unknown or revoked. */
+/**
+ * The actor behind a bearer token, or null when unknown, revoked or expired, or when the user who made
+ * it is disabled or no longer holds the role it grants (an Admin token of a demoted admin stops working).
+ */
 export async function actorForApiToken(db: Db, token: string): Promise<Actor | null> {
   if (!token.startsWith(PREFIX) || token.length > 200) return null;
-  const row = await db.apiToken.findUnique({ where: { hash: sha256(token) } });
-  if (!row || row.revokedAt) return null;
+  const row = await db.apiToken.findUnique({ where: { hash: sha256(token) }, include: { createdBy: { select: { role: true, disabled: true } } } });
+  if (!row || row.revokedAt || row.expiresAt.getTime() <= Date.now()) return null;
+  if (row.createdBy && (row.createdBy.disabled || (row.role === "ADMIN" && row.createdBy.role !== "ADMIN"))) return null;
   // Coarse last-used stamp: at most one write a minute per token.
   if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000)
     await db.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } });

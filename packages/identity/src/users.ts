@@ -1,10 +1,10 @@
 import type { Db, Role } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite } from "./actor";
-import { DomainError, NotFoundError } from "./errors";
-import { dummyHash, hashPassword, verifyPassword } from "./passwords";
-import { createUserSchema, passwordSchema, updateUserSchema, type CreateUserInput } from "./schemas";
-import { clearFailures, isLocked, recordFailure, throttleKeys } from "./throttle";
+import { DomainError, ForbiddenError, NotFoundError } from "./errors";
+import { assertStrongPassword, dummyHash, hashPassword, verifyPassword } from "./passwords";
+import { changePasswordSchema, createUserSchema, passwordSchema, updateUserSchema, type CreateUserInput } from "./schemas";
+import { clearAllFailures, clearFailures, isLocked, recordFailure, throttleKeys } from "./throttle";
 
 export interface PublicUser {
   id: string;
@@ -39,6 +39,7 @@ export async function getUser(db: Db, id: string): Promise<PublicUser> {
 export async function createUser(db: Db, actor: Actor, input: CreateUserInput): Promise<PublicUser> {
   if (actor.type !== "system") await assertCanWrite(db, actor, "create users");
   const data = createUserSchema.parse(input);
+  assertStrongPassword(data.password, data);
   if (await db.user.findUnique({ where: { email: data.email } }))
     throw new DomainError("A user with this email already exists", 409, "email");
   const passwordHash = await hashPassword(data.password);
@@ -69,8 +70,14 @@ export async function updateUser(db: Db, actor: Actor, id: string, input: unknow
     const admins = await db.user.count({ where: { role: "ADMIN", disabled: false } });
     if (admins <= 1) throw new DomainError("The last active admin cannot be disabled or demoted", 400, "role");
   }
+  // A new role or a disabled account ends every session: the next request signs in again.
+  const endSessions = (data.role !== undefined && data.role !== before.role) || (data.disabled === true && !before.disabled);
   return db.$transaction(async (tx) => {
-    const user = await tx.user.update({ where: { id }, data, select: publicFields });
+    const user = await tx.user.update({
+      where: { id },
+      data: { ...data, ...(endSessions ? { sessionVersion: { increment: 1 } } : {}) },
+      select: publicFields,
+    });
     await recordEvent(tx, {
       type: EventType.UserUpdated,
       outcome: "success",
@@ -83,28 +90,60 @@ export async function updateUser(db: Db, actor: Actor, id: string, input: unknow
   });
 }
 
-/** Sets a new password (admin CLI recovery, or an admin for another user). */
-export async function resetPassword(db: Db, actor: Actor, email: string, password: string): Promise<void> {
+/** Sets a new password (admin CLI recovery, or an admin for another user); ends the user's sessions. */
+export async function resetPassword(db: Db, actor: Actor, who: { email: string } | { id: string }, password: string): Promise<void> {
   if (actor.type !== "system") await assertCanWrite(db, actor, "reset passwords");
   const pw = passwordSchema.parse(password);
-  const user = await db.user.findUnique({ where: { email: email.trim().toLowerCase() } });
+  const user = await db.user.findUnique({ where: "id" in who ? { id: who.id } : { email: who.email.trim().toLowerCase() } });
   if (!user) throw new NotFoundError("User");
-  const passwordHash = await hashPassword(pw);
+  assertStrongPassword(pw, user);
+  await setPassword(db, actor, user, pw, EventType.PasswordReset, `Password reset for ${user.email}`);
+  await clearAllFailures(db, user.email);
+}
+
+/**
+ * A signed-in user changes their own password: the current one is required (wrong guesses count
+ * towards sign-in throttling), and every session of the user ends.
+ */
+export async function changeOwnPassword(db: Db, actor: Actor, input: unknown, ip: string | null): Promise<void> {
+  if (actor.type !== "user" || !actor.id) throw new ForbiddenError("Sign in to continue.");
+  const data = changePasswordSchema.parse(input);
+  const user = await db.user.findUnique({ where: { id: actor.id } });
+  if (!user) throw new NotFoundError("User");
+  const keys = throttleKeys(user.email, ip);
+  if (await isLocked(db, keys)) throw new DomainError("Too many failed attempts. Try again later.", 429, "currentPassword");
+  if (!(await verifyPassword(user.passwordHash, data.currentPassword))) {
+    await recordFailure(db, keys);
+    throw new DomainError("The current password is not correct", 400, "currentPassword");
+  }
+  assertStrongPassword(data.newPassword, user, "newPassword");
+  await setPassword(db, actor, user, data.newPassword, EventType.PasswordChanged, `${user.email} changed their password`);
+}
+
+/** Stores a new password and ends every session of the user, with its event. */
+async function setPassword(db: Db, actor: Actor, user: { id: string; email: string }, password: string, type: string, summary: string) {
+  const passwordHash = await hashPassword(password);
   await db.$transaction(async (tx) => {
-    await tx.user.update({ where: { id: user.id }, data: { passwordHash } });
-    await recordEvent(tx, {
-      type: EventType.PasswordReset,
-      outcome: "success",
-      actor,
-      object: { type: "user", id: user.id, name: user.email },
-      summary: `Password reset for ${user.email}`,
-    });
+    await tx.user.update({ where: { id: user.id }, data: { passwordHash, sessionVersion: { increment: 1 } } });
+    await recordEvent(tx, { type, outcome: "success", actor, object: { type: "user", id: user.id, name: user.email }, summary });
   });
-  await clearFailures(db, user.email);
+}
+
+/** Sign-out: ends every session of the user, unless this session was already ended. */
+export async function endSessions(db: Db, userId: string, sessionVersion: number): Promise<void> {
+  const { count } = await db.user.updateMany({ where: { id: userId, sessionVersion }, data: { sessionVersion: { increment: 1 } } });
+  if (!count) return;
+  const user = await db.user.findUnique({ where: { id: userId }, select: { email: true, role: true } });
+  await recordEvent(db, {
+    type: EventType.SignOut,
+    outcome: "success",
+    actor: { type: "user", id: userId, name: user?.email, role: user?.role },
+    summary: `${user?.email} signed out`,
+  });
 }
 
 export type SignInResult =
-  | { ok: true; user: PublicUser }
+  | { ok: true; user: PublicUser & { sessionVersion: number } }
   | { ok: false; reason: "invalid" | "rate-limited" };
 
 /**
@@ -131,7 +170,7 @@ export async function verifySignIn(db: Db, email: string, password: string, ip: 
   if (!user) return fail("invalid", "unknown email");
   if (!valid) return fail("invalid", "wrong password");
   if (user.disabled) return fail("invalid", "user disabled");
-  await clearFailures(db, normalized);
+  await clearFailures(db, normalized, ip);
   const now = new Date();
   await db.$transaction(async (tx) => {
     await tx.user.update({ where: { id: user.id }, data: { lastSignInAt: now } });
@@ -147,9 +186,12 @@ export async function verifySignIn(db: Db, email: string, password: string, ip: 
   return { ok: true, user: { ...pub, lastSignInAt: now } };
 }
 
-/** The actor for a signed-in user id, or null if the user is gone or disabled. */
-export async function actorForUser(db: Db, userId: string): Promise<Actor | null> {
-  const u = await db.user.findUnique({ where: { id: userId }, select: { id: true, email: true, role: true, disabled: true } });
-  if (!u || u.disabled) return null;
+/**
+ * The actor for a session, or null if the user is gone or disabled or the session was ended
+ * (its version is no longer the user's). One indexed read per request.
+ */
+export async function actorForUser(db: Db, userId: string, sessionVersion: unknown): Promise<Actor | null> {
+  const u = await db.user.findUnique({ where: { id: userId }, select: { id: true, email: true, role: true, disabled: true, sessionVersion: true } });
+  if (!u || u.disabled || u.sessionVersion !== sessionVersion) return null;
   return { type: "user", id: u.id, name: u.email, role: u.role };
 }

@@ -4,14 +4,14 @@ import { ConfirmSubmit, Field, FormMessage, SubmitButton, invalid, formKey } fro
 import { emptyForm } from "@/lib/form-state";
 import { createTokenAction, revokeTokenAction } from "./actions";
 
-export function CreateTokenForm() {
+export function CreateTokenForm({ defaultDays }: { defaultDays: number }) {
   const [state, action] = useActionState(createTokenAction, emptyForm);
   const err = state.fieldErrors ?? {};
   return (
-    <form noValidate key={formKey(state)} action={action} className="grid grid-cols-1 gap-4 md:grid-cols-3" aria-label="Create API token">
-      <div className="md:col-span-3"><FormMessage state={state} /></div>
+    <form noValidate key={formKey(state)} action={action} className="grid grid-cols-1 gap-4 md:grid-cols-4" aria-label="Create API token">
+      <div className="md:col-span-4"><FormMessage state={state} /></div>
       {state.reveal?.token && (
-        <div className="md:col-span-3">
+        <div className="md:col-span-4">
           <label htmlFor="new-token">New token</label>
           <input id="new-token" readOnly className="input font-mono" value={state.reveal.token} data-testid="new-token" />
         </div>
@@ -21,6 +21,11 @@ export function CreateTokenForm() {
         <select className="input" {...invalid(state, "role", "AUDITOR")}>
           <option value="ADMIN">Admin (read and write)</option>
           <option value="AUDITOR">Auditor (read only)</option>
+        </select>
+      </Field>
+      <Field label="Expires in" name="expiresInDays" error={err.expiresInDays}>
+        <select className="input" {...invalid(state, "expiresInDays", String(defaultDays))}>
+          {[7, 30, 90, 180, 365].map((d) => <option key={d} value={d}>{d} days</option>)}
         </select>
       </Field>
       <div className="flex items-end"><SubmitButton>Add</SubmitButton></div>

@@ -1,6 +1,6 @@
 "use server";
 import { revalidatePath } from "next/cache";
-import { createUser, updateUser } from "@attested/identity";
+import { createUser, resetPassword, updateUser } from "@attested/identity";
 import { getDb } from "@/lib/db";
 import { formAction } from "@/lib/form";
 import { requireWriter } from "@/lib/session";
@@ -19,4 +19,11 @@ export const updateUserAction = formAction(async (input) => {
   const u = await updateUser(await getDb(), actor, input.id ?? "", change);
   revalidatePath("/settings/users");
   return { ok: true, message: `${u.email} updated.` };
+});
+
+export const resetPasswordAction = formAction(async (input) => {
+  const actor = await requireWriter("reset passwords");
+  await resetPassword(await getDb(), actor, { id: input.id ?? "" }, input.password ?? "");
+  revalidatePath("/settings/users");
+  return { ok: true, reset: true, message: "Password reset. The user's sessions have ended." };
 });

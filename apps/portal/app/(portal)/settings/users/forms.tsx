@@ -2,7 +2,7 @@
 import { useActionState } from "react";
 import { ConfirmSubmit, Field, FormMessage, SubmitButton, invalid, formKey } from "@/components/form";
 import { emptyForm } from "@/lib/form-state";
-import { createUserAction, updateUserAction } from "./actions";
+import { createUserAction, resetPasswordAction, updateUserAction } from "./actions";
 
 export function AddUserForm() {
   const [state, action] = useActionState(createUserAction, emptyForm);
@@ -18,7 +18,7 @@ export function AddUserForm() {
           <option value="AUDITOR">Auditor</option>
         </select>
       </Field>
-      <Field label="Initial password" name="password" error={err.password} hint="At least 12 characters. Share it with the user privately.">
+      <Field label="Initial password" name="password" error={err.password} hint="At least 12 characters, not a common or guessable one. Share it with the user privately.">
         <input className="input" type="password" autoComplete="new-password" {...invalid(state, "password")} />
       </Field>
       <div className="md:col-span-2"><SubmitButton>Add</SubmitButton></div>
@@ -50,5 +50,18 @@ export function UserRowActions({ id, email, role, disabled }: { id: string; emai
       </form>
       {state.error && <span role="alert" className="text-xs text-red-600">{state.error}</span>}
     </div>
+  );
+}
+
+export function ResetPasswordForm({ id, email }: { id: string; email: string }) {
+  const [state, action] = useActionState(resetPasswordAction, emptyForm);
+  return (
+    <form noValidate key={formKey(state)} action={action} className="mt-2 flex flex-wrap items-center gap-2" aria-label={`Reset password of ${email}`}>
+      <input type="hidden" name="id" value={id} />
+      <input name="password" type="password" autoComplete="new-password" className="input w-48 py-1" aria-label={`New password for ${email}`} placeholder="New password" />
+      <SubmitButton variant="secondary">Reset password</SubmitButton>
+      {state.error && <span role="alert" className="text-xs text-red-600">{state.error}</span>}
+      {state.ok && state.message && <span role="status" className="text-xs text-green-700">{state.message}</span>}
+    </form>
   );
 }

@@ -2,7 +2,7 @@ import { listUsers } from "@attested/identity";
 import { Badge, Card, PageHeader, formatTime } from "@/components/ui";
 import { getDb } from "@/lib/db";
 import { requireReader } from "@/lib/session";
-import { AddUserForm, UserRowActions } from "./forms";
+import { AddUserForm, ResetPasswordForm, UserRowActions } from "./forms";
 
 export const metadata = { title: "Users" };
 
@@ -24,7 +24,12 @@ export default async function UsersPage() {
                 <td><Badge color={u.role === "ADMIN" ? "indigo" : "amber"}>{u.role === "ADMIN" ? "Admin" : "Auditor"}</Badge></td>
                 <td>{u.disabled ? <Badge color="red">Disabled</Badge> : <Badge color="green">Active</Badge>}</td>
                 <td className="text-xs">{formatTime(u.lastSignInAt)}</td>
-                {admin && <td><UserRowActions id={u.id} email={u.email} role={u.role} disabled={u.disabled} /></td>}
+                {admin && (
+                  <td>
+                    <UserRowActions id={u.id} email={u.email} role={u.role} disabled={u.disabled} />
+                    <ResetPasswordForm id={u.id} email={u.email} />
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>
