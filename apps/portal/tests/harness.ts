@@ -28,13 +28,13 @@ export interface PortalProcess {
 
 /** Starts the built portal (`node --import tsx server/main.ts`) and waits for /healthz. */
 export async function startPortal(env: Record<string, string | undefined>): Promise<PortalProcess> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const tls = Boolean(env.TLS_CERT_FILE);
   const url = tls ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;
   let out = "";
   const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "apps/portal/server/main.ts")], {
     cwd: root,
-    env: { ...process.env, NODE_ENV: "production", PORT: String(port), PUBLIC_URL: url, HOST: "127.0.0.1", ...env } as NodeJS.ProcessEnv,
+    env: { ...process.env, NODE_ENV: "production", PORT: String(port), PUBLIC_URL: url, HOST: "127.0.0.1", ATTESTATION_TEST_ROOTS: "1", ...env } as NodeJS.ProcessEnv,
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout!.on("data", (d) => (out += d));
@@ -64,8 +64,8 @@ export async function startPortal(env: Record<string, string | undefined>): Prom
 /** A fresh database on the DATABASE_URL server; returns its URL and a drop function. */
 export const freshPostgres = () => createPostgresDatabase(process.env.DATABASE_URL!, "p");
 
-/** Signs in through next-auth's credentials endpoint; true when a session cookie is issued. */
-export async function canSignIn(url: string, email: string, password: string): Promise<boolean> {
+/** Signs in through next-auth's credentials endpoint; the session cookie, or null when refused. */
+export async function signIn(url: string, email: string, password: string): Promise<string | null> {
   const csrfRes = await fetch(`${url}/api/auth/csrf`);
   const { csrfToken } = (await csrfRes.json()) as { csrfToken: string };
   const cookie = csrfRes.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
@@ -75,8 +75,10 @@ export async function canSignIn(url: string, email: string, password: string): P
     headers: { "content-type": "application/x-www-form-urlencoded", cookie },
     body: new URLSearchParams({ email, password, csrfToken }),
   });
-  return res.headers.getSetCookie().some((c) => c.includes("session-token="));
+  return res.headers.getSetCookie().map((c) => c.split(";")[0]).find((c) => c.includes("session-token=")) ?? null;
 }
+
+export const canSignIn = async (url: string, email: string, password: string) => (await signIn(url, email, password)) !== null;
 
 /** A test TLS server certificate for localhost, signed by a throwaway CA (files in `dir`). */
 export function localhostTls(dir: string): { caFile: string; certFile: string; keyFile: string } {
@@ -89,8 +91,8 @@ export function localhostTls(dir: string): { caFile: string; certFile: string; k
 }
 
 /** `npm run admin -- create-api-token` against a data folder, before the portal starts. */
-export function adminApiToken(env: Record<string, string | undefined>): string {
-  const out = execFileSync(process.execPath, ["--import", "tsx", path.join(root, "apps/portal/server/admin.ts"), "create-api-token", "tests", "--role", "admin"], {
+export function adminApiToken(env: Record<string, string | undefined>, role: "admin" | "auditor" = "admin"): string {
+  const out = execFileSync(process.execPath, ["--import", "tsx", path.join(root, "apps/portal/server/admin.ts"), "create-api-token", `tests-${role}`, "--role", role], {
     cwd: root,
     env: { ...process.env, ...env } as NodeJS.ProcessEnv,
     encoding: "utf8",
