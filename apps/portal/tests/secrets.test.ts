@@ -130,7 +130,7 @@ describe.skipIf(!process.env.DATABASE_URL)("secrets stay secret", () => {
     const issued = await enroll({ profile, device, ca: simCa });
     ids.certificate = (await admin("GET", `/certificates?deviceSerial=${device.serialNumber}`)).data[0].id;
     expect(issued.certificatePem).toContain("BEGIN CERTIFICATE");
-  });
+  }, 180_000);
 
   afterAll(async () => {
     for (const c of cleanup.reverse()) await c().catch(() => {});
@@ -283,7 +283,7 @@ describe.skipIf(!process.env.DATABASE_URL)("secrets stay secret", () => {
     expect(attacker.requests.some((r) => JSON.stringify(r).includes(kandjiToken))).toBe(false);
   });
 
-  it("test roots count only with ATTESTATION_TEST_ROOTS=1", async () => {
+  it("test roots count only with ATTESTATION_TEST_ROOTS=1", { timeout: 180_000 }, async () => {
     // The same port: the profile's enrollment URL names it.
     const samePlace = { PORT: new URL(portal.url).port, PUBLIC_URL: portal.url };
     await portal.stop();
