@@ -25,19 +25,18 @@ export function ensurePrivateDir(dir = dataDir()): string {
 }
 
 /**
- * The data folder holds the master key and the embedded database: it is made 0700 and everything in
- * it owner-only (folders 0700, files 0600), fixing what an older version or a copy left readable, and
- * this process creates its files owner-only from here on.
+ * The data folder holds the master key and the embedded database: everything in it is made owner-only
+ * (group and other bits removed, so folders 0700 and files 0600), fixing what an older version or a
+ * copy left readable, and this process creates its files owner-only from here on. The owner's own bits
+ * are kept, so a DATA_DIR pointed at a folder holding other files breaks none of them.
  */
 export function secureDataDir(): void {
   process.umask(0o077);
   const fix = (p: string) => {
     const st = lstatSync(p);
     if (st.isSymbolicLink()) return;
-    if (st.isDirectory()) {
-      if ((st.mode & 0o777) !== 0o700) chmodSync(p, 0o700);
-      for (const name of readdirSync(p)) fix(path.join(p, name));
-    } else if ((st.mode & 0o777) !== 0o600) chmodSync(p, 0o600);
+    if (st.mode & 0o077) chmodSync(p, st.mode & 0o700);
+    if (st.isDirectory()) for (const name of readdirSync(p)) fix(path.join(p, name));
   };
   if (existsSync(dataDir())) fix(dataDir());
 }
