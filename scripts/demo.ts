@@ -21,7 +21,7 @@ const portal = spawn(process.execPath, ["--import", "tsx", path.join(root, "apps
   cwd: root,
   stdio: "inherit",
   // The simulator speaks plain http on loopback; real Kandji tenants are https only.
-  env: { ...process.env, NODE_ENV: "production", INTEGRATIONS_ALLOW_HTTP: "1", PORT: String(port) },
+  env: { ...process.env, NODE_ENV: "production", INTEGRATIONS_ALLOW_HTTP: "1", ATTESTATION_TEST_ROOTS: "1", PORT: String(port) },
 });
 
 async function whenReady(url: string) {

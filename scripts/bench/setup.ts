@@ -60,8 +60,8 @@ export async function setupBenchEnv(opts: BenchEnvOptions): Promise<BenchEnv> {
   const databaseUrl = opts.pgSocket ? pg.socketUrl.replace("/postgres?", `/${dbName}?`) : tcpUrl;
   const tls = opts.tls ? localhostTls(dataDir) : undefined;
   const token = createAdminToken(databaseUrl, dataDir);
-  // The Kandji simulator speaks plain http on loopback.
-  opts.env = { INTEGRATIONS_ALLOW_HTTP: "1", WEB_CONCURRENCY: String(opts.workers ?? 1), ...opts.env };
+  // The Kandji simulator speaks plain http on loopback; simulated devices attest with a test root.
+  opts.env = { INTEGRATIONS_ALLOW_HTTP: "1", ATTESTATION_TEST_ROOTS: "1", WEB_CONCURRENCY: String(opts.workers ?? 1), ...opts.env };
   let portal = await startPortal({ databaseUrl, dataDir, tls, nodeArgs: opts.nodeArgs, env: opts.env });
   const f = createDeviceFetch({ ca: tls ? readFileSync(tls.caFile) : undefined });
   const api = restClient(portal.url, token, f);

@@ -58,7 +58,7 @@ export const apiOperations: Record<string, Partial<Record<"get" | "post" | "put"
   },
   "/key-attestation-platforms/{id}": {
     get: { summary: "Get a Key Attestation Platform", pathParams: ["id"] },
-    patch: { summary: "Set the extra roots trusted FOR TESTING ONLY (recorded as an event)", write: true, body: kapTestRootsSchema, pathParams: ["id"] },
+    patch: { summary: "Set the extra roots trusted FOR TESTING ONLY (recorded as an event; refused unless the server runs with ATTESTATION_TEST_ROOTS=1)", write: true, body: kapTestRootsSchema, pathParams: ["id"] },
   },
   "/core-platforms": {
     get: { summary: "List Core Platforms (Generic HTTP signal sources); secrets are never returned, only hasSecret" },
@@ -69,7 +69,7 @@ export const apiOperations: Record<string, Partial<Record<"get" | "post" | "put"
     patch: { summary: "Update Basic, Configuration, API, Attribute Mapping and Groups fields", write: true, body: corePlatformUpdateBody, pathParams: ["id"] },
     delete: { summary: "Delete a Core Platform that nothing uses (409 says where it is used)", write: true, pathParams: ["id"] },
   },
-  "/core-platforms/{id}/validate": { post: { summary: "Validate: one real lookup with unsaved fields tried, nothing saved", write: true, body: corePlatformValidateBody, pathParams: ["id"] } },
+  "/core-platforms/{id}/validate": { post: { summary: "Validate: one real lookup with unsaved fields tried, nothing saved (a URI with another origin needs the credential in the body); recorded as an event", write: true, body: corePlatformValidateBody, pathParams: ["id"] } },
   "/security-signal-sources": {
     get: { summary: "List Security Signal Sources" },
     post: { summary: "Add a Security Signal Source", write: true, body: signalSourceCreateBody },
@@ -79,7 +79,7 @@ export const apiOperations: Record<string, Partial<Record<"get" | "post" | "put"
     patch: { summary: "Update Basic, Conditions and Settings (the Lookup Purpose is fixed)", write: true, body: signalSourceUpdateBody, pathParams: ["id"] },
     delete: { summary: "Delete a Security Signal Source", write: true, pathParams: ["id"] },
   },
-  "/security-signal-sources/{id}/validate": { post: { summary: "Validate Configuration with an identity", write: true, body: signalSourceValidateBody, pathParams: ["id"] } },
+  "/security-signal-sources/{id}/validate": { post: { summary: "Validate Configuration with an identity (recorded as an event)", write: true, body: signalSourceValidateBody, pathParams: ["id"] } },
   "/policy-workflows": {
     get: { summary: "List Policy Workflows" },
     post: { summary: "Add a Policy Workflow", write: true, body: workflowCreateBody },

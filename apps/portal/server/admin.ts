@@ -1,7 +1,7 @@
 // `npm run admin -- <command>`: bootstrap and recovery with direct database access.
 import "reflect-metadata";
 import { parseArgs } from "node:util";
-import { openDatabase } from "@attested/db";
+import { openDatabase, secureDataDir } from "@attested/db";
 import { applyMigrations, pendingMigrations } from "@attested/db/migrate";
 import { systemActor } from "@attested/events";
 import { createApiToken, createUser, generatePassword, resetPassword, roleSchema } from "@attested/identity";
@@ -29,6 +29,7 @@ if (!command || values.help) {
 }
 const role = () => roleSchema.parse(String(values.role ?? "").toUpperCase());
 
+secureDataDir();
 if (!process.env.DATABASE_URL) assertNoEmbeddedServer();
 const db = await openDatabase();
 const actor = systemActor("admin-cli");

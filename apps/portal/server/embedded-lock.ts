@@ -1,6 +1,6 @@
-import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { dataDir } from "@attested/db";
+import { dataDir, ensurePrivateDir } from "@attested/db";
 
 // Embedded PGlite may be opened by one process at a time: the server holds a pid file, and the
 // admin CLI refuses to open the same data folder while that process lives.
@@ -17,8 +17,8 @@ const alive = (pid: number) => {
 
 export function holdEmbeddedLock(): void {
   assertNoEmbeddedServer();
-  mkdirSync(dataDir(), { recursive: true });
-  writeFileSync(lockFile(), String(process.pid));
+  ensurePrivateDir();
+  writeFileSync(lockFile(), String(process.pid), { mode: 0o600 });
   process.on("exit", () => rmSync(lockFile(), { force: true }));
 }
 

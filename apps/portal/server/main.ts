@@ -9,7 +9,7 @@ import https from "node:https";
 import path from "node:path";
 import next from "next";
 import pino from "pino";
-import { dropCachedConfig, openDatabase, type Database } from "@attested/db";
+import { dropCachedConfig, openDatabase, secureDataDir, type Database } from "@attested/db";
 import { applyMigrations } from "@attested/db/migrate";
 import { bootstrapOrganization, DomainError } from "@attested/identity";
 import { masterKey } from "@attested/secrets";
@@ -20,6 +20,7 @@ import { holdEmbeddedLock } from "./embedded-lock";
 import { serveAcme, serveOcsp } from "./fast-routes";
 import { hostMetrics, isPrimary, joinInvalidationBus, joinMetricsAggregation, runPrimary } from "./cluster";
 import { dropOcspResponses } from "@attested/ca";
+import { redactAcmePath } from "@attested/acme";
 import { dropCachedPlatforms } from "@attested/platforms";
 import { clientAddressResolver } from "./client-address";
 
@@ -35,6 +36,8 @@ process.on("exit", () => {
   }
 });
 const log = pino({ base: { service: "attested-pki" }, redact: ["req.headers.authorization", "req.headers.cookie"] }, logOut);
+// Before the master key is read or created.
+secureDataDir();
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? "0.0.0.0";
 process.env.PUBLIC_URL ??= `http://localhost:${port}`;
@@ -50,6 +53,8 @@ async function main() {
   const db = await dbPromise;
   const applied = await applyMigrations(db.adapter);
   if (applied.length) log.info({ applied }, "migrations applied");
+  // PGlite sets its files' modes itself (0666, whatever the umask): made owner-only once it has written them.
+  if (db.kind === "pglite") secureDataDir();
   const boot = await bootstrapOrganization(db.prisma);
   for (const hook of startupHooks) await hook(db.prisma, log);
   if (boot.organizationCreated) {
@@ -81,7 +86,7 @@ async function main() {
     res.on("finish", () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = httpMetrics.observe(req.method ?? "GET", req.url ?? "/", res.statusCode, seconds);
-      if (route !== "health") log.info({ requestId, method: req.method, url: req.url, status: res.statusCode, ms: Math.round(seconds * 1000) }, "request");
+      if (route !== "health") log.info({ requestId, method: req.method, url: redactAcmePath(req.url ?? "/"), status: res.statusCode, ms: Math.round(seconds * 1000) }, "request");
     });
     try {
       const url = req.url ?? "/";

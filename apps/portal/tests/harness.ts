@@ -28,13 +28,13 @@ export interface PortalProcess {
 
 /** Starts the built portal (`node --import tsx server/main.ts`) and waits for /healthz. */
 export async function startPortal(env: Record<string, string | undefined>): Promise<PortalProcess> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const tls = Boolean(env.TLS_CERT_FILE);
   const url = tls ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;
   let out = "";
   const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "apps/portal/server/main.ts")], {
     cwd: root,
-    env: { ...process.env, NODE_ENV: "production", PORT: String(port), PUBLIC_URL: url, HOST: "127.0.0.1", ...env } as NodeJS.ProcessEnv,
+    env: { ...process.env, NODE_ENV: "production", PORT: String(port), PUBLIC_URL: url, HOST: "127.0.0.1", ATTESTATION_TEST_ROOTS: "1", ...env } as NodeJS.ProcessEnv,
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout!.on("data", (d) => (out += d));
@@ -84,6 +84,8 @@ export async function signInOverHttp(url: string, email: string, password: strin
 
 /** Signs in through next-auth's credentials endpoint; true when a session cookie is issued. */
 export const canSignIn = async (url: string, email: string, password: string) => Boolean((await signInOverHttp(url, email, password)).cookie);
+/** Signs in through next-auth's credentials endpoint; the session cookie, or null when refused. */
+export const signIn = async (url: string, email: string, password: string) => (await signInOverHttp(url, email, password)).cookie ?? null;
 
 /**
  * A server action request the way the browser makes it: the Next-Action header with the action's id
@@ -118,6 +120,7 @@ export function adminCli(env: Record<string, string | undefined>, ...args: strin
   return { status: r.status, output: r.stdout + r.stderr };
 }
 
+
 /** A test TLS server certificate for localhost, signed by a throwaway CA (files in `dir`). */
 export function localhostTls(dir: string): { caFile: string; certFile: string; keyFile: string } {
   const run = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
@@ -129,8 +132,8 @@ export function localhostTls(dir: string): { caFile: string; certFile: string; k
 }
 
 /** `npm run admin -- create-api-token` against a data folder, before the portal starts. */
-export function adminApiToken(env: Record<string, string | undefined>, ...options: string[]): string {
-  const r = adminCli(env, "create-api-token", "tests", "--role", "admin", ...options);
+export function adminApiToken(env: Record<string, string | undefined>, role: "admin" | "auditor" = "admin", ...options: string[]): string {
+  const r = adminCli(env, "create-api-token", `tests-${role}`, "--role", role, ...options);
   if (r.status !== 0) throw new Error(r.output);
   return /token: (\S+)/.exec(r.output)![1];
 }

@@ -185,7 +185,7 @@ describe.skipIf(!process.env.DATABASE_URL)("sessions, passwords, API tokens and 
     expect((await api("GET", "/users", { token: auditor })).status).toBe(401);
 
     // Expired (the clock moved past its expiry): 401.
-    const cli = adminApiToken(env, "--expires-days", "1");
+    const cli = adminApiToken(env, "admin", "--expires-days", "1");
     expect((await api("GET", "/users", { token: cli })).status).toBe(200);
     await db.query(`UPDATE "ApiToken" SET "expiresAt" = now() - interval '1 second' WHERE prefix = $1`, [cli.slice(0, 11)]);
     expect((await api("GET", "/users", { token: cli })).status).toBe(401);

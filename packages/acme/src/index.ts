@@ -24,7 +24,7 @@ export type {
 } from "./store";
 export { MemoryStore } from "./memory-store";
 export { SqlAcmeStore } from "./sql-store";
-export { PlatformUrls } from "./urls";
+export { PlatformUrls, redactAcmePath } from "./urls";
 export { normalizeIp } from "./identifiers";
 export { SUPPORTED_ALGORITHMS } from "./jws";
 export { SUBSCRIBER_REVOCATION_REASONS } from "./resources/revoke";

@@ -21,7 +21,7 @@ import type {
   RevokeCertificateHook,
   Validators,
 } from "./types";
-import { PlatformUrls, type RouteMatch, type RouteName } from "./urls";
+import { PlatformUrls, redactAcmePath, type RouteMatch, type RouteName } from "./urls";
 
 export type HeadersLike =
   | { get(name: string): string | null }
@@ -314,7 +314,7 @@ export class AcmeServer {
 
 function safePath(url: string): string | undefined {
   try {
-    return new URL(url).pathname;
+    return redactAcmePath(new URL(url).pathname);
   } catch {
     return undefined;
   }

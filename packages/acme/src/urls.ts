@@ -134,3 +134,9 @@ function matchSegments(seg: string[]): Omit<RouteMatch, "canonicalUrl"> | null {
   }
   return null;
 }
+
+/**
+ * A request path fit for logs: the enrollment secret in `/acme/<secret>/...` is the platform's
+ * credential, so it is replaced (a path elsewhere is returned as it is).
+ */
+export const redactAcmePath = (path: string) => path.replace(/^\/+acme\/+[^/?#]*/i, "/acme/[secret]");

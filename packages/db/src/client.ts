@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { PrismaPg } from "@prisma/adapter-pg";
@@ -7,7 +6,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { PrismaClient } from "./generated/prisma/client";
-import { dataDir } from "./paths";
+import { dataDir, ensurePrivateDir } from "./paths";
 import { registerSql, sqlOverPglite, sqlOverPostgres, type Sql } from "./sql";
 
 export type Db = PrismaClient;
@@ -64,7 +63,7 @@ export async function openDatabase(opts: { url?: string; pgliteDir?: string; poo
     };
   }
   const dir = opts.pgliteDir ?? path.join(dataDir(), "pglite");
-  if (!dir.startsWith("memory://")) mkdirSync(dir, { recursive: true });
+  if (!dir.startsWith("memory://")) ensurePrivateDir(dir);
   const pglite = new PGlite(dir);
   await pglite.waitReady;
   const adapter = new PrismaPGlite(pglite) as unknown as SqlMigrationAwareDriverAdapterFactory;

@@ -1,5 +1,5 @@
 export { openDatabase, type Database, type Db } from "./client";
-export { repoRoot, dataDir } from "./paths";
+export { repoRoot, dataDir, ensurePrivateDir, secureDataDir } from "./paths";
 export { sqlOf, type Sql } from "./sql";
 export { isDatabaseUnavailable } from "./unavailable";
 export { cachedConfig, dropCachedConfig, forgetCachedConfig, CONFIG_CACHE_MS } from "./config-cache";

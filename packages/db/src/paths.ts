@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
 
 /** The repository root: the nearest folder upward holding pnpm-workspace.yaml. */
@@ -16,6 +16,29 @@ export function repoRoot(start = process.cwd()): string {
 /** Where embedded-mode state lives (PGlite files, the master key file). */
 export function dataDir(): string {
   return process.env.DATA_DIR ? path.resolve(process.env.DATA_DIR) : path.join(repoRoot(), "data");
+}
+
+/** Creates a folder under (or at) the data folder readable by this user only. */
+export function ensurePrivateDir(dir = dataDir()): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+/**
+ * The data folder holds the master key and the embedded database: everything in it is made owner-only
+ * (group and other bits removed, so folders 0700 and files 0600), fixing what an older version or a
+ * copy left readable, and this process creates its files owner-only from here on. The owner's own bits
+ * are kept, so a DATA_DIR pointed at a folder holding other files breaks none of them.
+ */
+export function secureDataDir(): void {
+  process.umask(0o077);
+  const fix = (p: string) => {
+    const st = lstatSync(p);
+    if (st.isSymbolicLink()) return;
+    if (st.mode & 0o077) chmodSync(p, st.mode & 0o700);
+    if (st.isDirectory()) for (const name of readdirSync(p)) fix(path.join(p, name));
+  };
+  if (existsSync(dataDir())) fix(dataDir());
 }
 
 export const migrationsDir = () => path.join(repoRoot(), "prisma", "migrations");

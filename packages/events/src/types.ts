@@ -43,6 +43,7 @@ export const EventType = {
   CorePlatformCreated: "Core Platform Created",
   CorePlatformUpdated: "Core Platform Updated",
   CorePlatformDeleted: "Core Platform Deleted",
+  CorePlatformValidated: "Core Platform Validated",
   PolicyCreated: "Policy Created",
   PolicyUpdated: "Policy Updated",
   PolicyDeleted: "Policy Deleted",

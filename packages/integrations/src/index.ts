@@ -78,6 +78,7 @@ export {
   createConfigurationTabSchema,
   fieldErrors,
   ruleSchema,
+  uriOrigin,
   AUTH_METHODS,
   AUTH_METHOD_LABELS,
   SECRET_LABELS,

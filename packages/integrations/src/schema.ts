@@ -137,7 +137,21 @@ function uriField(allowHttp: boolean) {
       else if (url.protocol === "http:" && !allowHttp) ctx.addIssue({ code: "custom", message: "URI must use https:// (plain http is refused)" });
       else if (url.username || url.password) ctx.addIssue({ code: "custom", message: "URI must not hold a user name or password: use Authentication Method" });
       else if (!url.hostname) ctx.addIssue({ code: "custom", message: "URI has no host" });
+      // The credential goes wherever the URI points: a device's answer must not choose the server.
+      else if (uriOrigin(v, "a") !== uriOrigin(v, "b")) ctx.addIssue({ code: "custom", message: "URI's scheme, host and port cannot hold variables" });
     });
+}
+
+/**
+ * The origin (scheme, host, port) a URI template sends requests and its credential to; null when it
+ * is not a URL. Variables are filled with `fill` (the schema refuses variables in the origin).
+ */
+export function uriOrigin(template: string, fill = "x"): string | null {
+  try {
+    return new URL(template.trim().replace(/\$\{[^}]*\}/g, fill)).origin;
+  } catch {
+    return null;
+  }
 }
 
 const configurationShape = {

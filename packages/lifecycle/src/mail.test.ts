@@ -113,13 +113,30 @@ describe("Settings > Mail", () => {
     await expect(sendTestMail(h.ctx, auditor, { to: "a@example.com" })).rejects.toThrow();
   });
 
+  it("asks for the password again when the server changes, and saves nothing until it is given", async () => {
+    await updateMailSettings(h.ctx, admin, { host: "smtp.example.com", port: "587", user: "mailer", password: "s3cret-Pa55word", from: "pki@example.com" });
+    const saved = await h.db.prisma.organization.findFirstOrThrow();
+    for (const moved of [{ host: "attacker.example.net", port: "587" }, { host: "smtp.example.com", port: "2525" }]) {
+      const e = await updateMailSettings(h.ctx, admin, { ...moved, user: "mailer", password: "", from: "pki@example.com" }).catch((err: unknown) => err);
+      expect(e).toMatchObject({ field: "password", message: "Enter the password again: the saved one is only sent to smtp://smtp.example.com:587" });
+    }
+    const after = await h.db.prisma.organization.findFirstOrThrow();
+    expect([after.smtpHost, after.smtpPort, Buffer.from(after.smtpPassword!).equals(Buffer.from(saved.smtpPassword!))]).toEqual(["smtp.example.com", 587, true]);
+    // The From address alone needs nothing; with the password typed again, the new server is saved.
+    await updateMailSettings(h.ctx, admin, { host: "smtp.example.com", port: "587", user: "mailer", password: "", from: "noreply@example.com" });
+    await updateMailSettings(h.ctx, admin, { host: "relay.example.com", port: "587", user: "mailer", password: "s3cret-Pa55word", from: "pki@example.com" });
+    expect(await getMailSettings(h.db.prisma)).toMatchObject({ host: "relay.example.com", passwordSet: true });
+  });
+
   it("sends a test mail through the configured server and records it", async () => {
     await updateMailSettings(h.ctx, admin, { host: "127.0.0.1", port: String(smtp.port), from: "pki@example.com" });
     const r = await sendTestMail(h.ctx, admin, { to: "ops@example.com" });
     expect(r.ok).toBe(true);
     expect(smtp.received.at(-1)).toMatchObject({ from: "pki@example.com", to: ["ops@example.com"] });
     expect(smtp.received.at(-1)!.text).toContain("Subject: Attested PKI test mail");
-    expect(await h.db.prisma.event.count({ where: { type: "Mail Sent", summary: "Test mail sent to ops@example.com" } })).toBe(1);
+    // Who sent it, to which server, and the result.
+    const sent = await h.db.prisma.event.findFirstOrThrow({ where: { type: "Mail Sent", summary: `Test mail sent to ops@example.com through smtp://127.0.0.1:${smtp.port}` } });
+    expect(sent).toMatchObject({ actorName: admin.name, outcome: "success", details: { kind: "test", destination: `smtp://127.0.0.1:${smtp.port}` } });
     expect(await fieldOf(sendTestMail(h.ctx, admin, { to: "not-an-address" }))).toBe("to");
   });
 });

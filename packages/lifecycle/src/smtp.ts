@@ -82,6 +82,10 @@ export async function updateMailSettings(ctx: LifecycleContext, actor: Actor, in
     ...(v.password ? { smtpPassword: sealSecret(v.password, SMTP_PASSWORD_CONTEXT, ctx.masterKey) } : {}),
     ...(v.clearPassword || !v.host || !v.user ? { smtpPassword: null } : {}),
   };
+  // A saved password is only sent to the server it was saved for: a new host or port needs it again.
+  const keepsPassword = !!org.smtpPassword?.length && !("smtpPassword" in data);
+  if (keepsPassword && (data.smtpHost !== org.smtpHost || data.smtpPort !== org.smtpPort))
+    throw new DomainError(`Enter the password again: the saved one is only sent to ${smtpDestination(org)}`, 400, "password");
   const before = { host: org.smtpHost, port: org.smtpPort, secure: org.smtpSecure, user: org.smtpUser, from: org.smtpFrom };
   const after = { host: data.smtpHost, port: data.smtpPort, secure: data.smtpSecure, user: data.smtpUser, from: data.smtpFrom };
   const changed = Object.keys(after).filter((k) => before[k as keyof typeof before] !== after[k as keyof typeof after]);
@@ -99,6 +103,13 @@ export async function updateMailSettings(ctx: LifecycleContext, actor: Actor, in
     });
   });
   return getMailSettings(ctx.db);
+}
+
+/** Where mail goes, as the trail names it: smtp(s)://host:port. */
+export function smtpDestination(org: { smtpHost: string | null; smtpPort: number | null; smtpSecure: boolean }): string | null {
+  if (!org.smtpHost) return null;
+  const host = org.smtpHost.includes(":") ? `[${org.smtpHost.replace(/^\[|\]$/g, "")}]` : org.smtpHost;
+  return `${org.smtpSecure ? "smtps" : "smtp"}://${host}:${org.smtpPort ?? (org.smtpSecure ? 465 : 587)}`;
 }
 
 /** A nodemailer transport from the saved settings, or null when mail is not configured. */
@@ -168,7 +179,8 @@ export const testMailSchema = z.object({
 export async function sendTestMail(ctx: LifecycleContext, actor: Actor, input: unknown): Promise<SendResult> {
   await assertCanWrite(ctx.db, actor, "send test mail");
   const { to } = testMailSchema.parse(input);
-  const org = await ctx.db.organization.findFirst({ orderBy: { createdAt: "asc" }, select: { name: true } });
+  const org = await ctx.db.organization.findFirst({ orderBy: { createdAt: "asc" }, select: { name: true, smtpHost: true, smtpPort: true, smtpSecure: true } });
+  const destination = org ? smtpDestination(org) : null;
   const result = await sendMail(ctx, {
     to,
     subject: `Attested PKI test mail`,
@@ -179,8 +191,8 @@ export async function sendTestMail(ctx: LifecycleContext, actor: Actor, input: u
     outcome: result.ok ? "success" : "failure",
     actor,
     object: { type: "mail", name: to },
-    summary: result.ok ? `Test mail sent to ${to}` : `Test mail to ${to} failed: ${result.error}`,
-    details: { kind: "test", recipient: to, ...(result.ok ? { messageId: result.messageId } : { error: result.error }) },
+    summary: result.ok ? `Test mail sent to ${to} through ${destination}` : `Test mail to ${to} failed: ${result.error}`,
+    details: { kind: "test", recipient: to, destination, ...(result.ok ? { messageId: result.messageId } : { error: result.error }) },
   });
   return result;
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { Db, DeviceManagementPlatform } from "@attested/db";
+import type { Db, Prisma } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
 import { openSecret, sealSecret } from "@attested/secrets";
@@ -7,8 +7,13 @@ import { buildAcmeProfile } from "./mobileconfig";
 import type { Vendor } from "./options";
 import { dmpInputSchema, dmpSettingsSchema } from "./schemas";
 
-export type PlatformRecord = Omit<DeviceManagementPlatform, "enrollmentSecret" | "enrollmentSecretHash">;
-const hidden = { enrollmentSecret: false, enrollmentSecretHash: false } as const;
+// What a platform is shown and used with, named column by column: never the enrollment secret (sealed)
+// nor its hash, which is as good as the secret for finding the platform.
+const shown = {
+  id: true, name: true, description: true, type: true, vendor: true, secretRotatedAt: true, allowServerNames: true,
+  defaultCaId: true, defaultTemplateId: true, createdAt: true, updatedAt: true,
+} satisfies Prisma.DeviceManagementPlatformSelect;
+export type PlatformRecord = Prisma.DeviceManagementPlatformGetPayload<{ select: typeof shown }>;
 
 const secretContext = (id: string) => `dmp-enrollment-secret:${id}`;
 export const hashEnrollmentSecret = (secret: string) => createHash("sha256").update(secret).digest("hex");
@@ -17,10 +22,10 @@ const newSecret = () => randomBytes(24).toString("base64url");
 export const directoryUrl = (publicUrl: string, secret: string) => `${publicUrl}/acme/${secret}/directory`;
 
 export const listPlatforms = (db: Db): Promise<PlatformRecord[]> =>
-  db.deviceManagementPlatform.findMany({ omit: hidden, orderBy: { name: "asc" } });
+  db.deviceManagementPlatform.findMany({ select: shown, orderBy: { name: "asc" } });
 
 export async function getPlatform(db: Db, id: string): Promise<PlatformRecord> {
-  const p = /^[0-9a-f-]{36}$/.test(id) ? await db.deviceManagementPlatform.findUnique({ where: { id }, omit: hidden }) : null;
+  const p = /^[0-9a-f-]{36}$/.test(id) ? await db.deviceManagementPlatform.findUnique({ where: { id }, select: shown }) : null;
   if (!p) throw new NotFoundError("Device Management Platform");
   return p;
 }
@@ -28,7 +33,7 @@ export async function getPlatform(db: Db, id: string): Promise<PlatformRecord> {
 /** The platform an ACME request addresses, by the enrollment token in its URL; null when unknown or rotated away. */
 export async function platformByEnrollmentSecret(db: Db, secret: string): Promise<PlatformRecord | null> {
   if (!/^[A-Za-z0-9_-]{16,64}$/.test(secret)) return null;
-  return db.deviceManagementPlatform.findUnique({ where: { enrollmentSecretHash: hashEnrollmentSecret(secret) }, omit: hidden });
+  return db.deviceManagementPlatform.findUnique({ where: { enrollmentSecretHash: hashEnrollmentSecret(secret) }, select: shown });
 }
 
 // ACME requests look their platform up on every request (~10 per enrollment). Positive lookups are
@@ -79,7 +84,7 @@ export async function createPlatform(db: Db, actor: Actor, input: unknown): Prom
   return db.$transaction(async (tx) => {
     const created = await tx.deviceManagementPlatform.create({
       data: { ...data, enrollmentSecretHash: hashEnrollmentSecret(secret), enrollmentSecret: Buffer.alloc(0) },
-      omit: hidden,
+      select: shown,
     });
     // The sealed token is bound to the row id, which exists only now.
     await tx.deviceManagementPlatform.update({ where: { id: created.id }, data: { enrollmentSecret: sealSecret(secret, secretContext(created.id)) } });
@@ -108,7 +113,7 @@ export async function updatePlatform(db: Db, actor: Actor, id: string, input: un
     const p = await tx.deviceManagementPlatform.update({
       where: { id },
       data: { ...data, defaultCaId: data.defaultCaId ?? null, defaultTemplateId: data.defaultTemplateId ?? null },
-      omit: hidden,
+      select: shown,
     });
     await recordEvent(tx, {
       type: EventType.PlatformUpdated,

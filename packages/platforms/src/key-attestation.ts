@@ -55,6 +55,7 @@ export async function setTestTrustedRoots(db: Db, actor: Actor, id: string, inpu
   const k = await getKeyAttestationPlatform(db, id);
   const { testTrustedRoots } = kapTestRootsSchema.parse(input);
   const certs = parseRoots(testTrustedRoots);
+  if (certs.length && !testRootsEnabled()) throw new DomainError(TEST_ROOTS_OFF, 409, "testTrustedRoots");
   const fingerprints = await Promise.all(certs.map(async (c) => Buffer.from(await c.getThumbprint("SHA-256")).toString("hex")));
   return db.$transaction(async (tx) => {
     const updated = await tx.keyAttestationPlatform.update({ where: { id }, data: { testTrustedRoots: certs.map((c) => c.toString("pem")).join("\n") } });
@@ -72,10 +73,18 @@ export async function setTestTrustedRoots(db: Db, actor: Actor, id: string, inpu
   });
 }
 
-/** The roots an attestation must chain to for this platform: Apple's, plus explicit test roots. */
+/** Test roots count only on a server started with ATTESTATION_TEST_ROOTS=1 (the demo and the tests). */
+export const testRootsEnabled = () => process.env.ATTESTATION_TEST_ROOTS === "1";
+
+export const TEST_ROOTS_OFF = "Test roots are read-only and ignored: this server was not started with ATTESTATION_TEST_ROOTS=1, the setting that lets a test installation trust them.";
+
+/** The stored test roots (PEM), whether or not they count. */
+export const storedTestRoots = (k: Pick<KeyAttestationPlatform, "testTrustedRoots">): string[] =>
+  k.testTrustedRoots.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+
+/** The roots an attestation must chain to for this platform: Apple's, plus test roots when enabled. */
 export function trustedRoots(k: Pick<KeyAttestationPlatform, "testTrustedRoots">): string[] {
-  const extra = k.testTrustedRoots.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  return [APPLE_ENTERPRISE_ATTESTATION_ROOT_CA_PEM, ...extra];
+  return testRootsEnabled() ? [APPLE_ENTERPRISE_ATTESTATION_ROOT_CA_PEM, ...storedTestRoots(k)] : [APPLE_ENTERPRISE_ATTESTATION_ROOT_CA_PEM];
 }
 
 /** Where a Key Attestation Platform is used (Device Roles); an object in use cannot be deleted. */

@@ -21,6 +21,10 @@ export class IssueCollector {
     this.issues.push(...r.error.issues);
     return undefined;
   }
+  /** An issue found across tabs (e.g. a stored credential and a new URI). */
+  add(path: string, message: string): void {
+    this.issues.push({ code: "custom", path: [path], message, input: undefined });
+  }
   throwIfAny(): void {
     if (this.issues.length) throw new z.ZodError(this.issues);
   }

@@ -11,7 +11,9 @@ import {
   lookupDevice,
   rulesPinIdentity,
   sealCorePlatformSecret,
+  uriOrigin,
   AUTH_METHOD_LABELS,
+  SECRET_LABELS,
   type AttributeMapping,
   type AuthMethod,
   type LookupConfig,
@@ -28,19 +30,33 @@ import { corePlatformBasicSchema, corePlatformRenameSchema } from "./schemas";
 // The secret (bearer token, password or API key) is sealed at rest, bound to the row, never
 // returned: views carry `hasSecret` instead.
 
-export type CorePlatformView = Omit<CorePlatform, "secret" | "validationRules" | "attributeMappings"> & {
+export type CorePlatformView = Pick<
+  CorePlatform,
+  "id" | "name" | "description" | "type" | "authMethod" | "basicUsername" | "apiKeyHeader" | "uri" | "groupsPath" | "timeoutMs" | "createdAt" | "updatedAt"
+> & {
   hasSecret: boolean;
   validationRules: ValidationRule[];
   attributeMappings: AttributeMapping[];
 };
 
+/** The platform as shown, field by field: a column added later stays out until it is named here. */
 export function toCorePlatformView(row: CorePlatform): CorePlatformView {
-  const { secret, validationRules, attributeMappings, ...rest } = row;
   return {
-    ...rest,
-    hasSecret: !!secret && secret.length > 0,
-    validationRules: (Array.isArray(validationRules) ? validationRules : []) as unknown as ValidationRule[],
-    attributeMappings: (Array.isArray(attributeMappings) ? attributeMappings : []) as unknown as AttributeMapping[],
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    type: row.type,
+    authMethod: row.authMethod,
+    hasSecret: !!row.secret && row.secret.length > 0,
+    basicUsername: row.basicUsername,
+    apiKeyHeader: row.apiKeyHeader,
+    uri: row.uri,
+    validationRules: (Array.isArray(row.validationRules) ? row.validationRules : []) as unknown as ValidationRule[],
+    timeoutMs: row.timeoutMs,
+    attributeMappings: (Array.isArray(row.attributeMappings) ? row.attributeMappings : []) as unknown as AttributeMapping[],
+    groupsPath: row.groupsPath,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
   };
 }
 
@@ -113,6 +129,12 @@ function planTabs(c: IssueCollector, current: CorePlatform | null, input: Record
       Object.assign(plan.values, { uri: v.uri, validationRules: v.validationRules, timeoutMs: v.timeoutMs });
       plan.tabs.push("API");
     }
+  }
+  // A stored credential is sent only to the origin it was saved for: a new scheme, host or port needs it again.
+  const storedOrigin = cur?.hasSecret ? uriOrigin(cur.uri) : null;
+  const method = (plan.values.authMethod ?? cur?.authMethod ?? "none") as AuthMethod;
+  if (storedOrigin && plan.secret === undefined && SECRET_LABELS[method] && plan.values.uri && uriOrigin(plan.values.uri) !== storedOrigin) {
+    c.add("secret", `${SECRET_LABELS[method]} is required again: the saved one is only sent to ${storedOrigin}`);
   }
   if (hasAny(input, MAPPING)) {
     const v = c.parse(attributeMappingTabSchema, {
@@ -253,6 +275,24 @@ export function storedLookupConfig(row: CorePlatform): LookupConfig {
   }
 }
 
+/**
+ * Validate makes a real call with a credential: the trail says who sent it, to which origin, whether the
+ * credential was the saved one or one typed for this call, and what came back.
+ */
+export async function validateLookup(db: Db, actor: Actor, row: Pick<CorePlatform, "id" | "name">, args: Parameters<typeof lookupDevice>[0], credential: "saved" | "typed" | "none"): Promise<LookupResult> {
+  const result = await lookupDevice(args);
+  const destination = uriOrigin(args.config.uri);
+  await recordEvent(db, {
+    type: EventType.CorePlatformValidated,
+    outcome: result.outcome === "found" ? "success" : "failure",
+    actor,
+    object: { type: "core-platform", id: row.id, name: row.name },
+    summary: `Core Platform "${row.name}" validated against ${destination}: ${result.reason}`,
+    details: { destination, identity: args.identity, credential, outcome: result.outcome, status: result.status ?? null, reason: result.reason },
+  });
+  return result;
+}
+
 export interface ValidationReport extends LookupResult {
   identity: string;
   /** Where the identity came from: typed, or the Expected result of a rule (the guide's flow). */
@@ -292,12 +332,13 @@ export async function validateCorePlatform(db: Db, actor: Actor, id: string, inp
   }
   if (!identity) throw new DomainError("Enter an identity to validate with (e.g. a device serial number), or a serial number as a rule's Expected result", 400, "identity");
   if (identity.length > 256) throw new DomainError("The identity is at most 256 characters", 400, "identity");
-  const result = await lookupDevice({
+  const credential = !config.secret ? "none" : plan.secret ? "typed" : "saved";
+  const result = await validateLookup(db, actor, row, {
     config,
     identity,
     context: contextWith("/attestation/serialNumber", identity),
     options: { includeResponse: true, identityVariables: identityVariables("/attestation/serialNumber") },
-  });
+  }, credential);
   return {
     ...result,
     identity,

@@ -1,10 +1,10 @@
 import type { Db, SecuritySignalSource } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
-import { lookupDevice, rulesPinIdentity } from "@attested/integrations";
+import { rulesPinIdentity } from "@attested/integrations";
 import { asRecord, hasAny, isUuid, IssueCollector, changedText } from "./common";
 import { contextWith, identityVariables } from "./context";
-import { storedLookupConfig, type ValidationReport } from "./core-platforms";
+import { storedLookupConfig, validateLookup, type ValidationReport } from "./core-platforms";
 import { IDENTITY_ATTRIBUTES, lookupPurposeLabel, type LookupPurpose } from "./options";
 import { signalSourceBasicSchema, signalSourceConditionsSchema, signalSourceSettingsSchema, validateIdentitySchema } from "./schemas";
 
@@ -169,12 +169,12 @@ export async function validateSignalSource(db: Db, actor: Actor, id: string, inp
   if (!row) throw new DomainError("Choose an existing Generic HTTP Signal Source", 400, "corePlatformId");
   const attribute = settings?.identityAttribute ?? current.identityAttribute;
   const config = storedLookupConfig(row);
-  const result = await lookupDevice({
+  const result = await validateLookup(db, actor, row, {
     config,
     identity: typed!.identity,
     context: contextWith(attribute, typed!.identity),
     options: { includeResponse: true, identityVariables: identityVariables(attribute) },
-  });
+  }, config.secret ? "saved" : "none");
   return {
     ...result,
     identity: typed!.identity,

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { dataDir } from "@attested/db";
+import { dataDir, ensurePrivateDir } from "@attested/db";
 
 // Envelope encryption for secrets at rest (CA private keys, integration tokens, SMTP password).
 // Each secret gets its own AES-256-GCM data key; the data key is wrapped by the master key, which
@@ -26,7 +26,7 @@ export function loadMasterKey(env = process.env): Buffer {
   // A path chosen at run time (DATA_DIR): nothing for the bundler to trace.
   const file = env.MASTER_KEY_FILE ?? path.join(dataDir(), "master.key");
   if (!existsSync(/*turbopackIgnore: true*/ file)) {
-    mkdirSync(path.dirname(file), { recursive: true });
+    ensurePrivateDir(path.dirname(file));
     writeFileSync(file, randomBytes(32).toString("base64") + "\n", { mode: 0o600, flag: "wx" });
   }
   chmodSync(file, 0o600);

@@ -98,7 +98,7 @@ export function CorePlatformForm({ cp, active, readOnly, authMethods, secretLabe
             <Field
               label={secretLabel}
               name="secret"
-              error={err.secret}
+              error={err.secret ?? verr.secret}
               hint={cp.hasSecret && method === cp.authMethod ? `A ${secretLabel} is stored (encrypted). Leave empty to keep it; it is never shown again.` : "Stored encrypted; never shown again, only replaced."}
             >
               <input className="input font-mono" type="password" autoComplete="new-password" {...invalid(state, "secret", "")} />
@@ -174,7 +174,8 @@ export function CorePlatformForm({ cp, active, readOnly, authMethods, secretLabe
               </div>
               <button type="button" className="btn-secondary" disabled={validating} onClick={runValidate}>{validating ? "Validating…" : "Validate"}</button>
             </div>
-            {check.error && <FormMessage state={{ error: check.error }} />}
+            {/* What stopped Validate, e.g. a token to type again for a new origin (its field may be on another tab). */}
+            {check.error && <FormMessage state={{ error: Object.entries(verr).find(([k]) => k !== "identity")?.[1] ?? check.error }} />}
             {check.report && <LookupReport report={check.report as unknown as LookupReportData} conditionLabels={conditionLabels} />}
           </section>
         )}

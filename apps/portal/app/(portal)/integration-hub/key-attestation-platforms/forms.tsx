@@ -26,17 +26,18 @@ export function AddKapForm() {
   );
 }
 
-export function TestRootsForm({ id, current }: { id: string; current: string }) {
+/** `readOnlyReason`: the server does not accept test roots (ATTESTATION_TEST_ROOTS), so the field only shows them. */
+export function TestRootsForm({ id, current, readOnlyReason }: { id: string; current: string; readOnlyReason?: string }) {
   const [state, action] = useActionState(setTestRootsAction, emptyForm);
   return (
     <form noValidate key={formKey(state)} action={action} className="space-y-3" aria-label="Test trusted roots">
       <input type="hidden" name="id" value={id} />
       <FormMessage state={state} />
       <Field label="Additional trusted roots (FOR TESTING ONLY)" name="testTrustedRoots" error={state.fieldErrors?.testTrustedRoots}
-        hint="PEM certificates, e.g. a device simulator's root. Leave empty in production. Every change is recorded.">
-        <textarea className="input h-40 font-mono text-xs" {...invalid(state, "testTrustedRoots", current)} />
+        hint={readOnlyReason ?? "PEM certificates, e.g. a device simulator's root. Leave empty in production. Every change is recorded."}>
+        <textarea className="input h-40 font-mono text-xs" readOnly={!!readOnlyReason} {...invalid(state, "testTrustedRoots", current)} />
       </Field>
-      <SubmitButton variant="secondary">Update test trust</SubmitButton>
+      {!readOnlyReason && <SubmitButton variant="secondary">Update test trust</SubmitButton>}
     </form>
   );
 }

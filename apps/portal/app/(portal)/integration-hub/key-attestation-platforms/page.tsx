@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { listKeyAttestationPlatforms } from "@attested/platforms";
+import { listKeyAttestationPlatforms, testRootsEnabled } from "@attested/platforms";
 import { Badge, EmptyState, PageHeader, formatTime } from "@/components/ui";
 import { getDb } from "@/lib/db";
 import { requireReader } from "@/lib/session";
@@ -25,7 +25,7 @@ export default async function KapListPage() {
                 <tr key={k.id}>
                   <td><Link className="link font-medium" href={`/integration-hub/key-attestation-platforms/${k.id}`}>{k.name}</Link></td>
                   <td>Apple</td>
-                  <td>{k.testTrustedRoots ? <Badge color="amber">Apple + test roots</Badge> : <Badge color="green">Apple only</Badge>}</td>
+                  <td>{k.testTrustedRoots ? <Badge color="amber">{testRootsEnabled() ? "Apple + test roots" : "Apple (test roots ignored)"}</Badge> : <Badge color="green">Apple only</Badge>}</td>
                   <td>{k.description}</td>
                   <td className="text-xs">{formatTime(k.createdAt)}</td>
                 </tr>
