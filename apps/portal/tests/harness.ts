@@ -26,32 +26,39 @@ export interface PortalProcess {
   child: ChildProcess;
 }
 
+/** Runs the portal's server (`node --import tsx server/main.ts`) with `env`, collecting its output. */
+export function spawnPortal(env: Record<string, string | undefined>): { child: ChildProcess; output: () => string; stderr: () => string } {
+  let out = "";
+  let err = "";
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "apps/portal/server/main.ts")], {
+    cwd: root,
+    env: { ...process.env, NODE_ENV: "production", HOST: "127.0.0.1", ...env } as NodeJS.ProcessEnv,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => ((out += d), (err += d)));
+  return { child, output: () => out, stderr: () => err };
+}
+
 /** Starts the built portal (`node --import tsx server/main.ts`) and waits for /healthz. */
 export async function startPortal(env: Record<string, string | undefined>): Promise<PortalProcess> {
   const port = await freePort();
   const tls = Boolean(env.TLS_CERT_FILE);
   const url = tls ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;
-  let out = "";
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "apps/portal/server/main.ts")], {
-    cwd: root,
-    env: { ...process.env, NODE_ENV: "production", PORT: String(port), PUBLIC_URL: url, HOST: "127.0.0.1", ...env } as NodeJS.ProcessEnv,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
+  const { child, output } = spawnPortal({ PORT: String(port), PUBLIC_URL: url, ...env });
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`portal exited: ${out}`);
+    if (child.exitCode !== null) throw new Error(`portal exited: ${output()}`);
     try {
       if (tls ? spawnSync("curl", ["-sfk", `${url}/healthz`]).status === 0 : (await fetch(`${url}/healthz`)).ok) break;
     } catch {}
-    if (Date.now() > deadline) throw new Error(`portal did not start: ${out}`);
+    if (Date.now() > deadline) throw new Error(`portal did not start: ${output()}`);
     await new Promise((r) => setTimeout(r, 250));
   }
   return {
     url,
     child,
-    output: () => out,
+    output,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -66,6 +73,11 @@ export const freshPostgres = () => createPostgresDatabase(process.env.DATABASE_U
 
 /** Signs in through next-auth's credentials endpoint; true when a session cookie is issued. */
 export async function canSignIn(url: string, email: string, password: string): Promise<boolean> {
+  return (await signIn(url, email, password)) !== null;
+}
+
+/** Signs in through next-auth's credentials endpoint; the Cookie header of the session, or null. */
+export async function signIn(url: string, email: string, password: string): Promise<string | null> {
   const csrfRes = await fetch(`${url}/api/auth/csrf`);
   const { csrfToken } = (await csrfRes.json()) as { csrfToken: string };
   const cookie = csrfRes.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
@@ -75,7 +87,8 @@ export async function canSignIn(url: string, email: string, password: string): P
     headers: { "content-type": "application/x-www-form-urlencoded", cookie },
     body: new URLSearchParams({ email, password, csrfToken }),
   });
-  return res.headers.getSetCookie().some((c) => c.includes("session-token="));
+  const session = res.headers.getSetCookie().map((c) => c.split(";")[0]).find((c) => c.includes("session-token="));
+  return session ?? null;
 }
 
 /** A test TLS server certificate for localhost, signed by a throwaway CA (files in `dir`). */

@@ -4,3 +4,6 @@ const UNSTORABLE = /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\
 
 /** `s` as PostgreSQL can store it: NUL and lone surrogates replaced by U+FFFD. */
 export const storableText = (s: string): string => s.replace(UNSTORABLE, "\ufffd");
+
+/** `s` as a LIKE/ILIKE pattern (and Prisma `contains`) that matches it literally: `%`, `_` and `\` escaped. */
+export const likeLiteral = (s: string): string => s.replace(/[%_\\]/g, (c) => `\\${c}`);
