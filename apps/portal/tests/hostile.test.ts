@@ -142,22 +142,26 @@ describe.skipIf(!process.env.DATABASE_URL)("hostile input against the real serve
 
   const hostile = ["%00", "a%00b", "\\", "%5C", "%25", "_", "%", "1e309", "99999999999999999999", "-1", "-99999999999999999999", "%EF%BF%BF", "%ED%A0%80", "a".repeat(5000)];
   const params = ["q", "limit", "cursor", "from", "to", "caId", "status", "expiringWithinDays", "type", "outcome", "actor", "object", "objectId", "objectType", "deviceSerial", "certificateSerial", "actorType", "page"];
-  const query = (value: string) => params.map((p) => `${p}=${encodeURIComponent(value).replace(/%25([0-9A-F]{2})/g, "%$1")}`).join("&");
+  // One parameter at a time (several at once would stop at the first one validation refuses); values
+  // already %-escaped are sent as they are.
+  const queries = (names: string[]) =>
+    names.flatMap((p) => hostile.flatMap((v) => {
+      const value = /%[0-9A-F]{2}/.test(v) ? v : encodeURIComponent(v);
+      return [`${p}=${value}`, `${p}=${value}&${p}=b`];
+    }));
   const lists = ["certificates", "users", "enrollment-policies", "device-roles", "key-attestation-platforms", "certificate-templates", "events", "device-management-platforms", "security-signal-sources", "policy-workflows", "certificate-authorities", "core-platforms"];
   const pages = [
     "/", "/dynamic-pki/certificates", "/dynamic-pki/certificate-authorities", "/data-and-monitoring/general-events", "/settings/users", "/settings/api-tokens",
     "/settings/events", "/integration-hub/core-platforms", "/policy-management/enrollment", "/policy-management/security-signal-sources",
   ];
 
-  it("REST list routes: NUL, \\, %, _, huge and negative numbers, repeated parameters: never a 500", async () => {
+  it("REST list routes, each parameter: NUL, \\, %, _, huge and negative numbers, repeated: never a 500", async () => {
     const failures: string[] = [];
     for (const list of lists) {
-      for (const value of hostile) {
-        for (const q of [query(value), `q=${encodeURIComponent(value)}&q=b`]) {
-          const res = await fetch(`${portal.url}/api/v1/${list}?${q}`, { headers: { authorization: `Bearer ${token}` } });
-          await res.arrayBuffer();
-          if (res.status >= 500) failures.push(`${list}?${q.slice(0, 80)} → ${res.status}`);
-        }
+      for (const q of queries(params)) {
+        const res = await fetch(`${portal.url}/api/v1/${list}?${q}`, { headers: { authorization: `Bearer ${token}` } });
+        await res.arrayBuffer();
+        if (res.status >= 500) failures.push(`${list}?${q.slice(0, 80)} → ${res.status}`);
       }
     }
     expect(failures).toEqual([]);
@@ -166,10 +170,10 @@ describe.skipIf(!process.env.DATABASE_URL)("hostile input against the real serve
   it("portal search pages with the same input: never a 500", async () => {
     const failures: string[] = [];
     for (const page of pages) {
-      for (const value of hostile) {
-        const res = await fetch(`${portal.url}${page}?${query(value)}`, { headers: { cookie }, redirect: "manual" });
+      for (const q of queries(["q", "limit", "cursor", "from", "to", "status", "type", "outcome", "caId", "page"])) {
+        const res = await fetch(`${portal.url}${page}?${q}`, { headers: { cookie }, redirect: "manual" });
         await res.arrayBuffer();
-        if (res.status >= 500) failures.push(`${page} ${value.slice(0, 20)} → ${res.status}`);
+        if (res.status >= 500) failures.push(`${page}?${q.slice(0, 80)} → ${res.status}`);
       }
     }
     expect(failures).toEqual([]);
