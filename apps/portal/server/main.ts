@@ -146,9 +146,10 @@ async function main() {
   };
   const serveReadiness = async (res: http.ServerResponse) => {
     const r = await readiness(db);
-    // Why not is for the operator's log, not for whoever asks.
+    // Why not (the error, the pending migrations) is for the operator's log, not for whoever asks; whether
+    // the database answers is what the portal's failure page tells the admin.
     if (!r.ready) log.warn({ database: r.database, pendingMigrations: r.pendingMigrations, err: r.error }, "not ready");
-    res.writeHead(r.ready ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify({ ready: r.ready }));
+    res.writeHead(r.ready ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify({ ready: r.ready, database: r.database }));
   };
   const serveMetrics = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (metricsToken && !bearerIs(req.headers.authorization, metricsToken)) {

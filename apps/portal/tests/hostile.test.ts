@@ -284,11 +284,13 @@ describe.skipIf(!process.env.DATABASE_URL)("/metrics and /readyz without a token
     const health = await fetch(`${url}/healthz`);
     expect(health.headers.get("strict-transport-security")).toBe("max-age=31536000");
 
-    expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ ready: true });
+    expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ ready: true, database: "reachable" });
     await db.drop(); // the database goes away: not ready, and the reason is in the log only
     const notReady = await fetch(`${url}/readyz`);
     expect(notReady.status).toBe(503);
-    expect(await notReady.json()).toEqual({ ready: false });
+    const body = (await notReady.json()) as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(["database", "ready"]);
+    expect(body.ready).toBe(false);
     await expect.poll(() => portal.output().includes('"msg":"not ready"'), { timeout: 5_000 }).toBe(true);
   }, 120_000);
 
