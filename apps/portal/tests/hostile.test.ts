@@ -136,8 +136,10 @@ describe.skipIf(!process.env.DATABASE_URL)("hostile input against the real serve
   });
 
   it("an OCSP POST over 16 KiB is refused with 413", async () => {
-    const r = await flood(portal.url, `/ocsp/${"0".repeat(8)}-0000-0000-0000-${"0".repeat(12)}`, 2 * MiB, { declared: false, headers: { "content-type": "application/ocsp-request" } });
-    expect(r.status).toBe(413);
+    const res = await fetch(`${portal.url}/ocsp/${"0".repeat(8)}-0000-0000-0000-${"0".repeat(12)}`, {
+      method: "POST", headers: { "content-type": "application/ocsp-request" }, body: Buffer.alloc(64 * 1024),
+    });
+    expect(res.status).toBe(413);
   });
 
   const hostile = ["%00", "a%00b", "\\", "%5C", "%25", "_", "%", "1e309", "99999999999999999999", "-1", "-99999999999999999999", "%EF%BF%BF", "%ED%A0%80", "a".repeat(5000)];
