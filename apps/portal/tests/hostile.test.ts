@@ -195,6 +195,19 @@ describe.skipIf(!process.env.DATABASE_URL)("hostile input against the real serve
     expect(await search("%%")).toBe(0);
   });
 
+  it("a NUL in a JSON body is a 400 that creates nothing", async () => {
+    const list = async () => ((await (await fetch(`${portal.url}/api/v1/core-platforms`, { headers: { authorization: `Bearer ${token}` } })).json()) as { data: unknown[] }).data.length;
+    const before = await list();
+    const res = await fetch(`${portal.url}/api/v1/core-platforms`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "Kandji\u0000", description: "", type: "generic-http" }),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: "A string in the request body contains a NUL character" });
+    expect(await list()).toBe(before);
+  });
+
   it("a malformed OCSP GET (bad %-escape, bad base64, bad DER, long) is a 400 with an OCSP malformedRequest, not a 500", async () => {
     const ca = `/ocsp/${"0".repeat(8)}-0000-0000-0000-${"0".repeat(12)}`;
     const malformed = Buffer.from("30030a0101", "hex"); // OCSPResponse { responseStatus malformedRequest(1) }
