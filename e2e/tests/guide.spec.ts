@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { expect, test } from "@playwright/test";
 import { SimulatedAppleCa, enroll } from "@attested/device-sim";
-import { ADMIN, E2E_PORT, KANDJI } from "../fixtures/env";
+import { ADMIN, E2E_PORT, KANDJI, METRICS_TOKEN } from "../fixtures/env";
 import { addAcmePlatform, addIntermediateCa, addKandjiTemplate, addKeyAttestationPlatform, openTab } from "../fixtures/guide";
 import { navigate, shot, signIn, signOut } from "../fixtures/portal";
 
@@ -139,7 +139,7 @@ const ghost = { serialNumber: "C02E2EGHOST1", udid: "00008112-0000E2E0000000FF",
 
 /** The samples of /metrics (Prometheus text), by name and labels as written. */
 async function metrics(): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://localhost:${E2E_PORT}/metrics`)).text();
+  const text = await (await fetch(`http://localhost:${E2E_PORT}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
   return new Map(text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => [l.slice(0, l.lastIndexOf(" ")), Number(l.slice(l.lastIndexOf(" ") + 1))]));
 }
 

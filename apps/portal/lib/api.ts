@@ -18,6 +18,12 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
     headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
   });
 
+/** JSON.parse reviver: PostgreSQL text cannot hold NUL, so a string carrying one is refused up front. */
+function noNul(_key: string, value: unknown) {
+  if (typeof value === "string" && value.includes("\0")) throw new DomainError("A string in the request body contains a NUL character", 400);
+  return value;
+}
+
 export const apiError = (status: number, error: string, field?: string) => json(status, field ? { error, field } : { error });
 
 /**
@@ -40,10 +46,16 @@ export function apiRoute<P = Record<string, string>>(
       const body = async () => {
         const type = req.headers.get("content-type") ?? "";
         if (!type.includes("application/json")) throw new DomainError("Content-Type must be application/json", 415 as never);
+        let text: string;
         try {
-          return await req.json();
+          text = await req.text();
         } catch {
-          throw new DomainError("The request body is not valid JSON", 400);
+          throw new DomainError("The request body could not be read", 400);
+        }
+        try {
+          return JSON.parse(text, noNul);
+        } catch (e) {
+          throw e instanceof DomainError ? e : new DomainError("The request body is not valid JSON", 400);
         }
       };
       const result = await handler({ req, actor, db, params: (await route.params) ?? ({} as P), body });

@@ -32,6 +32,8 @@ export function formAction(handler: (input: Record<string, string>, form: FormDa
   return async (_prev: FormState, form: FormData): Promise<FormState> => {
     const input = formToObject(form);
     const values = Object.fromEntries(Object.entries(input).filter(([k]) => !SECRET_FIELD.test(k)));
+    // PostgreSQL text cannot hold NUL: refuse it here rather than fail on the write.
+    if (Object.values(input).some((v) => v.includes("\0"))) return { error: "A field contains a NUL character.", values };
     try {
       const state = await handler(input, form);
       // A saved form shows what was saved (React would reset selects to their first defaults);

@@ -10,6 +10,8 @@ import client from "prom-client";
 const BROADCAST = Symbol.for("attested.broadcast");
 const INVALIDATE = "attested-invalidate";
 const METRICS = "attested-metrics";
+/** A server process that cannot listen exits with this code; the primary then stops too, as restarting cannot help. */
+export const EXIT_CANNOT_LISTEN = 3;
 
 export interface Invalidation {
   type: typeof INVALIDATE;
@@ -55,7 +57,12 @@ export function runPrimary(log: { info: (o: object, m: string) => void; error: (
   });
   cluster.on("exit", (w, code, signal) => {
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit();
+      return;
+    }
+    if (code === EXIT_CANNOT_LISTEN) {
+      stop();
+      process.exitCode = EXIT_CANNOT_LISTEN;
       return;
     }
     log.error({ pid: w.process.pid, code, signal }, "server process exited; starting another");
@@ -64,7 +71,7 @@ export function runPrimary(log: { info: (o: object, m: string) => void; error: (
   const stop = () => {
     stopping = true;
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill("SIGTERM");
-    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit();
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);

@@ -5,7 +5,7 @@
 // the same URLs under `next dev` and answer identically (same core, same helpers).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { problem, type AcmeRequest } from "@attested/acme";
-import { answerOcsp } from "@attested/ca";
+import { answerOcsp, isMalformedOcspAnswer, ocspGetRequest } from "@attested/ca";
 import { acmeFailure, acmeService } from "../lib/acme";
 import { caContext } from "../lib/ca";
 
@@ -87,15 +87,14 @@ export async function serveOcsp(req: IncomingMessage, res: ServerResponse, url: 
       return true;
     }
     const der = await answerOcsp(await caContext(), parts[2]!, new Uint8Array(body));
-    send(res, 200, { "content-type": "application/ocsp-response", "cache-control": "no-cache" }, der);
+    send(res, isMalformedOcspAnswer(der) ? 400 : 200, { "content-type": "application/ocsp-response", "cache-control": "no-cache" }, der);
     return true;
   }
   if ((method === "GET" || method === "HEAD") && parts.length >= 4) {
     req.resume();
-    // RFC 6960 §A.1: the base64 request may itself contain "/" (URL-encoded or not).
-    const der = Buffer.from(decodeURIComponent(parts.slice(3).join("/")), "base64");
-    const body = await answerOcsp(await caContext(), parts[2]!, der);
-    send(res, 200, { "content-type": "application/ocsp-response", "cache-control": "public, max-age=300" }, method === "HEAD" ? undefined : body);
+    const body = await answerOcsp(await caContext(), parts[2]!, ocspGetRequest(parts.slice(3).join("/")));
+    const malformed = isMalformedOcspAnswer(body);
+    send(res, malformed ? 400 : 200, { "content-type": "application/ocsp-response", "cache-control": malformed ? "no-store" : "public, max-age=300" }, method === "HEAD" ? undefined : body);
     return true;
   }
   return false; // anything else: let Next answer (405/404) as before

@@ -2,7 +2,7 @@
 // then serves Next.js (portal, REST API and ACME) plus the operational endpoints.
 import "reflect-metadata";
 import cluster from "node:cluster";
-import { createHash, randomUUID } from "node:crypto";
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
@@ -15,10 +15,12 @@ import { bootstrapOrganization, DomainError } from "@attested/identity";
 import { masterKey } from "@attested/secrets";
 import { httpMetrics, metricsText, registry } from "./metrics";
 import { readiness } from "./health";
-import { startupHooks } from "./startup";
+import { startBackgroundWork, startupHooks } from "./startup";
+import { capBody, CappedIncomingMessage } from "./body-limit";
+import { securityHeaders } from "./security-headers";
 import { holdEmbeddedLock } from "./embedded-lock";
 import { serveAcme, serveOcsp } from "./fast-routes";
-import { hostMetrics, isPrimary, joinInvalidationBus, joinMetricsAggregation, runPrimary } from "./cluster";
+import { EXIT_CANNOT_LISTEN, hostMetrics, isPrimary, joinInvalidationBus, joinMetricsAggregation, runPrimary } from "./cluster";
 import { dropOcspResponses } from "@attested/ca";
 import { redactAcmePath } from "@attested/acme";
 import { dropCachedPlatforms } from "@attested/platforms";
@@ -45,6 +47,43 @@ process.env.AUTH_URL ??= process.env.PUBLIC_URL;
 // The session-signing secret is derived from the master key: one secret to keep and back up.
 process.env.AUTH_SECRET ??= createHash("sha256").update(Buffer.concat([Buffer.from("attested-pki auth secret\0"), masterKey()])).digest("base64url");
 const clientAddress = clientAddressResolver();
+// /metrics: with METRICS_TOKEN on the main port for that bearer token only, with METRICS_ADDRESS on an
+// address of its own; with neither, not served (it shows the host's load and enrollment activity).
+const metricsToken = process.env.METRICS_TOKEN || null;
+const metricsAddress = parseAddress(process.env.METRICS_ADDRESS);
+
+/** "host:port" or "[v6]:port", or null when unset; exits on anything else. */
+function parseAddress(value: string | undefined): { host: string; port: number } | null {
+  if (!value) return null;
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
+  const p = Number(m?.[3]);
+  if (!m || p < 1 || p > 65535) fail(`METRICS_ADDRESS must be host:port, such as 127.0.0.1:9464 (got "${value}")`);
+  return { host: m![1] ?? m![2]!, port: p };
+}
+
+/** Constant-time comparison of an Authorization header with the expected bearer token. */
+function bearerIs(header: string | undefined, token: string): boolean {
+  const digest = (v: string) => createHash("sha256").update(v).digest();
+  return timingSafeEqual(digest(header ?? ""), digest(`Bearer ${token}`));
+}
+
+/** One line on stderr and a non-zero exit: for what an operator must fix before starting again. */
+function fail(reason: string): never {
+  process.stderr.write(`${reason}\n`);
+  process.exit(EXIT_CANNOT_LISTEN);
+}
+
+/** Listens, or exits with the reason when the address cannot be had (in use, not allowed). */
+function listen(server: http.Server | https.Server, p: number, h: string, setting: string): Promise<void> {
+  return new Promise((resolve) => {
+    server.once("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EADDRINUSE") fail(`Port ${p} is already in use (set ${setting} to choose another)`);
+      if (err.code === "EACCES") fail(`Port ${p} on ${h} is not allowed for this user (set ${setting} to choose another)`);
+      fail(`Cannot listen on ${h}:${p}: ${err.message} (check ${setting})`);
+    });
+    server.listen(p, h, () => resolve());
+  });
+}
 
 async function main() {
   if (!process.env.DATABASE_URL) holdEmbeddedLock();
@@ -76,7 +115,8 @@ async function main() {
   const tls = process.env.TLS_CERT_FILE && process.env.TLS_KEY_FILE
     ? { cert: readFileSync(process.env.TLS_CERT_FILE), key: readFileSync(process.env.TLS_KEY_FILE) }
     : null;
-  const listener: http.RequestListener = async (req, res) => {
+  const headers = securityHeaders(process.env.PUBLIC_URL!);
+  const listener = async (req: CappedIncomingMessage, res: http.ServerResponse) => {
     const started = process.hrtime.bigint();
     const requestId = (typeof req.headers["x-request-id"] === "string" && req.headers["x-request-id"].slice(0, 64)) || randomUUID();
     req.headers["x-request-id"] = requestId;
@@ -88,33 +128,62 @@ async function main() {
       const route = httpMetrics.observe(req.method ?? "GET", req.url ?? "/", res.statusCode, seconds);
       if (route !== "health") log.info({ requestId, method: req.method, url: redactAcmePath(req.url ?? "/"), status: res.statusCode, ms: Math.round(seconds * 1000) }, "request");
     });
+    headers.machine(res);
+    if (!capBody(req, res)) return;
     try {
       const url = req.url ?? "/";
+      // PostgreSQL text cannot hold NUL, so no path or query parameter here can mean one.
+      if (url.includes("%00")) return void res.writeHead(400, { "content-type": "application/json" }).end('{"error":"the URL contains a NUL character (%00)"}');
       if (url === "/healthz") return void res.writeHead(200, { "content-type": "application/json" }).end('{"status":"alive"}');
-      if (url === "/readyz") {
-        const r = await readiness(db);
-        return void res.writeHead(r.ready ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(r));
-      }
-      if (url === "/metrics") {
-        const text = await (cluster.isWorker ? hostMetrics() : metricsText());
-        return void res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(text);
-      }
+      if (url === "/readyz") return void (await serveReadiness(res));
+      if (url === "/metrics" && metricsToken) return void (await serveMetrics(req, res));
       // Machine protocols skip Next.js's pipeline (see fast-routes.ts).
       if (url.startsWith("/acme/")) return void (await serveAcme(req, res, url));
       if (url.startsWith("/ocsp/") && (await serveOcsp(req, res, url))) return;
+      headers.page(req, res);
       await handle(req, res);
     } catch (err) {
+      if (res.writableEnded) return; // already answered, e.g. 413 for a body over the cap
       log.error({ requestId, err }, "unhandled request error");
       if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
       res.end('{"error":"internal error"}');
     }
   };
-  const server = tls ? https.createServer(tls, listener) : http.createServer(listener);
+  const serveReadiness = async (res: http.ServerResponse) => {
+    const r = await readiness(db);
+    // Why not (the error, the pending migrations) is for the operator's log, not for whoever asks; whether
+    // the database answers is what the portal's failure page tells the admin.
+    if (!r.ready) log.warn({ database: r.database, pendingMigrations: r.pendingMigrations, err: r.error }, "not ready");
+    res.writeHead(r.ready ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify({ ready: r.ready, database: r.database }));
+  };
+  const serveMetrics = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (metricsToken && !bearerIs(req.headers.authorization, metricsToken)) {
+      return void res.writeHead(401, { "content-type": "application/json", "www-authenticate": 'Bearer realm="metrics"' }).end('{"error":"metrics need the METRICS_TOKEN bearer token"}');
+    }
+    const text = await (cluster.isWorker ? hostMetrics() : metricsText());
+    res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(text);
+  };
+  const options = { IncomingMessage: CappedIncomingMessage };
+  const server = tls ? https.createServer({ ...tls, ...options }, listener) : http.createServer(options, listener);
   server.keepAliveTimeout = 65_000;
-  server.listen(port, host, () => {
-    log.info({ port, publicUrl: process.env.PUBLIC_URL, database: db.kind }, "listening");
-    process.stdout.write(`\n  Attested PKI is running at ${process.env.PUBLIC_URL}\n\n`);
-  });
+  await listen(server, port, host, "PORT");
+  // Metrics on an address of their own (e.g. 127.0.0.1:9464), for a scraper on a private network.
+  if (metricsAddress) {
+    const metricsServer = http.createServer(async (req, res) => {
+      headers.machine(res);
+      try {
+        if ((req.url ?? "/").split("?")[0] === "/metrics" && req.method === "GET") return void (await serveMetrics(req, res));
+        res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}');
+      } catch (err) {
+        log.error({ err }, "metrics request failed");
+        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+        res.end('{"error":"internal error"}');
+      }
+    });
+    await listen(metricsServer, metricsAddress.port, metricsAddress.host, "METRICS_ADDRESS");
+  }
+  log.info({ port, publicUrl: process.env.PUBLIC_URL, database: db.kind }, "listening");
+  process.stdout.write(`\n  Attested PKI is running at ${process.env.PUBLIC_URL}\n\n`);
 
   const shutdown = async (signal: string) => {
     log.info({ signal }, "shutting down");
@@ -125,6 +194,8 @@ async function main() {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+  // Background jobs only once this process serves: a server that cannot listen must not run them.
+  void startBackgroundWork(log);
 }
 
 if (isPrimary()) runPrimary(log);

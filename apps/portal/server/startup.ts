@@ -13,13 +13,29 @@ export const startupHooks: Array<(db: Db, log: Logger) => Promise<void>> = [
     const ca = await ensureOrganizationRootCa({ db, keyStore: databaseKeyStore(db), publicUrl });
     if (ca) log.info({ caId: ca.id, commonName: ca.commonName }, "organization root CA created");
   },
-  // Background jobs (packages/lifecycle): unused-certificate and Revoke On Failure sweeps, mail,
-  // expiry reminders, event retention. Safe on every instance; LIFECYCLE_WORKER=off turns them off here.
-  async (_db, log) => {
-    if (process.env.LIFECYCLE_WORKER === "off") return void log.info("lifecycle worker off (LIFECYCLE_WORKER=off)");
-    const worker = await startLifecycleWorker({ database: await database(), ctx: await caContext(), log: log.child({ component: "lifecycle" }) });
-    const stop = () => void worker.stop().catch((err) => log.warn({ err }, "lifecycle worker did not stop cleanly"));
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
-  },
 ];
+
+const RETRY_MS = 10_000;
+
+/**
+ * Background jobs (packages/lifecycle): unused-certificate and Revoke On Failure sweeps, mail, expiry
+ * reminders, event retention. Safe on every instance; LIFECYCLE_WORKER=off turns them off here.
+ */
+export async function startBackgroundWork(log: Logger): Promise<void> {
+  if (process.env.LIFECYCLE_WORKER === "off") return void log.info("lifecycle worker off (LIFECYCLE_WORKER=off)");
+  let worker;
+  // The server already serves: a database outage now delays the jobs, it does not stop the server.
+  for (;;) {
+    try {
+      worker = await startLifecycleWorker({ database: await database(), ctx: await caContext(), log: log.child({ component: "lifecycle" }) });
+      break;
+    } catch (err) {
+      log.error({ err }, `lifecycle worker did not start; trying again in ${RETRY_MS / 1000} s`);
+      await new Promise((r) => setTimeout(r, RETRY_MS).unref());
+    }
+  }
+  log.info("lifecycle worker started");
+  const stop = () => void worker.stop().catch((err) => log.warn({ err }, "lifecycle worker did not stop cleanly"));
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+}

@@ -26,32 +26,39 @@ export interface PortalProcess {
   child: ChildProcess;
 }
 
+/** Runs the portal's server (`node --import tsx server/main.ts`) with `env`, collecting its output. */
+export function spawnPortal(env: Record<string, string | undefined>): { child: ChildProcess; output: () => string; stderr: () => string } {
+  let out = "";
+  let err = "";
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "apps/portal/server/main.ts")], {
+    cwd: root,
+    env: { ...process.env, NODE_ENV: "production", HOST: "127.0.0.1", ...env } as NodeJS.ProcessEnv,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => ((out += d), (err += d)));
+  return { child, output: () => out, stderr: () => err };
+}
+
 /** Starts the built portal (`node --import tsx server/main.ts`) and waits for /healthz. */
 export async function startPortal(env: Record<string, string | undefined>): Promise<PortalProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const tls = Boolean(env.TLS_CERT_FILE);
   const url = tls ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;
-  let out = "";
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "apps/portal/server/main.ts")], {
-    cwd: root,
-    env: { ...process.env, NODE_ENV: "production", PORT: String(port), PUBLIC_URL: url, HOST: "127.0.0.1", ATTESTATION_TEST_ROOTS: "1", ...env } as NodeJS.ProcessEnv,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
+  const { child, output } = spawnPortal({ PORT: String(port), PUBLIC_URL: url, ATTESTATION_TEST_ROOTS: "1", ...env });
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`portal exited: ${out}`);
+    if (child.exitCode !== null) throw new Error(`portal exited: ${output()}`);
     try {
       if (tls ? spawnSync("curl", ["-sfk", `${url}/healthz`]).status === 0 : (await fetch(`${url}/healthz`)).ok) break;
     } catch {}
-    if (Date.now() > deadline) throw new Error(`portal did not start: ${out}`);
+    if (Date.now() > deadline) throw new Error(`portal did not start: ${output()}`);
     await new Promise((r) => setTimeout(r, 250));
   }
   return {
     url,
     child,
-    output: () => out,
+    output,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

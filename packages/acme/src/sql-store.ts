@@ -1,4 +1,4 @@
-import type { Sql } from "@attested/db";
+import { storableText, type Sql } from "@attested/db";
 import type { ProblemDocument } from "./problems";
 import type {
   AccountWithNonce,
@@ -150,7 +150,8 @@ const TARGETS: { [T in Target["type"]]: { cols: string; from: (id: string) => st
 
 const isUniqueViolation = (e: unknown) => (e as { code?: string } | null)?.code === "23505";
 
-const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
+// Problem details can quote what a device sent; jsonb refuses NUL and lone surrogates.
+const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v, (_, x) => (typeof x === "string" ? storableText(x) : x)));
 
 /**
  * How the store records an ACME event with the change it describes: an INSERT whose parameters start

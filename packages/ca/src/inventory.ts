@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Certificate, Prisma } from "@attested/db";
+import { likeLiteral, type Certificate, type Prisma } from "@attested/db";
 import type { CaContext } from "./context";
 
 export const certificatesQuerySchema = z.object({
@@ -39,13 +39,14 @@ export async function searchCertificates(ctx: CaContext, input: CertificatesQuer
     }
     const sanIds = await ctx.db.$queryRawUnsafe<{ id: string }[]>(
       `SELECT id FROM "Certificate" WHERE sans::text ILIKE $1 LIMIT 1000`,
-      `%${q.q.replace(/[%_\\]/g, (c) => "\\" + c)}%`,
+      `%${likeLiteral(q.q)}%`,
     );
     and.push({
       OR: [
         { serialNumber: serial },
         { deviceSerial: { equals: q.q, mode: "insensitive" } },
-        { subjectDn: { contains: q.q, mode: "insensitive" } },
+        // Prisma passes `contains` to ILIKE as it is: a "%" or "_" typed would be a wildcard.
+        { subjectDn: { contains: likeLiteral(q.q), mode: "insensitive" } },
         { id: { in: sanIds.map((r) => r.id) } },
       ],
     });

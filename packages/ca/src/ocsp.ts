@@ -1,4 +1,4 @@
-import { buildOcspResponse, matchesIssuer, ocspErrorResponse, parseOcspRequest, PkiError, type OcspCertId, type OcspEntry } from "@attested/pki";
+import { buildOcspResponse, matchesIssuer, ocspErrorResponse, parseOcspRequest, type OcspCertId, type OcspEntry } from "@attested/pki";
 import type { CaContext } from "./context";
 
 // Responses are valid for an hour; relying parties cache them until nextUpdate.
@@ -97,14 +97,32 @@ const cacheKey = (caId: string, ids: OcspCertId[]) =>
  * CA, echoing the nonce. Each request about a known certificate updates its "last seen" time (at most
  * hourly; a reused response skips it, and is itself at most REUSE_MS old).
  */
+const MALFORMED = ocspErrorResponse("malformedRequest");
+
+/** True for the answer to bytes that are not an OCSP request: HTTP says 400 as well. */
+export const isMalformedOcspAnswer = (der: Buffer): boolean => der === MALFORMED;
+
+/**
+ * The DER request of an OCSP GET (RFC 6960 §A.1: the URL-encoding of its base64, which may itself hold
+ * "/"); empty, hence malformed, when the path is not one.
+ */
+export function ocspGetRequest(encoded: string): Uint8Array {
+  let b64: string;
+  try {
+    b64 = decodeURIComponent(encoded);
+  } catch {
+    return new Uint8Array(0);
+  }
+  return /^[A-Za-z0-9+/_-]*={0,2}$/.test(b64) ? new Uint8Array(Buffer.from(b64, "base64")) : new Uint8Array(0);
+}
+
 export async function answerOcsp(ctx: CaContext, caId: string, requestDer: Uint8Array): Promise<Buffer> {
   if (!/^[0-9a-f-]{36}$/.test(caId)) return ocspErrorResponse("unauthorized");
   let request;
   try {
     request = parseOcspRequest(new Uint8Array(requestDer));
-  } catch (e) {
-    if (e instanceof PkiError) return ocspErrorResponse("malformedRequest");
-    throw e;
+  } catch {
+    return MALFORMED; // whatever the parser tripped on, the bytes are not an OCSP request
   }
   const now = ctx.now?.() ?? new Date();
   const key = request.nonce ? null : cacheKey(caId, request.requests);

@@ -32,6 +32,8 @@ beforeAll(async () => {
       devices: [
         { serial_number: "C02POLICY01", device_name: "Ada's MacBook Pro", user: { email: "ada@example.com", name: "Ada Lovelace" } },
         { serial_number: "C02POLICY0199", device_name: "Kiosk" },
+        // PostgreSQL text and jsonb refuse NUL and lone surrogates; an MDM may still answer them.
+        { serial_number: "C02NULNAME01", device_name: "Kiosk\u0000\ud800", user: { email: "nul\u0000@example.com", name: "N\u0000L" } },
       ],
     },
   });
@@ -115,5 +117,28 @@ describe("enrollment through the Enrollment Policy and the Kandji lookup", () =>
     kandji.state.setFaults({ rateLimit: { requests: 10_000, windowMs: 3_600_000 } });
     const ok = await enroll({ profile, device: device("C02POLICY01"), ca: simCa, allowHttp: true });
     expect(ok.certificatePem).toContain("BEGIN CERTIFICATE");
+  });
+});
+
+describe("NUL and other control characters from the MDM or in the CSR", () => {
+  it("never make the server fail: the device gets an ACME problem, and the denial is on the trail with the NUL visible", async () => {
+    // deviceName goes into the OU, where a control character is refused; the CSR's CN carries a NUL too.
+    const withNul = profile.replace(/(<string>CN<\/string>\s*<string>)\$SERIAL_NUMBER/, "$1$$SERIAL_NUMBER$$FULL_NAME");
+    expect(withNul).not.toBe(profile);
+    const before = await bed.db.prisma.certificate.count();
+    const err = await enroll({ profile: withNul, device: { ...device("C02NULNAME01"), fullName: "\u0000\u0001" }, ca: simCa, allowHttp: true }).catch((e) => e);
+    expect(err).toBeInstanceOf(AcmeClientError);
+    expect((err as AcmeClientError).problem).toMatchObject({ type: expect.stringMatching(/^urn:ietf:params:acme:error:(unauthorized|badCSR)$/) });
+    expect(await bed.db.prisma.certificate.count()).toBe(before);
+    const e = await bed.db.prisma.event.findFirstOrThrow({ where: { type: "Enrollment Denied", deviceSerial: "C02NULNAME01" }, orderBy: { id: "desc" } });
+    const trail = JSON.stringify({ summary: e.summary, details: e.details });
+    expect(trail).toContain("Kiosk\ufffd\ufffd");
+    expect(trail).not.toContain("\\u0000");
+  });
+
+  it("a NUL in the identifier the device orders is refused with an ACME problem, not a server error", async () => {
+    const err = await enroll({ profile, device: device("C02\u0000NUL"), ca: simCa, allowHttp: true }).catch((e) => e);
+    expect(err).toBeInstanceOf(AcmeClientError);
+    expect((err as AcmeClientError).problem?.type).not.toBe("urn:ietf:params:acme:error:serverInternal");
   });
 });

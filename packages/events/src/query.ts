@@ -16,7 +16,8 @@ export const eventsQuerySchema = z.object({
   from: z.coerce.date().optional(),
   to: z.coerce.date().optional(),
   q: z.string().trim().min(1).max(200).optional(),
-  cursor: z.string().regex(/^\d+$/, "cursor must be an event id").optional(),
+  // Event ids are PostgreSQL bigints: 18 digits always fit.
+  cursor: z.string().regex(/^\d{1,18}$/, "cursor must be an event id").optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 export type EventsQuery = z.input<typeof eventsQuerySchema>;

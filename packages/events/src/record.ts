@@ -1,4 +1,4 @@
-import { forgetCachedConfig, type Db, type Prisma, type Sql } from "@attested/db";
+import { forgetCachedConfig, storableText, type Db, type Prisma, type Sql } from "@attested/db";
 import type { Actor, Outcome } from "./types";
 
 export interface EventInput {
@@ -23,10 +23,11 @@ function scrub(value: unknown, depth = 0): unknown {
   if (value && typeof value === "object") {
     if (value instanceof Date) return value.toISOString();
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? "[redacted]" : scrub(v, depth + 1);
+    for (const [k, v] of Object.entries(value)) out[storableText(k)] = SECRET_KEY.test(k) ? "[redacted]" : scrub(v, depth + 1);
     return out;
   }
   if (typeof value === "bigint") return value.toString();
+  if (typeof value === "string") return storableText(value);
   return value;
 }
 
@@ -58,6 +59,8 @@ export async function recordEventSql(sql: Sql, e: EventInput): Promise<void> {
   await sql.query(text, values);
 }
 
+const text = (s: string | null | undefined) => (s == null ? null : storableText(s));
+
 function eventData(e: EventInput) {
   // Configuration changes are made by people, and each records an event: cached configuration goes.
   if (e.actor.type === "user" || e.actor.type === "api-token") forgetCachedConfig();
@@ -65,14 +68,14 @@ function eventData(e: EventInput) {
     type: e.type,
     outcome: e.outcome,
     actorType: e.actor.type,
-    actorId: e.actor.id ?? null,
-    actorName: e.actor.name ?? null,
-    objectType: e.object?.type ?? null,
-    objectId: e.object?.id ?? null,
-    objectName: e.object?.name ?? null,
-    certificateSerial: e.certificateSerial ?? null,
-    deviceSerial: e.deviceSerial ?? null,
-    summary: e.summary,
+    actorId: text(e.actor.id),
+    actorName: text(e.actor.name),
+    objectType: text(e.object?.type),
+    objectId: text(e.object?.id),
+    objectName: text(e.object?.name),
+    certificateSerial: text(e.certificateSerial),
+    deviceSerial: text(e.deviceSerial),
+    summary: storableText(e.summary),
     details: scrub(e.details ?? {}),
   };
 }

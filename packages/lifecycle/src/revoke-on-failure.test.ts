@@ -157,4 +157,20 @@ describe("Revoke On Failure", () => {
     expect(minutes).toBeGreaterThanOrEqual(2);
     expect(sim.state.requests.filter((r) => r.status === 429)).toEqual([]);
   });
+
+  it("a NUL in Kandji's answer is named in the device's check and its revocation, not a failed sweep", async () => {
+    h.clock.advanceDays(1);
+    const serial = "C02AAA0009";
+    sim.state.addDevice({ serial_number: serial, device_name: "Kiosk\u0000" });
+    const cert = await h.issue(ca.id, { cn: serial, deviceSerial: serial, enrollmentPolicyId: policyId });
+    await h.db.prisma.corePlatform.update({
+      where: { id: corePlatformId },
+      data: { validationRules: [{ path: "data[0].serial_number", condition: "equals", expected: "${identity}" }, { path: "data[0].device_name", condition: "equals", expected: "Kiosk" }] },
+    });
+    const sweep = await checkDevicesAgainstSignalSources(h.ctx, { perMinute: 100 });
+    expect(sweep.failed.map((f) => f.deviceSerial)).toContain(serial);
+    const check = await h.db.prisma.deviceCheck.findFirstOrThrow({ where: { deviceSerial: serial } });
+    expect(check.reason).toBe('rule failed: data[0].device_name equals "Kiosk": actual "Kiosk\\u0000"');
+    expect((await h.db.prisma.certificate.findUniqueOrThrow({ where: { id: cert.id } })).status).toBe("REVOKED");
+  });
 });

@@ -1,4 +1,5 @@
 import { revokeCertificate } from "@attested/ca";
+import { storableText } from "@attested/db";
 import { EventType, recordEvent, systemActor } from "@attested/events";
 import { DomainError } from "@attested/identity";
 import { lookupConfigFromRecord, lookupDevice, type LookupConfig, type LookupResult } from "@attested/integrations";
@@ -114,10 +115,11 @@ export async function checkDevicesAgainstSignalSources(ctx: LifecycleContext, op
       });
       await refundLookups(ctx.db, platform.id, maxRequests - Math.max(1, lookup.attempts), window);
       const checkedAt = nowOf(ctx);
+      const reason = storableText(lookup.reason.slice(0, 500)); // the MDM's answer may hold NUL
       await ctx.db.deviceCheck.upsert({
         where: { signalSourceId_deviceSerial: { signalSourceId: source.id, deviceSerial: device.deviceSerial } },
-        create: { signalSourceId: source.id, deviceSerial: device.deviceSerial, checkedAt, outcome: lookup.outcome, reason: lookup.reason.slice(0, 500) },
-        update: { checkedAt, outcome: lookup.outcome, reason: lookup.reason.slice(0, 500) },
+        create: { signalSourceId: source.id, deviceSerial: device.deviceSerial, checkedAt, outcome: lookup.outcome, reason },
+        update: { checkedAt, outcome: lookup.outcome, reason },
       });
       result.checked++;
       if (lookup.outcome === "found") {

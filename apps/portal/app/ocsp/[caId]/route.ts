@@ -1,9 +1,12 @@
-import { answerOcsp } from "@attested/ca";
+import { answerOcsp, isMalformedOcspAnswer } from "@attested/ca";
 import { caContext } from "@/lib/ca";
 
 const MAX_REQUEST = 16 * 1024;
 const ocsp = (body: Buffer) =>
-  new Response(new Uint8Array(body), { headers: { "content-type": "application/ocsp-response", "cache-control": "no-cache" } });
+  new Response(new Uint8Array(body), {
+    status: isMalformedOcspAnswer(body) ? 400 : 200,
+    headers: { "content-type": "application/ocsp-response", "cache-control": "no-cache" },
+  });
 
 // RFC 6960 §A.1: POST with the DER request as the body.
 export async function POST(req: Request, { params }: { params: Promise<{ caId: string }> }) {
