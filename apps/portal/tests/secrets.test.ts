@@ -76,7 +76,7 @@ describe.skipIf(!process.env.DATABASE_URL)("secrets stay secret", () => {
   beforeAll(async () => {
     const db = await freshPostgres();
     cleanup.push(db.drop);
-    env = { DATABASE_URL: db.url, DATA_DIR: dataDir, MASTER_KEY: masterKey, INTEGRATIONS_ALLOW_HTTP: "1", LIFECYCLE_WORKER: "off" };
+    env = { DATABASE_URL: db.url, DATA_DIR: dataDir, MASTER_KEY: masterKey, INTEGRATIONS_ALLOW_HTTP: "1", LIFECYCLE_WORKER: "off", METRICS_TOKEN: "secrets-test-metrics" };
     adminToken = adminApiToken(env);
     auditorToken = adminApiToken(env, "auditor");
     portal = await startPortal({ ...env, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
@@ -174,7 +174,7 @@ describe.skipIf(!process.env.DATABASE_URL)("secrets stay secret", () => {
     expect((await fetch(`${portal.url}/acme/${enrollmentSecret}/directory`)).status).toBe(200);
     expect((await fetch(`${portal.url}/acme/${enrollmentSecret}/new-nonce`, { method: "HEAD" })).status).toBe(200);
     await fetch(`${portal.url}/acme/${enrollmentSecret}/acct/not-an-account`, { method: "POST", headers: { "content-type": "application/jose+json" }, body: "{" });
-    const metrics = await (await fetch(`${portal.url}/metrics`)).text();
+    const metrics = await (await fetch(`${portal.url}/metrics`, { headers: { authorization: `Bearer ${env.METRICS_TOKEN}` } })).text();
     await new Promise((r) => setTimeout(r, 1_500)); // the access log is flushed every second
     const log = portal.output();
     expect(log).toContain('"url":"/acme/[secret]/directory"');
