@@ -34,7 +34,10 @@ test("Configuring the JoinNow Management Portal, click for click", async ({ page
   // Creating a Certificate Template for Kandji
   await addKandjiTemplate(page, n.template, "guide-02-certificate-template");
   // Creating an ACME Device Management Platform (Save downloads the .mobileconfig)
-  ({ profileXml } = await addAcmePlatform(page, n.platform, "guide-03-device-management-platform"));
+  let platformUrl: string;
+  ({ profileXml, url: platformUrl } = await addAcmePlatform(page, n.platform, "guide-03-device-management-platform"));
+  // No CA can issue to the platform yet, so its profile installs none, and the page says so.
+  await expect(page.getByRole("status").filter({ hasText: "installs no CA certificate yet" })).toBeVisible();
 
   // Creating a Generic HTTP Signal Source
   await navigate(page, "Integration Hub", "Core Platforms");
@@ -133,6 +136,9 @@ test("Configuring the JoinNow Management Portal, click for click", async ({ page
   await shot(page, "guide-09-enrollment-policy");
   await page.getByRole("button", { name: "Update" }).click();
   await expect(page.getByText("Enrollment Policy updated.")).toBeVisible();
+  // Now the policy's CA issues to the platform: a profile downloaded again installs its chain.
+  await page.goto(platformUrl);
+  await expect(page.getByTestId("profile-cas")).toContainText(n.ca);
 });
 
 const ghost = { serialNumber: "C02E2EGHOST1", udid: "00008112-0000E2E0000000FF", deviceName: "Unmanaged Mac", email: "ghost@e2e.test", fullName: "Nobody Managed" };

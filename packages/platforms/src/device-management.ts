@@ -156,7 +156,7 @@ export async function rotateEnrollmentSecret(db: Db, actor: Actor, id: string): 
  * Policy whose Device Role names a Key Attestation Platform, as an attested device on any platform may
  * match any such policy. Nothing else of the organization's PKI goes on the device.
  */
-async function issuingChains(db: Db, defaultCaId: string | null) {
+export async function issuingChains(db: Db, defaultCaId: string | null) {
   const [policies, valid] = await Promise.all([
     db.enrollmentPolicy.findMany({ where: { caId: { not: null }, deviceRole: { keyAttestationPlatformId: { not: null } } }, select: { caId: true } }),
     db.certificateAuthority.findMany({

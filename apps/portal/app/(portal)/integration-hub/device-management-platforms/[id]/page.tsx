@@ -1,7 +1,7 @@
 import { notFound } from "next/navigation";
 import { serverNameTemplateWarnings } from "@attested/ca";
 import { NotFoundError } from "@attested/identity";
-import { getPlatform, VENDORS, type Vendor } from "@attested/platforms";
+import { getPlatform, issuingChains, VENDORS, type Vendor } from "@attested/platforms";
 import { Card, DefinitionList, PageHeader, formatTime } from "@/components/ui";
 import { caContext } from "@/lib/ca";
 import { getDb } from "@/lib/db";
@@ -14,10 +14,11 @@ export default async function PlatformPage({ params, searchParams }: { params: P
   const db = await getDb();
   const p = await getPlatform(db, id).catch((e) => (e instanceof NotFoundError ? notFound() : Promise.reject(e)));
   const admin = actor.role === "ADMIN";
-  const [cas, templates, warnings] = await Promise.all([
+  const [cas, templates, warnings, trusted] = await Promise.all([
     db.certificateAuthority.findMany({ select: { id: true, commonName: true }, orderBy: { createdAt: "asc" } }),
     db.certificateTemplate.findMany({ select: { id: true, name: true }, orderBy: { name: "asc" } }),
     serverNameTemplateWarnings(await caContext(), p),
+    issuingChains(db, p.defaultCaId),
   ]);
   const profileHref = `/integration-hub/device-management-platforms/${p.id}/profile`;
   return (
@@ -60,6 +61,20 @@ export default async function PlatformPage({ params, searchParams }: { params: P
           />
         </Card>
       </div>
+      <Card title="Profile" className="mt-6">
+        {trusted.length > 0 ? (
+          <p className="text-sm text-slate-600">
+            The .mobileconfig installs the ACME payload and the chains of the CAs that can issue to this platform&apos;s devices:{" "}
+            <span data-testid="profile-cas">{trusted.map((c) => c.commonName).join(", ")}</span>.
+          </p>
+        ) : (
+          <p role="status" className="text-sm text-amber-900">
+            The .mobileconfig installs no CA certificate yet: no default Certificate Authority is chosen in Settings and no Enrollment
+            Policy names one. Devices still enroll; download the profile again once one is chosen and replace it in the MDM, so that
+            devices also trust the chain of their certificates.
+          </p>
+        )}
+      </Card>
       {admin && (
         <Card title="Enrollment secret" className="mt-6">
           <p className="mb-3 text-sm text-slate-600">The profile&apos;s ACME directory URL carries this platform&apos;s enrollment secret. Rotate it if a profile leaked: profiles downloaded before stop working.</p>
