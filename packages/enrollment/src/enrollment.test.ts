@@ -8,6 +8,7 @@ import { AcmeClientError, FORGERIES, SimulatedAppleCa, enroll, generateDevices, 
 import { createKeyAttestationPlatform, createPlatform, platformProfile, rotateEnrollmentSecret, setTestTrustedRoots, updatePlatform } from "@attested/platforms";
 import { encode } from "cbor-x";
 import { updateTemplate } from "@attested/ca";
+import { forgetCachedConfig } from "@attested/db";
 import { startTestbed, testAdmin } from "./testing";
 
 const admin = testAdmin;
@@ -113,6 +114,24 @@ describe("Apple device enrollment over ACME (device-attest-01)", () => {
     expect(await db.prisma.certificate.count()).toBe(before);
     const failed = await db.prisma.event.findFirstOrThrow({ where: { type: "Attestation Failed", deviceSerial: serial } });
     expect(failed.summary).toMatch(/Attestation failed: \w+/);
+  });
+
+  it("tells the device only a generic reason when no Key Attestation Platform is configured; the event says which", async () => {
+    await db.prisma.keyAttestationPlatform.updateMany({ data: { type: "none" } });
+    forgetCachedConfig();
+    try {
+      const err = await enroll({ profile, device: { ...device, serialNumber: "NOKAP000001" }, ca: simCa, allowHttp: true }).catch((e) => e);
+      expect((err as AcmeClientError).problem).toMatchObject({
+        type: "urn:ietf:params:acme:error:badAttestationStatement",
+        detail: "chainInvalid: The attestation could not be verified; an administrator can see why in the portal's events",
+      });
+      expect(JSON.stringify((err as AcmeClientError).problem)).not.toMatch(/Key Attestation Platform|Integration Hub/);
+      const failed = await db.prisma.event.findFirstOrThrow({ where: { type: "Attestation Failed", deviceSerial: "NOKAP000001" } });
+      expect(failed.summary).toBe("Attestation failed: No Key Attestation Platform is configured (Integration Hub > Key Attestation Platforms)");
+    } finally {
+      await db.prisma.keyAttestationPlatform.updateMany({ data: { type: "apple" } });
+      forgetCachedConfig();
+    }
   });
 
   it("refuses at finalize a CSR whose key is not the attested key", async () => {
