@@ -11,23 +11,25 @@ import { caContext } from "../lib/ca";
 
 const MAX_OCSP_REQUEST = 16 * 1024;
 
-/** Reads the body up to `limit` bytes; null when it is longer. */
+/**
+ * Reads the body up to `limit` bytes; null as soon as it is longer, leaving the rest unread (answer
+ * with sendAndClose: reading on would let one client stream gigabytes).
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers["content-length"]);
-    if (Number.isFinite(declared) && declared > limit) {
-      req.resume();
-      return resolve(null);
-    }
+    if (Number.isFinite(declared) && declared > limit) return resolve(null);
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = false;
-    req.on("data", (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
-      if (size > limit) over = true;
-      else if (!over) chunks.push(c);
-    });
-    req.on("end", () => resolve(over ? null : Buffer.concat(chunks)));
+      if (size <= limit) return void chunks.push(c);
+      req.off("data", onData);
+      req.pause();
+      resolve(null);
+    };
+    req.on("data", onData);
+    req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });
 }
@@ -35,6 +37,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
 function send(res: ServerResponse, status: number, headers: Record<string, string>, body?: string | Uint8Array) {
   res.writeHead(status, body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) });
   res.end(body);
+}
+
+/** Answers a request whose body was left unread, then drops the connection rather than read the rest. */
+function sendAndClose(req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string>, body?: string | Uint8Array) {
+  res.on("finish", () => req.socket.destroy());
+  send(res, status, { ...headers, connection: "close" }, body);
 }
 
 /** /acme/{secret}/... — the same as app/acme/[secret]/[[...path]]/route.ts. */
@@ -73,6 +81,7 @@ async function acme(req: IncomingMessage, res: ServerResponse, url: string): Pro
   // The core reads only the path of an absolute URL (scheme and host come from the platform's base URL).
   const acmeReq: AcmeRequest = { method, url: `http://acme.invalid${url}`, headers: req.headers, body, bodyTooLarge: tooLarge };
   const out = await server.handle(acmeReq, platform);
+  if (tooLarge) return sendAndClose(req, res, out.status, out.headers, out.body);
   send(res, out.status, out.headers, out.body);
 }
 
@@ -83,7 +92,7 @@ export async function serveOcsp(req: IncomingMessage, res: ServerResponse, url: 
   if (method === "POST" && parts.length === 3) {
     const body = await readBody(req, MAX_OCSP_REQUEST);
     if (!body) {
-      send(res, 413, { "content-type": "text/plain" }, "request too large\n");
+      sendAndClose(req, res, 413, { "content-type": "text/plain" }, "request too large\n");
       return true;
     }
     const der = await answerOcsp(await caContext(), parts[2]!, new Uint8Array(body));

@@ -114,6 +114,27 @@ describe.skipIf(!process.env.DATABASE_URL)("hostile input against the real serve
   }, 180_000);
 
   it.each([
+    ["Content-Length", true],
+    ["chunked", false],
+  ] as const)("an oversized ACME body (%s) is answered 413 with an RFC 8555 problem and the rest is never read", async (_, declared) => {
+    const platform = await fetch(`${portal.url}/api/v1/device-management-platforms`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({ name: `Flood ${declared}`, type: "acme-enrollment-token", vendor: "kandji" }),
+    }).then((r) => r.json());
+    const profile = await fetch(`${portal.url}/api/v1/device-management-platforms/${platform.id}/profile`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.text());
+    const secret = /\/acme\/([A-Za-z0-9_-]+)\/directory/.exec(profile)![1]!;
+    const r = await flood(portal.url, `/acme/${secret}/new-account`, 256 * MiB, { declared, headers: { "content-type": "application/jose+json" } });
+    // As for the portal's routes: 413, or a reset that overtook it; the client got to send little.
+    expect([413, 0]).toContain(r.status);
+    expect(r.sent).toBeLessThan(24 * MiB);
+    const small = await fetch(`${portal.url}/acme/${secret}/new-account`, { method: "POST", headers: { "content-type": "application/jose+json" }, body: Buffer.alloc(200 * 1024, 0x61) });
+    expect(small.status).toBe(413);
+    expect(small.headers.get("connection")).toBe("close");
+    expect(await small.json()).toMatchObject({ type: "urn:ietf:params:acme:error:malformed", status: 413 });
+  }, 180_000);
+
+  it.each([
     ["the sign-in endpoint (Auth.js)", "/api/auth/callback/credentials"],
     ["a server action (sign-in form)", "/sign-in"],
   ])("a 2 MiB body to %s is answered 413 before it is read", async (_, route) => {

@@ -20,6 +20,8 @@ export class AttestationError extends Error {
   constructor(
     readonly reason: AttestationFailureReason,
     message: string,
+    /** What only administrators see (the Attestation Failed event), e.g. the portal's configuration; the device gets `message`. */
+    readonly adminDetail?: string,
   ) {
     super(message);
   }

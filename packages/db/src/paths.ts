@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, realpathSync } from "node:fs";
 import path from "node:path";
 
 /** The repository root: the nearest folder upward holding pnpm-workspace.yaml. */
@@ -38,7 +38,8 @@ export function secureDataDir(): void {
     if (st.mode & 0o077) chmodSync(p, st.mode & 0o700);
     if (st.isDirectory()) for (const name of readdirSync(p)) fix(path.join(p, name));
   };
-  if (existsSync(dataDir())) fix(dataDir());
+  // DATA_DIR itself may be a symlink (e.g. to a volume): secure the folder it names; symlinks inside are skipped.
+  if (existsSync(dataDir())) fix(realpathSync(dataDir()));
 }
 
 export const migrationsDir = () => path.join(repoRoot(), "prisma", "migrations");

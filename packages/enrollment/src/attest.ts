@@ -12,7 +12,11 @@ export function deviceAttestValidator(db: Db, now: () => Date = () => new Date()
   return async ({ token, attObj, identifier }) => {
     const platforms = await cachedConfig(db, "kap.apple", () => db.keyAttestationPlatform.findMany({ where: { type: "apple" }, orderBy: { createdAt: "asc" } }));
     if (platforms.length === 0)
-      throw new AttestationError("chainInvalid", "No Key Attestation Platform is configured (Integration Hub > Key Attestation Platforms)");
+      throw new AttestationError(
+        "chainInvalid",
+        "The attestation could not be verified; an administrator can see why in the portal's events",
+        "No Key Attestation Platform is configured (Integration Hub > Key Attestation Platforms)",
+      );
     let best: AttestationError | undefined;
     for (const kap of platforms) {
       try {

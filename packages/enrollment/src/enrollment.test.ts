@@ -4,10 +4,11 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { X509Certificate, webcrypto } from "node:crypto";
-import { AcmeClientError, FORGERIES, SimulatedAppleCa, enroll, generateDevices, prepareDevice, prepareDevices, runFleet, type Forgery } from "@attested/device-sim";
+import { AcmeClient, AcmeClientError, FORGERIES, SimulatedAppleCa, enroll, generateDevices, prepareDevice, prepareDevices, runFleet, type Forgery } from "@attested/device-sim";
 import { createKeyAttestationPlatform, createPlatform, platformProfile, rotateEnrollmentSecret, setTestTrustedRoots, updatePlatform } from "@attested/platforms";
 import { encode } from "cbor-x";
-import { updateTemplate } from "@attested/ca";
+import { revokeCertificate, updateTemplate } from "@attested/ca";
+import { forgetCachedConfig } from "@attested/db";
 import { startTestbed, testAdmin } from "./testing";
 
 const admin = testAdmin;
@@ -113,6 +114,40 @@ describe("Apple device enrollment over ACME (device-attest-01)", () => {
     expect(await db.prisma.certificate.count()).toBe(before);
     const failed = await db.prisma.event.findFirstOrThrow({ where: { type: "Attestation Failed", deviceSerial: serial } });
     expect(failed.summary).toMatch(/Attestation failed: \w+/);
+  });
+
+  it("tells the device only a generic reason when no Key Attestation Platform is configured; the event says which", async () => {
+    await db.prisma.keyAttestationPlatform.updateMany({ data: { type: "none" } });
+    forgetCachedConfig();
+    try {
+      const err = await enroll({ profile, device: { ...device, serialNumber: "NOKAP000001" }, ca: simCa, allowHttp: true }).catch((e) => e);
+      expect((err as AcmeClientError).problem).toMatchObject({
+        type: "urn:ietf:params:acme:error:badAttestationStatement",
+        detail: "chainInvalid: The attestation could not be verified; an administrator can see why in the portal's events",
+      });
+      expect(JSON.stringify((err as AcmeClientError).problem)).not.toMatch(/Key Attestation Platform|Integration Hub/);
+      const failed = await db.prisma.event.findFirstOrThrow({ where: { type: "Attestation Failed", deviceSerial: "NOKAP000001" } });
+      expect(failed.summary).toBe("Attestation failed: No Key Attestation Platform is configured (Integration Hub > Key Attestation Platforms)");
+    } finally {
+      await db.prisma.keyAttestationPlatform.updateMany({ data: { type: "apple" } });
+      forgetCachedConfig();
+    }
+  });
+
+  it("lets the device revoke through ACME a certificate an admin put on hold, with its own reason", async () => {
+    const prepared = await prepareDevice({ profile, device: { ...device, serialNumber: "ONHOLD00001" } });
+    const r = await enroll({ profile, device: { ...device, serialNumber: "ONHOLD00001" }, ca: simCa, allowHttp: true, prepared });
+    const cert = await db.prisma.certificate.findFirstOrThrow({ where: { deviceSerial: "ONHOLD00001" } });
+    await revokeCertificate(bed.ctx, admin, cert.id, { reason: "certificateHold" });
+    const client = new AcmeClient({ directoryUrl: r.payload.DirectoryURL, accountKey: prepared.accountKey });
+    await client.createAccount();
+    const der = Buffer.from(new X509Certificate(r.certificatePem).raw).toString("base64url");
+    const res = await client.post((await client.getDirectory()).revokeCert!, { certificate: der, reason: 1 });
+    expect(res.status).toBe(200);
+    expect(await db.prisma.certificate.findUniqueOrThrow({ where: { id: cert.id } })).toMatchObject({ status: "REVOKED", revocationReason: "keyCompromise" });
+    // Revoked for good: a second request is alreadyRevoked.
+    const again = await client.post((await client.getDirectory()).revokeCert!, { certificate: der, reason: 1 }).catch((e) => e);
+    expect((again as AcmeClientError).problem?.type).toBe("urn:ietf:params:acme:error:alreadyRevoked");
   });
 
   it("refuses at finalize a CSR whose key is not the attested key", async () => {

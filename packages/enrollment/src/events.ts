@@ -51,7 +51,7 @@ export function acmeEventInput(e: AcmeEvent): EventInput | null {
         ...base,
         type: deviceAttest ? EventType.AttestationFailed : EventType.ChallengeFailed,
         outcome: "failure",
-        summary: `${deviceAttest ? "Attestation failed" : `${challengeType} challenge failed`}: ${error?.detail ?? "unknown reason"}`,
+        summary: `${deviceAttest ? "Attestation failed" : `${challengeType} challenge failed`}: ${(e.details.adminDetail as string | undefined) ?? error?.detail ?? "unknown reason"}`,
         details: { orderId: e.orderId, authorizationId: e.authorizationId, reason: error?.reason, ...e.details },
       };
     case "certificate-revoked":

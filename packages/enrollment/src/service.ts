@@ -77,7 +77,8 @@ export function createAcmeService(opts: AcmeServiceOptions) {
       const c = await db.certificate.findUnique({ where: { serialNumber: serial }, select: { id: true, acmeOrderId: true, status: true, pem: true } });
       // Same serial is not enough: the bytes must be the certificate we issued.
       if (!c || !Buffer.from(new X509Certificate(c.pem).rawData).equals(Buffer.from(der))) return null;
-      return { certificateId: c.id, acmeOrderId: c.acmeOrderId, revoked: c.status !== "ACTIVE" };
+      // A certificate on hold may still be revoked for good (with the subscriber's reason).
+      return { certificateId: c.id, acmeOrderId: c.acmeOrderId, revoked: c.status === "REVOKED" };
     },
     revokeCertificate: async ({ certificateId, reason, requestedBy }) => {
       // The ACME actor, named as the other ACME events name it.

@@ -202,6 +202,30 @@ describe("lookupDevice failures are errors with a precise reason", () => {
     expect(apiRequests()).toHaveLength(0);
   });
 
+  it("refuses a stored URI whose host or port comes from a variable, sending nothing", async () => {
+    const received: string[] = [];
+    const server = createServer((req, res) => {
+      received.push(req.url ?? "");
+      res.end("{}");
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      // Saved before the form refused variables in the origin: the device's CSR would choose the server.
+      for (const uri of [`http://\${/csr/subject/CN}:${port}/api?serial=\${identity}`, `http://127.0.0.1:\${/csr/subject/CN}/api?serial=\${identity}`]) {
+        const cn = uri.includes(`:${port}`) ? "127.0.0.1" : String(port);
+        const r = await lookupDevice({ config: { ...config(), uri }, identity: "C02ABC1234", context: { csr: { subject: { CN: cn } } }, options });
+        expect(r).toMatchObject({ outcome: "error" });
+        expect(r.reason).toMatch(/^invalid configuration: uri: URI/);
+      }
+      const host = await lookupDevice({ config: { ...config(), uri: `http://\${/csr/subject/CN}:${port}/api` }, identity: "X", context: { csr: { subject: { CN: "127.0.0.1" } } }, options });
+      expect(host.reason).toBe("invalid configuration: uri: URI's scheme, host and port cannot hold variables");
+      expect(received).toEqual([]);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it("a refused connection", async () => {
     const url = sim.url;
     await sim.close();

@@ -128,6 +128,13 @@ describe("Settings > Mail", () => {
     expect(await getMailSettings(h.db.prisma)).toMatchObject({ host: "relay.example.com", passwordSet: true });
   });
 
+  it("asks for the password again when TLS is turned off on the same server", async () => {
+    await updateMailSettings(h.ctx, admin, { host: "smtp.example.com", port: "465", secure: "on", user: "mailer", password: "s3cret-Pa55word", from: "pki@example.com" });
+    const e = await updateMailSettings(h.ctx, admin, { host: "smtp.example.com", port: "465", user: "mailer", password: "", from: "pki@example.com" }).catch((err: unknown) => err);
+    expect(e).toMatchObject({ field: "password", message: "Enter the password again: the saved one is only sent to smtps://smtp.example.com:465" });
+    expect(await getMailSettings(h.db.prisma)).toMatchObject({ secure: true, passwordSet: true });
+  });
+
   it("sends a test mail through the configured server and records it", async () => {
     await updateMailSettings(h.ctx, admin, { host: "127.0.0.1", port: String(smtp.port), from: "pki@example.com" });
     const r = await sendTestMail(h.ctx, admin, { to: "ops@example.com" });

@@ -82,9 +82,9 @@ export async function updateMailSettings(ctx: LifecycleContext, actor: Actor, in
     ...(v.password ? { smtpPassword: sealSecret(v.password, SMTP_PASSWORD_CONTEXT, ctx.masterKey) } : {}),
     ...(v.clearPassword || !v.host || !v.user ? { smtpPassword: null } : {}),
   };
-  // A saved password is only sent to the server it was saved for: a new host or port needs it again.
+  // A saved password is only sent to the server it was saved for, over the same TLS setting: a new host, port or security needs it again.
   const keepsPassword = !!org.smtpPassword?.length && !("smtpPassword" in data);
-  if (keepsPassword && (data.smtpHost !== org.smtpHost || data.smtpPort !== org.smtpPort))
+  if (keepsPassword && (data.smtpHost !== org.smtpHost || data.smtpPort !== org.smtpPort || data.smtpSecure !== org.smtpSecure))
     throw new DomainError(`Enter the password again: the saved one is only sent to ${smtpDestination(org)}`, 400, "password");
   const before = { host: org.smtpHost, port: org.smtpPort, secure: org.smtpSecure, user: org.smtpUser, from: org.smtpFrom };
   const after = { host: data.smtpHost, port: data.smtpPort, secure: data.smtpSecure, user: data.smtpUser, from: data.smtpFrom };

@@ -74,7 +74,7 @@ function attestationProblem(e: unknown, ctx: RequestContext): AcmeProblem {
 
 type Outcome =
   | { ok: true; attested?: DeviceAttestResult }
-  | { ok: false; error: AcmeProblem };
+  | { ok: false; error: AcmeProblem; adminDetail?: string };
 
 export async function challenge(ctx: RequestContext): Promise<Reply> {
   const { deps, platform, urls } = ctx;
@@ -136,7 +136,7 @@ export async function challenge(ctx: RequestContext): Promise<Reply> {
     result = attested ? { status: "valid", attestedKeySpki: Buffer.from(attested.publicKeySpki), attestation: attested.attested } : { status: "valid" };
   } else {
     const error = outcome.error.toJSON();
-    event = { type: "challenge-invalid", ...base, details: { challengeType: chall.type, identifier, error } };
+    event = { type: "challenge-invalid", ...base, details: { challengeType: chall.type, identifier, error, ...(outcome.adminDetail ? { adminDetail: outcome.adminDetail } : {}) } };
     const failed = { ...claimed, status: "invalid" as const, error };
     result = { status: "invalid", error, orderError: orderErrorFor({ ...authz, status: "invalid", challenges: [failed] }) };
   }
@@ -169,7 +169,8 @@ async function runValidation(
       return { ok: true, attested };
     } catch (e) {
       if (deps.isUnavailable(e)) throw e; // not the device's fault: nothing is settled (see challenge())
-      return { ok: false, error: attestationProblem(e, ctx) };
+      const adminDetail = (e as { adminDetail?: unknown }).adminDetail;
+      return { ok: false, error: attestationProblem(e, ctx), ...(typeof adminDetail === "string" ? { adminDetail } : {}) };
     }
   }
   const validate = deps.validators[chall.type];
