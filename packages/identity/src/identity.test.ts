@@ -10,7 +10,7 @@ import {
   updateUser,
   verifySignIn,
 } from "./index";
-import { ADDRESS_LIMIT, FREE_FAILURES } from "./throttle";
+import { ADDRESS_LIMIT, EMAIL_LIMIT, FREE_FAILURES } from "./throttle";
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 beforeAll(async () => {
@@ -59,6 +59,34 @@ describe("identity", () => {
   it("locks an address that sprays many emails", async () => {
     for (let i = 0; i < ADDRESS_LIMIT; i++) await verifySignIn(db.prisma, `spray${i}@example.com`, "wrong-password-xx", "10.0.0.9");
     expect(await verifySignIn(db.prisma, "root@example.com", "anything-at-all", "10.0.0.9")).toEqual({ ok: false, reason: "rate-limited" });
+  });
+
+  it("counts a burst of parallel guesses one by one: only the free ones are checked, the right password among them is refused", async () => {
+    const guesses = Array.from({ length: 40 }, (_, i) => verifySignIn(db.prisma, "aud@example.com", i === 39 ? "correct horse battery" : `burst-guess-${i}`, "10.0.1.1"));
+    const results = await Promise.all(guesses);
+    const checked = await db.prisma.event.count({ where: { type: "Sign-in Failed", details: { path: ["ip"], equals: "10.0.1.1" }, NOT: { details: { path: ["reason"], equals: "too many failed attempts" } } } });
+    // The first FREE_FAILURES + 1 attempts are counted before any is checked; the rest wait, unchecked.
+    expect(checked).toBeLessThanOrEqual(FREE_FAILURES + 1);
+    expect(results.filter((r) => !r.ok && r.reason === "rate-limited").length).toBeGreaterThanOrEqual(40 - FREE_FAILURES - 1);
+    expect(results.some((r) => r.ok)).toBe(false);
+    expect((await db.prisma.signInThrottle.findUniqueOrThrow({ where: { key: "ip:10.0.1.1" } })).failures).toBe(checked);
+  });
+
+  it("counts an IPv6 client by its /64", async () => {
+    for (let i = 1; i <= FREE_FAILURES + 1; i++) await verifySignIn(db.prisma, "aud@example.com", "wrong-password-xx", `2001:db8:5:6::${i}`);
+    expect(await verifySignIn(db.prisma, "aud@example.com", "correct horse battery", "2001:db8:5:6:ffff::9")).toEqual({ ok: false, reason: "rate-limited" });
+    expect((await verifySignIn(db.prisma, "aud@example.com", "correct horse battery", "2001:db8:5:7::1")).ok).toBe(true);
+  });
+
+  it("slows many addresses guessing one email, but not the addresses its user signed in from", async () => {
+    const admin = (await db.prisma.user.findFirstOrThrow()).id;
+    const actor = { type: "user" as const, id: admin, name: "root@example.com", role: "ADMIN" as const };
+    await createUser(db.prisma, actor, { email: "target@example.com", name: "Tara Get", role: "ADMIN", password: "staple violet anchor 77" });
+    expect((await verifySignIn(db.prisma, "target@example.com", "staple violet anchor 77", "192.0.2.1")).ok).toBe(true);
+    // EMAIL_LIMIT guesses from as many addresses, one each: no address or pair limit applies.
+    for (let i = 0; i < EMAIL_LIMIT + 1; i++) await verifySignIn(db.prisma, "target@example.com", `spray-${i}-guess`, `198.51.100.${i + 1}`);
+    expect(await verifySignIn(db.prisma, "target@example.com", "staple violet anchor 77", "203.0.113.7")).toEqual({ ok: false, reason: "rate-limited" });
+    expect((await verifySignIn(db.prisma, "target@example.com", "staple violet anchor 77", "192.0.2.1")).ok).toBe(true);
   });
 
   it("lets auditors read but refuses and records their writes", async () => {

@@ -4,7 +4,7 @@ import { assertCanWrite } from "./actor";
 import { DomainError, ForbiddenError, NotFoundError } from "./errors";
 import { assertStrongPassword, dummyHash, hashPassword, verifyPassword } from "./passwords";
 import { changePasswordSchema, createUserSchema, passwordSchema, updateUserSchema, type CreateUserInput } from "./schemas";
-import { clearAllFailures, clearFailures, isLocked, recordFailure, throttleKeys } from "./throttle";
+import { claimAttempt, clearAllFailures, signedIn, throttleKeys } from "./throttle";
 
 export interface PublicUser {
   id: string;
@@ -111,11 +111,9 @@ export async function changeOwnPassword(db: Db, actor: Actor, input: unknown, ip
   const user = await db.user.findUnique({ where: { id: actor.id } });
   if (!user) throw new NotFoundError("User");
   const keys = throttleKeys(user.email, ip);
-  if (await isLocked(db, keys)) throw new DomainError("Too many failed attempts. Try again later.", 429, "currentPassword");
-  if (!(await verifyPassword(user.passwordHash, data.currentPassword))) {
-    await recordFailure(db, keys);
-    throw new DomainError("The current password is not correct", 400, "currentPassword");
-  }
+  if (!(await claimAttempt(db, keys))) throw new DomainError("Too many failed attempts. Try again later.", 429, "currentPassword");
+  if (!(await verifyPassword(user.passwordHash, data.currentPassword))) throw new DomainError("The current password is not correct", 400, "currentPassword");
+  await signedIn(db, keys);
   assertStrongPassword(data.newPassword, user, "newPassword");
   await setPassword(db, actor, user, data.newPassword, EventType.PasswordChanged, `${user.email} changed their password`);
 }
@@ -154,7 +152,6 @@ export async function verifySignIn(db: Db, email: string, password: string, ip: 
   const normalized = String(email ?? "").trim().toLowerCase().slice(0, 254);
   const keys = throttleKeys(normalized, ip);
   const fail = async (reason: "invalid" | "rate-limited", why: string) => {
-    if (reason === "invalid") await recordFailure(db, keys);
     await recordEvent(db, {
       type: EventType.SignInFailed,
       outcome: "failure",
@@ -164,13 +161,14 @@ export async function verifySignIn(db: Db, email: string, password: string, ip: 
     });
     return { ok: false as const, reason };
   };
-  if (await isLocked(db, keys)) return fail("rate-limited", "too many failed attempts");
+  // Counted before the password is checked: parallel guesses cannot all slip past the limits.
+  if (!(await claimAttempt(db, keys))) return fail("rate-limited", "too many failed attempts");
   const user = await db.user.findUnique({ where: { email: normalized } });
   const valid = await verifyPassword(user?.passwordHash ?? (await dummyHash()), String(password ?? ""));
   if (!user) return fail("invalid", "unknown email");
   if (!valid) return fail("invalid", "wrong password");
   if (user.disabled) return fail("invalid", "user disabled");
-  await clearFailures(db, normalized, ip);
+  await signedIn(db, keys);
   const now = new Date();
   await db.$transaction(async (tx) => {
     await tx.user.update({ where: { id: user.id }, data: { lastSignInAt: now } });
