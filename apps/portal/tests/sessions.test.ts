@@ -204,6 +204,27 @@ describe.skipIf(!process.env.DATABASE_URL)("sessions, passwords, API tokens and 
     expect((await signInOverHttp(portal.url, OWNER.email, OWNER.password, from("198.51.100.2"))).cookie).toBeDefined();
   });
 
+  it("a burst of parallel sign-ins from one address is counted exactly: no more passwords are checked than the throttle allows", async () => {
+    await addUser("burst@example.com", "AUDITOR", "burst-right-pass-4242");
+    const burst = Array.from({ length: 40 }, (_, i) => signInOverHttp(portal.url, "burst@example.com", `burst-guess-${i}-abc`, from("203.0.113.80")));
+    const results = await Promise.all(burst);
+    const checked = await db.query(`SELECT count(*)::int AS n FROM "Event" WHERE "type" = 'Sign-in Failed' AND "actorName" = 'burst@example.com' AND details->>'reason' = 'wrong password'`);
+    const [pair] = (await db.query(`SELECT failures FROM "SignInThrottle" WHERE key LIKE 'pair:burst@example.com%'`)).rows;
+    // Three free failures, then the fourth sets the wait: at most four guesses reach argon2.
+    expect(checked.rows[0].n).toBeLessThanOrEqual(4);
+    expect(pair.failures).toBe(checked.rows[0].n);
+    expect(results.filter((r) => r.location.includes("code=rate_limited")).length).toBeGreaterThanOrEqual(36);
+    expect((await signInOverHttp(portal.url, "burst@example.com", "burst-right-pass-4242", from("203.0.113.80"))).location).toContain("code=rate_limited");
+  });
+
+  it("IPv6 addresses of one /64 share one throttle bucket; another /64 does not", async () => {
+    const tries: string[] = [];
+    for (let i = 1; i <= 6; i++) tries.push((await signInOverHttp(portal.url, OWNER.email, `v6-guess-${i}-xyz`, from(`2001:db8:77:1::${i.toString(16)}`))).location);
+    expect(tries.at(-1)).toContain("code=rate_limited");
+    expect((await signInOverHttp(portal.url, OWNER.email, OWNER.password, from("2001:db8:77:1:ffff::9"))).location).toContain("code=rate_limited");
+    expect((await signInOverHttp(portal.url, OWNER.email, OWNER.password, from("2001:db8:77:2::1"))).cookie).toBeDefined();
+  });
+
   it("one address spraying many emails is locked, whatever it puts left-most in X-Forwarded-For", async () => {
     const results: string[] = [];
     for (let i = 0; i < 24; i++) {
