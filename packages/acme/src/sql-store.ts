@@ -151,7 +151,13 @@ const TARGETS: { [T in Target["type"]]: { cols: string; from: (id: string) => st
 const isUniqueViolation = (e: unknown) => (e as { code?: string } | null)?.code === "23505";
 
 // Problem details can quote what a device sent; jsonb refuses NUL and lone surrogates.
-const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v, (_, x) => (typeof x === "string" ? storableText(x) : x)));
+// JSON.stringify writes both as \u escapes, so text without one needs no second, slower pass.
+const UNSTORABLE_ESCAPE = /\\u(?:0000|d[89a-f])/i;
+const json = (v: unknown) => {
+  if (v === null || v === undefined) return null;
+  const text = JSON.stringify(v);
+  return UNSTORABLE_ESCAPE.test(text) ? JSON.stringify(v, (_, x) => (typeof x === "string" ? storableText(x) : x)) : text;
+};
 
 /**
  * How the store records an ACME event with the change it describes: an INSERT whose parameters start
