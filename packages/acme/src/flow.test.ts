@@ -5,7 +5,7 @@ import { calculateJwkThumbprint } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createDns01Validator, createHttp01Validator, dns01Digest } from "./validation";
 import { RecentChains } from "./context";
-import { MemoryStore } from "./memory-store";
+import { MemoryStore } from "./testing";
 import { generateClientKey, signJws, TestClient } from "./test-support/client";
 import {
   createHarness,

@@ -22,8 +22,8 @@ export type {
   NewOrder,
   OrderPatch,
 } from "./store";
-export { MemoryStore } from "./memory-store";
 export { SqlAcmeStore } from "./sql-store";
+export type { Sql } from "./sql-store";
 export { PlatformUrls, redactAcmePath } from "./urls";
 export { normalizeIp } from "./identifiers";
 export { SUPPORTED_ALGORITHMS } from "./jws";

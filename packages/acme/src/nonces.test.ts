@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { MemoryStore } from "./memory-store";
+import { MemoryStore } from "./testing";
 import { NonceService } from "./nonces";
 
 // Signed nonces (RFC 8555 §6.5 replay protection without a database write per issued nonce): any

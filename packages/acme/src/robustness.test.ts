@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { FlattenedSign } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
-import { MemoryStore } from "./memory-store";
+import { MemoryStore } from "./testing";
 import { generateClientKey, TestClient, toReply, type Reply } from "./test-support/client";
 import { createHarness, fakeAttObj, fakeDeviceAttestValidator, generateEcKeys, makeCsr, spkiOf, type Harness } from "./test-support/harness";
 import { handleWebRequest } from "./web";

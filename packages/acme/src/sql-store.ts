@@ -1,4 +1,3 @@
-import { storableText, type Sql } from "@attested/db";
 import type { ProblemDocument } from "./problems";
 import type {
   AccountWithNonce,
@@ -43,6 +42,19 @@ import type {
 // statement with CTEs.
 
 type Row = Record<string, unknown>;
+
+/**
+ * The one thing this store needs from a database: parameterized statements. Defined here so that the
+ * ACME core does not depend on @attested/db, whose `Sql` (PostgreSQL or PGlite) satisfies it as is.
+ */
+export interface Sql {
+  /**
+   * The rows of one parameterized statement ($1, $2, ...). Parameters of json/jsonb columns are JSON
+   * text; Date parameters are UTC timestamps. `name` says the text is constant, so it may be prepared once per
+   * connection.
+   */
+  query<T = Record<string, unknown>>(text: string, params?: unknown[], name?: string): Promise<T[]>;
+}
 
 const toAccount = (r: Row): AccountRecord => ({
   id: r.id as string,
@@ -150,8 +162,11 @@ const TARGETS: { [T in Target["type"]]: { cols: string; from: (id: string) => st
 
 const isUniqueViolation = (e: unknown) => (e as { code?: string } | null)?.code === "23505";
 
-// Problem details can quote what a device sent; jsonb refuses NUL and lone surrogates.
-// JSON.stringify writes both as \u escapes, so text without one needs no second, slower pass.
+// Problem details can quote what a device sent; jsonb refuses NUL and lone surrogates, which become
+// U+FFFD (the rule of @attested/db's storableText). JSON.stringify writes both as \u escapes, so text
+// without one needs no second, slower pass.
+const UNSTORABLE = /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const storableText = (s: string): string => s.replace(UNSTORABLE, "\ufffd");
 const UNSTORABLE_ESCAPE = /\\u(?:0000|d[89a-f])/i;
 const json = (v: unknown) => {
   if (v === null || v === undefined) return null;

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createTestDatabase } from "@attested/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MemoryStore } from "./memory-store";
+import { MemoryStore } from "./testing";
 import { SqlAcmeStore } from "./sql-store";
 import type { AcmeStore, NewAuthorization } from "./store";
 import { TestClient } from "./test-support/client";

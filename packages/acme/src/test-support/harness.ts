@@ -9,7 +9,7 @@ import {
   X509CertificateGenerator,
   type X509Certificate,
 } from "@peculiar/x509";
-import { MemoryStore } from "../memory-store";
+import { MemoryStore } from "../testing";
 import { problem } from "../problems";
 import { AcmeServer, type AcmeServerOptions } from "../server";
 import type { AcmeStore } from "../store";
