@@ -1,11 +1,11 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { dataDir, ensurePrivateDir } from "@attested/db";
 
 // Envelope encryption for secrets at rest (CA private keys, integration tokens, SMTP password).
 // Each secret gets its own AES-256-GCM data key; the data key is wrapped by the master key, which
 // comes from MASTER_KEY or a 0600 key file under the data folder, never from the database.
+// This package knows no database: the data folder is a parameter (see docs/ARCHITECTURE.md).
 
 const VERSION = 1;
 const IV = 12;
@@ -20,22 +20,62 @@ export function parseMasterKey(text: string): Buffer {
   return key;
 }
 
-/** Loads the master key, creating the key file (mode 0600) on first start when MASTER_KEY is unset. */
-export function loadMasterKey(env = process.env): Buffer {
+/** The variables that name the master key: its value, or the file holding it. */
+export interface MasterKeyEnv {
+  MASTER_KEY?: string;
+  MASTER_KEY_FILE?: string;
+  // process.env fits as is.
+  readonly [name: string]: string | undefined;
+}
+
+/** The key file: MASTER_KEY_FILE, else `master.key` in the data folder. */
+export const masterKeyFile = (dataDir: string, env: MasterKeyEnv = process.env): string =>
+  env.MASTER_KEY_FILE ?? path.join(dataDir, "master.key");
+
+/**
+ * Loads the master key: MASTER_KEY, else the key file (see masterKeyFile), created on first start with
+ * mode 0600 in a folder made 0700.
+ */
+export function loadMasterKey(dataDir: string, env: MasterKeyEnv = process.env): Buffer {
   if (env.MASTER_KEY) return parseMasterKey(env.MASTER_KEY);
   // A path chosen at run time (DATA_DIR): nothing for the bundler to trace.
-  const file = env.MASTER_KEY_FILE ?? path.join(dataDir(), "master.key");
+  const file = masterKeyFile(dataDir, env);
   if (!existsSync(/*turbopackIgnore: true*/ file)) {
-    ensurePrivateDir(path.dirname(file));
+    mkdirSync(/*turbopackIgnore: true*/ path.dirname(file), { recursive: true, mode: 0o700 });
     writeFileSync(file, randomBytes(32).toString("base64") + "\n", { mode: 0o600, flag: "wx" });
   }
   chmodSync(file, 0o600);
   return parseMasterKey(readFileSync(/*turbopackIgnore: true*/ file, "utf8"));
 }
 
+/** The nearest folder upward from `start` holding pnpm-workspace.yaml (or ATTESTED_ROOT), else `start`. */
+function workspaceRoot(start: string): string {
+  if (process.env.ATTESTED_ROOT) return process.env.ATTESTED_ROOT;
+  let dir = path.resolve(/*turbopackIgnore: true*/ start);
+  for (;;) {
+    if (existsSync(path.join(dir, "pnpm-workspace.yaml"))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return path.resolve(/*turbopackIgnore: true*/ start);
+    dir = up;
+  }
+}
+
+/**
+ * The data folder when nobody passed one: DATA_DIR, else `data` at the workspace root. The same rule
+ * as @attested/db's dataDir() (a test in @attested/ca holds them equal); kept here so that this
+ * package, and @attested/pki above it, do not depend on the database package.
+ */
+export function defaultDataDir(cwd = process.cwd()): string {
+  return process.env.DATA_DIR ? path.resolve(process.env.DATA_DIR) : path.join(workspaceRoot(cwd), "data");
+}
+
 let cached: Buffer | undefined;
-export function masterKey(): Buffer {
-  return (cached ??= loadMasterKey());
+/**
+ * The process's master key, loaded once from `dataDir` (the caller's data folder; defaultDataDir()
+ * when not given); the default key of every seal and open below.
+ */
+export function masterKey(dataDir?: string): Buffer {
+  return (cached ??= loadMasterKey(dataDir ?? defaultDataDir()));
 }
 
 function gcmSeal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
