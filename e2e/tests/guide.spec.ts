@@ -5,7 +5,7 @@ import { ADMIN, E2E_PORT, KANDJI, METRICS_TOKEN } from "../fixtures/env";
 import { addAcmePlatform, addIntermediateCa, addKandjiTemplate, addKeyAttestationPlatform, openTab } from "../fixtures/guide";
 import { navigate, shot, signIn, signOut } from "../fixtures/portal";
 
-// kandji-acme-configuration-guide.txt, walked in its order with its labels, as an admin would;
+// The admin guide (docs/guide.md), walked in its order with its labels, as an admin would;
 // then the Kandji side with our simulators, and the auditor's check. A screenshot per step.
 
 test.describe.configure({ mode: "serial" });

@@ -1,5 +1,6 @@
 // A simulated Apple attestation CA: a P-384 root shaped like "Apple Enterprise Attestation Root CA" and
-// an "Apple Enterprise Attestation Sub CA 1" intermediate, both ecdsa-with-SHA384 (SPEC §4-5).
+// an "Apple Enterprise Attestation Sub CA 1" intermediate, both ecdsa-with-SHA384
+// (docs/protocol.md#apples-chain-and-root; docs/ARCHITECTURE.md#simulators-tests-and-demos-only).
 // Nothing trusts this root by default: a test or demo must pass `rootPem` explicitly as a test root.
 import { KeyObject, randomBytes, sign } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";

@@ -1,5 +1,5 @@
-// Builds Apple `device-attest-01` attestation objects the way an Apple device does (SPEC §4,
-// draft-ietf-acme-device-attest): CBOR {fmt:"apple", attStmt:{x5c:[leaf, Sub CA 1]}, authData?}, with the
+// Builds Apple `device-attest-01` attestation objects the way an Apple device does
+// (draft-ietf-acme-device-attest; docs/protocol.md#the-attestation-object): CBOR {fmt:"apple", attStmt:{x5c:[leaf, Sub CA 1]}, authData?}, with the
 // leaf's extensions in the layout of a real Apple leaf; plus deliberate forgeries for negative tests.
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes } from "node:crypto";
 import { Encoder } from "cbor-x";
@@ -110,7 +110,7 @@ export async function buildAttestation(args: BuildAttestationArgs): Promise<Uint
   const freshness =
     forge === "staleNonce"
       ? createHash("sha256").update(randomBytes(16).toString("base64url")).digest()
-      : createHash("sha256").update(token, "utf8").digest(); // SHA-256 of the token itself (SPEC §4)
+      : createHash("sha256").update(token, "utf8").digest(); // SHA-256 of the token itself (docs/protocol.md#apple-leaf-extensions)
 
   // Extension order and criticality as in the real leaf (reference/apple/real-attestation-leaf-2025-07.pem).
   const extensions: Buffer[] = [

@@ -1,5 +1,5 @@
 // The CSR a device sends at finalize: the device key, the payload's Subject, SubjectAltName, key usage
-// and extended key usage (SPEC §3 step 4, §4).
+// and extended key usage (docs/protocol.md#the-enrollment-flow, step 4).
 import { KeyObject, sign } from "node:crypto";
 import { OID_RE, bitString, encodeName, explicit, extension, keyUsageValue, nullValue, oid, seq, set, smallInteger, tlv } from "./der";
 import type { DeviceKey } from "./device";

@@ -48,7 +48,7 @@ export interface DeviceKey {
   spki: Buffer;
 }
 
-/** Creates the device key per the ACME payload's KeyType/KeySize (SPEC §4). */
+/** Creates the device key per the ACME payload's KeyType/KeySize (docs/protocol.md#the-acme-profile-payload). */
 export async function createDeviceKey(spec: DeviceKeySpec): Promise<DeviceKey> {
   const extractable = !spec.hardwareBound;
   let keys: CryptoKeyPair;

@@ -1,4 +1,4 @@
-// One device enrollment, end to end over HTTP, as SPEC §3 describes it from the device's side.
+// One device enrollment, end to end over HTTP, from the device's side (docs/protocol.md#the-enrollment-flow).
 import { webcrypto } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { AcmeClient, AcmeClientError, type Fetch } from "./acme-client";

@@ -1,6 +1,7 @@
 // Reads a `.mobileconfig` as a device receives it: the MDM first fills in its profile variables with the
 // device's values (Kandji: $SERIAL_NUMBER, $UDID, $DEVICE_NAME, $EMAIL, $FULL_NAME, ...), then the device
-// reads the `com.apple.security.acme` payload and the certificate payloads (SPEC §2, §4).
+// reads the `com.apple.security.acme` payload and the certificate payloads
+// (docs/protocol.md#the-acme-profile-payload, docs/kandji.md#profile-variables).
 import { X509Certificate } from "node:crypto";
 import * as plist from "plist";
 import type { KeyType, SimulatedDevice } from "./device";
@@ -63,7 +64,7 @@ export interface SubjectAltNames {
   ntPrincipalName: string[];
 }
 
-/** The `com.apple.security.acme` payload (SPEC §4). */
+/** The `com.apple.security.acme` payload (docs/protocol.md#the-acme-profile-payload). */
 export interface AcmePayload {
   PayloadIdentifier: string;
   PayloadUUID: string;

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 
-// Shapes of the Kandji Devices API (shared/reference/kandji/devices-api.openapi.json).
+// Shapes of the Kandji Devices API (docs/kandji.md#the-device-record; Kandji's OpenAPI is copied in
+// docs/reference/kandji/devices-api.openapi.json).
 // Field names and value formats follow the documented examples, e.g. `user` is an object or "",
 // enrollment times use Python's str(datetime) format, last_check_in is ISO-8601 with a Z.
 

@@ -16,7 +16,7 @@ import {
 } from "./model";
 import { queryDevices } from "./query";
 
-/** Kandji's documented default: 10,000 requests an hour (SPEC §4). */
+/** Kandji's documented default: 10,000 requests an hour (docs/kandji.md#errors-and-rate-limit). */
 export const KANDJI_RATE_LIMIT: RateLimit = { requests: 10_000, windowMs: 3_600_000 };
 
 export interface RateLimit {

@@ -1,4 +1,4 @@
-/** The portal map (SPEC §1). A page is listed here once it works. */
+/** The portal map (docs/guide.md#portal-map). A page is listed here once it works. */
 export const navigation: { section: string; items: { label: string; href: string }[] }[] = [
   {
     section: "Dynamic PKI",

@@ -45,7 +45,7 @@ export const httpMetrics = {
 
 export const metricsText = () => registry.metrics();
 
-// The enrollment path (SPEC §3): what a PKI or Wi-Fi admin alerts on. Issuances and denials are counted
+// The enrollment path (docs/protocol.md#the-enrollment-flow): what a PKI or Wi-Fi admin alerts on. Issuances and denials are counted
 // once their event is on the trail, attestations and lookups as they are checked; General Events has the
 // details.
 const issued = metric("attested_certificates_issued_total", () => new client.Counter({

@@ -34,14 +34,8 @@ describe("parseAppleLeaf on the real Apple attestation leaf (2025-07)", () => {
     expect(() => parseAppleLeaf(Buffer.from("not a certificate"))).toThrow(AttestationError);
   });
 
-  it("the fixture is the SPEC's reference file", () => {
-    const ref = new URL("../../../../shared/reference/apple/real-attestation-leaf-2025-07.pem", import.meta.url);
-    let pem: string | null = null;
-    try {
-      pem = readFileSync(ref, "utf8");
-    } catch {
-      // not available outside the workspace
-    }
-    if (pem !== null) expect(new X509Certificate(pem).raw.equals(new X509Certificate(REAL_LEAF_PEM).raw)).toBe(true);
+  it("the fixture is the published reference file (docs/reference)", () => {
+    const ref = new URL("../../../docs/reference/apple/real-attestation-leaf-2025-07.pem", import.meta.url);
+    expect(new X509Certificate(readFileSync(ref, "utf8")).raw.equals(new X509Certificate(REAL_LEAF_PEM).raw)).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
-// Reads the Apple Managed Device Attestation properties out of a leaf certificate (SPEC §4).
+// Reads the Apple Managed Device Attestation properties out of a leaf certificate
+// (docs/protocol.md#apple-leaf-extensions).
 import { createHash } from "node:crypto";
 import { AttestationError } from "./errors";
 import { APPLE_OID } from "./oids";

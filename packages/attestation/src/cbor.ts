@@ -26,7 +26,7 @@ export const DEFAULT_CBOR_LIMITS: CborLimits = {
 export interface AttestationObject {
   fmt: string;
   attStmt: { x5c: Buffer[] };
-  /** WebAuthn authenticator data; Apple may leave it out (SPEC §4: tolerate both). */
+  /** WebAuthn authenticator data; Apple may leave it out (docs/protocol.md#the-attestation-object: accept both). */
   authData?: Buffer;
 }
 

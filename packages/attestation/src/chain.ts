@@ -1,5 +1,6 @@
 // Certificate path validation for the attestation chain: x5c is leaf first, then the intermediates
-// ("Apple Enterprise Attestation Sub CA 1"), and must end at one of the trusted roots (SPEC §4).
+// ("Apple Enterprise Attestation Sub CA 1"), and must end at one of the trusted roots
+// (docs/protocol.md#apples-chain-and-root).
 // Signatures and issuer checks use OpenSSL through node:crypto; the fields read per request come from a strict
 // DER reader (./der), with @peculiar/x509 for names in messages and for anything the reader refuses.
 import { X509Certificate as NodeCertificate, verify, type KeyObject } from "node:crypto";

@@ -1,4 +1,4 @@
-// Apple Managed Device Attestation leaf extensions (SPEC §4). The extension value is the raw content of
+// Apple Managed Device Attestation leaf extensions (docs/protocol.md#apple-leaf-extensions). The extension value is the raw content of
 // the extension's OCTET STRING (ASCII text or raw bytes), except SIP status and third-party kexts, whose
 // content is itself a DER INTEGER.
 export const APPLE_OID = {

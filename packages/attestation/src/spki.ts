@@ -10,7 +10,7 @@ function normalize(spki: Uint8Array): KeyObject | null {
 
 /**
  * True when two SubjectPublicKeyInfo DER blobs hold the same public key (e.g. the attested key and the
- * CSR's key at finalize, SPEC §4). Compares the keys, so an EC point sent compressed in one and
+ * CSR's key at finalize, docs/protocol.md#identifier-and-key-binding). Compares the keys, so an EC point sent compressed in one and
  * uncompressed in the other still matches; unparsable input never matches. `aParsed`: `a` is known to
  * be a valid key (a CSR's key, which verified its signature), so identical bytes match without a parse.
  */

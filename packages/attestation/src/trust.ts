@@ -1,4 +1,5 @@
-// The default trust anchor: Apple Enterprise Attestation Root CA (SPEC §4). Any other root (such as the
+// The default trust anchor: Apple Enterprise Attestation Root CA
+// (docs/protocol.md#apples-chain-and-root). Any other root (such as the
 // device simulator's) must be passed explicitly by the caller; nothing here trusts it silently.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -6,7 +7,7 @@ import { APPLE_ENTERPRISE_ATTESTATION_ROOT_CA_PEM } from "./apple-root";
 
 export { APPLE_ENTERPRISE_ATTESTATION_ROOT_CA_PEM };
 
-/** SHA-256 of the root's DER, as published (SPEC §4). */
+/** SHA-256 of the root's DER, as published (docs/protocol.md#apples-chain-and-root). */
 export const APPLE_ENTERPRISE_ATTESTATION_ROOT_CA_SHA256 =
   "CC:F5:9E:F8:FC:B3:01:7D:97:F8:B5:FA:6F:A9:0E:7A:3F:92:83:F7:6B:55:AC:6C:F6:ED:A8:B8:B9:49:F0:5B";
 

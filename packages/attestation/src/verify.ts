@@ -1,4 +1,5 @@
-// Verification of an Apple `device-attest-01` attestation (draft-ietf-acme-device-attest, SPEC §3-4).
+// Verification of an Apple `device-attest-01` attestation (draft-ietf-acme-device-attest;
+// docs/protocol.md#device-attest-01 to #identifier-and-key-binding).
 import { createHash, timingSafeEqual } from "node:crypto";
 import { appleLeafProperties, type AppleLeafProperties } from "./apple-leaf";
 import { DEFAULT_CBOR_LIMITS, decodeAttestationObject, type CborLimits } from "./cbor";

@@ -4,7 +4,7 @@ import { cachedConfig, type Db } from "@attested/db";
 import { trustedRoots } from "@attested/platforms";
 
 /**
- * device-attest-01 (draft-ietf-acme-device-attest, SPEC §4): the attestation must chain to the roots of
+ * device-attest-01 (draft-ietf-acme-device-attest, docs/protocol.md#device-attest-01): the attestation must chain to the roots of
  * a Key Attestation Platform. The first platform whose roots verify it is "the platform that verified
  * the attestation"; the policy engine matches Device Roles against it.
  */

@@ -46,7 +46,7 @@ function unprovenCsrValues(csr: ParsedCsr, identifiers: Identifier[]): { kind: s
 }
 
 /**
- * The finalize step (SPEC §3.4): the CSR's key must be the attested key; the Enrollment Policy (or the
+ * The finalize step (docs/protocol.md#the-enrollment-flow, step 4): the CSR's key must be the attested key; the Enrollment Policy (or the
  * platform's defaults) chooses CA and template; the certificate is issued and recorded with a
  * "Certificate Issued" event. Every refusal is an "Enrollment Denied" event saying why.
  */
@@ -96,7 +96,7 @@ export function issueHook(deps: IssueDeps): IssueHook {
       if (e instanceof PkiError) return deny(problem.badCSR(e.message), e.code);
       throw e;
     }
-    // The certificate must be for the key Apple attested (SPEC §4), nothing else.
+    // The certificate must be for the key Apple attested (docs/protocol.md#identifier-and-key-binding), nothing else.
     if (attested && !samePublicKey(csr.publicKey.spki, attested.attestedKeySpki!, { aParsed: true }))
       return deny(problem.badCSR("The CSR's public key is not the key the device attested"), "publicKeyMismatch", { csrKey: csr.publicKey.description });
     // Without an attestation, the order's proven names are all the client may put in its certificate.

@@ -2,7 +2,8 @@ import { z } from "zod";
 import { PkiError } from "./errors";
 import { crypto } from "./provider";
 
-// Key sizes offered by the "Key Size" drop-down (guide: RSA 2048; SPEC: 3072, 4096, EC P-256/P-384).
+// Key sizes offered by the "Key Size" drop-down: the guide's RSA 2048, plus 3072, 4096, EC P-256 and P-384
+// (docs/guide.md#creating-an-intermediate-ca).
 export const KEY_ALGORITHMS = ["RSA-2048", "RSA-3072", "RSA-4096", "EC-P256", "EC-P384"] as const;
 export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
 export const KEY_ALGORITHM_LABELS: Record<KeyAlgorithm, string> = {

@@ -23,7 +23,7 @@ const build = () =>
 type Payload = Record<string, unknown>;
 
 describe(".mobileconfig", () => {
-  it("is a valid plist with the ACME payload of SPEC §4 and Kandji's variables", () => {
+  it("is a valid plist with the ACME payload of docs/protocol.md and Kandji's variables", () => {
     const { xml, filename } = build();
     expect(filename).toBe("kandji-acme.mobileconfig");
     const profile = parse(xml) as Payload;

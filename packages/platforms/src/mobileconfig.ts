@@ -18,7 +18,7 @@ const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(
 
 /**
  * The .mobileconfig for a Device Management Platform: a com.apple.security.acme payload asking for a
- * hardware-bound, attested P-384 key (SPEC §4), with the MDM's variables for the device identity,
+ * hardware-bound, attested P-384 key (docs/protocol.md#the-acme-profile-payload), with the MDM's variables for the device identity,
  * plus the CA certificates of the chain. Every payload gets a fresh UUID.
  */
 export function buildAcmeProfile(input: ProfileInput): { xml: string; filename: string; payloadIdentifier: string } {

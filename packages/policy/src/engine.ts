@@ -9,7 +9,7 @@ import { DEFAULT_IDENTITY_ATTRIBUTE } from "./options";
 import { revokeOnFailure } from "./revoke";
 import type { WorkflowCondition } from "./schemas";
 
-// The policy engine at ACME finalize (SPEC §3 step 4). Candidates are the Enrollment Policies whose
+// The policy engine at ACME finalize (docs/protocol.md#the-enrollment-flow, step 4). Candidates are the Enrollment Policies whose
 // Device Role's Identity is the Key Attestation Platform that verified the attestation, tried in
 // Priority order (lower first, then name). For each: the Role's Core Provider looks the device up
 // with the key its Security Signal Source names (default: the attested serial number); a found
