@@ -112,7 +112,7 @@ export async function buildAttestation(args: BuildAttestationArgs): Promise<Uint
       ? createHash("sha256").update(randomBytes(16).toString("base64url")).digest()
       : createHash("sha256").update(token, "utf8").digest(); // SHA-256 of the token itself (docs/protocol.md#apple-leaf-extensions)
 
-  // Extension order and criticality as in the real leaf (reference/apple/real-attestation-leaf-2025-07.pem).
+  // Extension order and criticality as in the real leaf (docs/reference/apple/real-attestation-leaf-2025-07.pem).
   const extensions: Buffer[] = [
     BASIC_CONSTRAINTS_LEAF,
     KEY_USAGE_LEAF,
