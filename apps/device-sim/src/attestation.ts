@@ -1,6 +1,7 @@
 // Builds Apple `device-attest-01` attestation objects the way an Apple device does
-// (draft-ietf-acme-device-attest; docs/protocol.md#the-attestation-object): CBOR {fmt:"apple", attStmt:{x5c:[leaf, Sub CA 1]}, authData?}, with the
-// leaf's extensions in the layout of a real Apple leaf; plus deliberate forgeries for negative tests.
+// (draft-ietf-acme-device-attest; docs/protocol.md#the-attestation-object): CBOR {fmt:"apple",
+// attStmt:{x5c:[leaf, Sub CA 1]}, authData?}, with the leaf's extensions in the layout of a real Apple
+// leaf; plus deliberate forgeries for negative tests.
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes } from "node:crypto";
 import { Encoder } from "cbor-x";
 import { SimulatedAppleCa } from "./apple-ca";

@@ -1,5 +1,6 @@
 #!/usr/bin/env -S npx tsx
-// Apple device simulator (docs/ARCHITECTURE.md#simulators-tests-and-demos-only). Run with: npx tsx apps/device-sim/src/cli.ts <command> ...
+// Apple device simulator (docs/ARCHITECTURE.md#simulators-tests-and-demos-only).
+// Run with: npx tsx apps/device-sim/src/cli.ts <command> ...
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";

@@ -2,7 +2,8 @@ import { makeAttribute, formatDn, splitDn, unescapeDnValue, type DnAttribute } f
 import type { PkiFieldError } from "./errors";
 import { sanError, type San, type SanType } from "./san";
 
-// The `${/path}` variable language of certificate templates (docs/guide.md#creating-a-certificate-template): `${/csr/subject/commonname}`, `${/attestation/serialNumber}`, `${/device/userDescription}`.
+// The `${/path}` variable language of certificate templates (docs/guide.md#creating-a-certificate-template):
+// `${/csr/subject/commonname}`, `${/attestation/serialNumber}`, `${/device/userDescription}`.
 // Keys are matched case-insensitively; `${/device/groups|join:;}` joins a list with ";" (default ",").
 // In a SAN field a list without `|join:` gives one SAN per value.
 
