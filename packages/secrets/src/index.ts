@@ -20,26 +20,25 @@ export function parseMasterKey(text: string): Buffer {
   return key;
 }
 
-/** The variables that name the master key: its value, or the file holding it. */
-export interface MasterKeyEnv {
-  MASTER_KEY?: string;
-  MASTER_KEY_FILE?: string;
-  // process.env fits as is.
-  readonly [name: string]: string | undefined;
+/** Where the master key comes from: its text (MASTER_KEY), else a key file (MASTER_KEY_FILE). */
+export interface MasterKeySource {
+  value?: string;
+  file: string;
 }
 
-/** The key file: MASTER_KEY_FILE, else `master.key` in the data folder. */
-export const masterKeyFile = (dataDir: string, env: MasterKeyEnv = process.env): string =>
-  env.MASTER_KEY_FILE ?? path.join(dataDir, "master.key");
+/** The source the environment names: MASTER_KEY, else MASTER_KEY_FILE, else `master.key` in `dataDir`. */
+export function masterKeySource(dataDir: string, env: Readonly<Record<string, string | undefined>> = process.env): MasterKeySource {
+  return { value: env.MASTER_KEY || undefined, file: env.MASTER_KEY_FILE ?? path.join(dataDir, "master.key") };
+}
 
 /**
- * Loads the master key: MASTER_KEY, else the key file (see masterKeyFile), created on first start with
- * mode 0600 in a folder made 0700.
+ * Loads the master key: the given value, else the key file, created on first start with mode 0600 in
+ * a folder made 0700.
  */
-export function loadMasterKey(dataDir: string, env: MasterKeyEnv = process.env): Buffer {
-  if (env.MASTER_KEY) return parseMasterKey(env.MASTER_KEY);
+export function loadMasterKey(source: MasterKeySource): Buffer {
+  if (source.value) return parseMasterKey(source.value);
   // A path chosen at run time (DATA_DIR): nothing for the bundler to trace.
-  const file = masterKeyFile(dataDir, env);
+  const file = source.file;
   if (!existsSync(/*turbopackIgnore: true*/ file)) {
     mkdirSync(/*turbopackIgnore: true*/ path.dirname(file), { recursive: true, mode: 0o700 });
     writeFileSync(file, randomBytes(32).toString("base64") + "\n", { mode: 0o600, flag: "wx" });
@@ -70,12 +69,9 @@ export function defaultDataDir(cwd = process.cwd()): string {
 }
 
 let cached: Buffer | undefined;
-/**
- * The process's master key, loaded once from `dataDir` (the caller's data folder; defaultDataDir()
- * when not given); the default key of every seal and open below.
- */
-export function masterKey(dataDir?: string): Buffer {
-  return (cached ??= loadMasterKey(dataDir ?? defaultDataDir()));
+/** The process's master key, loaded once as the environment names it; the default key of every seal and open below. */
+export function masterKey(): Buffer {
+  return (cached ??= loadMasterKey(masterKeySource(defaultDataDir())));
 }
 
 function gcmSeal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {

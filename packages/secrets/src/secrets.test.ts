@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadMasterKey, masterKeyFile, openEnvelope, openSecret, sealEnvelope, sealSecret, parseMasterKey, MasterKeyError } from "./index";
+import { loadMasterKey, masterKeySource, openEnvelope, openSecret, sealEnvelope, sealSecret, parseMasterKey, MasterKeyError } from "./index";
 
 describe("envelope encryption", () => {
   const key = randomBytes(32);
@@ -38,21 +38,24 @@ describe("loadMasterKey", () => {
   it("creates <data folder>/master.key once, 0600 in a 0700 folder, and reads the same key afterwards", () =>
     withTemp((root) => {
       const dataDir = path.join(root, "data");
-      const key = loadMasterKey(dataDir, {});
+      const source = masterKeySource(dataDir, {});
+      expect(source).toEqual({ value: undefined, file: path.join(dataDir, "master.key") });
+      const key = loadMasterKey(source);
       expect(key).toHaveLength(32);
       expect(statSync(dataDir).mode & 0o777).toBe(0o700);
-      expect(statSync(path.join(dataDir, "master.key")).mode & 0o777).toBe(0o600);
-      expect(loadMasterKey(dataDir, {}).equals(key)).toBe(true);
-      expect(parseMasterKey(readFileSync(masterKeyFile(dataDir, {}), "utf8")).equals(key)).toBe(true);
+      expect(statSync(source.file).mode & 0o777).toBe(0o600);
+      expect(loadMasterKey(source).equals(key)).toBe(true);
+      expect(parseMasterKey(readFileSync(source.file, "utf8")).equals(key)).toBe(true);
     }));
 
   it("takes MASTER_KEY first, then MASTER_KEY_FILE, and only then the data folder", () =>
     withTemp((root) => {
       const value = randomBytes(32);
-      expect(loadMasterKey(path.join(root, "data"), { MASTER_KEY: value.toString("hex") }).equals(value)).toBe(true);
+      const dataDir = path.join(root, "data");
+      expect(loadMasterKey(masterKeySource(dataDir, { MASTER_KEY: value.toString("hex") })).equals(value)).toBe(true);
       const file = path.join(root, "keys", "the.key");
-      expect(masterKeyFile(path.join(root, "data"), { MASTER_KEY_FILE: file })).toBe(file);
-      const fromFile = loadMasterKey(path.join(root, "data"), { MASTER_KEY_FILE: file });
+      expect(masterKeySource(dataDir, { MASTER_KEY_FILE: file }).file).toBe(file);
+      const fromFile = loadMasterKey(masterKeySource(dataDir, { MASTER_KEY_FILE: file }));
       expect(parseMasterKey(readFileSync(file, "utf8")).equals(fromFile)).toBe(true);
       expect(statSync(file).mode & 0o777).toBe(0o600);
     }));
