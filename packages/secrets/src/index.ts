@@ -5,7 +5,7 @@ import path from "node:path";
 // Envelope encryption for secrets at rest (CA private keys, integration tokens, SMTP password).
 // Each secret gets its own AES-256-GCM data key; the data key is wrapped by the master key, which
 // comes from MASTER_KEY or a 0600 key file under the data folder, never from the database.
-// This package knows no database: the data folder is a parameter (see docs/ARCHITECTURE.md).
+// This package knows no database: where the key comes from is a parameter (see docs/ARCHITECTURE.md).
 
 const VERSION = 1;
 const IV = 12;
