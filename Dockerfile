@@ -6,8 +6,8 @@ RUN npm i -g pnpm@12.4.2
 COPY . .
 RUN node scripts/run.mjs build \
   && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin attested \
-  && mkdir -p /app/data && chown -R attested:attested /app/data /app/apps/portal/.next && chmod 0700 /app/data
-# Not root: the master key and the embedded database belong to this user alone (Next writes its cache in .next).
+  && mkdir -p /app/data && chown -R attested:attested /app/data /app/apps/portal/.next-builds && chmod 0700 /app/data
+# Not root: the master key and the embedded database belong to this user alone (Next writes its cache in its build folder).
 USER attested
 EXPOSE 3000
 CMD ["node", "scripts/run.mjs", "start"]

@@ -3,8 +3,9 @@
 // Installs pnpm and the workspace's dependencies when missing or stale, then runs the task.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { markBuilt, plannedBuild, withBuildLock } from "./build-dir.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const PNPM_VERSION = "12.4.2";
@@ -50,23 +51,21 @@ function ensureInstalled() {
   writeFileSync(stamp, want);
 }
 
-function newestMtime(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (["node_modules", "generated", "data", "tests", "test-results"].includes(entry.name) || entry.name.startsWith(".next")) continue;
-    const p = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds the portal when there is no build or a source file changed since. */
+/** Builds the portal when no build was made from the sources as they are (see build-dir.mjs). */
 export function ensureBuilt() {
-  const buildId = path.join(root, "apps/portal", process.env.NEXT_DIST_DIR ?? ".next", "BUILD_ID");
-  const sources = Math.max(newestMtime(path.join(root, "apps/portal")), newestMtime(path.join(root, "packages")));
-  if (existsSync(buildId) && statSync(buildId).mtimeMs > sources) return;
-  console.log("Building the portal…");
-  must(process.execPath, [path.join(root, "apps/portal/node_modules/next/dist/bin/next"), "build"], { cwd: path.join(root, "apps/portal") });
+  const planned = plannedBuild();
+  if (!planned.needed) return planned.distDir;
+  return withBuildLock(planned.distDir, () => {
+    // Built by another process while this one waited for the lock.
+    if (!plannedBuild().needed) return planned.distDir;
+    console.log("Building the portal…");
+    must(process.execPath, [path.join(root, "apps/portal/node_modules/next/dist/bin/next"), "build"], {
+      cwd: path.join(root, "apps/portal"),
+      env: { ...process.env, NEXT_DIST_DIR: planned.distDir },
+    });
+    markBuilt(planned);
+    return planned.distDir;
+  });
 }
 
 const tsx = (file, args = [], env = {}) =>
@@ -96,8 +95,6 @@ switch (task) {
   case "bench-pebble":
   case "bench-ocsp":
   case "faults":
-    // Benchmarks and the fault test run the built portal from their own build folder.
-    process.env.NEXT_DIST_DIR ??= ".next-perf";
     ensureBuilt();
     process.exit(tsx(`scripts/${task === "faults" ? "faults" : task}.ts`, args, { NODE_ENV: "production" }));
   case "bench-events":
@@ -105,7 +102,6 @@ switch (task) {
     process.exit(tsx("scripts/bench-events.ts", args));
   case "bench-compare":
     // Builds this checkout here and the base commit in its worktree; each bench:enroll builds if stale.
-    process.env.NEXT_DIST_DIR ??= ".next-perf";
     ensureBuilt();
     process.exit(tsx("scripts/bench-compare.ts", args, { NODE_ENV: "production" }));
   case "migrate-create":

@@ -201,9 +201,8 @@ export interface PortalOptions {
   cwd?: string;
 }
 
-/** The build folder the benchmarks use (NEXT_DIST_DIR, default .next-perf), built when stale. */
+/** The portal built from the sources as they are (a build of its own: a running server keeps its build). */
 export function ensurePortalBuilt(): void {
-  process.env.NEXT_DIST_DIR ??= ".next-perf";
   const r = spawnSync(process.execPath, [path.join(root, "scripts/run.mjs"), "build"], { stdio: "inherit", env: process.env });
   if (r.status !== 0) throw new Error("portal build failed");
 }
@@ -230,7 +229,6 @@ export async function startPortal(opts: PortalOptions): Promise<Portal> {
     env: {
       ...process.env,
       NODE_ENV: "production",
-      NEXT_DIST_DIR: process.env.NEXT_DIST_DIR ?? ".next-perf",
       PORT: String(port),
       HOST: "127.0.0.1",
       PUBLIC_URL: url,

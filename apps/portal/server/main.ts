@@ -25,6 +25,7 @@ import { dropOcspResponses } from "@attested/ca";
 import { redactAcmePath } from "@attested/acme";
 import { dropCachedPlatforms } from "@attested/platforms";
 import { clientAddressResolver } from "./client-address";
+import { currentBuild, registerServer } from "../../../scripts/build-dir.mjs";
 
 // Log lines are buffered and written at least every second (and at exit), not one write(2) per request:
 // under load a synchronous write per ACME request cost as much as its database round trips.
@@ -107,6 +108,14 @@ async function main() {
   }
 
   const dev = process.env.NODE_ENV === "development";
+  if (!dev) {
+    // The build this server serves, pinned for its life: a later build goes into a folder of its own
+    // (scripts/build-dir.mjs), so forms and pages keep working here. next.config.ts reads NEXT_DIST_DIR.
+    const build = currentBuild();
+    if (!build) fail("There is no portal build: start with `npm start`, or build with `node scripts/run.mjs build`");
+    process.env.NEXT_DIST_DIR = build;
+    process.on("exit", registerServer(build));
+  }
   const app = next({ dev, dir: path.resolve(import.meta.dirname, ".."), hostname: "localhost", port });
   const handle = app.getRequestHandler();
   await app.prepare();

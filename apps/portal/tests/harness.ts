@@ -4,6 +4,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { createPostgresDatabase } from "@attested/db/testing";
+import { currentBuild } from "../../../scripts/build-dir.mjs";
 
 export { postgresRelay } from "@attested/db/testing";
 
@@ -99,7 +100,7 @@ export const signIn = async (url: string, email: string, password: string) => (a
  * from the build, and React's encoding of (prevState, formData) with the form's fields under "_1_".
  */
 export function serverActionRequest(exportedName: string, fields: Record<string, string>) {
-  const manifest = JSON.parse(readFileSync(path.join(root, "apps/portal", process.env.NEXT_DIST_DIR ?? ".next", "server/server-reference-manifest.json"), "utf8")) as {
+  const manifest = JSON.parse(readFileSync(path.join(root, "apps/portal", currentBuild() ?? ".next", "server/server-reference-manifest.json"), "utf8")) as {
     node: Record<string, { exportedName: string }>;
   };
   const id = Object.entries(manifest.node).find(([, v]) => v.exportedName === exportedName)?.[0];
