@@ -2,7 +2,7 @@
 import "reflect-metadata";
 import { parseArgs } from "node:util";
 import { openDatabase, secureDataDir } from "@attested/db";
-import { applyMigrations, pendingMigrations } from "@attested/db/migrate";
+import { migrateDatabase } from "@attested/db/migrate";
 import { systemActor } from "@attested/events";
 import { createApiToken, createUser, generatePassword, resetPassword, roleSchema } from "@attested/identity";
 import { assertNoEmbeddedServer } from "./embedded-lock";
@@ -34,8 +34,7 @@ if (!process.env.DATABASE_URL) assertNoEmbeddedServer();
 const db = await openDatabase();
 const actor = systemActor("admin-cli");
 try {
-  // A running portal holds the migration lock: take it only when there is something to apply.
-  if ((await pendingMigrations((sql) => db.prisma.$queryRawUnsafe(sql))).length) await applyMigrations(db.adapter);
+  await migrateDatabase(db, process.env.DATABASE_URL, () => console.error("another instance is applying migrations: waiting for it"));
   switch (command) {
     case "create-user": {
       const password = values.password ?? generatePassword();

@@ -10,7 +10,7 @@ import path from "node:path";
 import next from "next";
 import pino from "pino";
 import { dropCachedConfig, openDatabase, secureDataDir, type Database } from "@attested/db";
-import { applyMigrations } from "@attested/db/migrate";
+import { migrateDatabase } from "@attested/db/migrate";
 import { bootstrapOrganization, DomainError } from "@attested/identity";
 import { masterKey } from "@attested/secrets";
 import { httpMetrics, metricsText, registry } from "./metrics";
@@ -90,7 +90,7 @@ async function main() {
   const dbPromise: Promise<Database> = openDatabase();
   (globalThis as unknown as { __attestedDatabase?: Promise<Database> }).__attestedDatabase = dbPromise;
   const db = await dbPromise;
-  const applied = await applyMigrations(db.adapter);
+  const applied = await migrateDatabase(db, process.env.DATABASE_URL, () => log.info("another instance is applying migrations: waiting for it"));
   if (applied.length) log.info({ applied }, "migrations applied");
   // PGlite sets its files' modes itself (0666, whatever the umask): made owner-only once it has written them.
   if (db.kind === "pglite") secureDataDir();
