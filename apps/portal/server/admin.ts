@@ -1,16 +1,23 @@
 // `npm run admin -- <command>`: bootstrap and recovery with direct database access.
 import "reflect-metadata";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { parseArgs } from "node:util";
-import { openDatabase, secureDataDir } from "@attested/db";
-import { applyMigrations, pendingMigrations } from "@attested/db/migrate";
+import { dataDir, ensurePrivateDir, openDatabase, secureDataDir } from "@attested/db";
+import { backupProblem, isEmptyDatabaseDir, openBackup, restoreBackup } from "@attested/db/backup";
+import { openEnvelope, parseMasterKey } from "@attested/secrets";
+import { migrateDatabase } from "@attested/db/migrate";
 import { systemActor } from "@attested/events";
 import { createApiToken, createUser, generatePassword, resetPassword, roleSchema } from "@attested/identity";
-import { assertNoEmbeddedServer } from "./embedded-lock";
+import { backupFromRunningPortal } from "./admin-socket";
+import { assertNoEmbeddedServer, runningEmbeddedServer } from "./embedded-lock";
 
 const usage = `usage: npm run admin -- <command>
   create-user <email> --role admin|auditor [--name NAME] [--password PW]   (prints a generated password if none is given)
   reset-password <email> [--password PW]                                  (prints a generated password if none is given)
-  create-api-token <name> --role admin|auditor [--expires-days N]         (prints the token once; expires in N days, 90 by default)`;
+  create-api-token <name> --role admin|auditor [--expires-days N]         (prints the token once; expires in N days, 90 by default)
+  backup <file>                                                          (embedded database, also while the portal runs; on PostgreSQL use pg_dump)
+  restore <file>                                                         (into an empty DATA_DIR, with the backup's master key)`;
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -30,12 +37,19 @@ if (!command || values.help) {
 const role = () => roleSchema.parse(String(values.role ?? "").toUpperCase());
 
 secureDataDir();
+if (command === "backup" || command === "restore") {
+  try {
+    process.exit(await (command === "backup" ? backup(arg) : restore(arg)));
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    process.exit(1);
+  }
+}
 if (!process.env.DATABASE_URL) assertNoEmbeddedServer();
 const db = await openDatabase();
 const actor = systemActor("admin-cli");
 try {
-  // A running portal holds the migration lock: take it only when there is something to apply.
-  if ((await pendingMigrations((sql) => db.prisma.$queryRawUnsafe(sql))).length) await applyMigrations(db.adapter);
+  await migrateDatabase(db, process.env.DATABASE_URL, () => console.error("another instance is applying migrations: waiting for it"));
   switch (command) {
     case "create-user": {
       const password = values.password ?? generatePassword();
@@ -68,3 +82,75 @@ try {
 } finally {
   await db.close();
 }
+
+/** `backup FILE`: the embedded database, from the running portal when there is one. */
+async function backup(file: string | undefined): Promise<number> {
+  if (!file) return usageError();
+  if (process.env.DATABASE_URL) {
+    console.error("On PostgreSQL, back up with pg_dump, e.g.: pg_dump --format=custom --file backup.dump \"$DATABASE_URL\"");
+    console.error("and keep the master key (MASTER_KEY or DATA_DIR/master.key) apart from it.");
+    return 2;
+  }
+  const server = runningEmbeddedServer();
+  let archive: Uint8Array;
+  if (server) archive = await backupFromRunningPortal(dataDir());
+  else {
+    const db = await openDatabase();
+    try {
+      archive = await db.dump!();
+    } finally {
+      await db.close();
+    }
+  }
+  // Written whole or not at all, owner-only: it holds the sealed CA keys and secrets.
+  const tmp = `${path.resolve(file)}.${process.pid}.tmp`;
+  writeFileSync(tmp, archive, { mode: 0o600 });
+  renameSync(tmp, file);
+  console.log(`backup of the embedded database written to ${file} (${(archive.length / 2 ** 20).toFixed(1)} MiB${server ? `, made by the running portal, pid ${server}` : ""})`);
+  console.log("Keep the master key (MASTER_KEY or DATA_DIR/master.key) too, and apart from the backup: the backup cannot be used without it.");
+  return 0;
+}
+
+/** `restore FILE`: into an empty data folder, after checking that the master key opens the backup's CA keys. */
+async function restore(file: string | undefined): Promise<number> {
+  if (!file) return usageError();
+  if (process.env.DATABASE_URL) {
+    console.error("On PostgreSQL, restore with pg_restore into an empty database, then start the portal with the same master key.");
+    return 2;
+  }
+  if (runningEmbeddedServer()) throw new Error(`a portal is running on ${dataDir()}: restore into an empty data folder`);
+  const target = path.join(dataDir(), "pglite");
+  if (!isEmptyDatabaseDir(target)) throw new Error(`${dataDir()} already holds a database: restore into an empty data folder (DATA_DIR)`);
+  const key = existingMasterKey();
+  if (!key) throw new Error("restore needs the backup's master key: set MASTER_KEY or MASTER_KEY_FILE, or put master.key in DATA_DIR");
+  const archive = new Uint8Array(readFileSync(file));
+  const problem = backupProblem(archive);
+  if (problem) throw new Error(`${file} is ${problem}`);
+  // Before anything is written: the key must open what the backup sealed with it.
+  const keys = await openBackup(archive, (query) => query<{ id: string; sealedKey: Uint8Array; wrappedDek: Uint8Array }>(`SELECT id, "sealedKey", "wrappedDek" FROM "CaKey"`));
+  for (const k of keys) {
+    try {
+      openEnvelope({ wrappedDek: Buffer.from(k.wrappedDek), sealed: Buffer.from(k.sealedKey) }, `ca-key:${k.id}`, key);
+    } catch {
+      throw new Error("the master key does not open this backup's CA keys (wrong MASTER_KEY or master.key): nothing was restored");
+    }
+  }
+  ensurePrivateDir();
+  await restoreBackup(archive, target);
+  secureDataDir();
+  console.log(`restored ${file} into ${dataDir()} (${keys.length} CA keys open with this master key); start the portal with the same master key`);
+  return 0;
+}
+
+/** The master key from MASTER_KEY, MASTER_KEY_FILE or DATA_DIR/master.key; null when there is none (never made up here). */
+function existingMasterKey(): Buffer | null {
+  if (process.env.MASTER_KEY) return parseMasterKey(process.env.MASTER_KEY);
+  const file = process.env.MASTER_KEY_FILE ?? path.join(dataDir(), "master.key");
+  return existsSync(file) ? parseMasterKey(readFileSync(file, "utf8")) : null;
+}
+
+function usageError(): number {
+  console.error(usage);
+  return 2;
+}
+

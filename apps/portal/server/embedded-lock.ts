@@ -22,10 +22,16 @@ export function holdEmbeddedLock(): void {
   process.on("exit", () => rmSync(lockFile(), { force: true }));
 }
 
-export function assertNoEmbeddedServer(): void {
-  if (!existsSync(lockFile())) return;
+/** The pid of the portal serving the embedded database of this data folder, or null when none runs. */
+export function runningEmbeddedServer(): number | null {
+  if (!existsSync(lockFile())) return null;
   const pid = Number(readFileSync(lockFile(), "utf8"));
-  if (pid && pid !== process.pid && alive(pid)) {
+  return pid && pid !== process.pid && alive(pid) ? pid : null;
+}
+
+export function assertNoEmbeddedServer(): void {
+  const pid = runningEmbeddedServer();
+  if (pid) {
     console.error(`The portal (pid ${pid}) is using the embedded database in ${dataDir()}. Stop it first.`);
     process.exit(1);
   }

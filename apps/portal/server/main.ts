@@ -9,8 +9,8 @@ import https from "node:https";
 import path from "node:path";
 import next from "next";
 import pino from "pino";
-import { dropCachedConfig, openDatabase, secureDataDir, type Database } from "@attested/db";
-import { applyMigrations } from "@attested/db/migrate";
+import { dataDir, dropCachedConfig, openDatabase, secureDataDir, type Database } from "@attested/db";
+import { migrateDatabase } from "@attested/db/migrate";
 import { bootstrapOrganization, DomainError } from "@attested/identity";
 import { masterKey } from "@attested/secrets";
 import { httpMetrics, metricsText, registry } from "./metrics";
@@ -19,6 +19,7 @@ import { startBackgroundWork, startupHooks } from "./startup";
 import { capBody, CappedIncomingMessage } from "./body-limit";
 import { securityHeaders } from "./security-headers";
 import { holdEmbeddedLock } from "./embedded-lock";
+import { serveAdminSocket } from "./admin-socket";
 import { serveAcme, serveOcsp } from "./fast-routes";
 import { EXIT_CANNOT_LISTEN, hostMetrics, isPrimary, joinInvalidationBus, joinMetricsAggregation, runPrimary } from "./cluster";
 import { dropOcspResponses } from "@attested/ca";
@@ -91,10 +92,14 @@ async function main() {
   const dbPromise: Promise<Database> = openDatabase();
   (globalThis as unknown as { __attestedDatabase?: Promise<Database> }).__attestedDatabase = dbPromise;
   const db = await dbPromise;
-  const applied = await applyMigrations(db.adapter);
+  const applied = await migrateDatabase(db, process.env.DATABASE_URL, () => log.info("another instance is applying migrations: waiting for it"));
   if (applied.length) log.info({ applied }, "migrations applied");
   // PGlite sets its files' modes itself (0666, whatever the umask): made owner-only once it has written them.
-  if (db.kind === "pglite") secureDataDir();
+  if (db.kind === "pglite") {
+    secureDataDir();
+    // `npm run admin -- backup` while this process holds the embedded database.
+    await serveAdminSocket(db, dataDir(), (err) => log.error({ err }, "backup failed"));
+  }
   const boot = await bootstrapOrganization(db.prisma);
   for (const hook of startupHooks) await hook(db.prisma, log);
   if (boot.organizationCreated) {

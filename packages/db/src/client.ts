@@ -18,6 +18,11 @@ export interface Database {
   kind: "postgres" | "pglite";
   /** Plain SQL on the same database (see sql.ts). */
   sql: Sql;
+  /**
+   * Embedded PGlite only: a consistent copy of the database files (gzipped tar), made between two
+   * statements. What `npm run admin -- backup` writes.
+   */
+  dump?: () => Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -75,6 +80,7 @@ export async function openDatabase(opts: { url?: string; pgliteDir?: string; poo
     adapter,
     kind: "pglite",
     sql,
+    dump: async () => new Uint8Array(await (await pglite.dumpDataDir("gzip")).arrayBuffer()),
     close: async () => {
       await prisma.$disconnect();
       await pglite.close();

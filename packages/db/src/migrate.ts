@@ -4,6 +4,8 @@ import { pathToFileURL } from "node:url";
 import { createRequire } from "node:module";
 import type { SchemaEngine, MigrationList } from "@prisma/schema-engine-wasm";
 import { PGlite } from "@electric-sql/pglite";
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import {
   bindMigrationAwareSqlAdapterFactory,
@@ -71,6 +73,42 @@ export async function applyMigrations(adapter: SqlMigrationAwareDriverAdapterFac
     return out.appliedMigrationNames;
   } finally {
     engine.free();
+  }
+}
+
+/** How long an instance waits for another one's migrations before it gives up. */
+const MIGRATION_WAIT_MS = 10 * 60_000;
+
+// Prisma's engine serializes migrations with a session-level advisory lock and gives up after 10 s.
+const lockTimedOut = (e: unknown) => /pg_advisory_lock/.test(String((e as Error)?.message ?? ""));
+
+/**
+ * Applies pending migrations as one instance of several would: on PostgreSQL over a connection of its
+ * own, closed afterwards, because Prisma's advisory lock belongs to the session that took it (a pooled
+ * connection would keep it, and every other instance would wait for it forever). While another
+ * instance holds the lock this one waits (`onWait` says so once), then finds nothing left to apply.
+ * `postgresUrl` is the database's URL on PostgreSQL (embedded PGlite has one process, its own adapter).
+ */
+export async function migrateDatabase(
+  db: { kind: "postgres" | "pglite"; adapter: SqlMigrationAwareDriverAdapterFactory },
+  postgresUrl: string | undefined,
+  onWait?: () => void,
+): Promise<string[]> {
+  if (db.kind === "pglite" || !postgresUrl) return applyMigrations(db.adapter);
+  const deadline = Date.now() + MIGRATION_WAIT_MS;
+  let waiting = false;
+  for (;;) {
+    const pool = new pg.Pool({ connectionString: postgresUrl, max: 1, connectionTimeoutMillis: 5_000 });
+    pool.on("error", () => {});
+    try {
+      return await applyMigrations(new PrismaPg(pool));
+    } catch (e) {
+      if (!lockTimedOut(e) || Date.now() > deadline) throw e;
+      if (!waiting) onWait?.();
+      waiting = true;
+    } finally {
+      await pool.end().catch(() => {});
+    }
   }
 }
 

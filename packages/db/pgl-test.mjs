@@ -1,0 +1,16 @@
+import { PGlite } from "@electric-sql/pglite";
+import { rmSync, mkdtempSync, writeFileSync, readFileSync } from "node:fs";
+const a = mkdtempSync("/tmp/pga-"); const b = mkdtempSync("/tmp/pgb-");
+const db = new PGlite(a + "/pglite"); await db.waitReady;
+await db.exec("create table t(x int); insert into t values (1),(2)");
+const blob = await db.dumpDataDir("gzip");
+const buf = Buffer.from(await blob.arrayBuffer()); writeFileSync("/tmp/dump.tgz", buf);
+await db.exec("insert into t values (3)");
+await db.close();
+const mem = new PGlite("memory://", { loadDataDir: new Blob([readFileSync("/tmp/dump.tgz")]) }); await mem.waitReady;
+console.log("mem", (await mem.query("select count(*)::int n from t")).rows);
+const db2 = new PGlite(b + "/restored", { loadDataDir: new Blob([readFileSync("/tmp/dump.tgz")]) }); await db2.waitReady;
+console.log("disk", (await db2.query("select count(*)::int n from t")).rows);
+await db2.close();
+const db3 = new PGlite(b + "/restored"); await db3.waitReady;
+console.log("reopen", (await db3.query("select count(*)::int n from t")).rows, buf.length);
