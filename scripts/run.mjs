@@ -96,7 +96,8 @@ switch (task) {
   case "bench-pebble":
   case "bench-ocsp":
   case "faults":
-    // Benchmarks and the fault test run the built portal from their own build folder.
+  case "soak":
+    // Benchmarks, the soak and the fault test run the built portal from their own build folder.
     process.env.NEXT_DIST_DIR ??= ".next-perf";
     ensureBuilt();
     process.exit(tsx(`scripts/${task === "faults" ? "faults" : task}.ts`, args, { NODE_ENV: "production" }));
@@ -111,6 +112,6 @@ switch (task) {
   case "migrate-create":
     process.exit(tsx("packages/db/src/cli/migrate-create.ts", args));
   default:
-    console.error("usage: node scripts/run.mjs start|test|admin|demo|build|migrate-create|bench-enroll|bench-pebble|bench-ocsp|faults|bench-events|bench-compare");
+    console.error("usage: node scripts/run.mjs start|test|admin|demo|build|migrate-create|bench-enroll|bench-pebble|bench-ocsp|faults|soak|bench-events|bench-compare");
     process.exit(2);
 }
