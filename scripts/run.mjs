@@ -95,6 +95,7 @@ switch (task) {
   case "bench-pebble":
   case "bench-ocsp":
   case "faults":
+  case "soak":
     ensureBuilt();
     process.exit(tsx(`scripts/${task === "faults" ? "faults" : task}.ts`, args, { NODE_ENV: "production" }));
   case "bench-events":
@@ -107,6 +108,6 @@ switch (task) {
   case "migrate-create":
     process.exit(tsx("packages/db/src/cli/migrate-create.ts", args));
   default:
-    console.error("usage: node scripts/run.mjs start|test|admin|demo|build|migrate-create|bench-enroll|bench-pebble|bench-ocsp|faults|bench-events|bench-compare");
+    console.error("usage: node scripts/run.mjs start|test|admin|demo|build|migrate-create|bench-enroll|bench-pebble|bench-ocsp|faults|soak|bench-events|bench-compare");
     process.exit(2);
 }
