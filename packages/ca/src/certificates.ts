@@ -1,14 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { cachedConfig, sqlOf, type Certificate } from "@attested/db";
 import { eventInsert, EventType, recordEvent, type Actor } from "@attested/events";
-import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
-import { issueCertificate, PkiError, type ParsedCsr } from "@attested/pki";
+import { assertCanWrite } from "@attested/identity";
+import { issueCertificate, type ParsedCsr } from "@attested/pki";
 import { issuingChain } from "./authorities";
 import { caUrls, type CaContext } from "./context";
 import { publishCrl } from "./crl";
 import { forgetOcspResponses } from "./ocsp";
 import { reasonLabel } from "./options";
 import { revokeInputSchema } from "./schemas";
+import { DomainError, NotFoundError } from "@attested/errors";
 
 export interface IssueRequest {
   caId: string;
@@ -150,8 +151,6 @@ const CERTIFICATE_COLUMNS = [
   ["pem", "text"], ["sha256Fingerprint", "text"], ["notBefore", "timestamp(3)"], ["notAfter", "timestamp(3)"], ["issuedAt", "timestamp(3)"],
 ] as const;
 
-export { PkiError };
-
 export async function getCertificate(ctx: CaContext, id: string): Promise<Certificate> {
   const c = /^[0-9a-f-]{36}$/.test(id) ? await ctx.db.certificate.findUnique({ where: { id } }) : null;
   if (!c) throw new NotFoundError("Certificate");
@@ -222,9 +221,4 @@ export async function releaseHold(ctx: CaContext, actor: Actor, id: string): Pro
   });
   await publishCrl(ctx, cert.caId);
   return updated;
-}
-
-export function rethrowPki(e: unknown): never {
-  if (e instanceof PkiError) throw new DomainError(e.message, 400, e.field);
-  throw e;
 }

@@ -1,10 +1,10 @@
 import type { Db, Role } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite } from "./actor";
-import { DomainError, ForbiddenError, NotFoundError } from "./errors";
 import { assertStrongPassword, dummyHash, hashPassword, verifyPassword } from "./passwords";
 import { changePasswordSchema, createUserSchema, passwordSchema, updateUserSchema, type CreateUserInput } from "./schemas";
 import { claimAttempt, clearAllFailures, signedIn, throttleKeys } from "./throttle";
+import { DomainError, ForbiddenError, NotFoundError } from "@attested/errors";
 
 export interface PublicUser {
   id: string;
@@ -35,8 +35,11 @@ export async function getUser(db: Db, id: string): Promise<PublicUser> {
   return u;
 }
 
-/** Creates a user. `actor` null means the bootstrap or the admin CLI (direct database access). */
-export async function createUser(db: Db, actor: Actor, input: CreateUserInput): Promise<PublicUser> {
+/**
+ * Creates a user. `actor` null means the bootstrap or the admin CLI (direct database access). `input`
+ * is a CreateUserInput or what a form or the API submitted: createUserSchema checks it here.
+ */
+export async function createUser(db: Db, actor: Actor, input: CreateUserInput | unknown): Promise<PublicUser> {
   if (actor.type !== "system") await assertCanWrite(db, actor, "create users");
   const data = createUserSchema.parse(input);
   assertStrongPassword(data.password, data);

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { PkiError } from "./errors";
 import { crypto } from "./provider";
+import { PkiError } from "@attested/errors";
 
 // Key sizes offered by the "Key Size" drop-down (guide: RSA 2048; SPEC: 3072, 4096, EC P-256/P-384).
 export const KEY_ALGORITHMS = ["RSA-2048", "RSA-3072", "RSA-4096", "EC-P256", "EC-P384"] as const;

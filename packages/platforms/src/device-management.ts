@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Db, Prisma } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
-import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
+import { assertCanWrite } from "@attested/identity";
 import { openSecret, sealSecret } from "@attested/secrets";
 import { buildAcmeProfile } from "./mobileconfig";
 import type { Vendor } from "./options";
 import { dmpInputSchema, dmpSettingsSchema } from "./schemas";
+import { DomainError, NotFoundError } from "@attested/errors";
 
 // What a platform is shown and used with, named column by column: never the enrollment secret (sealed)
 // nor its hash, which is as good as the secret for finding the platform.
