@@ -12,6 +12,10 @@ const usage = `usage: npm run admin -- <command>
   reset-password <email> [--password PW]                                  (prints a generated password if none is given)
   create-api-token <name> --role admin|auditor [--expires-days N]         (prints the token once; expires in N days, 90 by default)`;
 
+// A command-line tool: its answers are plain lines for the operator, not log records.
+const say = (line: string) => void process.stdout.write(`${line}\n`);
+const complain = (line: string) => void process.stderr.write(`${line}\n`);
+
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
@@ -24,7 +28,7 @@ const { positionals, values } = parseArgs({
 });
 const [command, arg] = positionals;
 if (!command || values.help) {
-  console.log(usage);
+  say(usage);
   process.exit(command ? 0 : 2);
 }
 const role = () => roleSchema.parse(String(values.role ?? "").toUpperCase());
@@ -40,30 +44,30 @@ try {
     case "create-user": {
       const password = values.password ?? generatePassword();
       const u = await createUser(db.prisma, actor, { email: arg ?? "", name: values.name ?? arg ?? "", role: role(), password });
-      console.log(`created ${u.email} (${u.role})`);
-      if (!values.password) console.log(`password: ${password}`);
+      say(`created ${u.email} (${u.role})`);
+      if (!values.password) say(`password: ${password}`);
       break;
     }
     case "reset-password": {
       const password = values.password ?? generatePassword();
       await resetPassword(db.prisma, actor, { email: arg ?? "" }, password);
-      console.log(`password reset for ${arg}`);
-      if (!values.password) console.log(`password: ${password}`);
+      say(`password reset for ${arg}`);
+      if (!values.password) say(`password: ${password}`);
       break;
     }
     case "create-api-token": {
       const { token, info } = await createApiToken(db.prisma, actor, { name: arg ?? "", role: role(), expiresInDays: values["expires-days"] });
-      console.log(`created token "${info.name}" (${info.role}), expires ${info.expiresAt.toISOString()}`);
-      console.log(`token: ${token}`);
+      say(`created token "${info.name}" (${info.role}), expires ${info.expiresAt.toISOString()}`);
+      say(`token: ${token}`);
       break;
     }
     default:
-      console.error(usage);
+      complain(usage);
       process.exitCode = 2;
   }
 } catch (e) {
   const msg = e && typeof e === "object" && "issues" in e ? (e as { issues: { message: string }[] }).issues.map((i) => i.message).join("; ") : (e as Error).message;
-  console.error(`error: ${msg}`);
+  complain(`error: ${msg}`);
   process.exitCode = 1;
 } finally {
   await db.close();

@@ -26,7 +26,8 @@ export function assertNoEmbeddedServer(): void {
   if (!existsSync(lockFile())) return;
   const pid = Number(readFileSync(lockFile(), "utf8"));
   if (pid && pid !== process.pid && alive(pid)) {
-    console.error(`The portal (pid ${pid}) is using the embedded database in ${dataDir()}. Stop it first.`);
+    // One plain line for the operator (this runs before, or instead of, the server's logger).
+    process.stderr.write(`The portal (pid ${pid}) is using the embedded database in ${dataDir()}. Stop it first.\n`);
     process.exit(1);
   }
 }
