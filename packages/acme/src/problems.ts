@@ -168,9 +168,9 @@ export function attestationProblem(e: AttestationError): AcmeProblem {
 
 /**
  * The one conversion of an error into what the ACME client sees. A refused attestation is a
- * badAttestationStatement; anything else that is not an AcmeProblem becomes a bare serverInternal: no message, no stack. An error the
- * server's storage says is passing (its database restarting) is 503 with Retry-After (RFC 9110 §15.6.4),
- * so clients know to come back rather than give up.
+ * badAttestationStatement; anything else that is not an AcmeProblem becomes a bare serverInternal: no
+ * message, no stack. An error the server's storage says is passing (its database restarting) is 503
+ * with Retry-After (RFC 9110 §15.6.4), so clients know to come back rather than give up.
  */
 export function toProblem(err: unknown, unavailable = false): AcmeProblem {
   if (err instanceof AcmeProblem) return err;

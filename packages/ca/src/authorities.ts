@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { CertificateAuthority } from "@attested/db";
 import { EventType, recordEvent, systemActor, type Actor } from "@attested/events";
 import { assertCanWrite } from "@attested/identity";
-import { createIntermediateCa, createRootCa } from "@attested/pki";
+import { createIntermediateCa, createRootCa, type KeyAlgorithm, type SignatureAlgorithm } from "@attested/pki";
 import { caUrls, type CaContext } from "./context";
 import { caInputSchema, caSettingsSchema, type CaInput } from "./schemas";
 import { DomainError, NotFoundError } from "@attested/errors";
@@ -78,7 +78,7 @@ export async function createCa(ctx: CaContext, actor: Actor, input: CaInput | un
   }
   const common = {
     commonName: data.commonName,
-    keyAlgorithm: data.keyAlgorithm as never,
+    keyAlgorithm: data.keyAlgorithm as KeyAlgorithm,
     signatureAlgorithm: data.signatureAlgorithm,
     validityYears: data.validityYears,
     keyStore: ctx.keyStore,
@@ -88,7 +88,7 @@ export async function createCa(ctx: CaContext, actor: Actor, input: CaInput | un
   const made = parent
     ? await createIntermediateCa({
         ...common,
-        parent: { certificatePem: parent.certificatePem, keyId: parent.keyId, signatureAlgorithm: parent.signatureAlgorithm as never },
+        parent: { certificatePem: parent.certificatePem, keyId: parent.keyId, signatureAlgorithm: parent.signatureAlgorithm as SignatureAlgorithm },
         ...caUrls(ctx.publicUrl, parent.id),
       })
     : await createRootCa(common);

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { cachedConfig, sqlOf, type Certificate } from "@attested/db";
 import { eventInsert, EventType, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite } from "@attested/identity";
-import { issueCertificate, type ParsedCsr } from "@attested/pki";
+import { issueCertificate, type ParsedCsr, type SignatureAlgorithm, type TemplateContext } from "@attested/pki";
 import { issuingChain } from "./authorities";
 import { caUrls, type CaContext } from "./context";
 import { publishCrl } from "./crl";
@@ -62,7 +62,7 @@ export const toTemplateDefinition = (t: TemplateRow) => ({
   validityDays: t.validityDays ?? undefined,
   overrideValidity: t.overrideValidity,
   overrideNotAfter: t.overrideNotAfter ?? undefined,
-  signatureAlgorithm: t.signatureAlgorithm as never,
+  signatureAlgorithm: t.signatureAlgorithm as SignatureAlgorithm,
   sanOtherName: t.sanOtherName,
   sanRfc822: t.sanRfc822,
   sanDns: t.sanDns,
@@ -84,9 +84,9 @@ export async function issueAndRecord(ctx: CaContext, req: IssueRequest): Promise
   if (!template) throw new NotFoundError("Certificate Template");
   const issued = await issueCertificate({
     csrDer: new Uint8Array(req.csrDer),
-    context: req.context as never,
+    context: req.context as TemplateContext,
     template: definitionOf(template),
-    ca: { certificatePem: ca.certificatePem, keyId: ca.keyId, signatureAlgorithm: ca.signatureAlgorithm as never, chainPem: parentsPem },
+    ca: { certificatePem: ca.certificatePem, keyId: ca.keyId, signatureAlgorithm: ca.signatureAlgorithm as SignatureAlgorithm, chainPem: parentsPem },
     keyStore: ctx.keyStore,
     ...caUrls(ctx.publicUrl, ca.id),
     now: ctx.now?.(),
