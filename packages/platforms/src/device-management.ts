@@ -43,9 +43,8 @@ export async function platformByEnrollmentSecret(db: Db, secret: string): Promis
 // and the server's own ACME path load separate copies). Other instances of a deployment see such a change
 // within SECRET_CACHE_MS. Unknown secrets are never cached.
 const SECRET_CACHE_MS = 2_000;
-const secretCache: Map<string, { until: number; platform: PlatformRecord }> = ((globalThis as Record<symbol, unknown>)[
-  Symbol.for("attested.platformBySecret")
-] ??= new Map()) as never;
+type SecretCache = Map<string, { until: number; platform: PlatformRecord }>;
+const secretCache = ((globalThis as Record<symbol, unknown>)[Symbol.for("attested.platformBySecret")] ??= new Map()) as SecretCache;
 
 /** platformByEnrollmentSecret for the ACME path, cached as described above. */
 export async function platformByEnrollmentSecretCached(db: Db, secret: string, now = Date.now()): Promise<PlatformRecord | null> {
