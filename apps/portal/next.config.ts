@@ -15,6 +15,7 @@ const config: NextConfig = {
   // Domain packages are TypeScript source in the workspace.
   transpilePackages: [
     "@attested/db",
+    "@attested/errors",
     "@attested/events",
     "@attested/identity",
     "@attested/pki",
@@ -23,6 +24,7 @@ const config: NextConfig = {
     "@attested/attestation",
     "@attested/secrets",
     "@attested/integrations",
+    "@attested/log",
     "@attested/policy",
   ],
   // Native, WebAssembly or process-wide packages load from node_modules at run time.

@@ -2,20 +2,14 @@ import { X509Certificate as NodeCertificate, createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  AttestationError,
-  decodeAttestationObject,
-  parseAppleLeaf,
-  samePublicKey,
-  verifyAppleAttestation,
-  type AttestationFailureReason,
-} from "@attested/attestation";
+import { decodeAttestationObject, parseAppleLeaf, samePublicKey, verifyAppleAttestation } from "@attested/attestation";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SimulatedAppleCa } from "./apple-ca";
 import { FORGERIES, buildAttestation, type Forgery } from "./attestation";
 import { createDeviceKey, type DeviceKey, type SimulatedDevice } from "./device";
 import { certificateParts } from "./der";
 import { x509 } from "./x509";
+import { AttestationError, type AttestationFailureReason } from "@attested/errors";
 
 const device: SimulatedDevice = { serialNumber: "C02SIM000001", udid: "00008103-0011223344556677" };
 const TOKEN = "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5";

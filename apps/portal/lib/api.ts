@@ -1,6 +1,8 @@
 import { ZodError } from "zod";
-import { actorForApiToken, assertCanRead, assertCanWrite, DomainError, type Actor } from "@attested/identity";
+import { actorForApiToken, assertCanRead, assertCanWrite, type Actor } from "@attested/identity";
 import { isDatabaseUnavailable, type Db } from "@attested/db";
+import { DomainError, PkiError, UnsupportedMediaTypeError } from "@attested/errors";
+import { logger } from "@attested/log";
 import { getDb } from "./db";
 
 export interface ApiContext<P> {
@@ -45,7 +47,7 @@ export function apiRoute<P = Record<string, string>>(
       if (opts.write) await assertCanWrite(db, actor, opts.write);
       const body = async () => {
         const type = req.headers.get("content-type") ?? "";
-        if (!type.includes("application/json")) throw new DomainError("Content-Type must be application/json", 415 as never);
+        if (!type.includes("application/json")) throw new UnsupportedMediaTypeError("Content-Type must be application/json");
         let text: string;
         try {
           text = await req.text();
@@ -67,7 +69,9 @@ export function apiRoute<P = Record<string, string>>(
         return apiError(400, issue.message, issue.path.join(".") || undefined);
       }
       if (e instanceof DomainError) return apiError(e.status, e.message, e.field);
-      console.error("api error", e);
+      // Parameters the PKI refused (key size, template output): the client's to correct.
+      if (e instanceof PkiError) return apiError(400, e.message, e.field);
+      logger().error({ err: e }, "api request failed");
       // The database restarting or unreachable: a temporary condition the client should retry.
       if (isDatabaseUnavailable(e)) return json(503, { error: "temporarily unavailable; retry after the time in Retry-After" }, { "retry-after": "1" });
       return apiError(500, "internal error");

@@ -1,6 +1,7 @@
 import NextAuth, { CredentialsSignin } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { endSessions, verifySignIn } from "@attested/identity";
+import { logger } from "@attested/log";
 import { getDb } from "./db";
 
 export class RateLimited extends CredentialsSignin {
@@ -16,7 +17,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
     error(error) {
       // `type` survives minification (class names do not).
       if ((error as { type?: string }).type === "CredentialsSignin") return;
-      console.error("[auth]", (error as { type?: string }).type ?? error.name, error.message);
+      logger().error({ component: "auth", type: (error as { type?: string }).type ?? error.name, detail: error.message }, "auth error");
     },
   },
   providers: [

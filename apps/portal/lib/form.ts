@@ -1,5 +1,5 @@
 import { ZodError } from "zod";
-import { DomainError } from "@attested/identity";
+import { DomainError, PkiError } from "@attested/errors";
 import type { FormState } from "./form-state";
 
 export type { FormState };
@@ -13,14 +13,14 @@ export function formToObject(form: FormData): Record<string, string> {
   return out;
 }
 
-/** Turns validation and domain errors into a FormState; rethrows anything else (and Next redirects). */
+/** Turns validation, domain and PKI errors into a FormState (the one conversion for server actions); rethrows anything else (and Next redirects). */
 export function toFormState(e: unknown): FormState {
   if (e instanceof ZodError) {
     const fieldErrors: Record<string, string> = {};
     for (const issue of e.issues) fieldErrors[issue.path.join(".") || "_"] ??= issue.message;
     return { error: "Please correct the highlighted fields.", fieldErrors };
   }
-  if (e instanceof DomainError) return { error: e.message, fieldErrors: e.field ? { [e.field]: e.message } : undefined };
+  if (e instanceof DomainError || e instanceof PkiError) return { error: e.message, fieldErrors: e.field ? { [e.field]: e.message } : undefined };
   throw e;
 }
 

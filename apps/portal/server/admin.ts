@@ -19,6 +19,10 @@ const usage = `usage: npm run admin -- <command>
   backup <file>                                                          (embedded database, also while the portal runs; on PostgreSQL use pg_dump)
   restore <file>                                                         (into an empty DATA_DIR, with the backup's master key)`;
 
+// A command-line tool: its answers are plain lines for the operator, not log records.
+const say = (line: string) => void process.stdout.write(`${line}\n`);
+const complain = (line: string) => void process.stderr.write(`${line}\n`);
+
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
@@ -31,7 +35,7 @@ const { positionals, values } = parseArgs({
 });
 const [command, arg] = positionals;
 if (!command || values.help) {
-  console.log(usage);
+  say(usage);
   process.exit(command ? 0 : 2);
 }
 const role = () => roleSchema.parse(String(values.role ?? "").toUpperCase());
@@ -41,7 +45,7 @@ if (command === "backup" || command === "restore") {
   try {
     process.exit(await (command === "backup" ? backup(arg) : restore(arg)));
   } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
+    complain(`error: ${(e as Error).message}`);
     process.exit(1);
   }
 }
@@ -49,35 +53,35 @@ if (!process.env.DATABASE_URL) assertNoEmbeddedServer();
 const db = await openDatabase();
 const actor = systemActor("admin-cli");
 try {
-  await migrateDatabase(db, process.env.DATABASE_URL, () => console.error("another instance is applying migrations: waiting for it"));
+  await migrateDatabase(db, process.env.DATABASE_URL, () => complain("another instance is applying migrations: waiting for it"));
   switch (command) {
     case "create-user": {
       const password = values.password ?? generatePassword();
       const u = await createUser(db.prisma, actor, { email: arg ?? "", name: values.name ?? arg ?? "", role: role(), password });
-      console.log(`created ${u.email} (${u.role})`);
-      if (!values.password) console.log(`password: ${password}`);
+      say(`created ${u.email} (${u.role})`);
+      if (!values.password) say(`password: ${password}`);
       break;
     }
     case "reset-password": {
       const password = values.password ?? generatePassword();
       await resetPassword(db.prisma, actor, { email: arg ?? "" }, password);
-      console.log(`password reset for ${arg}`);
-      if (!values.password) console.log(`password: ${password}`);
+      say(`password reset for ${arg}`);
+      if (!values.password) say(`password: ${password}`);
       break;
     }
     case "create-api-token": {
       const { token, info } = await createApiToken(db.prisma, actor, { name: arg ?? "", role: role(), expiresInDays: values["expires-days"] });
-      console.log(`created token "${info.name}" (${info.role}), expires ${info.expiresAt.toISOString()}`);
-      console.log(`token: ${token}`);
+      say(`created token "${info.name}" (${info.role}), expires ${info.expiresAt.toISOString()}`);
+      say(`token: ${token}`);
       break;
     }
     default:
-      console.error(usage);
+      complain(usage);
       process.exitCode = 2;
   }
 } catch (e) {
   const msg = e && typeof e === "object" && "issues" in e ? (e as { issues: { message: string }[] }).issues.map((i) => i.message).join("; ") : (e as Error).message;
-  console.error(`error: ${msg}`);
+  complain(`error: ${msg}`);
   process.exitCode = 1;
 } finally {
   await db.close();
@@ -87,8 +91,8 @@ try {
 async function backup(file: string | undefined): Promise<number> {
   if (!file) return usageError();
   if (process.env.DATABASE_URL) {
-    console.error("On PostgreSQL, back up with pg_dump, e.g.: pg_dump --format=custom --file backup.dump \"$DATABASE_URL\"");
-    console.error("and keep the master key (MASTER_KEY or DATA_DIR/master.key) apart from it.");
+    complain("On PostgreSQL, back up with pg_dump, e.g.: pg_dump --format=custom --file backup.dump \"$DATABASE_URL\"");
+    complain("and keep the master key (MASTER_KEY or DATA_DIR/master.key) apart from it.");
     return 2;
   }
   const server = runningEmbeddedServer();
@@ -106,8 +110,8 @@ async function backup(file: string | undefined): Promise<number> {
   const tmp = `${path.resolve(file)}.${process.pid}.tmp`;
   writeFileSync(tmp, archive, { mode: 0o600 });
   renameSync(tmp, file);
-  console.log(`backup of the embedded database written to ${file} (${(archive.length / 2 ** 20).toFixed(1)} MiB${server ? `, made by the running portal, pid ${server}` : ""})`);
-  console.log("Keep the master key (MASTER_KEY or DATA_DIR/master.key) too, and apart from the backup: the backup cannot be used without it.");
+  say(`backup of the embedded database written to ${file} (${(archive.length / 2 ** 20).toFixed(1)} MiB${server ? `, made by the running portal, pid ${server}` : ""})`);
+  say("Keep the master key (MASTER_KEY or DATA_DIR/master.key) too, and apart from the backup: the backup cannot be used without it.");
   return 0;
 }
 
@@ -115,7 +119,7 @@ async function backup(file: string | undefined): Promise<number> {
 async function restore(file: string | undefined): Promise<number> {
   if (!file) return usageError();
   if (process.env.DATABASE_URL) {
-    console.error("On PostgreSQL, restore with pg_restore into an empty database, then start the portal with the same master key.");
+    complain("On PostgreSQL, restore with pg_restore into an empty database, then start the portal with the same master key.");
     return 2;
   }
   if (runningEmbeddedServer()) throw new Error(`a portal is running on ${dataDir()}: restore into an empty data folder`);
@@ -138,7 +142,7 @@ async function restore(file: string | undefined): Promise<number> {
   ensurePrivateDir();
   await restoreBackup(archive, target);
   secureDataDir();
-  console.log(`restored ${file} into ${dataDir()} (${keys.length} CA keys open with this master key); start the portal with the same master key`);
+  say(`restored ${file} into ${dataDir()} (${keys.length} CA keys open with this master key); start the portal with the same master key`);
   return 0;
 }
 
@@ -150,7 +154,7 @@ function existingMasterKey(): Buffer | null {
 }
 
 function usageError(): number {
-  console.error(usage);
+  complain(usage);
   return 2;
 }
 

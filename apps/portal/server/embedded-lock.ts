@@ -32,7 +32,8 @@ export function runningEmbeddedServer(): number | null {
 export function assertNoEmbeddedServer(): void {
   const pid = runningEmbeddedServer();
   if (pid) {
-    console.error(`The portal (pid ${pid}) is using the embedded database in ${dataDir()}. Stop it first.`);
+    // One plain line for the operator (this runs before, or instead of, the server's logger).
+    process.stderr.write(`The portal (pid ${pid}) is using the embedded database in ${dataDir()}. Stop it first.\n`);
     process.exit(1);
   }
 }

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { problem, type AcmeRequest } from "@attested/acme";
 import { answerOcsp, isMalformedOcspAnswer, ocspGetRequest } from "@attested/ca";
+import { logger } from "@attested/log";
 import { acmeFailure, acmeService } from "../lib/acme";
 import { caContext } from "../lib/ca";
 
@@ -52,7 +53,7 @@ export async function serveAcme(req: IncomingMessage, res: ServerResponse, url: 
   } catch (err) {
     // The database is unreachable or similar: an ACME problem the client understands.
     if (res.headersSent) throw err;
-    console.error("acme request failed", err);
+    logger().error({ err }, "acme request failed");
     const out = await acmeFailure(err);
     send(res, out.status, out.headers, out.body);
   }

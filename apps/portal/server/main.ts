@@ -8,10 +8,9 @@ import http from "node:http";
 import https from "node:https";
 import path from "node:path";
 import next from "next";
-import pino from "pino";
 import { dataDir, dropCachedConfig, openDatabase, secureDataDir, type Database } from "@attested/db";
 import { migrateDatabase } from "@attested/db/migrate";
-import { bootstrapOrganization, DomainError } from "@attested/identity";
+import { bootstrapOrganization } from "@attested/identity";
 import { masterKey } from "@attested/secrets";
 import { httpMetrics, metricsText, registry } from "./metrics";
 import { readiness } from "./health";
@@ -27,19 +26,11 @@ import { redactAcmePath } from "@attested/acme";
 import { dropCachedPlatforms } from "@attested/platforms";
 import { clientAddressResolver } from "./client-address";
 import { currentBuild, registerServer } from "../../../scripts/build-dir.mjs";
+import { DomainError } from "@attested/errors";
+import { createRootLogger, runWithRequest } from "@attested/log";
 
-// Log lines are buffered and written at least every second (and at exit), not one write(2) per request:
-// under load a synchronous write per ACME request cost as much as its database round trips.
-const logOut = pino.destination({ sync: false, minLength: 8192 });
-setInterval(() => logOut.flush(), 1000).unref();
-process.on("exit", () => {
-  try {
-    logOut.flushSync();
-  } catch {
-    // stdout already gone
-  }
-});
-const log = pino({ base: { service: "attested-pki" }, redact: ["req.headers.authorization", "req.headers.cookie"] }, logOut);
+// The process's one logger (buffered JSON lines on stdout); lines logged while serving carry the request id.
+const log = createRootLogger();
 // Before the master key is read or created.
 secureDataDir();
 const port = Number(process.env.PORT ?? 3000);
@@ -135,33 +126,36 @@ async function main() {
     const requestId = (typeof req.headers["x-request-id"] === "string" && req.headers["x-request-id"].slice(0, 64)) || randomUUID();
     req.headers["x-request-id"] = requestId;
     res.setHeader("x-request-id", requestId);
-    // Client address for rate limiting: the socket, unless a trusted proxy says otherwise.
-    req.headers["x-real-ip"] = clientAddress(req);
-    res.on("finish", () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = httpMetrics.observe(req.method ?? "GET", req.url ?? "/", res.statusCode, seconds);
-      if (route !== "health") log.info({ requestId, method: req.method, url: redactAcmePath(req.url ?? "/"), status: res.statusCode, ms: Math.round(seconds * 1000) }, "request");
+    // Everything logged while serving this request carries its id (see @attested/log).
+    return runWithRequest(requestId, async () => {
+      // Client address for rate limiting: the socket, unless a trusted proxy says otherwise.
+      req.headers["x-real-ip"] = clientAddress(req);
+      res.on("finish", () => {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const route = httpMetrics.observe(req.method ?? "GET", req.url ?? "/", res.statusCode, seconds);
+        if (route !== "health") log.info({ requestId, method: req.method, url: redactAcmePath(req.url ?? "/"), status: res.statusCode, ms: Math.round(seconds * 1000) }, "request");
+      });
+      headers.machine(res);
+      if (!capBody(req, res)) return;
+      try {
+        const url = req.url ?? "/";
+        // PostgreSQL text cannot hold NUL, so no path or query parameter here can mean one.
+        if (url.includes("%00")) return void res.writeHead(400, { "content-type": "application/json" }).end('{"error":"the URL contains a NUL character (%00)"}');
+        if (url === "/healthz") return void res.writeHead(200, { "content-type": "application/json" }).end('{"status":"alive"}');
+        if (url === "/readyz") return void (await serveReadiness(res));
+        if (url === "/metrics" && metricsToken) return void (await serveMetrics(req, res));
+        // Machine protocols skip Next.js's pipeline (see fast-routes.ts).
+        if (url.startsWith("/acme/")) return void (await serveAcme(req, res, url));
+        if (url.startsWith("/ocsp/") && (await serveOcsp(req, res, url))) return;
+        headers.page(req, res);
+        await handle(req, res);
+      } catch (err) {
+        if (res.writableEnded) return; // already answered, e.g. 413 for a body over the cap
+        log.error({ requestId, err }, "unhandled request error");
+        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+        res.end('{"error":"internal error"}');
+      }
     });
-    headers.machine(res);
-    if (!capBody(req, res)) return;
-    try {
-      const url = req.url ?? "/";
-      // PostgreSQL text cannot hold NUL, so no path or query parameter here can mean one.
-      if (url.includes("%00")) return void res.writeHead(400, { "content-type": "application/json" }).end('{"error":"the URL contains a NUL character (%00)"}');
-      if (url === "/healthz") return void res.writeHead(200, { "content-type": "application/json" }).end('{"status":"alive"}');
-      if (url === "/readyz") return void (await serveReadiness(res));
-      if (url === "/metrics" && metricsToken) return void (await serveMetrics(req, res));
-      // Machine protocols skip Next.js's pipeline (see fast-routes.ts).
-      if (url.startsWith("/acme/")) return void (await serveAcme(req, res, url));
-      if (url.startsWith("/ocsp/") && (await serveOcsp(req, res, url))) return;
-      headers.page(req, res);
-      await handle(req, res);
-    } catch (err) {
-      if (res.writableEnded) return; // already answered, e.g. 413 for a body over the cap
-      log.error({ requestId, err }, "unhandled request error");
-      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
-      res.end('{"error":"internal error"}');
-    }
   };
   const serveReadiness = async (res: http.ServerResponse) => {
     const r = await readiness(db);

@@ -1,7 +1,7 @@
 import type { Db } from "@attested/db";
 import { databaseKeyStore, ensureOrganizationRootCa } from "@attested/ca";
 import { startLifecycleWorker } from "@attested/lifecycle/worker";
-import type { Logger } from "pino";
+import type { Logger } from "@attested/log";
 import { caContext } from "../lib/ca";
 import { database } from "../lib/db";
 

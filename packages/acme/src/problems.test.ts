@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { AttestationError } from "@attested/errors";
 import { AcmeProblem, httpProblem, PROBLEM_TYPES, problem, toProblem } from "./problems";
 
 describe("problem documents", () => {
@@ -74,6 +75,15 @@ describe("problem documents", () => {
     });
     const known = problem.badNonce("n");
     expect(toProblem(known)).toBe(known);
+  });
+
+  it("turns a refused attestation into badAttestationStatement by its code, also while the database is unavailable", () => {
+    const e = new AttestationError("nonceMismatch", "freshness code\nis not the token", "admin only");
+    const doc = { type: "urn:ietf:params:acme:error:badAttestationStatement", detail: "nonceMismatch: freshness code is not the token", status: 400, reason: "nonceMismatch" };
+    expect(toProblem(e).toJSON()).toEqual(doc);
+    expect(toProblem(e, true).toJSON()).toEqual(doc);
+    // A plain error with a `reason` is no attestation failure: it stays hidden.
+    expect(toProblem(Object.assign(new Error("x"), { reason: "nonceMismatch" })).type).toBe("serverInternal");
   });
 
   it("HTTP-level problems keep the malformed type with their own status and headers", () => {

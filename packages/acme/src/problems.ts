@@ -1,4 +1,5 @@
 // ACME problem documents (RFC 8555 §6.7, RFC 7807), all in one place as in Pebble/Boulder.
+import { AttestationError } from "@attested/errors";
 
 export const ACME_ERROR_PREFIX = "urn:ietf:params:acme:error:";
 
@@ -153,13 +154,27 @@ export const httpProblem = {
   deactivatedAccount: () => new AcmeProblem("unauthorized", "Account is deactivated", { status: 401 }),
 };
 
+/** Text from a device or a validator in a problem's detail: printable, at most `max` characters. */
+export function printable(s: string, max = 300): string {
+  const cleaned = s.replace(/[\u0000-\u001f\u007f]/g, " ").trim();
+  return cleaned.length > max ? cleaned.slice(0, max) + "…" : cleaned;
+}
+
+/** A refused attestation: badAttestationStatement (draft-ietf-acme-device-attest), its code as `reason`. */
+export function attestationProblem(e: AttestationError): AcmeProblem {
+  const msg = e.message && e.message !== e.reason ? `${e.reason}: ${e.message}` : e.reason;
+  return problem.badAttestationStatement(printable(msg, 500), { extra: { reason: e.reason } });
+}
+
 /**
- * Anything that is not an AcmeProblem becomes a bare serverInternal: no message, no stack. An error the
- * server's storage says is passing (its database restarting) is 503 with Retry-After (RFC 9110 §15.6.4),
- * so clients know to come back rather than give up.
+ * The one conversion of an error into what the ACME client sees. A refused attestation is a
+ * badAttestationStatement; anything else that is not an AcmeProblem becomes a bare serverInternal: no
+ * message, no stack. An error the server's storage says is passing (its database restarting) is 503
+ * with Retry-After (RFC 9110 §15.6.4), so clients know to come back rather than give up.
  */
 export function toProblem(err: unknown, unavailable = false): AcmeProblem {
   if (err instanceof AcmeProblem) return err;
+  if (err instanceof AttestationError) return attestationProblem(err);
   if (unavailable) return httpProblem.unavailable();
   return new AcmeProblem("serverInternal", "The server encountered an internal error");
 }

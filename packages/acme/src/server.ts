@@ -1,3 +1,4 @@
+import { logger } from "@attested/log";
 import type { ParsedJws } from "./jws";
 import { jwkThumbprint, parseJwsBody, verifyJws } from "./jws";
 import { NonceService } from "./nonces";
@@ -140,7 +141,7 @@ export class AcmeServer {
 
   constructor(opts: AcmeServerOptions) {
     const now = opts.now ?? (() => new Date());
-    this.onError = opts.onError ?? ((err, c) => console.error(`[acme] ${c.stage} failed`, err));
+    this.onError = opts.onError ?? ((err, c) => logger().error({ err, ...c }, `acme ${c.stage} failed`));
     this.isUnavailable = opts.isUnavailable ?? (() => false);
     this.maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     const onEvent = opts.onEvent;

@@ -1,7 +1,8 @@
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { AttestationError, parseAppleLeaf } from "./index";
+import { AttestationError } from "@attested/errors";
+import { parseAppleLeaf } from "./index";
 import { REAL_LEAF_PEM } from "./testing/fixtures";
 
 describe("parseAppleLeaf on the real Apple attestation leaf (2025-07)", () => {

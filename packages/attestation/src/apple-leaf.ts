@@ -1,9 +1,9 @@
 // Reads the Apple Managed Device Attestation properties out of a leaf certificate
 // (docs/protocol.md#apple-leaf-extensions).
 import { createHash } from "node:crypto";
-import { AttestationError } from "./errors";
 import { APPLE_OID } from "./oids";
 import { x509 } from "./x509";
+import { AttestationError } from "@attested/errors";
 
 export interface AppleLeafProperties {
   serialNumber?: string;

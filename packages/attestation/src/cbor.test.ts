@@ -1,7 +1,8 @@
 import { Encoder } from "cbor-x";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { AttestationError, DEFAULT_CBOR_LIMITS, decodeAttestationObject, scanCbor } from "./index";
+import { AttestationError } from "@attested/errors";
+import { DEFAULT_CBOR_LIMITS, decodeAttestationObject, scanCbor } from "./index";
 
 const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false, variableMapSize: true });
 const enc = (v: unknown) => new Uint8Array(encoder.encode(v));

@@ -3,7 +3,7 @@
 // cbor-x builds any value, so a declared length larger than the input, deep nesting or huge item counts
 // cost a few comparisons, never an allocation.
 import { Decoder } from "cbor-x";
-import { AttestationError } from "./errors";
+import { AttestationError } from "@attested/errors";
 
 export interface CborLimits {
   /** Largest accepted input, in bytes. */

@@ -3,11 +3,11 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate } from "@peculiar/asn1-x509";
 import { describe, expect, it } from "vitest";
 import { parseCertificate, verifyCertificatePath, type ParsedCertificate } from "./chain";
-import { AttestationError } from "./errors";
 import { DerError, readOid, readTime, readTlv } from "@attested/der";
 import { REAL_LEAF_PEM } from "./testing/fixtures";
 import { appleExtensions, der, issue, makeKeys, makeRoot, makeSubCa } from "./testing/pki";
 import { x509 } from "./x509";
+import { AttestationError } from "@attested/errors";
 
 /** What the full ASN.1 parser (@peculiar/x509) reads from the same bytes. */
 function reference(bytes: Uint8Array) {

@@ -9,9 +9,9 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate } from "@peculiar/asn1-x509";
 import { certificateFingerprint } from "./apple-leaf";
 import { DerError, children, expectTlv, readOid, readTime } from "@attested/der";
-import { AttestationError } from "./errors";
 import { UNDERSTOOD_CRITICAL_EXTENSIONS } from "./oids";
 import { x509 } from "./x509";
+import { AttestationError } from "@attested/errors";
 
 /** Longest x5c accepted (Apple sends two: leaf and Sub CA). */
 export const MAX_CHAIN_LENGTH = 5;

@@ -1,4 +1,3 @@
-export { AttestationError, isAttestationError, type AttestationFailureReason } from "./errors";
 export { APPLE_OID } from "./oids";
 export {
   DEFAULT_CBOR_LIMITS,

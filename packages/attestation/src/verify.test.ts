@@ -1,9 +1,9 @@
 import { X509Certificate, createHash, webcrypto } from "node:crypto";
 import { Encoder } from "cbor-x";
 import { beforeAll, describe, expect, it } from "vitest";
+import { AttestationError } from "@attested/errors";
 import {
   APPLE_ENTERPRISE_ATTESTATION_ROOT_CA_PEM,
-  AttestationError,
   attestationSummary,
   expectedFreshnessCode,
   samePublicKey,

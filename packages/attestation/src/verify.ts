@@ -4,8 +4,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { appleLeafProperties, type AppleLeafProperties } from "./apple-leaf";
 import { DEFAULT_CBOR_LIMITS, decodeAttestationObject, type CborLimits } from "./cbor";
 import { verifyCertificatePath } from "./chain";
-import { AttestationError } from "./errors";
 import { DEFAULT_TRUSTED_ROOTS } from "./trust";
+import { AttestationError } from "@attested/errors";
 
 export interface VerifyAppleAttestationArgs {
   /** The CBOR attestation object (the base64url-decoded `attObj` of the challenge response). */

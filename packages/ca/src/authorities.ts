@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { CertificateAuthority } from "@attested/db";
 import { EventType, recordEvent, systemActor, type Actor } from "@attested/events";
-import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
-import { createIntermediateCa, createRootCa, PkiError } from "@attested/pki";
+import { assertCanWrite } from "@attested/identity";
+import { createIntermediateCa, createRootCa, type KeyAlgorithm, type SignatureAlgorithm } from "@attested/pki";
 import { caUrls, type CaContext } from "./context";
 import { caInputSchema, caSettingsSchema, type CaInput } from "./schemas";
+import { DomainError, NotFoundError } from "@attested/errors";
 
 export type CaRecord = Omit<CertificateAuthority, "crlDer">;
 
@@ -61,13 +62,11 @@ export function issuingChain(ctx: CaContext, id: string): Promise<IssuingCa[]> {
   return chain;
 }
 
-function pkiToDomain(e: unknown): never {
-  if (e instanceof PkiError) throw new DomainError(e.message, 400, e.field);
-  throw e;
-}
-
-/** "Add Certificate Authority": generates the key inside the key store and the certificate. */
-export async function createCa(ctx: CaContext, actor: Actor, input: CaInput, opts: { isDefault?: boolean } = {}): Promise<CaRecord> {
+/**
+ * "Add Certificate Authority": generates the key inside the key store and the certificate. `input` is
+ * a CaInput or what a form or the API submitted: caInputSchema checks it here.
+ */
+export async function createCa(ctx: CaContext, actor: Actor, input: CaInput | unknown, opts: { isDefault?: boolean } = {}): Promise<CaRecord> {
   if (actor.type !== "system") await assertCanWrite(ctx.db, actor, "create certificate authorities");
   const data = caInputSchema.parse(input);
   const id = randomUUID();
@@ -79,20 +78,20 @@ export async function createCa(ctx: CaContext, actor: Actor, input: CaInput, opt
   }
   const common = {
     commonName: data.commonName,
-    keyAlgorithm: data.keyAlgorithm as never,
+    keyAlgorithm: data.keyAlgorithm as KeyAlgorithm,
     signatureAlgorithm: data.signatureAlgorithm,
     validityYears: data.validityYears,
     keyStore: ctx.keyStore,
     now: ctx.now?.(),
   };
-  const made = await (parent
-    ? createIntermediateCa({
+  // A PkiError (refused parameters) reaches the edge as it is: REST and forms turn it into a field error.
+  const made = parent
+    ? await createIntermediateCa({
         ...common,
-        parent: { certificatePem: parent.certificatePem, keyId: parent.keyId, signatureAlgorithm: parent.signatureAlgorithm as never },
+        parent: { certificatePem: parent.certificatePem, keyId: parent.keyId, signatureAlgorithm: parent.signatureAlgorithm as SignatureAlgorithm },
         ...caUrls(ctx.publicUrl, parent.id),
       })
-    : createRootCa(common)
-  ).catch(pkiToDomain);
+    : await createRootCa(common);
   return ctx.db.$transaction(async (tx) => {
     const ca = await tx.certificateAuthority.create({
       data: {

@@ -1,14 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { cachedConfig, sqlOf, type Certificate } from "@attested/db";
 import { eventInsert, EventType, recordEvent, type Actor } from "@attested/events";
-import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
-import { issueCertificate, PkiError, type ParsedCsr } from "@attested/pki";
+import { assertCanWrite } from "@attested/identity";
+import { issueCertificate, type ParsedCsr, type SignatureAlgorithm, type TemplateContext } from "@attested/pki";
 import { issuingChain } from "./authorities";
 import { caUrls, type CaContext } from "./context";
 import { publishCrl } from "./crl";
 import { forgetOcspResponses } from "./ocsp";
 import { reasonLabel } from "./options";
 import { revokeInputSchema } from "./schemas";
+import { DomainError, NotFoundError } from "@attested/errors";
 
 export interface IssueRequest {
   caId: string;
@@ -61,7 +62,7 @@ export const toTemplateDefinition = (t: TemplateRow) => ({
   validityDays: t.validityDays ?? undefined,
   overrideValidity: t.overrideValidity,
   overrideNotAfter: t.overrideNotAfter ?? undefined,
-  signatureAlgorithm: t.signatureAlgorithm as never,
+  signatureAlgorithm: t.signatureAlgorithm as SignatureAlgorithm,
   sanOtherName: t.sanOtherName,
   sanRfc822: t.sanRfc822,
   sanDns: t.sanDns,
@@ -83,9 +84,9 @@ export async function issueAndRecord(ctx: CaContext, req: IssueRequest): Promise
   if (!template) throw new NotFoundError("Certificate Template");
   const issued = await issueCertificate({
     csrDer: new Uint8Array(req.csrDer),
-    context: req.context as never,
+    context: req.context as TemplateContext,
     template: definitionOf(template),
-    ca: { certificatePem: ca.certificatePem, keyId: ca.keyId, signatureAlgorithm: ca.signatureAlgorithm as never, chainPem: parentsPem },
+    ca: { certificatePem: ca.certificatePem, keyId: ca.keyId, signatureAlgorithm: ca.signatureAlgorithm as SignatureAlgorithm, chainPem: parentsPem },
     keyStore: ctx.keyStore,
     ...caUrls(ctx.publicUrl, ca.id),
     now: ctx.now?.(),
@@ -149,8 +150,6 @@ const CERTIFICATE_COLUMNS = [
   ["acmeOrderId", "text"], ["subjectDn", "text"], ["sans", "jsonb"], ["emailAddress", "text"], ["deviceSerial", "text"], ["deviceUdid", "text"],
   ["pem", "text"], ["sha256Fingerprint", "text"], ["notBefore", "timestamp(3)"], ["notAfter", "timestamp(3)"], ["issuedAt", "timestamp(3)"],
 ] as const;
-
-export { PkiError };
 
 export async function getCertificate(ctx: CaContext, id: string): Promise<Certificate> {
   const c = /^[0-9a-f-]{36}$/.test(id) ? await ctx.db.certificate.findUnique({ where: { id } }) : null;
@@ -222,9 +221,4 @@ export async function releaseHold(ctx: CaContext, actor: Actor, id: string): Pro
   });
   await publishCrl(ctx, cert.caId);
   return updated;
-}
-
-export function rethrowPki(e: unknown): never {
-  if (e instanceof PkiError) throw new DomainError(e.message, 400, e.field);
-  throw e;
 }

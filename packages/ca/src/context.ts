@@ -1,5 +1,5 @@
 import type { Db } from "@attested/db";
-import { SealedKeyStore, type KeyStore } from "@attested/pki";
+import { SealedKeyStore, type KeyAlgorithm, type KeyStore } from "@attested/pki";
 
 /** What the CA service needs: the database, the key store, and the public base URL for CRL DP / AIA. */
 export interface CaContext {
@@ -18,7 +18,7 @@ export function databaseKeyStore(db: Db, masterKey?: Buffer): KeyStore {
       },
       load: async (id) => {
         const row = await db.caKey.findUnique({ where: { id } });
-        return row ? { id: row.id, algorithm: row.algorithm as never, sealedKey: Buffer.from(row.sealedKey), wrappedDek: Buffer.from(row.wrappedDek) } : null;
+        return row ? { id: row.id, algorithm: row.algorithm as KeyAlgorithm, sealedKey: Buffer.from(row.sealedKey), wrappedDek: Buffer.from(row.wrappedDek) } : null;
       },
     },
     { masterKey },

@@ -1,5 +1,5 @@
 import { EventType, recordEvent, systemActor } from "@attested/events";
-import { buildCrl } from "@attested/pki";
+import { buildCrl, type RevocationReason, type SignatureAlgorithm } from "@attested/pki";
 import type { CaContext } from "./context";
 
 // A CRL is valid for a day and republished on every revocation and before it goes stale.
@@ -22,12 +22,12 @@ export async function publishCrl(ctx: CaContext, caId: string): Promise<Buffer> 
     });
     const crlNumber = BigInt(ca.crlNumber) + 1n;
     const der = await buildCrl({
-      ca: { certificatePem: full.certificatePem, keyId: full.keyId, signatureAlgorithm: full.signatureAlgorithm as never },
+      ca: { certificatePem: full.certificatePem, keyId: full.keyId, signatureAlgorithm: full.signatureAlgorithm as SignatureAlgorithm },
       keyStore: ctx.keyStore,
       crlNumber,
       thisUpdate: now,
       nextUpdate: new Date(now.getTime() + CRL_LIFETIME_MS),
-      revoked: revoked.map((r) => ({ serialNumber: r.serialNumber, revokedAt: r.revokedAt ?? now, reason: (r.revocationReason ?? "unspecified") as never })),
+      revoked: revoked.map((r) => ({ serialNumber: r.serialNumber, revokedAt: r.revokedAt ?? now, reason: (r.revocationReason ?? "unspecified") as RevocationReason })),
     });
     await tx.certificateAuthority.update({
       where: { id: caId },

@@ -1,4 +1,4 @@
-import { buildOcspResponse, matchesIssuer, ocspErrorResponse, parseOcspRequest, type OcspCertId, type OcspEntry } from "@attested/pki";
+import { buildOcspResponse, matchesIssuer, ocspErrorResponse, parseOcspRequest, type OcspCertId, type OcspEntry, type RevocationReason, type SignatureAlgorithm } from "@attested/pki";
 import type { CaContext } from "./context";
 
 // Responses are valid for an hour; relying parties cache them until nextUpdate.
@@ -157,12 +157,12 @@ export async function answerOcsp(ctx: CaContext, caId: string, requestDer: Uint8
     const c = matchesIssuer(certId, ca.certificatePem) ? bySerial.get(certId.serialNumber) : undefined;
     if (!c) return { certId, status: "unknown" };
     if (c.status === "ACTIVE") return { certId, status: "good" };
-    return { certId, status: "revoked", revokedAt: c.revokedAt ?? now, reason: (c.revocationReason ?? "unspecified") as never };
+    return { certId, status: "revoked", revokedAt: c.revokedAt ?? now, reason: (c.revocationReason ?? "unspecified") as RevocationReason };
   });
   const stale = certs.filter((c) => !c.lastSeenAt || now.getTime() - c.lastSeenAt.getTime() > LAST_SEEN_GRANULARITY_MS).map((c) => c.id);
   if (stale.length) await ctx.db.certificate.updateMany({ where: { id: { in: stale } }, data: { lastSeenAt: now } });
   const der = await buildOcspResponse({
-    responder: { certificatePem: ca.certificatePem, keyId: ca.keyId, signatureAlgorithm: ca.signatureAlgorithm as never },
+    responder: { certificatePem: ca.certificatePem, keyId: ca.keyId, signatureAlgorithm: ca.signatureAlgorithm as SignatureAlgorithm },
     keyStore: ctx.keyStore,
     entries,
     nonce: request.nonce,

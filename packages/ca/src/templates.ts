@@ -1,8 +1,9 @@
 import type { CertificateTemplate, Prisma } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
-import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
+import { assertCanWrite } from "@attested/identity";
 import { deviceVariables, previewTemplate, templateInputSchema, type TemplatePreview } from "@attested/pki";
 import type { CaContext } from "./context";
+import { DomainError, NotFoundError } from "@attested/errors";
 
 export const listTemplates = (ctx: CaContext): Promise<CertificateTemplate[]> =>
   ctx.db.certificateTemplate.findMany({ orderBy: { name: "asc" } });

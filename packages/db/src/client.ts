@@ -72,7 +72,7 @@ export async function openDatabase(opts: { url?: string; pgliteDir?: string; poo
   const pglite = new PGlite(dir);
   await pglite.waitReady;
   const adapter = new PrismaPGlite(pglite) as unknown as SqlMigrationAwareDriverAdapterFactory;
-  const prisma = new PrismaClient({ adapter: adapter as never });
+  const prisma = new PrismaClient({ adapter });
   const sql = sqlOverPglite(pglite);
   registerSql(prisma, sql);
   return {

@@ -53,7 +53,7 @@ export function sqlOverPostgres(url: string, max: number): Sql & { end(): Promis
   });
   return {
     async query<T>(text: string, params: unknown[] = [], name?: string) {
-      const rows = await client.unsafe(text, params.map(toParam) as never[], { prepare: name !== undefined });
+      const rows = await client.unsafe(text, params.map(toParam) as postgres.ParameterOrJSON<never>[], { prepare: name !== undefined });
       return rows as unknown as T[];
     },
     end: () => client.end({ timeout: 5 }),

@@ -1,7 +1,8 @@
-import { AttestationError, attestationSummary, verifyAppleAttestation } from "@attested/attestation";
+import { attestationSummary, verifyAppleAttestation } from "@attested/attestation";
 import type { DeviceAttestValidator } from "@attested/acme";
 import { cachedConfig, type Db } from "@attested/db";
 import { trustedRoots } from "@attested/platforms";
+import { AttestationError } from "@attested/errors";
 
 /**
  * device-attest-01 (draft-ietf-acme-device-attest, docs/protocol.md#device-attest-01): the attestation must chain to the roots of

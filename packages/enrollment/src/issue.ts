@@ -3,8 +3,9 @@ import { samePublicKey } from "@attested/attestation";
 import { issueAndRecord, type CaContext } from "@attested/ca";
 import { cachedConfig, type Certificate } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
-import { csrContext, parseCsr, PkiError, type CsrSans, type ParsedCsr } from "@attested/pki";
+import { csrContext, parseCsr, type CsrSans, type ParsedCsr } from "@attested/pki";
 import { decideEnrollment, hasEnrollmentPolicies, type DecideOptions, type EnrollmentDecision } from "@attested/policy";
+import { PkiError } from "@attested/errors";
 
 /** What the enrollment path reports for metrics; counted after the event it matches is recorded. */
 export interface EnrollmentMetrics {

@@ -4,8 +4,9 @@ import { X509Certificate } from "@peculiar/x509";
 import { AcmeServer, createDns01Validator, createHttp01Validator, problem, SqlAcmeStore, SUBSCRIBER_REVOCATION_REASONS, type AcmePlatform } from "@attested/acme";
 import { issuingChain, revokeCertificateForSubscriber, type CaContext } from "@attested/ca";
 import { isDatabaseUnavailable, sqlOf, type Certificate, type Db } from "@attested/db";
-import { DomainError } from "@attested/identity";
+import { DomainError } from "@attested/errors";
 import { eventInsert } from "@attested/events";
+import { logger } from "@attested/log";
 import { platformByEnrollmentSecretCached } from "@attested/platforms";
 import { deviceAttestValidator } from "./attest";
 import { acmeEventInput, recordAcmeEvent } from "./events";
@@ -34,7 +35,7 @@ export interface AcmeServiceOptions {
 /** The ACME server of the portal: one per process, serving every Device Management Platform. */
 export function createAcmeService(opts: AcmeServiceOptions) {
   const { db } = opts;
-  const reportError = (err: unknown, ctx: Record<string, unknown>) => (opts.onError ? opts.onError(err, ctx) : console.error("acme error", ctx, err));
+  const reportError = (err: unknown, ctx: Record<string, unknown>) => (opts.onError ? opts.onError(err, ctx) : logger().error({ err, ...ctx }, "acme error"));
   // dns-01 asks the configured DNS servers (tests run their own), else the system's.
   let resolver: dnsPromises.Resolver | undefined;
   if (opts.dnsServers?.length) {

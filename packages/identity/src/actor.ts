@@ -1,6 +1,6 @@
 import type { Db } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
-import { ForbiddenError } from "./errors";
+import { ForbiddenError } from "@attested/errors";
 
 export type { Actor };
 

@@ -1,8 +1,8 @@
 import type { Db } from "@attested/db";
 import { EventType, recordEvent, systemActor } from "@attested/events";
-import { DomainError } from "./errors";
 import { assertStrongPassword, generatePassword, hashPassword } from "./passwords";
 import { createUserSchema } from "./schemas";
+import { DomainError } from "@attested/errors";
 
 export interface BootstrapResult {
   organizationCreated: boolean;

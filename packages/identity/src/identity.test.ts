@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "@attested/db/testing";
+import { ForbiddenError } from "@attested/errors";
 import {
   actorForApiToken,
   assertCanWrite,
   bootstrapOrganization,
   createApiToken,
   createUser,
-  ForbiddenError,
   updateUser,
   verifySignIn,
 } from "./index";

@@ -1,4 +1,3 @@
-export * from "./errors";
 export * from "./schemas";
 export * from "./actor";
 export * from "./users";

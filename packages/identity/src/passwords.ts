@@ -2,7 +2,7 @@ import { hash, verify } from "@node-rs/argon2";
 import { ZxcvbnFactory } from "@zxcvbn-ts/core";
 import * as common from "@zxcvbn-ts/language-common";
 import * as en from "@zxcvbn-ts/language-en";
-import { DomainError } from "./errors";
+import { DomainError } from "@attested/errors";
 
 // argon2id with OWASP's minimum memory (19 MiB), 2 passes.
 const OPTIONS = { algorithm: 2 /* Argon2id */, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;

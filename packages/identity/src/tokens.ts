@@ -2,8 +2,8 @@ import { createHash, randomBytes } from "node:crypto";
 import type { Db, Role } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite } from "./actor";
-import { NotFoundError } from "./errors";
 import { createApiTokenSchema } from "./schemas";
+import { NotFoundError } from "@attested/errors";
 
 const PREFIX = "apki_";
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");

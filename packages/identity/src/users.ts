@@ -1,10 +1,10 @@
 import type { Db, Role } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite } from "./actor";
-import { DomainError, ForbiddenError, NotFoundError } from "./errors";
 import { assertStrongPassword, dummyHash, hashPassword, verifyPassword } from "./passwords";
 import { changePasswordSchema, createUserSchema, passwordSchema, updateUserSchema, type CreateUserInput } from "./schemas";
 import { claimAttempt, clearAllFailures, signedIn, throttleKeys } from "./throttle";
+import { ConflictError, DomainError, ForbiddenError, NotFoundError, TooManyRequestsError } from "@attested/errors";
 
 export interface PublicUser {
   id: string;
@@ -35,13 +35,16 @@ export async function getUser(db: Db, id: string): Promise<PublicUser> {
   return u;
 }
 
-/** Creates a user. `actor` null means the bootstrap or the admin CLI (direct database access). */
-export async function createUser(db: Db, actor: Actor, input: CreateUserInput): Promise<PublicUser> {
+/**
+ * Creates a user. `actor` null means the bootstrap or the admin CLI (direct database access). `input`
+ * is a CreateUserInput or what a form or the API submitted: createUserSchema checks it here.
+ */
+export async function createUser(db: Db, actor: Actor, input: CreateUserInput | unknown): Promise<PublicUser> {
   if (actor.type !== "system") await assertCanWrite(db, actor, "create users");
   const data = createUserSchema.parse(input);
   assertStrongPassword(data.password, data);
   if (await db.user.findUnique({ where: { email: data.email } }))
-    throw new DomainError("A user with this email already exists", 409, "email");
+    throw new ConflictError("A user with this email already exists", "email");
   const passwordHash = await hashPassword(data.password);
   return db.$transaction(async (tx) => {
     const user = await tx.user.create({
@@ -111,7 +114,7 @@ export async function changeOwnPassword(db: Db, actor: Actor, input: unknown, ip
   const user = await db.user.findUnique({ where: { id: actor.id } });
   if (!user) throw new NotFoundError("User");
   const keys = throttleKeys(user.email, ip);
-  if (!(await claimAttempt(db, keys))) throw new DomainError("Too many failed attempts. Try again later.", 429, "currentPassword");
+  if (!(await claimAttempt(db, keys))) throw new TooManyRequestsError("Too many failed attempts. Try again later.", "currentPassword");
   if (!(await verifyPassword(user.passwordHash, data.currentPassword))) throw new DomainError("The current password is not correct", 400, "currentPassword");
   await signedIn(db, keys);
   assertStrongPassword(data.newPassword, user, "newPassword");

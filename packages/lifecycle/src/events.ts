@@ -1,8 +1,9 @@
 import { z } from "zod";
 import type { Db } from "@attested/db";
 import { EventType, eventsQuerySchema, listEvents, recordEvent, systemActor, type Actor, type EventsQuery } from "@attested/events";
-import { assertCanWrite, DomainError } from "@attested/identity";
+import { assertCanWrite } from "@attested/identity";
 import { DAY_MS, nowOf, type LifecycleContext } from "./context";
+import { DomainError } from "@attested/errors";
 
 // General Events for auditors at scale: CSV export of the filtered view (streamed, page by page, so
 // a large export holds one page in memory) and the retention setting with its purge job.

@@ -1,10 +1,10 @@
 import { revokeCertificate } from "@attested/ca";
 import { storableText } from "@attested/db";
 import { EventType, recordEvent, systemActor } from "@attested/events";
-import { DomainError } from "@attested/identity";
 import { lookupConfigFromRecord, lookupDevice, type LookupConfig, type LookupResult } from "@attested/integrations";
 import { lookupsPerMinute, purgeOldBudgets, refundLookups, reserveLookups } from "./budget";
 import { nowOf, type LifecycleContext } from "./context";
+import { DomainError } from "@attested/errors";
 
 // Revoke On Failure (Security Signal Source > Settings): active certificates keep being checked
 // against the MDM after issuance. Each certificate is tied to its signal source through the

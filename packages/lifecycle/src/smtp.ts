@@ -2,10 +2,11 @@ import { z } from "zod";
 import nodemailer, { type Mail } from "nodemailer";
 import type { Db } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
-import { assertCanWrite, DomainError } from "@attested/identity";
+import { assertCanWrite } from "@attested/identity";
 import { isEmail } from "@attested/pki";
 import { openSecret, sealSecret } from "@attested/secrets";
 import { nowOf, type LifecycleContext } from "./context";
+import { DomainError } from "@attested/errors";
 
 // Settings > Mail: the SMTP server that enrollment notices and expiry reminders go through.
 // The password is sealed under the master key (context "smtp-password"), never returned, shown,

@@ -1,7 +1,7 @@
 import { revokeCertificate, reasonLabel } from "@attested/ca";
 import { systemActor } from "@attested/events";
-import { DomainError } from "@attested/identity";
 import { DAY_MS, nowOf, type LifecycleContext } from "./context";
+import { DomainError } from "@attested/errors";
 
 // CA > Revocation: "Revoke Certificate if unused for N days", with the CA's Reason Code.
 // Usage is the certificate's last OCSP (or RADIUS) check, Certificate.lastSeenAt.

@@ -1,6 +1,7 @@
 import PgBoss from "pg-boss";
 import type { Database } from "@attested/db";
 import { EventType, recordEvent, systemActor } from "@attested/events";
+import { silentLogger, type Logger } from "@attested/log";
 import { bossDatabase } from "./boss-db";
 import type { LifecycleContext } from "./context";
 import { purgeExpiredEvents } from "./events";
@@ -14,12 +15,6 @@ import { revokeUnusedCertificates } from "./unused";
 // is "stately" (at most one job queued and one running), so a sweep never runs twice at once; the
 // cron schedules are stored in the database and fired once per minute across instances. A job that
 // throws is retried with backoff; when its retries are used up it becomes a "Job Failed" event.
-
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
 
 export interface LifecycleJob {
   queue: QueueName;
@@ -60,7 +55,6 @@ export interface LifecycleWorker {
   stop(): Promise<void>;
 }
 
-const quiet: Logger = { info() {}, warn() {}, error() {} };
 
 function summary(out: unknown): unknown {
   // Keeps the job's stored output small (the sweeps return lists).
@@ -69,7 +63,7 @@ function summary(out: unknown): unknown {
 }
 
 export async function startLifecycleWorker(opts: LifecycleWorkerOptions): Promise<LifecycleWorker> {
-  const log = opts.log ?? quiet;
+  const log = opts.log ?? silentLogger();
   const db = await bossDatabase(opts.database);
   const boss = new PgBoss({
     db: db as unknown as PgBoss.Db,

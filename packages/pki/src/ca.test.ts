@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { createIntermediateCa, createRootCa, describeCertificate } from "./ca";
-import { PkiError } from "./errors";
 import { SealedKeyStore, memoryKeyPersistence } from "./key-store";
 import { caught, openssl, scratch, testPki } from "./testing";
 import { randomBytes } from "node:crypto";
+import { PkiError } from "@attested/errors";
 
 const store = () => new SealedKeyStore(memoryKeyPersistence(), { masterKey: randomBytes(32) });
 

@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { formatDn, fromX509Name, toX509Name } from "./dn";
 import { fingerprint, parseCertificate, randomSerialNumber, toSecond } from "./encoding";
-import { PkiError, invalidInput } from "./errors";
 import { authorityKeyIdentifier, revocationExtensions, revocationUrlsSchema, subjectKeyIdentifier } from "./extensions";
 import type { KeyStore } from "./key-store";
 import { keyAlgorithmSchema, signatureAlgorithmSchema, signingAlgorithm, type KeyAlgorithm, type SignatureAlgorithm } from "./keys";
 import { x509 } from "./provider";
 import { assertCaCurrent, assertSignedBy, loadSigner, type CaRef } from "./signer";
+import { PkiError, invalidInput } from "@attested/errors";
 
 // "Add Certificate Authority" (guide: Creating an Intermediate CA). The key is generated in the
 // KeyStore ("Internal system (private key locked and non-exportable)") and never leaves it.

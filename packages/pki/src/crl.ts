@@ -1,11 +1,11 @@
 import * as asn1js from "asn1js";
 import { z } from "zod";
 import { normalizeSerial, toSecond } from "./encoding";
-import { PkiError, invalidInput } from "./errors";
 import { authorityKeyIdentifier } from "./extensions";
 import type { KeyStore } from "./key-store";
 import { x509 } from "./provider";
 import { loadSigner, type CaRef } from "./signer";
+import { PkiError, invalidInput } from "@attested/errors";
 
 /** RFC 5280 §5.3.1 CRLReason names (removeFromCRL is for delta CRLs, which we do not publish). */
 export const REVOCATION_REASONS = [

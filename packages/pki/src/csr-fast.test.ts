@@ -3,8 +3,8 @@
 import { randomInt } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { checkPublicKey, parseCsr, parseCsrDer } from "./csr";
-import { PkiError } from "./errors";
 import { makeCsr, openssl, scratch } from "./testing";
+import { PkiError } from "@attested/errors";
 
 async function outcome(fn: () => Promise<unknown>): Promise<unknown> {
   try {

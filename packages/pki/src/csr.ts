@@ -5,11 +5,11 @@ import { createPublicKey, verify, type KeyObject } from "node:crypto";
 import { promisify } from "node:util";
 import { DerError, children, expectTlv, readOid, readTlv, type Tlv } from "@attested/der";
 import { attributeFromOid, attributeKeys, formatDn, fromX509Name, type DnAttribute } from "./dn";
-import { PkiError } from "./errors";
 import { bytes, toBuffer, type Binary } from "./encoding";
 import { crypto, x509 } from "./provider";
 import { UPN_OID, parseSans, type CsrSans } from "./san";
 import type { TemplateContext } from "./template";
+import { PkiError } from "@attested/errors";
 
 const MAX_CSR_BYTES = 64 * 1024;
 const RSA_OID = "1.2.840.113549.1.1.1";

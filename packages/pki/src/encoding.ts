@@ -2,8 +2,8 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import { SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
 import * as asn1js from "asn1js";
 import { createHash, randomBytes } from "node:crypto";
-import { PkiError, type PkiErrorCode } from "./errors";
 import { x509 } from "./provider";
+import { PkiError, type PkiErrorCode } from "@attested/errors";
 
 /** Binary input: a Buffer, any typed array or an ArrayBuffer. */
 export type Binary = ArrayBuffer | ArrayBufferView;

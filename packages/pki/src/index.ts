@@ -1,6 +1,5 @@
 // @attested/pki: CA creation, certificate templates, issuance, CRLs and OCSP. Pure functions and
 // small interfaces; the caller persists everything (sealed keys through SealedKeyPersistence).
-export { PkiError, PKI_ERROR_CODES, isPkiError, type PkiErrorCode, type PkiFieldError } from "./errors";
 export {
   KEY_ALGORITHMS,
   KEY_ALGORITHM_LABELS,

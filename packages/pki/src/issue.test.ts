@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { PkiError } from "./errors";
 import { issueCertificate, type IssueInput } from "./issue";
 import { x509 } from "./provider";
 import { KANDJI_TEMPLATE, URLS, caught, makeCsr, openssl, scratch, testPki, type TestCsr, type TestPki } from "./testing";
+import { PkiError } from "@attested/errors";
 
 let pki: TestPki;
 let csr: TestCsr;

@@ -5,7 +5,6 @@ import { DerError, bitString, children, octetString, oid, readTlv, sequence, tim
 import { formatDn, fromX509Name, toX509NameDer } from "./dn";
 import { csrContext, isStrictSpki, parseCsr, type ParsedCsr } from "./csr";
 import { bytes, fingerprint, randomSerialNumber, toBuffer, toSecond, type Binary } from "./encoding";
-import { PkiError, invalidInput } from "./errors";
 import { authorityKeyIdentifier, revocationExtensions, revocationUrlsSchema, subjectKeyIdentifier, type RevocationUrls } from "./extensions";
 import type { KeyStore } from "./key-store";
 import { x509 } from "./provider";
@@ -14,6 +13,7 @@ import { isEmail, sanExtensionDer } from "./san";
 import { assertCaCurrent, assertTbsSignedBy, loadSigner, signTbsDer, signatureAlgorithmDer, type CaRef } from "./signer";
 import { renderTemplate, type RenderResult, type TemplateContext } from "./template";
 import { ekuOid, parseCertificateTemplate, templateNotAfter } from "./template-schema";
+import { PkiError, invalidInput } from "@attested/errors";
 
 const CLOCK_SKEW_MS = 60_000;
 

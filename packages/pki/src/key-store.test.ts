@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { openEnvelope } from "@attested/secrets";
 import { describe, expect, it } from "vitest";
-import { PkiError } from "./errors";
 import { SealedKeyStore, memoryKeyPersistence } from "./key-store";
 import { crypto } from "./provider";
+import { PkiError } from "@attested/errors";
 
 const data = Buffer.from("to be signed");
 

@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { masterKey as defaultMasterKey, openEnvelope, sealEnvelope } from "@attested/secrets";
 import { bytes } from "./encoding";
-import { PkiError } from "./errors";
 import {
   SIGNATURE_ALGORITHMS,
   assertKeyAlgorithm,
@@ -10,6 +9,7 @@ import {
   type KeyAlgorithm,
   type SignatureAlgorithm,
 } from "./keys";
+import { PkiError } from "@attested/errors";
 import { crypto } from "./provider";
 
 /**

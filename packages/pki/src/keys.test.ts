@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { PkiError } from "./errors";
 import { assertKeyAlgorithm, assertSignatureAlgorithm, generateKeyPair, keyAlgorithmOf, signingAlgorithm } from "./keys";
 import { crypto } from "./provider";
+import { PkiError } from "@attested/errors";
 
 describe("keys", () => {
   it("generates EC and RSA keys that sign and verify with the mapped algorithm", async () => {

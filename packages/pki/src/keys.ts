@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { PkiError } from "./errors";
 import { crypto } from "./provider";
+import { PkiError } from "@attested/errors";
 
 // Key sizes offered by the "Key Size" drop-down: the guide's RSA 2048, plus 3072, 4096, EC P-256 and P-384
 // (docs/guide.md#creating-an-intermediate-ca).

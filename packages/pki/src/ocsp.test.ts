@@ -6,8 +6,8 @@ import { issueCertificate, type IssuedCertificate } from "./issue";
 import { buildOcspResponse, matchesIssuer, ocspErrorResponse, parseOcspRequest, type OcspEntry } from "./ocsp";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { OCSPRequest } from "@peculiar/asn1-ocsp";
-import { PkiError } from "./errors";
 import { KANDJI_TEMPLATE, URLS, caught, makeCsr, openssl, opensslAsync, scratch, testPki, type TestPki } from "./testing";
+import { PkiError } from "@attested/errors";
 
 let pki: TestPki;
 let good: IssuedCertificate;

@@ -15,12 +15,12 @@ import {
   id_pkix_ocsp_nonce,
   KeyHash,
 } from "@peculiar/asn1-ocsp";
+import { PkiError } from "@attested/errors";
 import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import { AlgorithmIdentifier, Certificate, CRLReason, Extension } from "@peculiar/asn1-x509";
 import { REASON_CODES, type RevocationReason } from "./crl";
 import { bytes, normalizeSerial, parseCertificate, rawSubjectName, subjectPublicKeyBits, toBuffer, toSecond, type Binary } from "./encoding";
 import { children, DerError, readOid, readTlv, type Tlv } from "@attested/der";
-import { PkiError } from "./errors";
 import type { KeyStore } from "./key-store";
 import { crypto, x509 } from "./provider";
 import { loadSigner, signTbs, type CaRef, type Signer } from "./signer";

@@ -1,9 +1,8 @@
-import type { PkiFieldError } from "./errors";
 import type { San } from "./san";
 import { EXTENDED_KEY_USAGES, ekuOid, templateInputSchema, templateNotAfter } from "./template-schema";
 import { renderTemplate, type RenderResult, type TemplateContext } from "./template";
 import type { DnAttribute } from "./dn";
-import { invalidInput } from "./errors";
+import { type PkiFieldError, invalidInput } from "@attested/errors";
 
 /**
  * A realistic enrollment for the portal's Preview button: an iPhone on iOS 17.4 enrolled through a

@@ -3,10 +3,10 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import type { AlgorithmIdentifier } from "@peculiar/asn1-x509";
 import { bitString, sequence } from "@attested/der";
 import { bytes, parseCertificate } from "./encoding";
-import { PkiError } from "./errors";
 import type { KeyStore } from "./key-store";
 import { assertSignatureAlgorithm, signingAlgorithm, type SignatureAlgorithm } from "./keys";
 import { crypto, x509 } from "./provider";
+import { PkiError } from "@attested/errors";
 
 /** A CA as the caller stores it: its certificate, the id of its key in the KeyStore, its default hash. */
 export interface CaRef {

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { PkiError, invalidInput, type PkiFieldError } from "./errors";
 import { signatureAlgorithmSchema } from "./keys";
 import { checkTemplateField } from "./template";
+import { PkiError, invalidInput, type PkiFieldError } from "@attested/errors";
 
 // "Use Certificate For" choices (guide: Client Authentication), RFC 5280 §4.2.1.12 OIDs.
 export const EXTENDED_KEY_USAGES = {

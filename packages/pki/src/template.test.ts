@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { PkiError } from "./errors";
 import { SAMPLE_CONTEXT, previewTemplate } from "./preview";
 import { deviceVariables, lookup, parseTemplateString, renderTemplate, type TemplateContext } from "./template";
 import { parseTemplateInput, templateInputSchema, validateTemplateInput } from "./template-schema";
 import { KANDJI_TEMPLATE } from "./testing";
+import { PkiError } from "@attested/errors";
 
 const ctx: TemplateContext = {
   csr: {

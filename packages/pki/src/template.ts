@@ -1,6 +1,6 @@
 import { makeAttribute, formatDn, splitDn, unescapeDnValue, type DnAttribute } from "./dn";
-import type { PkiFieldError } from "./errors";
 import { sanError, type San, type SanType } from "./san";
+import { type PkiFieldError } from "@attested/errors";
 
 // The `${/path}` variable language of certificate templates (docs/guide.md#creating-a-certificate-template):
 // `${/csr/subject/commonname}`, `${/attestation/serialNumber}`, `${/device/userDescription}`.

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Db, Prisma } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
-import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
+import { assertCanWrite } from "@attested/identity";
 import { openSecret, sealSecret } from "@attested/secrets";
 import { buildAcmeProfile } from "./mobileconfig";
 import type { Vendor } from "./options";
 import { dmpInputSchema, dmpSettingsSchema } from "./schemas";
+import { DomainError, NotFoundError } from "@attested/errors";
 
 // What a platform is shown and used with, named column by column: never the enrollment secret (sealed)
 // nor its hash, which is as good as the secret for finding the platform.
@@ -42,9 +43,8 @@ export async function platformByEnrollmentSecret(db: Db, secret: string): Promis
 // and the server's own ACME path load separate copies). Other instances of a deployment see such a change
 // within SECRET_CACHE_MS. Unknown secrets are never cached.
 const SECRET_CACHE_MS = 2_000;
-const secretCache: Map<string, { until: number; platform: PlatformRecord }> = ((globalThis as Record<symbol, unknown>)[
-  Symbol.for("attested.platformBySecret")
-] ??= new Map()) as never;
+type SecretCache = Map<string, { until: number; platform: PlatformRecord }>;
+const secretCache = ((globalThis as Record<symbol, unknown>)[Symbol.for("attested.platformBySecret")] ??= new Map()) as SecretCache;
 
 /** platformByEnrollmentSecret for the ACME path, cached as described above. */
 export async function platformByEnrollmentSecretCached(db: Db, secret: string, now = Date.now()): Promise<PlatformRecord | null> {

@@ -3,8 +3,9 @@ import { X509Certificate } from "@peculiar/x509";
 import { APPLE_ENTERPRISE_ATTESTATION_ROOT_CA_PEM } from "@attested/attestation";
 import type { Db, KeyAttestationPlatform } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
-import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
+import { assertCanWrite } from "@attested/identity";
 import { kapInputSchema, kapTestRootsSchema } from "./schemas";
+import { DomainError, NotFoundError } from "@attested/errors";
 
 export const listKeyAttestationPlatforms = (db: Db): Promise<KeyAttestationPlatform[]> =>
   db.keyAttestationPlatform.findMany({ orderBy: { createdAt: "asc" } });

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { CorePlatform, Db, Prisma } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
-import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
+import { assertCanWrite } from "@attested/identity";
 import {
   allowHttpFromEnv,
   attributeMappingTabSchema,
@@ -20,6 +20,7 @@ import {
   type LookupResult,
   type ValidationRule,
 } from "@attested/integrations";
+import { DomainError, NotFoundError } from "@attested/errors";
 import { MasterKeyError } from "@attested/secrets";
 import { asRecord, hasAny, isUuid, IssueCollector, redactUri, usedByMessage, changedText } from "./common";
 import { contextWith, identityVariables } from "./context";

@@ -1,8 +1,9 @@
 import type { DeviceRole, Db } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
-import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
+import { assertCanWrite } from "@attested/identity";
 import { asRecord, hasAny, isUuid, IssueCollector, usedByMessage, changedText } from "./common";
 import { deviceRoleBasicSchema, deviceRoleConditionsSchema } from "./schemas";
+import { DomainError, NotFoundError } from "@attested/errors";
 
 // Policy Management > Device Role: which Key Attestation Platform must have verified the device's
 // key (Conditions: Identity). An Enrollment Policy applies only to devices its Device Role matches.

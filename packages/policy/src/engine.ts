@@ -1,7 +1,7 @@
 import type { CaContext } from "@attested/ca";
 import { cachedConfig, type CorePlatform, type Db, type SecuritySignalSource } from "@attested/db";
 import { EventType, recordEvent } from "@attested/events";
-import { lookupConfigFromRecord, lookupDevice, type LookupConfig, type LookupOptions, type LookupResult } from "@attested/integrations";
+import { lookupConfigFromRecord, lookupDevice, type Attributes, type LookupConfig, type LookupOptions, type LookupResult } from "@attested/integrations";
 import { MasterKeyError } from "@attested/secrets";
 import { describeCondition, evaluateConditions, type ConditionResult } from "./conditions";
 import { identityVariables, resolveIdentity } from "./context";
@@ -286,7 +286,7 @@ export async function decideEnrollment(db: Db, req: EnrollmentRequest, opts: Dec
       continue;
     }
     const conditions = (Array.isArray(wf.attributeConditions) ? wf.attributeConditions : []) as unknown as WorkflowCondition[];
-    const results: ConditionResult[] = evaluateConditions(conditions, lookup.attributes as never, lookup.groups);
+    const results: ConditionResult[] = evaluateConditions(conditions, lookup.attributes as Attributes, lookup.groups);
     cand.conditions = results.map((r) => ({ condition: describeCondition(r.condition), passed: r.passed, actual: r.actual, message: r.message }));
     const failed = results.filter((r) => !r.passed);
     if (failed.length) {

@@ -1,8 +1,9 @@
 import type { Db, EnrollmentPolicy } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
-import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
+import { assertCanWrite } from "@attested/identity";
 import { asRecord, hasAny, isUuid, IssueCollector, changedText } from "./common";
 import { enrollmentBasicSchema, enrollmentConditionsSchema, enrollmentSettingsSchema } from "./schemas";
+import { DomainError, NotFoundError } from "@attested/errors";
 
 // Policy Management > Enrollment: which Role (Policy Workflow) and Device Role a device must match,
 // and which CA and template then issue its certificate. When several policies match, the lowest

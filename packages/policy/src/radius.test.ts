@@ -12,7 +12,7 @@ const { createTestDatabase } = await import("@attested/db/testing");
 const { startKandjiSimulator } = await import("@attested/kandji-sim");
 const { createTemplate, databaseKeyStore, ensureOrganizationRootCa, issueAndRecord } = await import("@attested/ca");
 const { systemActor } = await import("@attested/events");
-const { ForbiddenError } = await import("@attested/identity");
+const { ForbiddenError } = await import("@attested/errors");
 const policy = await import("./index");
 
 const TOKEN = "radius-kandji-token";

@@ -8,7 +8,7 @@ process.env.INTEGRATIONS_ALLOW_HTTP = "1";
 const { createTestDatabase } = await import("@attested/db/testing");
 const { startKandjiSimulator } = await import("@attested/kandji-sim");
 const { createKeyAttestationPlatform } = await import("@attested/platforms");
-const { ForbiddenError, DomainError } = await import("@attested/identity");
+const { ForbiddenError, DomainError } = await import("@attested/errors");
 const { UNPINNED_WARNING } = await import("@attested/integrations");
 const policy = await import("./index");
 

@@ -1,12 +1,13 @@
 import type { Db, SecuritySignalSource } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
-import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
+import { assertCanWrite } from "@attested/identity";
 import { rulesPinIdentity } from "@attested/integrations";
 import { asRecord, hasAny, isUuid, IssueCollector, changedText } from "./common";
 import { contextWith, identityVariables } from "./context";
 import { storedLookupConfig, validateLookup, type ValidationReport } from "./core-platforms";
 import { IDENTITY_ATTRIBUTES, lookupPurposeLabel, type LookupPurpose } from "./options";
 import { signalSourceBasicSchema, signalSourceConditionsSchema, signalSourceSettingsSchema, validateIdentitySchema } from "./schemas";
+import { DomainError, NotFoundError } from "@attested/errors";
 
 // Policy Management > Security Signal Sources: which Generic HTTP source to ask, with which key
 // (Identity), for which purpose (Certificate Issuance or RADIUS Authentication), and whether a

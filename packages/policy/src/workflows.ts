@@ -1,10 +1,11 @@
 import type { Db, PolicyWorkflow, Prisma } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
-import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
+import { assertCanWrite } from "@attested/identity";
 import { z } from "zod";
 import { asRecord, hasAny, isUuid, IssueCollector, usedByMessage, changedText } from "./common";
 import { describeCondition } from "./conditions";
 import { workflowBasicSchema, workflowConditionsSchema, type WorkflowCondition } from "./schemas";
+import { DomainError, NotFoundError } from "@attested/errors";
 
 // Policy Management > Policy Workflows (the "Role" of an Enrollment Policy): which Core Provider
 // looks the device up, and which looked-up attributes and groups it must have (ANY = none).

@@ -1,6 +1,7 @@
 import { requireAccount, requireTarget, type Reply, type RequestContext } from "../context";
 import { decodeBase64url, isPlainObject } from "../encoding";
-import { AcmeProblem, problem, toProblem } from "../problems";
+import { AttestationError } from "@attested/errors";
+import { AcmeProblem, printable, problem, toProblem } from "../problems";
 import { authorizationJson, challengeJson } from "../render";
 import { orderErrorFor, refreshAuthorization, refreshOrder } from "../status";
 import type { ChallengeCompletion } from "../store";
@@ -43,31 +44,21 @@ export async function authorization(ctx: RequestContext): Promise<Reply> {
   return authzReply(ctx, { ...authz, ...updated });
 }
 
-/** Device-supplied text that ends up in problem details and events: short, printable. */
-function clip(s: string, max = 300): string {
-  const cleaned = s.replace(/[\u0000-\u001f\u007f]/g, " ").trim();
-  return cleaned.length > max ? cleaned.slice(0, max) + "…" : cleaned;
-}
-
 /** draft-ietf-acme-device-attest: a non-empty `error` means the device could not attest. */
 function deviceError(v: unknown): string | null {
   if (v === undefined || v === null || v === "" || v === false) return null;
-  if (typeof v === "string") return clip(v);
+  if (typeof v === "string") return printable(v);
   if (isPlainObject(v)) {
     if (Object.keys(v).length === 0) return null;
-    if (typeof v.detail === "string" && v.detail) return clip(v.detail);
+    if (typeof v.detail === "string" && v.detail) return printable(v.detail);
   }
   if (Array.isArray(v) && v.length === 0) return null;
-  return clip(JSON.stringify(v));
+  return printable(JSON.stringify(v));
 }
 
-function attestationProblem(e: unknown, ctx: RequestContext): AcmeProblem {
-  if (e instanceof AcmeProblem) return e;
-  if (e instanceof Error && typeof (e as { reason?: unknown }).reason === "string") {
-    const reason = (e as unknown as { reason: string }).reason;
-    const msg = e.message && e.message !== reason ? `${reason}: ${e.message}` : reason;
-    return problem.badAttestationStatement(clip(msg, 500), { extra: { reason } });
-  }
+/** A validator's failure: a refused attestation or problem as toProblem says; anything else is reported. */
+function attestationFailure(e: unknown, ctx: RequestContext): AcmeProblem {
+  if (e instanceof AcmeProblem || e instanceof AttestationError) return toProblem(e);
   ctx.deps.reportError(e, "device-attest-01", ctx.platform.id);
   return problem.badAttestationStatement("The attestation could not be verified");
 }
@@ -169,8 +160,8 @@ async function runValidation(
       return { ok: true, attested };
     } catch (e) {
       if (deps.isUnavailable(e)) throw e; // not the device's fault: nothing is settled (see challenge())
-      const adminDetail = (e as { adminDetail?: unknown }).adminDetail;
-      return { ok: false, error: attestationProblem(e, ctx), ...(typeof adminDetail === "string" ? { adminDetail } : {}) };
+      const adminDetail = e instanceof AttestationError ? e.adminDetail : undefined;
+      return { ok: false, error: attestationFailure(e, ctx), ...(adminDetail ? { adminDetail } : {}) };
     }
   }
   const validate = deps.validators[chall.type];

@@ -9,6 +9,7 @@ import {
   X509CertificateGenerator,
   type X509Certificate,
 } from "@peculiar/x509";
+import { AttestationError, type AttestationFailureReason } from "@attested/errors";
 import { MemoryStore } from "../testing";
 import { problem } from "../problems";
 import { AcmeServer, type AcmeServerOptions } from "../server";
@@ -70,12 +71,10 @@ export async function createTestCa(): Promise<TestCa> {
  * Fake attestation object: JSON {token, serial, spki(base64)}. The validator demands the token
  * (freshness), the identifier as serial, and returns the key; failures carry a `reason`.
  */
-export class FakeAttestationError extends Error {
-  constructor(
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
+export class FakeAttestationError extends AttestationError {
+  constructor(reason: string, message: string) {
+    // The fake's own codes (kebab-case) show that the server passes any code through unchanged.
+    super(reason as AttestationFailureReason, message);
   }
 }
 

@@ -8,7 +8,7 @@ import { requireWriter } from "@/lib/session";
 
 export const createCaAction = formAction(async (input) => {
   const actor = await requireWriter("create certificate authorities");
-  const ca = await createCa(await caContext(), actor, input as never);
+  const ca = await createCa(await caContext(), actor, input);
   revalidatePath("/dynamic-pki/certificate-authorities");
   redirect(`/dynamic-pki/certificate-authorities/${ca.id}?created=1`);
 });

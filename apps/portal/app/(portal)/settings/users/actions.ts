@@ -7,7 +7,7 @@ import { requireWriter } from "@/lib/session";
 
 export const createUserAction = formAction(async (input) => {
   const actor = await requireWriter("create users");
-  const u = await createUser(await getDb(), actor, input as never);
+  const u = await createUser(await getDb(), actor, input);
   revalidatePath("/settings/users");
   return { ok: true, reset: true, message: `${u.email} added as ${u.role === "ADMIN" ? "Admin" : "Auditor"}.` };
 });

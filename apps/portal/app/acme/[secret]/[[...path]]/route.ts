@@ -1,4 +1,5 @@
 import { handleWebRequest, problem, toWebResponse } from "@attested/acme";
+import { logger } from "@attested/log";
 import { acmeFailure, acmeService } from "@/lib/acme";
 
 export const dynamic = "force-dynamic";
@@ -10,7 +11,7 @@ async function handle(request: Request, ctx: Ctx): Promise<Response> {
   try {
     return await serve(request, ctx);
   } catch (err) {
-    console.error("acme request failed", err);
+    logger().error({ err }, "acme request failed");
     const out = await acmeFailure(err);
     return new Response(out.body, { status: out.status, headers: out.headers });
   }

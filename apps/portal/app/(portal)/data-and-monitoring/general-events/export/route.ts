@@ -1,8 +1,9 @@
 import { ZodError } from "zod";
-import { assertCanRead, DomainError } from "@attested/identity";
+import { assertCanRead } from "@attested/identity";
 import { exportEventsCsv, exportQuery } from "@attested/lifecycle";
 import { getDb } from "@/lib/db";
 import { currentActor } from "@/lib/session";
+import { DomainError } from "@attested/errors";
 
 // General Events > Export CSV: the filtered view (every page of it), streamed as text/csv.
 // Admins and auditors only; the export itself is recorded in the trail.

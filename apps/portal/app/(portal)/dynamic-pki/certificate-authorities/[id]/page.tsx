@@ -1,11 +1,11 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { getCa, listCas, caUrls, KEY_SIZES } from "@attested/ca";
-import { NotFoundError } from "@attested/identity";
 import { Badge, Card, DefinitionList, PageHeader, formatTime } from "@/components/ui";
 import { caContext } from "@/lib/ca";
 import { requireReader } from "@/lib/session";
 import { CaSettingsForm } from "../ca-form";
+import { NotFoundError } from "@attested/errors";
 
 export default async function CaDetailPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ created?: string }> }) {
   const actor = await requireReader();

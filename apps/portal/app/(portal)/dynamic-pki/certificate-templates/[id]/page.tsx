@@ -1,10 +1,10 @@
 import { notFound } from "next/navigation";
 import { getTemplate, templateUsage } from "@attested/ca";
-import { NotFoundError } from "@attested/identity";
 import { Card, PageHeader } from "@/components/ui";
 import { caContext } from "@/lib/ca";
 import { requireReader } from "@/lib/session";
 import { DeleteTemplateForm, TemplateForm } from "../template-form";
+import { NotFoundError } from "@attested/errors";
 
 export default async function TemplatePage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ saved?: string }> }) {
   const actor = await requireReader();

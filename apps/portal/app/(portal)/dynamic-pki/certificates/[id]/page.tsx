@@ -2,12 +2,12 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { displayStatus, getCertificate, reasonLabel } from "@attested/ca";
 import { listEvents } from "@attested/events";
-import { NotFoundError } from "@attested/identity";
 import { Timeline } from "@/components/timeline";
 import { Badge, Card, DefinitionList, PageHeader, formatTime } from "@/components/ui";
 import { caContext } from "@/lib/ca";
 import { requireReader } from "@/lib/session";
 import { RevokeForm } from "../forms";
+import { NotFoundError } from "@attested/errors";
 
 const statusColor = { Active: "green", Revoked: "red", "On Hold": "amber", Expired: "slate" } as const;
 

@@ -1,6 +1,5 @@
 import { notFound } from "next/navigation";
 import { AUTH_METHODS, AUTH_METHOD_LABELS, CONDITIONS, CONDITION_LABELS, SECRET_LABELS, UNPINNED_WARNING, rulesPinIdentity } from "@attested/integrations";
-import { NotFoundError } from "@attested/identity";
 import { corePlatformUsage, getCorePlatform, identityVariables, DEFAULT_IDENTITY_ATTRIBUTE } from "@attested/policy";
 import { Card, PageHeader, Tabs } from "@/components/ui";
 import { getDb } from "@/lib/db";
@@ -9,6 +8,7 @@ import { DeleteForm } from "@/components/delete-form";
 import { deleteCorePlatformAction } from "../actions";
 import { CorePlatformForm } from "../forms";
 import { CORE_PLATFORM_TABS } from "../tabs";
+import { NotFoundError } from "@attested/errors";
 
 export default async function CorePlatformPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ saved?: string; tab?: string }> }) {
   const actor = await requireReader();

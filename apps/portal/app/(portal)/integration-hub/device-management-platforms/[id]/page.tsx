@@ -1,12 +1,12 @@
 import { notFound } from "next/navigation";
 import { serverNameTemplateWarnings } from "@attested/ca";
-import { NotFoundError } from "@attested/identity";
 import { getPlatform, issuingChains, VENDORS, type Vendor } from "@attested/platforms";
 import { Card, DefinitionList, PageHeader, formatTime } from "@/components/ui";
 import { caContext } from "@/lib/ca";
 import { getDb } from "@/lib/db";
 import { requireReader } from "@/lib/session";
 import { AutoDownload, PlatformSettingsForm, RotateSecretForm } from "../forms";
+import { NotFoundError } from "@attested/errors";
 
 export default async function PlatformPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ download?: string }> }) {
   const actor = await requireReader();

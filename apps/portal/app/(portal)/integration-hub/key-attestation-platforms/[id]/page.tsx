@@ -1,13 +1,13 @@
 import "reflect-metadata";
 import { notFound } from "next/navigation";
 import { X509Certificate } from "@peculiar/x509";
-import { NotFoundError } from "@attested/identity";
 import { APPLE_ENTERPRISE_ATTESTATION_ROOT_CA_PEM } from "@attested/attestation";
 import { getKeyAttestationPlatform, keyAttestationPlatformUsage, storedTestRoots, testRootsEnabled, TEST_ROOTS_OFF } from "@attested/platforms";
 import { Badge, Card, DefinitionList, PageHeader, formatTime } from "@/components/ui";
 import { getDb } from "@/lib/db";
 import { requireReader } from "@/lib/session";
 import { TestRootsForm } from "../forms";
+import { NotFoundError } from "@attested/errors";
 
 export default async function KapPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ saved?: string }> }) {
   const actor = await requireReader();

@@ -1,5 +1,4 @@
 import { notFound } from "next/navigation";
-import { NotFoundError } from "@attested/identity";
 import { listKeyAttestationPlatforms } from "@attested/platforms";
 import { deviceRoleUsage, getDeviceRole } from "@attested/policy";
 import { DeleteForm } from "@/components/delete-form";
@@ -9,6 +8,7 @@ import { requireReader } from "@/lib/session";
 import { deleteDeviceRoleAction } from "../actions";
 import { DeviceRoleForm } from "../forms";
 import { DEVICE_ROLE_TABS } from "../tabs";
+import { NotFoundError } from "@attested/errors";
 
 export default async function DeviceRolePage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ saved?: string; tab?: string }> }) {
   const actor = await requireReader();

@@ -1,5 +1,4 @@
 import { notFound } from "next/navigation";
-import { NotFoundError } from "@attested/identity";
 import { getEnrollmentPolicy, listDeviceRoles, listWorkflows } from "@attested/policy";
 import { DeleteForm } from "@/components/delete-form";
 import { Badge, Card, PageHeader, Tabs } from "@/components/ui";
@@ -8,6 +7,7 @@ import { requireReader } from "@/lib/session";
 import { deleteEnrollmentPolicyAction } from "../actions";
 import { EnrollmentPolicyForm } from "../forms";
 import { ENROLLMENT_TABS } from "../tabs";
+import { NotFoundError } from "@attested/errors";
 
 export default async function EnrollmentPolicyPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ saved?: string; tab?: string }> }) {
   const actor = await requireReader();

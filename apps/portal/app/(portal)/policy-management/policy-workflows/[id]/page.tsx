@@ -1,5 +1,4 @@
 import { notFound } from "next/navigation";
-import { NotFoundError } from "@attested/identity";
 import { getWorkflow, listCorePlatforms, workflowUsage, GROUPS } from "@attested/policy";
 import { DeleteForm } from "@/components/delete-form";
 import { Card, PageHeader, Tabs } from "@/components/ui";
@@ -8,6 +7,7 @@ import { requireReader } from "@/lib/session";
 import { deleteWorkflowAction } from "../actions";
 import { WorkflowForm } from "../forms";
 import { WORKFLOW_TABS } from "../tabs";
+import { NotFoundError } from "@attested/errors";
 
 export default async function WorkflowPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ saved?: string; tab?: string }> }) {
   const actor = await requireReader();

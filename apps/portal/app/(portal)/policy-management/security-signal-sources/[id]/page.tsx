@@ -1,6 +1,5 @@
 import { notFound } from "next/navigation";
 import { CONDITIONS, CONDITION_LABELS } from "@attested/integrations";
-import { NotFoundError } from "@attested/identity";
 import { getSignalSource, listCorePlatforms, listDeviceRoles } from "@attested/policy";
 import { DeleteForm } from "@/components/delete-form";
 import { Card, PageHeader, Tabs } from "@/components/ui";
@@ -9,6 +8,7 @@ import { requireReader } from "@/lib/session";
 import { deleteSignalSourceAction } from "../actions";
 import { SignalSourceForm } from "../forms";
 import { SIGNAL_SOURCE_TABS } from "../tabs";
+import { NotFoundError } from "@attested/errors";
 
 export default async function SignalSourcePage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ saved?: string; tab?: string }> }) {
   const actor = await requireReader();

@@ -1,6 +1,6 @@
 import { getEvent } from "@attested/events";
-import { NotFoundError } from "@attested/identity";
 import { apiRoute } from "@/lib/api";
+import { NotFoundError } from "@attested/errors";
 
 export const GET = apiRoute<{ id: string }>({}, async ({ db, params }) => {
   const e = await getEvent(db, params.id);

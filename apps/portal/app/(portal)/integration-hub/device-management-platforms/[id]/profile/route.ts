@@ -1,8 +1,9 @@
-import { assertCanWrite, DomainError } from "@attested/identity";
+import { assertCanWrite } from "@attested/identity";
 import { platformProfile } from "@attested/platforms";
 import { publicUrl } from "@/lib/config";
 import { getDb } from "@/lib/db";
 import { currentActor } from "@/lib/session";
+import { DomainError } from "@attested/errors";
 
 // The profile carries the enrollment secret, so only admins download it.
 export async function GET(_: Request, { params }: { params: Promise<{ id: string }> }) {

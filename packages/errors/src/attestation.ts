@@ -1,6 +1,7 @@
 /**
- * Why an attestation was refused. The ACME server turns an error with a string `reason` into a
- * `urn:ietf:params:acme:error:badAttestationStatement` problem (draft-ietf-acme-device-attest).
+ * Why an attestation was refused: the typed code of an AttestationError. The ACME server turns every
+ * AttestationError into a `urn:ietf:params:acme:error:badAttestationStatement` problem with this code
+ * as its `reason` member (draft-ietf-acme-device-attest).
  */
 export type AttestationFailureReason =
   | "tooLarge" // over the size, nesting or item limits (checked before decoding)
