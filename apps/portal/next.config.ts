@@ -24,6 +24,7 @@ const config: NextConfig = {
     "@attested/secrets",
     "@attested/integrations",
     "@attested/policy",
+    "@attested/variables",
   ],
   // Native, WebAssembly or process-wide packages load from node_modules at run time.
   serverExternalPackages: [

@@ -1,0 +1,81 @@
+import { parsePath, type PathRules, type VariablePath } from "./path";
+
+// The `${...}` syntax: literal text with variables in it. `${/a/b}` names a path into the context;
+// `${identity}` the lookup key, where the caller allows it (Generic HTTP); `${/a/b|join:;}` joins a
+// list, where the caller allows it (certificate templates). Problems are returned as data, so each
+// caller words them in its own form's language. Linear in the text: one scan, no backtracking.
+
+export interface SyntaxOptions extends PathRules {
+  /** `${identity}` is a variable (a Generic HTTP URI, Expected result or path filter). */
+  readonly identity?: boolean;
+  /** `${/path|join:<separator>}` is allowed (certificate templates). */
+  readonly join?: boolean;
+}
+
+export type Part =
+  | { kind: "text"; text: string }
+  | { kind: "identity"; raw: string }
+  /** `name` is the path as written, trimmed; `join` the separator of `|join:`, if given. */
+  | { kind: "path"; raw: string; name: string; path: VariablePath; join?: string };
+
+export type PathPart = Extract<Part, { kind: "path" }>;
+
+export type SyntaxProblem =
+  /** `${` without a `}`; `position` counts from 1. Nothing after it is parsed. */
+  | { kind: "unclosed"; position: number }
+  /** Neither a path nor an allowed name; `name` is what stood inside `${...}` (before `|`), trimmed. */
+  | { kind: "notAVariable"; raw: string; name: string }
+  | { kind: "forbidden"; raw: string; name: string; segment: string }
+  | { kind: "unknownRoot"; raw: string; name: string; root: string }
+  /** A `|` modifier other than `join:`. */
+  | { kind: "badModifier"; raw: string; name: string };
+
+export interface Parsed {
+  parts: Part[];
+  problems: SyntaxProblem[];
+}
+
+const JOIN = "join:";
+
+function variable(raw: string, options: SyntaxOptions): Part | SyntaxProblem {
+  const body = raw.slice(2, -1);
+  const bar = options.join ? body.indexOf("|") : -1;
+  const name = (bar < 0 ? body : body.slice(0, bar)).trim();
+  if (options.identity && name === "identity") return { kind: "identity", raw };
+  const parsed = parsePath(name, options);
+  if (!parsed.ok) {
+    const p = parsed.problem;
+    if (p.kind === "forbidden") return { kind: "forbidden", raw, name, segment: p.segment };
+    if (p.kind === "unknownRoot") return { kind: "unknownRoot", raw, name, root: p.root };
+    return { kind: "notAVariable", raw, name };
+  }
+  if (bar < 0) return { kind: "path", raw, name, path: parsed.path };
+  const modifier = body.slice(bar + 1).trimStart();
+  if (!modifier.startsWith(JOIN)) return { kind: "badModifier", raw, name };
+  return { kind: "path", raw, name, path: parsed.path, join: modifier.slice(JOIN.length) };
+}
+
+/** Splits text into literal parts and variables, collecting every problem (parsing stops at an unclosed `${`). */
+export function parseVariables(text: string, options: SyntaxOptions = {}): Parsed {
+  const parts: Part[] = [];
+  const problems: SyntaxProblem[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const start = text.indexOf("${", i);
+    if (start < 0) {
+      parts.push({ kind: "text", text: text.slice(i) });
+      break;
+    }
+    if (start > i) parts.push({ kind: "text", text: text.slice(i, start) });
+    const end = text.indexOf("}", start);
+    if (end < 0) {
+      problems.push({ kind: "unclosed", position: start + 1 });
+      break;
+    }
+    const v = variable(text.slice(start, end + 1), options);
+    if (v.kind === "identity" || v.kind === "path") parts.push(v);
+    else problems.push(v);
+    i = end + 1;
+  }
+  return { parts, problems };
+}
