@@ -37,7 +37,7 @@ export interface Parsed {
 
 const JOIN = "join:";
 
-function variable(raw: string, options: SyntaxOptions): Part | SyntaxProblem {
+function variable(raw: string, options: SyntaxOptions): Exclude<Part, { kind: "text" }> | SyntaxProblem {
   const body = raw.slice(2, -1);
   const bar = options.join ? body.indexOf("|") : -1;
   const name = (bar < 0 ? body : body.slice(0, bar)).trim();
