@@ -34,7 +34,7 @@ function problemMessage(p: SyntaxProblem): string {
 }
 
 /** The template's parts; throws TemplateError at its first problem. */
-export function parseTemplate(template: string): Part[] {
+export function parseTemplate(template: string): readonly Part[] {
   const { parts, problems } = parseVariables(template, SYNTAX);
   if (problems.length) throw new TemplateError(problemMessage(problems[0]!));
   return parts;

@@ -76,10 +76,10 @@ function problemMessage(p: SyntaxProblem): string {
 }
 
 /** Splits a template string into text and variables, reporting syntax errors and unknown roots. */
-export function parseTemplateString(text: string): { parts: Part[]; errors: string[] } {
+export function parseTemplateString(text: string): { parts: readonly Part[]; errors: string[] } {
   const { parts, problems } = parseVariables(text, TEMPLATE_SYNTAX);
   // Templates do not allow ${identity}: there are only text and path parts.
-  return { parts: parts as Part[], errors: problems.map(problemMessage) };
+  return { parts: parts as readonly Part[], errors: problems.map(problemMessage) };
 }
 
 /** A variable's values: none when absent, one for a scalar, several for a list. */
@@ -106,7 +106,7 @@ interface Rendered {
  * Renders parsed parts. With `fanOut`, the first list-valued variable without `|join:` yields one
  * result per value; otherwise lists are joined. `text` maps literal text (e.g. DN unescaping).
  */
-function renderParts(parts: Part[], context: TemplateContext, fanOut: boolean, withheld: Withheld, text: (t: string) => string = (t) => t): Rendered {
+function renderParts(parts: readonly Part[], context: TemplateContext, fanOut: boolean, withheld: Withheld, text: (t: string) => string = (t) => t): Rendered {
   const errors: string[] = [];
   const missing: string[] = [];
   let fromCsr = false;

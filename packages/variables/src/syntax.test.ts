@@ -65,6 +65,17 @@ describe("parseVariables", () => {
     expect(parseVariables("a\u0000${/x}", HTTP).parts[0]).toEqual({ kind: "text", text: "a\u0000" });
   });
 
+  it("parses a text once per options object, and shares the result frozen", () => {
+    const a = parseVariables("CN=${/csr/subject/commonname}", TEMPLATE);
+    expect(parseVariables("CN=${/csr/subject/commonname}", TEMPLATE)).toBe(a);
+    expect(Object.isFrozen(a.parts) && Object.isFrozen(a.parts[1])).toBe(true);
+    expect(() => (a.parts as unknown[]).push(1)).toThrow(TypeError);
+    // Other options, other rules: ${identity} is a variable for Generic HTTP only.
+    expect(parseVariables("${identity}", HTTP).problems).toEqual([]);
+    expect(parseVariables("${identity}", TEMPLATE).problems).toHaveLength(1);
+    expect(parseVariables("${identity}", { ...HTTP })).toEqual(parseVariables("${identity}", HTTP));
+  });
+
   it("is linear in the size of the text", () => {
     const many = "x${/attestation/serialNumber}".repeat(50_000);
     let t = performance.now();

@@ -31,9 +31,11 @@ export type SyntaxProblem =
   | { kind: "badModifier"; raw: string; name: string };
 
 export interface Parsed {
-  parts: Part[];
-  problems: SyntaxProblem[];
+  readonly parts: readonly Part[];
+  readonly problems: readonly SyntaxProblem[];
 }
+
+const NO_OPTIONS: SyntaxOptions = {};
 
 const JOIN = "join:";
 
@@ -55,27 +57,49 @@ function variable(raw: string, options: SyntaxOptions): Exclude<Part, { kind: "t
   return { kind: "path", raw, name, path: parsed.path, join: modifier.slice(JOIN.length) };
 }
 
-/** Splits text into literal parts and variables, collecting every problem (parsing stops at an unclosed `${`). */
-export function parseVariables(text: string, options: SyntaxOptions = {}): Parsed {
+function parse(text: string, options: SyntaxOptions): Parsed {
   const parts: Part[] = [];
   const problems: SyntaxProblem[] = [];
   let i = 0;
   while (i < text.length) {
     const start = text.indexOf("${", i);
     if (start < 0) {
-      parts.push({ kind: "text", text: text.slice(i) });
+      parts.push(Object.freeze({ kind: "text", text: text.slice(i) }));
       break;
     }
-    if (start > i) parts.push({ kind: "text", text: text.slice(i, start) });
+    if (start > i) parts.push(Object.freeze({ kind: "text", text: text.slice(i, start) }));
     const end = text.indexOf("}", start);
     if (end < 0) {
       problems.push({ kind: "unclosed", position: start + 1 });
       break;
     }
     const v = variable(text.slice(start, end + 1), options);
-    if (v.kind === "identity" || v.kind === "path") parts.push(v);
+    if (v.kind === "identity" || v.kind === "path") parts.push(Object.freeze(v));
     else problems.push(v);
     i = end + 1;
   }
-  return { parts, problems };
+  return { parts: Object.freeze(parts), problems: Object.freeze(problems) };
+}
+
+// The same few texts (a template's fields, a Core Platform's URI and rules) are rendered at every
+// enrollment: each is parsed once per options object. Bounded: short texts only, and the cache
+// starts over when full.
+const CACHEABLE_LENGTH = 4096;
+const CACHE_ENTRIES = 1000;
+const caches = new WeakMap<SyntaxOptions, Map<string, Parsed>>();
+
+/**
+ * Splits text into literal parts and variables, collecting every problem (parsing stops at an
+ * unclosed `${`). The result is shared and frozen: pass the same options object to reuse it.
+ */
+export function parseVariables(text: string, options: SyntaxOptions = NO_OPTIONS): Parsed {
+  if (text.length > CACHEABLE_LENGTH) return parse(text, options);
+  let cache = caches.get(options);
+  if (!cache) caches.set(options, (cache = new Map()));
+  let parsed = cache.get(text);
+  if (!parsed) {
+    if (cache.size >= CACHE_ENTRIES) cache.clear();
+    cache.set(text, (parsed = parse(text, options)));
+  }
+  return parsed;
 }
