@@ -12,11 +12,12 @@ export interface SyntaxOptions extends PathRules {
   readonly join?: boolean;
 }
 
+/** Parts are shared between renders (see parseVariables): read-only. */
 export type Part =
-  | { kind: "text"; text: string }
-  | { kind: "identity"; raw: string }
+  | { readonly kind: "text"; readonly text: string }
+  | { readonly kind: "identity"; readonly raw: string }
   /** `name` is the path as written, trimmed; `join` the separator of `|join:`, if given. */
-  | { kind: "path"; raw: string; name: string; path: VariablePath; join?: string };
+  | { readonly kind: "path"; readonly raw: string; readonly name: string; readonly path: VariablePath; readonly join?: string };
 
 export type PathPart = Extract<Part, { kind: "path" }>;
 
