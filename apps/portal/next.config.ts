@@ -26,6 +26,7 @@ const config: NextConfig = {
     "@attested/integrations",
     "@attested/log",
     "@attested/policy",
+    "@attested/variables",
   ],
   // Native, WebAssembly or process-wide packages load from node_modules at run time.
   serverExternalPackages: [

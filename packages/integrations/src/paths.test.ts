@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { evaluatePath, parsePath, pathProblem, PathError, type ResponseView } from "./paths";
-import { renderTemplate, templateProblem, templateVariables, TemplateError } from "./template";
+import { renderTemplate, templateProblem, templateUses, templateVariables, TemplateError } from "./template";
 
 const view: ResponseView = {
   status: 200,
@@ -98,6 +98,17 @@ describe("templates", () => {
     );
     expect(renderTemplate("${/attestation/serialNumber}", vars)).toBe("SN 1");
     expect(templateVariables("a ${ identity } b ${/csr/x}")).toEqual(["${identity}", "${/csr/x}"]);
+  });
+
+  it("reads keys as certificate templates do: case-insensitively, own properties only, a list's first non-empty item", () => {
+    const context = { csr: { subject: { commonName: "C02X", CN: "C02X" }, san: { rfc822name: ["", "a@b.c"] } }, attestation: { serialNumber: "C02Y" } };
+    const vars = { identity: "x", context };
+    expect(renderTemplate("https://h/d?cn=${/csr/subject/commonname}&e=${/csr/san/rfc822name}", vars, encodeURIComponent)).toBe("https://h/d?cn=C02X&e=a%40b.c");
+    expect(renderTemplate("${/ATTESTATION/SerialNumber}", vars)).toBe("C02Y");
+    expect(() => renderTemplate("${/csr/subject}", vars)).toThrow("${/csr/subject} has no value");
+    expect(() => renderTemplate("${/csr/san/dnsname}", { identity: "x", context: { csr: { san: { dnsname: [] } } } })).toThrow(/has no value/);
+    expect(templateProblem("${/a/Constructor}")).toMatch(/not allowed/);
+    expect(templateUses("${/attestation/serialnumber}", ["${/attestation/serialNumber}"])).toBe(true);
   });
 
   it("refuses unknown variables, missing values and prototype paths", () => {

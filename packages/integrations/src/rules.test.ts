@@ -51,6 +51,9 @@ describe("evaluateRule", () => {
     });
     expect(run({ path: "data[0].serial_number", condition: "equals", expected: "c02abc1234" }).passed).toBe(false);
     expect(run({ path: "data[0].serial_number", condition: "equals", expected: "${/attestation/serialNumber}" }).passed).toBe(true);
+    // The same key rule as certificate templates: the CSR's commonName answers to /commonname.
+    const csr = { identity: "x", context: { csr: { subject: { commonName: "C02ABC1234" } } } };
+    expect(evaluateRule({ path: "data[0].serial_number", condition: "equals", expected: "${/csr/subject/commonname}" }, view, csr).passed).toBe(true);
     expect(run({ path: "data[0].is_removed", condition: "equals", expected: "false" }).passed).toBe(true);
     expect(run({ path: "status", condition: "equals", expected: "200" }).passed).toBe(true);
     expect(run({ path: "headers.content-type", condition: "equals", expected: "application/json" }).passed).toBe(true);

@@ -1,7 +1,10 @@
+import { firstValue, lookup, parseVariables, type Part, type SyntaxProblem } from "@attested/variables";
+
 // Variables in a URI, an Expected result or a path filter: `${identity}` (the lookup key, e.g. the
-// attested serial number) and `${/a/b}` (a path into the enrollment context, the same syntax as
-// certificate templates: /attestation/serialNumber, /csr/subject/commonname, ...). One syntax only;
-// anything else inside ${...} is an error, so a typo cannot silently render as empty.
+// attested serial number) and `${/a/b}` (a path into the enrollment context, the same language as
+// certificate templates: /attestation/serialNumber, /csr/subject/commonname, ...). Syntax, key rule
+// (case-insensitive, own properties only) and list rule (the first non-empty item) are
+// @attested/variables'. Anything else inside ${...} is an error, so a typo cannot silently render as empty.
 
 export interface TemplateVars {
   identity: string;
@@ -17,84 +20,57 @@ export class TemplateError extends Error {
   }
 }
 
-type Part = { text: string } | { variable: "identity" } | { variable: "context"; path: string[]; raw: string };
+const SYNTAX = { identity: true } as const;
 
-const FORBIDDEN = new Set(["__proto__", "prototype", "constructor"]);
-const CONTEXT_PATH = /^(\/[A-Za-z0-9_.-]+)+$/;
-
-export function parseTemplate(template: string): Part[] {
-  const parts: Part[] = [];
-  let i = 0;
-  while (i < template.length) {
-    const at = template.indexOf("${", i);
-    if (at < 0) {
-      parts.push({ text: template.slice(i) });
-      break;
-    }
-    if (at > i) parts.push({ text: template.slice(i, at) });
-    const end = template.indexOf("}", at);
-    if (end < 0) throw new TemplateError(`unclosed "\${" at position ${at + 1}`);
-    const name = template.slice(at + 2, end).trim();
-    if (name === "identity") parts.push({ variable: "identity" });
-    else if (CONTEXT_PATH.test(name)) {
-      const path = name.split("/").slice(1);
-      const bad = path.find((p) => FORBIDDEN.has(p));
-      if (bad) throw new TemplateError(`"${bad}" is not allowed in \${${name}}`);
-      parts.push({ variable: "context", path, raw: name });
-    } else throw new TemplateError(`unknown variable \${${name}}: use \${identity} or \${/path/in/context}`);
-    i = end + 1;
+function problemMessage(p: SyntaxProblem): string {
+  switch (p.kind) {
+    case "unclosed":
+      return `unclosed "\${" at position ${p.position}`;
+    case "forbidden":
+      return `"${p.segment}" is not allowed in \${${p.name}}`;
+    default:
+      return `unknown variable \${${p.name}}: use \${identity} or \${/path/in/context}`;
   }
+}
+
+/** The template's parts; throws TemplateError at its first problem. */
+export function parseTemplate(template: string): readonly Part[] {
+  const { parts, problems } = parseVariables(template, SYNTAX);
+  if (problems.length) throw new TemplateError(problemMessage(problems[0]!));
   return parts;
 }
 
 /** The form's check: null when valid, else why not. */
 export function templateProblem(template: string): string | null {
-  try {
-    parseTemplate(template);
-    return null;
-  } catch (e) {
-    if (e instanceof TemplateError) return e.message;
-    throw e;
-  }
-}
-
-function contextValue(context: Record<string, unknown> | undefined, path: string[], raw: string): string {
-  let cur: unknown = context;
-  for (const key of path) {
-    if (cur === null || typeof cur !== "object" || !Object.prototype.hasOwnProperty.call(cur, key)) {
-      throw new TemplateError(`\${${raw}} has no value`);
-    }
-    cur = (cur as Record<string, unknown>)[key];
-  }
-  if (typeof cur === "string") return cur;
-  if (typeof cur === "number" || typeof cur === "boolean" || typeof cur === "bigint") return String(cur);
-  throw new TemplateError(`\${${raw}} has no value`);
+  const { problems } = parseVariables(template, SYNTAX);
+  return problems.length ? problemMessage(problems[0]!) : null;
 }
 
 /** Renders variables; `encode` is applied to each substituted value (e.g. encodeURIComponent in a URI). */
 export function renderTemplate(template: string, vars: TemplateVars, encode: (v: string) => string = (v) => v): string {
   return parseTemplate(template)
     .map((p) => {
-      if ("text" in p) return p.text;
-      if (p.variable === "identity") return encode(vars.identity);
-      return encode(contextValue(vars.context, p.path, p.raw));
+      if (p.kind === "text") return p.text;
+      if (p.kind === "identity") return encode(vars.identity);
+      const value = firstValue(lookup(vars.context, p.path));
+      if (value === undefined) throw new TemplateError(`\${${p.name}} has no value`);
+      return encode(value);
     })
     .join("");
 }
 
 /** The variables a template uses, normalized ("${identity}", "${/attestation/serialNumber}"); [] if invalid. */
 export function templateVariables(template: string): string[] {
-  try {
-    return parseTemplate(template).flatMap((p) =>
-      "text" in p ? [] : p.variable === "identity" ? [IDENTITY_VARIABLE] : [`\${${p.raw}}`],
-    );
-  } catch {
-    return [];
-  }
+  const { parts, problems } = parseVariables(template, SYNTAX);
+  if (problems.length) return [];
+  return parts.flatMap((p) => (p.kind === "text" ? [] : p.kind === "identity" ? [IDENTITY_VARIABLE] : [`\${${p.name}}`]));
 }
 
-/** Whether the template uses any of the given variables (written "${identity}" or "${/a/b}"). */
+/**
+ * Whether the template uses any of the given variables (written "${identity}" or "${/a/b}"). Paths
+ * compare case-insensitively, as their keys match: ${/attestation/serialnumber} is the serial too.
+ */
 export function templateUses(template: string, variables: readonly string[]): boolean {
-  const used = templateVariables(template);
-  return variables.some((v) => used.includes(v));
+  const used = new Set(templateVariables(template).map((v) => v.toLowerCase()));
+  return variables.some((v) => used.has(v.toLowerCase()));
 }

@@ -1,11 +1,16 @@
 import { makeAttribute, formatDn, splitDn, unescapeDnValue, type DnAttribute } from "./dn";
 import { sanError, type San, type SanType } from "./san";
-import { type PkiFieldError } from "@attested/errors";
+import type { PkiFieldError } from "@attested/errors";
+import { allValues, lookup, parseVariables, type Part as VariablePart, type SyntaxOptions, type SyntaxProblem, type VariablePath } from "@attested/variables";
+
+/** The one key rule of every `${/path}` (see @attested/variables); re-exported for this package's tests. */
+export { lookup };
 
 // The `${/path}` variable language of certificate templates (docs/guide.md#creating-a-certificate-template):
 // `${/csr/subject/commonname}`, `${/attestation/serialNumber}`, `${/device/userDescription}`.
 // Keys are matched case-insensitively; `${/device/groups|join:;}` joins a list with ";" (default ",").
-// In a SAN field a list without `|join:` gives one SAN per value.
+// In a SAN field a list without `|join:` gives one SAN per value. Syntax, key rule and list rule are
+// @attested/variables', shared with Security Signal Sources and Generic HTTP.
 
 export const VARIABLE_ROOTS = ["csr", "device", "attestation", "account", "platform"] as const;
 export type VariableRoot = (typeof VARIABLE_ROOTS)[number];
@@ -49,92 +54,44 @@ export interface RenderResult {
   fromCsr: { field: keyof RenderableTemplate; value: string }[];
 }
 
-type Part = { kind: "text"; text: string } | { kind: "var"; raw: string; path: string[]; join?: string };
+type Part = Exclude<VariablePart, { kind: "identity" }>;
 
-const SEGMENT = /^[A-Za-z0-9_.@-]+$/;
 const MAX_SANS_PER_FIELD = 100;
+/** Templates join lists with `|join:`, name one of the five roots, and a root alone is not a value. */
+const TEMPLATE_SYNTAX: SyntaxOptions = { join: true, roots: VARIABLE_ROOTS, minSegments: 2 };
+
+function problemMessage(p: SyntaxProblem): string {
+  switch (p.kind) {
+    case "unclosed":
+      return `Unclosed "\${" at position ${p.position}`;
+    case "notAVariable":
+      return `${p.raw} is not a variable: write a path such as \${/csr/subject/commonname}`;
+    case "forbidden":
+      return `"${p.segment}" is not allowed in ${p.raw}`;
+    case "unknownRoot":
+      return `${p.raw} has an unknown root "/${p.root}": use ${VARIABLE_ROOTS.map((r) => "/" + r).join(", ")}`;
+    case "badModifier":
+      return `${p.raw}: the only modifier is |join:<separator>`;
+  }
+}
 
 /** Splits a template string into text and variables, reporting syntax errors and unknown roots. */
-export function parseTemplateString(text: string): { parts: Part[]; errors: string[] } {
-  const parts: Part[] = [];
-  const errors: string[] = [];
-  let i = 0;
-  while (i < text.length) {
-    const start = text.indexOf("${", i);
-    if (start < 0) {
-      parts.push({ kind: "text", text: text.slice(i) });
-      break;
-    }
-    if (start > i) parts.push({ kind: "text", text: text.slice(i, start) });
-    const end = text.indexOf("}", start);
-    if (end < 0) {
-      errors.push(`Unclosed "\${" at position ${start + 1}`);
-      break;
-    }
-    const raw = text.slice(start, end + 1);
-    const body = raw.slice(2, -1);
-    const bar = body.indexOf("|");
-    const pathText = (bar < 0 ? body : body.slice(0, bar)).trim();
-    const modifier = bar < 0 ? undefined : body.slice(bar + 1);
-    const join = modifier !== undefined && /^\s*join:/.test(modifier) ? modifier.replace(/^\s*join:/, "") : undefined;
-    const segments = pathText.split("/").slice(1);
-    if (!pathText.startsWith("/") || segments.length < 2 || !segments.every((s) => SEGMENT.test(s))) {
-      errors.push(`${raw} is not a variable: write a path such as \${/csr/subject/commonname}`);
-    } else if (!(VARIABLE_ROOTS as readonly string[]).includes(segments[0].toLowerCase())) {
-      errors.push(`${raw} has an unknown root "/${segments[0]}": use ${VARIABLE_ROOTS.map((r) => "/" + r).join(", ")}`);
-    } else if (modifier !== undefined && join === undefined) {
-      errors.push(`${raw}: the only modifier is |join:<separator>`);
-    } else {
-      parts.push({ kind: "var", raw, path: segments, join });
-    }
-    i = end + 1;
-  }
-  return { parts, errors };
-}
-
-/** Looks a path up in the context, matching keys case-insensitively and own properties only. */
-export function lookup(context: unknown, path: string[]): unknown {
-  let cur: unknown = context;
-  for (const seg of path) {
-    if (cur === null || typeof cur !== "object") return undefined;
-    if (Array.isArray(cur)) {
-      cur = /^\d+$/.test(seg) ? cur[Number(seg)] : undefined;
-      continue;
-    }
-    const obj = cur as Record<string, unknown>;
-    const key = Object.hasOwn(obj, seg) ? seg : Object.keys(obj).find((k) => k.toLowerCase() === seg.toLowerCase());
-    cur = key === undefined ? undefined : obj[key];
-  }
-  return cur;
-}
-
-function scalar(v: unknown): string | undefined {
-  if (typeof v === "string") return v;
-  if (typeof v === "number" || typeof v === "bigint" || typeof v === "boolean") return String(v);
-  if (v instanceof Date && !isNaN(v.getTime())) return v.toISOString();
-  return undefined;
+export function parseTemplateString(text: string): { parts: readonly Part[]; errors: string[] } {
+  const { parts, problems } = parseVariables(text, TEMPLATE_SYNTAX);
+  // Templates do not allow ${identity}: there are only text and path parts.
+  return { parts: parts as readonly Part[], errors: problems.map(problemMessage) };
 }
 
 /** A variable's values: none when absent, one for a scalar, several for a list. */
 function valuesOf(v: unknown, raw: string): { values: string[]; error?: string } {
-  if (v === undefined || v === null) return { values: [] };
-  const s = scalar(v);
-  if (s !== undefined) return { values: [s] };
-  if (Array.isArray(v)) {
-    const values: string[] = [];
-    for (const item of v) {
-      if (item === undefined || item === null) continue;
-      const si = scalar(item);
-      if (si === undefined) return { values: [], error: `${raw} holds a list of objects, not of values` };
-      values.push(si);
-    }
-    return { values };
-  }
-  return { values: [], error: `${raw} refers to an object, not a value: name one of its fields` };
+  const r = allValues(v);
+  if (r.notAValue === "objectList") return { values: [], error: `${raw} holds a list of objects, not of values` };
+  if (r.notAValue === "object") return { values: [], error: `${raw} refers to an object, not a value: name one of its fields` };
+  return r;
 }
 
 /** Why a variable gives no value, or undefined when it does. */
-type Withheld = (path: string[]) => string | undefined;
+type Withheld = (path: VariablePath) => string | undefined;
 
 interface Rendered {
   values: string[];
@@ -149,7 +106,7 @@ interface Rendered {
  * Renders parsed parts. With `fanOut`, the first list-valued variable without `|join:` yields one
  * result per value; otherwise lists are joined. `text` maps literal text (e.g. DN unescaping).
  */
-function renderParts(parts: Part[], context: TemplateContext, fanOut: boolean, withheld: Withheld, text: (t: string) => string = (t) => t): Rendered {
+function renderParts(parts: readonly Part[], context: TemplateContext, fanOut: boolean, withheld: Withheld, text: (t: string) => string = (t) => t): Rendered {
   const errors: string[] = [];
   const missing: string[] = [];
   let fromCsr = false;
@@ -159,7 +116,7 @@ function renderParts(parts: Part[], context: TemplateContext, fanOut: boolean, w
     const r = why ? { values: [] } : valuesOf(lookup(context, p.path), p.raw);
     if (r.error) errors.push(r.error);
     if (!r.values.length) missing.push(why ? `${p.raw} ${why}` : `${p.raw} has no value`);
-    else if (p.path[0].toLowerCase() === "csr") fromCsr = true;
+    else if (p.path.keys[0] === "csr") fromCsr = true;
     return { values: r.values, join: p.join, fan: fanOut && p.join === undefined && r.values.length > 1 };
   });
   const fanIndex = resolved.findIndex((r) => "fan" in r && r.fan);
@@ -179,8 +136,8 @@ export function deviceVariables(template: RenderableTemplate): string[] {
   const found = new Set<string>();
   for (const field of ["subject", ...SAN_FIELDS.map(([f]) => f)] as const) {
     for (const p of parseTemplateString(template[field] ?? "").parts) {
-      if (p.kind !== "var") continue;
-      const [root, next] = p.path.map((s) => s.toLowerCase());
+      if (p.kind !== "path") continue;
+      const [root, next] = p.path.keys;
       if (root === "device" || (root === "csr" && next === "san")) found.add(p.raw);
     }
   }
@@ -258,7 +215,7 @@ function renderSubject(text: string, context: TemplateContext, withheld: Withhel
  */
 export function renderTemplate(template: RenderableTemplate, context: TemplateContext, opts: RenderOptions = {}): RenderResult {
   const withheld: Withheld = (path) =>
-    opts.csrSans === false && path[0].toLowerCase() === "csr" && path[1]?.toLowerCase() === "san" ? CSR_SANS_WITHHELD : undefined;
+    opts.csrSans === false && path.keys[0] === "csr" && path.keys[1] === "san" ? CSR_SANS_WITHHELD : undefined;
   const out: RenderResult = { subject: [], subjectDn: "", sans: [], errors: [], omitted: [], fromCsr: [] };
   out.subject = renderSubject(template.subject ?? "", context, withheld, out);
   out.subjectDn = formatDn(out.subject);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ATTRIBUTE_NAME, patternProblem } from "@attested/integrations";
+import { parsePath } from "@attested/variables";
 import {
   CONDITION_OPERATORS,
   DEFAULT_PRIORITY,
@@ -39,8 +40,6 @@ export const signalSourceBasicSchema = z.object({
   lookupPurpose: z.enum(LOOKUP_PURPOSES.map((p) => p.value) as [LookupPurpose, ...LookupPurpose[]], { error: "Choose a Lookup Purpose" }),
 });
 
-const CONTEXT_PATH = /^(\/[A-Za-z0-9_.-]+){2,6}$/;
-
 /** Settings tab; which identities make sense depends on the Lookup Purpose. */
 export function signalSourceSettingsSchema(purpose: LookupPurpose) {
   return z
@@ -60,11 +59,13 @@ export function signalSourceSettingsSchema(purpose: LookupPurpose) {
         if (!IDENTITY_ATTRIBUTES[v.identityType].some((a) => a.value === v.identityAttribute)) issue("Choose one of the listed attributes");
         return;
       }
-      if (!CONTEXT_PATH.test(v.identityAttribute)) return issue("Write a path such as /csr/subject/organizationalunit");
-      const root = v.identityAttribute.split("/")[1]!;
+      // Checked as every `${/path}` is (@attested/variables): segment characters, prototype keys, roots.
       const roots = IDENTITY_ROOTS[purpose];
-      if (!roots.includes(root)) issue(`For this Lookup Purpose the path starts with ${roots.map((r) => `/${r}`).join(", ")}`);
-      if (/\/(__proto__|prototype|constructor)(\/|$)/.test(v.identityAttribute)) issue("This path is not allowed");
+      const parsed = parsePath(v.identityAttribute, { roots, minSegments: 2, maxSegments: 6 });
+      if (parsed.ok) return;
+      if (parsed.problem.kind === "syntax") return issue("Write a path such as /csr/subject/organizationalunit");
+      if (parsed.problem.kind === "forbidden") return issue("This path is not allowed");
+      issue(`For this Lookup Purpose the path starts with ${roots.map((r) => `/${r}`).join(", ")}`);
     });
 }
 
