@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { CertificateAuthority } from "@attested/db";
-import { EventType, recordEvent, systemActor, type Actor } from "@attested/events";
+import { EventType, inTransaction, recordEvent, systemActor, type Actor } from "@attested/events";
 import { assertCanWrite, DomainError, NotFoundError } from "@attested/identity";
 import { createIntermediateCa, createRootCa, PkiError } from "@attested/pki";
 import { caUrls, type CaContext } from "./context";
@@ -93,7 +93,7 @@ export async function createCa(ctx: CaContext, actor: Actor, input: CaInput, opt
       })
     : createRootCa(common)
   ).catch(pkiToDomain);
-  return ctx.db.$transaction(async (tx) => {
+  return inTransaction(ctx.db, async (tx) => {
     const ca = await tx.certificateAuthority.create({
       data: {
         id,
@@ -139,7 +139,7 @@ export async function updateCaSettings(ctx: CaContext, actor: Actor, id: string,
   await assertCanWrite(ctx.db, actor, "change certificate authorities");
   const before = await getCa(ctx, id);
   const data = caSettingsSchema.parse(input);
-  return ctx.db.$transaction(async (tx) => {
+  return inTransaction(ctx.db, async (tx) => {
     const ca = await tx.certificateAuthority.update({
       where: { id },
       data: { ...data, expiryNotificationDays: data.expiryNotificationDays ?? null, revokeUnusedDays: data.revokeUnusedDays ?? null },
