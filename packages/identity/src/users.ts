@@ -129,14 +129,16 @@ async function setPassword(db: Db, actor: Actor, user: { id: string; email: stri
 
 /** Sign-out: ends every session of the user, unless this session was already ended. */
 export async function endSessions(db: Db, userId: string, sessionVersion: number): Promise<void> {
-  const { count } = await db.user.updateMany({ where: { id: userId, sessionVersion }, data: { sessionVersion: { increment: 1 } } });
-  if (!count) return;
-  const user = await db.user.findUnique({ where: { id: userId }, select: { email: true, role: true } });
-  await recordEvent(db, {
-    type: EventType.SignOut,
-    outcome: "success",
-    actor: { type: "user", id: userId, name: user?.email, role: user?.role },
-    summary: `${user?.email} signed out`,
+  await inTransaction(db, async (tx) => {
+    const { count } = await tx.user.updateMany({ where: { id: userId, sessionVersion }, data: { sessionVersion: { increment: 1 } } });
+    if (!count) return;
+    const user = await tx.user.findUnique({ where: { id: userId }, select: { email: true, role: true } });
+    await recordEvent(tx, {
+      type: EventType.SignOut,
+      outcome: "success",
+      actor: { type: "user", id: userId, name: user?.email, role: user?.role },
+      summary: `${user?.email} signed out`,
+    });
   });
 }
 

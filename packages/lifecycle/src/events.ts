@@ -132,6 +132,8 @@ export async function purgeExpiredEvents(ctx: LifecycleContext, opts: { batch?: 
     deleted += n;
     if (n < batch) break;
   }
+  // One event for the whole run, after its batches: each batch commits alone (a single transaction over
+  // millions of rows would hold its locks and its WAL for minutes), so no statement holds them all.
   if (deleted) {
     await recordEvent(ctx.db, {
       type: LifecycleEventType.EventsPurged,
