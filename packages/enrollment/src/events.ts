@@ -1,21 +1,11 @@
 import type { AcmeEvent, Identifier } from "@attested/acme";
-import { sqlOf, type Db } from "@attested/db";
-import { EventType, recordEventSql, type Actor, type EventInput, type EventObject } from "@attested/events";
+import { EventType, type Actor, type EventInput, type EventObject } from "@attested/events";
 
 /**
- * ACME protocol events on the audit trail, for an ACME store that does not record them with its
- * changes (SqlAcmeStore does, see createAcmeService). Issuance and denials are recorded by the issue
- * hook (with the policy decision), revocations by the CA service: acmeEventInput skips those.
+ * The audit-trail event of an ACME event, which the ACME store records in the statement of the change
+ * it describes (see createAcmeService); null for those recorded elsewhere: issuance and denials by the
+ * issue hook (with the policy decision), revocations by the CA service, each with its own change.
  */
-export function recordAcmeEvent(db: Db) {
-  const sql = sqlOf(db);
-  return async (e: AcmeEvent): Promise<void> => {
-    const input = acmeEventInput(e);
-    if (input) await recordEventSql(sql, input);
-  };
-}
-
-/** The audit-trail event of an ACME event; null for those recorded elsewhere. */
 export function acmeEventInput(e: AcmeEvent): EventInput | null {
   const attested = (("attested" in e.details && e.details.attested) || null) as Record<string, unknown> | null;
   const identifier: Identifier | undefined = "identifier" in e.details ? e.details.identifier : undefined;

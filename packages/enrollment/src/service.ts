@@ -8,7 +8,7 @@ import { DomainError } from "@attested/identity";
 import { eventInsert } from "@attested/events";
 import { platformByEnrollmentSecretCached } from "@attested/platforms";
 import { deviceAttestValidator } from "./attest";
-import { acmeEventInput, recordAcmeEvent } from "./events";
+import { acmeEventInput } from "./events";
 import { issueHook, type EnrollmentMetrics } from "./issue";
 
 export interface AcmeServiceOptions {
@@ -42,7 +42,8 @@ export function createAcmeService(opts: AcmeServiceOptions) {
     resolver.setServers(opts.dnsServers);
   }
   const server = new AcmeServer({
-    // ACME events are recorded by the store, in the statement of the change they describe.
+    // ACME events are recorded by the store, in the statement of the change they describe: the only
+    // write path of the trail's ACME events, so no onEvent (which would write after the change).
     store: new SqlAcmeStore(sqlOf(db), (e, first) => {
       const input = acmeEventInput(e);
       return input && eventInsert(input, first);
@@ -93,7 +94,6 @@ export function createAcmeService(opts: AcmeServiceOptions) {
         throw e;
       }
     },
-    onEvent: recordAcmeEvent(db),
     onError: reportError,
     allowPrivateAddresses: opts.allowPrivateAddresses,
     nonceKey: opts.nonceKey,

@@ -1,4 +1,4 @@
-import { forgetCachedConfig, storableText, type Db, type Prisma, type Sql } from "@attested/db";
+import { forgetCachedConfig, storableText, type Db, type Prisma } from "@attested/db";
 import type { Actor, AuditEvent } from "./types";
 
 /** What recordEvent takes: one of the typed audit events (see AuditEvent). */
@@ -72,13 +72,6 @@ export function eventInsert(e: EventInput, first = 1, time = new Date()): { text
   const cast = (c: string) => (c === "time" ? "timestamp(3)" : c === "details" ? "jsonb" : "text");
   const text = `INSERT INTO "Event" (${columns.map((c) => `"${c}"`).join(", ")}) SELECT ${columns.map((c, i) => `$${first + i}::${cast(c)}`).join(", ")}`;
   return { text, values };
-}
-
-/** recordEvent outside a transaction, through plain SQL (the enrollment path). */
-export async function recordEventSql(sql: Sql, e: EventInput): Promise<void> {
-  const { text, values } = eventInsert(e);
-  await sql.query(text, values);
-  if (changesConfig(e.actor)) forgetCachedConfig();
 }
 
 const text = (s: string | null | undefined) => (s == null ? null : storableText(s));
