@@ -281,25 +281,29 @@ export class SqlAcmeStore implements AcmeStore {
     return r ? toAccount(r) : null;
   }
 
-  async updateAccount(id: string, from: AccountStatus[], patch: Partial<{ contact: string[]; status: AccountStatus }>): Promise<AccountRecord | null> {
+  async updateAccount(id: string, from: AccountStatus[], patch: Partial<{ contact: string[]; status: AccountStatus }>, event?: AcmeEvent): Promise<AccountRecord | null> {
+    const ev = this.eventCte(event, 5, "u");
     const r = await this.one(
-      `UPDATE "AcmeAccount" SET "contact" = COALESCE($3, "contact"), "status" = COALESCE($4, "status")
-       WHERE "id" = $1 AND "status" = ANY($2) RETURNING *`,
-      [id, from, patch.contact ?? null, patch.status ?? null],
+      `WITH u AS (UPDATE "AcmeAccount" SET "contact" = COALESCE($3, "contact"), "status" = COALESCE($4, "status")
+       WHERE "id" = $1 AND "status" = ANY($2) RETURNING *)${ev.cte}
+       SELECT * FROM u`,
+      [id, from, patch.contact ?? null, patch.status ?? null, ...ev.values],
     );
     return r ? toAccount(r) : null;
   }
 
-  async changeAccountKey(id: string, oldThumbprint: string, jwk: PublicJwk, jwkThumbprint: string): Promise<KeyChangeResult> {
+  async changeAccountKey(id: string, oldThumbprint: string, jwk: PublicJwk, jwkThumbprint: string, event?: AcmeEvent): Promise<KeyChangeResult> {
     const account = await this.getAccount(id);
     if (!account) return { ok: false, reason: "stale" };
     const other = await this.findAccountByThumbprint(account.platformId, jwkThumbprint);
     if (other && other.id !== id) return { ok: false, reason: "conflict", conflictingAccountId: other.id };
     let row: Row | null;
+    const ev = this.eventCte(event, 5, "u");
     try {
       row = await this.one(
-        `UPDATE "AcmeAccount" SET "jwk" = $3, "jwkThumbprint" = $4 WHERE "id" = $1 AND "jwkThumbprint" = $2 AND "status" = 'valid' RETURNING *`,
-        [id, oldThumbprint, json(jwk), jwkThumbprint],
+        `WITH u AS (UPDATE "AcmeAccount" SET "jwk" = $3, "jwkThumbprint" = $4 WHERE "id" = $1 AND "jwkThumbprint" = $2 AND "status" = 'valid' RETURNING *)${ev.cte}
+         SELECT * FROM u`,
+        [id, oldThumbprint, json(jwk), jwkThumbprint, ...ev.values],
       );
     } catch (e) {
       if (!isUniqueViolation(e)) throw e;

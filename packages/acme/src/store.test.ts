@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryStore } from "./testing";
 import { SqlAcmeStore } from "./sql-store";
 import type { AcmeStore, NewAuthorization } from "./store";
+import type { AcmeEvent } from "./types";
 import { TestClient } from "./test-support/client";
 import { createHarness, fakeAttObj, generateEcKeys, makeCsr, spkiOf } from "./test-support/harness";
 
@@ -334,5 +335,34 @@ describe("AcmeServer on SqlAcmeStore", () => {
     const nonce = await c.freshNonce();
     expect((await c.post(o.headers.Location, "", { nonce })).status).toBe(200);
     expect((await c.post(o.headers.Location, "", { nonce })).json.type).toBe("urn:ietf:params:acme:error:badNonce");
+  });
+});
+
+describe("SqlAcmeStore with an event statement", () => {
+  // The statement the portal gives it records each event in the "Event" table; this one keeps the type.
+  const store = () =>
+    new SqlAcmeStore(db.sql, (e, first) => ({
+      text: `INSERT INTO "Event" ("type", "outcome", "actorType", "summary", "details") SELECT $${first}::text, 'success', 'device', $${first + 1}::text, '{}'::jsonb`,
+      values: [e.type, e.accountId],
+    }));
+  const recorded = async (accountId: string) =>
+    (await db.sql.query<{ type: string }>(`SELECT "type" FROM "Event" WHERE "summary" = $1 ORDER BY "id"`, [accountId])).map((r) => r.type);
+
+  it("records an account's update, deactivation and key change with the change, and nothing when the change does not happen", async () => {
+    const s = store();
+    expect(s.recordsEvents).toBe(true);
+    const platformId = `p-${randomUUID()}`;
+    const { account } = await s.createAccount({ id: randomUUID(), platformId, jwkThumbprint: "e1", jwk: jwk("e1"), contact: [] });
+    const ids = { platformId, accountId: account.id };
+    const updated: AcmeEvent = { type: "account-updated", ...ids, details: { contact: ["mailto:x@example.com"], previousContact: [] } };
+    expect((await s.updateAccount(account.id, ["valid"], { contact: ["mailto:x@example.com"] }, updated))!.contact).toEqual(["mailto:x@example.com"]);
+    // A compare-and-set that finds the account in another status changes nothing and records nothing.
+    expect(await s.updateAccount(account.id, ["deactivated"], { status: "valid" }, updated)).toBeNull();
+    const keyChanged: AcmeEvent = { type: "account-key-changed", ...ids, details: { oldThumbprint: "e1", newThumbprint: "e2" } };
+    expect(await s.changeAccountKey(account.id, "wrong", jwk("e2"), "e2", keyChanged)).toEqual({ ok: false, reason: "stale" });
+    expect((await s.changeAccountKey(account.id, "e1", jwk("e2"), "e2", keyChanged)).ok).toBe(true);
+    const deactivated: AcmeEvent = { type: "account-deactivated", ...ids, details: {} };
+    expect((await s.updateAccount(account.id, ["valid"], { status: "deactivated" }, deactivated))!.status).toBe("deactivated");
+    expect(await recorded(account.id)).toEqual(["account-updated", "account-key-changed", "account-deactivated"]);
   });
 });

@@ -112,8 +112,9 @@ export type KeyChangeResult =
  */
 export interface AcmeStore {
   /**
-   * True when the store records the events passed to createAccount, createOrder and completeChallenge
-   * itself, in the same statement as the change (the server then does not emit them).
+   * True when the store records the events passed to the changes that take one (createAccount,
+   * updateAccount, changeAccountKey, createOrder, completeChallenge) itself, in the same statement as
+   * the change: both are written or neither (the server then does not emit them).
    */
   readonly recordsEvents: boolean;
 
@@ -145,9 +146,10 @@ export interface AcmeStore {
     id: string,
     from: AccountStatus[],
     patch: Partial<{ contact: string[]; status: AccountStatus }>,
+    event?: AcmeEvent,
   ): Promise<AccountRecord | null>;
   /** RFC 8555 §7.3.5: swaps the key if the account still has `oldThumbprint` and no other account has the new one. */
-  changeAccountKey(id: string, oldThumbprint: string, jwk: PublicJwk, jwkThumbprint: string): Promise<KeyChangeResult>;
+  changeAccountKey(id: string, oldThumbprint: string, jwk: PublicJwk, jwkThumbprint: string, event?: AcmeEvent): Promise<KeyChangeResult>;
 
   /** Creates the order with its authorizations and challenges, all or nothing. */
   createOrder(order: NewOrder, authorizations: NewAuthorization[], event?: AcmeEvent): Promise<OrderRecord>;

@@ -206,16 +206,37 @@ export type AcmeEventType =
   | "certificate-issued"
   | "certificate-revoked";
 
-export interface AcmeEvent {
-  type: AcmeEventType;
+/** The ids every ACME event carries: the platform, and the account, order, authorization and challenge it is about. */
+interface AcmeEventIds {
   platformId: string;
   /** Absent only for revocation by certificate key. */
   accountId?: string;
   orderId?: string;
   authorizationId?: string;
   challengeId?: string;
-  details: Record<string, unknown>;
 }
+
+/** What each ACME event says beyond its ids (the audit trail stores these keys as they are). */
+export interface AcmeEventDetails {
+  "account-created": { contact: string[]; jwkThumbprint: string; keyType: string };
+  "account-updated": { contact: string[]; previousContact: string[] };
+  "account-deactivated": Record<string, never>;
+  "account-key-changed": { oldThumbprint: string; newThumbprint: string };
+  "order-created": { identifiers: Identifier[]; challenges: Record<string, ChallengeType[]> };
+  "authorization-deactivated": { identifier: Identifier };
+  "challenge-valid": { challengeType: ChallengeType; identifier: Identifier; attested?: Record<string, unknown> };
+  "challenge-invalid": { challengeType: ChallengeType; identifier: Identifier; error: ProblemDocument; adminDetail?: string };
+  "finalize-rejected": { error: ProblemDocument };
+  "order-invalid": { error: ProblemDocument };
+  "certificate-issued": { certificateId: string; identifiers: Identifier[] };
+  "certificate-revoked": { certificateId: string; serialNumber: string; reason: string | undefined; reasonCode: number; by: RevokeArgs["requestedBy"]["kind"] };
+}
+
+/** One ACME event: a discriminated union on `type`, each with its own details. */
+export type AcmeEvent = { [T in AcmeEventType]: AcmeEventIds & { type: T; details: AcmeEventDetails[T] } }[AcmeEventType];
+
+/** The ACME event of one type. */
+export type AcmeEventOf<T extends AcmeEventType> = Extract<AcmeEvent, { type: T }>;
 
 export type EventHook = (e: AcmeEvent) => void | Promise<void>;
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { CertificateAuthority } from "@attested/db";
-import { EventType, recordEvent, systemActor, type Actor } from "@attested/events";
+import { EventType, inTransaction, recordEvent, systemActor, type Actor } from "@attested/events";
 import { assertCanWrite } from "@attested/identity";
 import { createIntermediateCa, createRootCa, type KeyAlgorithm, type SignatureAlgorithm } from "@attested/pki";
 import { caUrls, type CaContext } from "./context";
@@ -92,7 +92,7 @@ export async function createCa(ctx: CaContext, actor: Actor, input: CaInput | un
         ...caUrls(ctx.publicUrl, parent.id),
       })
     : await createRootCa(common);
-  return ctx.db.$transaction(async (tx) => {
+  return inTransaction(ctx.db, async (tx) => {
     const ca = await tx.certificateAuthority.create({
       data: {
         id,
@@ -138,7 +138,7 @@ export async function updateCaSettings(ctx: CaContext, actor: Actor, id: string,
   await assertCanWrite(ctx.db, actor, "change certificate authorities");
   const before = await getCa(ctx, id);
   const data = caSettingsSchema.parse(input);
-  return ctx.db.$transaction(async (tx) => {
+  return inTransaction(ctx.db, async (tx) => {
     const ca = await tx.certificateAuthority.update({
       where: { id },
       data: { ...data, expiryNotificationDays: data.expiryNotificationDays ?? null, revokeUnusedDays: data.revokeUnusedDays ?? null },

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { cachedConfig, sqlOf, type Certificate } from "@attested/db";
-import { eventInsert, EventType, recordEvent, type Actor } from "@attested/events";
+import { eventInsert, EventType, inTransaction, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite } from "@attested/identity";
 import { issueCertificate, type ParsedCsr, type SignatureAlgorithm, type TemplateContext } from "@attested/pki";
 import { issuingChain } from "./authorities";
@@ -177,7 +177,7 @@ async function revoke(ctx: CaContext, actor: Actor, id: string, input: unknown, 
   const cert = await getCertificate(ctx, id);
   if (cert.status === "REVOKED") throw new DomainError("The certificate is already revoked", 409);
   const now = ctx.now?.() ?? new Date();
-  const updated = await ctx.db.$transaction(async (tx) => {
+  const updated = await inTransaction(ctx.db, async (tx) => {
     const data = { status: reason === "certificateHold" ? ("ON_HOLD" as const) : ("REVOKED" as const), revokedAt: now, revocationReason: reason };
     // Compare-and-set on the status read above: of two concurrent revocations, one wins and records the event.
     const { count } = await tx.certificate.updateMany({ where: { id, status: cert.status }, data });
@@ -206,7 +206,7 @@ export async function releaseHold(ctx: CaContext, actor: Actor, id: string): Pro
   await assertCanWrite(ctx.db, actor, "release certificate holds");
   const cert = await getCertificate(ctx, id);
   if (cert.status !== "ON_HOLD") throw new DomainError("Only a certificate on hold can be released", 409);
-  const updated = await ctx.db.$transaction(async (tx) => {
+  const updated = await inTransaction(ctx.db, async (tx) => {
     const row = await tx.certificate.update({ where: { id }, data: { status: "ACTIVE", revokedAt: null, revocationReason: null, lastSeenAt: ctx.now?.() ?? new Date() } });
     await recordEvent(tx, {
       type: EventType.CertificateHoldReleased,

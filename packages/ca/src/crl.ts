@@ -1,4 +1,4 @@
-import { EventType, recordEvent, systemActor } from "@attested/events";
+import { EventType, inTransaction, recordEvent, systemActor } from "@attested/events";
 import { buildCrl, type RevocationReason, type SignatureAlgorithm } from "@attested/pki";
 import type { CaContext } from "./context";
 
@@ -9,7 +9,7 @@ const REFRESH_MARGIN_MS = 60 * 60_000;
 /** Builds, signs and stores the CA's next CRL (crlNumber + 1) from every revoked or held certificate. */
 export async function publishCrl(ctx: CaContext, caId: string): Promise<Buffer> {
   const now = ctx.now?.() ?? new Date();
-  return ctx.db.$transaction(async (tx) => {
+  return inTransaction(ctx.db, async (tx) => {
     // Serializes publishers of one CA so CRL numbers stay strictly increasing.
     const [ca] = await tx.$queryRawUnsafe<{ id: string; crlNumber: bigint }[]>(
       `SELECT id, "crlNumber" FROM "CertificateAuthority" WHERE id = $1 FOR UPDATE`,

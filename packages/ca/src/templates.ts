@@ -1,5 +1,5 @@
 import type { CertificateTemplate, Prisma } from "@attested/db";
-import { EventType, recordEvent, type Actor } from "@attested/events";
+import { EventType, inTransaction, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite } from "@attested/identity";
 import { deviceVariables, previewTemplate, templateInputSchema, type TemplatePreview } from "@attested/pki";
 import type { CaContext } from "./context";
@@ -43,7 +43,7 @@ export async function createTemplate(ctx: CaContext, actor: Actor, input: unknow
   await assertCanWrite(ctx.db, actor, "create certificate templates");
   const data = toRow(input);
   await assertNameFree(ctx, data.name);
-  return ctx.db.$transaction(async (tx) => {
+  return inTransaction(ctx.db, async (tx) => {
     const t = await tx.certificateTemplate.create({ data });
     await recordEvent(tx, {
       type: EventType.TemplateCreated,
@@ -62,7 +62,7 @@ export async function updateTemplate(ctx: CaContext, actor: Actor, id: string, i
   const before = await getTemplate(ctx, id);
   const data = toRow(input);
   await assertNameFree(ctx, data.name, id);
-  return ctx.db.$transaction(async (tx) => {
+  return inTransaction(ctx.db, async (tx) => {
     const t = await tx.certificateTemplate.update({ where: { id }, data });
     await recordEvent(tx, {
       type: EventType.TemplateUpdated,
@@ -90,7 +90,7 @@ export async function deleteTemplate(ctx: CaContext, actor: Actor, id: string): 
   const t = await getTemplate(ctx, id);
   const usedBy = await templateUsage(ctx, id);
   if (usedBy.length) throw new DomainError(`The template is used by ${usedBy.join(", ")}`, 409);
-  await ctx.db.$transaction(async (tx) => {
+  await inTransaction(ctx.db, async (tx) => {
     await tx.certificateTemplate.delete({ where: { id } });
     await recordEvent(tx, {
       type: EventType.TemplateDeleted,

@@ -1,31 +1,19 @@
-import type { AcmeEvent } from "@attested/acme";
-import { sqlOf, type Db } from "@attested/db";
-import { EventType, recordEventSql, type Actor, type EventInput } from "@attested/events";
+import type { AcmeEvent, Identifier } from "@attested/acme";
+import { EventType, type Actor, type EventInput, type EventObject } from "@attested/events";
 
 /**
- * ACME protocol events on the audit trail. Issuance and denials are recorded by the issue hook (with
- * the policy decision), so "certificate-issued", "finalize-rejected" and "order-invalid" are skipped.
+ * The audit-trail event of an ACME event, which the ACME store records in the statement of the change
+ * it describes (see createAcmeService); null for those recorded elsewhere: issuance and denials by the
+ * issue hook (with the policy decision), revocations by the CA service, each with its own change.
  */
-export function recordAcmeEvent(db: Db) {
-  const sql = sqlOf(db);
-  return async (e: AcmeEvent): Promise<void> => {
-    const input = acmeEventInput(e);
-    if (input) await recordEventSql(sql, input);
-  };
-}
-
-/** The audit-trail event of an ACME event; null for those recorded elsewhere. */
 export function acmeEventInput(e: AcmeEvent): EventInput | null {
-  const attested = (e.details.attested ?? null) as Record<string, unknown> | null;
-  const identifier = e.details.identifier as { type: string; value: string } | undefined;
+  const attested = (("attested" in e.details && e.details.attested) || null) as Record<string, unknown> | null;
+  const identifier: Identifier | undefined = "identifier" in e.details ? e.details.identifier : undefined;
   // The attested serial when proven; for a refused attestation, the serial the device claimed.
   const claimed = identifier?.type === "permanent-identifier" ? identifier.value : null;
   const deviceSerial = typeof attested?.serialNumber === "string" ? attested.serialNumber : claimed;
   const actor: Actor = { type: "device", id: e.accountId, name: deviceSerial ?? (e.accountId ? `acme-account:${e.accountId.slice(0, 8)}` : "acme-client") };
-  const object = { type: "device-management-platform", id: e.platformId };
-  const challengeType = e.details.challengeType as string | undefined;
-  const deviceAttest = challengeType === "device-attest-01";
-  const error = e.details.error as { detail?: string; reason?: string } | undefined;
+  const object: EventObject = { type: "device-management-platform", id: e.platformId };
   const base = { actor, object, deviceSerial };
   switch (e.type) {
     case "account-created":
@@ -35,28 +23,36 @@ export function acmeEventInput(e: AcmeEvent): EventInput | null {
     case "account-key-changed":
       return { ...base, type: EventType.AcmeAccountUpdated, outcome: "success", summary: `ACME account ${e.type.replace("account-", "")}`, details: { accountId: e.accountId, ...e.details } };
     case "order-created":
-      return { ...base, type: EventType.AcmeOrderCreated, outcome: "success", summary: `ACME order for ${(e.details.identifiers as { value: string }[] | undefined)?.map((i) => i.value).join(", ") ?? "?"}`, details: { orderId: e.orderId, ...e.details } };
-    case "challenge-valid":
+      return { ...base, type: EventType.AcmeOrderCreated, outcome: "success", summary: `ACME order for ${e.details.identifiers.map((i) => i.value).join(", ")}`, details: { orderId: e.orderId, ...e.details } };
+    case "challenge-valid": {
+      const deviceAttest = e.details.challengeType === "device-attest-01";
       return {
         ...base,
         type: deviceAttest ? EventType.AttestationVerified : EventType.ChallengeValidated,
         outcome: "success",
         summary: deviceAttest
           ? `Apple attestation verified for ${deviceSerial ?? "device"}${attested?.osVersion ? ` (OS ${attested.osVersion})` : ""}`
-          : `${challengeType} challenge validated`,
+          : `${e.details.challengeType} challenge validated`,
         details: { orderId: e.orderId, authorizationId: e.authorizationId, ...e.details },
       };
-    case "challenge-invalid":
+    }
+    case "challenge-invalid": {
+      const deviceAttest = e.details.challengeType === "device-attest-01";
+      const error = e.details.error;
       return {
         ...base,
         type: deviceAttest ? EventType.AttestationFailed : EventType.ChallengeFailed,
         outcome: "failure",
-        summary: `${deviceAttest ? "Attestation failed" : `${challengeType} challenge failed`}: ${(e.details.adminDetail as string | undefined) ?? error?.detail ?? "unknown reason"}`,
-        details: { orderId: e.orderId, authorizationId: e.authorizationId, reason: error?.reason, ...e.details },
+        summary: `${deviceAttest ? "Attestation failed" : `${e.details.challengeType} challenge failed`}: ${e.details.adminDetail ?? error.detail ?? "unknown reason"}`,
+        details: { orderId: e.orderId, authorizationId: e.authorizationId, reason: error.reason as string | undefined, ...e.details },
       };
+    }
+    // Recorded elsewhere: issuance and denials by the issue hook, revocations by the CA service.
+    case "authorization-deactivated":
+    case "finalize-rejected":
+    case "order-invalid":
+    case "certificate-issued":
     case "certificate-revoked":
-      return null; // recorded by the CA service with the revocation
-    default:
       return null;
   }
 }

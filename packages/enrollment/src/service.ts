@@ -9,7 +9,7 @@ import { eventInsert } from "@attested/events";
 import { logger } from "@attested/log";
 import { platformByEnrollmentSecretCached } from "@attested/platforms";
 import { deviceAttestValidator } from "./attest";
-import { acmeEventInput, recordAcmeEvent } from "./events";
+import { acmeEventInput } from "./events";
 import { issueHook, type EnrollmentMetrics } from "./issue";
 
 export interface AcmeServiceOptions {
@@ -43,7 +43,8 @@ export function createAcmeService(opts: AcmeServiceOptions) {
     resolver.setServers(opts.dnsServers);
   }
   const server = new AcmeServer({
-    // ACME events are recorded by the store, in the statement of the change they describe.
+    // ACME events are recorded by the store, in the statement of the change they describe: the only
+    // write path of the trail's ACME events, so no onEvent (which would write after the change).
     store: new SqlAcmeStore(sqlOf(db), (e, first) => {
       const input = acmeEventInput(e);
       return input && eventInsert(input, first);
@@ -94,7 +95,6 @@ export function createAcmeService(opts: AcmeServiceOptions) {
         throw e;
       }
     },
-    onEvent: recordAcmeEvent(db),
     onError: reportError,
     allowPrivateAddresses: opts.allowPrivateAddresses,
     nonceKey: opts.nonceKey,

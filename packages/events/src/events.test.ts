@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cachedConfig } from "@attested/db";
 import { createTestDatabase } from "@attested/db/testing";
-import { EventType, listEvents, recordEvent, systemActor } from "./index";
+import { EventType, inTransaction, listEvents, recordEvent, systemActor, type Actor } from "./index";
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 beforeAll(async () => {
@@ -12,11 +13,11 @@ describe("events", () => {
   it("records in the caller's transaction and rolls back with it", async () => {
     await expect(
       db.prisma.$transaction(async (tx) => {
-        await recordEvent(tx, { type: "X", outcome: "success", actor: systemActor("t"), summary: "rolled back" });
+        await recordEvent(tx, { type: EventType.JobFailed, outcome: "success", actor: systemActor("t"), summary: "rolled back" });
         throw new Error("abort");
       }),
     ).rejects.toThrow("abort");
-    expect(await db.prisma.event.count({ where: { type: "X" } })).toBe(0);
+    expect(await db.prisma.event.count({ where: { summary: "rolled back" } })).toBe(0);
   });
 
   it("never stores secrets passed in details", async () => {
@@ -25,7 +26,7 @@ describe("events", () => {
       outcome: "success",
       actor: { type: "user", name: "a@example.com" },
       summary: "smtp",
-      details: { host: "mail", password: "hunter2", nested: { bearerToken: "abc" }, keySize: 2048 },
+      details: { settings: "mail", host: "mail", password: "hunter2", nested: { bearerToken: "abc" }, keySize: 2048 },
     });
     const e = await db.prisma.event.findFirstOrThrow({ where: { type: EventType.SettingsUpdated } });
     expect(JSON.stringify(e.details)).not.toContain("hunter2");
@@ -51,5 +52,35 @@ describe("events", () => {
     expect(issued.events).toHaveLength(3);
     const bySerial = await listEvents(db.prisma, { q: "ser3" });
     expect(bySerial.events.map((e) => e.summary)).toEqual(["e3"]);
+  });
+
+  describe("configuration cache", () => {
+    const admin: Actor = { type: "user", id: "00000000-0000-0000-0000-000000000001", name: "admin@example.com", role: "ADMIN" };
+
+    it("is cleared after the change commits, so a read between the write and the commit cannot stay cached", async () => {
+      const org = await db.prisma.organization.create({ data: { name: "before" } });
+      const key = `test.org:${org.id}`;
+      const committedName = async () => (await db.prisma.organization.findUniqueOrThrow({ where: { id: org.id } })).name;
+      expect(await cachedConfig(db.prisma, key, committedName)).toBe("before");
+      await inTransaction(db.prisma, async (tx) => {
+        await tx.organization.update({ where: { id: org.id }, data: { name: "after" } });
+        await recordEvent(tx, { type: EventType.SettingsUpdated, outcome: "success", actor: admin, summary: "renamed", details: { settings: "mail" } });
+        // A concurrent enrollment, between the write and the commit: on its own connection it still
+        // sees the committed row (PGlite has one connection, so there it is given that row).
+        const concurrent = process.env.DATABASE_URL ? committedName : async () => "before";
+        expect(await cachedConfig(db.prisma, key, concurrent)).toBe("before");
+      });
+      expect(await cachedConfig(db.prisma, key, committedName)).toBe("after");
+    });
+
+    it("is cleared by a person's event recorded on its own, and kept for a system's event", async () => {
+      let loads = 0;
+      const load = async () => ++loads;
+      expect(await cachedConfig(db.prisma, "test.count", load)).toBe(1);
+      await recordEvent(db.prisma, { type: EventType.JobFailed, outcome: "failure", actor: systemActor("t"), summary: "job" });
+      expect(await cachedConfig(db.prisma, "test.count", load)).toBe(1);
+      await recordEvent(db.prisma, { type: EventType.SignOut, outcome: "success", actor: admin, summary: "signed out" });
+      expect(await cachedConfig(db.prisma, "test.count", load)).toBe(2);
+    });
   });
 });

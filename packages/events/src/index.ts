@@ -1,3 +1,3 @@
 export * from "./types";
-export { recordEvent, recordEventSql, eventInsert, type EventInput } from "./record";
+export { recordEvent, eventInsert, inTransaction, type EventInput } from "./record";
 export { listEvents, getEvent, eventsQuerySchema, type EventsQuery, type EventPage } from "./query";

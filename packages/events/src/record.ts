@@ -1,16 +1,8 @@
-import { forgetCachedConfig, storableText, type Db, type Prisma, type Sql } from "@attested/db";
-import type { Actor, Outcome } from "./types";
+import { forgetCachedConfig, storableText, type Db, type Prisma } from "@attested/db";
+import type { Actor, AuditEvent } from "./types";
 
-export interface EventInput {
-  type: string;
-  outcome: Outcome;
-  actor: Actor;
-  object?: { type: string; id?: string; name?: string };
-  certificateSerial?: string | null;
-  deviceSerial?: string | null;
-  summary: string;
-  details?: Record<string, unknown>;
-}
+/** What recordEvent takes: one of the typed audit events (see AuditEvent). */
+export type EventInput = AuditEvent;
 
 type Tx = Pick<Db, "event"> | Prisma.TransactionClient;
 
@@ -31,17 +23,46 @@ function scrub(value: unknown, depth = 0): unknown {
   return value;
 }
 
+// Configuration changes are made by people, and each records an event: cached configuration goes once
+// the change is visible to other connections, i.e. after it commits. Clearing it earlier (inside the
+// transaction) let a concurrent enrollment load the old rows again and cache them as current.
+const changesConfig = (actor: Actor) => actor.type === "user" || actor.type === "api-token";
+
+// The transactions opened by inTransaction, and whether a person's change was recorded in each.
+const openTransactions = new WeakMap<object, { changedConfig: boolean }>();
+
 /**
- * Records one event. Pass the transaction client of the change it describes, so that the change and
- * its event commit or roll back together.
+ * Records one event. Pass the transaction client of the change it describes (opened with
+ * inTransaction), so that the change and its event commit or roll back together.
  */
 export async function recordEvent(tx: Tx, e: EventInput): Promise<void> {
   await tx.event.create({ data: eventData(e) as Prisma.EventUncheckedCreateInput });
+  if (!changesConfig(e.actor)) return;
+  const open = openTransactions.get(tx);
+  if (open) open.changedConfig = true; // cleared by inTransaction once committed
+  else forgetCachedConfig(); // a statement of its own: committed already
+}
+
+/**
+ * `db.$transaction(change)`, and after it commits (never before), the configuration cache is cleared
+ * here and in the host's other server processes if an event recorded in it was a person's change.
+ * Every transaction that records events goes through here.
+ */
+export async function inTransaction<T>(db: Pick<Db, "$transaction">, change: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+  const state = { changedConfig: false };
+  const result = await db.$transaction((tx) => {
+    openTransactions.set(tx, state);
+    return change(tx);
+  });
+  if (state.changedConfig) forgetCachedConfig();
+  return result;
 }
 
 /**
  * The same as recordEvent, as one INSERT to run alone or inside a larger statement (a CTE) on the plain
- * SQL path: `INSERT INTO "Event" (...) SELECT $first, ...`, so a caller may append a WHERE clause.
+ * SQL path: `INSERT INTO "Event" (...) SELECT $first, ...`, so a caller may append a WHERE clause. The
+ * statement is the caller's to run; the events written this way are devices' (ACME, issuance), which
+ * change no configuration.
  */
 export function eventInsert(e: EventInput, first = 1, time = new Date()): { text: string; values: unknown[] } {
   const data: Record<string, unknown> = { time, ...eventData(e) };
@@ -53,17 +74,9 @@ export function eventInsert(e: EventInput, first = 1, time = new Date()): { text
   return { text, values };
 }
 
-/** recordEvent outside a transaction, through plain SQL (the enrollment path). */
-export async function recordEventSql(sql: Sql, e: EventInput): Promise<void> {
-  const { text, values } = eventInsert(e);
-  await sql.query(text, values);
-}
-
 const text = (s: string | null | undefined) => (s == null ? null : storableText(s));
 
 function eventData(e: EventInput) {
-  // Configuration changes are made by people, and each records an event: cached configuration goes.
-  if (e.actor.type === "user" || e.actor.type === "api-token") forgetCachedConfig();
   return {
     type: e.type,
     outcome: e.outcome,

@@ -60,5 +60,206 @@ export const EventType = {
   MailSent: "Mail Sent",
   MailFailed: "Mail Failed",
   JobFailed: "Job Failed",
+  EventsExported: "Events Exported",
+  EventsPurged: "Events Purged",
 } as const;
 export type EventTypeName = (typeof EventType)[keyof typeof EventType];
+
+/** What an event is about, as the trail's objectType column names it. */
+export type ObjectType =
+  | "api-token"
+  | "certificate"
+  | "certificate-authority"
+  | "certificate-template"
+  | "core-platform"
+  | "device-management-platform"
+  | "device-role"
+  | "enrollment-policy"
+  | "events"
+  | "job"
+  | "key-attestation-platform"
+  | "mail"
+  | "organization"
+  | "policy-workflow"
+  | "security-signal-source"
+  | "settings"
+  | "user";
+
+export interface EventObject {
+  type: ObjectType;
+  id?: string;
+  name?: string;
+}
+
+/** An object named in details: its id and the name an auditor knows it by. */
+export interface Named {
+  id: string;
+  name: string;
+}
+
+/** A configuration object as its audit view shows it (no secrets), or the changed part of it. */
+export type Snapshot = Record<string, unknown>;
+
+/** A create/update event's before and after (only what changed, where the caller says so). */
+export interface Change {
+  changed?: string[];
+  before: Snapshot;
+  after: Snapshot;
+}
+
+/** An ACME identifier (RFC 8555 §9.7.7) as the ACME events carry it. */
+export interface AuditIdentifier {
+  type: string;
+  value: string;
+}
+
+/** The ACME event's ids, spread into every ACME audit event's details. */
+interface AcmeIds {
+  accountId?: string;
+  orderId?: string;
+  authorizationId?: string;
+}
+
+interface ChallengeDetails extends AcmeIds {
+  challengeType: string;
+  identifier: AuditIdentifier;
+  /** device-attest-01: what the attestation proved. */
+  attested?: Record<string, unknown>;
+}
+
+interface ChallengeFailedDetails extends ChallengeDetails {
+  reason?: string;
+  /** The RFC 7807 problem the client got. */
+  error: { type: string; detail?: string; [k: string]: unknown };
+  /** What only an admin is told (e.g. the Apple chain that did not verify). */
+  adminDetail?: string;
+}
+
+interface MailDetails {
+  kind: string;
+  recipient: string;
+  destination?: string | null;
+  subject?: string;
+  attempts?: number;
+  notificationId?: string;
+  messageId?: string;
+  error?: string;
+}
+
+interface DeviceLookupFailedDetails {
+  /** Enrollment: the policy whose lookup failed, the enrollment's platform and the lookup itself. */
+  enrollmentPolicy?: { id: string; name: string; priority: number };
+  platform?: { id: string; name: string; vendor: string };
+  lookup?: unknown;
+  /** Revoke On Failure and RADIUS: the source and Core Platform, and what failed. */
+  signalSource?: Named | null;
+  corePlatform?: Named;
+  revokeOnFailure?: boolean;
+  identity?: string;
+  failedCheck?: string;
+  failedRules?: unknown;
+  httpStatus?: number | null;
+  url?: string | null;
+  reason?: string;
+  certificates?: string[];
+  [k: string]: unknown;
+}
+
+/** What an Enrollment Denied event keeps for auditors: the full reason and the decision's inputs. */
+export interface EnrollmentDeniedDetails {
+  code: string;
+  reason: string;
+  /** The message the device was given. */
+  problem: string;
+  orderId: string;
+  accountId: string;
+  identifiers: AuditIdentifier[];
+  attestation?: Record<string, unknown>;
+  decision?: Record<string, unknown>;
+  policy?: { id: string; name: string; priority: number };
+  csrKey?: string;
+  unproven?: { kind: string; value: string }[];
+}
+
+/**
+ * The details each event type stores, keyed by its type name. The stored JSON keys are exactly these
+ * (the portal, the CSV export and the tests read them); secrets are scrubbed whatever is passed.
+ */
+export interface EventDetails {
+  "Sign In": { ip?: string | null };
+  "Sign-in Failed": { reason: string; ip?: string | null };
+  "Sign Out": Record<string, never>;
+  "Access Denied": { action: string; role: string | null };
+  "User Created": { role: string };
+  "User Updated": { before: Snapshot; after: Snapshot };
+  "Password Reset": Record<string, never>;
+  "Password Changed": Record<string, never>;
+  "API Token Created": { role: string; prefix: string; expiresAt: string };
+  "API Token Revoked": Record<string, never>;
+  "Organization Created": Record<string, never>;
+  "Settings Updated": { settings: "mail" | "events"; [k: string]: unknown };
+  "Certificate Authority Created": Snapshot;
+  "Certificate Authority Updated": { before: Snapshot; after: Snapshot };
+  "Certificate Template Created": Snapshot;
+  "Certificate Template Updated": { before: Snapshot; after: Snapshot };
+  "Certificate Template Deleted": Snapshot;
+  "Certificate Issued": {
+    ca: Named;
+    template: Named;
+    subject: string;
+    sans: unknown;
+    notBefore: Date;
+    notAfter: Date;
+    sha256Fingerprint: string;
+    fromCsr?: unknown[];
+    omitted?: unknown[];
+    [k: string]: unknown;
+  };
+  "Certificate Revoked": { reason: string; [k: string]: unknown };
+  "Certificate Hold Released": Record<string, never>;
+  "CRL Published": { crlNumber: string; entries: number };
+  "Device Management Platform Created": { vendor: string; type: string };
+  "Device Management Platform Updated": { before: Snapshot; after: Snapshot };
+  "Enrollment Secret Rotated": Record<string, never>;
+  "Profile Downloaded": { payloadIdentifier: string };
+  "Key Attestation Platform Created": Record<string, never>;
+  "Key Attestation Platform Updated": Snapshot;
+  "Test Root Trusted": { subjects: string[]; sha256Fingerprints: string[] };
+  "Core Platform Created": Snapshot;
+  "Core Platform Updated": Change & { credentialReplaced: boolean };
+  "Core Platform Deleted": Snapshot;
+  "Core Platform Validated": { destination: unknown; identity: string; credential: unknown; outcome: string; status: number | null; reason: string };
+  "Policy Created": Snapshot;
+  "Policy Updated": Change & { attributeConditions?: unknown };
+  "Policy Deleted": Snapshot;
+  "ACME Account Created": AcmeIds & { contact: string[]; jwkThumbprint: string; keyType: string };
+  "ACME Account Updated": AcmeIds & { contact?: string[]; previousContact?: string[]; oldThumbprint?: string; newThumbprint?: string };
+  "ACME Order Created": AcmeIds & { identifiers: AuditIdentifier[]; challenges: Record<string, string[]> };
+  "Challenge Validated": ChallengeDetails;
+  "Challenge Failed": ChallengeFailedDetails;
+  "Attestation Verified": ChallengeDetails;
+  "Attestation Failed": ChallengeFailedDetails;
+  "Enrollment Denied": EnrollmentDeniedDetails;
+  "Device Lookup Failed": DeviceLookupFailedDetails;
+  "RADIUS Authentication": { decision: string; reason: string; signalSource: unknown; revoked: unknown[]; [k: string]: unknown };
+  "Mail Sent": MailDetails;
+  "Mail Failed": MailDetails;
+  "Job Failed": { queue: string; jobId: string; attempts: number; error: string };
+  "Events Exported": { filters: Record<string, unknown>; maxRows: number };
+  "Events Purged": { deleted: number; before: Date; retentionDays: number };
+}
+
+interface EventCommon {
+  outcome: Outcome;
+  actor: Actor;
+  object?: EventObject;
+  certificateSerial?: string | null;
+  deviceSerial?: string | null;
+  summary: string;
+}
+
+/** One audit event: a discriminated union on `type`, each type with its own details. */
+export type AuditEvent = { [T in EventTypeName]: EventCommon & { type: T; details?: EventDetails[T] } }[EventTypeName];
+
+/** The event of one type. */
+export type AuditEventOf<T extends EventTypeName> = Extract<AuditEvent, { type: T }>;

@@ -1,5 +1,5 @@
 import type { Db } from "@attested/db";
-import { EventType, recordEvent, systemActor } from "@attested/events";
+import { EventType, inTransaction, recordEvent, systemActor } from "@attested/events";
 import { assertStrongPassword, generatePassword, hashPassword } from "./passwords";
 import { createUserSchema } from "./schemas";
 import { DomainError } from "@attested/errors";
@@ -37,7 +37,7 @@ export async function bootstrapOrganization(
   }
   const passwordHash = await hashPassword(admin.password);
   const actor = systemActor("bootstrap");
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     await tx.$executeRawUnsafe("SELECT pg_advisory_xact_lock(727001)");
     if (await tx.organization.findFirst()) return { organizationCreated: false };
     const org = await tx.organization.create({ data: { name: env.ORGANIZATION_NAME || "My Organization" } });

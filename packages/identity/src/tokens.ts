@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Db, Role } from "@attested/db";
-import { EventType, recordEvent, type Actor } from "@attested/events";
+import { EventType, inTransaction, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite } from "./actor";
 import { createApiTokenSchema } from "./schemas";
 import { NotFoundError } from "@attested/errors";
@@ -29,7 +29,7 @@ export async function createApiToken(db: Db, actor: Actor, input: unknown): Prom
   if (actor.type !== "system") await assertCanWrite(db, actor, "create API tokens");
   const data = createApiTokenSchema.parse(input);
   const token = PREFIX + randomBytes(32).toString("base64url");
-  const info = await db.$transaction(async (tx) => {
+  const info = await inTransaction(db, async (tx) => {
     const row = await tx.apiToken.create({
       data: {
         name: data.name,
@@ -58,7 +58,7 @@ export async function revokeApiToken(db: Db, actor: Actor, id: string): Promise<
   await assertCanWrite(db, actor, "revoke API tokens");
   const row = await db.apiToken.findUnique({ where: { id } });
   if (!row) throw new NotFoundError("API token");
-  await db.$transaction(async (tx) => {
+  await inTransaction(db, async (tx) => {
     await tx.apiToken.update({ where: { id }, data: { revokedAt: new Date() } });
     await recordEvent(tx, {
       type: EventType.ApiTokenRevoked,

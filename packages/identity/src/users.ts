@@ -1,5 +1,5 @@
 import type { Db, Role } from "@attested/db";
-import { EventType, recordEvent, type Actor } from "@attested/events";
+import { EventType, inTransaction, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite } from "./actor";
 import { assertStrongPassword, dummyHash, hashPassword, verifyPassword } from "./passwords";
 import { changePasswordSchema, createUserSchema, passwordSchema, updateUserSchema, type CreateUserInput } from "./schemas";
@@ -46,7 +46,7 @@ export async function createUser(db: Db, actor: Actor, input: CreateUserInput | 
   if (await db.user.findUnique({ where: { email: data.email } }))
     throw new ConflictError("A user with this email already exists", "email");
   const passwordHash = await hashPassword(data.password);
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const user = await tx.user.create({
       data: { email: data.email, name: data.name, role: data.role, passwordHash },
       select: publicFields,
@@ -75,7 +75,7 @@ export async function updateUser(db: Db, actor: Actor, id: string, input: unknow
   }
   // A new role or a disabled account ends every session: the next request signs in again.
   const endSessions = (data.role !== undefined && data.role !== before.role) || (data.disabled === true && !before.disabled);
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const user = await tx.user.update({
       where: { id },
       data: { ...data, ...(endSessions ? { sessionVersion: { increment: 1 } } : {}) },
@@ -122,9 +122,9 @@ export async function changeOwnPassword(db: Db, actor: Actor, input: unknown, ip
 }
 
 /** Stores a new password and ends every session of the user, with its event. */
-async function setPassword(db: Db, actor: Actor, user: { id: string; email: string }, password: string, type: string, summary: string) {
+async function setPassword(db: Db, actor: Actor, user: { id: string; email: string }, password: string, type: typeof EventType.PasswordReset | typeof EventType.PasswordChanged, summary: string) {
   const passwordHash = await hashPassword(password);
-  await db.$transaction(async (tx) => {
+  await inTransaction(db, async (tx) => {
     await tx.user.update({ where: { id: user.id }, data: { passwordHash, sessionVersion: { increment: 1 } } });
     await recordEvent(tx, { type, outcome: "success", actor, object: { type: "user", id: user.id, name: user.email }, summary });
   });
@@ -132,14 +132,16 @@ async function setPassword(db: Db, actor: Actor, user: { id: string; email: stri
 
 /** Sign-out: ends every session of the user, unless this session was already ended. */
 export async function endSessions(db: Db, userId: string, sessionVersion: number): Promise<void> {
-  const { count } = await db.user.updateMany({ where: { id: userId, sessionVersion }, data: { sessionVersion: { increment: 1 } } });
-  if (!count) return;
-  const user = await db.user.findUnique({ where: { id: userId }, select: { email: true, role: true } });
-  await recordEvent(db, {
-    type: EventType.SignOut,
-    outcome: "success",
-    actor: { type: "user", id: userId, name: user?.email, role: user?.role },
-    summary: `${user?.email} signed out`,
+  await inTransaction(db, async (tx) => {
+    const { count } = await tx.user.updateMany({ where: { id: userId, sessionVersion }, data: { sessionVersion: { increment: 1 } } });
+    if (!count) return;
+    const user = await tx.user.findUnique({ where: { id: userId }, select: { email: true, role: true } });
+    await recordEvent(tx, {
+      type: EventType.SignOut,
+      outcome: "success",
+      actor: { type: "user", id: userId, name: user?.email, role: user?.role },
+      summary: `${user?.email} signed out`,
+    });
   });
 }
 
@@ -173,7 +175,7 @@ export async function verifySignIn(db: Db, email: string, password: string, ip: 
   if (user.disabled) return fail("invalid", "user disabled");
   await signedIn(db, keys);
   const now = new Date();
-  await db.$transaction(async (tx) => {
+  await inTransaction(db, async (tx) => {
     await tx.user.update({ where: { id: user.id }, data: { lastSignInAt: now } });
     await recordEvent(tx, {
       type: EventType.SignIn,

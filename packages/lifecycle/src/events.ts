@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Db } from "@attested/db";
-import { EventType, eventsQuerySchema, listEvents, recordEvent, systemActor, type Actor, type EventsQuery } from "@attested/events";
+import { EventType, eventsQuerySchema, listEvents, inTransaction, recordEvent, systemActor, type Actor, type EventsQuery } from "@attested/events";
 import { assertCanWrite } from "@attested/identity";
 import { DAY_MS, nowOf, type LifecycleContext } from "./context";
 import { DomainError } from "@attested/errors";
@@ -103,7 +103,7 @@ export async function updateEventRetention(db: Db, actor: Actor, input: unknown)
   const org = await db.organization.findFirst({ orderBy: { createdAt: "asc" } });
   if (!org) throw new DomainError("The organization is not set up yet", 409);
   const days = eventRetentionDays ?? null;
-  await db.$transaction(async (tx) => {
+  await inTransaction(db, async (tx) => {
     await tx.organization.update({ where: { id: org.id }, data: { eventRetentionDays: days } });
     await recordEvent(tx, {
       type: EventType.SettingsUpdated,
@@ -133,6 +133,8 @@ export async function purgeExpiredEvents(ctx: LifecycleContext, opts: { batch?: 
     deleted += n;
     if (n < batch) break;
   }
+  // One event for the whole run, after its batches: each batch commits alone (a single transaction over
+  // millions of rows would hold its locks and its WAL for minutes), so no statement holds them all.
   if (deleted) {
     await recordEvent(ctx.db, {
       type: LifecycleEventType.EventsPurged,

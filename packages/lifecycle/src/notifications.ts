@@ -1,5 +1,5 @@
 import { cachedConfig, type Certificate, type Db, type Notification } from "@attested/db";
-import { EventType, recordEvent, systemActor } from "@attested/events";
+import { EventType, inTransaction, recordEvent, systemActor } from "@attested/events";
 import { isEmail } from "@attested/pki";
 import { DAY_MS, nowOf, type LifecycleContext } from "./context";
 import { nudge } from "./registry";
@@ -182,12 +182,12 @@ async function finish(ctx: LifecycleContext, n: NotificationRow, now: Date, resu
   const what = n.kind === "enrollment" ? "Enrollment notice" : n.kind === "expiry" ? "Expiry reminder" : "Mail";
   const base = {
     actor: mailActor,
-    object: cert ? { type: "certificate", id: n.certificateId!, name: cert.subjectDn } : { type: "mail", name: n.recipient },
+    object: cert ? { type: "certificate" as const, id: n.certificateId!, name: cert.subjectDn } : { type: "mail" as const, name: n.recipient },
     certificateSerial: cert?.serialNumber ?? null,
     deviceSerial: cert?.deviceSerial ?? null,
   };
   if (result.ok) {
-    await ctx.db.$transaction(async (tx) => {
+    await inTransaction(ctx.db, async (tx) => {
       await tx.notification.update({ where: { id: n.id }, data: { status: "sent", sentAt: now, lockedUntil: null, lastError: null } });
       await recordEvent(tx, {
         ...base,
@@ -207,7 +207,7 @@ async function finish(ctx: LifecycleContext, n: NotificationRow, now: Date, resu
     });
     return;
   }
-  await ctx.db.$transaction(async (tx) => {
+  await inTransaction(ctx.db, async (tx) => {
     await tx.notification.update({ where: { id: n.id }, data: { status: "failed", lockedUntil: null, lastError: result.error } });
     await recordEvent(tx, {
       ...base,

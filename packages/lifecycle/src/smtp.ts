@@ -1,7 +1,7 @@
 import { z } from "zod";
 import nodemailer, { type Mail } from "nodemailer";
 import type { Db } from "@attested/db";
-import { EventType, recordEvent, type Actor } from "@attested/events";
+import { EventType, inTransaction, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite } from "@attested/identity";
 import { isEmail } from "@attested/pki";
 import { openSecret, sealSecret } from "@attested/secrets";
@@ -91,7 +91,7 @@ export async function updateMailSettings(ctx: LifecycleContext, actor: Actor, in
   const after = { host: data.smtpHost, port: data.smtpPort, secure: data.smtpSecure, user: data.smtpUser, from: data.smtpFrom };
   const changed = Object.keys(after).filter((k) => before[k as keyof typeof before] !== after[k as keyof typeof after]);
   const passwordChange = "smtpPassword" in data ? (data.smtpPassword ? "replaced" : org.smtpPassword ? "removed" : null) : null;
-  await ctx.db.$transaction(async (tx) => {
+  await inTransaction(ctx.db, async (tx) => {
     await tx.organization.update({ where: { id: org.id }, data });
     await recordEvent(tx, {
       type: EventType.SettingsUpdated,

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Db, Prisma } from "@attested/db";
-import { EventType, recordEvent, type Actor } from "@attested/events";
+import { EventType, inTransaction, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite } from "@attested/identity";
 import { openSecret, sealSecret } from "@attested/secrets";
 import { buildAcmeProfile } from "./mobileconfig";
@@ -81,7 +81,7 @@ export async function createPlatform(db: Db, actor: Actor, input: unknown): Prom
   const data = dmpInputSchema.parse(input);
   await assertNameFree(db, data.name);
   const secret = newSecret();
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const created = await tx.deviceManagementPlatform.create({
       data: { ...data, enrollmentSecretHash: hashEnrollmentSecret(secret), enrollmentSecret: Buffer.alloc(0) },
       select: shown,
@@ -109,7 +109,7 @@ export async function updatePlatform(db: Db, actor: Actor, id: string, input: un
     throw new DomainError("Choose an existing Certificate Authority", 400, "defaultCaId");
   if (data.defaultTemplateId && !(await db.certificateTemplate.findUnique({ where: { id: data.defaultTemplateId }, select: { id: true } })))
     throw new DomainError("Choose an existing Certificate Template", 400, "defaultTemplateId");
-  const updated = await db.$transaction(async (tx) => {
+  const updated = await inTransaction(db, async (tx) => {
     const p = await tx.deviceManagementPlatform.update({
       where: { id },
       data: { ...data, defaultCaId: data.defaultCaId ?? null, defaultTemplateId: data.defaultTemplateId ?? null },
@@ -134,7 +134,7 @@ export async function rotateEnrollmentSecret(db: Db, actor: Actor, id: string): 
   await assertCanWrite(db, actor, "rotate enrollment secrets");
   const p = await getPlatform(db, id);
   const secret = newSecret();
-  await db.$transaction(async (tx) => {
+  await inTransaction(db, async (tx) => {
     await tx.deviceManagementPlatform.update({
       where: { id },
       data: { enrollmentSecretHash: hashEnrollmentSecret(secret), enrollmentSecret: sealSecret(secret, secretContext(id)), secretRotatedAt: new Date() },

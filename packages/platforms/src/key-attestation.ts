@@ -2,7 +2,7 @@ import "reflect-metadata";
 import { X509Certificate } from "@peculiar/x509";
 import { APPLE_ENTERPRISE_ATTESTATION_ROOT_CA_PEM } from "@attested/attestation";
 import type { Db, KeyAttestationPlatform } from "@attested/db";
-import { EventType, recordEvent, type Actor } from "@attested/events";
+import { EventType, inTransaction, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite } from "@attested/identity";
 import { kapInputSchema, kapTestRootsSchema } from "./schemas";
 import { DomainError, NotFoundError } from "@attested/errors";
@@ -21,7 +21,7 @@ export async function createKeyAttestationPlatform(db: Db, actor: Actor, input: 
   const data = kapInputSchema.parse(input);
   if (await db.keyAttestationPlatform.findUnique({ where: { name: data.name } }))
     throw new DomainError("A Key Attestation Platform with this name already exists", 409, "name");
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const k = await tx.keyAttestationPlatform.create({ data });
     await recordEvent(tx, {
       type: EventType.KeyAttestationPlatformCreated,
@@ -58,7 +58,7 @@ export async function setTestTrustedRoots(db: Db, actor: Actor, id: string, inpu
   const certs = parseRoots(testTrustedRoots);
   if (certs.length && !testRootsEnabled()) throw new DomainError(TEST_ROOTS_OFF, 409, "testTrustedRoots");
   const fingerprints = await Promise.all(certs.map(async (c) => Buffer.from(await c.getThumbprint("SHA-256")).toString("hex")));
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const updated = await tx.keyAttestationPlatform.update({ where: { id }, data: { testTrustedRoots: certs.map((c) => c.toString("pem")).join("\n") } });
     await recordEvent(tx, {
       type: EventType.TestRootTrusted,

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { CorePlatform, Db, Prisma } from "@attested/db";
-import { EventType, recordEvent, type Actor } from "@attested/events";
+import { EventType, inTransaction, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite } from "@attested/identity";
 import {
   allowHttpFromEnv,
@@ -186,7 +186,7 @@ export async function createCorePlatform(db: Db, actor: Actor, input: unknown): 
   c.throwIfAny();
   await assertNameFree(db, basic!.name);
   const id = randomUUID();
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const row = await tx.corePlatform.create({
       data: { ...(rowData(plan, id) as Omit<Prisma.CorePlatformUncheckedCreateInput, "name">), id, name: basic!.name, description: basic!.description, type: basic!.type },
     });
@@ -217,7 +217,7 @@ export async function updateCorePlatform(db: Db, actor: Actor, id: string, input
   if (!basic && plan.tabs.length === 0) throw new DomainError("Nothing to update: send the fields of at least one tab", 400);
   if (basic) await assertNameFree(db, basic.name, id);
   const before = auditView(toCorePlatformView(current));
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const row = await tx.corePlatform.update({ where: { id }, data: { ...(basic ?? {}), ...rowData(plan, id) } });
     const view = toCorePlatformView(row);
     const after = auditView(view);
@@ -254,7 +254,7 @@ export async function deleteCorePlatform(db: Db, actor: Actor, id: string): Prom
   const row = await getRow(db, id);
   const usage = await corePlatformUsage(db, id);
   if (usage.length) throw new DomainError(usedByMessage(`Core Platform "${row.name}"`, usage), 409);
-  await db.$transaction(async (tx) => {
+  await inTransaction(db, async (tx) => {
     await tx.corePlatform.delete({ where: { id } });
     await recordEvent(tx, {
       type: EventType.CorePlatformDeleted,

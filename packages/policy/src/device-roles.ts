@@ -1,5 +1,5 @@
 import type { DeviceRole, Db } from "@attested/db";
-import { EventType, recordEvent, type Actor } from "@attested/events";
+import { EventType, inTransaction, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite } from "@attested/identity";
 import { asRecord, hasAny, isUuid, IssueCollector, usedByMessage, changedText } from "./common";
 import { deviceRoleBasicSchema, deviceRoleConditionsSchema } from "./schemas";
@@ -45,7 +45,7 @@ export async function createDeviceRole(db: Db, actor: Actor, input: unknown): Pr
   await assertCanWrite(db, actor, "create device roles");
   const { basic, conditions } = await parseTabs(db, null, asRecord(input));
   await assertNameFree(db, basic!.name);
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const r = await tx.deviceRole.create({ data: { ...basic!, ...conditions }, include });
     await recordEvent(tx, {
       type: EventType.PolicyCreated,
@@ -67,7 +67,7 @@ export async function updateDeviceRole(db: Db, actor: Actor, id: string, input: 
   if (!basic && !conditions) throw new DomainError("Nothing to update", 400);
   if (basic) await assertNameFree(db, basic.name, id);
   const before = auditView(current);
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const r = await tx.deviceRole.update({ where: { id }, data: { ...basic, ...conditions }, include });
     const after = auditView(r);
     const changed = (Object.keys(after) as (keyof typeof after)[]).filter((k) => after[k] !== before[k]);
@@ -97,7 +97,7 @@ export async function deleteDeviceRole(db: Db, actor: Actor, id: string): Promis
   const r = await getDeviceRole(db, id);
   const usage = await deviceRoleUsage(db, id);
   if (usage.length) throw new DomainError(usedByMessage(`Device Role "${r.name}"`, usage), 409);
-  await db.$transaction(async (tx) => {
+  await inTransaction(db, async (tx) => {
     await tx.deviceRole.delete({ where: { id } });
     await recordEvent(tx, {
       type: EventType.PolicyDeleted,

@@ -1,6 +1,6 @@
 import type { CaContext } from "@attested/ca";
 import { cachedConfig, type CorePlatform, type Db, type SecuritySignalSource } from "@attested/db";
-import { EventType, recordEvent } from "@attested/events";
+import { EventType, recordEvent, type AuditEventOf } from "@attested/events";
 import { lookupConfigFromRecord, lookupDevice, type Attributes, type LookupConfig, type LookupOptions, type LookupResult } from "@attested/integrations";
 import { MasterKeyError } from "@attested/secrets";
 import { describeCondition, evaluateConditions, type ConditionResult } from "./conditions";
@@ -59,7 +59,7 @@ export interface DecideOptions {
 
 type CandidateResult = "selected" | "deviceNotFound" | "lookupFailed" | "conditionsNotMet" | "misconfigured" | "notTried";
 
-interface LookupRecord {
+export interface LookupRecord {
   corePlatform: { id: string; name: string };
   identity: string;
   identityAttribute: string;
@@ -175,15 +175,52 @@ function enrollmentConfig(db: Db) {
   });
 }
 
+/** The configuration a decision reads: Enrollment Policies with their parts, CAs, templates, Signal Sources. */
+export type EnrollmentConfig = Awaited<ReturnType<typeof enrollmentConfig>>;
+
 export async function hasEnrollmentPolicies(db: Db): Promise<boolean> {
   return (await enrollmentConfig(db)).policies.length > 0;
 }
 
-export async function decideEnrollment(db: Db, req: EnrollmentRequest, opts: DecideOptions = {}): Promise<EnrollmentDecision> {
-  const now = opts.now ?? new Date();
+/** What a decision leaves to its caller to do: nothing of it is written while deciding. */
+export interface EnrollmentEffects {
+  /** Device Lookup Failed events, one per lookup that could not answer (recorded before the decision's own event). */
+  events: AuditEventOf<typeof EventType.DeviceLookupFailed>[];
+  /** Revoke On Failure: every lookup said "not found", so the device's earlier certificates go. */
+  revokeOnFailure: { deviceSerial: string; signalSource: { id: string; name: string }; reason: string } | null;
+}
+
+/** A device lookup the decision needs before it can go on: made by the caller, then passed back in. */
+export interface LookupNeeded {
+  key: string;
+  corePlatform: CorePlatform;
+  identity: string;
+  attribute: string;
+}
+
+/** Everything a decision depends on: read before it, so that deciding is pure. */
+export interface DecisionInput {
+  request: EnrollmentRequest;
+  config: EnrollmentConfig;
+  /** The lookups made so far, by LookupNeeded.key. */
+  lookups: ReadonlyMap<string, LookupRecord>;
+  now: Date;
+}
+
+export type DecisionStep = { lookup: LookupNeeded } | { decision: EnrollmentDecision; effects: EnrollmentEffects };
+
+/** The request's values the lookups and conditions resolve against (/attestation, /csr, /account, /platform). */
+const requestContext = (req: EnrollmentRequest): Record<string, unknown> => ({ attestation: req.attestation, csr: req.csr, account: req.account, platform: req.platform });
+
+/**
+ * The enrollment decision as a pure function of its inputs: the configuration, the request, the time
+ * and the device lookups made so far. Candidates are tried in order; when the next one needs a lookup
+ * not made yet, the answer is that lookup (the caller makes it and asks again), so lookups are made one
+ * at a time and only as far as the decision needs them, as a single pass would.
+ */
+export function decideWith({ request: req, config, lookups, now }: DecisionInput): DecisionStep {
   const deviceSerial = text(req.attestation.serialNumber);
-  const context: Record<string, unknown> = { attestation: req.attestation, csr: req.csr, account: req.account, platform: req.platform };
-  const config = await enrollmentConfig(db);
+  const context = requestContext(req);
   const kap = req.keyAttestationPlatformId ? (config.attestationPlatforms.find((k) => k.id === req.keyAttestationPlatformId) ?? null) : null;
   const inputs: Record<string, unknown> = {
     engine: "enrollment-policies",
@@ -192,7 +229,11 @@ export async function decideEnrollment(db: Db, req: EnrollmentRequest, opts: Dec
     deviceSerial,
     decidedAt: now.toISOString(),
   };
-  const deny = (code: DenialCode, reason: string): Extract<EnrollmentDecision, { allowed: false }> => ({ allowed: false, code, reason, inputs: { ...inputs, decision: { allowed: false, code, reason } } });
+  const effects: EnrollmentEffects = { events: [], revokeOnFailure: null };
+  const deny = (code: DenialCode, reason: string): { decision: Extract<EnrollmentDecision, { allowed: false }>; effects: EnrollmentEffects } => ({
+    decision: { allowed: false, code, reason, inputs: { ...inputs, decision: { allowed: false, code, reason } } },
+    effects,
+  });
 
   if (!req.keyAttestationPlatformId) return deny("noPolicy", "the order was not attested: Enrollment Policies match devices by the Key Attestation Platform that verified them");
   const policies = config.policies.filter((p) => p.deviceRole?.keyAttestationPlatformId === req.keyAttestationPlatformId);
@@ -203,7 +244,8 @@ export async function decideEnrollment(db: Db, req: EnrollmentRequest, opts: Dec
 
   const candidates: Candidate[] = [];
   inputs.candidates = candidates;
-  const lookups = new Map<string, LookupRecord>();
+  // The lookups earlier candidates of this pass used: a later one with the same key reuses it.
+  const used = new Set<string>();
   const notFoundSources: Candidate["signalSource"][] = [];
   let stopped: Candidate | null = null;
 
@@ -253,14 +295,13 @@ export async function decideEnrollment(db: Db, req: EnrollmentRequest, opts: Dec
     }
 
     const key = JSON.stringify([cp.id, attribute, identity]);
-    let lookup = lookups.get(key);
-    if (lookup) cand.lookupReused = true;
+    const lookup = lookups.get(key);
+    if (!lookup) return { lookup: { key, corePlatform: cp, identity, attribute } };
+    if (used.has(key)) cand.lookupReused = true;
     else {
-      lookup = record(cp, identity, attribute, await lookupThrough(cp, identity, attribute, context, opts.lookup));
-      lookups.set(key, lookup);
-      opts.onLookup?.({ corePlatform: cp.name, outcome: lookup.outcome, timeMs: lookup.timeMs });
+      used.add(key);
       if (lookup.outcome === "error") {
-        await recordEvent(db, {
+        effects.events.push({
           type: EventType.DeviceLookupFailed,
           outcome: "failure",
           actor: { type: "device", name: deviceSerial ?? identity },
@@ -297,13 +338,16 @@ export async function decideEnrollment(db: Db, req: EnrollmentRequest, opts: Dec
     cand.result = "selected";
     cand.reason = `device ${identity} found in "${cp.name}"${conditions.length ? ` and meets Role "${wf.name}"` : ` (Role "${wf.name}": ANY)`}`;
     return {
-      allowed: true,
-      policy: cand.policy,
-      caId: ca.id,
-      templateId: template.id,
-      device: { ...lookup.attributes },
-      groups: lookup.groups,
-      inputs: { ...inputs, decision: { allowed: true, policy: cand.policy, reason: cand.reason } },
+      decision: {
+        allowed: true,
+        policy: cand.policy,
+        caId: ca.id,
+        templateId: template.id,
+        device: { ...lookup.attributes },
+        groups: lookup.groups,
+        inputs: { ...inputs, decision: { allowed: true, policy: cand.policy, reason: cand.reason } },
+      },
+      effects,
     };
   }
 
@@ -316,15 +360,51 @@ export async function decideEnrollment(db: Db, req: EnrollmentRequest, opts: Dec
       ? "lookupFailed"
       : "deviceNotFound";
   const reasons = tried.filter((c) => c.result === code).map((c) => c.reason);
-  const decision = deny(code, reasons.join("; "));
+  const denied = deny(code, reasons.join("; "));
   // Every lookup answered a definite "no": with Revoke On Failure, earlier certificates go too.
-  if (code === "deviceNotFound" && opts.ca && deviceSerial && notFoundSources.some((s) => s?.revokeOnFailure)) {
-    const source = notFoundSources.find((s) => s?.revokeOnFailure)!;
-    decision.inputs.revokedOnFailure = await revokeOnFailure(opts.ca, {
-      where: { deviceSerial },
-      signalSource: { id: source.id, name: source.name },
-      reason: decision.reason,
-    });
+  const source = code === "deviceNotFound" && deviceSerial ? notFoundSources.find((s) => s?.revokeOnFailure) : undefined;
+  if (source) effects.revokeOnFailure = { deviceSerial: deviceSerial!, signalSource: { id: source.id, name: source.name }, reason: denied.decision.reason };
+  return denied;
+}
+
+/**
+ * The reads a decision needs, then the decision (decideWith): the configuration (cached), then each
+ * device lookup it asks for. Writes nothing; the caller applies the effects (applyEnrollmentEffects).
+ */
+export async function evaluateEnrollment(db: Db, req: EnrollmentRequest, opts: Omit<DecideOptions, "ca"> = {}): Promise<{ decision: EnrollmentDecision; effects: EnrollmentEffects }> {
+  const now = opts.now ?? new Date();
+  const config = await enrollmentConfig(db);
+  const lookups = new Map<string, LookupRecord>();
+  for (;;) {
+    const step = decideWith({ request: req, config, lookups, now });
+    if (!("lookup" in step)) return step;
+    const { key, corePlatform: cp, identity, attribute } = step.lookup;
+    const lookup = record(cp, identity, attribute, await lookupThrough(cp, identity, attribute, requestContext(req), opts.lookup));
+    lookups.set(key, lookup);
+    opts.onLookup?.({ corePlatform: cp.name, outcome: lookup.outcome, timeMs: lookup.timeMs });
   }
-  return decision;
+}
+
+/**
+ * A decision's effects: its Device Lookup Failed events and, given the CA service, Revoke On Failure
+ * (whose outcome the denial's inputs then carry, for its event). The decision as it is to be recorded.
+ */
+export async function applyEnrollmentEffects(
+  db: Db,
+  { decision, effects }: { decision: EnrollmentDecision; effects: EnrollmentEffects },
+  ca?: CaContext,
+): Promise<EnrollmentDecision> {
+  for (const event of effects.events) await recordEvent(db, event);
+  if (!effects.revokeOnFailure || !ca || decision.allowed) return decision;
+  const revokedOnFailure = await revokeOnFailure(ca, {
+    where: { deviceSerial: effects.revokeOnFailure.deviceSerial },
+    signalSource: effects.revokeOnFailure.signalSource,
+    reason: effects.revokeOnFailure.reason,
+  });
+  return { ...decision, inputs: { ...decision.inputs, revokedOnFailure } };
+}
+
+/** evaluateEnrollment, then applyEnrollmentEffects: the decision with its effects applied. */
+export async function decideEnrollment(db: Db, req: EnrollmentRequest, opts: DecideOptions = {}): Promise<EnrollmentDecision> {
+  return applyEnrollmentEffects(db, await evaluateEnrollment(db, req, opts), opts.ca);
 }

@@ -1,5 +1,5 @@
 import type { Db, EnrollmentPolicy } from "@attested/db";
-import { EventType, recordEvent, type Actor } from "@attested/events";
+import { EventType, inTransaction, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite } from "@attested/identity";
 import { asRecord, hasAny, isUuid, IssueCollector, changedText } from "./common";
 import { enrollmentBasicSchema, enrollmentConditionsSchema, enrollmentSettingsSchema } from "./schemas";
@@ -109,7 +109,7 @@ export async function createEnrollmentPolicy(db: Db, actor: Actor, input: unknow
   await assertCanWrite(db, actor, "create enrollment policies");
   const { basic, conditions, settings } = await parseTabs(db, null, asRecord(input));
   await assertNameFree(db, basic!.name);
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const row = await tx.enrollmentPolicy.create({ data: { ...basic!, ...conditions, ...settings }, include });
     const p = (await views(tx as unknown as Db, [row]))[0]!;
     await recordEvent(tx, {
@@ -132,7 +132,7 @@ export async function updateEnrollmentPolicy(db: Db, actor: Actor, id: string, i
   if (!basic && !conditions && !settings) throw new DomainError("Nothing to update", 400);
   if (basic) await assertNameFree(db, basic.name, id);
   const before = auditView(current);
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const row = await tx.enrollmentPolicy.update({ where: { id }, data: { ...basic, ...conditions, ...settings }, include });
     const p = (await views(tx as unknown as Db, [row]))[0]!;
     const after = auditView(p);
@@ -153,7 +153,7 @@ export async function updateEnrollmentPolicy(db: Db, actor: Actor, id: string, i
 export async function deleteEnrollmentPolicy(db: Db, actor: Actor, id: string): Promise<void> {
   await assertCanWrite(db, actor, "delete enrollment policies");
   const p = await getEnrollmentPolicy(db, id);
-  await db.$transaction(async (tx) => {
+  await inTransaction(db, async (tx) => {
     await tx.enrollmentPolicy.delete({ where: { id } });
     await recordEvent(tx, {
       type: EventType.PolicyDeleted,

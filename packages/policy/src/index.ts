@@ -8,13 +8,22 @@ export * from "./workflows";
 export * from "./device-roles";
 export * from "./enrollment-policies";
 export {
+  applyEnrollmentEffects,
   decideEnrollment,
+  decideWith,
+  evaluateEnrollment,
   hasEnrollmentPolicies,
   pickSignalSource,
   type DecideOptions,
+  type DecisionInput,
+  type DecisionStep,
   type DenialCode,
+  type EnrollmentConfig,
   type EnrollmentDecision,
+  type EnrollmentEffects,
   type EnrollmentRequest,
+  type LookupNeeded,
+  type LookupRecord,
 } from "./engine";
 export { revokeOnFailure, type RevokedOnFailure } from "./revoke";
 export { authorizeRadius, certificateContext, type RadiusDecision } from "./radius";

@@ -1,5 +1,5 @@
 import type { Db, SecuritySignalSource } from "@attested/db";
-import { EventType, recordEvent, type Actor } from "@attested/events";
+import { EventType, inTransaction, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite } from "@attested/identity";
 import { rulesPinIdentity } from "@attested/integrations";
 import { asRecord, hasAny, isUuid, IssueCollector, changedText } from "./common";
@@ -86,7 +86,7 @@ export async function createSignalSource(db: Db, actor: Actor, input: unknown): 
   await assertCanWrite(db, actor, "create security signal sources");
   const { basic, settings, conditions } = await parseTabs(db, null, asRecord(input));
   await assertNameFree(db, basic!.name);
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const s = await tx.securitySignalSource.create({ data: { ...(basic as { name: string; description: string; lookupPurpose: string }), ...settings, ...conditions }, include });
     await recordEvent(tx, {
       type: EventType.PolicyCreated,
@@ -111,7 +111,7 @@ export async function updateSignalSource(db: Db, actor: Actor, id: string, input
   if (!basic && !settings && !conditions) throw new DomainError("Nothing to update", 400);
   if (basic) await assertNameFree(db, basic.name, id);
   const before = auditView(current, current.corePlatform?.name ?? null);
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const s = await tx.securitySignalSource.update({ where: { id }, data: { ...basic, ...settings, ...conditions }, include });
     const after = auditView(s, s.corePlatform?.name ?? null);
     const changed = (Object.keys(after) as (keyof typeof after)[]).filter((k) => JSON.stringify(after[k]) !== JSON.stringify(before[k]));
@@ -131,7 +131,7 @@ export async function updateSignalSource(db: Db, actor: Actor, id: string, input
 export async function deleteSignalSource(db: Db, actor: Actor, id: string): Promise<void> {
   await assertCanWrite(db, actor, "delete security signal sources");
   const s = await getSignalSource(db, id);
-  await db.$transaction(async (tx) => {
+  await inTransaction(db, async (tx) => {
     await tx.securitySignalSource.delete({ where: { id } });
     await recordEvent(tx, {
       type: EventType.PolicyDeleted,

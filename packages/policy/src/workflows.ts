@@ -1,5 +1,5 @@
 import type { Db, PolicyWorkflow, Prisma } from "@attested/db";
-import { EventType, recordEvent, type Actor } from "@attested/events";
+import { EventType, inTransaction, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite } from "@attested/identity";
 import { z } from "zod";
 import { asRecord, hasAny, isUuid, IssueCollector, usedByMessage, changedText } from "./common";
@@ -76,7 +76,7 @@ export async function createWorkflow(db: Db, actor: Actor, input: unknown): Prom
   await assertCanWrite(db, actor, "create policy workflows");
   const { basic, conditions } = await parseTabs(db, null, asRecord(input));
   await assertNameFree(db, basic!.name);
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const w = view(
       await tx.policyWorkflow.create({
         data: { ...basic!, ...(conditions ? { corePlatformId: conditions.corePlatformId, attributeConditions: conditions.attributeConditions as Prisma.InputJsonValue } : {}) },
@@ -103,7 +103,7 @@ export async function updateWorkflow(db: Db, actor: Actor, id: string, input: un
   if (!basic && !conditions) throw new DomainError("Nothing to update", 400);
   if (basic) await assertNameFree(db, basic.name, id);
   const before = auditView(current);
-  return db.$transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const w = view(
       await tx.policyWorkflow.update({
         where: { id },
@@ -136,7 +136,7 @@ export async function deleteWorkflow(db: Db, actor: Actor, id: string): Promise<
   const w = await getWorkflow(db, id);
   const usage = await workflowUsage(db, id);
   if (usage.length) throw new DomainError(usedByMessage(`Policy Workflow "${w.name}"`, usage), 409);
-  await db.$transaction(async (tx) => {
+  await inTransaction(db, async (tx) => {
     await tx.policyWorkflow.delete({ where: { id } });
     await recordEvent(tx, {
       type: EventType.PolicyDeleted,

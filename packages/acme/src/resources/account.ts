@@ -102,21 +102,23 @@ export async function accountResource(ctx: RequestContext): Promise<Reply> {
 
   if (payload.status !== undefined) {
     if (payload.status !== "deactivated") throw problem.malformed('Only "status": "deactivated" may be requested');
-    const updated = await deps.store.updateAccount(account.id, ["valid"], { status: "deactivated" });
+    const event: AcmeEvent = { type: "account-deactivated", platformId: platform.id, accountId: account.id, details: {} };
+    const updated = await deps.store.updateAccount(account.id, ["valid"], { status: "deactivated" }, event);
     if (!updated) throw problem.unauthorized("Account is not valid", { status: 401 });
-    await deps.emit({ type: "account-deactivated", platformId: platform.id, accountId: account.id, details: {} });
+    if (!deps.store.recordsEvents) await deps.emit(event);
     return { status: 200, json: accountJson(updated, urls), headers: location };
   }
   if (payload.contact !== undefined) {
     const contact = validateContacts(payload.contact);
-    const updated = await deps.store.updateAccount(account.id, ["valid"], { contact });
-    if (!updated) throw problem.unauthorized("Account is not valid", { status: 401 });
-    await deps.emit({
+    const event: AcmeEvent = {
       type: "account-updated",
       platformId: platform.id,
       accountId: account.id,
       details: { contact, previousContact: account.contact },
-    });
+    };
+    const updated = await deps.store.updateAccount(account.id, ["valid"], { contact }, event);
+    if (!updated) throw problem.unauthorized("Account is not valid", { status: 401 });
+    if (!deps.store.recordsEvents) await deps.emit(event);
     return { status: 200, json: accountJson(updated, urls), headers: location };
   }
   return { status: 200, json: accountJson(account, urls), headers: location };
@@ -155,7 +157,13 @@ export async function keyChange(ctx: RequestContext): Promise<Reply> {
   const newThumbprint = jwkThumbprint(inner.header.jwk);
   if (newThumbprint === account.jwkThumbprint) throw problem.malformed("The new key is the same as the old key");
 
-  const r = await deps.store.changeAccountKey(account.id, oldThumbprint, inner.header.jwk, newThumbprint);
+  const event: AcmeEvent = {
+    type: "account-key-changed",
+    platformId: platform.id,
+    accountId: account.id,
+    details: { oldThumbprint, newThumbprint },
+  };
+  const r = await deps.store.changeAccountKey(account.id, oldThumbprint, inner.header.jwk, newThumbprint, event);
   if (!r.ok && r.reason === "conflict") {
     throw new AcmeProblem("malformed", "Another account already uses the new key", {
       status: 409,
@@ -163,11 +171,6 @@ export async function keyChange(ctx: RequestContext): Promise<Reply> {
     });
   }
   if (!r.ok) throw problem.unauthorized("The account key changed concurrently; retry");
-  await deps.emit({
-    type: "account-key-changed",
-    platformId: platform.id,
-    accountId: account.id,
-    details: { oldThumbprint, newThumbprint },
-  });
+  if (!deps.store.recordsEvents) await deps.emit(event);
   return { status: 200, json: accountJson(r.account, urls), headers: { Location: urls.account(account.id) } };
 }
