@@ -32,6 +32,8 @@ export class AcmeClientError extends Error {
     /** HTTP status, when the error came from a response. */
     readonly status: number | null,
     readonly url: string,
+    /** The answer's Retry-After header, when it had one (a 503 asks the client to come back then). */
+    readonly retryAfter: string | null = null,
   ) {
     super(message);
   }
@@ -209,7 +211,7 @@ export class AcmeClient {
       }
     }
     const detail = problem ? `${problem.type.replace(PROBLEM_PREFIX, "")}: ${problem.detail ?? ""}` : text.slice(0, 200);
-    return new AcmeClientError(`${what} failed (HTTP ${res.status}) ${detail}`.trim(), problem, res.status, url);
+    return new AcmeClientError(`${what} failed (HTTP ${res.status}) ${detail}`.trim(), problem, res.status, url, res.headers.get("retry-after"));
   }
 
   /** A signed POST, re-sent with the fresh nonce after badNonce (RFC 8555 §6.5). */

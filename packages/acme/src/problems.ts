@@ -144,7 +144,7 @@ export const httpProblem = {
     new AcmeProblem("malformed", `Request body exceeds ${limit} bytes`, { status: 413 }),
   unsupportedMediaType: () =>
     new AcmeProblem("malformed", 'Content-Type must be "application/jose+json"', { status: 415 }),
-  /** The server cannot answer for a moment (its database is unreachable or restarting). */
+  /** The server cannot answer for a moment (its database is unreachable or restarting, or a device's MDM is down). */
   unavailable: (retryAfterSeconds = 1) =>
     new AcmeProblem("serverInternal", "The server is temporarily unavailable; retry after the time in Retry-After", {
       status: 503,

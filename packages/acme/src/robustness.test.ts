@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { FlattenedSign } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
+import { httpProblem } from "./problems";
 import { MemoryStore } from "./testing";
 import { generateClientKey, TestClient, toReply, type Reply } from "./test-support/client";
 import { createHarness, fakeAttObj, fakeDeviceAttestValidator, generateEcKeys, makeCsr, spkiOf, type Harness } from "./test-support/harness";
@@ -438,6 +439,31 @@ describe("storage failures", () => {
     expect(done.json.status).toBe("valid");
     expect(hs.issued.size).toBe(1);
     // No event says the device or the order failed.
+    expect(hs.events.map((e) => e.type).filter((t) => /invalid|rejected/.test(t))).toEqual([]);
+  });
+
+  it("an issuer that cannot decide for now (the device's MDM is down) answers 503 with its Retry-After, and the same order succeeds later", async () => {
+    let mdmDown = true;
+    const hs = await createHarness({
+      beforeIssue: () => {
+        if (mdmDown) throw httpProblem.unavailable(30);
+      },
+    });
+    const cs = await TestClient.create(hs.server, hs.platform);
+    expect((await cs.newAccount()).status).toBe(201);
+    const o = await cs.newOrder([{ type: "permanent-identifier", value: "SER-MDM" }]);
+    const authzUrl = o.json.authorizations[0];
+    const ch = (await cs.postAsGet(authzUrl)).json.challenges[0];
+    const device = await generateEcKeys();
+    expect((await cs.post(ch.url, { attObj: fakeAttObj({ token: ch.token, serial: "SER-MDM", spki: await spkiOf(device) }) })).json.status).toBe("valid");
+    const csr = { csr: b64u(await makeCsr(device)) };
+    const fin = await cs.post(o.json.finalize, csr);
+    expectProblem(fin, 503, "serverInternal");
+    expect(fin.headers["Retry-After"]).toBe("30");
+    expect((await cs.postAsGet(o.headers.Location)).json.status).toBe("ready");
+    mdmDown = false;
+    expect((await cs.post(o.json.finalize, csr)).json.status).toBe("valid");
+    expect(hs.issued.size).toBe(1);
     expect(hs.events.map((e) => e.type).filter((t) => /invalid|rejected/.test(t))).toEqual([]);
   });
 

@@ -1,4 +1,4 @@
-import { normalizeIp, problem, type AccountRecord, type AcmeProblem, type AuthorizationRecord, type Identifier, type IssueArgs, type IssueHook } from "@attested/acme";
+import { httpProblem, normalizeIp, problem, type AccountRecord, type AcmeProblem, type AuthorizationRecord, type Identifier, type IssueArgs, type IssueHook } from "@attested/acme";
 import { samePublicKey } from "@attested/attestation";
 import { issueAndRecord, type CaContext } from "@attested/ca";
 import { cachedConfig, type Certificate, type Db } from "@attested/db";
@@ -28,6 +28,8 @@ const CSR_PROBLEMS = new Set(["badCSR", "badPublicKey", "publicKeyMismatch"]);
 // What a device is told: enough to act on, nothing of the policies, the MDM or other devices. The
 // Enrollment Denied event keeps the full reason for auditors.
 const NOT_ALLOWED = "This device is not allowed to enroll; an administrator can see why in the portal's events";
+/** How long a device waits before it asks again while its MDM does not answer. */
+const MDM_RETRY_AFTER_SECONDS = 30;
 const NOT_CHECKED = "The device could not be checked with its management service; try again later";
 const NOT_BUILT = "The certificate could not be built for this request; an administrator can see why in the portal's events";
 
@@ -200,6 +202,10 @@ export function issueHook(deps: IssueDeps): IssueHook {
           }, { onLookup: deps.metrics?.lookup })
         : null;
     const decision = decideIssuance(platform, evaluated && (await applyEnrollmentEffects(db, evaluated, ctx)));
+    // The MDM is down or overloaded: nothing is decided. The device is told to come back (503 with
+    // Retry-After; the ACME front end gives the order back to ready) and the outage is on the trail as
+    // the lookup's "Device Lookup Failed" event, recorded with the decision's effects above.
+    if (!decision.allowed && decision.code === "mdmUnavailable") throw httpProblem.unavailable(MDM_RETRY_AFTER_SECONDS);
     if (!decision.allowed) return deny(decisionDenial(decision));
 
     const issued = await issueCertificate(ctx, subject, platform, decision, csr, csrDer);

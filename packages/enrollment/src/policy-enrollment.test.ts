@@ -102,17 +102,41 @@ describe("enrollment through the Enrollment Policy and the Kandji lookup", () =>
     expect(e.details).toMatchObject({ code: "deviceNotFound", reason: expect.stringContaining("C02POLICY01") });
   });
 
+  it("Kandji refusing the token (401) denies with that reason, issues nothing, and the server stays healthy", async () => {
+    kandji.state.setFaults({ errorStatus: 401 });
+    const e = await denied("C02POLICY01");
+    expect(e.summary).toMatch(/HTTP 401/);
+    kandji.state.clearFaults();
+    const ok = await enroll({ profile, device: device("C02POLICY01"), ca: simCa, allowHttp: true });
+    expect(ok.certificatePem).toContain("BEGIN CERTIFICATE");
+  });
+
   it.each([
-    [{ errorStatus: 401 }, /HTTP 401/],
     [{ errorStatus: 500 }, /HTTP 500/],
+    [{ errorStatus: 503 }, /HTTP 503/],
     [{ rateLimit: { requests: 1, windowMs: 60_000 } }, /HTTP 429/],
     [{ stall: true }, /timeout/],
-  ])("Kandji answering %j denies with that reason, issues nothing, and the server stays healthy", async (fault, reason) => {
+  ])("Kandji down (%j): the device is told to come back (503, Retry-After), the order stays ready, the outage is on the trail, and the device enrolls once Kandji answers again", async (fault, reason) => {
     kandji.state.setFaults(fault as never);
     // Use up the one request the window allows, so the lookup meets 429.
     if ("rateLimit" in fault) await fetch(`${kandji.url}/api/v1/devices`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    const e = await denied("C02POLICY01");
-    expect(e.summary).toMatch(reason);
+    const before = await bed.db.prisma.certificate.count();
+    const deniedBefore = await bed.db.prisma.event.count({ where: { type: "Enrollment Denied" } });
+    const err = await enroll({ profile, device: device("C02POLICY01"), ca: simCa, allowHttp: true }).catch((e) => e);
+    expect(err).toBeInstanceOf(AcmeClientError);
+    const refused = err as AcmeClientError;
+    expect(refused.status).toBe(503);
+    expect(refused.problem?.type).toBe("urn:ietf:params:acme:error:serverInternal");
+    expect(refused.retryAfter).toBe("30");
+    expect(refused.problem?.detail).not.toMatch(INTERNAL);
+    expect(await bed.db.prisma.certificate.count()).toBe(before);
+    expect(await bed.db.prisma.event.count({ where: { type: "Enrollment Denied" } })).toBe(deniedBefore);
+    const outage = await bed.db.prisma.event.findFirstOrThrow({ where: { type: "Device Lookup Failed", deviceSerial: "C02POLICY01" }, orderBy: { id: "desc" } });
+    expect(outage.summary).toMatch(reason);
+    const order = await bed.db.prisma.acmeOrder.findFirstOrThrow({ orderBy: { createdAt: "desc" } });
+    expect(order.status).toBe("ready");
+
+    // The outage ends: the device enrolls.
     kandji.state.clearFaults();
     kandji.state.setFaults({ rateLimit: { requests: 10_000, windowMs: 3_600_000 } });
     const ok = await enroll({ profile, device: device("C02POLICY01"), ca: simCa, allowHttp: true });

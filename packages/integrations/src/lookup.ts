@@ -58,6 +58,12 @@ export type LookupOutcome = "found" | "notFound" | "error";
 export interface LookupResult {
   outcome: LookupOutcome;
   reason: string;
+  /**
+   * With outcome "error": the MDM gave no answer for now (timeout, connection failure, 5xx, 429), so
+   * asking again later may succeed. Absent for a definite answer or a configuration error (401, 403,
+   * an invalid URI or configuration), which asking again would not change.
+   */
+  unavailable?: true;
   /** Final HTTP status, when a response came. */
   status?: number;
   timeMs: number;
@@ -186,7 +192,8 @@ export async function lookupDevice(input: LookupInput): Promise<LookupResult> {
     opts.deps,
   );
   base.attempts = http.attempts;
-  if (http.kind === "failure") return done("error", http.message, { url: shownUrl });
+  if (http.kind === "failure")
+    return done("error", http.message, { url: shownUrl, ...(http.failure === "timeout" || http.failure === "network" ? { unavailable: true as const } : {}) });
 
   base.status = http.status;
   const contentType = http.headers["content-type"] ?? "";
@@ -206,7 +213,8 @@ export async function lookupDevice(input: LookupInput): Promise<LookupResult> {
     const retries = http.attempts - 1;
     const detail = body.ok ? errorDetail(body.data) : null;
     const after = isRetryableStatus(http.status) && retries > 0 ? ` after ${retriesText(retries)}` : "";
-    return done("error", `HTTP ${http.status}${after}${detail ? ` (${detail})` : ""}`, extra);
+    const transient = http.status === 429 || http.status >= 500;
+    return done("error", `HTTP ${http.status}${after}${detail ? ` (${detail})` : ""}`, transient ? { ...extra, unavailable: true as const } : extra);
   }
   if (!body.ok) return done("error", "response is not valid JSON", extra);
 

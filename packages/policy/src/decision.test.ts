@@ -45,10 +45,13 @@ const request = (over: Partial<EnrollmentRequest> = {}): EnrollmentRequest => ({
   ...over,
 });
 
-const lookup = (outcome: LookupRecord["outcome"], attributes: Record<string, unknown> = {}, groups: string[] = []): LookupRecord => ({
+// "error" is a definite failure (HTTP 401: the token is wrong); "outage" an MDM that did not answer (HTTP 503).
+const lookup = (kind: LookupRecord["outcome"] | "outage", attributes: Record<string, unknown> = {}, groups: string[] = []): LookupRecord => ({
   corePlatform: { id: "cp", name: "Core cp" }, identity: "C02ABC1234", identityAttribute: "/attestation/serialNumber",
-  outcome, reason: outcome === "found" ? "found" : outcome === "notFound" ? "no device with this serial" : "HTTP 503",
-  status: outcome === "error" ? 503 : 200, attempts: 1, timeMs: 5, url: "https://mdm.example/api", rules: [], attributes, groups, missingAttributes: [], warnings: [],
+  outcome: kind === "outage" ? "error" : kind,
+  reason: kind === "found" ? "found" : kind === "notFound" ? "no device with this serial" : kind === "outage" ? "HTTP 503 after 2 retries" : "HTTP 401",
+  unavailable: kind === "outage",
+  status: kind === "outage" ? 503 : kind === "error" ? 401 : 200, attempts: 1, timeMs: 5, url: "https://mdm.example/api", rules: [], attributes, groups, missingAttributes: [], warnings: [],
 });
 const KEY = JSON.stringify(["cp", "/attestation/serialNumber", "C02ABC1234"]);
 const lookups = (l?: LookupRecord) => new Map(l ? [[KEY, l]] : []);
@@ -72,7 +75,8 @@ const cases: [string, { config: EnrollmentConfig; request?: EnrollmentRequest; l
   ["device found, no conditions: allowed", { config: config([policy()]), lookup: lookup("found", { email: "ada@example.com" }) }, { allowed: true, policy: "p1", caId: "ca", templateId: "tpl", events: [], revoke: null }],
   ["device not found: denied", { config: config([policy()]), lookup: lookup("notFound") }, { allowed: false, code: "deviceNotFound", events: [], revoke: null }],
   ["device not found with Revoke On Failure: its certificates go", { config: config([policy()], { revokeOnFailure: true }), lookup: lookup("notFound") }, { allowed: false, code: "deviceNotFound", events: [], revoke: "C02ABC1234" }],
-  ["lookup could not answer: denied, with a Device Lookup Failed event, never revoked", { config: config([policy()], { revokeOnFailure: true }), lookup: lookup("error") }, { allowed: false, code: "lookupFailed", events: ["Device Lookup Failed"], revoke: null }],
+  ["the MDM is down: come back later, with a Device Lookup Failed event, never revoked", { config: config([policy()], { revokeOnFailure: true }), lookup: lookup("outage") }, { allowed: false, code: "mdmUnavailable", events: ["Device Lookup Failed"], revoke: null }],
+  ["lookup refused (configuration): denied, with a Device Lookup Failed event, never revoked", { config: config([policy()], { revokeOnFailure: true }), lookup: lookup("error") }, { allowed: false, code: "lookupFailed", events: ["Device Lookup Failed"], revoke: null }],
   ["conditions not met", { config: config([policy({ conditions: [{ kind: "group", operator: "equals", value: "Kiosks" }] })]), lookup: lookup("found", {}, ["Laptops"]) }, { allowed: false, code: "conditionsNotMet", events: [], revoke: null }],
   ["conditions met", { config: config([policy({ conditions: [{ kind: "group", operator: "equals", value: "Kiosks" }] })]), lookup: lookup("found", {}, ["Kiosks"]) }, { allowed: true, policy: "p1", caId: "ca", templateId: "tpl", events: [], revoke: null }],
   ["policy without a Role: misconfigured", { config: config([policy({ workflow: false })]) }, { allowed: false, code: "misconfigured", events: [], revoke: null }],

@@ -155,22 +155,22 @@ describe("decideEnrollment against the Kandji simulator over HTTP", () => {
   });
 
   it.each([
-    ["HTTP 401", async (): Promise<void> => void (await policy.updateCorePlatform(db.prisma, admin, kandjiId, { secret: "wrong-token", authMethod: "bearer" })), /^HTTP 401 \(Incorrect authentication credentials\.\)/],
+    ["HTTP 401", async (): Promise<void> => void (await policy.updateCorePlatform(db.prisma, admin, kandjiId, { secret: "wrong-token", authMethod: "bearer" })), /^HTTP 401 \(Incorrect authentication credentials\.\)/, "lookupFailed"],
     ["HTTP 429", async (): Promise<void> => {
       sim.state.setFaults({ rateLimit: { requests: 1, windowMs: 60_000 } });
       expect((await decide("C02ABC1234")).allowed).toBe(true); // spends the window's one request
-    }, /^HTTP 429 after 2 retries \(Request was throttled\./],
-    ["HTTP 500", async (): Promise<void> => void sim.state.setFaults({ errorStatus: 500 }), /^HTTP 500 after 2 retries /],
+    }, /^HTTP 429 after 2 retries \(Request was throttled\./, "mdmUnavailable"],
+    ["HTTP 500", async (): Promise<void> => void sim.state.setFaults({ errorStatus: 500 }), /^HTTP 500 after 2 retries /, "mdmUnavailable"],
     ["timeout", async (): Promise<void> => {
       sim.state.setFaults({ stall: true });
       await policy.updateCorePlatform(db.prisma, admin, kandjiId, { timeoutMs: 300 });
-    }, /^timeout after 300ms /],
-  ] as const)("Kandji answering %s denies with that reason, no certificate, and the next request works", async (_name, fault, reason) => {
+    }, /^timeout after 300ms /, "mdmUnavailable"],
+  ] as const)("Kandji answering %s decides nothing (lookupFailed for a refusal, mdmUnavailable for an outage), no certificate, and the next request works", async (_name, fault, reason, code) => {
     await fault();
     const before = await db.prisma.certificate.count();
     const t = Date.now();
     const d = await decide("C02ABC1234");
-    expect(d).toMatchObject({ allowed: false, code: "lookupFailed" });
+    expect(d).toMatchObject({ allowed: false, code });
     if (d.allowed) return;
     expect(d.reason).toMatch(reason);
     expect(Date.now() - t).toBeLessThan(5000);
@@ -316,7 +316,7 @@ describe("choosing among Enrollment Policies", () => {
       // A lookup that cannot answer never revokes...
       sim.state.setFaults({ errorStatus: 503 });
       const failing = await policy.decideEnrollment(db.prisma, request("C02ABC1234"), { lookup: fast, ca: ctx });
-      expect(failing).toMatchObject({ allowed: false, code: "lookupFailed" });
+      expect(failing).toMatchObject({ allowed: false, code: "mdmUnavailable" });
       expect((await db.prisma.certificate.findUniqueOrThrow({ where: { id: earlier.id } })).status).toBe("ACTIVE");
       sim.state.clearFaults();
       // ...a definite "not found" does, with the CA's reason code.

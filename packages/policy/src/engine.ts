@@ -29,7 +29,11 @@ export interface EnrollmentRequest {
   account: { id: string; contact: string[] };
 }
 
-export type DenialCode = "noPolicy" | "deviceNotFound" | "lookupFailed" | "conditionsNotMet" | "misconfigured";
+/**
+ * Why a device is not issued a certificate. All are final for the order but "mdmUnavailable": the MDM
+ * gave no answer for now (an outage), so the device is told to come back and the order stays ready.
+ */
+export type DenialCode = "noPolicy" | "deviceNotFound" | "lookupFailed" | "mdmUnavailable" | "conditionsNotMet" | "misconfigured";
 
 export type EnrollmentDecision =
   | {
@@ -65,6 +69,8 @@ export interface LookupRecord {
   identityAttribute: string;
   outcome: LookupResult["outcome"];
   reason: string;
+  /** The MDM gave no answer for now (see LookupResult.unavailable): the device is asked to come back. */
+  unavailable: boolean;
   status: number | null;
   attempts: number;
   timeMs: number;
@@ -102,6 +108,7 @@ function record(cp: CorePlatform, identity: string, attribute: string, r: Lookup
     identityAttribute: attribute,
     outcome: r.outcome,
     reason: r.reason,
+    unavailable: r.unavailable === true,
     status: r.status ?? null,
     attempts: r.attempts,
     timeMs: r.timeMs,
@@ -351,7 +358,7 @@ export function decideWith({ request: req, config, lookups, now }: DecisionInput
     };
   }
 
-  if (stopped) return deny("lookupFailed", stopped.reason);
+  if (stopped) return deny(stopped.lookup?.unavailable ? "mdmUnavailable" : "lookupFailed", stopped.reason);
   const tried = candidates.filter((c) => c.result !== "misconfigured");
   if (tried.length === 0) return deny("misconfigured", candidates.map((c) => c.reason).join("; "));
   const code: DenialCode = tried.some((c) => c.result === "conditionsNotMet")

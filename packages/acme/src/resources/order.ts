@@ -166,6 +166,12 @@ export async function finalize(ctx: RequestContext): Promise<Reply> {
       await deps.emit({ type: "finalize-rejected", ...base, details: { error: e.toJSON() } });
       throw e;
     }
+    if (e instanceof AcmeProblem && e.status === 503) {
+      // The issuer cannot decide for now (the device's MDM is down): nothing happened, so the order goes
+      // back to ready and the client comes back after Retry-After (RFC 8555 §6.6, RFC 9110 §15.6.4).
+      await giveBack(deps, order.id);
+      throw e;
+    }
     if (deps.isUnavailable(e)) {
       // The storage failed: the certificate and the order's move to valid are one write, so either both
       // happened (the order is valid and stays so) or neither. Give the order back for the retry.
