@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { dataDir, ensurePrivateDir } from "@attested/db";
@@ -20,11 +20,17 @@ export function parseMasterKey(text: string): Buffer {
   return key;
 }
 
-/** Loads the master key, creating the key file (mode 0600) on first start when MASTER_KEY is unset. */
-export function loadMasterKey(env = process.env): Buffer {
-  if (env.MASTER_KEY) return parseMasterKey(env.MASTER_KEY);
+/** Where the master key comes from: its text (MASTER_KEY), else a key file (MASTER_KEY_FILE). */
+export interface MasterKeySource {
+  value?: string;
+  file: string;
+}
+
+/** Loads the master key, creating the key file (mode 0600) on first start when no value is given. */
+export function loadMasterKey(source: MasterKeySource = { file: path.join(dataDir(), "master.key") }): Buffer {
+  if (source.value) return parseMasterKey(source.value);
   // A path chosen at run time (DATA_DIR): nothing for the bundler to trace.
-  const file = env.MASTER_KEY_FILE ?? path.join(dataDir(), "master.key");
+  const file = source.file;
   if (!existsSync(/*turbopackIgnore: true*/ file)) {
     ensurePrivateDir(path.dirname(file));
     writeFileSync(file, randomBytes(32).toString("base64") + "\n", { mode: 0o600, flag: "wx" });
@@ -33,9 +39,32 @@ export function loadMasterKey(env = process.env): Buffer {
   return parseMasterKey(readFileSync(/*turbopackIgnore: true*/ file, "utf8"));
 }
 
-let cached: Buffer | undefined;
+let current: Buffer | undefined;
+
+/**
+ * The master key used when a caller passes none. The server sets it once at start (services.ts, from
+ * its config) in each copy of this module; without that (tests, scripts) the key file under the data
+ * folder is used.
+ */
+export function useMasterKey(key: Buffer): void {
+  current = key;
+}
+
 export function masterKey(): Buffer {
-  return (cached ??= loadMasterKey());
+  return (current ??= loadMasterKey());
+}
+
+/** The keys derived from the master key, each bound to its one use: one secret to keep and back up. */
+export interface DerivedKeys {
+  /** Signs portal sessions (Auth.js's AUTH_SECRET). */
+  authSecret: string;
+  /** Signs ACME nonces: the same on every instance, so a nonce issued by one is accepted by any other. */
+  acmeNonceKey: Buffer;
+}
+
+export function deriveKeys(master: Buffer = masterKey()): DerivedKeys {
+  const derive = (label: string) => createHash("sha256").update(Buffer.concat([Buffer.from(`attested-pki ${label}\0`), master])).digest();
+  return { authSecret: derive("auth secret").toString("base64url"), acmeNonceKey: derive("acme nonce key") };
 }
 
 function gcmSeal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
