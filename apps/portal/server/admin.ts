@@ -1,10 +1,12 @@
 // `npm run admin -- <command>`: bootstrap and recovery with direct database access.
 import "reflect-metadata";
 import { parseArgs } from "node:util";
-import { openDatabase, secureDataDir } from "@attested/db";
+import { openDatabase, secureDataDir, usePaths } from "@attested/db";
 import { applyMigrations, pendingMigrations } from "@attested/db/migrate";
 import { systemActor } from "@attested/events";
 import { createApiToken, createUser, generatePassword, resetPassword, roleSchema } from "@attested/identity";
+import { loadMasterKey, useMasterKey } from "@attested/secrets";
+import { ConfigError, loadConfig } from "./config";
 import { assertNoEmbeddedServer } from "./embedded-lock";
 
 const usage = `usage: npm run admin -- <command>
@@ -29,9 +31,21 @@ if (!command || values.help) {
 }
 const role = () => roleSchema.parse(String(values.role ?? "").toUpperCase());
 
+// The server's settings (DATABASE_URL, DATA_DIR, MASTER_KEY, ...), read and checked the same way.
+let config;
+try {
+  config = loadConfig();
+} catch (e) {
+  if (!(e instanceof ConfigError)) throw e;
+  for (const problem of e.problems) console.error(`error: ${problem}`);
+  process.exit(2);
+}
+usePaths({ root: config.root, dataDir: config.dataDir });
 secureDataDir();
-if (!process.env.DATABASE_URL) assertNoEmbeddedServer();
-const db = await openDatabase();
+// Read (or created) only by a command that seals or opens a secret.
+useMasterKey(() => loadMasterKey(config.masterKey));
+if (!config.database.url) assertNoEmbeddedServer();
+const db = await openDatabase({ url: config.database.url, poolSize: config.database.poolSize, sqlPoolSize: config.database.sqlPoolSize });
 const actor = systemActor("admin-cli");
 try {
   // A running portal holds the migration lock: take it only when there is something to apply.

@@ -62,10 +62,11 @@ const DATABASE = Symbol.for("attested.database");
 
 function attach(database: Database): Database {
   Object.defineProperty(database.prisma, DATABASE, { value: database });
+  Object.defineProperty(database.sql, DATABASE, { value: database });
   return database;
 }
 
-/** The Database `handle` (its Prisma client, a transaction client of it) belongs to. */
+/** The Database `handle` (its Prisma client, a transaction client of it, its Sql) belongs to. */
 export function databaseOf(handle: object): Database {
   const d = (handle as { [DATABASE]?: Database })[DATABASE];
   if (!d) throw new Error("this Prisma client was not opened by openDatabase()");

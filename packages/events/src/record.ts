@@ -37,6 +37,7 @@ function scrub(value: unknown, depth = 0): unknown {
  */
 export async function recordEvent(tx: Tx, e: EventInput): Promise<void> {
   await tx.event.create({ data: eventData(e) as Prisma.EventUncheckedCreateInput });
+  if (changesConfig(e.actor)) forgetCachedConfig(tx);
 }
 
 /**
@@ -57,13 +58,16 @@ export function eventInsert(e: EventInput, first = 1, time = new Date()): { text
 export async function recordEventSql(sql: Sql, e: EventInput): Promise<void> {
   const { text, values } = eventInsert(e);
   await sql.query(text, values);
+  if (changesConfig(e.actor)) forgetCachedConfig(sql);
 }
 
 const text = (s: string | null | undefined) => (s == null ? null : storableText(s));
 
+// Configuration changes are made by people, and each records an event: cached configuration goes (the
+// events written by eventInsert are devices', which change no configuration).
+const changesConfig = (actor: Actor) => actor.type === "user" || actor.type === "api-token";
+
 function eventData(e: EventInput) {
-  // Configuration changes are made by people, and each records an event: cached configuration goes.
-  if (e.actor.type === "user" || e.actor.type === "api-token") forgetCachedConfig();
   return {
     type: e.type,
     outcome: e.outcome,

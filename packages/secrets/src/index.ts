@@ -40,18 +40,20 @@ export function loadMasterKey(source: MasterKeySource = { file: path.join(dataDi
 }
 
 let current: Buffer | undefined;
+let loader: (() => Buffer) | undefined;
 
 /**
  * The master key used when a caller passes none. The server sets it once at start (services.ts, from
  * its config) in each copy of this module; without that (tests, scripts) the key file under the data
  * folder is used.
  */
-export function useMasterKey(key: Buffer): void {
-  current = key;
+export function useMasterKey(key: Buffer | (() => Buffer)): void {
+  if (typeof key === "function") [current, loader] = [undefined, key];
+  else [current, loader] = [key, undefined];
 }
 
 export function masterKey(): Buffer {
-  return (current ??= loadMasterKey());
+  return (current ??= loader ? loader() : loadMasterKey());
 }
 
 /** The keys derived from the master key, each bound to its one use: one secret to keep and back up. */
