@@ -120,7 +120,7 @@ export interface Config {
 }
 
 // Never echoed back in an error line.
-const SECRET = /PASSWORD|MASTER_KEY$|TOKEN/;
+const SECRET = /PASSWORD|MASTER_KEY$|TOKEN|DATABASE_URL/;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -180,7 +180,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 export function configTable(): string {
   const rows = Object.entries(SETTINGS).map(([name, s]) => {
     const d: string | undefined = "default" in s ? (s.default as string) : undefined;
-    return `| \`${name}\` | ${s.description}${d ? ` (default: ${d.replace(/[A-Z_]{4,}/g, (n) => (n in SETTINGS ? `\`${n}\`` : n))})` : ""} |`;
+    // A value in code type; a phrase ("one per two cores") as it is.
+    const shown = d && (/\s/.test(d) ? d : `\`${d}\``);
+    return `| \`${name}\` | ${s.description}${shown ? ` (default: ${shown})` : ""} |`;
   });
   return ["| variable | meaning |", "|---|---|", ...rows].join("\n");
 }
