@@ -8,7 +8,8 @@ import { databaseKeyStore, OcspResponseCache, type CaContext } from "@attested/c
 import { InvalidationBus, openDatabase, usePaths, type Database } from "@attested/db";
 import { createAcmeService } from "@attested/enrollment";
 import { scheduleEnrollmentNotice } from "@attested/lifecycle";
-import { PlatformCache } from "@attested/platforms";
+import { useAllowHttp } from "@attested/integrations";
+import { PlatformCache, useTestRoots } from "@attested/platforms";
 import { deriveKeys, loadMasterKey, useMasterKey, type DerivedKeys } from "@attested/secrets";
 import { loadConfig, type Config } from "./config";
 import { createMetrics, type Metrics } from "./metrics";
@@ -29,11 +30,21 @@ export interface Services {
   metrics: Metrics;
 }
 
+/**
+ * The settings a few packages keep as module state, read where no caller could pass them (a sealed
+ * secret's default key, a page's "test roots count" badge): handed to this module copy's packages.
+ */
+function handOver(config: Config, master: Buffer): void {
+  usePaths({ root: config.root, dataDir: config.dataDir });
+  useMasterKey(master);
+  useTestRoots(config.attestationTestRoots);
+  useAllowHttp(config.integrationsAllowHttp);
+}
+
 /** Builds the process's services from its configuration (the database is opened, not yet migrated). */
 export async function buildServices(config: Config): Promise<Services> {
-  usePaths({ root: config.root, dataDir: config.dataDir });
   const master = loadMasterKey(config.masterKey);
-  useMasterKey(master);
+  handOver(config, master);
   const keys = deriveKeys(master);
   const bus = new InvalidationBus();
   const database = await openDatabase({
@@ -85,9 +96,8 @@ export function publishServices(services: Promise<Services>): void {
  */
 export function services(): Promise<Services> {
   return (adopted ??= (slot[SERVICES] ??= buildServices(loadConfig())).then((s) => {
-    // This copy's @attested/secrets and @attested/db (Next's, say) seal and find files as the server's do.
-    usePaths({ root: s.config.root, dataDir: s.config.dataDir });
-    useMasterKey(s.masterKey);
+    // This copy of the packages (Next's, say) gets the same settings as the server's.
+    handOver(s.config, s.masterKey);
     return s;
   }));
 }
