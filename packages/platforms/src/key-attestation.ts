@@ -1,3 +1,4 @@
+import { testRootsEnabled, useTestRoots } from "./test-roots";
 import "reflect-metadata";
 import { X509Certificate } from "@peculiar/x509";
 import { APPLE_ENTERPRISE_ATTESTATION_ROOT_CA_PEM } from "@attested/attestation";
@@ -73,15 +74,7 @@ export async function setTestTrustedRoots(db: Db, actor: Actor, id: string, inpu
   });
 }
 
-let testRoots = false;
-
-/** The server's ATTESTATION_TEST_ROOTS setting, handed over at start (the demo and the tests turn it on). */
-export function useTestRoots(enabled: boolean): void {
-  testRoots = enabled;
-}
-
-/** Test roots count only on a server started with ATTESTATION_TEST_ROOTS=1 (the demo and the tests). */
-export const testRootsEnabled = () => testRoots;
+export { testRootsEnabled, useTestRoots };
 
 export const TEST_ROOTS_OFF = "Test roots are read-only and ignored: this server was not started with ATTESTATION_TEST_ROOTS=1, the setting that lets a test installation trust them.";
 
