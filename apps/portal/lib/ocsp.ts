@@ -1,11 +1,9 @@
 // OCSP (RFC 6960 §A.1) for one CA: the one handler behind the server's fast route and Next's route
 // handlers under app/ocsp (see lib/acme.ts for the request and response shapes).
 import { answerOcsp, isMalformedOcspAnswer, ocspGetRequest } from "@attested/ca";
+import { MAX_OCSP_BODY_BYTES } from "../server/body-limit";
 import type { Services } from "../server/services";
 import type { MachineRequest, MachineResponse } from "./acme";
-
-/** An OCSP request is a few hundred bytes. */
-export const MAX_OCSP_REQUEST = 16 * 1024;
 
 /**
  * POST /ocsp/{caId} with the DER request as the body, or GET (HEAD) /ocsp/{caId}/{url-encoded base64 of
@@ -15,7 +13,7 @@ export async function handleOcsp(s: Services, req: MachineRequest): Promise<Mach
   const parts = req.url.split("?")[0]!.split("/");
   const method = req.method.toUpperCase();
   if (method === "POST" && parts.length === 3) {
-    const body = await req.readBody(MAX_OCSP_REQUEST);
+    const body = await req.readBody(MAX_OCSP_BODY_BYTES);
     if (!body) return { status: 413, headers: { "content-type": "text/plain" }, body: "request too large\n", closeConnection: true };
     const der = await answerOcsp(s.ca, parts[2]!, body);
     return { status: isMalformedOcspAnswer(der) ? 400 : 200, headers: { "content-type": "application/ocsp-response", "cache-control": "no-cache" }, body: der };

@@ -6,13 +6,24 @@
 import path from "node:path";
 import { z } from "zod";
 import { repoRoot } from "@attested/db";
+import { parseMasterKey } from "@attested/secrets";
 
 const text = z.string().trim();
 const optional = text.optional();
 // As before this module: exactly "1" turns a switch on, anything else leaves it off.
 const flag = optional.transform((v) => v === "1");
-const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const intIn = (min: number, max: number) =>
+  z.coerce.number({ error: `must be a whole number from ${min} to ${max}` }).int({ error: `must be a whole number from ${min} to ${max}` })
+    .min(min, { error: `must be a whole number from ${min} to ${max}` }).max(max, { error: `must be a whole number from ${min} to ${max}` });
 const port = intIn(1, 65535);
+
+const isMasterKey = (v: string) => {
+  try {
+    return parseMasterKey(v).length === 32;
+  } catch {
+    return false;
+  }
+};
 
 /** "host:port" or "[v6]:port". */
 const address = text.transform((v, ctx) => {
@@ -46,7 +57,10 @@ export const SETTINGS = {
   DATABASE_URL: setting({ description: "PostgreSQL; unset = embedded PGlite in `DATA_DIR`", schema: z.url({ protocol: /^postgres(ql)?$/ }).optional() }),
   DATA_DIR: setting({ description: "embedded database and key file; made 0700 with owner-only files at every start", default: "ATTESTED_ROOT/data", schema: optional }),
   ATTESTED_ROOT: setting({ description: "the installation folder (migrations, `data`); found from the working folder by default (the nearest one holding `pnpm-workspace.yaml`)", schema: optional }),
-  MASTER_KEY: setting({ description: "32 bytes (base64 or hex) that wrap every CA key and stored secret; unset = the key file `MASTER_KEY_FILE`, created with mode 0600 on first start", schema: optional }),
+  MASTER_KEY: setting({
+    description: "32 bytes (base64 or hex) that wrap every CA key and stored secret; unset = the key file `MASTER_KEY_FILE`, created with mode 0600 on first start",
+    schema: optional.refine((v) => v === undefined || isMasterKey(v), "must be 32 bytes, as 64 hex digits or base64"),
+  }),
   MASTER_KEY_FILE: setting({ description: "where the master key is kept when `MASTER_KEY` is unset", default: "DATA_DIR/master.key", schema: optional }),
   ADMIN_EMAIL: setting({ description: "the first admin, on first start only", default: "admin@example.com", schema: optional }),
   ADMIN_PASSWORD: setting({ description: "the first admin's password, on first start only; unset = a generated one, printed once on the console", schema: optional }),
@@ -67,7 +81,7 @@ export const SETTINGS = {
   TLS_KEY_FILE: setting({ description: "the private key of `TLS_CERT_FILE`", schema: optional }),
   LIFECYCLE_WORKER: setting({ description: "`off` disables the background jobs in this instance (mail, sweeps, retention)", default: "on", schema: text.default("on") }),
   LIFECYCLE_LOOKUPS_PER_HOUR: setting({ description: "MDM lookups the Revoke On Failure sweep may spend per hour per Core Platform (Kandji allows 10,000)", default: "4000", schema: intIn(1, 1_000_000).default(4000) }),
-  LIFECYCLE_DEVICE_RECHECK_MINUTES: setting({ description: "how often a device is looked up again by the sweep", default: "60", schema: z.coerce.number().positive().default(60) }),
+  LIFECYCLE_DEVICE_RECHECK_MINUTES: setting({ description: "how often a device is looked up again by the sweep", default: "60", schema: z.coerce.number({ error: "must be a number of minutes" }).positive({ error: "must be a number of minutes" }).default(60) }),
   LIFECYCLE_EXPORT_MAX_ROWS: setting({ description: "the most rows one General Events CSV export streams", default: "1000000", schema: intIn(1, 1_000_000_000).default(1_000_000) }),
   ATTESTATION_TEST_ROOTS: setting({
     description: "`1` lets a Key Attestation Platform's *Additional trusted roots (FOR TESTING ONLY)* count (the demo and the tests); otherwise only Apple's root is trusted, stored test roots are ignored and the field is read-only",

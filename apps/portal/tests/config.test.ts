@@ -44,12 +44,13 @@ describe("server configuration", () => {
   it("refuses bad values with one line each, naming the variable and never echoing a secret", () => {
     let err: ConfigError | undefined;
     try {
-      loadConfig({ PORT: "http", METRICS_ADDRESS: "9464", DATABASE_URL: "mysql://root:hunter2@db/x", TLS_CERT_FILE: "/c.pem" });
+      loadConfig({ PORT: "http", METRICS_ADDRESS: "9464", DATABASE_URL: "mysql://root:hunter2@db/x", TLS_CERT_FILE: "/c.pem", MASTER_KEY: "short-secret" });
     } catch (e) {
       err = e as ConfigError;
     }
     expect(err).toBeInstanceOf(ConfigError);
-    expect(err!.problems).toHaveLength(4);
+    expect(err!.problems).toHaveLength(5);
+    expect(err!.problems).toContain("MASTER_KEY: must be 32 bytes, as 64 hex digits or base64");
     expect(err!.problems[0]).toMatch(/^PORT: .*\(got "http"\)$/);
     expect(err!.problems.find((p) => p.startsWith("METRICS_ADDRESS:"))).toContain('must be host:port, such as 127.0.0.1:9464 (got "9464")');
     expect(err!.problems.find((p) => p.startsWith("DATABASE_URL:"))).not.toContain("hunter2");
