@@ -1,9 +1,10 @@
 // Several server processes on one host (WEB_CONCURRENCY, PostgreSQL only): Node's event loop runs the
 // ACME and HTTP work of one process on one core, so a 2-core host serves about twice as much with two.
 // They are several instances of the same deployment (README "Several instances"): nonces, sessions and
-// jobs live in the database. What each process caches is either immutable or bounded in time (see
-// fast-routes.ts); on top of that, a process that changes something cached (a revocation, a platform's
-// secret or settings) tells its siblings through the primary, so on one host they drop it at once.
+// jobs live in the database. What each process caches (services.ts) is either immutable or bounded in
+// time; on top of that, a process that changes something cached (a revocation, a platform's secret or
+// settings, configuration) publishes a typed Invalidation on its bus, which is carried here to its
+// siblings through the primary, so on one host they drop it at once.
 import cluster, { type Worker } from "node:cluster";
 import client from "prom-client";
 import { isInvalidation, type Invalidation, type InvalidationBus } from "@attested/db";
