@@ -1,4 +1,5 @@
 import "reflect-metadata";
+import { useTestRoots } from "./packages/platforms/src/test-roots";
 
 // Simulated devices attest with the simulator's root, a test root; tests of the setting itself turn it off.
-process.env.ATTESTATION_TEST_ROOTS ??= "1";
+useTestRoots(true); // ATTESTATION_TEST_ROOTS=1, as the server hands it over

@@ -1,12 +1,7 @@
-import type { KeyStore } from "@attested/pki";
-import { databaseKeyStore, type CaContext } from "@attested/ca";
-import { publicUrl } from "./config";
-import { getDb } from "./db";
+import type { CaContext } from "@attested/ca";
+import { services } from "../server/services";
 
-const g = globalThis as unknown as { __attestedKeyStore?: KeyStore };
-
-/** The CA service context of this process (one key store, so unsealed keys are cached once). */
+/** The CA service context of this process (one key store, so unsealed keys are cached once; one OCSP cache). */
 export async function caContext(): Promise<CaContext> {
-  const db = await getDb();
-  return { db, keyStore: (g.__attestedKeyStore ??= databaseKeyStore(db)), publicUrl: publicUrl() };
+  return (await services()).ca;
 }

@@ -1,5 +1,6 @@
-/** The public base URL: every URL we hand out (ACME, CRL, OCSP, profiles) is built from it. */
-export function publicUrl(): string {
-  const raw = process.env.PUBLIC_URL ?? `http://localhost:${process.env.PORT ?? 3000}`;
-  return raw.replace(/\/+$/, "");
+import { services } from "../server/services";
+
+/** The public base URL (PUBLIC_URL, no trailing slash): every URL we hand out (ACME, CRL, OCSP, profiles) is built from it. */
+export async function publicUrl(): Promise<string> {
+  return (await services()).config.publicUrl;
 }

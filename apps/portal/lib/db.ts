@@ -1,13 +1,12 @@
-import { openDatabase, type Database, type Db } from "@attested/db";
+import type { Database, Db } from "@attested/db";
+import { services } from "../server/services";
 
-// One database handle per process, shared with the custom server (server/main.ts), which opens it,
-// migrates and bootstraps before Next.js serves anything. Embedded PGlite allows only one opener.
-const g = globalThis as unknown as { __attestedDatabase?: Promise<Database> };
-
-export function database(): Promise<Database> {
-  return (g.__attestedDatabase ??= openDatabase());
+// The process's database, opened, migrated and bootstrapped by the server (server/main.ts) before
+// Next.js serves anything; reached through the services bridge (server/services.ts).
+export async function database(): Promise<Database> {
+  return (await services()).database;
 }
 
 export async function getDb(): Promise<Db> {
-  return (await database()).prisma;
+  return (await services()).database.prisma;
 }

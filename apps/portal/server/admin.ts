@@ -3,9 +3,10 @@ import "reflect-metadata";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { dataDir, ensurePrivateDir, openDatabase, secureDataDir } from "@attested/db";
+import { dataDir, ensurePrivateDir, openDatabase, secureDataDir, usePaths } from "@attested/db";
 import { backupProblem, isEmptyDatabaseDir, openBackup, restoreBackup } from "@attested/db/backup";
-import { openEnvelope, parseMasterKey } from "@attested/secrets";
+import { loadMasterKey, openEnvelope, parseMasterKey, useMasterKey } from "@attested/secrets";
+import { ConfigError, loadConfig, type Config } from "./config";
 import { migrateDatabase } from "@attested/db/migrate";
 import { systemActor } from "@attested/events";
 import { createApiToken, createUser, generatePassword, resetPassword, roleSchema } from "@attested/identity";
@@ -40,6 +41,16 @@ if (!command || values.help) {
 }
 const role = () => roleSchema.parse(String(values.role ?? "").toUpperCase());
 
+// The server's settings (DATABASE_URL, DATA_DIR, MASTER_KEY, ...), read and checked the same way.
+let config: Config;
+try {
+  config = loadConfig();
+} catch (e) {
+  if (!(e instanceof ConfigError)) throw e;
+  for (const problem of e.problems) complain(`error: ${problem}`);
+  process.exit(2);
+}
+usePaths({ root: config.root, dataDir: config.dataDir });
 secureDataDir();
 if (command === "backup" || command === "restore") {
   try {
@@ -49,11 +60,13 @@ if (command === "backup" || command === "restore") {
     process.exit(1);
   }
 }
-if (!process.env.DATABASE_URL) assertNoEmbeddedServer();
-const db = await openDatabase();
+// Read (or created) only by a command that seals or opens a secret.
+useMasterKey(() => loadMasterKey(config.masterKey));
+if (!config.database.url) assertNoEmbeddedServer();
+const db = await openDatabase({ url: config.database.url, poolSize: config.database.poolSize, sqlPoolSize: config.database.sqlPoolSize });
 const actor = systemActor("admin-cli");
 try {
-  await migrateDatabase(db, process.env.DATABASE_URL, () => complain("another instance is applying migrations: waiting for it"));
+  await migrateDatabase(db, config.database.url, () => complain("another instance is applying migrations: waiting for it"));
   switch (command) {
     case "create-user": {
       const password = values.password ?? generatePassword();
@@ -90,7 +103,7 @@ try {
 /** `backup FILE`: the embedded database, from the running portal when there is one. */
 async function backup(file: string | undefined): Promise<number> {
   if (!file) return usageError();
-  if (process.env.DATABASE_URL) {
+  if (config.database.url) {
     complain("On PostgreSQL, back up with pg_dump, e.g.: pg_dump --format=custom --file backup.dump \"$DATABASE_URL\"");
     complain("and keep the master key (MASTER_KEY or DATA_DIR/master.key) apart from it.");
     return 2;
@@ -118,7 +131,7 @@ async function backup(file: string | undefined): Promise<number> {
 /** `restore FILE`: into an empty data folder, after checking that the master key opens the backup's CA keys. */
 async function restore(file: string | undefined): Promise<number> {
   if (!file) return usageError();
-  if (process.env.DATABASE_URL) {
+  if (config.database.url) {
     complain("On PostgreSQL, restore with pg_restore into an empty database, then start the portal with the same master key.");
     return 2;
   }
@@ -148,8 +161,8 @@ async function restore(file: string | undefined): Promise<number> {
 
 /** The master key from MASTER_KEY, MASTER_KEY_FILE or DATA_DIR/master.key; null when there is none (never made up here). */
 function existingMasterKey(): Buffer | null {
-  if (process.env.MASTER_KEY) return parseMasterKey(process.env.MASTER_KEY);
-  const file = process.env.MASTER_KEY_FILE ?? path.join(dataDir(), "master.key");
+  const { value, file } = config.masterKey;
+  if (value) return parseMasterKey(value);
   return existsSync(file) ? parseMasterKey(readFileSync(file, "utf8")) : null;
 }
 

@@ -11,7 +11,8 @@ import proxyAddr from "proxy-addr";
  * - a comma-separated list of addresses or CIDR ranges: those proxies, likewise.
  * Addresses left of the client's are whatever the client sent, and are never used.
  */
-export function clientAddressResolver(setting = process.env.TRUST_PROXY?.trim() ?? ""): (req: IncomingMessage) => string {
+export function clientAddressResolver(setting = ""): (req: IncomingMessage) => string {
+  setting = setting.trim();
   if (!setting || setting === "false" || setting === "0") return (req) => req.socket.remoteAddress ?? "";
   const trust = /^\d+$/.test(setting)
     ? hops(Number(setting))

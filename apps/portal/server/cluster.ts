@@ -1,43 +1,37 @@
 // Several server processes on one host (WEB_CONCURRENCY, PostgreSQL only): Node's event loop runs the
 // ACME and HTTP work of one process on one core, so a 2-core host serves about twice as much with two.
 // They are several instances of the same deployment (README "Several instances"): nonces, sessions and
-// jobs live in the database. What each process caches is either immutable or bounded in time (see
-// fast-routes.ts); on top of that, a process that changes something cached (a revocation, a platform's
-// secret or settings) tells its siblings through the primary, so on one host they drop it at once.
+// jobs live in the database. What each process caches (services.ts) is either immutable or bounded in
+// time; on top of that, a process that changes something cached (a revocation, a platform's secret or
+// settings, configuration) publishes a typed Invalidation on its bus, which is carried here to its
+// siblings through the primary, so on one host they drop it at once.
 import cluster, { type Worker } from "node:cluster";
 import client from "prom-client";
+import { isInvalidation, type Invalidation, type InvalidationBus } from "@attested/db";
 
-const BROADCAST = Symbol.for("attested.broadcast");
 const INVALIDATE = "attested-invalidate";
 const METRICS = "attested-metrics";
 /** A server process that cannot listen exits with this code; the primary then stops too, as restarting cannot help. */
 export const EXIT_CANNOT_LISTEN = 3;
 
-export interface Invalidation {
+/** An invalidation on its way between server processes. */
+interface InvalidationMessage {
   type: typeof INVALIDATE;
-  what: string;
-  [k: string]: unknown;
+  invalidation: Invalidation;
 }
 
-/** How many server processes to run: WEB_CONCURRENCY (1 by default; embedded PGlite allows one only). */
-export function workerCount(): number {
-  const n = Number(process.env.WEB_CONCURRENCY ?? 1);
-  if (!process.env.DATABASE_URL || !Number.isInteger(n) || n < 2) return 1;
-  return Math.min(n, 32);
-}
-
-export const isPrimary = () => cluster.isPrimary && workerCount() > 1;
+/** Whether this process is the primary of several server processes (config.workers, from WEB_CONCURRENCY). */
+export const isPrimary = (workers: number) => cluster.isPrimary && workers > 1;
 
 /** The primary: starts one worker (migrations, first-start bootstrap), then the others; restarts crashed ones. */
-export function runPrimary(log: { info: (o: object, m: string) => void; error: (o: object, m: string) => void }): void {
-  const n = workerCount();
+export function runPrimary(n: number, log: { info: (o: object, m: string) => void; error: (o: object, m: string) => void }): void {
   let stopping = false;
   // /metrics answers for the whole host: the worker that got the scrape asks here, and prom-client sums
   // every worker's registry (else each scrape would show one random worker's counters).
   const aggregator = new client.AggregatorRegistry();
   const fork = (): Worker => {
     const w = cluster.fork();
-    w.on("message", (msg: Invalidation | { type: typeof METRICS; id: number }) => {
+    w.on("message", (msg: InvalidationMessage | { type: typeof METRICS; id: number }) => {
       if (msg?.type === METRICS) {
         const { id } = msg as { id: number };
         aggregator.clusterMetrics().then(
@@ -78,12 +72,12 @@ export function runPrimary(log: { info: (o: object, m: string) => void; error: (
   log.info({ workers: n }, "starting server processes");
 }
 
-/** In a worker: relay this process's invalidations to its siblings, and apply theirs with `apply`. */
-export function joinInvalidationBus(apply: (msg: Invalidation) => void): void {
+/** In a worker: what `bus` publishes goes to the sibling processes (through the primary), and theirs is delivered to it. */
+export function joinInvalidationBus(bus: InvalidationBus): void {
   if (!cluster.isWorker) return;
-  (globalThis as Record<symbol, unknown>)[BROADCAST] = (msg: Omit<Invalidation, "type">) => process.send?.({ ...msg, type: INVALIDATE });
-  process.on("message", (msg: Invalidation) => {
-    if (msg?.type === INVALIDATE) apply(msg);
+  bus.remote = (invalidation) => process.send?.({ type: INVALIDATE, invalidation } satisfies InvalidationMessage);
+  process.on("message", (msg: InvalidationMessage) => {
+    if (msg?.type === INVALIDATE && isInvalidation(msg.invalidation)) bus.deliver(msg.invalidation);
   });
 }
 

@@ -8,52 +8,27 @@ import http from "node:http";
 import https from "node:https";
 import path from "node:path";
 import next from "next";
-import { dataDir, dropCachedConfig, openDatabase, secureDataDir, type Database } from "@attested/db";
+import { secureDataDir, usePaths } from "@attested/db";
 import { migrateDatabase } from "@attested/db/migrate";
+import { DomainError } from "@attested/errors";
 import { bootstrapOrganization } from "@attested/identity";
-import { masterKey } from "@attested/secrets";
-import { httpMetrics, metricsText, registry } from "./metrics";
+import { createRootLogger, runWithRequest } from "@attested/log";
 import { readiness } from "./health";
 import { startBackgroundWork, startupHooks } from "./startup";
 import { capBody, CappedIncomingMessage } from "./body-limit";
 import { securityHeaders } from "./security-headers";
 import { holdEmbeddedLock } from "./embedded-lock";
-import { serveAdminSocket } from "./admin-socket";
 import { serveAcme, serveOcsp } from "./fast-routes";
 import { EXIT_CANNOT_LISTEN, hostMetrics, isPrimary, joinInvalidationBus, joinMetricsAggregation, runPrimary } from "./cluster";
-import { dropOcspResponses } from "@attested/ca";
 import { redactAcmePath } from "@attested/acme";
-import { dropCachedPlatforms } from "@attested/platforms";
 import { clientAddressResolver } from "./client-address";
+import { ConfigError, loadConfig, type Config } from "./config";
+import { buildServices, publishServices } from "./services";
+import { serveAdminSocket } from "./admin-socket";
 import { currentBuild, registerServer } from "../../../scripts/build-dir.mjs";
-import { DomainError } from "@attested/errors";
-import { createRootLogger, runWithRequest } from "@attested/log";
 
 // The process's one logger (buffered JSON lines on stdout); lines logged while serving carry the request id.
 const log = createRootLogger();
-// Before the master key is read or created.
-secureDataDir();
-const port = Number(process.env.PORT ?? 3000);
-const host = process.env.HOST ?? "0.0.0.0";
-process.env.PUBLIC_URL ??= `http://localhost:${port}`;
-process.env.AUTH_URL ??= process.env.PUBLIC_URL;
-// The session-signing secret is derived from the master key: one secret to keep and back up.
-process.env.AUTH_SECRET ??= createHash("sha256").update(Buffer.concat([Buffer.from("attested-pki auth secret\0"), masterKey()])).digest("base64url");
-const clientAddress = clientAddressResolver();
-// /metrics: with METRICS_TOKEN on the main port for that bearer token only, with METRICS_ADDRESS on an
-// address of its own; with neither, not served (it shows the host's load and enrollment activity).
-const metricsToken = process.env.METRICS_TOKEN || null;
-const metricsAddress = parseAddress(process.env.METRICS_ADDRESS);
-
-/** "host:port" or "[v6]:port", or null when unset; exits on anything else. */
-function parseAddress(value: string | undefined): { host: string; port: number } | null {
-  if (!value) return null;
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
-  const p = Number(m?.[3]);
-  if (!m || p < 1 || p > 65535) fail(`METRICS_ADDRESS must be host:port, such as 127.0.0.1:9464 (got "${value}")`);
-  return { host: m![1] ?? m![2]!, port: p };
-}
-
 /** Constant-time comparison of an Authorization header with the expected bearer token. */
 function bearerIs(header: string | undefined, token: string): boolean {
   const digest = (v: string) => createHash("sha256").update(v).digest();
@@ -78,21 +53,30 @@ function listen(server: http.Server | https.Server, p: number, h: string, settin
   });
 }
 
-async function main() {
-  if (!process.env.DATABASE_URL) holdEmbeddedLock();
-  const dbPromise: Promise<Database> = openDatabase();
-  (globalThis as unknown as { __attestedDatabase?: Promise<Database> }).__attestedDatabase = dbPromise;
-  const db = await dbPromise;
-  const applied = await migrateDatabase(db, process.env.DATABASE_URL, () => log.info("another instance is applying migrations: waiting for it"));
+async function main(config: Config) {
+  const { port, host } = config;
+  usePaths({ root: config.root, dataDir: config.dataDir });
+  // Before the master key is read or created.
+  secureDataDir();
+  if (!config.database.url) holdEmbeddedLock();
+  // Built before Next.js starts, and left on the bridge its route handlers and pages read.
+  const built = buildServices(config);
+  publishServices(built);
+  const s = await built;
+  const db = s.database;
+  joinInvalidationBus(s.bus);
+  joinMetricsAggregation(s.metrics.registry);
+  const applied = await migrateDatabase(db, config.database.url, () => log.info("another instance is applying migrations: waiting for it"));
   if (applied.length) log.info({ applied }, "migrations applied");
   // PGlite sets its files' modes itself (0666, whatever the umask): made owner-only once it has written them.
   if (db.kind === "pglite") {
     secureDataDir();
     // `npm run admin -- backup` while this process holds the embedded database.
-    await serveAdminSocket(db, dataDir(), (err) => log.error({ err }, "backup failed"));
+    await serveAdminSocket(db, config.dataDir, (err) => log.error({ err }, "backup failed"));
   }
-  const boot = await bootstrapOrganization(db.prisma);
-  for (const hook of startupHooks) await hook(db.prisma, log);
+  const { adminEmail, adminPassword, organizationName } = config.bootstrap;
+  const boot = await bootstrapOrganization(db.prisma, { ADMIN_EMAIL: adminEmail, ADMIN_PASSWORD: adminPassword, ORGANIZATION_NAME: organizationName });
+  for (const hook of startupHooks) await hook(s, db.prisma, log);
   if (boot.organizationCreated) {
     log.info({ adminEmail: boot.adminEmail }, "organization created");
     if (boot.generatedPassword) {
@@ -103,8 +87,11 @@ async function main() {
     }
   }
 
-  const dev = process.env.NODE_ENV === "development";
-  if (!dev) {
+  // Auth.js takes its secret and its URL from the environment only: the one place this process writes
+  // it. The session-signing secret is derived from the master key (one secret to keep and back up).
+  process.env.AUTH_URL ??= config.publicUrl;
+  process.env.AUTH_SECRET ??= s.keys.authSecret;
+  if (!config.dev) {
     // The build this server serves, pinned for its life: a later build goes into a folder of its own
     // (scripts/build-dir.mjs), so forms and pages keep working here. next.config.ts reads NEXT_DIST_DIR.
     const build = currentBuild();
@@ -112,15 +99,17 @@ async function main() {
     process.env.NEXT_DIST_DIR = build;
     process.on("exit", registerServer(build));
   }
-  const app = next({ dev, dir: path.resolve(import.meta.dirname, ".."), hostname: "localhost", port });
+  const app = next({ dev: config.dev, dir: path.resolve(import.meta.dirname, ".."), hostname: "localhost", port });
   const handle = app.getRequestHandler();
   await app.prepare();
 
   // TLS here is optional: production usually terminates TLS at a proxy (see README).
-  const tls = process.env.TLS_CERT_FILE && process.env.TLS_KEY_FILE
-    ? { cert: readFileSync(process.env.TLS_CERT_FILE), key: readFileSync(process.env.TLS_KEY_FILE) }
-    : null;
-  const headers = securityHeaders(process.env.PUBLIC_URL!);
+  const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : null;
+  const headers = securityHeaders(config.publicUrl, config.dev);
+  const clientAddress = clientAddressResolver(config.trustProxy);
+  // /metrics: with METRICS_TOKEN on the main port for that bearer token only, with METRICS_ADDRESS on an
+  // address of its own; with neither, not served (it shows the host's load and enrollment activity).
+  const { token: metricsToken, address: metricsAddress } = config.metrics;
   const listener = async (req: CappedIncomingMessage, res: http.ServerResponse) => {
     const started = process.hrtime.bigint();
     const requestId = (typeof req.headers["x-request-id"] === "string" && req.headers["x-request-id"].slice(0, 64)) || randomUUID();
@@ -132,7 +121,7 @@ async function main() {
       req.headers["x-real-ip"] = clientAddress(req);
       res.on("finish", () => {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        const route = httpMetrics.observe(req.method ?? "GET", req.url ?? "/", res.statusCode, seconds);
+        const route = s.metrics.http.observe(req.method ?? "GET", req.url ?? "/", res.statusCode, seconds);
         if (route !== "health") log.info({ requestId, method: req.method, url: redactAcmePath(req.url ?? "/"), status: res.statusCode, ms: Math.round(seconds * 1000) }, "request");
       });
       headers.machine(res);
@@ -145,8 +134,8 @@ async function main() {
         if (url === "/readyz") return void (await serveReadiness(res));
         if (url === "/metrics" && metricsToken) return void (await serveMetrics(req, res));
         // Machine protocols skip Next.js's pipeline (see fast-routes.ts).
-        if (url.startsWith("/acme/")) return void (await serveAcme(req, res, url));
-        if (url.startsWith("/ocsp/") && (await serveOcsp(req, res, url))) return;
+        if (url.startsWith("/acme/")) return void (await serveAcme(s, req, res, url));
+        if (url.startsWith("/ocsp/") && (await serveOcsp(s, req, res, url))) return;
         headers.page(req, res);
         await handle(req, res);
       } catch (err) {
@@ -168,7 +157,7 @@ async function main() {
     if (metricsToken && !bearerIs(req.headers.authorization, metricsToken)) {
       return void res.writeHead(401, { "content-type": "application/json", "www-authenticate": 'Bearer realm="metrics"' }).end('{"error":"metrics need the METRICS_TOKEN bearer token"}');
     }
-    const text = await (cluster.isWorker ? hostMetrics() : metricsText());
+    const text = await (cluster.isWorker ? hostMetrics() : s.metrics.text());
     res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(text);
   };
   const options = { IncomingMessage: CappedIncomingMessage };
@@ -190,8 +179,8 @@ async function main() {
     });
     await listen(metricsServer, metricsAddress.port, metricsAddress.host, "METRICS_ADDRESS");
   }
-  log.info({ port, publicUrl: process.env.PUBLIC_URL, database: db.kind }, "listening");
-  process.stdout.write(`\n  Attested PKI is running at ${process.env.PUBLIC_URL}\n\n`);
+  log.info({ port, publicUrl: config.publicUrl, database: db.kind }, "listening");
+  process.stdout.write(`\n  Attested PKI is running at ${config.publicUrl}\n\n`);
 
   const shutdown = async (signal: string) => {
     log.info({ signal }, "shutting down");
@@ -203,18 +192,24 @@ async function main() {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
   // Background jobs only once this process serves: a server that cannot listen must not run them.
-  void startBackgroundWork(log);
+  void startBackgroundWork(s, log);
 }
 
-if (isPrimary()) runPrimary(log);
+/** The settings, or one line per bad value on stderr and the exit code of a setting that cannot work. */
+function settings(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const problem of err.problems) process.stderr.write(`error: ${problem}\n`);
+    process.exit(EXIT_CANNOT_LISTEN);
+  }
+}
+
+const config = settings();
+if (isPrimary(config.workers)) runPrimary(config.workers, log);
 else {
-  joinMetricsAggregation(registry);
-  joinInvalidationBus((msg) => {
-    if (msg.what === "ocsp" && typeof msg.caId === "string") dropOcspResponses(msg.caId);
-    if (msg.what === "platforms") dropCachedPlatforms();
-    if (msg.what === "config") dropCachedConfig();
-  });
-  main().catch((err) => {
+  main(config).catch((err) => {
     // A refused setting (e.g. a weak ADMIN_PASSWORD) is one plain line for the operator.
     if (err instanceof DomainError) process.stderr.write(`error: ${err.message}\n`);
     log.fatal({ err }, "failed to start");

@@ -2,8 +2,6 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
-const dev = process.env.NODE_ENV === "development";
-
 /** What no response may do, whatever it is: be framed, sniffed, leak the URL or use device features. */
 const COMMON: Array<[string, string]> = [
   ["x-content-type-options", "nosniff"],
@@ -20,7 +18,7 @@ const NOTHING = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; fo
  * A page may run only the scripts Next.js renders with this response's nonce: Next reads the nonce from
  * the request's Content-Security-Policy header and puts it on every script and style it emits.
  */
-function pagePolicy(nonce: string): string {
+function pagePolicy(nonce: string, dev: boolean): string {
   return [
     "default-src 'self'",
     `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'${dev ? " 'unsafe-eval'" : ""}`,
@@ -38,7 +36,8 @@ function pagePolicy(nonce: string): string {
 /** HSTS only where browsers reach us over https (PUBLIC_URL), as a plain-http dev setup must keep working. */
 const hsts = (publicUrl: string) => (publicUrl.startsWith("https://") ? "max-age=31536000" : null);
 
-export function securityHeaders(publicUrl: string) {
+/** `dev`: Next's development mode (NODE_ENV=development), whose compiler needs eval. */
+export function securityHeaders(publicUrl: string, dev = false) {
   const common = [...COMMON];
   const sts = hsts(publicUrl);
   if (sts) common.push(["strict-transport-security", sts]);
@@ -51,7 +50,7 @@ export function securityHeaders(publicUrl: string) {
     /** A response Next.js renders: a fresh nonce, handed to Next through the request. */
     page(req: IncomingMessage, res: ServerResponse) {
       for (const [k, v] of common) res.setHeader(k, v);
-      const policy = pagePolicy(randomBytes(16).toString("base64"));
+      const policy = pagePolicy(randomBytes(16).toString("base64"), dev);
       req.headers["content-security-policy"] = policy;
       delete req.headers["content-security-policy-report-only"];
       res.setHeader("content-security-policy", policy);

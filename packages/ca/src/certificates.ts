@@ -196,7 +196,7 @@ async function revoke(ctx: CaContext, actor: Actor, id: string, input: unknown, 
     return row;
   });
   // No cached "good" OCSP response may outlive the revocation (other instances: see ocsp.ts).
-  forgetOcspResponses(cert.caId);
+  forgetOcspResponses(ctx, cert.caId);
   await publishCrl(ctx, cert.caId);
   return updated;
 }

@@ -1,5 +1,6 @@
 import type { Db } from "@attested/db";
 import { SealedKeyStore, type KeyAlgorithm, type KeyStore } from "@attested/pki";
+import type { OcspResponseCache } from "./ocsp";
 
 /** What the CA service needs: the database, the key store, and the public base URL for CRL DP / AIA. */
 export interface CaContext {
@@ -7,6 +8,8 @@ export interface CaContext {
   keyStore: KeyStore;
   publicUrl: string;
   now?: () => Date;
+  /** The process's reused OCSP answers (services.ts); a cache of the OCSP module's own when left out. */
+  ocspResponses?: OcspResponseCache;
 }
 
 /** CA keys sealed under the master key, kept in the CaKey table. */

@@ -15,7 +15,7 @@ afterEach(() => {
 });
 
 describe("the data folder", () => {
-  it("is the same for @attested/secrets and @attested/db whatever DATA_DIR and ATTESTED_ROOT say", () => {
+  it("is the same for @attested/secrets and @attested/db when nobody configured one; neither reads DATA_DIR or ATTESTED_ROOT itself", () => {
     for (const DATA_DIR of [undefined, "relative/data", path.join("/tmp", "attested-data")]) {
       for (const ATTESTED_ROOT of [undefined, path.join("/tmp", "attested-root")]) {
         if (DATA_DIR === undefined) delete process.env.DATA_DIR;
@@ -23,6 +23,7 @@ describe("the data folder", () => {
         if (ATTESTED_ROOT === undefined) delete process.env.ATTESTED_ROOT;
         else process.env.ATTESTED_ROOT = ATTESTED_ROOT;
         expect(defaultDataDir()).toBe(dataDir());
+        expect(dataDir()).toBe(path.join(path.resolve(import.meta.dirname, "../../.."), "data"));
       }
     }
   });

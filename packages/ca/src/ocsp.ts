@@ -1,4 +1,5 @@
 import { buildOcspResponse, matchesIssuer, ocspErrorResponse, parseOcspRequest, type OcspCertId, type OcspEntry, type RevocationReason, type SignatureAlgorithm } from "@attested/pki";
+import { invalidate, type InvalidationBus } from "@attested/db";
 import type { CaContext } from "./context";
 
 // Responses are valid for an hour; relying parties cache them until nextUpdate.
@@ -9,8 +10,8 @@ const LAST_SEEN_GRANULARITY_MS = 60 * 60_000;
 // Signed responses for good certificates are reused (RFC 6960 §2.4 allows pre-produced responses when the
 // request has no nonce): signing is most of the cost of an answer. A reused response is at most
 // REUSE_MS old, so a client still gets 55 minutes of validity. A revocation must never be hidden:
-//  - revokeCertificate() in this process drops the CA's cached responses at once (the cache lives on
-//    globalThis, shared by every copy of this module in the process: Next's bundle and the server's own);
+//  - revokeCertificate() drops the CA's cached responses at once, in this process (the one cache built by
+//    the server's services.ts, handed to every CaContext) and in the host's other server processes;
 //  - for revocations made by other instances, the cache is used only while a check of the revocation
 //    state of the database (count and latest revocation time of revoked or held certificates per CA, via
 //    the (caId, status) index) is less than REVALIDATE_MS old; a change drops that CA's responses, and a
@@ -24,42 +25,50 @@ interface Cached {
   der: Buffer;
   producedAt: number;
 }
-interface OcspCache {
-  responses: Map<string, Cached>;
+
+/** The signed "good" answers kept for reuse, and what they were checked against (one per process, see services.ts). */
+export class OcspResponseCache {
+  readonly responses = new Map<string, Cached>();
   /** Per CA: "count|latest revokedAt" of revoked or held certificates, as last read. */
-  revocationState: Map<string, string>;
-  checkedAt: number;
-  checking: Promise<void> | null;
-}
-const cache: OcspCache = ((globalThis as Record<symbol, unknown>)[Symbol.for("attested.ocspCache")] ??= {
-  responses: new Map(),
-  revocationState: new Map(),
-  checkedAt: 0,
-  checking: null,
-}) as OcspCache;
+  readonly revocationState = new Map<string, string>();
+  checkedAt = 0;
+  checking: Promise<void> | null = null;
 
-function dropCa(caId: string) {
-  for (const k of cache.responses.keys()) if (k.startsWith(`${caId}|`)) cache.responses.delete(k);
+  /** Drops the CA's answers, and rechecks the revocation state before reusing any. */
+  drop(caId: string): void {
+    this.dropCa(caId);
+    this.checkedAt = 0;
+  }
+
+  dropCa(caId: string): void {
+    for (const k of this.responses.keys()) if (k.startsWith(`${caId}|`)) this.responses.delete(k);
+  }
+
+  /** Applies {kind:"ocsp"} invalidations of `bus` (this process's and its siblings'). */
+  follow(bus: InvalidationBus): this {
+    bus.subscribe((i) => {
+      if (i.kind === "ocsp") this.drop(i.caId);
+    });
+    return this;
+  }
 }
 
-/** This process only: drops the CA's cached responses and rechecks the revocation state before reuse. */
-export function dropOcspResponses(caId: string): void {
-  dropCa(caId);
-  cache.checkedAt = 0;
-}
+// For a CaContext built without one (tests, scripts): a cache of this module's own.
+const ownCache = new OcspResponseCache();
+const cacheOf = (ctx: CaContext): OcspResponseCache => ctx.ocspResponses ?? ownCache;
 
 /**
- * Called when a certificate of `caId` changes status: no cached "good" for it survives here, nor in the
- * other server processes of this host (told through the process's broadcast hook, if it has one).
+ * Called when a certificate of `caId` changes status: no cached "good" for it survives in this context's
+ * cache, nor in the other caches of this process and of the host's other server processes (told
+ * through the database's invalidation bus).
  */
-export function forgetOcspResponses(caId: string): void {
-  dropOcspResponses(caId);
-  const broadcast = (globalThis as Record<symbol, unknown>)[Symbol.for("attested.broadcast")] as ((m: object) => void) | undefined;
-  broadcast?.({ what: "ocsp", caId });
+export function forgetOcspResponses(ctx: CaContext, caId: string): void {
+  cacheOf(ctx).drop(caId);
+  invalidate(ctx.db, { kind: "ocsp", caId });
 }
 
 /** Reads the revocation state at most once per REVALIDATE_MS (concurrent callers share one query). */
-async function revalidate(ctx: CaContext, now: number): Promise<void> {
+async function revalidate(ctx: CaContext, cache: OcspResponseCache, now: number): Promise<void> {
   if (now - cache.checkedAt < REVALIDATE_MS) return;
   cache.checking ??= (async () => {
     try {
@@ -72,13 +81,13 @@ async function revalidate(ctx: CaContext, now: number): Promise<void> {
         seen.add(r.caId);
         if (cache.revocationState.get(r.caId) !== state) {
           cache.revocationState.set(r.caId, state);
-          dropCa(r.caId);
+          cache.dropCa(r.caId);
         }
       }
       for (const caId of [...cache.revocationState.keys()]) {
         if (!seen.has(caId)) {
           cache.revocationState.delete(caId);
-          dropCa(caId);
+          cache.dropCa(caId);
         }
       }
       cache.checkedAt = Date.now();
@@ -125,13 +134,14 @@ export async function answerOcsp(ctx: CaContext, caId: string, requestDer: Uint8
     return MALFORMED; // whatever the parser tripped on, the bytes are not an OCSP request
   }
   const now = ctx.now?.() ?? new Date();
+  const cache = cacheOf(ctx);
   const key = request.nonce ? null : cacheKey(caId, request.requests);
   if (key) {
     const hit = cache.responses.get(key);
     if (hit && now.getTime() - hit.producedAt < REUSE_MS && hit.producedAt <= now.getTime()) {
       let fresh = false;
       try {
-        await revalidate(ctx, Date.now());
+        await revalidate(ctx, cache, Date.now());
         fresh = true;
       } catch {
         fresh = false; // cannot tell whether something was revoked: answer from the database below
@@ -145,7 +155,7 @@ export async function answerOcsp(ctx: CaContext, caId: string, requestDer: Uint8
   if (!ca) return ocspErrorResponse("unauthorized");
   // Read the revocation state before the statuses, so that a response cached below is never older than
   // the state that will validate it.
-  if (key) await revalidate(ctx, Date.now()).catch(() => {});
+  if (key) await revalidate(ctx, cache, Date.now()).catch(() => {});
   const stateBefore = key ? cache.revocationState.get(caId) : undefined;
   const serials = request.requests.filter((r) => matchesIssuer(r, ca.certificatePem)).map((r) => r.serialNumber);
   const certs = await ctx.db.certificate.findMany({

@@ -6,8 +6,10 @@ import { PGlite } from "@electric-sql/pglite";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { PrismaClient } from "./generated/prisma/client";
+import { ConfigCache } from "./config-cache";
+import { InvalidationBus } from "./invalidation";
 import { dataDir, ensurePrivateDir } from "./paths";
-import { registerSql, sqlOverPglite, sqlOverPostgres, type Sql } from "./sql";
+import { sqlOverPglite, sqlOverPostgres, type Sql } from "./sql";
 
 export type Db = PrismaClient;
 
@@ -23,7 +25,26 @@ export interface Database {
    * statements. What `npm run admin -- backup` writes.
    */
   dump?: () => Promise<Uint8Array>;
+  /** Where changes to what is cached from this database are announced (see invalidation.ts). */
+  bus: InvalidationBus;
+  /** Configuration rows read on every enrollment (see config-cache.ts). */
+  configCache: ConfigCache;
+  /** The lifecycle worker of this process listens here for "run that queue now" (see lifecycle's registry.ts). */
+  jobs: { nudge: ((queue: string) => void) | null };
   close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** PostgreSQL URL; embedded PGlite when unset. */
+  url?: string;
+  /** PGlite's folder ("memory://" for tests); by default under the data folder. */
+  pgliteDir?: string;
+  /** Connections of Prisma's pool (DATABASE_POOL_SIZE). */
+  poolSize?: number;
+  /** Connections for the plain SQL of the enrollment path (DATABASE_SQL_POOL_SIZE). */
+  sqlPoolSize?: number;
+  /** The process's invalidation bus; a bus of its own by default. */
+  bus?: InvalidationBus;
 }
 
 /**
@@ -36,36 +57,56 @@ export function defaultSqlPoolSize(cores = os.availableParallelism()): number {
   return Math.max(1, Math.min(4, Math.floor(cores / 2)));
 }
 
+export const DEFAULT_POOL_SIZE = 10;
+
+// Code handed only a Prisma client (or one of its transaction clients, which read through to it) finds
+// the Database it belongs to, for its plain SQL and its configuration cache. A property of the client
+// object itself, under a registered symbol: the server's modules and Next.js's bundled copy of this one
+// are handed the same client, so both find the same Database.
+const DATABASE = Symbol.for("attested.database");
+
+function attach(database: Database): Database {
+  Object.defineProperty(database.prisma, DATABASE, { value: database });
+  Object.defineProperty(database.sql, DATABASE, { value: database });
+  return database;
+}
+
+/** The Database `handle` (its Prisma client, a transaction client of it, its Sql) belongs to. */
+export function databaseOf(handle: object): Database {
+  const d = (handle as { [DATABASE]?: Database })[DATABASE];
+  if (!d) throw new Error("this Prisma client was not opened by openDatabase()");
+  return d;
+}
+
 /**
  * Opens the database: PostgreSQL when a URL is given (DATABASE_URL), else embedded PGlite persisted
  * under the data folder. Both run the same migrations.
  */
-export async function openDatabase(opts: { url?: string; pgliteDir?: string; poolSize?: number } = {}): Promise<Database> {
-  const url = opts.url ?? process.env.DATABASE_URL;
-  if (url) {
+export async function openDatabase(opts: DatabaseOptions = {}): Promise<Database> {
+  const bus = opts.bus ?? new InvalidationBus();
+  const configCache = new ConfigCache(bus);
+  if (opts.url) {
     // Prisma's pool, and a few pipelined connections for the plain SQL of the enrollment path.
-    const pool = new pg.Pool({
-      connectionString: url,
-      max: opts.poolSize ?? Number(process.env.DATABASE_POOL_SIZE ?? 10),
-      connectionTimeoutMillis: 5_000,
-    });
+    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? DEFAULT_POOL_SIZE, connectionTimeoutMillis: 5_000 });
     // An idle connection dropped by the server (restart) must not crash the process; the pool replaces it.
     pool.on("error", () => {});
     const adapter = new PrismaPg(pool);
     const prisma = new PrismaClient({ adapter });
-    const sql = sqlOverPostgres(url, Number(process.env.DATABASE_SQL_POOL_SIZE ?? defaultSqlPoolSize()));
-    registerSql(prisma, sql);
-    return {
+    const sql = sqlOverPostgres(opts.url, opts.sqlPoolSize ?? defaultSqlPoolSize());
+    return attach({
       prisma,
       adapter,
       kind: "postgres",
       sql,
+      bus,
+      configCache,
+      jobs: { nudge: null },
       close: async () => {
         await prisma.$disconnect();
         await sql.end().catch(() => {});
         await pool.end().catch(() => {});
       },
-    };
+    });
   }
   const dir = opts.pgliteDir ?? path.join(dataDir(), "pglite");
   if (!dir.startsWith("memory://")) ensurePrivateDir(dir);
@@ -73,17 +114,31 @@ export async function openDatabase(opts: { url?: string; pgliteDir?: string; poo
   await pglite.waitReady;
   const adapter = new PrismaPGlite(pglite) as unknown as SqlMigrationAwareDriverAdapterFactory;
   const prisma = new PrismaClient({ adapter });
-  const sql = sqlOverPglite(pglite);
-  registerSql(prisma, sql);
-  return {
+  return attach({
     prisma,
     adapter,
     kind: "pglite",
-    sql,
+    sql: sqlOverPglite(pglite),
     dump: async () => new Uint8Array(await (await pglite.dumpDataDir("gzip")).arrayBuffer()),
+    bus,
+    configCache,
+    jobs: { nudge: null },
     close: async () => {
       await prisma.$disconnect();
       await pglite.close();
     },
-  };
+  });
 }
+
+/** Plain SQL on the same database as `prisma` (opened by openDatabase). */
+export const sqlOf = (prisma: object): Sql => databaseOf(prisma).sql;
+
+/** `load()`'s result, cached in the configuration cache of `db`'s database (see config-cache.ts). */
+export const cachedConfig = <T>(db: object, key: string, load: () => Promise<T>, now?: number): Promise<T> =>
+  databaseOf(db).configCache.get(key, load, now);
+
+/** After a configuration change made through `db` (a client or transaction client): cached configuration goes, on the whole host. */
+export const forgetCachedConfig = (db: object): void => databaseOf(db).configCache.forget();
+
+/** Announces an invalidation on the bus of `db`'s database (this process and its siblings). */
+export const invalidate = (db: object, i: import("./invalidation").Invalidation): void => databaseOf(db).bus.publish(i);

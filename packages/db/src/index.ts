@@ -1,7 +1,11 @@
-export { openDatabase, type Database, type Db } from "./client";
-export { repoRoot, dataDir, ensurePrivateDir, secureDataDir } from "./paths";
-export { sqlOf, type Sql } from "./sql";
+export {
+  cachedConfig, databaseOf, DEFAULT_POOL_SIZE, defaultSqlPoolSize, forgetCachedConfig, invalidate, openDatabase, sqlOf,
+  type Database, type DatabaseOptions, type Db,
+} from "./client";
+export { repoRoot, dataDir, ensurePrivateDir, secureDataDir, usePaths } from "./paths";
+export type { Sql } from "./sql";
 export { likeLiteral, storableText } from "./text";
 export { isDatabaseUnavailable } from "./unavailable";
-export { cachedConfig, dropCachedConfig, forgetCachedConfig, CONFIG_CACHE_MS } from "./config-cache";
+export { ConfigCache, CONFIG_CACHE_MS } from "./config-cache";
+export { InvalidationBus, isInvalidation, type Invalidation } from "./invalidation";
 export * from "./generated/prisma/client";

@@ -2,12 +2,11 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, write
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { secureDataDir } from "./paths";
+import { secureDataDir, usePaths } from "./paths";
 
-const saved = { dataDir: process.env.DATA_DIR, umask: process.umask() };
+const saved = { umask: process.umask() };
 afterEach(() => {
-  if (saved.dataDir === undefined) delete process.env.DATA_DIR;
-  else process.env.DATA_DIR = saved.dataDir;
+  usePaths({});
   process.umask(saved.umask);
 });
 
@@ -25,7 +24,7 @@ describe("secureDataDir", () => {
       chmodSync(outside, 0o644);
       symlinkSync(outside, path.join(real, "link"));
       symlinkSync(real, path.join(root, "data"));
-      process.env.DATA_DIR = path.join(root, "data");
+      usePaths({ dataDir: path.join(root, "data") }); // DATA_DIR, as the server's config hands it over
 
       secureDataDir();
 

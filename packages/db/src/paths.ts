@@ -1,9 +1,17 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, realpathSync } from "node:fs";
 import path from "node:path";
 
-/** The repository root: the nearest folder upward holding pnpm-workspace.yaml. */
+// The server's configured folders (ATTESTED_ROOT, DATA_DIR), set once at start by its services.ts; tests
+// and scripts get the defaults.
+let configured: { root?: string; dataDir?: string } = {};
+
+export function usePaths(paths: { root?: string; dataDir?: string }): void {
+  configured = { ...paths };
+}
+
+/** The installation root: as configured, else the nearest folder upward holding pnpm-workspace.yaml. */
 export function repoRoot(start = process.cwd()): string {
-  if (process.env.ATTESTED_ROOT) return process.env.ATTESTED_ROOT;
+  if (configured.root) return configured.root;
   let dir = path.resolve(/*turbopackIgnore: true*/ start);
   for (;;) {
     if (existsSync(path.join(dir, "pnpm-workspace.yaml"))) return dir;
@@ -15,7 +23,7 @@ export function repoRoot(start = process.cwd()): string {
 
 /** Where embedded-mode state lives (PGlite files, the master key file). */
 export function dataDir(): string {
-  return process.env.DATA_DIR ? path.resolve(process.env.DATA_DIR) : path.join(repoRoot(), "data");
+  return configured.dataDir ?? path.join(repoRoot(), "data");
 }
 
 /** Creates a folder under (or at) the data folder readable by this user only. */
@@ -30,7 +38,7 @@ export function ensurePrivateDir(dir = dataDir()): string {
  * copy left readable, and this process creates its files owner-only from here on. The owner's own bits
  * are kept, so a DATA_DIR pointed at a folder holding other files breaks none of them.
  */
-export function secureDataDir(): void {
+export function secureDataDir(dir = dataDir()): void {
   process.umask(0o077);
   const fix = (p: string) => {
     const st = lstatSync(p);
@@ -39,7 +47,7 @@ export function secureDataDir(): void {
     if (st.isDirectory()) for (const name of readdirSync(p)) fix(path.join(p, name));
   };
   // DATA_DIR itself may be a symlink (e.g. to a volume): secure the folder it names; symlinks inside are skipped.
-  if (existsSync(dataDir())) fix(realpathSync(dataDir()));
+  if (existsSync(dir)) fix(realpathSync(dir));
 }
 
 export const migrationsDir = () => path.join(repoRoot(), "prisma", "migrations");

@@ -1,6 +1,5 @@
 import type { PGlite } from "@electric-sql/pglite";
 import postgres from "postgres";
-import type { PrismaClient } from "./generated/prisma/client";
 
 // Plain SQL beside Prisma for the enrollment path (the ACME store, its events, the issued certificate),
 // where the ORM's per-query CPU costs more than the query itself. One statement per call: anything that
@@ -71,18 +70,3 @@ export function sqlOverPglite(db: PGlite): Sql {
 }
 
 const toParam = (v: unknown) => (v instanceof Date ? v.toISOString() : v);
-
-// The Sql of each open database, found from its Prisma client (what most code is handed). On globalThis:
-// the server opens the database with its copy of this module, Next.js's bundle has another.
-const handles = ((globalThis as Record<symbol, unknown>)[Symbol.for("attested.sqlHandles")] ??= new WeakMap()) as WeakMap<PrismaClient, Sql>;
-
-export function registerSql(prisma: PrismaClient, sql: Sql): void {
-  handles.set(prisma, sql);
-}
-
-/** Plain SQL on the same database as `prisma` (opened by openDatabase). */
-export function sqlOf(prisma: PrismaClient): Sql {
-  const s = handles.get(prisma);
-  if (!s) throw new Error("this Prisma client was not opened by openDatabase(): no SQL handle");
-  return s;
-}

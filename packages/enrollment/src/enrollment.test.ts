@@ -118,7 +118,7 @@ describe("Apple device enrollment over ACME (device-attest-01)", () => {
 
   it("tells the device only a generic reason when no Key Attestation Platform is configured; the event says which", async () => {
     await db.prisma.keyAttestationPlatform.updateMany({ data: { type: "none" } });
-    forgetCachedConfig();
+    forgetCachedConfig(db.prisma);
     try {
       const err = await enroll({ profile, device: { ...device, serialNumber: "NOKAP000001" }, ca: simCa, allowHttp: true }).catch((e) => e);
       expect((err as AcmeClientError).problem).toMatchObject({
@@ -130,7 +130,7 @@ describe("Apple device enrollment over ACME (device-attest-01)", () => {
       expect(failed.summary).toBe("Attestation failed: No Key Attestation Platform is configured (Integration Hub > Key Attestation Platforms)");
     } finally {
       await db.prisma.keyAttestationPlatform.updateMany({ data: { type: "apple" } });
-      forgetCachedConfig();
+      forgetCachedConfig(db.prisma);
     }
   });
 

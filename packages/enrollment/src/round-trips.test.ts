@@ -73,7 +73,7 @@ afterAll(async () => {
 
 /** The statements of one enrollment, with the configuration read afresh (as after a change). */
 async function statementsOf(serial: string): Promise<{ prisma: number; sql: number }> {
-  forgetCachedConfig();
+  forgetCachedConfig(bed.db.prisma);
   counted.prisma = counted.sql = 0;
   await enroll({ profile, device: device(serial), ca: simCa, allowHttp: true }).catch(() => null);
   return { ...counted };

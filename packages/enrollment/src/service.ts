@@ -3,11 +3,11 @@ import "reflect-metadata";
 import { X509Certificate } from "@peculiar/x509";
 import { AcmeServer, createDns01Validator, createHttp01Validator, problem, SqlAcmeStore, SUBSCRIBER_REVOCATION_REASONS, type AcmePlatform } from "@attested/acme";
 import { issuingChain, revokeCertificateForSubscriber, type CaContext } from "@attested/ca";
-import { isDatabaseUnavailable, sqlOf, type Certificate, type Db } from "@attested/db";
+import { databaseOf, isDatabaseUnavailable, sqlOf, type Certificate, type Db } from "@attested/db";
 import { DomainError } from "@attested/errors";
 import { eventInsert } from "@attested/events";
 import { logger } from "@attested/log";
-import { platformByEnrollmentSecretCached } from "@attested/platforms";
+import { PlatformCache } from "@attested/platforms";
 import { deviceAttestValidator } from "./attest";
 import { acmeEventInput } from "./events";
 import { issueHook, type EnrollmentMetrics } from "./issue";
@@ -29,12 +29,15 @@ export interface AcmeServiceOptions {
   onError?: (err: unknown, ctx: Record<string, unknown>) => void;
   /** Signed ACME nonces (see AcmeServer): the same key on every instance, e.g. derived from the master key. */
   nonceKey?: Buffer;
+  /** Platforms by enrollment secret (the server's one cache); by default one following `db`'s bus. */
+  platforms?: PlatformCache;
   now?: () => Date;
 }
 
 /** The ACME server of the portal: one per process, serving every Device Management Platform. */
 export function createAcmeService(opts: AcmeServiceOptions) {
   const { db } = opts;
+  const platforms = opts.platforms ?? new PlatformCache().follow(databaseOf(db).bus);
   const reportError = (err: unknown, ctx: Record<string, unknown>) => (opts.onError ? opts.onError(err, ctx) : logger().error({ err, ...ctx }, "acme error"));
   // dns-01 asks the configured DNS servers (tests run their own), else the system's.
   let resolver: dnsPromises.Resolver | undefined;
@@ -105,7 +108,7 @@ export function createAcmeService(opts: AcmeServiceOptions) {
 
   /** The ACME platform for an enrollment secret in the URL, or null (unknown or rotated away). */
   async function platformFor(secret: string): Promise<AcmePlatform | null> {
-    const p = await platformByEnrollmentSecretCached(db, secret);
+    const p = await platforms.get(db, secret);
     if (!p) return null;
     return {
       id: p.id,

@@ -40,7 +40,7 @@ export async function recordEvent(tx: Tx, e: EventInput): Promise<void> {
   if (!changesConfig(e.actor)) return;
   const open = openTransactions.get(tx);
   if (open) open.changedConfig = true; // cleared by inTransaction once committed
-  else forgetCachedConfig(); // a statement of its own: committed already
+  else forgetCachedConfig(tx); // a statement of its own: committed already
 }
 
 /**
@@ -54,7 +54,7 @@ export async function inTransaction<T>(db: Pick<Db, "$transaction">, change: (tx
     openTransactions.set(tx, state);
     return change(tx);
   });
-  if (state.changedConfig) forgetCachedConfig();
+  if (state.changedConfig) forgetCachedConfig(db);
   return result;
 }
 

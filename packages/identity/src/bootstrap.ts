@@ -12,13 +12,13 @@ export interface BootstrapResult {
 }
 
 /**
- * First start: creates the organization and the first admin (from ADMIN_EMAIL / ADMIN_PASSWORD,
- * else a generated password). Later starts change nothing. An advisory lock keeps two instances
- * starting together from both bootstrapping.
+ * First start: creates the organization and the first admin (from the server's ADMIN_EMAIL /
+ * ADMIN_PASSWORD / ORGANIZATION_NAME settings, passed in `env`, else a generated password). Later
+ * starts change nothing. An advisory lock keeps two instances starting together from both bootstrapping.
  */
 export async function bootstrapOrganization(
   db: Db,
-  env: Record<string, string | undefined> = process.env,
+  env: { ADMIN_EMAIL?: string; ADMIN_PASSWORD?: string; ORGANIZATION_NAME?: string } = {},
 ): Promise<BootstrapResult> {
   if (await db.organization.findFirst()) return { organizationCreated: false };
   const admin = createUserSchema.parse({

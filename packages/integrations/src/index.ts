@@ -70,6 +70,7 @@ export {
 } from "./template";
 export {
   allowHttpFromEnv,
+  useAllowHttp,
   attributeMappingSchema,
   attributeMappingTabSchema,
   configSchema,

@@ -31,9 +31,16 @@ export const DEFAULT_TIMEOUT_MS = 5_000;
 export const MAX_RULES = 20;
 export const MAX_MAPPINGS = 50;
 
-/** Environment switch for plain-http URIs (tests, demos against the simulator on loopback). */
-export function allowHttpFromEnv(env: Record<string, string | undefined> = process.env): boolean {
-  return /^(1|true|yes)$/i.test(env.INTEGRATIONS_ALLOW_HTTP ?? "");
+let allowHttp = false;
+
+/** The server's INTEGRATIONS_ALLOW_HTTP setting, handed over at start (tests, demos against the simulator on loopback). */
+export function useAllowHttp(enabled: boolean): void {
+  allowHttp = enabled;
+}
+
+/** Whether plain-http URIs are accepted (INTEGRATIONS_ALLOW_HTTP, see useAllowHttp). */
+export function allowHttpFromEnv(): boolean {
+  return allowHttp;
 }
 
 // RFC 9110 token; a few names fetch manages itself or that would change the request's meaning.

@@ -9,7 +9,7 @@ import type { Db } from "@attested/db";
 export const DEFAULT_LOOKUPS_PER_HOUR = 4_000;
 export const KANDJI_REQUESTS_PER_HOUR = 10_000;
 
-export function lookupsPerMinute(perHour = Number(process.env.LIFECYCLE_LOOKUPS_PER_HOUR ?? DEFAULT_LOOKUPS_PER_HOUR)): number {
+export function lookupsPerMinute(perHour = DEFAULT_LOOKUPS_PER_HOUR): number {
   return Math.max(1, Math.floor((Number.isFinite(perHour) && perHour > 0 ? perHour : DEFAULT_LOOKUPS_PER_HOUR) / 61));
 }
 

@@ -11,6 +11,8 @@ export interface LifecycleContext extends CaContext {
   smtpTls?: { ca?: string | Buffer };
   /** Overrides of the Core Platform lookups' HTTP policy (tests shorten retries). */
   lookupHttp?: { retries?: number; maxTotalMs?: number };
+  /** The operator's limits for the sweeps (LIFECYCLE_LOOKUPS_PER_HOUR, LIFECYCLE_DEVICE_RECHECK_MINUTES); defaults otherwise. */
+  limits?: { lookupsPerHour?: number; deviceRecheckMinutes?: number };
   /** Accept http:// lookup URIs (the Kandji simulator in tests); default INTEGRATIONS_ALLOW_HTTP. */
   allowHttp?: boolean;
 }

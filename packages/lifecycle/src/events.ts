@@ -19,7 +19,8 @@ export const CSV_COLUMNS = [
   "certificateSerial", "deviceSerial", "summary", "details",
 ] as const;
 
-export const MAX_EXPORT_ROWS = Number(process.env.LIFECYCLE_EXPORT_MAX_ROWS ?? 1_000_000);
+/** The default cap of one CSV export (LIFECYCLE_EXPORT_MAX_ROWS sets another; see the server's config). */
+export const MAX_EXPORT_ROWS = 1_000_000;
 const PAGE = 500;
 
 /**

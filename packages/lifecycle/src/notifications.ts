@@ -98,7 +98,7 @@ async function queueEnrollmentNotice(db: Db, certificate: string | Certificate, 
     skipDuplicates: true,
   });
   const row = await db.notification.findUniqueOrThrow({ where: { dedupeKey }, select: { id: true } });
-  nudge("mail");
+  nudge(db, "mail");
   return { scheduled: true, notificationId: row.id };
 }
 
@@ -157,7 +157,7 @@ export async function scheduleExpiryReminders(ctx: LifecycleContext): Promise<{ 
       }
     }
   }
-  if (queued) nudge("mail");
+  if (queued) nudge(ctx.db, "mail");
   return { queued, skippedNoAddress };
 }
 

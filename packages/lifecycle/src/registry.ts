@@ -1,15 +1,15 @@
-// The lifecycle worker running in this process, if any. Kept on globalThis because the portal's
-// custom server and Next.js's bundled route code load separate copies of this module.
+import { databaseOf, type Database } from "@attested/db";
+
+// The lifecycle worker serving a database in this process, if any, listens on that Database's `jobs`
+// signal: code handed only a Prisma client (the enrollment path, portal actions) finds it from there.
 
 export type QueueName = "mail" | "unused" | "revoke-on-failure" | "expiry" | "retention";
 
-const g = globalThis as unknown as { __attestedLifecycleNudge?: (queue: QueueName) => void };
-
-export function setNudge(fn: ((queue: QueueName) => void) | undefined) {
-  g.__attestedLifecycleNudge = fn;
+export function setNudge(database: Database, fn: ((queue: QueueName) => void) | null) {
+  database.jobs.nudge = fn as ((queue: string) => void) | null;
 }
 
 /** Asks the local worker to run a queue's job now instead of at its next scheduled time. */
-export function nudge(queue: QueueName) {
-  g.__attestedLifecycleNudge?.(queue);
+export function nudge(db: object, queue: QueueName) {
+  databaseOf(db).jobs.nudge?.(queue);
 }

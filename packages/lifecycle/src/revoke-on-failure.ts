@@ -61,9 +61,12 @@ const CERTS_WHERE = `
 /** The lookup key of a device, per the source's Identity: the attested UDID or serial number. */
 const identityOf = (attribute: string, d: DeviceRow) => (/udid$/i.test(attribute) && d.deviceUdid ? d.deviceUdid : d.deviceSerial);
 
+/** How long a device found in its Core Platform is not asked about again (LIFECYCLE_DEVICE_RECHECK_MINUTES). */
+export const DEFAULT_RECHECK_MINUTES = 60;
+
 export async function checkDevicesAgainstSignalSources(ctx: LifecycleContext, opts: DeviceSweepOptions = {}): Promise<DeviceSweepResult> {
-  const perMinute = opts.perMinute ?? lookupsPerMinute();
-  const recheckMs = (opts.recheckMinutes ?? Number(process.env.LIFECYCLE_DEVICE_RECHECK_MINUTES ?? 60)) * 60_000;
+  const perMinute = opts.perMinute ?? lookupsPerMinute(ctx.limits?.lookupsPerHour);
+  const recheckMs = (opts.recheckMinutes ?? ctx.limits?.deviceRecheckMinutes ?? DEFAULT_RECHECK_MINUTES) * 60_000;
   const result: DeviceSweepResult = { checked: 0, found: 0, failed: [], errors: [], budgetExhausted: [] };
   const sources = await ctx.db.securitySignalSource.findMany({
     where: { revokeOnFailure: true, lookupPurpose: "certificate-issuance", corePlatformId: { not: null } },

@@ -122,13 +122,13 @@ export async function startLifecycleWorker(opts: LifecycleWorkerOptions): Promis
   }
 
   const send = (q: QueueName) => boss.send(queueName(q), {});
-  setNudge((q) => void send(q).catch((err) => log.warn({ err, queue: q }, "could not queue job")));
+  setNudge(opts.database, (q) => void send(q).catch((err) => log.warn({ err, queue: q }, "could not queue job")));
   log.info({ queues: jobs.map((j) => queueName(j.queue)), database: opts.database.kind }, "lifecycle worker started");
   return {
     boss,
     send,
     async stop() {
-      setNudge(undefined);
+      setNudge(opts.database, null);
       await boss.stop({ graceful: true, wait: true, timeout: 10_000 });
       await db.close();
     },

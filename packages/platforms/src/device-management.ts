@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { Db, Prisma } from "@attested/db";
+import { invalidate, type Db, type InvalidationBus, type Prisma } from "@attested/db";
 import { EventType, inTransaction, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite } from "@attested/identity";
 import { openSecret, sealSecret } from "@attested/secrets";
@@ -39,36 +39,42 @@ export async function platformByEnrollmentSecret(db: Db, secret: string): Promis
 
 // ACME requests look their platform up on every request (~10 per enrollment). Positive lookups are
 // kept for a short time. Within a process the cache is exact: rotating the secret or changing the
-// platform clears it, and it is shared through globalThis by every copy of this module (the Next.js bundle
-// and the server's own ACME path load separate copies). Other instances of a deployment see such a change
-// within SECRET_CACHE_MS. Unknown secrets are never cached.
+// platform announces {kind:"platforms"} on the database's invalidation bus, which the process's one cache
+// (built in the server's services.ts) and those of the host's other server processes follow. Other
+// instances of a deployment see such a change within SECRET_CACHE_MS. Unknown secrets are never cached.
 const SECRET_CACHE_MS = 2_000;
-type SecretCache = Map<string, { until: number; platform: PlatformRecord }>;
-const secretCache = ((globalThis as Record<symbol, unknown>)[Symbol.for("attested.platformBySecret")] ??= new Map()) as SecretCache;
 
-/** platformByEnrollmentSecret for the ACME path, cached as described above. */
-export async function platformByEnrollmentSecretCached(db: Db, secret: string, now = Date.now()): Promise<PlatformRecord | null> {
-  const hit = secretCache.get(secret);
-  if (hit && hit.until > now) return hit.platform;
-  const platform = await platformByEnrollmentSecret(db, secret);
-  if (platform) {
-    if (secretCache.size > 1000) secretCache.clear();
-    secretCache.set(secret, { until: now + SECRET_CACHE_MS, platform });
-  } else secretCache.delete(secret);
-  return platform;
-}
+/** Platforms by enrollment secret, for the ACME path (see above). */
+export class PlatformCache {
+  private readonly bySecret = new Map<string, { until: number; platform: PlatformRecord }>();
 
-/** This process only (see forgetCachedPlatforms). */
-export function dropCachedPlatforms(): void {
-  secretCache.clear();
+  /** platformByEnrollmentSecret, cached as described above. */
+  async get(db: Db, secret: string, now = Date.now()): Promise<PlatformRecord | null> {
+    const hit = this.bySecret.get(secret);
+    if (hit && hit.until > now) return hit.platform;
+    const platform = await platformByEnrollmentSecret(db, secret);
+    if (platform) {
+      if (this.bySecret.size > 1000) this.bySecret.clear();
+      this.bySecret.set(secret, { until: now + SECRET_CACHE_MS, platform });
+    } else this.bySecret.delete(secret);
+    return platform;
+  }
+
+  clear(): void {
+    this.bySecret.clear();
+  }
+
+  /** Applies {kind:"platforms"} invalidations of `bus` (this process's and its siblings'). */
+  follow(bus: InvalidationBus): this {
+    bus.subscribe((i) => {
+      if (i.kind === "platforms") this.clear();
+    });
+    return this;
+  }
 }
 
 /** After a platform changes (secret, settings): later ACME requests read it again, in every server process of this host. */
-export function forgetCachedPlatforms(): void {
-  secretCache.clear();
-  const broadcast = (globalThis as Record<symbol, unknown>)[Symbol.for("attested.broadcast")] as ((m: object) => void) | undefined;
-  broadcast?.({ what: "platforms" });
-}
+const forgetCachedPlatforms = (db: Db) => invalidate(db, { kind: "platforms" });
 
 async function assertNameFree(db: Db, name: string, exceptId?: string) {
   const other = await db.deviceManagementPlatform.findUnique({ where: { name }, select: { id: true } });
@@ -125,7 +131,7 @@ export async function updatePlatform(db: Db, actor: Actor, id: string, input: un
     });
     return p;
   });
-  forgetCachedPlatforms();
+  forgetCachedPlatforms(db);
   return updated;
 }
 
@@ -147,7 +153,7 @@ export async function rotateEnrollmentSecret(db: Db, actor: Actor, id: string): 
       summary: `Enrollment secret of "${p.name}" rotated: profiles downloaded before no longer enroll`,
     });
   });
-  forgetCachedPlatforms();
+  forgetCachedPlatforms(db);
 }
 
 /**

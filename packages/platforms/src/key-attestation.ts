@@ -1,3 +1,4 @@
+import { testRootsEnabled, useTestRoots } from "./test-roots";
 import "reflect-metadata";
 import { X509Certificate } from "@peculiar/x509";
 import { APPLE_ENTERPRISE_ATTESTATION_ROOT_CA_PEM } from "@attested/attestation";
@@ -74,8 +75,7 @@ export async function setTestTrustedRoots(db: Db, actor: Actor, id: string, inpu
   });
 }
 
-/** Test roots count only on a server started with ATTESTATION_TEST_ROOTS=1 (the demo and the tests). */
-export const testRootsEnabled = () => process.env.ATTESTATION_TEST_ROOTS === "1";
+export { testRootsEnabled, useTestRoots };
 
 export const TEST_ROOTS_OFF = "Test roots are read-only and ignored: this server was not started with ATTESTATION_TEST_ROOTS=1, the setting that lets a test installation trust them.";
 

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
@@ -27,7 +27,7 @@ export interface MasterKeySource {
 }
 
 /** The source the environment names: MASTER_KEY, else MASTER_KEY_FILE, else `master.key` in `dataDir`. */
-export function masterKeySource(dataDir: string, env: Readonly<Record<string, string | undefined>> = process.env): MasterKeySource {
+export function masterKeySource(dataDir: string, env: Readonly<Record<string, string | undefined>>): MasterKeySource {
   return { value: env.MASTER_KEY || undefined, file: env.MASTER_KEY_FILE ?? path.join(dataDir, "master.key") };
 }
 
@@ -47,9 +47,8 @@ export function loadMasterKey(source: MasterKeySource): Buffer {
   return parseMasterKey(readFileSync(/*turbopackIgnore: true*/ file, "utf8"));
 }
 
-/** The nearest folder upward from `start` holding pnpm-workspace.yaml (or ATTESTED_ROOT), else `start`. */
+/** The nearest folder upward from `start` holding pnpm-workspace.yaml, else `start`. */
 function workspaceRoot(start: string): string {
-  if (process.env.ATTESTED_ROOT) return process.env.ATTESTED_ROOT;
   let dir = path.resolve(/*turbopackIgnore: true*/ start);
   for (;;) {
     if (existsSync(path.join(dir, "pnpm-workspace.yaml"))) return dir;
@@ -60,19 +59,45 @@ function workspaceRoot(start: string): string {
 }
 
 /**
- * The data folder when nobody passed one: DATA_DIR, else `data` at the workspace root. The same rule
- * as @attested/db's dataDir() (a test in @attested/ca holds them equal); kept here so that this
- * package, and @attested/pki above it, do not depend on the database package.
+ * The data folder when nobody configured one (tests, scripts): `data` at the workspace root, the same
+ * as @attested/db's dataDir() then (a test in @attested/ca holds them equal). Kept here so that this
+ * package, and @attested/pki above it, do not depend on the database package. The server hands its
+ * DATA_DIR and MASTER_KEY over through useMasterKey (services.ts).
  */
 export function defaultDataDir(cwd = process.cwd()): string {
-  return process.env.DATA_DIR ? path.resolve(process.env.DATA_DIR) : path.join(workspaceRoot(cwd), "data");
+  return path.join(workspaceRoot(cwd), "data");
 }
 
-let cached: Buffer | undefined;
-/** The process's master key, loaded once as the environment names it; the default key of every seal and open below. */
-export function masterKey(): Buffer {
-  return (cached ??= loadMasterKey(masterKeySource(defaultDataDir())));
+let current: Buffer | undefined;
+let loader: (() => Buffer) | undefined;
+
+/**
+ * The master key used when a caller passes none. The server sets it once at start (services.ts, from
+ * its config) in each copy of this module; without that (tests, scripts) the environment names it
+ * (MASTER_KEY, MASTER_KEY_FILE, else master.key in DATA_DIR).
+ */
+export function useMasterKey(key: Buffer | (() => Buffer)): void {
+  if (typeof key === "function") [current, loader] = [undefined, key];
+  else [current, loader] = [key, undefined];
 }
+
+export function masterKey(): Buffer {
+  return (current ??= loader ? loader() : loadMasterKey({ file: path.join(defaultDataDir(), "master.key") }));
+}
+
+/** The keys derived from the master key, each bound to its one use: one secret to keep and back up. */
+export interface DerivedKeys {
+  /** Signs portal sessions (Auth.js's AUTH_SECRET). */
+  authSecret: string;
+  /** Signs ACME nonces: the same on every instance, so a nonce issued by one is accepted by any other. */
+  acmeNonceKey: Buffer;
+}
+
+export function deriveKeys(master: Buffer = masterKey()): DerivedKeys {
+  const derive = (label: string) => createHash("sha256").update(Buffer.concat([Buffer.from(`attested-pki ${label}\0`), master])).digest();
+  return { authSecret: derive("auth secret").toString("base64url"), acmeNonceKey: derive("acme nonce key") };
+}
+
 
 function gcmSeal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
   const iv = randomBytes(IV);

@@ -1,16 +1,10 @@
-import { answerOcsp, isMalformedOcspAnswer } from "@attested/ca";
-import { caContext } from "@/lib/ca";
+import { handleOcsp } from "../../../lib/ocsp";
+import { machineRequest, machineResponse } from "../../../lib/web-adapter";
+import { services } from "../../../server/services";
 
-const MAX_REQUEST = 16 * 1024;
-const ocsp = (body: Buffer) =>
-  new Response(new Uint8Array(body), {
-    status: isMalformedOcspAnswer(body) ? 400 : 200,
-    headers: { "content-type": "application/ocsp-response", "cache-control": "no-cache" },
-  });
+export const dynamic = "force-dynamic";
 
-// RFC 6960 §A.1: POST with the DER request as the body.
-export async function POST(req: Request, { params }: { params: Promise<{ caId: string }> }) {
-  const body = new Uint8Array(await req.arrayBuffer());
-  if (body.byteLength > MAX_REQUEST) return new Response("request too large\n", { status: 413 });
-  return ocsp(await answerOcsp(await caContext(), (await params).caId, body));
+// POST with the DER request as the body (RFC 6960 §A.1).
+export async function POST(request: Request): Promise<Response> {
+  return machineResponse(await handleOcsp(await services(), machineRequest(request)));
 }

@@ -1,6 +1,6 @@
 import { publicUrl } from "@/lib/config";
 import { openApiDocument } from "@/lib/openapi";
 
-export function GET() {
-  return Response.json(openApiDocument(publicUrl()));
+export async function GET() {
+  return Response.json(openApiDocument(await publicUrl()));
 }

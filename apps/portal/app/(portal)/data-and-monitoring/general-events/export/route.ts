@@ -4,6 +4,7 @@ import { exportEventsCsv, exportQuery } from "@attested/lifecycle";
 import { getDb } from "@/lib/db";
 import { currentActor } from "@/lib/session";
 import { DomainError } from "@attested/errors";
+import { services } from "@/server/services";
 
 // General Events > Export CSV: the filtered view (every page of it), streamed as text/csv.
 // Admins and auditors only; the export itself is recorded in the trail.
@@ -13,7 +14,7 @@ export async function GET(req: Request) {
   try {
     assertCanRead(actor);
     const query = exportQuery(new URL(req.url).searchParams);
-    const stream = await exportEventsCsv(await getDb(), actor, query);
+    const stream = await exportEventsCsv(await getDb(), actor, query, { maxRows: (await services()).config.lifecycle.exportMaxRows });
     const stamp = new Date().toISOString().replace(/[-:]/g, "").slice(0, 15);
     return new Response(stream, {
       headers: {

@@ -12,7 +12,7 @@ export async function GET(_: Request, { params }: { params: Promise<{ id: string
   const db = await getDb();
   try {
     await assertCanWrite(db, actor, "download enrollment profiles");
-    const profile = await platformProfile(db, actor, (await params).id, publicUrl());
+    const profile = await platformProfile(db, actor, (await params).id, await publicUrl());
     return new Response(profile.xml, {
       headers: {
         "content-type": "application/x-apple-aspen-config",
