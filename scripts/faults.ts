@@ -101,7 +101,9 @@ const env = await setupBenchEnv({ workers: Number(flags.workers ?? 1), devices: 
 const known = env.devices;
 const ghosts = generateDevices(Math.ceil(N / 20), "GHOST");
 const main = [...known.slice(0, N)];
-ghosts.forEach((g, i) => main.splice(Math.floor(((i + 0.5) * main.length) / ghosts.length), 0, g));
+ghosts.forEach((g, i) => {
+  main.splice(Math.floor(((i + 0.5) * main.length) / ghosts.length), 0, g);
+});
 const after = known.slice(N, N + 40);
 const faults: string[] = [];
 try {

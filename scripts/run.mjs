@@ -73,41 +73,46 @@ const tsx = (file, args = [], env = {}) =>
 
 const [task, ...args] = process.argv.slice(2);
 ensureInstalled();
-switch (task) {
-  case "install":
-    break;
-  case "build":
-    ensureBuilt();
-    break;
-  case "start":
-    ensureBuilt();
-    process.exit(tsx("apps/portal/server/main.ts", args, { NODE_ENV: "production" }));
-  case "test":
-    process.exit(run(process.execPath, [path.join(root, "scripts/test.mjs"), ...args]));
-  case "admin":
-    process.exit(tsx("apps/portal/server/admin.ts", args));
-  case "demo":
-    ensureBuilt();
-    process.exit(tsx("scripts/demo.ts", args, { NODE_ENV: "production" }));
-  case "device":
-    process.exit(tsx("apps/device-sim/src/cli.ts", args));
-  case "bench-enroll":
-  case "bench-pebble":
-  case "bench-ocsp":
-  case "faults":
-  case "soak":
-    ensureBuilt();
-    process.exit(tsx(`scripts/${task === "faults" ? "faults" : task}.ts`, args, { NODE_ENV: "production" }));
-  case "bench-events":
-    // Queries only: needs DATABASE_URL, not a build.
-    process.exit(tsx("scripts/bench-events.ts", args));
-  case "bench-compare":
-    // Builds this checkout here and the base commit in its worktree; each bench:enroll builds if stale.
-    ensureBuilt();
-    process.exit(tsx("scripts/bench-compare.ts", args, { NODE_ENV: "production" }));
-  case "migrate-create":
-    process.exit(tsx("packages/db/src/cli/migrate-create.ts", args));
-  default:
-    console.error("usage: node scripts/run.mjs start|test|admin|demo|build|migrate-create|bench-enroll|bench-pebble|bench-ocsp|faults|soak|bench-events|bench-compare");
-    process.exit(2);
+process.exit(runTask());
+
+/** Runs `task`; its exit code. */
+function runTask() {
+  switch (task) {
+    case "install":
+      return 0;
+    case "build":
+      ensureBuilt();
+      return 0;
+    case "start":
+      ensureBuilt();
+      return tsx("apps/portal/server/main.ts", args, { NODE_ENV: "production" });
+    case "test":
+      return run(process.execPath, [path.join(root, "scripts/test.mjs"), ...args]);
+    case "admin":
+      return tsx("apps/portal/server/admin.ts", args);
+    case "demo":
+      ensureBuilt();
+      return tsx("scripts/demo.ts", args, { NODE_ENV: "production" });
+    case "device":
+      return tsx("apps/device-sim/src/cli.ts", args);
+    case "bench-enroll":
+    case "bench-pebble":
+    case "bench-ocsp":
+    case "faults":
+    case "soak":
+      ensureBuilt();
+      return tsx(`scripts/${task}.ts`, args, { NODE_ENV: "production" });
+    case "bench-events":
+      // Queries only: needs DATABASE_URL, not a build.
+      return tsx("scripts/bench-events.ts", args);
+    case "bench-compare":
+      // Builds this checkout here and the base commit in its worktree; each bench:enroll builds if stale.
+      ensureBuilt();
+      return tsx("scripts/bench-compare.ts", args, { NODE_ENV: "production" });
+    case "migrate-create":
+      return tsx("packages/db/src/cli/migrate-create.ts", args);
+    default:
+      console.error("usage: node scripts/run.mjs start|test|admin|demo|build|migrate-create|bench-enroll|bench-pebble|bench-ocsp|faults|soak|bench-events|bench-compare");
+      return 2;
+  }
 }

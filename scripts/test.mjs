@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: unit and integration tests (vitest; Postgres when DATABASE_URL is set, else PGlite),
-// then the browser tests (Playwright against the built portal). Ends with one summary line.
+// then the browser tests (Playwright against the built portal), after the type check and Biome's lint and
+// format check. Ends with one summary line.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -20,6 +21,13 @@ run(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), "-p",
 if (failedRun) {
   console.log("\n0 passed, 1 failed (type check)");
   process.exit(1);
+}
+
+// Lint and format (Biome, warnings count as errors): one failure in the summary, the tests still run.
+const lint = spawnSync(process.execPath, [path.join(root, "node_modules/@biomejs/biome/bin/biome"), "ci", "--error-on-warnings", "."], { cwd: root, stdio: "inherit" });
+if (lint.status !== 0) {
+  failedRun = true;
+  results.failed += 1;
 }
 
 // The integration tests start the built server, so build first.

@@ -8,7 +8,7 @@
 // self-signature) and signs one certificate (issueCertificate with the CA key already unsealed).
 import "reflect-metadata";
 import { performance } from "node:perf_hooks";
-import { AcmeClient, SimulatedAppleCa, buildAttestation, createDeviceKey, renderMobileconfig, buildCsr, type SimulatedDevice } from "@attested/device-sim";
+import { AcmeClient, type SimulatedAppleCa, buildAttestation, createDeviceKey, renderMobileconfig, buildCsr, type SimulatedDevice } from "@attested/device-sim";
 import { parseJwsBody, verifyJws } from "../../packages/acme/src/jws";
 import { verifyAppleAttestation, attestationSummary } from "../../packages/attestation/src/index";
 import { SealedKeyStore, memoryKeyPersistence, createRootCa, createIntermediateCa, issueCertificate, parseCsr, csrContext } from "../../packages/pki/src/index";

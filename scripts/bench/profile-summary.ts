@@ -44,7 +44,9 @@ export function summarizeProfiles(dir: string, top = 25): string {
     const parent = new Map<number, number>();
     for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
     const time = new Map<number, number>();
-    p.samples.forEach((id, i) => time.set(id, (time.get(id) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000));
+    p.samples.forEach((id, i) => {
+      time.set(id, (time.get(id) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000);
+    });
     for (const [id, ms] of time) {
       const n = byId.get(id)!;
       const { functionName, url, lineNumber } = n.callFrame;

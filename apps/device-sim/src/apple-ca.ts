@@ -152,11 +152,11 @@ export class SimulatedAppleCa {
 
   /** The root to add as an explicit test trust root. */
   get rootPem(): string {
-    return this.root.certificate.toString("pem") + "\n";
+    return `${this.root.certificate.toString("pem")}\n`;
   }
 
   get subCaPem(): string {
-    return this.subCa.certificate.toString("pem") + "\n";
+    return `${this.subCa.certificate.toString("pem")}\n`;
   }
 
   /** The Sub CA certificate as DER (the second x5c entry). */

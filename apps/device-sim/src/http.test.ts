@@ -24,7 +24,7 @@ const handler: http.RequestListener = (req, res) => {
     if (req.url === "/chunked") {
       res.writeHead(200, { "content-type": "application/pem-certificate-chain" });
       res.write("-----BEGIN CERTIFICATE-----\n");
-      setTimeout(() => res.end("x".repeat(70_000) + "\n-----END CERTIFICATE-----\n"), 5);
+      setTimeout(() => res.end(`${"x".repeat(70_000)}\n-----END CERTIFICATE-----\n`), 5);
       return;
     }
     if (req.url === "/close") {

@@ -71,7 +71,11 @@ class LightResponse {
 function headerRecord(h: RequestInit["headers"]): Record<string, string> {
   const out: Record<string, string> = {};
   if (!h) return out;
-  if (h instanceof Headers) h.forEach((v, k) => (out[k] = v));
+  if (h instanceof Headers) {
+    h.forEach((v, k) => {
+      out[k] = v;
+    });
+  }
   else if (Array.isArray(h)) for (const [k, v] of h) out[k!.toLowerCase()] = v!;
   else for (const [k, v] of Object.entries(h as Record<string, string>)) out[k.toLowerCase()] = v;
   return out;

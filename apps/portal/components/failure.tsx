@@ -13,6 +13,7 @@ type Cause = "checking" | "database" | "other";
 export function FailurePanel({ error, reset }: { error: Error & { digest?: string }; reset: () => void }) {
   const router = useRouter();
   const [cause, setCause] = useState<Cause>("checking");
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new error (after "Try again") asks /readyz again.
   useEffect(() => {
     let live = true;
     fetch("/readyz", { cache: "no-store" })

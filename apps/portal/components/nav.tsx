@@ -12,7 +12,7 @@ export function SideNav() {
           <p className="px-3 text-xs font-semibold uppercase tracking-wider text-slate-400">{s.section}</p>
           <ul className="mt-2 space-y-0.5">
             {s.items.map((i) => {
-              const active = path === i.href || path.startsWith(i.href + "/");
+              const active = path === i.href || path.startsWith(`${i.href}/`);
               return (
                 <li key={i.href}>
                   <Link

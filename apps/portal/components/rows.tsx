@@ -18,6 +18,7 @@ export function useRows<T extends Record<string, string | undefined>>(saved: T[]
   // After "Update": a refused form comes back with what was posted, a saved one with the new list.
   const savedKey = JSON.stringify(saved);
   const seen = useRef({ savedKey, state });
+  // biome-ignore lint/correctness/useExhaustiveDependencies: prefix, blank and make are the same for the form's life; only a new saved list or form state starts the rows over.
   useEffect(() => {
     if (seen.current.state !== state && state.values) {
       const posted: T[] = [];
@@ -29,7 +30,6 @@ export function useRows<T extends Record<string, string | undefined>>(saved: T[]
       setRows(make(Array.from(posted, (r) => r ?? blank)));
     } else if (seen.current.savedKey !== savedKey) setRows(make(JSON.parse(savedKey) as T[]));
     seen.current = { savedKey, state };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [savedKey, state]);
   return {
     rows,

@@ -104,7 +104,7 @@ export function DefinitionList({ items }: { items: [string, React.ReactNode][] }
 }
 
 export const formatTime = (d: Date | string | null | undefined) =>
-  d ? new Date(d).toISOString().replace("T", " ").slice(0, 19) + " UTC" : "—";
+  d ? `${new Date(d).toISOString().replace("T", " ").slice(0, 19)} UTC` : "—";
 
 /** Keyset pagination for list pages: back to the newest page, or on to older rows. */
 export function KeysetPager({ filters, cursor, nextCursor }: { filters: Record<string, string | number | undefined>; cursor?: string; nextCursor: string | null }) {

@@ -201,7 +201,7 @@ describe.skipIf(clients.length < 2)("standard ACME clients (certbot, lego) over 
   /** True when the CRL named by the leaf's CRL Distribution Point lists it. */
   async function onCrl(chainFile: string): Promise<boolean> {
     const leaf = path.join(dir, "leaf.pem");
-    writeFileSync(leaf, readFileSync(chainFile, "utf8").split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n");
+    writeFileSync(leaf, `${readFileSync(chainFile, "utf8").split("-----END CERTIFICATE-----")[0]}-----END CERTIFICATE-----\n`);
     const url = /URI:(\S+)/.exec(openssl("x509", "-in", leaf, "-noout", "-ext", "crlDistributionPoints"))![1];
     writeFileSync(path.join(dir, "crl.der"), await get(url));
     const serial = openssl("x509", "-in", leaf, "-noout", "-serial").trim().replace(/^serial=/, "").toUpperCase();

@@ -37,7 +37,10 @@ export function spawnPortal(env: Record<string, string | undefined>): { child: C
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => ((out += d), (err += d)));
+  child.stderr!.on("data", (d) => {
+    out += d;
+    err += d;
+  });
   return { child, output: () => out, stderr: () => err };
 }
 

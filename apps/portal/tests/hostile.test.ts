@@ -350,8 +350,14 @@ describe.skipIf(!process.env.DATABASE_URL)("a port already in use", () => {
     try {
       const server = spawnPortal({ DATABASE_URL: db.url, DATA_DIR: tempDir(), ADMIN_PASSWORD: ADMIN.password, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` });
       const code = await new Promise<number | null>((resolve) => {
-        const timer = setTimeout(() => (server.child.kill("SIGKILL"), resolve(null)), 60_000);
-        server.child.once("exit", (c) => (clearTimeout(timer), resolve(c)));
+        const timer = setTimeout(() => {
+          server.child.kill("SIGKILL");
+          resolve(null);
+        }, 60_000);
+        server.child.once("exit", (c) => {
+          clearTimeout(timer);
+          resolve(c);
+        });
       });
       expect(code).not.toBeNull();
       expect(code).not.toBe(0);

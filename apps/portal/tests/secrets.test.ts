@@ -312,7 +312,7 @@ describe("the data folder", () => {
   it("is 0700 with 0600 files after a start, fixing what was readable before", async () => {
     const dir = tempDir();
     chmodSync(dir, 0o755);
-    writeFileSync(path.join(dir, "master.key"), randomBytes(32).toString("base64") + "\n", { mode: 0o644 });
+    writeFileSync(path.join(dir, "master.key"), `${randomBytes(32).toString("base64")}\n`, { mode: 0o644 });
     chmodSync(path.join(dir, "master.key"), 0o644);
     writeFileSync(path.join(dir, "notes.txt"), "left by an older version", { mode: 0o644 });
     chmodSync(path.join(dir, "notes.txt"), 0o644);

@@ -129,7 +129,7 @@ export default async function GeneralEventsPage({ searchParams }: { searchParams
                   <td className="whitespace-nowrap">{e.actorName ?? e.actorType}</td>
                   <td>{e.summary}</td>
                   <td className="font-mono text-xs">{e.deviceSerial ? <Link className="link" href={`/data-and-monitoring/devices/${encodeURIComponent(e.deviceSerial)}`}>{e.deviceSerial}</Link> : ""}</td>
-                  <td className="font-mono text-xs">{e.certificateSerial ? e.certificateSerial.slice(0, 16) + "…" : ""}</td>
+                  <td className="font-mono text-xs">{e.certificateSerial ? `${e.certificateSerial.slice(0, 16)}…` : ""}</td>
                 </tr>
               ))}
             </tbody>

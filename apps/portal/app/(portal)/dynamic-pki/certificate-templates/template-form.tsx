@@ -85,7 +85,7 @@ export function TemplateForm({ initial, readOnly = false }: { initial: TemplateV
         <fieldset className="rounded-lg border border-slate-200 p-4">
           <legend className="px-1 text-sm font-semibold text-slate-800">Extended Key Usage</legend>
           <p className="mb-2 text-sm font-medium text-slate-700" id="eku-label">Use Certificate For</p>
-          <div role="group" aria-labelledby="eku-label" className="flex flex-wrap gap-6">
+          <fieldset aria-labelledby="eku-label" className="flex min-w-0 flex-wrap gap-6">
             {EXTENDED_KEY_USAGES.map((e) => (
               <label key={e.value} className="flex items-center gap-2">
                 <input
@@ -98,7 +98,7 @@ export function TemplateForm({ initial, readOnly = false }: { initial: TemplateV
                 {e.label}
               </label>
             ))}
-          </div>
+          </fieldset>
           {err.extendedKeyUsages && <p role="alert" className="mt-1 text-xs font-medium text-red-600">{err.extendedKeyUsages}</p>}
         </fieldset>
       </fieldset>

@@ -114,7 +114,7 @@ export function CorePlatformForm({ cp, active, readOnly, authMethods, secretLabe
             <Field label="Timeout (ms)" name="timeoutMs" error={err.timeoutMs}><input className="input" inputMode="numeric" {...invalid(state, "timeoutMs", String(cp.timeoutMs))} /></Field>
           </div>
           {unpinnedWarning && <p role="alert" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-xs text-amber-900" data-testid="unpinned-warning">{unpinnedWarning}</p>}
-          <section role="group" aria-label="Response Validation" className="space-y-3 rounded-lg border border-slate-200 p-4">
+          <fieldset aria-label="Response Validation" className="min-w-0 space-y-3 rounded-lg border border-slate-200 p-4">
             <div className="flex items-center justify-between">
               <h3 className="text-sm font-semibold text-slate-800">Response Validation</h3>
               {!readOnly && <button type="button" className="btn-secondary" onClick={rules.add}>Add</button>}
@@ -124,21 +124,21 @@ export function CorePlatformForm({ cp, active, readOnly, authMethods, secretLabe
             {rules.rows.map((row, i) => {
               const f = (k: keyof Rule) => rules.field(i, k, row);
               return (
-                <div key={row.key} role="group" aria-label={`Rule ${i + 1}`} className="grid grid-cols-1 items-start gap-3 md:grid-cols-[1fr_12rem_1fr_auto]">
+                <fieldset key={row.key} aria-label={`Rule ${i + 1}`} className="min-w-0 grid grid-cols-1 items-start gap-3 md:grid-cols-[1fr_12rem_1fr_auto]">
                   <RowField label="Response Path" htmlFor={f("path").id} error={rules.error(i, "path")} errorId={`validationRules.${i}.path-error`}><input className="input font-mono" {...f("path")} /></RowField>
                   <RowField label="Condition" htmlFor={f("condition").id} error={rules.error(i, "condition")} errorId={`validationRules.${i}.condition-error`}>
                     <select className="input" {...f("condition")}>{conditions.map((c) => <option key={c.value} value={c.value}>{c.label}</option>)}</select>
                   </RowField>
                   <RowField label="Expected result" htmlFor={f("expected").id} error={rules.error(i, "expected")} errorId={`validationRules.${i}.expected-error`}><input className="input font-mono" {...f("expected")} /></RowField>
                   {!readOnly && <button type="button" className="btn-secondary mt-6" aria-label={`Remove rule ${i + 1}`} onClick={() => rules.remove(row.key)}>Remove</button>}
-                </div>
+                </fieldset>
               );
             })}
-          </section>
+          </fieldset>
         </div>
 
         <div {...panel("attribute-mapping")} className="space-y-3">
-          <section role="group" aria-label="Attribute Mapping" className="space-y-3 rounded-lg border border-slate-200 p-4">
+          <fieldset aria-label="Attribute Mapping" className="min-w-0 space-y-3 rounded-lg border border-slate-200 p-4">
             <div className="flex items-center justify-between">
               <h3 className="text-sm font-semibold text-slate-800">Attribute Mapping</h3>
               {!readOnly && <button type="button" className="btn-secondary" onClick={mappings.add}>Add</button>}
@@ -148,14 +148,14 @@ export function CorePlatformForm({ cp, active, readOnly, authMethods, secretLabe
             {mappings.rows.map((row, i) => {
               const f = (k: keyof Mapping) => mappings.field(i, k, row);
               return (
-                <div key={row.key} role="group" aria-label={`Mapping ${i + 1}`} className="grid grid-cols-1 items-start gap-3 md:grid-cols-[1fr_1fr_auto]">
+                <fieldset key={row.key} aria-label={`Mapping ${i + 1}`} className="min-w-0 grid grid-cols-1 items-start gap-3 md:grid-cols-[1fr_1fr_auto]">
                   <RowField label="Response Path" htmlFor={f("path").id} error={mappings.error(i, "path")} errorId={`attributeMappings.${i}.path-error`}><input className="input font-mono" {...f("path")} /></RowField>
                   <RowField label="Attribute" htmlFor={f("attribute").id} error={mappings.error(i, "attribute")} errorId={`attributeMappings.${i}.attribute-error`}><input className="input font-mono" {...f("attribute")} /></RowField>
                   {!readOnly && <button type="button" className="btn-secondary mt-6" aria-label={`Remove mapping ${i + 1}`} onClick={() => mappings.remove(row.key)}>Remove</button>}
-                </div>
+                </fieldset>
               );
             })}
-          </section>
+          </fieldset>
         </div>
 
         <div {...panel("groups")} className="grid grid-cols-1 gap-4">

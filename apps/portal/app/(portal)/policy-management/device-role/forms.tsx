@@ -28,7 +28,7 @@ export function DeviceRoleForm({ r, platforms, active, readOnly }: {
   active: string;
   readOnly: boolean;
 }) {
-  const { state, pending, formRef, formProps } = useTabForm(updateDeviceRoleAction);
+  const { state, pending, formProps } = useTabForm(updateDeviceRoleAction);
   const err = state.fieldErrors ?? {};
   const panel = (id: string) => ({ role: "tabpanel" as const, hidden: active !== id, "aria-label": DEVICE_ROLE_TABS.find((t) => t.id === id)?.label });
   return (

@@ -37,7 +37,7 @@ export function EnrollmentPolicyForm({ p, roles, deviceRoles, cas, templates, ac
   active: string;
   readOnly: boolean;
 }) {
-  const { state, pending, formRef, formProps } = useTabForm(updateEnrollmentPolicyAction);
+  const { state, pending, formProps } = useTabForm(updateEnrollmentPolicyAction);
   const err = state.fieldErrors ?? {};
   const panel = (id: string) => ({ role: "tabpanel" as const, hidden: active !== id, "aria-label": ENROLLMENT_TABS.find((t) => t.id === id)?.label });
   const select = (label: string, name: keyof typeof p, choices: Choice[], hint: string) => (

@@ -35,7 +35,7 @@ export interface WorkflowFormProps {
 }
 
 export function WorkflowForm({ w, corePlatforms, active, readOnly }: WorkflowFormProps) {
-  const { state, pending, formRef, formProps } = useTabForm(updateWorkflowAction);
+  const { state, pending, formProps } = useTabForm(updateWorkflowAction);
   const err = state.fieldErrors ?? {};
   const [providerId, setProviderId] = useState(state.values?.corePlatformId ?? w.corePlatformId ?? "");
   const saved = w.conditions.length ? w.conditions : [{ attribute: ANY, operator: "equals", value: "" }];
@@ -62,7 +62,7 @@ export function WorkflowForm({ w, corePlatforms, active, readOnly }: WorkflowFor
               </select>
             </Field>
           </div>
-          <section role="group" aria-label="Attributes/Groups" className="space-y-3 rounded-lg border border-slate-200 p-4">
+          <fieldset aria-label="Attributes/Groups" className="min-w-0 space-y-3 rounded-lg border border-slate-200 p-4">
             <div className="flex items-center justify-between">
               <h3 className="text-sm font-semibold text-slate-800">Attributes/Groups</h3>
               {!readOnly && <button type="button" className="btn-secondary" onClick={conds.add}>Add condition</button>}
@@ -75,7 +75,7 @@ export function WorkflowForm({ w, corePlatforms, active, readOnly }: WorkflowFor
               const current = row.init.attribute;
               const choices = [...attributes, ...(current && current !== ANY && current !== GROUPS && !attributes.includes(current) ? [current] : [])];
               return (
-                <div key={row.key} role="group" aria-label={`Condition ${i + 1}`} className="grid grid-cols-1 items-start gap-3 md:grid-cols-[1fr_14rem_1fr_auto]">
+                <fieldset key={row.key} aria-label={`Condition ${i + 1}`} className="min-w-0 grid grid-cols-1 items-start gap-3 md:grid-cols-[1fr_14rem_1fr_auto]">
                   <RowField label="Attribute" htmlFor={f("attribute").id} error={conds.error(i, "attribute")} errorId={`attributeConditions.${i}.attribute-error`}>
                     <select className="input" {...f("attribute")}>
                       <option value={ANY}>ANY</option>
@@ -90,10 +90,10 @@ export function WorkflowForm({ w, corePlatforms, active, readOnly }: WorkflowFor
                   {!readOnly && conds.rows.length > 1 && (
                     <button type="button" className="btn-secondary mt-6" aria-label={`Remove condition ${i + 1}`} onClick={() => conds.remove(row.key)}>Remove</button>
                   )}
-                </div>
+                </fieldset>
               );
             })}
-          </section>
+          </fieldset>
         </div>
       </fieldset>
       {!readOnly && <UpdateButton pending={pending} />}

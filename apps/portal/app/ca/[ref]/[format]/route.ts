@@ -8,6 +8,6 @@ export async function GET(_: Request, { params }: { params: Promise<{ ref: strin
   const name = chain[0].commonName.replace(/[^A-Za-z0-9._-]+/g, "_");
   const pems = chain.map((c) => c.certificatePem.trim());
   return format === "chain.pem"
-    ? binary(Buffer.from(pems.join("\n") + "\n"), "application/x-pem-file", `${name}-chain.pem`)
+    ? binary(Buffer.from(`${pems.join("\n")}\n`), "application/x-pem-file", `${name}-chain.pem`)
     : binary(pkcs7Of(pems), "application/pkcs7-mime", `${name}-chain.p7c`);
 }

@@ -31,7 +31,7 @@ export default async function CertificateDetailPage({ params }: { params: Promis
     <>
       <PageHeader
         title={c.subjectDn}
-        crumbs={[{ label: "Dynamic PKI" }, { label: "Certificates", href: "/dynamic-pki/certificates" }, { label: c.serialNumber.slice(0, 12) + "…" }]}
+        crumbs={[{ label: "Dynamic PKI" }, { label: "Certificates", href: "/dynamic-pki/certificates" }, { label: `${c.serialNumber.slice(0, 12)}…` }]}
         description={<Badge color={statusColor[status]}>{status}</Badge>}
         actions={<a className="btn-secondary" href={`/dynamic-pki/certificates/${c.id}/pem`} download>Download PEM</a>}
       />
