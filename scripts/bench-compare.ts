@@ -85,7 +85,9 @@ try {
     `\nthroughput   base mean ${fmt(mean(b.map((r) => r.throughput)))}/s, this ${fmt(mean(h.map((r) => r.throughput)))}/s ` +
       `(${fmt((100 * mean(h.map((r) => r.throughput))) / mean(b.map((r) => r.throughput)) - 100)} %); this checkout ahead in ${wins} of ${pairs} pairs`,
   );
-  console.log(`CPU          all CPU per enrollment (server + client), median: base ${fmt(median(b.map((r) => r.cpuMs)))} ms, this ${fmt(median(h.map((r) => r.cpuMs)))} ms`);
+  console.log(
+    `CPU          all CPU per enrollment (server + client), median: base ${fmt(median(b.map((r) => r.cpuMs)))} ms, this ${fmt(median(h.map((r) => r.cpuMs)))} ms`,
+  );
   console.log(`p99          median: base ${fmt(median(b.map((r) => r.p99)), 0)} ms, this ${fmt(median(h.map((r) => r.p99)), 0)} ms`);
 } finally {
   spawnSync("git", ["worktree", "remove", "--force", worktree], { cwd: root });

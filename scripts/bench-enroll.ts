@@ -18,23 +18,39 @@ const flags = parseFlags(process.argv.slice(2), { devices: "400", concurrency: "
 const N = Number(flags.devices);
 const C = Number(flags.concurrency);
 const W = Number(flags.warmup);
-const cpuProfDir = flags["cpu-prof"] && flags["cpu-prof"] !== "true" ? path.resolve(flags["cpu-prof"]) : flags["cpu-prof"] ? path.resolve("bench-profiles") : null;
+const cpuProfDir =
+  flags["cpu-prof"] && flags["cpu-prof"] !== "true" ? path.resolve(flags["cpu-prof"]) : flags["cpu-prof"] ? path.resolve("bench-profiles") : null;
 if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
 
-const env = await setupBenchEnv({ workers: Number(flags.workers ?? 1),
+const env = await setupBenchEnv({
+  workers: Number(flags.workers ?? 1),
   devices: N + W,
   tls: flags.tls === "true",
   pgSocket: flags["pg-socket"] === "true",
   nodeArgs: cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", cpuProfDir] : [],
 });
 try {
-  console.log(`portal ${env.portal.url} (pid ${env.portal.pid}), PostgreSQL pid ${env.pg.pid()}, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  console.log(
+    `portal ${env.portal.url} (pid ${env.portal.pid}), PostgreSQL pid ${env.pg.pid()}, ${os.cpus().length} cores, load ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
   console.log(`flow: ${env.policyNote}`);
 
   // Warm-up (JIT, route compilation, the CA key unsealed once): not counted. V8 optimizes a function that
   // runs once per enrollment only after a few hundred calls (--trace-opt: after 32 warm-up enrollments,
   // hundreds of functions were still being compiled during the measured run), so warm up as long as we measure.
-  const warm = await runFleet({ profile: env.profile, devices: env.devices.slice(0, W), concurrency: C, ca: env.simCa, fetch: env.fetch, allowHttp: true, pollIntervalMs: 50, prepared: await prepareDevices(env.profile, env.devices.slice(0, W)) });
+  const warm = await runFleet({
+    profile: env.profile,
+    devices: env.devices.slice(0, W),
+    concurrency: C,
+    ca: env.simCa,
+    fetch: env.fetch,
+    allowHttp: true,
+    pollIntervalMs: 50,
+    prepared: await prepareDevices(env.profile, env.devices.slice(0, W)),
+  });
   if (warm.failed) console.log(`warm-up failures: ${JSON.stringify(warm.errors)}`);
 
   // The crypto bound, measured in this process, single-threaded, while the server is idle: now and again
@@ -56,7 +72,16 @@ try {
   const clientLoop0 = mainThreadCpu(process.pid);
   const sched0 = mainThreadSched(env.portal.pid);
   const cpu0 = { portal: env.portal.cpu(), pg: env.pg.cpu(), client: process.cpuUsage(), machine: machineCpu() };
-  const r = await runFleet({ profile: env.profile, devices: env.devices.slice(W), concurrency: C, ca: env.simCa, fetch: env.fetch, allowHttp: true, pollIntervalMs: 50, prepared });
+  const r = await runFleet({
+    profile: env.profile,
+    devices: env.devices.slice(W),
+    concurrency: C,
+    ca: env.simCa,
+    fetch: env.fetch,
+    allowHttp: true,
+    pollIntervalMs: 50,
+    prepared,
+  });
   const cpu1 = { portal: env.portal.cpu(), pg: env.pg.cpu(), client: process.cpuUsage(cpu0.client), machine: machineCpu() };
   const split1 = procCpuSplit(env.portal.pid);
   const loop1 = mainThreadCpu(env.portal.pid);
@@ -80,7 +105,9 @@ try {
   const db = await sql(env.databaseUrl);
   const [{ n: certs }] = await db.query<{ n: string }>(`SELECT count(*) AS n FROM "Certificate"`);
   const [{ n: issuedEvents }] = await db.query<{ n: string }>(`SELECT count(*) AS n FROM "Event" WHERE type = 'Certificate Issued'`);
-  const [{ n: dupOrders }] = await db.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT "acmeOrderId" FROM "Certificate" WHERE "acmeOrderId" IS NOT NULL GROUP BY 1 HAVING count(*) > 1) d`);
+  const [{ n: dupOrders }] = await db.query<{ n: string }>(
+    `SELECT count(*) AS n FROM (SELECT "acmeOrderId" FROM "Certificate" WHERE "acmeOrderId" IS NOT NULL GROUP BY 1 HAVING count(*) > 1) d`,
+  );
   await db.close();
 
   if (stats) {
@@ -97,7 +124,9 @@ try {
   for (const [k, v] of Object.entries(r.errors)) console.log(`  error            ${v} x ${k}`);
   console.log(`throughput         ${fmt(r.throughput)} enrollments/s`);
   console.log(`latency            p50 ${fmt(r.p50, 0)} ms, p95 ${fmt(r.p95, 0)} ms, p99 ${fmt(r.p99, 0)} ms`);
-  console.log(`server CPU         ${fmt(per(portalCpu))} ms/enrollment (portal process), ${fmt(per(pgCpu))} ms (PostgreSQL), ${fmt(per(portalCpu + pgCpu))} ms together`);
+  console.log(
+    `server CPU         ${fmt(per(portalCpu))} ms/enrollment (portal process), ${fmt(per(pgCpu))} ms (PostgreSQL), ${fmt(per(portalCpu + pgCpu))} ms together`,
+  );
   if (Number(flags.workers ?? 1) <= 1)
     console.log(
       `                   portal: ${fmt(per(split1[0] - split0[0]))} ms user + ${fmt(per(split1[1] - split0[1]))} ms system (kernel: sockets, files); ` +
@@ -108,7 +137,9 @@ try {
     `client CPU         ${fmt(per(clientCpu))} ms/enrollment (device and Kandji simulators, same machine: ${fmt(clientCores, 2)} of ${cores} cores; ` +
       `event loop busy ${fmt((100 * (clientLoop1 - clientLoop0)) / r.seconds, 0)} %)`,
   );
-  console.log(`                   device keys, CSRs and account keys made before the clock; attestations (they carry the server's token) and JWS during the run`);
+  console.log(
+    `                   device keys, CSRs and account keys made before the clock; attestations (they carry the server's token) and JWS during the run`,
+  );
   // Server and client share the cores: this run's CPU per enrollment, all of it, sets what the machine allows.
   const allCpu = per(portalCpu + pgCpu + clientCpu);
   console.log(
@@ -118,15 +149,27 @@ try {
   console.log(
     `crypto cost        ${fmt(cost.perEnrollmentMs, 2)} ms/enrollment = ${JWS_PER_ENROLLMENT} JWS x ${fmt(cost.jwsVerifyMs, 3)} + attestation ${fmt(cost.attestationMs, 3)} + CSR ${fmt(cost.csrMs, 3)} + issuance ${fmt(cost.issueMs, 3)} ms`,
   );
-  console.log(`                   mean of ${fmt(costBefore.perEnrollmentMs, 2)} ms measured before the run and ${fmt(costAfter.perEnrollmentMs, 2)} ms after it`);
-  console.log(`crypto bound       ${fmt(bound)} enrollments/s = ${fmt(boundPerCore)}/s per core x ${fmt(serverCores, 2)} cores left to the server (${cores} cores minus the client's measured share)`);
+  console.log(
+    `                   mean of ${fmt(costBefore.perEnrollmentMs, 2)} ms measured before the run and ${fmt(costAfter.perEnrollmentMs, 2)} ms after it`,
+  );
+  console.log(
+    `crypto bound       ${fmt(bound)} enrollments/s = ${fmt(boundPerCore)}/s per core x ${fmt(serverCores, 2)} cores left to the server (${cores} cores minus the client's measured share)`,
+  );
   console.log(`ratio              throughput / bound = ${fmt((100 * r.throughput) / bound)} %`);
   // What the simulators alone allow on this machine: even a server that cost nothing could not go faster.
   const clientCeiling = (cores * 1000) / per(clientCpu);
-  console.log(`client ceiling     ${fmt(clientCeiling)} enrollments/s with a server that cost nothing (${cores} cores / client CPU) = ${fmt((100 * clientCeiling) / bound)} % of the bound`);
-  console.log(`server efficiency  crypto ${fmt(cost.perEnrollmentMs, 2)} ms of ${fmt(per(portalCpu + pgCpu), 2)} ms server CPU per enrollment = ${fmt((100 * cost.perEnrollmentMs) / per(portalCpu + pgCpu))} %`);
-  console.log(`integrity          ${certs} certificates in the database for ${r.ok + warm.ok} received, ${issuedEvents} "Certificate Issued" events, ${dupOrders} orders with two certificates`);
-  console.log(`targets            ${r.throughput >= 60 ? "PASS" : "FAIL"} >= 60/s at C=16; ${r.p99 < 1000 ? "PASS" : "FAIL"} p99 < 1 s; ${r.throughput / bound >= 0.5 ? "PASS" : "FAIL"} >= 50 % of the crypto bound`);
+  console.log(
+    `client ceiling     ${fmt(clientCeiling)} enrollments/s with a server that cost nothing (${cores} cores / client CPU) = ${fmt((100 * clientCeiling) / bound)} % of the bound`,
+  );
+  console.log(
+    `server efficiency  crypto ${fmt(cost.perEnrollmentMs, 2)} ms of ${fmt(per(portalCpu + pgCpu), 2)} ms server CPU per enrollment = ${fmt((100 * cost.perEnrollmentMs) / per(portalCpu + pgCpu))} %`,
+  );
+  console.log(
+    `integrity          ${certs} certificates in the database for ${r.ok + warm.ok} received, ${issuedEvents} "Certificate Issued" events, ${dupOrders} orders with two certificates`,
+  );
+  console.log(
+    `targets            ${r.throughput >= 60 ? "PASS" : "FAIL"} >= 60/s at C=16; ${r.p99 < 1000 ? "PASS" : "FAIL"} p99 < 1 s; ${r.throughput / bound >= 0.5 ? "PASS" : "FAIL"} >= 50 % of the crypto bound`,
+  );
   if (Number(certs) !== r.ok + warm.ok || Number(dupOrders) !== 0) process.exitCode = 1;
 } finally {
   await env.close();

@@ -47,7 +47,12 @@ const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 try {
   await applyMigrations(db.adapter);
   await client.connect();
-  console.log(`database ${name} on ${url.host}; ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  console.log(
+    `database ${name} on ${url.host}; ${os.cpus().length} cores, load ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
 
   // ------------------------------------------------------------------ load
   let t0 = process.hrtime.bigint();
@@ -59,7 +64,8 @@ try {
     VALUES ('00000000-0000-4000-8000-0000000000ca', 'Device and User Authentication', 'INTERMEDIATE', 'internal', 'Bench ACME CA', 'EC-P256', 'SHA-256', 5,
       'bench-key', 'x', 'CN=Bench ACME CA', '01', now() - interval '1 year', now() + interval '4 years', 'x', now())`);
   // Certificates: one per device, issued over the last year; serials are 16 random-looking bytes.
-  await client.query(`
+  await client.query(
+    `
     INSERT INTO "Certificate" (id, "serialNumber", "caId", "subjectDn", sans, "emailAddress", "deviceSerial", pem, "sha256Fingerprint",
       "notBefore", "notAfter", "issuedAt", status)
     SELECT md5('id' || i)::uuid::text, md5('serial' || i), '00000000-0000-4000-8000-0000000000ca',
@@ -68,13 +74,16 @@ try {
       'user' || i || '@example.com', 'C02' || lpad(i::text, 9, '0'), 'x', md5('fp' || i),
       now() - (i || ' minutes')::interval, now() - (i || ' minutes')::interval + interval '1 year', now() - (i || ' minutes')::interval,
       (CASE WHEN i % 50 = 0 THEN 'REVOKED' ELSE 'ACTIVE' END)::"CertificateStatus"
-    FROM generate_series(1, $1::int) AS i`, [CERTS]);
+    FROM generate_series(1, $1::int) AS i`,
+    [CERTS],
+  );
   const certSeconds = ms(t0) / 1000;
   t0 = process.hrtime.bigint();
   // Events, oldest first (ids grow with time), over the last year, in chunks to bound memory.
   const CHUNK = 250_000;
   for (let start = 1; start <= EVENTS; start += CHUNK) {
-    await client.query(`
+    await client.query(
+      `
       INSERT INTO "Event" (time, type, outcome, "actorType", "actorName", "objectType", "objectId", "objectName", "certificateSerial", "deviceSerial", summary, details)
       SELECT now() - ((($2::int - i)::float / $2::int) * interval '365 days'),
         (ARRAY['Certificate Issued','CRL Published','Sign In','Enrollment Denied','Attestation Verified','Certificate Revoked','Mail Sent','Device Lookup Failed'])[1 + (i::bigint * 40503) % 65521 % 8],
@@ -89,10 +98,14 @@ try {
         CASE WHEN i % 5 IN (1, 2) THEN 'C02' || lpad((i % $3::int + 1)::text, 9, '0') ELSE NULL END,
         'Benchmark event number ' || i,
         jsonb_build_object('i', i, 'note', 'generated')
-      FROM generate_series($1::int, least($1::int + ${CHUNK - 1}, $2::int)) AS i`, [start, EVENTS, CERTS]);
+      FROM generate_series($1::int, least($1::int + ${CHUNK - 1}, $2::int)) AS i`,
+      [start, EVENTS, CERTS],
+    );
   }
   await client.query(`ANALYZE`);
-  console.log(`loaded ${CERTS.toLocaleString("en")} certificates in ${certSeconds.toFixed(1)} s and ${EVENTS.toLocaleString("en")} events in ${(ms(t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `loaded ${CERTS.toLocaleString("en")} certificates in ${certSeconds.toFixed(1)} s and ${EVENTS.toLocaleString("en")} events in ${(ms(t0) / 1000).toFixed(1)} s`,
+  );
 
   // ------------------------------------------------------------------ measure
   const prisma = db.prisma;
@@ -110,8 +123,9 @@ try {
     results.push({ what, median: samples[Math.floor(samples.length / 2)], max: samples.at(-1)!, target, rows });
   }
   const events = (q: EventsQuery) => async () => (await listEvents(prisma, { limit: 50, ...q })).events.length;
-  const someSerial = (await client.query(`SELECT "serialNumber" FROM "Certificate" WHERE "deviceSerial" = 'C02000123456'`)).rows[0]?.serialNumber
-    ?? (await client.query(`SELECT "serialNumber" FROM "Certificate" ORDER BY id LIMIT 1 OFFSET 777`)).rows[0].serialNumber;
+  const someSerial =
+    (await client.query(`SELECT "serialNumber" FROM "Certificate" WHERE "deviceSerial" = 'C02000123456'`)).rows[0]?.serialNumber ??
+    (await client.query(`SELECT "serialNumber" FROM "Certificate" ORDER BY id LIMIT 1 OFFSET 777`)).rows[0].serialNumber;
   const page1 = await listEvents(prisma, { limit: 50 });
   const weekAgo = new Date(Date.now() - 7 * 86_400_000);
 
@@ -152,9 +166,13 @@ try {
   for (const r of results) {
     const ok = r.target === undefined || r.median < r.target;
     if (!ok) failed++;
-    console.log(`${pad(r.what, 58)} ${r.median.toFixed(1).padStart(6)} ms ${r.max.toFixed(1).padStart(6)} ms ${String(r.rows).padStart(5)}  ${r.target ? `< ${r.target} ms ${ok ? "ok" : "MISSED"}` : ""}`);
+    console.log(
+      `${pad(r.what, 58)} ${r.median.toFixed(1).padStart(6)} ms ${r.max.toFixed(1).padStart(6)} ms ${String(r.rows).padStart(5)}  ${r.target ? `< ${r.target} ms ${ok ? "ok" : "MISSED"}` : ""}`,
+    );
   }
-  console.log(`${pad(`CSV export of ${exp.rows.toLocaleString("en")} rows (${(exp.bytes / 1e6).toFixed(1)} MB, streamed)`, 58)} ${exportMs.toFixed(0).padStart(6)} ms  (${Math.round(exp.rows / (exportMs / 1000)).toLocaleString("en")} rows/s)`);
+  console.log(
+    `${pad(`CSV export of ${exp.rows.toLocaleString("en")} rows (${(exp.bytes / 1e6).toFixed(1)} MB, streamed)`, 58)} ${exportMs.toFixed(0).padStart(6)} ms  (${Math.round(exp.rows / (exportMs / 1000)).toLocaleString("en")} rows/s)`,
+  );
   if (failed) process.exitCode = 1;
 } finally {
   await client.end().catch(() => {});

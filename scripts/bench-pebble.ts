@@ -41,7 +41,9 @@ const http01Port = (responder.address() as AddressInfo).port;
 async function thumbprint(publicKey: CryptoKey): Promise<string> {
   const jwk = await webcrypto.subtle.exportKey("jwk", publicKey);
   // RFC 7638: the required members in lexicographic order, no whitespace.
-  return createHash("sha256").update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })).digest("base64url");
+  return createHash("sha256")
+    .update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }))
+    .digest("base64url");
 }
 
 interface Account {
@@ -72,7 +74,11 @@ async function issueOne({ client, thumbprint: tp }: Account, name: string): Prom
   }
   await client.waitForOrder(orderUrl, ["ready", "valid"]);
   const key = await createDeviceKey({ keyType: "ECSECPrimeRandom", keySize: 256, hardwareBound: false });
-  const payload = { Subject: [[["CN", name]]], SubjectAltName: { rfc822Name: [], dNSName: [name], uniformResourceIdentifier: [], ntPrincipalName: [] }, ExtendedKeyUsage: [] } as unknown as AcmePayload;
+  const payload = {
+    Subject: [[["CN", name]]],
+    SubjectAltName: { rfc822Name: [], dNSName: [name], uniformResourceIdentifier: [], ntPrincipalName: [] },
+    ExtendedKeyUsage: [],
+  } as unknown as AcmePayload;
   const finalized = await client.finalize(order.finalize, await buildCsr(payload, key));
   const done = finalized.status === "valid" && finalized.certificate ? finalized : await client.waitForOrder(orderUrl, ["valid"]);
   const pem = await client.downloadCertificate(done.certificate!);
@@ -97,7 +103,9 @@ interface RunResult {
 async function accountsFor(label: string, directoryUrl: string, f: typeof fetch): Promise<Account[]> {
   const accounts: Account[] = [];
   for (let i = 0; i < C; i++) {
-    accounts.push(await newAccount(directoryUrl, f).catch((e: Error) => Promise.reject(new Error(`${label}: account ${i + 1} at ${directoryUrl}: ${e.message}`))));
+    accounts.push(
+      await newAccount(directoryUrl, f).catch((e: Error) => Promise.reject(new Error(`${label}: account ${i + 1} at ${directoryUrl}: ${e.message}`))),
+    );
   }
   return accounts;
 }
@@ -125,25 +133,66 @@ async function run(accounts: Account[], prefix: string, count: number): Promise<
   await Promise.all(accounts.slice(0, count).map(worker));
   const seconds = (performance.now() - t0) / 1000;
   durations.sort((a, b) => a - b);
-  return { ok: durations.length, failed, seconds, throughput: durations.length / seconds, p50: percentile(durations, 50), p99: percentile(durations, 99), errors };
+  return {
+    ok: durations.length,
+    failed,
+    seconds,
+    throughput: durations.length / seconds,
+    p50: percentile(durations, 50),
+    p99: percentile(durations, 99),
+    errors,
+  };
 }
 
 // ------------------------------------------------------------------ the servers
-const env = await setupBenchEnv({ workers: Number(flags.workers ?? 1), devices: 1, tls: true, allowServerNames: true, env: { ACME_HTTP01_PORT: String(http01Port), ACME_HTTP01_ADDRESS: "127.0.0.1", ACME_VALIDATION_ALLOW_PRIVATE: "1" } });
+const env = await setupBenchEnv({
+  workers: Number(flags.workers ?? 1),
+  devices: 1,
+  tls: true,
+  allowServerNames: true,
+  env: { ACME_HTTP01_PORT: String(http01Port), ACME_HTTP01_ADDRESS: "127.0.0.1", ACME_VALIDATION_ALLOW_PRIVATE: "1" },
+});
 const children: ChildProcess[] = [];
 try {
   // Our side: a TLS server template and the platform's directory.
   const template = await env.api<{ id: string }>("POST", "/certificate-templates", {
-    name: "TLS server", subject: "CN=${/csr/san/dnsname}", validityDays: 90, sanDns: "${/csr/san/dnsname}", extendedKeyUsages: ["serverAuth"],
+    name: "TLS server",
+    subject: "CN=${/csr/san/dnsname}",
+    validityDays: 90,
+    sanDns: "${/csr/san/dnsname}",
+    extendedKeyUsages: ["serverAuth"],
   });
   await env.api("PATCH", `/device-management-platforms/${env.ids.platformId}`, {
-    name: "Kandji", description: "", allowServerNames: true, defaultCaId: env.ids.caId, defaultTemplateId: template.id,
+    name: "Kandji",
+    description: "",
+    allowServerNames: true,
+    defaultCaId: env.ids.caId,
+    defaultTemplateId: template.id,
   });
   const ourDirectory = /<key>DirectoryURL<\/key>\s*<string>([^<]+)<\/string>/.exec(env.profile)![1]!;
 
   // Pebble, with the same kind of TLS certificate, and challtestsrv as its DNS (every name → 127.0.0.1).
   const dnsPort = await freePort();
-  const challtest = spawn("pebble-challtestsrv", ["-dns01", `127.0.0.1:${dnsPort}`, "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "", "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", `127.0.0.1:${await freePort()}`], { stdio: "ignore" });
+  const challtest = spawn(
+    "pebble-challtestsrv",
+    [
+      "-dns01",
+      `127.0.0.1:${dnsPort}`,
+      "-defaultIPv4",
+      "127.0.0.1",
+      "-defaultIPv6",
+      "",
+      "-http01",
+      "",
+      "-https01",
+      "",
+      "-tlsalpn01",
+      "",
+      "-management",
+      `127.0.0.1:${await freePort()}`,
+    ],
+    { stdio: "ignore" },
+  );
   children.push(challtest);
   // A request unanswered for 30 s fails its issuance (and its round) rather than holding the run.
   const f = createDeviceFetch({ ca: readFileSync(env.tls!.caFile), timeoutMs: 30_000 });
@@ -155,13 +204,21 @@ try {
   const startPebble = async (n: number) => {
     const port = await freePort();
     const config = path.join(env.dataDir, `pebble-config-${n}.json`);
-    writeFileSync(config, JSON.stringify({
-      pebble: {
-        listenAddress: `127.0.0.1:${port}`, managementListenAddress: `127.0.0.1:${await freePort()}`,
-        certificate: env.tls!.certFile, privateKey: env.tls!.keyFile, httpPort: http01Port, tlsPort: await freePort(),
-        ocspResponderURL: "", externalAccountBindingRequired: false,
-      },
-    }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        pebble: {
+          listenAddress: `127.0.0.1:${port}`,
+          managementListenAddress: `127.0.0.1:${await freePort()}`,
+          certificate: env.tls!.certFile,
+          privateKey: env.tls!.keyFile,
+          httpPort: http01Port,
+          tlsPort: await freePort(),
+          ocspResponderURL: "",
+          externalAccountBindingRequired: false,
+        },
+      }),
+    );
     const logFile = path.join(env.dataDir, `pebble-${n}.log`);
     const proc = spawn("pebble", ["-config", config, "-dnsserver", `127.0.0.1:${dnsPort}`], {
       env: { ...process.env, PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0", PEBBLE_AUTHZREUSE: "0" },
@@ -170,7 +227,12 @@ try {
     children.push(proc);
     const directory = `https://localhost:${port}/dir`;
     for (let i = 0; ; i++) {
-      if ((await f(directory).then((r) => r.status).catch(() => 0)) === 200) break;
+      if (
+        (await f(directory)
+          .then((r) => r.status)
+          .catch(() => 0)) === 200
+      )
+        break;
       if (i > 100) throw new Error(`pebble did not start: ${readFileSync(logFile, "utf8").slice(-2000)}`);
       await sleep(100);
     }
@@ -179,7 +241,12 @@ try {
   const pebbles = [await startPebble(1), await startPebble(2)];
 
   console.log(`ours   ${ourDirectory.replace(/acme\/[^/]+\//, "acme/<secret>/")} (pid ${env.portal.pid}, PostgreSQL ${env.pg.pid()})`);
-  console.log(`pebble ${pebbles.map((p) => `${p.directory} (pid ${p.proc.pid})`).join(", then ")}, ${N} issuances each at concurrency ${C} after ${W} (ours) and ${Math.min(W, 16)} (pebble) warm-up, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  console.log(
+    `pebble ${pebbles.map((p) => `${p.directory} (pid ${p.proc.pid})`).join(", then ")}, ${N} issuances each at concurrency ${C} after ${W} (ours) and ${Math.min(W, 16)} (pebble) warm-up, ${os.cpus().length} cores, load ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
 
   // Each round starts with uncounted issuances: W on our server, whose JavaScript V8 optimizes only after
   // a few hundred calls of a function (see bench-enroll.ts); 16 on Pebble, which is compiled ahead of time
@@ -200,9 +267,15 @@ try {
   const peb2 = await measure("pebble2", pebbles[1]!.accounts, () => procCpu(pebbles[1]!.proc.pid!));
   const ours2 = await measure("ours2", ourAccounts, () => env.portal.cpu() + env.pg.cpu());
   const merge = (a: typeof ours1, b: typeof ours1) => ({
-    ok: a.ok + b.ok, failed: a.failed + b.failed, seconds: a.seconds + b.seconds, throughput: (a.ok + b.ok) / (a.seconds + b.seconds),
-    p50: (a.p50 + b.p50) / 2, p99: Math.max(a.p99, b.p99), cpuMs: (a.cpuMs * a.ok + b.cpuMs * b.ok) / Math.max(1, a.ok + b.ok),
-    clientMs: (a.clientMs * a.ok + b.clientMs * b.ok) / Math.max(1, a.ok + b.ok), errors: { ...a.errors, ...b.errors },
+    ok: a.ok + b.ok,
+    failed: a.failed + b.failed,
+    seconds: a.seconds + b.seconds,
+    throughput: (a.ok + b.ok) / (a.seconds + b.seconds),
+    p50: (a.p50 + b.p50) / 2,
+    p99: Math.max(a.p99, b.p99),
+    cpuMs: (a.cpuMs * a.ok + b.cpuMs * b.ok) / Math.max(1, a.ok + b.ok),
+    clientMs: (a.clientMs * a.ok + b.clientMs * b.ok) / Math.max(1, a.ok + b.ok),
+    errors: { ...a.errors, ...b.errors },
   });
   const ours = merge(ours1, ours2);
   const peb = merge(peb1, peb2);
@@ -230,7 +303,8 @@ try {
     console.log(`ratio   no valid comparison: ${oursClean.length === 0 ? "every round of ours" : "every round of Pebble"} had failures (target 1.5 x: FAIL)`);
   } else {
     const ratio = mean(oursClean) / mean(pebClean);
-    const partial = oursClean.length < 2 || pebClean.length < 2 ? ` over the rounds without failures (ours ${oursClean.length}, Pebble ${pebClean.length})` : "";
+    const partial =
+      oursClean.length < 2 || pebClean.length < 2 ? ` over the rounds without failures (ours ${oursClean.length}, Pebble ${pebClean.length})` : "";
     console.log(`ratio   ours / pebble throughput = ${fmt(ratio, 2)} x${partial} (target 1.5 x: ${ratio >= 1.5 ? "PASS" : "FAIL"})`);
   }
   if (ours.failed || peb.failed) process.exitCode = 1;

@@ -12,7 +12,15 @@ import "reflect-metadata";
 import { X509Certificate } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import {
-  AcmeClient, AcmeClientError, buildAttestation, buildCsr, createDeviceKey, generateDevices, renderMobileconfig, splitPemChain, type SimulatedDevice,
+  AcmeClient,
+  AcmeClientError,
+  buildAttestation,
+  buildCsr,
+  createDeviceKey,
+  generateDevices,
+  renderMobileconfig,
+  splitPemChain,
+  type SimulatedDevice,
 } from "@attested/device-sim";
 import { parseFlags, sleep } from "./bench/lib";
 import { setupBenchEnv, sql } from "./bench/setup";
@@ -48,7 +56,11 @@ async function enrollOnce(env: Awaited<ReturnType<typeof setupBenchEnv>>, device
     let finalizes = 1;
     if (doubleFinalize) {
       // Two finalizes at once (a second client instance with the same account key would do the same).
-      const other = new AcmeClient({ directoryUrl: payload.DirectoryURL, fetch: env.fetch, accountKey: (client as unknown as { accountKey: CryptoKeyPair }).accountKey });
+      const other = new AcmeClient({
+        directoryUrl: payload.DirectoryURL,
+        fetch: env.fetch,
+        accountKey: (client as unknown as { accountKey: CryptoKeyPair }).accountKey,
+      });
       other.accountUrl = client.accountUrl;
       const r = await Promise.allSettled([client.finalize(order.finalize, csr), other.finalize(order.finalize, csr)]);
       finalizes = 2;
@@ -73,7 +85,8 @@ async function enrollOnce(env: Awaited<ReturnType<typeof setupBenchEnv>>, device
     const certSerial = new X509Certificate(splitPemChain(chain)[0]!).serialNumber.toLowerCase().replace(/^0+/, "");
     return { kind: "issued", serial: device.serialNumber, certSerial, orderUrl, finalizes };
   } catch (e) {
-    if (e instanceof AcmeClientError && DENIAL_TYPES.has(e.acmeType ?? "")) return { kind: "denied", serial: device.serialNumber, type: e.acmeType!, detail: e.problem?.detail ?? e.message };
+    if (e instanceof AcmeClientError && DENIAL_TYPES.has(e.acmeType ?? ""))
+      return { kind: "denied", serial: device.serialNumber, type: e.acmeType!, detail: e.problem?.detail ?? e.message };
     return { kind: "failed", serial: device.serialNumber, message: (e as Error).message.slice(0, 160) };
   }
 }
@@ -136,13 +149,27 @@ try {
   const failed = all.filter((o): o is Extract<Outcome, { kind: "failed" }> => o.kind === "failed");
 
   const db = await sql(env.databaseUrl);
-  const certRows = await db.query<{ serialNumber: string; acmeOrderId: string | null; deviceSerial: string | null }>(`SELECT "serialNumber", "acmeOrderId", "deviceSerial" FROM "Certificate"`);
-  const issuedEvents = new Set((await db.query<{ certificateSerial: string }>(`SELECT "certificateSerial" FROM "Event" WHERE type = 'Certificate Issued'`)).map((r) => r.certificateSerial));
-  const deniedEvents = await db.query<{ deviceSerial: string; type: string }>(`SELECT "deviceSerial", type FROM "Event" WHERE type IN ('Enrollment Denied', 'Attestation Failed')`);
-  const dupOrders = await db.query<{ acmeOrderId: string; n: string }>(`SELECT "acmeOrderId", count(*) AS n FROM "Certificate" WHERE "acmeOrderId" IS NOT NULL GROUP BY 1 HAVING count(*) > 1`);
+  const certRows = await db.query<{ serialNumber: string; acmeOrderId: string | null; deviceSerial: string | null }>(
+    `SELECT "serialNumber", "acmeOrderId", "deviceSerial" FROM "Certificate"`,
+  );
+  const issuedEvents = new Set(
+    (await db.query<{ certificateSerial: string }>(`SELECT "certificateSerial" FROM "Event" WHERE type = 'Certificate Issued'`)).map(
+      (r) => r.certificateSerial,
+    ),
+  );
+  const deniedEvents = await db.query<{ deviceSerial: string; type: string }>(
+    `SELECT "deviceSerial", type FROM "Event" WHERE type IN ('Enrollment Denied', 'Attestation Failed')`,
+  );
+  const dupOrders = await db.query<{ acmeOrderId: string; n: string }>(
+    `SELECT "acmeOrderId", count(*) AS n FROM "Certificate" WHERE "acmeOrderId" IS NOT NULL GROUP BY 1 HAVING count(*) > 1`,
+  );
   // An outage is not the order's fault: none may end invalid with serverInternal (the order goes back to ready).
-  const [{ n: ordersFailedByOutage }] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "AcmeOrder" WHERE status = 'invalid' AND error->>'type' = 'urn:ietf:params:acme:error:serverInternal'`);
-  const mismatched = await db.query<{ id: string }>(`SELECT o.id FROM "AcmeOrder" o JOIN "Certificate" c ON c."acmeOrderId" = o.id WHERE o."certificateId" IS NOT NULL AND o."certificateId" <> c.id`);
+  const [{ n: ordersFailedByOutage }] = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM "AcmeOrder" WHERE status = 'invalid' AND error->>'type' = 'urn:ietf:params:acme:error:serverInternal'`,
+  );
+  const mismatched = await db.query<{ id: string }>(
+    `SELECT o.id FROM "AcmeOrder" o JOIN "Certificate" c ON c."acmeOrderId" = o.id WHERE o."certificateId" IS NOT NULL AND o."certificateId" <> c.id`,
+  );
   await db.close();
 
   const norm = (s: string) => s.toLowerCase().replace(/^0+/, "");
@@ -167,7 +194,9 @@ try {
 
   console.log("");
   for (const f of faults) console.log(`fault        ${f}`);
-  console.log(`run          ${main.length} enrollments at concurrency ${C} (${ghosts.length} devices unknown to Kandji; every 10th finalized twice at once, then again) in ${tMain}`);
+  console.log(
+    `run          ${main.length} enrollments at concurrency ${C} (${ghosts.length} devices unknown to Kandji; every 10th finalized twice at once, then again) in ${tMain}`,
+  );
   console.log(`outcomes     ${issued.length} certificates received, ${denied.length} denied, ${failed.length} attempts failed (infrastructure; retried)`);
   const gaveUp = main.filter((d) => !all.some((o) => o.serial === d.serialNumber && o.kind !== "failed")).length;
   console.log(`devices      ${main.length - gaveUp} of ${main.length} reached a final answer (certificate or denial), ${gaveUp} gave up after 40 attempts`);
@@ -177,11 +206,23 @@ try {
   console.log(`database     ${certRows.length} certificates, ${issuedEvents.size} "Certificate Issued" events, ${deniedEvents.length} denial events`);
   console.log(`check        received but not in the database: ${lost.length}`);
   console.log(`check        received without a "Certificate Issued" event: ${noEvent.length}`);
-  console.log(`check        orders with two certificates: ${dupOrders.length} (of ${doubles} orders finalized more than once); order/certificate mismatches: ${mismatched.length}`);
+  console.log(
+    `check        orders with two certificates: ${dupOrders.length} (of ${doubles} orders finalized more than once); order/certificate mismatches: ${mismatched.length}`,
+  );
   console.log(`check        denied without an event: ${deniedNoEvent.length} of ${denied.length}`);
-  console.log(`check        answers 500 (not recognised as the outage they were): ${internalErrors}; orders made invalid by the outage: ${ordersFailedByOutage}`);
+  console.log(
+    `check        answers 500 (not recognised as the outage they were): ${internalErrors}; orders made invalid by the outage: ${ordersFailedByOutage}`,
+  );
   console.log(`note         certificates recorded but never delivered (client failed after issuance): ${undelivered}`);
-  const ok = lost.length === 0 && noEvent.length === 0 && dupOrders.length === 0 && mismatched.length === 0 && deniedNoEvent.length === 0 && internalErrors === 0 && ordersFailedByOutage === 0 && recovered;
+  const ok =
+    lost.length === 0 &&
+    noEvent.length === 0 &&
+    dupOrders.length === 0 &&
+    mismatched.length === 0 &&
+    deniedNoEvent.length === 0 &&
+    internalErrors === 0 &&
+    ordersFailedByOutage === 0 &&
+    recovered;
   console.log(`result       ${ok ? "PASS" : "FAIL"}: nothing lost${recovered ? ", server recovered by itself" : ", server did NOT recover"}`);
   if (!ok) process.exitCode = 1;
 } finally {

@@ -68,8 +68,7 @@ export function ensureBuilt() {
   });
 }
 
-const tsx = (file, args = [], env = {}) =>
-  run(process.execPath, ["--import", "tsx", path.join(root, file), ...args], { env: { ...process.env, ...env } });
+const tsx = (file, args = [], env = {}) => run(process.execPath, ["--import", "tsx", path.join(root, file), ...args], { env: { ...process.env, ...env } });
 
 const [task, ...args] = process.argv.slice(2);
 ensureInstalled();
@@ -112,7 +111,9 @@ function runTask() {
     case "migrate-create":
       return tsx("packages/db/src/cli/migrate-create.ts", args);
     default:
-      console.error("usage: node scripts/run.mjs start|test|admin|demo|build|migrate-create|bench-enroll|bench-pebble|bench-ocsp|faults|soak|bench-events|bench-compare");
+      console.error(
+        "usage: node scripts/run.mjs start|test|admin|demo|build|migrate-create|bench-enroll|bench-pebble|bench-ocsp|faults|soak|bench-events|bench-compare",
+      );
       return 2;
   }
 }

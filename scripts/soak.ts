@@ -134,10 +134,16 @@ try {
   const [{ count: recorded }] = await db.query<{ count: string }>(`SELECT count(*)::text AS count FROM "Certificate" WHERE "acmeOrderId" IS NOT NULL`);
   const [{ count: issuedEvents }] = await db.query<{ count: string }>(`SELECT count(*)::text AS count FROM "Event" WHERE type = 'Certificate Issued'`);
   const checks = [
-    [`memory after warm-up: RSS ${fmt(base.rssMiB)} → ${fmt(last.rssMiB)} MiB (${fmt(growth)} %), heap ${fmt(base.heapMiB)} → ${fmt(last.heapMiB)} MiB (${fmt(heapGrowth)} %); under 10 %`, growth < 10],
+    [
+      `memory after warm-up: RSS ${fmt(base.rssMiB)} → ${fmt(last.rssMiB)} MiB (${fmt(growth)} %), heap ${fmt(base.heapMiB)} → ${fmt(last.heapMiB)} MiB (${fmt(heapGrowth)} %); under 10 %`,
+      growth < 10,
+    ],
     [`p99 enrollment latency after warm-up: ${fmt(p99, 0)} ms over ${lat.length} enrollments; under 1000 ms`, p99 < 1000],
     [`errors: ${errors}; none`, errors === 0],
-    [`certificates: ${enrolled} received = ${recorded} recorded = ${issuedEvents} Certificate Issued events`, String(enrolled) === recorded && recorded === issuedEvents],
+    [
+      `certificates: ${enrolled} received = ${recorded} recorded = ${issuedEvents} Certificate Issued events`,
+      String(enrolled) === recorded && recorded === issuedEvents,
+    ],
   ] as const;
   console.log(`\nsoak over ${fmt((Date.now() - start) / 60_000)} min:`);
   for (const [text, ok] of checks) console.log(`  ${ok ? "PASS" : "FAIL"}  ${text}`);
@@ -149,7 +155,16 @@ try {
 
 async function enroll(device: SimulatedDevice, prepared: Awaited<ReturnType<typeof prepareDevices>>[number], t: Tally) {
   try {
-    const r = await runFleet({ profile: env.profile, devices: [device], prepared: [prepared], concurrency: 1, ca: env.simCa, fetch: env.fetch, allowHttp: true, pollIntervalMs: 50 });
+    const r = await runFleet({
+      profile: env.profile,
+      devices: [device],
+      prepared: [prepared],
+      concurrency: 1,
+      ca: env.simCa,
+      fetch: env.fetch,
+      allowHttp: true,
+      pollIntervalMs: 50,
+    });
     if (r.ok === 1) {
       t.enrolled++;
       t.latencies.push(r.p50);
@@ -208,7 +223,10 @@ async function ocspRequests(previous: string[]): Promise<string[]> {
 async function signIn(url: string, email: string, password: string): Promise<string> {
   const csrfRes = await fetch(`${url}/api/auth/csrf`);
   const { csrfToken } = (await csrfRes.json()) as { csrfToken: string };
-  const jar = csrfRes.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  const jar = csrfRes.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
   const res = await fetch(`${url}/api/auth/callback/credentials`, {
     method: "POST",
     redirect: "manual",

@@ -24,7 +24,10 @@ if (failedRun) {
 }
 
 // Lint and format (Biome, warnings count as errors): one failure in the summary, the tests still run.
-const lint = spawnSync(process.execPath, [path.join(root, "node_modules/@biomejs/biome/bin/biome"), "ci", "--error-on-warnings", "."], { cwd: root, stdio: "inherit" });
+const lint = spawnSync(process.execPath, [path.join(root, "node_modules/@biomejs/biome/bin/biome"), "ci", "--error-on-warnings", "."], {
+  cwd: root,
+  stdio: "inherit",
+});
 if (lint.status !== 0) {
   failedRun = true;
   results.failed += 1;

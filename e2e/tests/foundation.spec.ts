@@ -46,7 +46,10 @@ test("the auditor reads General Events and every attempt to change something is 
 
   // The server action, called directly as the browser would: refused on the server.
   const res = await callServerAction(page, "/settings/users", "createUserAction", {
-    name: "Mallory", email: "mallory@e2e.test", role: "ADMIN", password: "mallory-password-123",
+    name: "Mallory",
+    email: "mallory@e2e.test",
+    role: "ADMIN",
+    password: "mallory-password-123",
   });
   expect(res.status()).toBe(200);
   expect(await res.text()).toContain("Auditors can read but not change anything.");

@@ -141,12 +141,23 @@ test("Configuring the JoinNow Management Portal, click for click", async ({ page
   await expect(page.getByTestId("profile-cas")).toContainText(n.ca);
 });
 
-const ghost = { serialNumber: "C02E2EGHOST1", udid: "00008112-0000E2E0000000FF", deviceName: "Unmanaged Mac", email: "ghost@e2e.test", fullName: "Nobody Managed" };
+const ghost = {
+  serialNumber: "C02E2EGHOST1",
+  udid: "00008112-0000E2E0000000FF",
+  deviceName: "Unmanaged Mac",
+  email: "ghost@e2e.test",
+  fullName: "Nobody Managed",
+};
 
 /** The samples of /metrics (Prometheus text), by name and labels as written. */
 async function metrics(): Promise<Map<string, number>> {
   const text = await (await fetch(`http://localhost:${E2E_PORT}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
-  return new Map(text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => [l.slice(0, l.lastIndexOf(" ")), Number(l.slice(l.lastIndexOf(" ") + 1))]));
+  return new Map(
+    text
+      .split("\n")
+      .filter((l) => l && !l.startsWith("#"))
+      .map((l) => [l.slice(0, l.lastIndexOf(" ")), Number(l.slice(l.lastIndexOf(" ") + 1))]),
+  );
 }
 
 test("Configuring Kandji: the profile reaches a device in the blueprint, which enrolls; a device Kandji does not manage is denied", async () => {
@@ -156,7 +167,13 @@ test("Configuring Kandji: the profile reaches a device in the blueprint, which e
   const result = await enroll({
     profile: profileXml,
     ca: await simulatedApple,
-    device: { serialNumber: device.serial_number, udid: "00008112-0000E2E000000001", deviceName: device.device_name, email: device.user!.email, fullName: device.user!.name },
+    device: {
+      serialNumber: device.serial_number,
+      udid: "00008112-0000E2E000000001",
+      deviceName: device.device_name,
+      email: device.user!.email,
+      fullName: device.user!.name,
+    },
   });
   expect(result.certificatePem).toContain("BEGIN CERTIFICATE");
   // Genuine Apple hardware, but not in Kandji: the Enrollment Policy's lookup finds nothing. The device

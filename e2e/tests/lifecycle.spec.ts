@@ -128,8 +128,10 @@ test("General Events: filter by outcome, actor and object, then download the fil
 
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-csv").click()]);
   expect(download.suggestedFilename()).toMatch(/^general-events-\d{8}T\d{6}\.csv$/);
-  const csv = readFileSync((await download.path())!, "utf8").trimEnd().split("\r\n");
-  expect(csv[0]).toBe('id,time,type,outcome,actorType,actorName,actorId,objectType,objectId,objectName,certificateSerial,deviceSerial,summary,details');
+  const csv = readFileSync((await download.path())!, "utf8")
+    .trimEnd()
+    .split("\r\n");
+  expect(csv[0]).toBe("id,time,type,outcome,actorType,actorName,actorId,objectType,objectId,objectName,certificateSerial,deviceSerial,summary,details");
   expect(csv).toHaveLength(1 + rows);
   for (const line of csv.slice(1)) expect(line).toContain(`"Settings Updated","success","user","${ADMIN.email}"`);
   expect(csv.join("\n")).not.toContain(SMTP_PASSWORD);

@@ -257,7 +257,9 @@ test("Creating an Enrollment Policy: Role and Device Role, then CA and template"
   await tab(page, "Conditions").getByLabel("Role", { exact: true }).selectOption({ label: names.workflow });
   await tab(page, "Conditions").getByLabel("Device Role").selectOption({ label: names.role });
   await openTab(page, "Settings");
-  await tab(page, "Settings").getByLabel("Use Certificate Authority").selectOption({ label: `${names.ca} (Intermediate CA)` });
+  await tab(page, "Settings")
+    .getByLabel("Use Certificate Authority")
+    .selectOption({ label: `${names.ca} (Intermediate CA)` });
   await tab(page, "Settings").getByLabel("Use Certificate Template").selectOption({ label: names.template });
   await shot(page, "policy-07-enrollment-settings");
   // One Update saves both tabs.
@@ -346,7 +348,15 @@ test("REST: the same objects, secrets never returned; RADIUS authorize answers A
   const { Validator } = await import("@seriousme/openapi-schema-validator");
   const doc = await (await request.get("/api/v1/openapi.json")).json();
   expect((await new Validator().validate(doc)).valid).toBe(true);
-  for (const p of ["/core-platforms/{id}/validate", "/security-signal-sources", "/policy-workflows/{id}", "/device-roles", "/enrollment-policies/{id}", "/radius/authorize"]) expect(doc.paths).toHaveProperty([p]);
+  for (const p of [
+    "/core-platforms/{id}/validate",
+    "/security-signal-sources",
+    "/policy-workflows/{id}",
+    "/device-roles",
+    "/enrollment-policies/{id}",
+    "/radius/authorize",
+  ])
+    expect(doc.paths).toHaveProperty([p]);
 });
 
 test("an auditor reads the policy pages and can change or call nothing", async ({ page }) => {
@@ -372,7 +382,12 @@ test("an auditor reads the policy pages and can change or call nothing", async (
   await expect(page.getByRole("button", { name: "Update" })).toHaveCount(0);
   await expect(page.getByRole("button", { name: "Validate", exact: true })).toHaveCount(0);
   await expect(page.getByRole("button", { name: "Delete" })).toHaveCount(0);
-  for (const [section, item] of [["Policy Management", "Security Signal Sources"], ["Policy Management", "Policy Workflows"], ["Policy Management", "Device Role"], ["Policy Management", "Enrollment"]] as const) {
+  for (const [section, item] of [
+    ["Policy Management", "Security Signal Sources"],
+    ["Policy Management", "Policy Workflows"],
+    ["Policy Management", "Device Role"],
+    ["Policy Management", "Enrollment"],
+  ] as const) {
     await navigate(page, section, item);
     await expect(page.getByRole("link", { name: /^Add / })).toHaveCount(0);
   }

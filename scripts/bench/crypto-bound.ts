@@ -47,9 +47,20 @@ async function timeIt(fn: () => Promise<unknown> | unknown, minMs: number, minRu
  * Measures the per-enrollment cost. `template` is the template the benchmark configured on the server;
  * `profile` is the platform's .mobileconfig (for the device's CSR shape).
  */
-export async function measureCryptoCost(opts: { profile: string; template: Record<string, unknown>; simCa: SimulatedAppleCa; minMs?: number }): Promise<CryptoCost> {
+export async function measureCryptoCost(opts: {
+  profile: string;
+  template: Record<string, unknown>;
+  simCa: SimulatedAppleCa;
+  minMs?: number;
+}): Promise<CryptoCost> {
   const minMs = opts.minMs ?? 1500;
-  const device: SimulatedDevice = { serialNumber: "CRYPTOBOUND1", udid: "00008103-0123456789ABCDEF", deviceName: "Bound", email: "bound@example.com", fullName: "Bound User" };
+  const device: SimulatedDevice = {
+    serialNumber: "CRYPTOBOUND1",
+    udid: "00008103-0123456789ABCDEF",
+    deviceName: "Bound",
+    email: "bound@example.com",
+    fullName: "Bound User",
+  };
   const payload = renderMobileconfig(opts.profile, device).acme[0]!;
   const key = await createDeviceKey({ keyType: payload.KeyType, keySize: payload.KeySize, hardwareBound: payload.HardwareBound });
 
@@ -58,24 +69,37 @@ export async function measureCryptoCost(opts: { profile: string; template: Recor
   client.accountUrl = "https://bound.invalid/acct/1";
   // One after the other: the client creates its account key on first use.
   const bodies = [
-    await client.signRequest("https://bound.invalid/new-order", { identifiers: [{ type: "permanent-identifier", value: device.serialNumber }] }, "bm9uY2Vub25jZW5vbmNlMDE", false),
+    await client.signRequest(
+      "https://bound.invalid/new-order",
+      { identifiers: [{ type: "permanent-identifier", value: device.serialNumber }] },
+      "bm9uY2Vub25jZW5vbmNlMDE",
+      false,
+    ),
     await client.signRequest("https://bound.invalid/authz/1", undefined, "bm9uY2Vub25jZW5vbmNlMDI", false),
   ];
   const jwkBody = await client.signRequest("https://bound.invalid/new-account", { termsOfServiceAgreed: true }, "bm9uY2Vub25jZW5vbmNlMDM", true);
   const jwk = parseJwsBody(new TextEncoder().encode(jwkBody), { requireNonce: true }).header.jwk!;
   let i = 0;
-  const jwsVerifyMs = await timeIt(async () => {
-    const body = new TextEncoder().encode(i++ % 2 ? bodies[0]! : bodies[1]!);
-    await verifyJws(parseJwsBody(body, { requireNonce: true }), jwk);
-  }, minMs, 200);
+  const jwsVerifyMs = await timeIt(
+    async () => {
+      const body = new TextEncoder().encode(i++ % 2 ? bodies[0]! : bodies[1]!);
+      await verifyJws(parseJwsBody(body, { requireNonce: true }), jwk);
+    },
+    minMs,
+    200,
+  );
 
   // Attestation: a real simulated attestation, verified as the device-attest-01 validator does.
   const token = "dG9rZW50b2tlbnRva2VudG9rZW50b2tlbnRva2VudG9r";
   const attObj = await buildAttestation({ device, publicKey: key.keys.publicKey, token, ca: opts.simCa });
   let attested: Awaited<ReturnType<typeof verifyAppleAttestation>> | undefined;
-  const attestationMs = await timeIt(async () => {
-    attested = await verifyAppleAttestation({ attObj, token, identifier: device.serialNumber, trustedRoots: [opts.simCa.rootPem] });
-  }, minMs, 100);
+  const attestationMs = await timeIt(
+    async () => {
+      attested = await verifyAppleAttestation({ attObj, token, identifier: device.serialNumber, trustedRoots: [opts.simCa.rootPem] });
+    },
+    minMs,
+    100,
+  );
 
   // CSR: parse and check the self-signature.
   const csrDer = await buildCsr(payload, key);
@@ -86,8 +110,13 @@ export async function measureCryptoCost(opts: { profile: string; template: Recor
   const urls = { crlUrl: "https://pki.example/crl/x.crl", ocspUrl: "https://pki.example/ocsp/x", caIssuersUrl: "https://pki.example/ca/x.cer" };
   const rootCa = await createRootCa({ commonName: "Bound Root", keyAlgorithm: "EC-P384", signatureAlgorithm: "SHA-384", validityYears: 5, keyStore });
   const ca = await createIntermediateCa({
-    commonName: "Bound CA", keyAlgorithm: "EC-P256", signatureAlgorithm: "SHA-256", validityYears: 2, keyStore,
-    parent: { certificatePem: rootCa.certificatePem, keyId: rootCa.keyId, signatureAlgorithm: "SHA-384" }, ...urls,
+    commonName: "Bound CA",
+    keyAlgorithm: "EC-P256",
+    signatureAlgorithm: "SHA-256",
+    validityYears: 2,
+    keyStore,
+    parent: { certificatePem: rootCa.certificatePem, keyId: rootCa.keyId, signatureAlgorithm: "SHA-384" },
+    ...urls,
   });
   const summary = attestationSummary(attested!);
   const context = { attestation: summary, device: {}, account: { id: "a", contact: [] }, platform: { id: "p", name: "Kandji", vendor: "kandji" } };
@@ -115,5 +144,11 @@ export async function measureCryptoCost(opts: { profile: string; template: Recor
 /** The mean of two measurements (before and after a run), field by field. */
 export function meanCryptoCost(a: CryptoCost, b: CryptoCost): CryptoCost {
   const mean = (k: keyof CryptoCost) => (a[k] + b[k]) / 2;
-  return { jwsVerifyMs: mean("jwsVerifyMs"), attestationMs: mean("attestationMs"), csrMs: mean("csrMs"), issueMs: mean("issueMs"), perEnrollmentMs: mean("perEnrollmentMs") };
+  return {
+    jwsVerifyMs: mean("jwsVerifyMs"),
+    attestationMs: mean("attestationMs"),
+    csrMs: mean("csrMs"),
+    issueMs: mean("issueMs"),
+    perEnrollmentMs: mean("perEnrollmentMs"),
+  };
 }

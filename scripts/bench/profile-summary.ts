@@ -69,7 +69,10 @@ export function summarizeProfiles(dir: string, top = 25): string {
   }
   const pct = (ms: number) => `${((100 * ms) / total).toFixed(1).padStart(5)} %`;
   const rows = (m: Map<string, number>, n: number) =>
-    [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, ms]) => `  ${pct(ms)} ${ms.toFixed(0).padStart(7)} ms  ${k}`);
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, ms]) => `  ${pct(ms)} ${ms.toFixed(0).padStart(7)} ms  ${k}`);
   return [
     `CPU profile of the portal (${files.length} file(s) in ${dir}), ${total.toFixed(0)} ms of samples, idle excluded`,
     "self time by package:",

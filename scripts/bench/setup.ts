@@ -74,11 +74,17 @@ export async function setupBenchEnv(opts: BenchEnvOptions): Promise<BenchEnv> {
     seed: {
       blueprints: [{ id: "11111111-1111-4111-8111-111111111111", name: "Corporate Macs" }] as never,
       devices: devices.map((d) => ({
-        serial_number: d.serialNumber, device_name: d.deviceName, platform: "Mac", model: d.model, os_version: "15.5",
-        blueprint_id: "11111111-1111-4111-8111-111111111111", user: d.email ? { email: d.email, name: d.fullName ?? d.email } : "", udid: d.udid,
+        serial_number: d.serialNumber,
+        device_name: d.deviceName,
+        platform: "Mac",
+        model: d.model,
+        os_version: "15.5",
+        blueprint_id: "11111111-1111-4111-8111-111111111111",
+        user: d.email ? { email: d.email, name: d.fullName ?? d.email } : "",
+        udid: d.udid,
       })),
     },
-        // Far above Kandji's 10,000 an hour: the benchmark measures us, not the MDM's quota.
+    // Far above Kandji's 10,000 an hour: the benchmark measures us, not the MDM's quota.
     rateLimit: { requests: 1_000_000, windowMs: 3_600_000 },
   });
 
@@ -86,8 +92,14 @@ export async function setupBenchEnv(opts: BenchEnvOptions): Promise<BenchEnv> {
   const cas = (await api<{ data: { id: string; isDefault: boolean }[] }>("GET", "/certificate-authorities")).data;
   const rootCa = cas.find((c) => c.isDefault)!;
   const ca = await api<{ id: string }>("POST", "/certificate-authorities", {
-    purpose: "Device and User Authentication", type: "INTERMEDIATE", parentId: rootCa.id, generatedVia: "internal",
-    commonName: "Kandji ACME CA", keyAlgorithm: "EC-P256", signatureAlgorithm: "SHA-256", validityYears: 5,
+    purpose: "Device and User Authentication",
+    type: "INTERMEDIATE",
+    parentId: rootCa.id,
+    generatedVia: "internal",
+    commonName: "Kandji ACME CA",
+    keyAlgorithm: "EC-P256",
+    signatureAlgorithm: "SHA-256",
+    validityYears: 5,
   });
   const template = await api<{ id: string }>("POST", "/certificate-templates", ENROLL_TEMPLATE);
   // Integration Hub: Apple attestation with the simulated root as an explicit test root.
@@ -96,7 +108,11 @@ export async function setupBenchEnv(opts: BenchEnvOptions): Promise<BenchEnv> {
   await api("PATCH", `/key-attestation-platforms/${kap.id}`, { testTrustedRoots: simCa.rootPem });
   const platform = await api<{ id: string }>("POST", "/device-management-platforms", { name: "Kandji", type: "acme-enrollment-token", vendor: "kandji" });
   await api("PATCH", `/device-management-platforms/${platform.id}`, {
-    name: "Kandji", description: "", defaultCaId: ca.id, defaultTemplateId: template.id, ...(opts.allowServerNames ? { allowServerNames: true } : {}),
+    name: "Kandji",
+    description: "",
+    defaultCaId: ca.id,
+    defaultTemplateId: template.id,
+    ...(opts.allowServerNames ? { allowServerNames: true } : {}),
   });
 
   // The policy flow, as the guide sets it up: Core Platform (Generic HTTP → the Kandji simulator's device
@@ -105,21 +121,44 @@ export async function setupBenchEnv(opts: BenchEnvOptions): Promise<BenchEnv> {
   let policyNote: string;
   try {
     const core = await api<{ id: string }>("POST", "/core-platforms", {
-      name: "Kandji", description: "Device lookup", type: "generic-http", authMethod: "bearer", secret: kandjiToken,
+      name: "Kandji",
+      description: "Device lookup",
+      type: "generic-http",
+      authMethod: "bearer",
+      secret: kandjiToken,
       uri: `${kandji.url}/api/v1/devices?serial_number=\${identity}`,
       validationRules: [{ path: "data[0].serial_number", condition: "equals", expected: "${identity}" }],
       timeoutMs: 5000,
-      attributeMappings: [{ path: "data[0].user.email", attribute: "email" }, { path: "data[0].device_name", attribute: "deviceName" }],
+      attributeMappings: [
+        { path: "data[0].user.email", attribute: "email" },
+        { path: "data[0].device_name", attribute: "deviceName" },
+      ],
       groupsPath: "data[0].blueprint_name, data[0].tags",
     });
     await api("POST", "/security-signal-sources", {
-      name: "Kandji lookup", description: "", lookupPurpose: "certificate-issuance", corePlatformId: core.id, identityType: "csr",
-      identityAttribute: "/attestation/serialNumber", revokeOnFailure: false,
+      name: "Kandji lookup",
+      description: "",
+      lookupPurpose: "certificate-issuance",
+      corePlatformId: core.id,
+      identityType: "csr",
+      identityAttribute: "/attestation/serialNumber",
+      revokeOnFailure: false,
     });
-    const workflow = await api<{ id: string }>("POST", "/policy-workflows", { name: "Kandji Role", description: "", corePlatformId: core.id, attributeConditions: [] });
+    const workflow = await api<{ id: string }>("POST", "/policy-workflows", {
+      name: "Kandji Role",
+      description: "",
+      corePlatformId: core.id,
+      attributeConditions: [],
+    });
     const role = await api<{ id: string }>("POST", "/device-roles", { name: "Apple devices", description: "", keyAttestationPlatformId: kap.id });
     await api("POST", "/enrollment-policies", {
-      name: "Kandji enrollment", description: "", priority: 100, policyWorkflowId: workflow.id, deviceRoleId: role.id, caId: ca.id, templateId: template.id,
+      name: "Kandji enrollment",
+      description: "",
+      priority: 100,
+      policyWorkflowId: workflow.id,
+      deviceRoleId: role.id,
+      caId: ca.id,
+      templateId: template.id,
     });
     policyNote = "Enrollment Policy with Kandji lookup (Generic HTTP → Kandji simulator), Signal Source, Workflow, Device Role";
   } catch (e) {
@@ -128,7 +167,19 @@ export async function setupBenchEnv(opts: BenchEnvOptions): Promise<BenchEnv> {
 
   const profile = await api<string>("GET", `/device-management-platforms/${platform.id}/profile`);
   const env: BenchEnv = {
-    pg, databaseUrl, dataDir, portal, kandji, kandjiToken, simCa, devices, profile: String(profile), token, api, fetch: f, tls,
+    pg,
+    databaseUrl,
+    dataDir,
+    portal,
+    kandji,
+    kandjiToken,
+    simCa,
+    devices,
+    profile: String(profile),
+    token,
+    api,
+    fetch: f,
+    tls,
     ids: { rootCaId: rootCa.id, caId: ca.id, templateId: template.id, platformId: platform.id, kapId: kap.id },
     policyNote,
     restartPortal: async (extra = {}) => {

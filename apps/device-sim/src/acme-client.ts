@@ -291,12 +291,7 @@ export class AcmeClient {
     return pem;
   }
 
-  private async poll<T extends { status: string }>(
-    url: string,
-    fetchOnce: () => Promise<Reply<T>>,
-    done: (v: T) => boolean,
-    what: string,
-  ): Promise<T> {
+  private async poll<T extends { status: string }>(url: string, fetchOnce: () => Promise<Reply<T>>, done: (v: T) => boolean, what: string): Promise<T> {
     const deadline = Date.now() + this.opts.pollTimeoutMs;
     let interval = this.opts.pollIntervalMs;
     for (;;) {

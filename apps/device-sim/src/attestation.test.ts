@@ -176,9 +176,10 @@ describe("SimulatedAppleCa persistence", () => {
       const loaded = await SimulatedAppleCa.load(dir);
       expect(loaded.rootPem).toBe(ca.rootPem);
       const attObj = await buildAttestation({ device, publicKey: key.keys.publicKey, token: TOKEN, ca: loaded });
-      expect((await verifyAppleAttestation({ attObj, token: TOKEN, identifier: device.serialNumber, trustedRoots: [await readFile(rootPath, "utf8")] })).serialNumber).toBe(
-        device.serialNumber,
-      );
+      expect(
+        (await verifyAppleAttestation({ attObj, token: TOKEN, identifier: device.serialNumber, trustedRoots: [await readFile(rootPath, "utf8")] }))
+          .serialNumber,
+      ).toBe(device.serialNumber);
       // another simulated CA is not interchangeable with this one
       const other = await SimulatedAppleCa.create();
       const foreign = await buildAttestation({ device, publicKey: key.keys.publicKey, token: TOKEN, ca: other });

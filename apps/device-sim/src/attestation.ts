@@ -109,9 +109,7 @@ export async function buildAttestation(args: BuildAttestationArgs): Promise<Uint
     udid = udidForSerial(serial);
   }
   const freshness =
-    forge === "staleNonce"
-      ? createHash("sha256").update(randomBytes(16).toString("base64url")).digest()
-      : createHash("sha256").update(token, "utf8").digest(); // SHA-256 of the token itself (docs/protocol.md#apple-leaf-extensions)
+    forge === "staleNonce" ? createHash("sha256").update(randomBytes(16).toString("base64url")).digest() : createHash("sha256").update(token, "utf8").digest(); // SHA-256 of the token itself (docs/protocol.md#apple-leaf-extensions)
 
   // Extension order and criticality as in the real leaf (docs/reference/apple/real-attestation-leaf-2025-07.pem).
   const extensions: Buffer[] = [

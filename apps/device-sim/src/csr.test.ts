@@ -21,14 +21,14 @@ describe("buildCsr", () => {
     expect(csr.subjectName.getField("O")).toEqual(["Example & Co"]);
     expect(csr.subjectName.getField("0.9.2342.19200300.100.1.1")).toEqual([device.udid]);
     expect(csr.signatureAlgorithm).toMatchObject({ name: "ECDSA", hash: { name: "SHA-384" } });
-    const san = (csr.getExtension("2.5.29.17") as x509.SubjectAlternativeNameExtension);
+    const san = csr.getExtension("2.5.29.17") as x509.SubjectAlternativeNameExtension;
     expect(san.names.toJSON()).toEqual([
       { type: "email", value: "alice@example.com" },
       { type: "dns", value: "C02XK1ABCD12.devices.example.com" },
       { type: "url", value: `urn:device:${device.udid}` },
       { type: "upn", value: "alice@example.com" },
     ]);
-    const ku = (csr.getExtension("2.5.29.15") as x509.KeyUsagesExtension);
+    const ku = csr.getExtension("2.5.29.15") as x509.KeyUsagesExtension;
     expect(ku.usages).toBe(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment);
     expect((csr.getExtension("2.5.29.37") as x509.ExtendedKeyUsageExtension).usages).toEqual(["1.3.6.1.5.5.7.3.2"]);
   });
@@ -67,15 +67,27 @@ describe("buildCsr", () => {
     const base = renderMobileconfig(PROFILE, device).acme[0]!;
     const payloads: AcmePayload[] = [
       base,
-      { ...base, UsageFlags: undefined, ExtendedKeyUsage: [], SubjectAltName: { rfc822Name: [""], dNSName: [], uniformResourceIdentifier: [], ntPrincipalName: [] } },
+      {
+        ...base,
+        UsageFlags: undefined,
+        ExtendedKeyUsage: [],
+        SubjectAltName: { rfc822Name: [""], dNSName: [], uniformResourceIdentifier: [], ntPrincipalName: [] },
+      },
       { ...base, UsageFlags: 1, ExtendedKeyUsage: ["1.3.6.1.5.5.7.3.2", "1.3.6.1.5.5.7.3.4"] },
       { ...base, UsageFlags: 4, SubjectAltName: { ...base.SubjectAltName, ntPrincipalName: ["jürgen@example.com"] } },
       {
         ...base,
         Subject: [
-          [["CN", "Ünïcode & more"], ["OU", "a"], ["CN", "second CN"]],
+          [
+            ["CN", "Ünïcode & more"],
+            ["OU", "a"],
+            ["CN", "second CN"],
+          ],
           [["E", "dev@example.com"]],
-          [["DC", "example"], ["DC", "com"]],
+          [
+            ["DC", "example"],
+            ["DC", "com"],
+          ],
           [["C", "US"]],
           [["2.5.4.5", "C02XK1ABCD12"]],
           [["L", ""]],

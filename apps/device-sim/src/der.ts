@@ -98,7 +98,7 @@ export function encodeName(rdns: readonly (readonly (readonly [string, string])[
     }
     const attrs: Buffer[] = [];
     for (const [type, values] of byType) {
-      const id = OID_RE.test(type) ? type : /[\d.]/.test(type) ? null : (Object.hasOwn(NAME_TYPES, type) ? NAME_TYPES[type]! : null);
+      const id = OID_RE.test(type) ? type : /[\d.]/.test(type) ? null : Object.hasOwn(NAME_TYPES, type) ? NAME_TYPES[type]! : null;
       if (!id) return null;
       for (const value of values) {
         if (value.startsWith("#") || value.includes('"') || value.includes("\\")) return null;

@@ -104,7 +104,12 @@ export function udidForSerial(serial: string): string {
 export function generateDevices(count: number, prefix = "SIM"): SimulatedDevice[] {
   if (!/^[A-Z0-9]{0,8}$/.test(prefix)) throw new RangeError("serial prefix must be 0-8 uppercase letters or digits");
   return Array.from({ length: count }, (_, i) => {
-    const serialNumber = prefix + i.toString(36).toUpperCase().padStart(12 - prefix.length, "0");
+    const serialNumber =
+      prefix +
+      i
+        .toString(36)
+        .toUpperCase()
+        .padStart(12 - prefix.length, "0");
     return {
       serialNumber,
       udid: udidForSerial(serialNumber),

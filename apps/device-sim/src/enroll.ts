@@ -118,7 +118,9 @@ export async function enroll(options: EnrollOptions): Promise<EnrollResult> {
     const challenge = authz.challenges.find((c) => c.type === "device-attest-01");
     if (!challenge) throw new AcmeClientError("the authorization offers no device-attest-01 challenge", null, null, authzUrl);
     if (!challenge.token) throw new AcmeClientError("the device-attest-01 challenge has no token", null, null, challenge.url);
-    const attObj = options.attObjOverride ?? (await buildAttestation({ device: options.device, publicKey: key.keys.publicKey, token: challenge.token, ca: options.ca, forge: options.forge }));
+    const attObj =
+      options.attObjOverride ??
+      (await buildAttestation({ device: options.device, publicKey: key.keys.publicKey, token: challenge.token, ca: options.ca, forge: options.forge }));
     const answered = await client.answerDeviceAttest(challenge.url, attObj);
     if (answered.status === "invalid") {
       throw new AcmeClientError(`device-attest-01 is invalid: ${answered.error?.detail ?? ""}`, answered.error ?? null, null, challenge.url);

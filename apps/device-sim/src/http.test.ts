@@ -20,7 +20,13 @@ const handler: http.RequestListener = (req, res) => {
     res.setHeader("x-port", String(req.socket.remotePort));
     res.setHeader("link", ["<a>;rel=up", "<b>;rel=index"]);
     if (req.method === "HEAD") return res.writeHead(204).end();
-    const echo = JSON.stringify({ method: req.method, url: req.url, type: req.headers["content-type"] ?? null, length: req.headers["content-length"] ?? null, body });
+    const echo = JSON.stringify({
+      method: req.method,
+      url: req.url,
+      type: req.headers["content-type"] ?? null,
+      length: req.headers["content-length"] ?? null,
+      body,
+    });
     if (req.url === "/chunked") {
       res.writeHead(200, { "content-type": "application/pem-certificate-chain" });
       res.write("-----BEGIN CERTIFICATE-----\n");
@@ -51,7 +57,12 @@ beforeAll(async () => {
     notBefore: new Date(Date.now() - 60_000),
     notAfter: new Date(Date.now() + 3_600_000),
     signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
-    extensions: [new x509.SubjectAlternativeNameExtension([{ type: "dns", value: "localhost" }, { type: "ip", value: "127.0.0.1" }])],
+    extensions: [
+      new x509.SubjectAlternativeNameExtension([
+        { type: "dns", value: "localhost" },
+        { type: "ip", value: "127.0.0.1" },
+      ]),
+    ],
   });
   caPem = cert.toString("pem");
   const key = x509.PemConverter.encode(await crypto.subtle.exportKey("pkcs8", keys.privateKey), "PRIVATE KEY");
@@ -74,7 +85,13 @@ describe("createDeviceFetch", () => {
     expect(res.headers.get("Replay-Nonce")).toBe("n1");
     expect(res.headers.get("link")).toBe("<a>;rel=up, <b>;rel=index");
     expect(res.headers.get("location")).toBeNull();
-    expect(await res.json()).toEqual({ method: "POST", url: "/x?y=1", type: "application/jose+json", length: String(Buffer.byteLength('{"a":"ü"}')), body: '{"a":"ü"}' });
+    expect(await res.json()).toEqual({
+      method: "POST",
+      url: "/x?y=1",
+      type: "application/jose+json",
+      length: String(Buffer.byteLength('{"a":"ü"}')),
+      body: '{"a":"ü"}',
+    });
     await expect(res.text()).rejects.toThrow(TypeError); // a body is read once
 
     const head = await f(`${base}/nonce`, { method: "HEAD" });
@@ -97,7 +114,8 @@ describe("createDeviceFetch", () => {
   it("keeps the connection after a HEAD, as a device does for the requests after newNonce", async () => {
     const f = make({ maxSockets: 1 });
     const ports = [];
-    for (const method of ["HEAD", "POST", "HEAD", "GET"]) ports.push((await f(`${base}/x`, { method, body: method === "POST" ? "" : undefined })).headers.get("x-port"));
+    for (const method of ["HEAD", "POST", "HEAD", "GET"])
+      ports.push((await f(`${base}/x`, { method, body: method === "POST" ? "" : undefined })).headers.get("x-port"));
     expect(new Set(ports).size).toBe(1);
   });
 

@@ -75,8 +75,7 @@ function headerRecord(h: RequestInit["headers"]): Record<string, string> {
     h.forEach((v, k) => {
       out[k] = v;
     });
-  }
-  else if (Array.isArray(h)) for (const [k, v] of h) out[k!.toLowerCase()] = v!;
+  } else if (Array.isArray(h)) for (const [k, v] of h) out[k!.toLowerCase()] = v!;
   else for (const [k, v] of Object.entries(h as Record<string, string>)) out[k.toLowerCase()] = v;
   return out;
 }

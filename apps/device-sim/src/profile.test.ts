@@ -60,11 +60,7 @@ describe("parseMobileconfig / renderMobileconfig", () => {
       UsageFlags: 5,
       ExtendedKeyUsage: ["1.3.6.1.5.5.7.3.2"],
     });
-    expect(acme.Subject).toEqual([
-      [["CN", "Alice's MacBook (C02XK1ABCD12)"]],
-      [["O", "Example & Co"]],
-      [["0.9.2342.19200300.100.1.1", device.udid]],
-    ]);
+    expect(acme.Subject).toEqual([[["CN", "Alice's MacBook (C02XK1ABCD12)"]], [["O", "Example & Co"]], [["0.9.2342.19200300.100.1.1", device.udid]]]);
     expect(acme.SubjectAltName).toEqual({
       rfc822Name: ["alice@example.com"],
       dNSName: ["C02XK1ABCD12.devices.example.com"],

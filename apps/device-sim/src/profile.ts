@@ -98,8 +98,7 @@ export interface MobileConfig {
   certificates: ProfileCertificate[];
 }
 
-const isDict = (v: unknown): v is PlistDict =>
-  v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof Date);
+const isDict = (v: unknown): v is PlistDict => v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof Date);
 
 function str(d: PlistDict, key: string, where: string, required = true): string | undefined {
   const v = d[key];
@@ -256,7 +255,9 @@ function parsePlistUncached(input: string | Uint8Array): PlistValue {
     throw new ProfileError("this is a signed (CMS) profile; give the simulator the unsigned XML .mobileconfig");
   }
   try {
-    return plist.parse(typeof input === "string" ? input : bytes.subarray(0, 8).toString("latin1") === "bplist00" ? new Uint8Array(bytes) : bytes.toString("utf8"));
+    return plist.parse(
+      typeof input === "string" ? input : bytes.subarray(0, 8).toString("latin1") === "bplist00" ? new Uint8Array(bytes) : bytes.toString("utf8"),
+    );
   } catch (e) {
     throw new ProfileError(`the profile is not a property list: ${(e as Error).message}`);
   }

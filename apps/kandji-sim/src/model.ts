@@ -131,7 +131,10 @@ const DEFAULTS: Record<Platform, { model: string; os: string; name: string; iden
 
 /** Python's str(datetime) with a UTC offset, as Kandji shows first_enrollment / last_enrollment. */
 export function pythonTime(d: Date): string {
-  return d.toISOString().replace("T", " ").replace(/\.(\d{3})Z$/, ".$1000+00:00");
+  return d
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.(\d{3})Z$/, ".$1000+00:00");
 }
 
 /** ISO-8601 with microseconds and Z, as Kandji shows last_check_in. */
@@ -150,9 +153,7 @@ export function buildDevice(input: z.output<typeof deviceInputSchema>, blueprint
   const d = DEFAULTS[input.platform];
   const agent = input.agent_installed ?? input.platform === "Mac";
   const user: KandjiUser | "" =
-    input.user === ""
-      ? ""
-      : { email: input.user.email, id: input.user.id ?? randomUUID(), is_archived: input.user.is_archived, name: input.user.name };
+    input.user === "" ? "" : { email: input.user.email, id: input.user.id ?? randomUUID(), is_archived: input.user.is_archived, name: input.user.name };
   const enrolled = pythonTime(now);
   return {
     record: {

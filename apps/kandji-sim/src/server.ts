@@ -134,11 +134,7 @@ export async function startKandjiSimulator(opts: KandjiSimulatorOptions): Promis
     }
     const slot = state.takeRateSlot();
     if (!slot.ok) {
-      return send(
-        429,
-        { detail: `Request was throttled. Expected available in ${slot.retryAfterS} seconds.` },
-        { "retry-after": String(slot.retryAfterS) },
-      );
+      return send(429, { detail: `Request was throttled. Expected available in ${slot.retryAfterS} seconds.` }, { "retry-after": String(slot.retryAfterS) });
     }
 
     const method = req.method ?? "GET";

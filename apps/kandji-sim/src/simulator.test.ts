@@ -156,8 +156,7 @@ describe("GET /api/v1/devices", () => {
   });
 
   it("orders, limits (hard cap 300) and offsets", async () => {
-    const q = async (qs: string) =>
-      ((await (await api(`/api/v1/devices?${qs}`)).json()) as KandjiDevice[]).map((d) => d.serial_number);
+    const q = async (qs: string) => ((await (await api(`/api/v1/devices?${qs}`)).json()) as KandjiDevice[]).map((d) => d.serial_number);
     expect(await q("ordering=serial_number")).toEqual(["C02ABC12", "C02ABC1234", "ZZ99"]);
     expect(await q("ordering=-serial_number")).toEqual(["ZZ99", "C02ABC1234", "C02ABC12"]);
     expect(await q("ordering=serial_number&limit=1&offset=1")).toEqual(["C02ABC1234"]);

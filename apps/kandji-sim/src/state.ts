@@ -155,8 +155,7 @@ export class SimulatorState {
       dev.record.blueprint_name = bp.name;
     }
     if (user !== undefined) {
-      dev.record.user =
-        user === "" ? "" : { email: user.email, id: user.id ?? randomUUID(), is_archived: user.is_archived, name: user.name };
+      dev.record.user = user === "" ? "" : { email: user.email, id: user.id ?? randomUUID(), is_archived: user.is_archived, name: user.name };
     }
     for (const [k, v] of Object.entries(rest)) if (v !== undefined) (dev.record as unknown as Record<string, unknown>)[k] = v;
     if (mac_address !== undefined) dev.extras.mac_address = mac_address.toLowerCase();

@@ -51,7 +51,14 @@ export function AttestationCard({ details }: { details: Json }) {
   return (
     <Card title="Attested by Apple" className="mt-4">
       <div data-testid="event-attestation">
-        <DefinitionList items={shown.map(([k, v]) => [k, <span key={k} className={k.includes("SHA") || k === "UDID" ? "font-mono text-xs" : ""}>{v}</span>])} />
+        <DefinitionList
+          items={shown.map(([k, v]) => [
+            k,
+            <span key={k} className={k.includes("SHA") || k === "UDID" ? "font-mono text-xs" : ""}>
+              {v}
+            </span>,
+          ])}
+        />
       </div>
     </Card>
   );
@@ -69,7 +76,9 @@ export function DecisionCard({ details }: { details: Json }) {
     <Card title="Enrollment decision" className="mt-4">
       <div data-testid="event-decision" className="space-y-4">
         <div className="flex flex-wrap items-center gap-3 text-sm">
-          <Badge color={allowed ? "green" : "red"}>{allowed ? "Allowed" : `Denied${str(verdict.code) ? `: ${DENIAL[str(verdict.code)!] ?? str(verdict.code)}` : ""}`}</Badge>
+          <Badge color={allowed ? "green" : "red"}>
+            {allowed ? "Allowed" : `Denied${str(verdict.code) ? `: ${DENIAL[str(verdict.code)!] ?? str(verdict.code)}` : ""}`}
+          </Badge>
           <span className="text-slate-800">{str(verdict.reason) ?? "—"}</span>
         </div>
         <DefinitionList
@@ -84,7 +93,16 @@ export function DecisionCard({ details }: { details: Json }) {
           <div className="overflow-x-auto">
             <table className="table" aria-label="Enrollment Policies considered">
               <thead>
-                <tr><th>Priority</th><th>Enrollment Policy</th><th>Device Role</th><th>Signal Source</th><th>Identity</th><th>Lookup</th><th>Result</th><th>Reason</th></tr>
+                <tr>
+                  <th>Priority</th>
+                  <th>Enrollment Policy</th>
+                  <th>Device Role</th>
+                  <th>Signal Source</th>
+                  <th>Identity</th>
+                  <th>Lookup</th>
+                  <th>Result</th>
+                  <th>Reason</th>
+                </tr>
               </thead>
               <tbody>
                 {candidates.map((c, i) => {
@@ -98,19 +116,36 @@ export function DecisionCard({ details }: { details: Json }) {
                   return (
                     <tr key={i}>
                       <td>{str(policy?.priority) ?? "—"}</td>
-                      <td>{policy && str(policy.id) ? <Link className="link" href={`/policy-management/enrollment/${str(policy.id)}`}>{str(policy.name)}</Link> : "—"}</td>
-                      <td>{named(c.deviceRole) ?? "—"}{named(c.role) ? <span className="block text-xs text-slate-500">Role {named(c.role)}</span> : null}</td>
+                      <td>
+                        {policy && str(policy.id) ? (
+                          <Link className="link" href={`/policy-management/enrollment/${str(policy.id)}`}>
+                            {str(policy.name)}
+                          </Link>
+                        ) : (
+                          "—"
+                        )}
+                      </td>
+                      <td>
+                        {named(c.deviceRole) ?? "—"}
+                        {named(c.role) ? <span className="block text-xs text-slate-500">Role {named(c.role)}</span> : null}
+                      </td>
                       <td>{named(c.signalSource) ?? named(c.coreProvider) ?? "—"}</td>
-                      <td className="font-mono text-xs">{str(identity?.value) ?? "—"}{str(identity?.attribute) ? <span className="block font-sans text-slate-500">{str(identity?.attribute)}</span> : null}</td>
+                      <td className="font-mono text-xs">
+                        {str(identity?.value) ?? "—"}
+                        {str(identity?.attribute) ? <span className="block font-sans text-slate-500">{str(identity?.attribute)}</span> : null}
+                      </td>
                       <td>
                         {outcome ? <Badge color={outcome.color}>{outcome.label}</Badge> : c.lookupReused ? "same as above" : "—"}
                         {lookup && (
                           <span className="block text-xs text-slate-500">
-                            {str(lookup.status) ? `HTTP ${str(lookup.status)}, ` : ""}{str(lookup.timeMs) ?? "?"} ms{rules.length ? `, ${rules.length - failedRules}/${rules.length} rules passed` : ""}
+                            {str(lookup.status) ? `HTTP ${str(lookup.status)}, ` : ""}
+                            {str(lookup.timeMs) ?? "?"} ms{rules.length ? `, ${rules.length - failedRules}/${rules.length} rules passed` : ""}
                           </span>
                         )}
                       </td>
-                      <td><Badge color={result.color}>{result.label}</Badge></td>
+                      <td>
+                        <Badge color={result.color}>{result.label}</Badge>
+                      </td>
                       <td className="max-w-md text-xs text-slate-700">{str(c.reason) ?? ""}</td>
                     </tr>
                   );
@@ -140,8 +175,26 @@ export function CertificateValuesCard({ details }: { details: Json }) {
       <div data-testid="event-values">
         <DefinitionList
           items={[
-            ["From the device's request (CSR), not from Apple or the MDM", fromCsr.length ? fromCsr.map((v, i) => <span key={i} className="block">{FIELD[str(v.field) ?? ""] ?? str(v.field)}: <span className="font-mono">{str(v.value)}</span></span>) : "—"],
-            ["Left out", omitted.length ? omitted.map((v, i) => <span key={i} className="block">{str(v.reason)}</span>) : "—"],
+            [
+              "From the device's request (CSR), not from Apple or the MDM",
+              fromCsr.length
+                ? fromCsr.map((v, i) => (
+                    <span key={i} className="block">
+                      {FIELD[str(v.field) ?? ""] ?? str(v.field)}: <span className="font-mono">{str(v.value)}</span>
+                    </span>
+                  ))
+                : "—",
+            ],
+            [
+              "Left out",
+              omitted.length
+                ? omitted.map((v, i) => (
+                    <span key={i} className="block">
+                      {str(v.reason)}
+                    </span>
+                  ))
+                : "—",
+            ],
           ]}
         />
       </div>

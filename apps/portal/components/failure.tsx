@@ -27,9 +27,7 @@ export function FailurePanel({ error, reset }: { error: Error & { digest?: strin
 
   return (
     <div role="alert" className="mx-auto max-w-xl rounded-lg border border-rose-200 bg-white p-6 shadow-sm">
-      <h1 className="text-lg font-semibold text-slate-900">
-        {cause === "database" ? "The database is not answering" : "This page could not be loaded"}
-      </h1>
+      <h1 className="text-lg font-semibold text-slate-900">{cause === "database" ? "The database is not answering" : "This page could not be loaded"}</h1>
       <p className="mt-2 text-sm text-slate-600">
         {cause === "database"
           ? "Attested PKI cannot reach PostgreSQL. Nothing was changed. The portal and the ACME service reconnect by themselves: devices are told to retry, and this page works again once the database is back."
@@ -37,7 +35,11 @@ export function FailurePanel({ error, reset }: { error: Error & { digest?: strin
             ? "The server failed while preparing this page. Nothing was changed; the error is in the server log."
             : "Checking whether the database is reachable…"}
       </p>
-      {error.digest && <p className="mt-2 text-xs text-slate-500">Reference for the server log: <code>{error.digest}</code></p>}
+      {error.digest && (
+        <p className="mt-2 text-xs text-slate-500">
+          Reference for the server log: <code>{error.digest}</code>
+        </p>
+      )}
       <div className="mt-5 flex gap-2">
         <button
           type="button"
@@ -49,7 +51,9 @@ export function FailurePanel({ error, reset }: { error: Error & { digest?: strin
         >
           Try again
         </button>
-        <Link href="/" className="btn-secondary">Home</Link>
+        <Link href="/" className="btn-secondary">
+          Home
+        </Link>
       </div>
     </div>
   );
@@ -61,7 +65,9 @@ export function NotFoundPanel() {
       <h1 className="text-lg font-semibold text-slate-900">Not found</h1>
       <p className="mt-2 text-sm text-slate-600">There is nothing at this address. What it showed may have been deleted, or the link is mistyped.</p>
       <div className="mt-5">
-        <Link href="/" className="btn-secondary">Home</Link>
+        <Link href="/" className="btn-secondary">
+          Home
+        </Link>
       </div>
     </div>
   );

@@ -2,7 +2,12 @@
 import { useFormStatus } from "react-dom";
 import type { FormState } from "@/lib/form-state";
 
-export function SubmitButton({ children, variant = "primary", name, value }: {
+export function SubmitButton({
+  children,
+  variant = "primary",
+  name,
+  value,
+}: {
   children: React.ReactNode;
   variant?: "primary" | "secondary" | "danger";
   name?: string;
@@ -17,7 +22,13 @@ export function SubmitButton({ children, variant = "primary", name, value }: {
 }
 
 /** A labelled field with its validation message; the message is tied to the input for screen readers. */
-export function Field({ label, name, error, hint, children }: {
+export function Field({
+  label,
+  name,
+  error,
+  hint,
+  children,
+}: {
   label: string;
   name: string;
   error?: string;
@@ -40,9 +51,17 @@ export function Field({ label, name, error, hint, children }: {
 
 export function FormMessage({ state }: { state: FormState }) {
   if (state.error)
-    return <div role="alert" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-700">{state.error}</div>;
+    return (
+      <div role="alert" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-700">
+        {state.error}
+      </div>
+    );
   if (state.message)
-    return <div role="status" className="rounded-md border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-800">{state.message}</div>;
+    return (
+      <div role="status" className="rounded-md border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-800">
+        {state.message}
+      </div>
+    );
   return null;
 }
 

@@ -52,7 +52,14 @@ export function useRows<T extends Record<string, string | undefined>>(saved: T[]
 }
 
 /** A field inside a row: its own label (rows repeat labels, so each row is a labelled group). */
-export function RowField({ label, htmlFor, error, errorId, children, className = "" }: {
+export function RowField({
+  label,
+  htmlFor,
+  error,
+  errorId,
+  children,
+  className = "",
+}: {
   label: string;
   htmlFor: string;
   error?: string;

@@ -16,7 +16,9 @@ export function Timeline({ events, testId, empty = "Nothing recorded yet." }: { 
           <div className="flex flex-wrap items-center gap-2">
             <span className="font-mono text-xs text-slate-500">{formatTime(e.time)}</span>
             <Badge color={outcomeColor(e.outcome)}>{e.outcome}</Badge>
-            <Link className="link font-medium" href={`/data-and-monitoring/general-events/${e.id}`}>{e.type}</Link>
+            <Link className="link font-medium" href={`/data-and-monitoring/general-events/${e.id}`}>
+              {e.type}
+            </Link>
             <span className="text-xs text-slate-500">by {e.actorName ?? e.actorType}</span>
           </div>
           <p className="mt-0.5 text-slate-700">{e.summary}</p>

@@ -1,6 +1,11 @@
 import Link from "next/link";
 
-export function PageHeader({ title, description, actions, crumbs }: {
+export function PageHeader({
+  title,
+  description,
+  actions,
+  crumbs,
+}: {
   title: string;
   description?: React.ReactNode;
   actions?: React.ReactNode;
@@ -14,7 +19,13 @@ export function PageHeader({ title, description, actions, crumbs }: {
             {crumbs.map((c, i) => (
               <span key={i}>
                 {i > 0 && <span className="mx-1">›</span>}
-                {c.href ? <Link className="hover:underline" href={c.href}>{c.label}</Link> : c.label}
+                {c.href ? (
+                  <Link className="hover:underline" href={c.href}>
+                    {c.label}
+                  </Link>
+                ) : (
+                  c.label
+                )}
               </span>
             ))}
           </nav>
@@ -27,7 +38,12 @@ export function PageHeader({ title, description, actions, crumbs }: {
   );
 }
 
-export function Card({ title, children, actions, className = "" }: {
+export function Card({
+  title,
+  children,
+  actions,
+  className = "",
+}: {
   title?: React.ReactNode;
   children: React.ReactNode;
   actions?: React.ReactNode;
@@ -103,16 +119,37 @@ export function DefinitionList({ items }: { items: [string, React.ReactNode][] }
   );
 }
 
-export const formatTime = (d: Date | string | null | undefined) =>
-  d ? `${new Date(d).toISOString().replace("T", " ").slice(0, 19)} UTC` : "—";
+export const formatTime = (d: Date | string | null | undefined) => (d ? `${new Date(d).toISOString().replace("T", " ").slice(0, 19)} UTC` : "—");
 
 /** Keyset pagination for list pages: back to the newest page, or on to older rows. */
-export function KeysetPager({ filters, cursor, nextCursor }: { filters: Record<string, string | number | undefined>; cursor?: string; nextCursor: string | null }) {
-  const keep = new URLSearchParams(Object.entries(filters).filter(([k, v]) => v !== undefined && v !== "" && k !== "cursor" && k !== "limit").map(([k, v]) => [k, String(v)]));
+export function KeysetPager({
+  filters,
+  cursor,
+  nextCursor,
+}: {
+  filters: Record<string, string | number | undefined>;
+  cursor?: string;
+  nextCursor: string | null;
+}) {
+  const keep = new URLSearchParams(
+    Object.entries(filters)
+      .filter(([k, v]) => v !== undefined && v !== "" && k !== "cursor" && k !== "limit")
+      .map(([k, v]) => [k, String(v)]),
+  );
   return (
     <div className="mt-4 flex justify-between text-sm">
-      {cursor ? <Link className="link" href={`?${keep}`}>← Newest</Link> : <span />}
-      {nextCursor && <Link className="link" href={`?${new URLSearchParams([...keep, ["cursor", nextCursor]])}`}>Older →</Link>}
+      {cursor ? (
+        <Link className="link" href={`?${keep}`}>
+          ← Newest
+        </Link>
+      ) : (
+        <span />
+      )}
+      {nextCursor && (
+        <Link className="link" href={`?${new URLSearchParams([...keep, ["cursor", nextCursor]])}`}>
+          Older →
+        </Link>
+      )}
     </div>
   );
 }

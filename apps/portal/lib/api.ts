@@ -15,10 +15,13 @@ export interface ApiContext<P> {
 }
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-  new Response(JSON.stringify(body, (_, v) => (typeof v === "bigint" ? v.toString() : v)), {
-    status,
-    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
-  });
+  new Response(
+    JSON.stringify(body, (_, v) => (typeof v === "bigint" ? v.toString() : v)),
+    {
+      status,
+      headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
+    },
+  );
 
 /** JSON.parse reviver: PostgreSQL text cannot hold NUL, so a string carrying one is refused up front. */
 function noNul(_key: string, value: unknown) {
@@ -32,10 +35,7 @@ export const apiError = (status: number, error: string, field?: string) => json(
  * Wraps a REST handler: bearer-token authentication, the role check (`write` names the action for
  * the audit trail), and errors as {error, field?} with a proper status. Never a stack trace.
  */
-export function apiRoute<P = Record<string, string>>(
-  opts: { write?: string },
-  handler: (ctx: ApiContext<P>) => Promise<unknown>,
-) {
+export function apiRoute<P = Record<string, string>>(opts: { write?: string }, handler: (ctx: ApiContext<P>) => Promise<unknown>) {
   return async (req: Request, route: { params: Promise<P> }): Promise<Response> => {
     try {
       const db = await getDb();

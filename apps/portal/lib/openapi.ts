@@ -5,8 +5,19 @@ import { caInputSchema, caSettingsSchema, certificatesQuerySchema, revokeInputSc
 import { templateInputSchema } from "@attested/pki";
 import { dmpInputSchema, dmpSettingsSchema, kapInputSchema, kapTestRootsSchema } from "@attested/platforms";
 import {
-  corePlatformCreateBody, corePlatformUpdateBody, corePlatformValidateBody, deviceRoleCreateBody, deviceRoleUpdateBody, enrollmentCreateBody,
-  enrollmentUpdateBody, radiusAuthorizeBody, signalSourceCreateBody, signalSourceUpdateBody, signalSourceValidateBody, workflowCreateBody, workflowUpdateBody,
+  corePlatformCreateBody,
+  corePlatformUpdateBody,
+  corePlatformValidateBody,
+  deviceRoleCreateBody,
+  deviceRoleUpdateBody,
+  enrollmentCreateBody,
+  enrollmentUpdateBody,
+  radiusAuthorizeBody,
+  signalSourceCreateBody,
+  signalSourceUpdateBody,
+  signalSourceValidateBody,
+  workflowCreateBody,
+  workflowUpdateBody,
 } from "@attested/policy";
 
 // The OpenAPI document is generated from the same zod schemas the handlers validate with.
@@ -39,7 +50,9 @@ export const apiOperations: Record<string, Partial<Record<"get" | "post" | "put"
     put: { summary: "Replace a certificate template", write: true, body: templateInputSchema, pathParams: ["id"] },
     delete: { summary: "Delete a certificate template that nothing uses", write: true, pathParams: ["id"] },
   },
-  "/certificates": { get: { summary: "Search issued certificates (serial, subject, SAN, device serial; CA, status, expiring)", query: certificatesQuerySchema } },
+  "/certificates": {
+    get: { summary: "Search issued certificates (serial, subject, SAN, device serial; CA, status, expiring)", query: certificatesQuerySchema },
+  },
   "/certificates/{id}": { get: { summary: "Get a certificate with its PEM", pathParams: ["id"] } },
   "/certificates/{id}/revoke": { post: { summary: "Revoke (or put on hold) a certificate", write: true, body: revokeInputSchema, pathParams: ["id"] } },
   "/device-management-platforms": {
@@ -50,15 +63,24 @@ export const apiOperations: Record<string, Partial<Record<"get" | "post" | "put"
     get: { summary: "Get a Device Management Platform", pathParams: ["id"] },
     patch: { summary: "Change name, defaults and server-name issuance", write: true, body: dmpSettingsSchema, pathParams: ["id"] },
   },
-  "/device-management-platforms/{id}/profile": { get: { summary: "Download the .mobileconfig (Admin tokens only: it carries the enrollment secret)", write: true, pathParams: ["id"] } },
-  "/device-management-platforms/{id}/rotate-secret": { post: { summary: "Rotate the enrollment secret (profiles made before stop working)", write: true, pathParams: ["id"] } },
+  "/device-management-platforms/{id}/profile": {
+    get: { summary: "Download the .mobileconfig (Admin tokens only: it carries the enrollment secret)", write: true, pathParams: ["id"] },
+  },
+  "/device-management-platforms/{id}/rotate-secret": {
+    post: { summary: "Rotate the enrollment secret (profiles made before stop working)", write: true, pathParams: ["id"] },
+  },
   "/key-attestation-platforms": {
     get: { summary: "List Key Attestation Platforms" },
     post: { summary: "Add a Key Attestation Platform (Apple)", write: true, body: kapInputSchema },
   },
   "/key-attestation-platforms/{id}": {
     get: { summary: "Get a Key Attestation Platform", pathParams: ["id"] },
-    patch: { summary: "Set the extra roots trusted FOR TESTING ONLY (recorded as an event; refused unless the server runs with ATTESTATION_TEST_ROOTS=1)", write: true, body: kapTestRootsSchema, pathParams: ["id"] },
+    patch: {
+      summary: "Set the extra roots trusted FOR TESTING ONLY (recorded as an event; refused unless the server runs with ATTESTATION_TEST_ROOTS=1)",
+      write: true,
+      body: kapTestRootsSchema,
+      pathParams: ["id"],
+    },
   },
   "/core-platforms": {
     get: { summary: "List Core Platforms (Generic HTTP signal sources); secrets are never returned, only hasSecret" },
@@ -69,7 +91,15 @@ export const apiOperations: Record<string, Partial<Record<"get" | "post" | "put"
     patch: { summary: "Update Basic, Configuration, API, Attribute Mapping and Groups fields", write: true, body: corePlatformUpdateBody, pathParams: ["id"] },
     delete: { summary: "Delete a Core Platform that nothing uses (409 says where it is used)", write: true, pathParams: ["id"] },
   },
-  "/core-platforms/{id}/validate": { post: { summary: "Validate: one real lookup with unsaved fields tried, nothing saved (a URI with another origin needs the credential in the body); recorded as an event", write: true, body: corePlatformValidateBody, pathParams: ["id"] } },
+  "/core-platforms/{id}/validate": {
+    post: {
+      summary:
+        "Validate: one real lookup with unsaved fields tried, nothing saved (a URI with another origin needs the credential in the body); recorded as an event",
+      write: true,
+      body: corePlatformValidateBody,
+      pathParams: ["id"],
+    },
+  },
   "/security-signal-sources": {
     get: { summary: "List Security Signal Sources" },
     post: { summary: "Add a Security Signal Source", write: true, body: signalSourceCreateBody },
@@ -79,7 +109,9 @@ export const apiOperations: Record<string, Partial<Record<"get" | "post" | "put"
     patch: { summary: "Update Basic, Conditions and Settings (the Lookup Purpose is fixed)", write: true, body: signalSourceUpdateBody, pathParams: ["id"] },
     delete: { summary: "Delete a Security Signal Source", write: true, pathParams: ["id"] },
   },
-  "/security-signal-sources/{id}/validate": { post: { summary: "Validate Configuration with an identity (recorded as an event)", write: true, body: signalSourceValidateBody, pathParams: ["id"] } },
+  "/security-signal-sources/{id}/validate": {
+    post: { summary: "Validate Configuration with an identity (recorded as an event)", write: true, body: signalSourceValidateBody, pathParams: ["id"] },
+  },
   "/policy-workflows": {
     get: { summary: "List Policy Workflows" },
     post: { summary: "Add a Policy Workflow", write: true, body: workflowCreateBody },
@@ -104,7 +136,12 @@ export const apiOperations: Record<string, Partial<Record<"get" | "post" | "put"
   },
   "/enrollment-policies/{id}": {
     get: { summary: "Get an Enrollment Policy", pathParams: ["id"] },
-    patch: { summary: "Update Basic (with priority), Conditions (Role, Device Role) and Settings (CA, template)", write: true, body: enrollmentUpdateBody, pathParams: ["id"] },
+    patch: {
+      summary: "Update Basic (with priority), Conditions (Role, Device Role) and Settings (CA, template)",
+      write: true,
+      body: enrollmentUpdateBody,
+      pathParams: ["id"],
+    },
     delete: { summary: "Delete an Enrollment Policy", write: true, pathParams: ["id"] },
   },
   "/radius/authorize": {
@@ -147,17 +184,27 @@ export function openApiDocument(serverUrl: string) {
           content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
         },
       };
-      if (op.write) responses["403"] = { description: "The token's scope is Auditor", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
+      if (op.write)
+        responses["403"] = { description: "The token's scope is Auditor", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
       if (op.pathParams) responses["404"] = { description: "Not found", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
       const body = op.body
-        ? { requestBody: { required: true, content: { "application/json": { schema: stripMeta(z.toJSONSchema(op.body, { io: "input", unrepresentable: "any" })) } } } }
+        ? {
+            requestBody: {
+              required: true,
+              content: { "application/json": { schema: stripMeta(z.toJSONSchema(op.body, { io: "input", unrepresentable: "any" })) } },
+            },
+          }
         : {};
       paths[path][method] = { summary: op.summary, parameters, ...body, responses };
     }
   }
   return {
     openapi: "3.1.0",
-    info: { title: "Attested PKI REST API", version: "1.0.0", description: "Every object of the portal. Authenticate with a bearer API token (Settings > API Tokens)." },
+    info: {
+      title: "Attested PKI REST API",
+      version: "1.0.0",
+      description: "Every object of the portal. Authenticate with a bearer API token (Settings > API Tokens).",
+    },
     servers: [{ url: `${serverUrl}/api/v1` }],
     security: [{ bearerAuth: [] }],
     components: {

@@ -42,7 +42,11 @@ export function backupFromRunningPortal(dataDir: string): Promise<Uint8Array> {
     const req = http.get({ socketPath: adminSocketPath(dataDir), path: "/backup" }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => (res.statusCode === 200 ? resolve(new Uint8Array(Buffer.concat(chunks))) : reject(new Error(`the running portal could not make the backup (HTTP ${res.statusCode}; see its log)`))));
+      res.on("end", () =>
+        res.statusCode === 200
+          ? resolve(new Uint8Array(Buffer.concat(chunks)))
+          : reject(new Error(`the running portal could not make the backup (HTTP ${res.statusCode}; see its log)`)),
+      );
       res.on("error", reject);
     });
     req.on("error", (err) => reject(new Error(`cannot reach the running portal's admin socket (${(err as NodeJS.ErrnoException).code ?? err.message})`)));

@@ -93,7 +93,8 @@ try {
       process.exitCode = 2;
   }
 } catch (e) {
-  const msg = e && typeof e === "object" && "issues" in e ? (e as { issues: { message: string }[] }).issues.map((i) => i.message).join("; ") : (e as Error).message;
+  const msg =
+    e && typeof e === "object" && "issues" in e ? (e as { issues: { message: string }[] }).issues.map((i) => i.message).join("; ") : (e as Error).message;
   complain(`error: ${msg}`);
   process.exitCode = 1;
 } finally {
@@ -104,7 +105,7 @@ try {
 async function backup(file: string | undefined): Promise<number> {
   if (!file) return usageError();
   if (config.database.url) {
-    complain("On PostgreSQL, back up with pg_dump, e.g.: pg_dump --format=custom --file backup.dump \"$DATABASE_URL\"");
+    complain('On PostgreSQL, back up with pg_dump, e.g.: pg_dump --format=custom --file backup.dump "$DATABASE_URL"');
     complain("and keep the master key (MASTER_KEY or DATA_DIR/master.key) apart from it.");
     return 2;
   }
@@ -123,7 +124,9 @@ async function backup(file: string | undefined): Promise<number> {
   const tmp = `${path.resolve(file)}.${process.pid}.tmp`;
   writeFileSync(tmp, archive, { mode: 0o600 });
   renameSync(tmp, file);
-  say(`backup of the embedded database written to ${file} (${(archive.length / 2 ** 20).toFixed(1)} MiB${server ? `, made by the running portal, pid ${server}` : ""})`);
+  say(
+    `backup of the embedded database written to ${file} (${(archive.length / 2 ** 20).toFixed(1)} MiB${server ? `, made by the running portal, pid ${server}` : ""})`,
+  );
   say("Keep the master key (MASTER_KEY or DATA_DIR/master.key) too, and apart from the backup: the backup cannot be used without it.");
   return 0;
 }
@@ -144,7 +147,9 @@ async function restore(file: string | undefined): Promise<number> {
   const problem = backupProblem(archive);
   if (problem) throw new Error(`${file} is ${problem}`);
   // Before anything is written: the key must open what the backup sealed with it.
-  const keys = await openBackup(archive, (query) => query<{ id: string; sealedKey: Uint8Array; wrappedDek: Uint8Array }>(`SELECT id, "sealedKey", "wrappedDek" FROM "CaKey"`));
+  const keys = await openBackup(archive, (query) =>
+    query<{ id: string; sealedKey: Uint8Array; wrappedDek: Uint8Array }>(`SELECT id, "sealedKey", "wrappedDek" FROM "CaKey"`),
+  );
   for (const k of keys) {
     try {
       openEnvelope({ wrappedDek: Buffer.from(k.wrappedDek), sealed: Buffer.from(k.sealedKey) }, `ca-key:${k.id}`, key);
@@ -170,4 +175,3 @@ function usageError(): number {
   complain(usage);
   return 2;
 }
-

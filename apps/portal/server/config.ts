@@ -13,8 +13,11 @@ const optional = text.optional();
 // As before this module: exactly "1" turns a switch on, anything else leaves it off.
 const flag = optional.transform((v) => v === "1");
 const intIn = (min: number, max: number) =>
-  z.coerce.number({ error: `must be a whole number from ${min} to ${max}` }).int({ error: `must be a whole number from ${min} to ${max}` })
-    .min(min, { error: `must be a whole number from ${min} to ${max}` }).max(max, { error: `must be a whole number from ${min} to ${max}` });
+  z.coerce
+    .number({ error: `must be a whole number from ${min} to ${max}` })
+    .int({ error: `must be a whole number from ${min} to ${max}` })
+    .min(min, { error: `must be a whole number from ${min} to ${max}` })
+    .max(max, { error: `must be a whole number from ${min} to ${max}` });
 const port = intIn(1, 65535);
 
 const isMasterKey = (v: string) => {
@@ -48,63 +51,130 @@ const setting = <S extends z.ZodType>(s: Setting<S>) => s;
 /** Every variable, in README's order. */
 export const SETTINGS = {
   PORT: setting({ description: "listen port", default: "3000", schema: port.default(3000) }),
-  HOST: setting({ description: "listen address (`::` or `0.0.0.0` for every interface, `127.0.0.1` for this host only)", default: "0.0.0.0", schema: text.default("0.0.0.0") }),
+  HOST: setting({
+    description: "listen address (`::` or `0.0.0.0` for every interface, `127.0.0.1` for this host only)",
+    default: "0.0.0.0",
+    schema: text.default("0.0.0.0"),
+  }),
   PUBLIC_URL: setting({
-    description: "the URL devices and browsers use (e.g. `https://pki.example.com`); every URL in ACME responses, profiles, CRL DP and AIA is built from it, never from the Host header",
+    description:
+      "the URL devices and browsers use (e.g. `https://pki.example.com`); every URL in ACME responses, profiles, CRL DP and AIA is built from it, never from the Host header",
     default: "http://localhost:PORT",
     schema: z.url({ protocol: /^https?$/ }).optional(),
   }),
   DATABASE_URL: setting({ description: "PostgreSQL; unset = embedded PGlite in `DATA_DIR`", schema: z.url({ protocol: /^postgres(ql)?$/ }).optional() }),
-  DATA_DIR: setting({ description: "embedded database and key file; made 0700 with owner-only files at every start", default: "ATTESTED_ROOT/data", schema: optional }),
-  ATTESTED_ROOT: setting({ description: "the installation folder (migrations, `data`); found from the working folder by default (the nearest one holding `pnpm-workspace.yaml`)", schema: optional }),
+  DATA_DIR: setting({
+    description: "embedded database and key file; made 0700 with owner-only files at every start",
+    default: "ATTESTED_ROOT/data",
+    schema: optional,
+  }),
+  ATTESTED_ROOT: setting({
+    description: "the installation folder (migrations, `data`); found from the working folder by default (the nearest one holding `pnpm-workspace.yaml`)",
+    schema: optional,
+  }),
   MASTER_KEY: setting({
-    description: "32 bytes (base64 or hex) that wrap every CA key and stored secret; unset = the key file `MASTER_KEY_FILE`, created with mode 0600 on first start",
+    description:
+      "32 bytes (base64 or hex) that wrap every CA key and stored secret; unset = the key file `MASTER_KEY_FILE`, created with mode 0600 on first start",
     schema: optional.refine((v) => v === undefined || isMasterKey(v), "must be 32 bytes, as 64 hex digits or base64"),
   }),
   MASTER_KEY_FILE: setting({ description: "where the master key is kept when `MASTER_KEY` is unset", default: "DATA_DIR/master.key", schema: optional }),
   ADMIN_EMAIL: setting({ description: "the first admin, on first start only", default: "admin@example.com", schema: optional }),
-  ADMIN_PASSWORD: setting({ description: "the first admin's password, on first start only; unset = a generated one, printed once on the console", schema: optional }),
+  ADMIN_PASSWORD: setting({
+    description: "the first admin's password, on first start only; unset = a generated one, printed once on the console",
+    schema: optional,
+  }),
   ORGANIZATION_NAME: setting({ description: "the organization's name, on first start only", default: "My Organization", schema: optional }),
   TRUST_PROXY: setting({
     description:
       "which proxies may name the client in `X-Forwarded-For` (the address sign-in throttling counts). Unset, `false` or `0`: none, the TCP peer is the client. A number N: the N proxies nearest the server; the client is the N-th address from the right of the chain (peer included), so `1` = one proxy and the right-most `X-Forwarded-For` entry it appended. `true`: proxies on loopback, link-local and private addresses; the client is the right-most address that is not one of those. A comma-separated list of addresses or CIDR ranges: those proxies. Addresses further left are the client's own claims and are never used. With `TRUST_PROXY` set, the server's port must be reachable only through those proxies",
     schema: text.default(""),
   }),
-  DATABASE_POOL_SIZE: setting({ description: "PostgreSQL connections per server process for the portal and API", default: "10", schema: intIn(1, 1000).default(10) }),
+  DATABASE_POOL_SIZE: setting({
+    description: "PostgreSQL connections per server process for the portal and API",
+    default: "10",
+    schema: intIn(1, 1000).default(10),
+  }),
   DATABASE_SQL_POOL_SIZE: setting({
-    description: "PostgreSQL connections per server process for the enrollment path; its statements are pipelined, so a few connections carry many concurrent requests, and fewer connections cost PostgreSQL less CPU",
+    description:
+      "PostgreSQL connections per server process for the enrollment path; its statements are pipelined, so a few connections carry many concurrent requests, and fewer connections cost PostgreSQL less CPU",
     default: "one per two cores, 1 to 4",
     schema: intIn(1, 1000).optional(),
   }),
-  WEB_CONCURRENCY: setting({ description: "server processes on this host, PostgreSQL only; e.g. the number of cores", default: "1", schema: intIn(1, 1024).default(1) }),
+  WEB_CONCURRENCY: setting({
+    description: "server processes on this host, PostgreSQL only; e.g. the number of cores",
+    default: "1",
+    schema: intIn(1, 1024).default(1),
+  }),
   TLS_CERT_FILE: setting({ description: "with `TLS_KEY_FILE`: serve https directly (otherwise terminate TLS at a proxy)", schema: optional }),
   TLS_KEY_FILE: setting({ description: "the private key of `TLS_CERT_FILE`", schema: optional }),
-  LIFECYCLE_WORKER: setting({ description: "`off` disables the background jobs in this instance (mail, sweeps, retention)", default: "on", schema: text.default("on") }),
-  LIFECYCLE_LOOKUPS_PER_HOUR: setting({ description: "MDM lookups the Revoke On Failure sweep may spend per hour per Core Platform (Kandji allows 10,000)", default: "4000", schema: intIn(1, 1_000_000).default(4000) }),
-  LIFECYCLE_DEVICE_RECHECK_MINUTES: setting({ description: "how often a device is looked up again by the sweep", default: "60", schema: z.coerce.number({ error: "must be a number of minutes" }).positive({ error: "must be a number of minutes" }).default(60) }),
-  LIFECYCLE_EXPORT_MAX_ROWS: setting({ description: "the most rows one General Events CSV export streams", default: "1000000", schema: intIn(1, 1_000_000_000).default(1_000_000) }),
+  LIFECYCLE_WORKER: setting({
+    description: "`off` disables the background jobs in this instance (mail, sweeps, retention)",
+    default: "on",
+    schema: text.default("on"),
+  }),
+  LIFECYCLE_LOOKUPS_PER_HOUR: setting({
+    description: "MDM lookups the Revoke On Failure sweep may spend per hour per Core Platform (Kandji allows 10,000)",
+    default: "4000",
+    schema: intIn(1, 1_000_000).default(4000),
+  }),
+  LIFECYCLE_DEVICE_RECHECK_MINUTES: setting({
+    description: "how often a device is looked up again by the sweep",
+    default: "60",
+    schema: z.coerce.number({ error: "must be a number of minutes" }).positive({ error: "must be a number of minutes" }).default(60),
+  }),
+  LIFECYCLE_EXPORT_MAX_ROWS: setting({
+    description: "the most rows one General Events CSV export streams",
+    default: "1000000",
+    schema: intIn(1, 1_000_000_000).default(1_000_000),
+  }),
   ATTESTATION_TEST_ROOTS: setting({
-    description: "`1` lets a Key Attestation Platform's *Additional trusted roots (FOR TESTING ONLY)* count (the demo and the tests); otherwise only Apple's root is trusted, stored test roots are ignored and the field is read-only",
+    description:
+      "`1` lets a Key Attestation Platform's *Additional trusted roots (FOR TESTING ONLY)* count (the demo and the tests); otherwise only Apple's root is trusted, stored test roots are ignored and the field is read-only",
     schema: flag,
   }),
-  INTEGRATIONS_ALLOW_HTTP: setting({ description: "`1` lets Generic HTTP sources use plain http (the demo's simulator only); otherwise https with verified TLS", schema: optional }),
+  INTEGRATIONS_ALLOW_HTTP: setting({
+    description: "`1` lets Generic HTTP sources use plain http (the demo's simulator only); otherwise https with verified TLS",
+    schema: optional,
+  }),
   ACME_DNS_SERVERS: setting({
     description: "DNS servers for dns-01 validation (comma-separated; default: the system's)",
-    schema: optional.transform((v) => v?.split(",").map((s) => s.trim()).filter(Boolean)),
+    schema: optional.transform((v) =>
+      v
+        ?.split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
   }),
   ACME_HTTP01_PORT: setting({ description: "http-01 validation port", default: "80", schema: port.optional() }),
-  ACME_HTTP01_ADDRESS: setting({ description: "on test networks only, a fixed address every http-01 check connects to (an internal one also needs `ACME_VALIDATION_ALLOW_PRIVATE=1`)", schema: optional }),
+  ACME_HTTP01_ADDRESS: setting({
+    description: "on test networks only, a fixed address every http-01 check connects to (an internal one also needs `ACME_VALIDATION_ALLOW_PRIVATE=1`)",
+    schema: optional,
+  }),
   ACME_VALIDATION_ALLOW_PRIVATE: setting({
-    description: "`1` lets http-01 validation connect to loopback, private, link-local and other internal addresses, and orders name internal IP addresses (test networks only); otherwise only global unicast addresses are validated",
+    description:
+      "`1` lets http-01 validation connect to loopback, private, link-local and other internal addresses, and orders name internal IP addresses (test networks only); otherwise only global unicast addresses are validated",
     schema: flag,
   }),
-  METRICS_TOKEN: setting({ description: "serve `/metrics` on the main port to `Authorization: Bearer <METRICS_TOKEN>` only (401 otherwise); unset and without `METRICS_ADDRESS`, `/metrics` is not served (404)", schema: optional }),
+  METRICS_TOKEN: setting({
+    description:
+      "serve `/metrics` on the main port to `Authorization: Bearer <METRICS_TOKEN>` only (401 otherwise); unset and without `METRICS_ADDRESS`, `/metrics` is not served (404)",
+    schema: optional,
+  }),
   METRICS_ADDRESS: setting({
-    description: "also serve `/metrics` on an address of its own, e.g. `127.0.0.1:9464` (reachable only where that address is; with `METRICS_TOKEN` set, the token is asked there too)",
+    description:
+      "also serve `/metrics` on an address of its own, e.g. `127.0.0.1:9464` (reachable only where that address is; with `METRICS_TOKEN` set, the token is asked there too)",
     schema: address.optional(),
   }),
-  NODE_ENV: setting({ description: "`development` runs Next.js in development mode (`next dev`'s compiler, relaxed page CSP)", default: "production", schema: text.default("production") }),
-  NEXT_DIST_DIR: setting({ description: "Next.js build folder, relative to `apps/portal` (separate builds side by side)", default: ".next", schema: text.default(".next") }),
+  NODE_ENV: setting({
+    description: "`development` runs Next.js in development mode (`next dev`'s compiler, relaxed page CSP)",
+    default: "production",
+    schema: text.default("production"),
+  }),
+  NEXT_DIST_DIR: setting({
+    description: "Next.js build folder, relative to `apps/portal` (separate builds side by side)",
+    default: ".next",
+    schema: text.default(".next"),
+  }),
 } as const;
 
 type Values = { [K in keyof typeof SETTINGS]: z.output<(typeof SETTINGS)[K]["schema"]> };
@@ -150,7 +220,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const raw = env[name] === "" ? undefined : env[name];
     const r = (s.schema as z.ZodType).safeParse(raw);
     if (r.success) v[name] = r.data;
-    else problems.push(`${name}: ${r.error.issues[0]?.message ?? "invalid"}${raw !== undefined && !SECRET.test(name) && !r.error.issues[0]?.message.includes("(got") ? ` (got "${raw}")` : ""}`);
+    else
+      problems.push(
+        `${name}: ${r.error.issues[0]?.message ?? "invalid"}${raw !== undefined && !SECRET.test(name) && !r.error.issues[0]?.message.includes("(got") ? ` (got "${raw}")` : ""}`,
+      );
   }
   const s = v as Values;
   if (Boolean(s.TLS_CERT_FILE) !== Boolean(s.TLS_KEY_FILE)) problems.push("TLS_CERT_FILE and TLS_KEY_FILE: set both, or neither");

@@ -7,7 +7,10 @@ const withTimeout = <T>(p: Promise<T>, ms: number) =>
 /** Ready when the database answers and every migration on disk is applied. */
 export async function readiness(db: Database): Promise<{ ready: boolean; database: string; pendingMigrations?: string[]; error?: string }> {
   try {
-    const pending = await withTimeout(pendingMigrations((sql) => db.prisma.$queryRawUnsafe(sql)), 3000);
+    const pending = await withTimeout(
+      pendingMigrations((sql) => db.prisma.$queryRawUnsafe(sql)),
+      3000,
+    );
     await withTimeout(db.prisma.$queryRawUnsafe("SELECT 1"), 3000);
     return pending.length ? { ready: false, database: "reachable", pendingMigrations: pending } : { ready: true, database: "reachable" };
   } catch (e) {

@@ -122,14 +122,16 @@ async function main(config: Config) {
       res.on("finish", () => {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         const route = s.metrics.http.observe(req.method ?? "GET", req.url ?? "/", res.statusCode, seconds);
-        if (route !== "health") log.info({ requestId, method: req.method, url: redactAcmePath(req.url ?? "/"), status: res.statusCode, ms: Math.round(seconds * 1000) }, "request");
+        if (route !== "health")
+          log.info({ requestId, method: req.method, url: redactAcmePath(req.url ?? "/"), status: res.statusCode, ms: Math.round(seconds * 1000) }, "request");
       });
       headers.machine(res);
       if (!capBody(req, res)) return;
       try {
         const url = req.url ?? "/";
         // PostgreSQL text cannot hold NUL, so no path or query parameter here can mean one.
-        if (url.includes("%00")) return void res.writeHead(400, { "content-type": "application/json" }).end('{"error":"the URL contains a NUL character (%00)"}');
+        if (url.includes("%00"))
+          return void res.writeHead(400, { "content-type": "application/json" }).end('{"error":"the URL contains a NUL character (%00)"}');
         if (url === "/healthz") return void res.writeHead(200, { "content-type": "application/json" }).end('{"status":"alive"}');
         if (url === "/readyz") return void (await serveReadiness(res));
         if (url === "/metrics" && metricsToken) return void (await serveMetrics(req, res));
@@ -155,7 +157,9 @@ async function main(config: Config) {
   };
   const serveMetrics = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (metricsToken && !bearerIs(req.headers.authorization, metricsToken)) {
-      return void res.writeHead(401, { "content-type": "application/json", "www-authenticate": 'Bearer realm="metrics"' }).end('{"error":"metrics need the METRICS_TOKEN bearer token"}');
+      return void res
+        .writeHead(401, { "content-type": "application/json", "www-authenticate": 'Bearer realm="metrics"' })
+        .end('{"error":"metrics need the METRICS_TOKEN bearer token"}');
     }
     const text = await (cluster.isWorker ? hostMetrics() : s.metrics.text());
     res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(text);

@@ -12,7 +12,14 @@ describe("backup and restore of the embedded database", () => {
   const MASTER_KEY = "5a".repeat(32);
   const dataDir = tempDir("attested-backup-");
   const work = tempDir("attested-backup-files-");
-  const env = { DATABASE_URL: "", DATA_DIR: dataDir, MASTER_KEY, LIFECYCLE_WORKER: "off", ADMIN_EMAIL: "backup@example.com", ADMIN_PASSWORD: "backup-admin-pass-64" };
+  const env = {
+    DATABASE_URL: "",
+    DATA_DIR: dataDir,
+    MASTER_KEY,
+    LIFECYCLE_WORKER: "off",
+    ADMIN_EMAIL: "backup@example.com",
+    ADMIN_PASSWORD: "backup-admin-pass-64",
+  };
   const devices = generateDevices(3, "BKP");
   const stops: (() => Promise<void>)[] = [];
   let portal: PortalProcess;
@@ -37,15 +44,31 @@ describe("backup and restore of the embedded database", () => {
     stops.push(() => portal.stop());
     const root = (await api(portal.url, "GET", "/certificate-authorities")).data.find((c: { isDefault: boolean }) => c.isDefault);
     const ca = await api(portal.url, "POST", "/certificate-authorities", {
-      purpose: "Device and User Authentication", type: "INTERMEDIATE", parentId: root.id, generatedVia: "internal",
-      commonName: "Devices CA", keyAlgorithm: "EC-P256", signatureAlgorithm: "SHA-256", validityYears: 2,
+      purpose: "Device and User Authentication",
+      type: "INTERMEDIATE",
+      parentId: root.id,
+      generatedVia: "internal",
+      commonName: "Devices CA",
+      keyAlgorithm: "EC-P256",
+      signatureAlgorithm: "SHA-256",
+      validityYears: 2,
     });
-    const template = await api(portal.url, "POST", "/certificate-templates", { name: "Devices", subject: "CN=${/attestation/serialNumber}", validityDays: 30, extendedKeyUsages: ["clientAuth"] });
+    const template = await api(portal.url, "POST", "/certificate-templates", {
+      name: "Devices",
+      subject: "CN=${/attestation/serialNumber}",
+      validityDays: 30,
+      extendedKeyUsages: ["clientAuth"],
+    });
     simCa = await SimulatedAppleCa.create();
     const kap = await api(portal.url, "POST", "/key-attestation-platforms", { name: "Apple", type: "apple" });
     await api(portal.url, "PATCH", `/key-attestation-platforms/${kap.id}`, { testTrustedRoots: simCa.rootPem });
     const dmp = await api(portal.url, "POST", "/device-management-platforms", { name: "Kandji", type: "acme-enrollment-token", vendor: "kandji" });
-    await api(portal.url, "PATCH", `/device-management-platforms/${dmp.id}`, { name: "Kandji", description: "", defaultCaId: ca.id, defaultTemplateId: template.id });
+    await api(portal.url, "PATCH", `/device-management-platforms/${dmp.id}`, {
+      name: "Kandji",
+      description: "",
+      defaultCaId: ca.id,
+      defaultTemplateId: template.id,
+    });
     const res = await fetch(`${portal.url}/api/v1/device-management-platforms/${dmp.id}/profile`, { headers: { authorization: `Bearer ${token}` } });
     profile = await res.text();
   }, 180_000);
@@ -56,7 +79,10 @@ describe("backup and restore of the embedded database", () => {
   const openssl = (...args: string[]) => execFileSync("openssl", args, { encoding: "utf8", cwd: work });
   const serialOf = (pem: string) => {
     writeFileSync(path.join(work, "leaf.pem"), pem);
-    return openssl("x509", "-in", "leaf.pem", "-noout", "-serial").trim().replace(/^serial=/, "").toLowerCase();
+    return openssl("x509", "-in", "leaf.pem", "-noout", "-serial")
+      .trim()
+      .replace(/^serial=/, "")
+      .toLowerCase();
   };
   /** The leaf's OCSP status and whether the CRL lists it, asked of `base` (the URLs in the certificate name the first portal). */
   async function revocation(base: string, chainPem: string) {
@@ -68,7 +94,11 @@ describe("backup and restore of the embedded database", () => {
     const ocspUrl = local(openssl("x509", "-in", "leaf.pem", "-noout", "-ocsp_uri").trim());
     openssl("ocsp", "-issuer", "issuer.pem", "-cert", "leaf.pem", "-no_nonce", "-reqout", "req.der");
     const { readFileSync } = await import("node:fs");
-    const resp = await fetch(ocspUrl, { method: "POST", headers: { "content-type": "application/ocsp-request" }, body: readFileSync(path.join(work, "req.der")) });
+    const resp = await fetch(ocspUrl, {
+      method: "POST",
+      headers: { "content-type": "application/ocsp-request" },
+      body: readFileSync(path.join(work, "req.der")),
+    });
     expect(resp.status).toBe(200);
     writeFileSync(path.join(work, "resp.der"), new Uint8Array(await resp.arrayBuffer()));
     const text = openssl("ocsp", "-respin", "resp.der", "-issuer", "issuer.pem", "-cert", "leaf.pem", "-CAfile", "chain.pem", "-partial_chain");

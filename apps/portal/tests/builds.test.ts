@@ -25,7 +25,8 @@ describe.skipIf(!process.env.DATABASE_URL)("a build and a benchmark next to a ru
   });
 
   const git = (...args: string[]) => spawnSync("git", args, { cwd: root, encoding: "utf8" }).stdout;
-  const run = (...args: string[]) => spawnSync(process.execPath, [path.join(root, "scripts/run.mjs"), ...args], { cwd: root, encoding: "utf8", env: process.env });
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [path.join(root, "scripts/run.mjs"), ...args], { cwd: root, encoding: "utf8", env: process.env });
 
   it("leaves the running server's pages and forms working, and the checkout as it was", async () => {
     const served = currentBuild();
@@ -60,7 +61,10 @@ describe.skipIf(!process.env.DATABASE_URL)("a build and a benchmark next to a ru
     const page = await fetch(`${portal.url}/settings/users`, { headers: { cookie: cookie! }, redirect: "manual" });
     expect(page.status).toBe(200);
     const saved = await callServerAction(portal.url, cookie!, "/settings/users", "createUserAction", {
-      name: "Grace", email: "grace@example.com", role: "AUDITOR", password: "grace-auditor-pass-58",
+      name: "Grace",
+      email: "grace@example.com",
+      role: "AUDITOR",
+      password: "grace-auditor-pass-58",
     });
     const text = await saved.text();
     expect(text).not.toMatch(/Failed to find Server Action/);

@@ -4,7 +4,11 @@ import { clientAddressResolver } from "../server/client-address";
 
 // What each TRUST_PROXY setting takes as the client's address; the left-most entries are the client's own claims.
 const request = (peer: string, forwardedFor?: string) =>
-  ({ socket: { remoteAddress: peer }, connection: { remoteAddress: peer }, headers: forwardedFor ? { "x-forwarded-for": forwardedFor } : {} }) as unknown as IncomingMessage;
+  ({
+    socket: { remoteAddress: peer },
+    connection: { remoteAddress: peer },
+    headers: forwardedFor ? { "x-forwarded-for": forwardedFor } : {},
+  }) as unknown as IncomingMessage;
 
 describe("TRUST_PROXY", () => {
   const chain = request("10.0.0.2", "6.6.6.6, 198.51.100.7, 10.0.0.9");

@@ -17,7 +17,9 @@ const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/p
 /** The id of a server action, from the build's manifest (as the browser gets it from the page's bundle). */
 function serverActionId(file: string, name: string): string {
   const manifest = JSON.parse(readFileSync(path.resolve(import.meta.dirname, "../.next/server/server-reference-manifest.json"), "utf8"));
-  const entry = Object.entries(manifest.node as Record<string, { filename: string; exportedName: string }>).find(([, v]) => v.filename.endsWith(file) && v.exportedName === name);
+  const entry = Object.entries(manifest.node as Record<string, { filename: string; exportedName: string }>).find(
+    ([, v]) => v.filename.endsWith(file) && v.exportedName === name,
+  );
   if (!entry) throw new Error(`no server action ${name} in ${file}`);
   return entry[0];
 }
@@ -26,7 +28,12 @@ function serverActionId(file: string, name: string): string {
  * POSTs `total` bytes in 1 MiB chunks, declared with Content-Length or chunked, and resolves with the
  * status as soon as the server answers (or 0 if it hung up without answering).
  */
-function flood(url: string, route: string, total: number, opts: { declared: boolean; headers?: Record<string, string> }): Promise<{ status: number; sent: number }> {
+function flood(
+  url: string,
+  route: string,
+  total: number,
+  opts: { declared: boolean; headers?: Record<string, string> },
+): Promise<{ status: number; sent: number }> {
   return new Promise((resolve) => {
     const req = http.request(new URL(route, url), {
       method: "POST",
@@ -93,46 +100,61 @@ describe.skipIf(!process.env.DATABASE_URL)("hostile input against the real serve
     ["a server action (sign-in form), Content-Length", "/sign-in", true],
     ["a server action (sign-in form), chunked", "/sign-in", false],
     ["the REST API (with a token), chunked", "/api/v1/users", false],
-  ] as const)("a 250 MB POST to %s is refused, and the server's memory stays flat", async (_, route, declared) => {
-    const pid = portal.child.pid!;
-    const before = rssMiB(pid);
-    let peak = before;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 50);
-    const headers: Record<string, string> = route === "/sign-in" ? { "next-action": serverActionId("app/sign-in/actions.ts", "signInAction"), "content-type": "text/plain;charset=UTF-8" } : {};
-    // The REST API reads the body of an authenticated client only.
-    if (route.startsWith("/api/v1/")) Object.assign(headers, { "content-type": "application/json", authorization: `Bearer ${token}` });
-    const r = await flood(portal.url, route, 250 * MiB, { declared, headers });
-    clearInterval(sampler);
-    peak = Math.max(peak, rssMiB(pid));
-    // 413, or the connection cut while the client was still sending (the server closes after the 413,
-    // and a close with unread bytes is a reset that may overtake the answer); never read to the end.
-    expect([413, 0]).toContain(r.status);
-    expect(r.sent).toBeLessThan(100 * MiB);
-    expect(peak - before).toBeLessThan(100);
-    // The server still serves.
-    expect((await fetch(`${portal.url}/healthz`)).status).toBe(200);
-  }, 180_000);
+  ] as const)(
+    "a 250 MB POST to %s is refused, and the server's memory stays flat",
+    async (_, route, declared) => {
+      const pid = portal.child.pid!;
+      const before = rssMiB(pid);
+      let peak = before;
+      const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 50);
+      const headers: Record<string, string> =
+        route === "/sign-in" ? { "next-action": serverActionId("app/sign-in/actions.ts", "signInAction"), "content-type": "text/plain;charset=UTF-8" } : {};
+      // The REST API reads the body of an authenticated client only.
+      if (route.startsWith("/api/v1/")) Object.assign(headers, { "content-type": "application/json", authorization: `Bearer ${token}` });
+      const r = await flood(portal.url, route, 250 * MiB, { declared, headers });
+      clearInterval(sampler);
+      peak = Math.max(peak, rssMiB(pid));
+      // 413, or the connection cut while the client was still sending (the server closes after the 413,
+      // and a close with unread bytes is a reset that may overtake the answer); never read to the end.
+      expect([413, 0]).toContain(r.status);
+      expect(r.sent).toBeLessThan(100 * MiB);
+      expect(peak - before).toBeLessThan(100);
+      // The server still serves.
+      expect((await fetch(`${portal.url}/healthz`)).status).toBe(200);
+    },
+    180_000,
+  );
 
   it.each([
     ["Content-Length", true],
     ["chunked", false],
-  ] as const)("an oversized ACME body (%s) is answered 413 with an RFC 8555 problem and the rest is never read", async (_, declared) => {
-    const platform = await fetch(`${portal.url}/api/v1/device-management-platforms`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-      body: JSON.stringify({ name: `Flood ${declared}`, type: "acme-enrollment-token", vendor: "kandji" }),
-    }).then((r) => r.json());
-    const profile = await fetch(`${portal.url}/api/v1/device-management-platforms/${platform.id}/profile`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.text());
-    const secret = /\/acme\/([A-Za-z0-9_-]+)\/directory/.exec(profile)![1]!;
-    const r = await flood(portal.url, `/acme/${secret}/new-account`, 256 * MiB, { declared, headers: { "content-type": "application/jose+json" } });
-    // As for the portal's routes: 413, or a reset that overtook it; the client got to send little.
-    expect([413, 0]).toContain(r.status);
-    expect(r.sent).toBeLessThan(24 * MiB);
-    const small = await fetch(`${portal.url}/acme/${secret}/new-account`, { method: "POST", headers: { "content-type": "application/jose+json" }, body: Buffer.alloc(200 * 1024, 0x61) });
-    expect(small.status).toBe(413);
-    expect(small.headers.get("connection")).toBe("close");
-    expect(await small.json()).toMatchObject({ type: "urn:ietf:params:acme:error:malformed", status: 413 });
-  }, 180_000);
+  ] as const)(
+    "an oversized ACME body (%s) is answered 413 with an RFC 8555 problem and the rest is never read",
+    async (_, declared) => {
+      const platform = await fetch(`${portal.url}/api/v1/device-management-platforms`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ name: `Flood ${declared}`, type: "acme-enrollment-token", vendor: "kandji" }),
+      }).then((r) => r.json());
+      const profile = await fetch(`${portal.url}/api/v1/device-management-platforms/${platform.id}/profile`, {
+        headers: { authorization: `Bearer ${token}` },
+      }).then((r) => r.text());
+      const secret = /\/acme\/([A-Za-z0-9_-]+)\/directory/.exec(profile)![1]!;
+      const r = await flood(portal.url, `/acme/${secret}/new-account`, 256 * MiB, { declared, headers: { "content-type": "application/jose+json" } });
+      // As for the portal's routes: 413, or a reset that overtook it; the client got to send little.
+      expect([413, 0]).toContain(r.status);
+      expect(r.sent).toBeLessThan(24 * MiB);
+      const small = await fetch(`${portal.url}/acme/${secret}/new-account`, {
+        method: "POST",
+        headers: { "content-type": "application/jose+json" },
+        body: Buffer.alloc(200 * 1024, 0x61),
+      });
+      expect(small.status).toBe(413);
+      expect(small.headers.get("connection")).toBe("close");
+      expect(await small.json()).toMatchObject({ type: "urn:ietf:params:acme:error:malformed", status: 413 });
+    },
+    180_000,
+  );
 
   it.each([
     ["the sign-in endpoint (Auth.js)", "/api/auth/callback/credentials"],
@@ -148,9 +170,17 @@ describe.skipIf(!process.env.DATABASE_URL)("hostile input against the real serve
   it("a body just under the cap still reaches its handler (a wrong password, not a 413)", async () => {
     const csrf = await fetch(`${portal.url}/api/auth/csrf`);
     const { csrfToken } = (await csrf.json()) as { csrfToken: string };
-    const jar = csrf.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+    const jar = csrf.headers
+      .getSetCookie()
+      .map((c) => c.split(";")[0])
+      .join("; ");
     const body = new URLSearchParams({ email: ADMIN.email, password: "x".repeat(900 * 1024), csrfToken });
-    const res = await fetch(`${portal.url}/api/auth/callback/credentials`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", cookie: jar }, body });
+    const res = await fetch(`${portal.url}/api/auth/callback/credentials`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: jar },
+      body,
+    });
     expect(res.status).not.toBe(413);
     expect(res.status).toBeLessThan(500);
     expect(res.headers.getSetCookie().some((c) => c.includes("session-token="))).toBe(false);
@@ -158,24 +188,83 @@ describe.skipIf(!process.env.DATABASE_URL)("hostile input against the real serve
 
   it("an OCSP POST over 16 KiB is refused with 413", async () => {
     const res = await fetch(`${portal.url}/ocsp/${"0".repeat(8)}-0000-0000-0000-${"0".repeat(12)}`, {
-      method: "POST", headers: { "content-type": "application/ocsp-request" }, body: Buffer.alloc(64 * 1024),
+      method: "POST",
+      headers: { "content-type": "application/ocsp-request" },
+      body: Buffer.alloc(64 * 1024),
     });
     expect(res.status).toBe(413);
   });
 
-  const hostile = ["%00", "a%00b", "\\", "%5C", "%25", "_", "%", "1e309", "99999999999999999999", "-1", "-99999999999999999999", "%EF%BF%BF", "%ED%A0%80", "a".repeat(5000)];
-  const params = ["q", "limit", "cursor", "from", "to", "caId", "status", "expiringWithinDays", "type", "outcome", "actor", "object", "objectId", "objectType", "deviceSerial", "certificateSerial", "actorType", "page"];
+  const hostile = [
+    "%00",
+    "a%00b",
+    "\\",
+    "%5C",
+    "%25",
+    "_",
+    "%",
+    "1e309",
+    "99999999999999999999",
+    "-1",
+    "-99999999999999999999",
+    "%EF%BF%BF",
+    "%ED%A0%80",
+    "a".repeat(5000),
+  ];
+  const params = [
+    "q",
+    "limit",
+    "cursor",
+    "from",
+    "to",
+    "caId",
+    "status",
+    "expiringWithinDays",
+    "type",
+    "outcome",
+    "actor",
+    "object",
+    "objectId",
+    "objectType",
+    "deviceSerial",
+    "certificateSerial",
+    "actorType",
+    "page",
+  ];
   // One parameter at a time (several at once would stop at the first one validation refuses); values
   // already %-escaped are sent as they are.
   const queries = (names: string[]) =>
-    names.flatMap((p) => hostile.flatMap((v) => {
-      const value = /%[0-9A-F]{2}/.test(v) ? v : encodeURIComponent(v);
-      return [`${p}=${value}`, `${p}=${value}&${p}=b`];
-    }));
-  const lists = ["certificates", "users", "enrollment-policies", "device-roles", "key-attestation-platforms", "certificate-templates", "events", "device-management-platforms", "security-signal-sources", "policy-workflows", "certificate-authorities", "core-platforms"];
+    names.flatMap((p) =>
+      hostile.flatMap((v) => {
+        const value = /%[0-9A-F]{2}/.test(v) ? v : encodeURIComponent(v);
+        return [`${p}=${value}`, `${p}=${value}&${p}=b`];
+      }),
+    );
+  const lists = [
+    "certificates",
+    "users",
+    "enrollment-policies",
+    "device-roles",
+    "key-attestation-platforms",
+    "certificate-templates",
+    "events",
+    "device-management-platforms",
+    "security-signal-sources",
+    "policy-workflows",
+    "certificate-authorities",
+    "core-platforms",
+  ];
   const pages = [
-    "/", "/dynamic-pki/certificates", "/dynamic-pki/certificate-authorities", "/data-and-monitoring/general-events", "/settings/users", "/settings/api-tokens",
-    "/settings/events", "/integration-hub/core-platforms", "/policy-management/enrollment", "/policy-management/security-signal-sources",
+    "/",
+    "/dynamic-pki/certificates",
+    "/dynamic-pki/certificate-authorities",
+    "/data-and-monitoring/general-events",
+    "/settings/users",
+    "/settings/api-tokens",
+    "/settings/events",
+    "/integration-hub/core-platforms",
+    "/policy-management/enrollment",
+    "/policy-management/security-signal-sources",
   ];
 
   it("REST list routes, each parameter: NUL, \\, %, _, huge and negative numbers, repeated: never a 500", async () => {
@@ -217,7 +306,9 @@ describe.skipIf(!process.env.DATABASE_URL)("hostile input against the real serve
   });
 
   it("a NUL in a JSON body is a 400 that creates nothing", async () => {
-    const list = async () => ((await (await fetch(`${portal.url}/api/v1/core-platforms`, { headers: { authorization: `Bearer ${token}` } })).json()) as { data: unknown[] }).data.length;
+    const list = async () =>
+      ((await (await fetch(`${portal.url}/api/v1/core-platforms`, { headers: { authorization: `Bearer ${token}` } })).json()) as { data: unknown[] }).data
+        .length;
     const before = await list();
     const res = await fetch(`${portal.url}/api/v1/core-platforms`, {
       method: "POST",
@@ -257,7 +348,11 @@ describe.skipIf(!process.env.DATABASE_URL)("hostile input against the real serve
       crl: await fetch(`${portal.url}/crl/none.crl`),
       asset: await fetch(`${portal.url}${asset}`),
       health: await fetch(`${portal.url}/healthz`),
-      tooLarge: await fetch(`${portal.url}/api/v1/users`, { method: "POST", headers: { "content-length": String(2 * MiB) }, body: Buffer.alloc(2 * MiB) }).catch(() => null),
+      tooLarge: await fetch(`${portal.url}/api/v1/users`, {
+        method: "POST",
+        headers: { "content-length": String(2 * MiB) },
+        body: Buffer.alloc(2 * MiB),
+      }).catch(() => null),
     };
     for (const [name, res] of Object.entries(answers)) {
       if (!res) continue;
@@ -304,8 +399,12 @@ describe.skipIf(!process.env.DATABASE_URL)("/metrics and /readyz without a token
     cleanup.push(db.drop);
     const metricsPort = await freePort();
     const portal = await startPortal({
-      DATABASE_URL: db.url, DATA_DIR: tempDir(), ADMIN_PASSWORD: ADMIN.password, LIFECYCLE_WORKER: "off",
-      METRICS_ADDRESS: `127.0.0.1:${metricsPort}`, PUBLIC_URL: "https://pki.example.test",
+      DATABASE_URL: db.url,
+      DATA_DIR: tempDir(),
+      ADMIN_PASSWORD: ADMIN.password,
+      LIFECYCLE_WORKER: "off",
+      METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
+      PUBLIC_URL: "https://pki.example.test",
     });
     cleanup.push(portal.stop);
     const url = portal.url;
@@ -348,7 +447,13 @@ describe.skipIf(!process.env.DATABASE_URL)("a port already in use", () => {
     const port = await freePort();
     await new Promise<void>((r) => taken.listen(port, "127.0.0.1", () => r()));
     try {
-      const server = spawnPortal({ DATABASE_URL: db.url, DATA_DIR: tempDir(), ADMIN_PASSWORD: ADMIN.password, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` });
+      const server = spawnPortal({
+        DATABASE_URL: db.url,
+        DATA_DIR: tempDir(),
+        ADMIN_PASSWORD: ADMIN.password,
+        PORT: String(port),
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+      });
       const code = await new Promise<number | null>((resolve) => {
         const timer = setTimeout(() => {
           server.child.kill("SIGKILL");

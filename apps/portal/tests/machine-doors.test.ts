@@ -44,7 +44,9 @@ let ocspRequest = Buffer.alloc(0);
 
 beforeAll(async () => {
   fresh = process.env.DATABASE_URL ? await createPostgresDatabase(process.env.DATABASE_URL, "doors") : undefined;
-  s = await buildServices(loadConfig({ DATABASE_URL: fresh?.url ?? "", DATA_DIR: dir, MASTER_KEY: randomBytes(32).toString("hex"), PUBLIC_URL: "https://pki.example.test" }));
+  s = await buildServices(
+    loadConfig({ DATABASE_URL: fresh?.url ?? "", DATA_DIR: dir, MASTER_KEY: randomBytes(32).toString("hex"), PUBLIC_URL: "https://pki.example.test" }),
+  );
   publishServices(Promise.resolve(s));
   await applyMigrations(s.database.adapter);
   await bootstrapOrganization(s.database.prisma, { ADMIN_PASSWORD: "doors-test-password-1" });
@@ -55,15 +57,42 @@ beforeAll(async () => {
   const row = await db.deviceManagementPlatform.findUniqueOrThrow({ where: { id: platform.id } });
   secret = openSecret(row.enrollmentSecret, `dmp-enrollment-secret:${platform.id}`);
   // A good certificate to ask about (its answer is reused, so both doors get the same signed bytes).
-  const template = await createTemplate(s.ca, admin, { name: "Doors", subject: "CN=${/csr/subject/commonname}", validityDays: 30, extendedKeyUsages: ["clientAuth"] });
+  const template = await createTemplate(s.ca, admin, {
+    name: "Doors",
+    subject: "CN=${/csr/subject/commonname}",
+    validityDays: 30,
+    extendedKeyUsages: ["clientAuth"],
+  });
   const file = (name: string, data?: string | Buffer) => {
     const p = path.join(dir, name);
     if (data !== undefined) writeFileSync(p, data);
     return p;
   };
   const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
-  openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", file("leaf.key"), "-subj", "/CN=DOORS0001", "-outform", "DER", "-out", file("leaf.csr"));
-  const { certificate } = await issueAndRecord(s.ca, { caId, templateId: template.id, csrDer: readFileSync(file("leaf.csr")), context: {}, actor: systemActor("test") });
+  openssl(
+    "req",
+    "-new",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-keyout",
+    file("leaf.key"),
+    "-subj",
+    "/CN=DOORS0001",
+    "-outform",
+    "DER",
+    "-out",
+    file("leaf.csr"),
+  );
+  const { certificate } = await issueAndRecord(s.ca, {
+    caId,
+    templateId: template.id,
+    csrDer: readFileSync(file("leaf.csr")),
+    context: {},
+    actor: systemActor("test"),
+  });
   file("leaf.pem", certificate.pem);
   file("root.pem", root.certificatePem);
   openssl("ocsp", "-issuer", file("root.pem"), "-cert", file("leaf.pem"), "-no_nonce", "-reqout", file("leaf.req"));

@@ -21,8 +21,14 @@ describe("profile certificate payloads", () => {
   };
   const newCa = (commonName: string, parentId?: string) =>
     api("POST", "/certificate-authorities", {
-      purpose: "Device and User Authentication", type: parentId ? "INTERMEDIATE" : "ROOT", ...(parentId ? { parentId } : {}), generatedVia: "internal",
-      commonName, keyAlgorithm: "EC-P256", signatureAlgorithm: "SHA-256", validityYears: 2,
+      purpose: "Device and User Authentication",
+      type: parentId ? "INTERMEDIATE" : "ROOT",
+      ...(parentId ? { parentId } : {}),
+      generatedVia: "internal",
+      commonName,
+      keyAlgorithm: "EC-P256",
+      signatureAlgorithm: "SHA-256",
+      validityYears: 2,
     });
   /** The common names of the certificates the profile installs. */
   async function profileCas(platformId: string): Promise<string[]> {
@@ -50,7 +56,12 @@ describe("profile certificate payloads", () => {
     const partner = await newCa("Partner Issuing CA", partnerRoot.id);
     const vpnRoot = await newCa("VPN Root CA");
     const vpn = await newCa("VPN Issuing CA", vpnRoot.id);
-    const template = await api("POST", "/certificate-templates", { name: "Device", subject: "CN=${/csr/subject/commonname}", validityDays: 90, extendedKeyUsages: ["clientAuth"] });
+    const template = await api("POST", "/certificate-templates", {
+      name: "Device",
+      subject: "CN=${/csr/subject/commonname}",
+      validityDays: 90,
+      extendedKeyUsages: ["clientAuth"],
+    });
     const platform = async (name: string, defaultCaId?: string) => {
       const p = await api("POST", "/device-management-platforms", { name, type: "acme-enrollment-token", vendor: "kandji" });
       if (defaultCaId) await api("PATCH", `/device-management-platforms/${p.id}`, { name, description: "", defaultCaId, defaultTemplateId: template.id });
@@ -71,7 +82,13 @@ describe("profile certificate payloads", () => {
     await api("POST", "/enrollment-policies", { name: "VPN", policyWorkflowId: workflow.id, deviceRoleId: role.id, caId: vpn.id, templateId: template.id });
     // A policy whose Device Role names no Key Attestation Platform never matches a device: no chain.
     const unmatched = await api("POST", "/device-roles", { name: "No identity yet" });
-    await api("POST", "/enrollment-policies", { name: "Nothing", policyWorkflowId: workflow.id, deviceRoleId: unmatched.id, caId: partner.id, templateId: template.id });
+    await api("POST", "/enrollment-policies", {
+      name: "Nothing",
+      policyWorkflowId: workflow.id,
+      deviceRoleId: unmatched.id,
+      caId: partner.id,
+      templateId: template.id,
+    });
 
     expect(await profileCas(laptops)).toEqual([defaultRoot.commonName, "VPN Issuing CA", "VPN Root CA", "Wi-Fi CA"].sort());
     expect(await profileCas(bare)).toEqual(["VPN Issuing CA", "VPN Root CA"]);

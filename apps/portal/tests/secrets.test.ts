@@ -76,7 +76,14 @@ describe.skipIf(!process.env.DATABASE_URL)("secrets stay secret", () => {
   beforeAll(async () => {
     const db = await freshPostgres();
     cleanup.push(db.drop);
-    env = { DATABASE_URL: db.url, DATA_DIR: dataDir, MASTER_KEY: masterKey, INTEGRATIONS_ALLOW_HTTP: "1", LIFECYCLE_WORKER: "off", METRICS_TOKEN: "secrets-test-metrics" };
+    env = {
+      DATABASE_URL: db.url,
+      DATA_DIR: dataDir,
+      MASTER_KEY: masterKey,
+      INTEGRATIONS_ALLOW_HTTP: "1",
+      LIFECYCLE_WORKER: "off",
+      METRICS_TOKEN: "secrets-test-metrics",
+    };
     adminToken = adminApiToken(env);
     auditorToken = adminApiToken(env, "auditor");
     portal = await startPortal({ ...env, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
@@ -91,38 +98,80 @@ describe.skipIf(!process.env.DATABASE_URL)("secrets stay secret", () => {
 
     // One object of every kind, as an admin would set them up.
     const root = (await admin("GET", "/certificate-authorities")).data.find((c: { isDefault: boolean }) => c.isDefault);
-    ids.ca = (await admin("POST", "/certificate-authorities", {
-      purpose: "Device and User Authentication", type: "INTERMEDIATE", parentId: root.id, generatedVia: "internal",
-      commonName: "Devices CA", keyAlgorithm: "EC-P256", signatureAlgorithm: "SHA-256", validityYears: 2,
-    })).id;
-    ids.template = (await admin("POST", "/certificate-templates", {
-      name: "Devices", subject: "CN=${/attestation/serialNumber}", validityDays: 30, extendedKeyUsages: ["clientAuth"],
-    })).id;
+    ids.ca = (
+      await admin("POST", "/certificate-authorities", {
+        purpose: "Device and User Authentication",
+        type: "INTERMEDIATE",
+        parentId: root.id,
+        generatedVia: "internal",
+        commonName: "Devices CA",
+        keyAlgorithm: "EC-P256",
+        signatureAlgorithm: "SHA-256",
+        validityYears: 2,
+      })
+    ).id;
+    ids.template = (
+      await admin("POST", "/certificate-templates", {
+        name: "Devices",
+        subject: "CN=${/attestation/serialNumber}",
+        validityDays: 30,
+        extendedKeyUsages: ["clientAuth"],
+      })
+    ).id;
     simCa = await SimulatedAppleCa.create();
     ids.kap = (await admin("POST", "/key-attestation-platforms", { name: "Apple", type: "apple" })).id;
     await admin("PATCH", `/key-attestation-platforms/${ids.kap}`, { testTrustedRoots: simCa.rootPem });
     ids.dmp = (await admin("POST", "/device-management-platforms", { name: "Kandji", type: "acme-enrollment-token", vendor: "kandji" })).id;
     await admin("PATCH", `/device-management-platforms/${ids.dmp}`, { name: "Kandji", description: "", defaultCaId: ids.ca, defaultTemplateId: ids.template });
-    ids.core = (await admin("POST", "/core-platforms", {
-      name: "Kandji API", description: "", type: "generic-http", authMethod: "bearer", secret: kandjiToken,
-      uri: `${kandji.url}/api/v1/devices?serial_number=\${identity}`,
-      validationRules: [{ path: "data[0].serial_number", condition: "equals", expected: "${identity}" }],
-    })).id;
-    ids.source = (await admin("POST", "/security-signal-sources", {
-      name: "Kandji lookup", description: "", lookupPurpose: "certificate-issuance", corePlatformId: ids.core, identityType: "csr",
-      identityAttribute: "/attestation/serialNumber", revokeOnFailure: false,
-    })).id;
+    ids.core = (
+      await admin("POST", "/core-platforms", {
+        name: "Kandji API",
+        description: "",
+        type: "generic-http",
+        authMethod: "bearer",
+        secret: kandjiToken,
+        uri: `${kandji.url}/api/v1/devices?serial_number=\${identity}`,
+        validationRules: [{ path: "data[0].serial_number", condition: "equals", expected: "${identity}" }],
+      })
+    ).id;
+    ids.source = (
+      await admin("POST", "/security-signal-sources", {
+        name: "Kandji lookup",
+        description: "",
+        lookupPurpose: "certificate-issuance",
+        corePlatformId: ids.core,
+        identityType: "csr",
+        identityAttribute: "/attestation/serialNumber",
+        revokeOnFailure: false,
+      })
+    ).id;
     ids.workflow = (await admin("POST", "/policy-workflows", { name: "Kandji Role", description: "", corePlatformId: ids.core, attributeConditions: [] })).id;
     ids.role = (await admin("POST", "/device-roles", { name: "Apple devices", description: "", keyAttestationPlatformId: ids.kap })).id;
-    ids.policy = (await admin("POST", "/enrollment-policies", {
-      name: "Kandji enrollment", description: "", priority: 100, policyWorkflowId: ids.workflow, deviceRoleId: ids.role, caId: ids.ca, templateId: ids.template,
-    })).id;
+    ids.policy = (
+      await admin("POST", "/enrollment-policies", {
+        name: "Kandji enrollment",
+        description: "",
+        priority: 100,
+        policyWorkflowId: ids.workflow,
+        deviceRoleId: ids.role,
+        caId: ids.ca,
+        templateId: ids.template,
+      })
+    ).id;
     ids.auditor = (await admin("POST", "/users", { email: AUDITOR.email, name: "Audrey", role: "AUDITOR", password: AUDITOR.password })).id;
     // Settings > Mail has no REST route: its password is planted in the database the portal uses.
     const direct = await openDatabase({ url: db.url, poolSize: 1 });
-    await updateMailSettings({ db: direct.prisma, masterKey: Buffer.from(masterKey, "hex") } as never, { type: "user", role: "ADMIN", name: "test" }, {
-      host: "smtp.example.com", port: "587", user: "mailer", password: smtpPassword, from: "pki@example.com",
-    });
+    await updateMailSettings(
+      { db: direct.prisma, masterKey: Buffer.from(masterKey, "hex") } as never,
+      { type: "user", role: "ADMIN", name: "test" },
+      {
+        host: "smtp.example.com",
+        port: "587",
+        user: "mailer",
+        password: smtpPassword,
+        from: "pki@example.com",
+      },
+    );
     await direct.close();
 
     profile = String((await api(adminToken, "GET", `/device-management-platforms/${ids.dmp}/profile`)).text);
@@ -143,7 +192,13 @@ describe.skipIf(!process.env.DATABASE_URL)("secrets stay secret", () => {
     const q = async (sql: string) => (await c.query(sql)).rows as Record<string, unknown>[];
     const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
     const out: Record<string, string> = {
-      enrollmentSecret, kandjiToken, smtpPassword, adminToken, auditorToken, adminPassword: ADMIN.password, auditorPassword: AUDITOR.password,
+      enrollmentSecret,
+      kandjiToken,
+      smtpPassword,
+      adminToken,
+      auditorToken,
+      adminPassword: ADMIN.password,
+      auditorPassword: AUDITOR.password,
       enrollmentSecretSha256: sha256(enrollmentSecret),
     };
     const blob = (name: string, b: unknown) => {
@@ -167,13 +222,20 @@ describe.skipIf(!process.env.DATABASE_URL)("secrets stay secret", () => {
     return out;
   }
 
-  const leaks = (body: string, secrets: Record<string, string>) => Object.entries(secrets).filter(([, v]) => body.includes(v)).map(([k]) => k);
+  const leaks = (body: string, secrets: Record<string, string>) =>
+    Object.entries(secrets)
+      .filter(([, v]) => body.includes(v))
+      .map(([k]) => k);
 
   it("the enrollment secret is in no log line and not in /metrics", async () => {
     // The ACME directory and a nonce once more, and an unknown enrollment URL: all logged.
     expect((await fetch(`${portal.url}/acme/${enrollmentSecret}/directory`)).status).toBe(200);
     expect((await fetch(`${portal.url}/acme/${enrollmentSecret}/new-nonce`, { method: "HEAD" })).status).toBe(200);
-    await fetch(`${portal.url}/acme/${enrollmentSecret}/acct/not-an-account`, { method: "POST", headers: { "content-type": "application/jose+json" }, body: "{" });
+    await fetch(`${portal.url}/acme/${enrollmentSecret}/acct/not-an-account`, {
+      method: "POST",
+      headers: { "content-type": "application/jose+json" },
+      body: "{",
+    });
     const metrics = await (await fetch(`${portal.url}/metrics`, { headers: { authorization: `Bearer ${env.METRICS_TOKEN}` } })).text();
     await new Promise((r) => setTimeout(r, 1_500)); // the access log is flushed every second
     const log = portal.output();
@@ -187,8 +249,19 @@ describe.skipIf(!process.env.DATABASE_URL)("secrets stay secret", () => {
   it("no REST answer, for an admin or an auditor token, holds a secret, a hash or a sealed value", async () => {
     const secrets = await plantedSecrets();
     const lists = [
-      "/certificate-authorities", "/certificate-templates", "/certificates", "/core-platforms", "/device-management-platforms", "/device-roles",
-      "/enrollment-policies", "/events?limit=200", "/key-attestation-platforms", "/policy-workflows", "/security-signal-sources", "/users", "/openapi.json",
+      "/certificate-authorities",
+      "/certificate-templates",
+      "/certificates",
+      "/core-platforms",
+      "/device-management-platforms",
+      "/device-roles",
+      "/enrollment-policies",
+      "/events?limit=200",
+      "/key-attestation-platforms",
+      "/policy-workflows",
+      "/security-signal-sources",
+      "/users",
+      "/openapi.json",
     ];
     const problems: string[] = [];
     for (const token of [adminToken, auditorToken]) {
@@ -220,13 +293,32 @@ describe.skipIf(!process.env.DATABASE_URL)("secrets stay secret", () => {
     expect(cookie).toBeTruthy();
     const events = (await admin("GET", "/events?limit=200")).data as { id: string }[];
     const pages = [
-      "/", "/data-and-monitoring/general-events", "/dynamic-pki/certificate-authorities", "/dynamic-pki/certificates", "/integration-hub/core-platforms",
-      "/integration-hub/device-management-platforms", "/integration-hub/key-attestation-platforms", "/policy-management/device-role", "/policy-management/enrollment",
-      "/policy-management/policy-workflows", "/policy-management/security-signal-sources", "/settings/api-tokens", "/settings/events", "/settings/mail", "/settings/users",
-      `/data-and-monitoring/devices/${device.serialNumber}`, `/dynamic-pki/certificate-authorities/${ids.ca}`, `/dynamic-pki/certificate-templates/${ids.template}`,
-      `/dynamic-pki/certificates/${ids.certificate}`, `/integration-hub/core-platforms/${ids.core}`, `/integration-hub/device-management-platforms/${ids.dmp}`,
-      `/integration-hub/key-attestation-platforms/${ids.kap}`, `/policy-management/device-role/${ids.role}`, `/policy-management/enrollment/${ids.policy}`,
-      `/policy-management/policy-workflows/${ids.workflow}`, `/policy-management/security-signal-sources/${ids.source}`,
+      "/",
+      "/data-and-monitoring/general-events",
+      "/dynamic-pki/certificate-authorities",
+      "/dynamic-pki/certificates",
+      "/integration-hub/core-platforms",
+      "/integration-hub/device-management-platforms",
+      "/integration-hub/key-attestation-platforms",
+      "/policy-management/device-role",
+      "/policy-management/enrollment",
+      "/policy-management/policy-workflows",
+      "/policy-management/security-signal-sources",
+      "/settings/api-tokens",
+      "/settings/events",
+      "/settings/mail",
+      "/settings/users",
+      `/data-and-monitoring/devices/${device.serialNumber}`,
+      `/dynamic-pki/certificate-authorities/${ids.ca}`,
+      `/dynamic-pki/certificate-templates/${ids.template}`,
+      `/dynamic-pki/certificates/${ids.certificate}`,
+      `/integration-hub/core-platforms/${ids.core}`,
+      `/integration-hub/device-management-platforms/${ids.dmp}`,
+      `/integration-hub/key-attestation-platforms/${ids.kap}`,
+      `/policy-management/device-role/${ids.role}`,
+      `/policy-management/enrollment/${ids.policy}`,
+      `/policy-management/policy-workflows/${ids.workflow}`,
+      `/policy-management/security-signal-sources/${ids.source}`,
       ...events.map((e) => `/data-and-monitoring/general-events/${e.id}`),
     ];
     // A value under a secret's name in the page's data (React's payload escapes its quotes); the
@@ -253,7 +345,9 @@ describe.skipIf(!process.env.DATABASE_URL)("secrets stay secret", () => {
     expect(moved.json().error).toMatch(/Bearer Token is required again/);
     expect((await admin("GET", `/core-platforms/${ids.core}`)).uri).toBe(before.uri);
     // The same origin, another path: the stored token stays.
-    expect((await api(adminToken, "PATCH", `/core-platforms/${ids.core}`, { uri: `${kandji.url}/api/v1/devices?serial_number=\${identity}&limit=1` })).status).toBe(200);
+    expect(
+      (await api(adminToken, "PATCH", `/core-platforms/${ids.core}`, { uri: `${kandji.url}/api/v1/devices?serial_number=\${identity}&limit=1` })).status,
+    ).toBe(200);
     // A variable cannot choose the host.
     const dynamic = await api(adminToken, "PATCH", `/core-platforms/${ids.core}`, { uri: "http://${identity}.example.com/devices", secret: "x" });
     expect(dynamic.status).toBe(400);
@@ -264,18 +358,33 @@ describe.skipIf(!process.env.DATABASE_URL)("secrets stay secret", () => {
     expect(untyped.status).toBe(400);
     expect(untyped.json()).toMatchObject({ field: "secret" });
     expect(attacker.requests).toHaveLength(0);
-    const typed = await api(adminToken, "POST", `/core-platforms/${ids.core}/validate`, { uri: elsewhere, secret: "typed-for-this-call", identity: device.serialNumber });
+    const typed = await api(adminToken, "POST", `/core-platforms/${ids.core}/validate`, {
+      uri: elsewhere,
+      secret: "typed-for-this-call",
+      identity: device.serialNumber,
+    });
     expect(typed.status).toBe(200);
     expect(attacker.requests.map((r) => r.headers.authorization)).toEqual(["Bearer typed-for-this-call"]);
     // An auditor cannot validate at all.
     expect((await api(auditorToken, "POST", `/core-platforms/${ids.core}/validate`, { identity: device.serialNumber })).status).toBe(403);
     // Validate with the saved configuration, and through the Security Signal Source.
-    expect((await api(adminToken, "POST", `/core-platforms/${ids.core}/validate`, { identity: device.serialNumber })).json()).toMatchObject({ outcome: "found" });
-    expect((await api(adminToken, "POST", `/security-signal-sources/${ids.source}/validate`, { identity: device.serialNumber })).json()).toMatchObject({ outcome: "found" });
+    expect((await api(adminToken, "POST", `/core-platforms/${ids.core}/validate`, { identity: device.serialNumber })).json()).toMatchObject({
+      outcome: "found",
+    });
+    expect((await api(adminToken, "POST", `/security-signal-sources/${ids.source}/validate`, { identity: device.serialNumber })).json()).toMatchObject({
+      outcome: "found",
+    });
 
     // Every Validate is on General Events: who, where to, with which credential, and the result.
     const validated = (await api(auditorToken, "GET", `/events?type=${encodeURIComponent("Core Platform Validated")}`)).json().data;
-    expect(validated.map((e: { actorName: string; outcome: string; details: Record<string, unknown> }) => [e.actorName, e.outcome, e.details.destination, e.details.credential])).toEqual([
+    expect(
+      validated.map((e: { actorName: string; outcome: string; details: Record<string, unknown> }) => [
+        e.actorName,
+        e.outcome,
+        e.details.destination,
+        e.details.credential,
+      ]),
+    ).toEqual([
       ["token:tests-admin", "success", kandji.url, "saved"],
       ["token:tests-admin", "success", kandji.url, "saved"],
       ["token:tests-admin", "failure", attacker.url, "typed"],

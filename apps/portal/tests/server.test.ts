@@ -16,7 +16,12 @@ describe("first start on the embedded database", () => {
     // the password is on the console once, never in a log line; the shutdown line is flushed at exit.
     await fetch(`${first.url}/sign-in`, { headers: { "x-request-id": "log-check-1" } });
     const deadline = Date.now() + 5_000;
-    const logLines = () => first.output().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const logLines = () =>
+      first
+        .output()
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
     while (!logLines().some((l) => l.requestId === "log-check-1") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(logLines().find((l) => l.requestId === "log-check-1")).toMatchObject({ msg: "request", method: "GET", url: "/sign-in", status: 200 });
     expect(logLines().some((l) => JSON.stringify(l).includes(password!))).toBe(false);
@@ -84,7 +89,13 @@ describe.skipIf(!process.env.DATABASE_URL)("/metrics with several server process
   it("every scrape answers for the whole host, not for the one process that took it", async () => {
     const db = await freshPostgres();
     cleanup.push(db.drop);
-    const portal = await startPortal({ DATABASE_URL: db.url, DATA_DIR: tempDir(), ADMIN_PASSWORD: "bootstrap-password-1", WEB_CONCURRENCY: "2", METRICS_TOKEN });
+    const portal = await startPortal({
+      DATABASE_URL: db.url,
+      DATA_DIR: tempDir(),
+      ADMIN_PASSWORD: "bootstrap-password-1",
+      WEB_CONCURRENCY: "2",
+      METRICS_TOKEN,
+    });
     cleanup.push(portal.stop);
     // Once both processes serve, new connections are dealt out between them.
     await expect.poll(() => portal.output().split('"msg":"listening"').length - 1, { timeout: 60_000, interval: 250 }).toBe(2);
@@ -106,10 +117,15 @@ const METRICS_TOKEN = "metrics-token-for-tests-0123456789";
 /** GET on a connection of its own (fetch would reuse one, and so always reach the same process). */
 function get(url: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    http.get(url, { agent: false, headers: { authorization: `Bearer ${METRICS_TOKEN}` } }, (res) => {
-      let body = "";
-      res.setEncoding("utf8").on("data", (c: string) => (body += c)).on("end", () => resolve(body));
-    }).on("error", reject);
+    http
+      .get(url, { agent: false, headers: { authorization: `Bearer ${METRICS_TOKEN}` } }, (res) => {
+        let body = "";
+        res
+          .setEncoding("utf8")
+          .on("data", (c: string) => (body += c))
+          .on("end", () => resolve(body));
+      })
+      .on("error", reject);
   });
 }
 
@@ -119,4 +135,3 @@ async function healthCount(url: string): Promise<number> {
   const line = text.split("\n").find((l) => l.startsWith('http_request_duration_seconds_count{method="GET",route="health",status="200"}'));
   return line ? Number(line.split(" ").pop()) : 0;
 }
-

@@ -59,7 +59,10 @@ describe.skipIf(!process.env.DATABASE_URL)("sessions, passwords, API tokens and 
   async function expectEnded(cookie: string) {
     expect(await page(cookie)).toMatch(/\/sign-in/);
     const res = await callServerAction(portal.url, cookie, "/settings/users", "createUserAction", {
-      name: "Mallory", email: "mallory@example.com", role: "ADMIN", password: "mallory-strong-pass-91",
+      name: "Mallory",
+      email: "mallory@example.com",
+      role: "ADMIN",
+      password: "mallory-strong-pass-91",
     });
     expect(await res.text()).not.toContain("added as Admin");
     expect(await userEmails()).not.toContain("mallory@example.com");
@@ -83,7 +86,11 @@ describe.skipIf(!process.env.DATABASE_URL)("sessions, passwords, API tokens and 
 
   it("a password reset with the admin CLI ends the user's sessions; a weak new password changes nothing", async () => {
     const cookie = await signIn("sam@example.com", "sam-session-pass-42");
-    for (const [password, error] of [["short-pw", /at least 12 characters/], ["Password123456", /too easy to guess/], ["sam@example.com1", /too easy to guess/]] as const) {
+    for (const [password, error] of [
+      ["short-pw", /at least 12 characters/],
+      ["Password123456", /too easy to guess/],
+      ["sam@example.com1", /too easy to guess/],
+    ] as const) {
       const r = adminCli(env, "reset-password", "sam@example.com", "--password", password);
       expect(r.status).toBe(1);
       expect(r.output).toMatch(error);
@@ -138,7 +145,10 @@ describe.skipIf(!process.env.DATABASE_URL)("sessions, passwords, API tokens and 
 
     const res = await change(here, "pat-first-pass-2024", "pat-second-pass-77");
     expect(res.headers.get("x-action-redirect")).toContain("/settings/account?changed=1");
-    const renewed = res.headers.getSetCookie().find((c) => c.includes("session-token="))!.split(";")[0];
+    const renewed = res.headers
+      .getSetCookie()
+      .find((c) => c.includes("session-token="))!
+      .split(";")[0];
     expect(await page(renewed)).toBe("page");
     await expectEnded(here);
     await expectEnded(elsewhere);
@@ -171,7 +181,10 @@ describe.skipIf(!process.env.DATABASE_URL)("sessions, passwords, API tokens and 
     const { rows } = await db.query(
       `SELECT name, round(extract(epoch FROM "expiresAt" - "createdAt") / 86400)::int AS days FROM "ApiToken" WHERE name LIKE 'tina-%' ORDER BY name`,
     );
-    expect(rows).toEqual([{ name: "tina-admin", days: 7 }, { name: "tina-auditor", days: 90 }]);
+    expect(rows).toEqual([
+      { name: "tina-admin", days: 7 },
+      { name: "tina-auditor", days: 90 },
+    ]);
     expect((await api("GET", "/users", { token: admin })).status).toBe(200);
 
     // Demoted to Auditor: the Admin token stops working; the Auditor token goes on.
@@ -189,7 +202,10 @@ describe.skipIf(!process.env.DATABASE_URL)("sessions, passwords, API tokens and 
     expect((await api("GET", "/users", { token: cli })).status).toBe(200);
     await db.query(`UPDATE "ApiToken" SET "expiresAt" = now() - interval '1 second' WHERE prefix = $1`, [cli.slice(0, 11)]);
     expect((await api("GET", "/users", { token: cli })).status).toBe(401);
-    expect(adminCli(env, "create-api-token", "x", "--role", "admin", "--expires-days", "0")).toMatchObject({ status: 1, output: expect.stringContaining("Expires in must be at least 1 day") });
+    expect(adminCli(env, "create-api-token", "x", "--role", "admin", "--expires-days", "0")).toMatchObject({
+      status: 1,
+      output: expect.stringContaining("Expires in must be at least 1 day"),
+    });
   });
 
   it("throttles per (email, client address): a stranger cannot lock the owner out from elsewhere", async () => {
@@ -208,7 +224,9 @@ describe.skipIf(!process.env.DATABASE_URL)("sessions, passwords, API tokens and 
     await addUser("burst@example.com", "AUDITOR", "burst-right-pass-4242");
     const burst = Array.from({ length: 40 }, (_, i) => signInOverHttp(portal.url, "burst@example.com", `burst-guess-${i}-abc`, from("203.0.113.80")));
     const results = await Promise.all(burst);
-    const checked = await db.query(`SELECT count(*)::int AS n FROM "Event" WHERE "type" = 'Sign-in Failed' AND "actorName" = 'burst@example.com' AND details->>'reason' = 'wrong password'`);
+    const checked = await db.query(
+      `SELECT count(*)::int AS n FROM "Event" WHERE "type" = 'Sign-in Failed' AND "actorName" = 'burst@example.com' AND details->>'reason' = 'wrong password'`,
+    );
     const [pair] = (await db.query(`SELECT failures FROM "SignInThrottle" WHERE key LIKE 'pair:burst@example.com%'`)).rows;
     // Three free failures, then the fourth sets the wait: at most four guesses reach argon2.
     expect(checked.rows[0].n).toBeLessThanOrEqual(4);
@@ -219,7 +237,8 @@ describe.skipIf(!process.env.DATABASE_URL)("sessions, passwords, API tokens and 
 
   it("IPv6 addresses of one /64 share one throttle bucket; another /64 does not", async () => {
     const tries: string[] = [];
-    for (let i = 1; i <= 6; i++) tries.push((await signInOverHttp(portal.url, OWNER.email, `v6-guess-${i}-xyz`, from(`2001:db8:77:1::${i.toString(16)}`))).location);
+    for (let i = 1; i <= 6; i++)
+      tries.push((await signInOverHttp(portal.url, OWNER.email, `v6-guess-${i}-xyz`, from(`2001:db8:77:1::${i.toString(16)}`))).location);
     expect(tries.at(-1)).toContain("code=rate_limited");
     expect((await signInOverHttp(portal.url, OWNER.email, OWNER.password, from("2001:db8:77:1:ffff::9"))).location).toContain("code=rate_limited");
     expect((await signInOverHttp(portal.url, OWNER.email, OWNER.password, from("2001:db8:77:2::1"))).cookie).toBeDefined();
@@ -241,7 +260,12 @@ describe.skipIf(!process.env.DATABASE_URL)("sessions, passwords, API tokens and 
   it("refuses a guessable ADMIN_PASSWORD at first start with one plain line, creating nothing", async () => {
     const fresh = await freshPostgres();
     try {
-      const started = await startPortal({ DATABASE_URL: fresh.url, DATA_DIR: tempDir(), ADMIN_EMAIL: "first@example.com", ADMIN_PASSWORD: "Password123456" }).catch((e: Error) => e);
+      const started = await startPortal({
+        DATABASE_URL: fresh.url,
+        DATA_DIR: tempDir(),
+        ADMIN_EMAIL: "first@example.com",
+        ADMIN_PASSWORD: "Password123456",
+      }).catch((e: Error) => e);
       if (!(started instanceof Error)) await started.stop();
       expect(String(started)).toMatch(/(^|exited: )error: ADMIN_PASSWORD is refused: This password is too easy to guess\./m);
       expect(String(started)).not.toContain("Password123456");

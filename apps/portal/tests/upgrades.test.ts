@@ -62,7 +62,7 @@ describe.skipIf(!process.env.DATABASE_URL)("several instances starting at once w
       const started = Date.now();
       const r = adminCli({ ...common, DATA_DIR: dataA, MASTER_KEY: key }, "create-api-token", "upgrade-check", "--role", "auditor");
       expect(r.status, r.output).toBe(0);
-      expect(r.output).toContain("created token \"upgrade-check\"");
+      expect(r.output).toContain('created token "upgrade-check"');
       expect(Date.now() - started).toBeLessThan(30_000);
     } finally {
       for (const stop of stops.splice(0)) stop();

@@ -7,15 +7,7 @@ import { createDns01Validator, createHttp01Validator, dns01Digest } from "./vali
 import { RecentChains } from "./context";
 import { MemoryStore } from "./testing";
 import { generateClientKey, signJws, TestClient } from "./test-support/client";
-import {
-  createHarness,
-  fakeAttObj,
-  fakeDeviceAttestValidator,
-  generateEcKeys,
-  makeCsr,
-  spkiOf,
-  type Harness,
-} from "./test-support/harness";
+import { createHarness, fakeAttObj, fakeDeviceAttestValidator, generateEcKeys, makeCsr, spkiOf, type Harness } from "./test-support/harness";
 import type { TxtResolver } from "./validation";
 
 // End-to-end protocol flows against AcmeServer.handle (RFC 8555 §7), with the in-memory store.
@@ -94,10 +86,7 @@ describe("directory and nonces", () => {
   });
 
   it("serves the directory with URLs from the configured base, not the Host header", async () => {
-    const r = await h.server.handle(
-      { method: "GET", url: "http://internal-host:3000/acme/s3cret/directory", headers: {}, body: null },
-      h.platform,
-    );
+    const r = await h.server.handle({ method: "GET", url: "http://internal-host:3000/acme/s3cret/directory", headers: {}, body: null }, h.platform);
     expect(r.status).toBe(200);
     expect(r.headers["Content-Type"]).toBe("application/json");
     expect(r.headers["Replay-Nonce"]).toMatch(/^[A-Za-z0-9_-]{22,}$/);
@@ -412,12 +401,7 @@ describe("http-01", () => {
     expect(cert.text.match(/-----BEGIN CERTIFICATE-----/g)).toHaveLength(2);
     const leaf = new X509Certificate(cert.text);
     expect(leaf.subjectAltName).toBe("DNS:host.example.test");
-    expect(h.events.map((e) => e.type)).toEqual([
-      "account-created",
-      "order-created",
-      "challenge-valid",
-      "certificate-issued",
-    ]);
+    expect(h.events.map((e) => e.type)).toEqual(["account-created", "order-created", "challenge-valid", "certificate-issued"]);
   });
 
   it("an incorrect response makes challenge, authorization and order invalid", async () => {
@@ -461,7 +445,9 @@ describe("http-01", () => {
     const r = await c2.post(ch2.url, {});
     expect(r.json.error.type).toBe(`${P}connection`);
     // Which ports are open is not the client's business: one message for every failure to connect.
-    expect(r.json.error.detail).toBe(`Could not connect to down.example.test to fetch http://down.example.test:${deadPort}/.well-known/acme-challenge/${ch2.token}`);
+    expect(r.json.error.detail).toBe(
+      `Could not connect to down.example.test to fetch http://down.example.test:${deadPort}/.well-known/acme-challenge/${ch2.token}`,
+    );
   });
 
   it("refuses internal IP identifiers at newOrder unless allowed", async () => {

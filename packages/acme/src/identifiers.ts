@@ -84,15 +84,10 @@ function planOne(raw: { type: string; value: string }, platform: AcmePlatform, a
     value = authzValue = ip;
   } else {
     if (value.length === 0 || value.length > MAX_PERMANENT_ID || !/^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(value)) {
-      throw problem.rejectedIdentifier(
-        `Permanent identifier must be 1-${MAX_PERMANENT_ID} printable ASCII characters`,
-        { identifier: asIdentifier },
-      );
+      throw problem.rejectedIdentifier(`Permanent identifier must be 1-${MAX_PERMANENT_ID} printable ASCII characters`, { identifier: asIdentifier });
     }
   }
-  const challengeTypes = applicableChallenges(type, wildcard).filter(
-    (t) => platform.allowedChallenges.includes(t) && available.has(t),
-  );
+  const challengeTypes = applicableChallenges(type, wildcard).filter((t) => platform.allowedChallenges.includes(t) && available.has(t));
   if (challengeTypes.length === 0) {
     throw problem.rejectedIdentifier("No challenge type is available for this identifier", {
       identifier: { type, value },

@@ -33,8 +33,7 @@ export interface ParsedJws {
   serialized: { protected: string; payload: string; signature: string };
 }
 
-const badAlg = (detail: string) =>
-  new AcmeProblem("badSignatureAlgorithm", detail, { extra: { algorithms: [...SUPPORTED_ALGORITHMS] } });
+const badAlg = (detail: string) => new AcmeProblem("badSignatureAlgorithm", detail, { extra: { algorithms: [...SUPPORTED_ALGORITHMS] } });
 
 function decodeJsonMember(value: string, what: string): unknown {
   const bytes = decodeBase64url(value);
@@ -149,7 +148,11 @@ export function publicJwk(jwk: unknown, alg: SupportedAlgorithm): PublicJwk {
  */
 export function jwkThumbprint(jwk: PublicJwk): string {
   const members =
-    jwk.kty === "EC" ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y } : jwk.kty === "RSA" ? { e: jwk.e, kty: jwk.kty, n: jwk.n } : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
+    jwk.kty === "EC"
+      ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }
+      : jwk.kty === "RSA"
+        ? { e: jwk.e, kty: jwk.kty, n: jwk.n }
+        : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
   return createHash("sha256").update(JSON.stringify(members)).digest("base64url");
 }
 

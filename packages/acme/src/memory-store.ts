@@ -136,11 +136,7 @@ export class MemoryStore implements AcmeStore {
     return undefined;
   }
 
-  async updateAccount(
-    id: string,
-    from: AccountStatus[],
-    patch: Partial<{ contact: string[]; status: AccountStatus }>,
-  ): Promise<AccountRecord | null> {
+  async updateAccount(id: string, from: AccountStatus[], patch: Partial<{ contact: string[]; status: AccountStatus }>): Promise<AccountRecord | null> {
     const a = this.accounts.get(id);
     if (!a || !from.includes(a.status)) return null;
     if (patch.contact) a.contact = [...patch.contact];
@@ -238,11 +234,10 @@ export class MemoryStore implements AcmeStore {
   }
 
   async holdsAuthorizations(accountId: string, identifiers: AuthorizedIdentifier[], now: Date): Promise<boolean> {
-    const held = [...this.authzs.values()].filter(
-      (a) => a.status === "valid" && a.expires > now && this.orders.get(a.orderId)?.accountId === accountId,
-    );
-    return identifiers.length > 0 && identifiers.every((i) =>
-      held.some((a) => a.identifierType === i.identifierType && a.identifierValue === i.identifierValue && a.wildcard === i.wildcard),
+    const held = [...this.authzs.values()].filter((a) => a.status === "valid" && a.expires > now && this.orders.get(a.orderId)?.accountId === accountId);
+    return (
+      identifiers.length > 0 &&
+      identifiers.every((i) => held.some((a) => a.identifierType === i.identifierType && a.identifierValue === i.identifierValue && a.wildcard === i.wildcard))
     );
   }
 
@@ -262,9 +257,19 @@ export class MemoryStore implements AcmeStore {
 
   async completeChallenge({ challengeId, from, authorizationId, orderId, now, outcome }: ChallengeCompletion): Promise<ChallengeRecord | null> {
     const valid = outcome.status === "valid";
-    const c = await this.updateChallenge(challengeId, [from], valid ? { status: "valid", validated: now, error: null } : { status: "invalid", error: outcome.error });
+    const c = await this.updateChallenge(
+      challengeId,
+      [from],
+      valid ? { status: "valid", validated: now, error: null } : { status: "invalid", error: outcome.error },
+    );
     if (!c) return null;
-    const a = await this.updateAuthorization(authorizationId, ["pending"], valid ? { status: "valid", ...(outcome.attestedKeySpki ? { attestedKeySpki: outcome.attestedKeySpki, attestation: outcome.attestation ?? null } : {}) } : { status: "invalid" });
+    const a = await this.updateAuthorization(
+      authorizationId,
+      ["pending"],
+      valid
+        ? { status: "valid", ...(outcome.attestedKeySpki ? { attestedKeySpki: outcome.attestedKeySpki, attestation: outcome.attestation ?? null } : {}) }
+        : { status: "invalid" },
+    );
     const o = this.orders.get(orderId);
     if (a && o && o.status === "pending" && o.expires > now) {
       const others = [...this.authzs.values()].filter((x) => x.orderId === orderId && x.id !== authorizationId);

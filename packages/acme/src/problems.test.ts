@@ -79,7 +79,12 @@ describe("problem documents", () => {
 
   it("turns a refused attestation into badAttestationStatement by its code, also while the database is unavailable", () => {
     const e = new AttestationError("nonceMismatch", "freshness code\nis not the token", "admin only");
-    const doc = { type: "urn:ietf:params:acme:error:badAttestationStatement", detail: "nonceMismatch: freshness code is not the token", status: 400, reason: "nonceMismatch" };
+    const doc = {
+      type: "urn:ietf:params:acme:error:badAttestationStatement",
+      detail: "nonceMismatch: freshness code is not the token",
+      status: 400,
+      reason: "nonceMismatch",
+    };
     expect(toProblem(e).toJSON()).toEqual(doc);
     expect(toProblem(e, true).toJSON()).toEqual(doc);
     // A plain error with a `reason` is no attestation failure: it stays hidden.

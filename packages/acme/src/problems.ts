@@ -107,9 +107,7 @@ export class AcmeProblem extends Error {
     return new AcmeProblem(type, typeof detail === "string" ? detail : "", {
       status: typeof status === "number" ? status : undefined,
       identifier: isIdentifier(identifier) ? identifier : undefined,
-      subproblems: Array.isArray(subproblems)
-        ? subproblems.map((s) => AcmeProblem.fromJSON(s)).filter((s): s is AcmeProblem => s !== null)
-        : undefined,
+      subproblems: Array.isArray(subproblems) ? subproblems.map((s) => AcmeProblem.fromJSON(s)).filter((s): s is AcmeProblem => s !== null) : undefined,
       extra: Object.keys(extra).length ? extra : undefined,
     });
   }
@@ -120,16 +118,12 @@ export function isProblemType(t: string): t is ProblemType {
 }
 
 function isIdentifier(v: unknown): v is ProblemIdentifier {
-  return !!v && typeof v === "object" && typeof (v as ProblemIdentifier).type === "string" &&
-    typeof (v as ProblemIdentifier).value === "string";
+  return !!v && typeof v === "object" && typeof (v as ProblemIdentifier).type === "string" && typeof (v as ProblemIdentifier).value === "string";
 }
 
 /** Shorthand constructors, e.g. `problem.malformed("...")`. */
 export const problem = Object.fromEntries(
-  (Object.keys(PROBLEM_TYPES) as ProblemType[]).map((t) => [
-    t,
-    (detail: string, opts?: ProblemOptions) => new AcmeProblem(t, detail, opts),
-  ]),
+  (Object.keys(PROBLEM_TYPES) as ProblemType[]).map((t) => [t, (detail: string, opts?: ProblemOptions) => new AcmeProblem(t, detail, opts)]),
 ) as { [K in ProblemType]: (detail: string, opts?: ProblemOptions) => AcmeProblem };
 
 /** HTTP-level failures that RFC 8555 has no own type for are reported as `malformed` with their status. */
@@ -140,10 +134,8 @@ export const httpProblem = {
       status: 405,
       headers: { Allow: allow.join(", ") },
     }),
-  payloadTooLarge: (limit: number) =>
-    new AcmeProblem("malformed", `Request body exceeds ${limit} bytes`, { status: 413 }),
-  unsupportedMediaType: () =>
-    new AcmeProblem("malformed", 'Content-Type must be "application/jose+json"', { status: 415 }),
+  payloadTooLarge: (limit: number) => new AcmeProblem("malformed", `Request body exceeds ${limit} bytes`, { status: 413 }),
+  unsupportedMediaType: () => new AcmeProblem("malformed", 'Content-Type must be "application/jose+json"', { status: 415 }),
   /** The server cannot answer for a moment (its database is unreachable or restarting, or a device's MDM is down). */
   unavailable: (retryAfterSeconds = 1) =>
     new AcmeProblem("serverInternal", "The server is temporarily unavailable; retry after the time in Retry-After", {

@@ -115,11 +115,7 @@ describe("JWS structure", () => {
     expectProblem(await postJws({ payload: jws.payload, signature: jws.signature }), 400, "malformed");
     expectProblem(await postJws({ ...jws, extra: 1 }), 400, "malformed");
     expectProblem(await postJws({ ...jws, header: { kid: c.kid } }), 400, "malformed");
-    expectProblem(
-      await postJws({ payload: jws.payload, signatures: [{ protected: jws.protected, signature: jws.signature }] }),
-      400,
-      "malformed",
-    );
+    expectProblem(await postJws({ payload: jws.payload, signatures: [{ protected: jws.protected, signature: jws.signature }] }), 400, "malformed");
     expectProblem(await postJws({ ...jws, payload: 5 }), 400, "malformed");
   });
 
@@ -153,16 +149,8 @@ describe("JWS structure", () => {
   it("header rules: exactly one of jwk/kid, no private keys, no unknown fields, alg must fit the key", async () => {
     const nonce = () => c.freshNonce();
     expectProblem(await postJws(await handMade({ alg: "ES256", nonce: await nonce(), url: newOrderUrl })), 400, "malformed");
-    expectProblem(
-      await postJws(await handMade({ alg: "ES256", nonce: await nonce(), url: newOrderUrl, kid: c.kid, jwk: c.key.jwk })),
-      400,
-      "malformed",
-    );
-    expectProblem(
-      await postJws(await handMade({ alg: "ES256", nonce: await nonce(), url: newOrderUrl, kid: c.kid, typ: "JWT" })),
-      400,
-      "malformed",
-    );
+    expectProblem(await postJws(await handMade({ alg: "ES256", nonce: await nonce(), url: newOrderUrl, kid: c.kid, jwk: c.key.jwk })), 400, "malformed");
+    expectProblem(await postJws(await handMade({ alg: "ES256", nonce: await nonce(), url: newOrderUrl, kid: c.kid, typ: "JWT" })), 400, "malformed");
     expectProblem(
       await postJws(await handMade({ alg: "ES256", nonce: await nonce(), url: newOrderUrl, kid: c.kid, crit: ["b64"], b64: false })),
       400,
@@ -325,7 +313,11 @@ describe("signatures, nonces, accounts, URLs", () => {
       fc.json().map((s) => enc(s)),
       fc
         .record({
-          protected: fc.oneof(fc.constant(jws.protected), fc.string(), fc.base64String().map((s) => s.replace(/=/g, ""))),
+          protected: fc.oneof(
+            fc.constant(jws.protected),
+            fc.string(),
+            fc.base64String().map((s) => s.replace(/=/g, "")),
+          ),
           payload: fc.oneof(fc.constant(jws.payload), fc.string(), fc.constant("")),
           signature: fc.oneof(fc.constant(jws.signature), fc.string()),
         })

@@ -24,9 +24,7 @@ import type {
 } from "./types";
 import { PlatformUrls, redactAcmePath, type RouteMatch, type RouteName } from "./urls";
 
-export type HeadersLike =
-  | { get(name: string): string | null }
-  | Record<string, string | string[] | undefined>;
+export type HeadersLike = { get(name: string): string | null } | Record<string, string | string[] | undefined>;
 
 export interface AcmeRequest {
   method: string;
@@ -100,10 +98,7 @@ type Handler = (ctx: RequestContext) => Promise<Reply>;
  * account, see AcmeStore.getAccountUsingNonce) and who handles it. `nonceInHandler`: the handler records
  * the nonce's use itself (ctx.nonce), in the statement of its change.
  */
-const POST_ROUTES: Record<
-  Exclude<RouteName, "directory" | "newNonce">,
-  { keys: KeyMode; target?: Target["type"]; nonceInHandler?: true; handler: Handler }
-> = {
+const POST_ROUTES: Record<Exclude<RouteName, "directory" | "newNonce">, { keys: KeyMode; target?: Target["type"]; nonceInHandler?: true; handler: Handler }> = {
   newAccount: { keys: "jwk", nonceInHandler: true, handler: newAccount },
   revokeCert: { keys: "either", handler: revokeCert },
   keyChange: { keys: "kid", handler: keyChange },

@@ -155,7 +155,8 @@ const TARGETS: { [T in Target["type"]]: { cols: string; from: (id: string) => st
   },
   challenge: {
     cols: `${AUTHZ_COLS}, ${ORDER_COLS}, ${CHALLENGE_COLS}`,
-    from: (id) => `"AcmeChallenge" h JOIN "AcmeAuthorization" a ON a."id" = h."authorizationId" JOIN "AcmeOrder" o ON o."id" = a."orderId" WHERE h."id" = ${id}`,
+    from: (id) =>
+      `"AcmeChallenge" h JOIN "AcmeAuthorization" a ON a."id" = h."authorizationId" JOIN "AcmeOrder" o ON o."id" = a."orderId" WHERE h."id" = ${id}`,
     read: (r) => ({ type: "challenge", challenge: toChallenge(unprefix(r, "h_")), authz: withChallenges(r), order: toOrder(unprefix(r, "o_")) }),
   },
 };
@@ -220,7 +221,9 @@ export class SqlAcmeStore implements AcmeStore {
 
   async pruneNonces(issuedBefore: Date): Promise<number> {
     // Counted in the database: the rows themselves need not travel back.
-    const [r] = await this.sql.query<{ n: number }>(`WITH d AS (DELETE FROM "AcmeNonce" WHERE "createdAt" < $1 RETURNING 1) SELECT count(*)::int AS n FROM d`, [issuedBefore]);
+    const [r] = await this.sql.query<{ n: number }>(`WITH d AS (DELETE FROM "AcmeNonce" WHERE "createdAt" < $1 RETURNING 1) SELECT count(*)::int AS n FROM d`, [
+      issuedBefore,
+    ]);
     return r?.n ?? 0;
   }
 
@@ -277,11 +280,20 @@ export class SqlAcmeStore implements AcmeStore {
   }
 
   async findAccountByThumbprint(platformId: string, jwkThumbprint: string): Promise<AccountRecord | null> {
-    const r = await this.one(`SELECT * FROM "AcmeAccount" WHERE "platformId" = $1 AND "jwkThumbprint" = $2`, [platformId, jwkThumbprint], "acme_account_by_key");
+    const r = await this.one(
+      `SELECT * FROM "AcmeAccount" WHERE "platformId" = $1 AND "jwkThumbprint" = $2`,
+      [platformId, jwkThumbprint],
+      "acme_account_by_key",
+    );
     return r ? toAccount(r) : null;
   }
 
-  async updateAccount(id: string, from: AccountStatus[], patch: Partial<{ contact: string[]; status: AccountStatus }>, event?: AcmeEvent): Promise<AccountRecord | null> {
+  async updateAccount(
+    id: string,
+    from: AccountStatus[],
+    patch: Partial<{ contact: string[]; status: AccountStatus }>,
+    event?: AcmeEvent,
+  ): Promise<AccountRecord | null> {
     const ev = this.eventCte(event, 5, "u");
     const r = await this.one(
       `WITH u AS (UPDATE "AcmeAccount" SET "contact" = COALESCE($3, "contact"), "status" = COALESCE($4, "status")
@@ -344,7 +356,15 @@ export class SqlAcmeStore implements AcmeStore {
         order.notAfter,
         order.expires,
         now,
-        JSON.stringify(authorizations.map((az) => ({ id: az.id, identifierType: az.identifierType, identifierValue: az.identifierValue, expires: az.expires.toISOString(), wildcard: az.wildcard }))),
+        JSON.stringify(
+          authorizations.map((az) => ({
+            id: az.id,
+            identifierType: az.identifierType,
+            identifierValue: az.identifierValue,
+            expires: az.expires.toISOString(),
+            wildcard: az.wildcard,
+          })),
+        ),
         JSON.stringify(challenges.map((c) => ({ id: c.id, authorizationId: c.authorizationId, type: c.type, token: c.token }))),
         ...ev.values,
       ],
@@ -366,10 +386,10 @@ export class SqlAcmeStore implements AcmeStore {
   }
 
   async listOrderIds(accountId: string, limit: number): Promise<string[]> {
-    const rows = await this.sql.query<{ id: string }>(
-      `SELECT "id" FROM "AcmeOrder" WHERE "accountId" = $1 ORDER BY "createdAt" DESC, "id" DESC LIMIT $2`,
-      [accountId, limit],
-    );
+    const rows = await this.sql.query<{ id: string }>(`SELECT "id" FROM "AcmeOrder" WHERE "accountId" = $1 ORDER BY "createdAt" DESC, "id" DESC LIMIT $2`, [
+      accountId,
+      limit,
+    ]);
     return rows.map((r) => r.id);
   }
 
@@ -381,7 +401,16 @@ export class SqlAcmeStore implements AcmeStore {
          "certificateId" = CASE WHEN $6::boolean THEN $7 ELSE "certificateId" END,
          "updatedAt" = $8
        WHERE "id" = $1 AND "status" = ANY($2) RETURNING *`,
-      [id, from, patch.status ?? null, patch.error !== undefined, json(patch.error), patch.certificateId !== undefined, patch.certificateId ?? null, new Date()],
+      [
+        id,
+        from,
+        patch.status ?? null,
+        patch.error !== undefined,
+        json(patch.error),
+        patch.certificateId !== undefined,
+        patch.certificateId ?? null,
+        new Date(),
+      ],
       "acme_update_order",
     );
     return r ? toOrder(r) : null;
@@ -402,7 +431,11 @@ export class SqlAcmeStore implements AcmeStore {
   }
 
   async listAuthorizations(orderId: string): Promise<AuthorizationWithChallenges[]> {
-    const rows = await this.sql.query<Row>(`SELECT ${AUTHZ_COLS} FROM "AcmeAuthorization" a WHERE a."orderId" = $1 ORDER BY a."id"`, [orderId], "acme_list_authzs");
+    const rows = await this.sql.query<Row>(
+      `SELECT ${AUTHZ_COLS} FROM "AcmeAuthorization" a WHERE a."orderId" = $1 ORDER BY a."id"`,
+      [orderId],
+      "acme_list_authzs",
+    );
     return rows.map(withChallenges);
   }
 
@@ -422,7 +455,8 @@ export class SqlAcmeStore implements AcmeStore {
   }
 
   async updateAuthorization(id: string, from: AuthorizationStatus[], patch: AuthorizationPatch): Promise<AuthorizationRecord | null> {
-    const spki = patch.attestedKeySpki === undefined ? undefined : patch.attestedKeySpki === null ? null : Buffer.from(patch.attestedKeySpki).toString("base64");
+    const spki =
+      patch.attestedKeySpki === undefined ? undefined : patch.attestedKeySpki === null ? null : Buffer.from(patch.attestedKeySpki).toString("base64");
     const r = await this.one(
       `UPDATE "AcmeAuthorization" SET "status" = COALESCE($3, "status"),
          "attestedKeySpki" = CASE WHEN $4::boolean THEN $5 ELSE "attestedKeySpki" END,
@@ -439,7 +473,10 @@ export class SqlAcmeStore implements AcmeStore {
     return r ? toChallenge(r) : null;
   }
 
-  async completeChallenge({ challengeId, from, authorizationId, orderId, now, outcome }: ChallengeCompletion, event?: AcmeEvent): Promise<ChallengeRecord | null> {
+  async completeChallenge(
+    { challengeId, from, authorizationId, orderId, now, outcome }: ChallengeCompletion,
+    event?: AcmeEvent,
+  ): Promise<ChallengeRecord | null> {
     const ev = this.eventCte(event, 11, "ch");
     const valid = outcome.status === "valid";
     const spki = valid && outcome.attestedKeySpki ? Buffer.from(outcome.attestedKeySpki).toString("base64") : null;
@@ -462,9 +499,17 @@ export class SqlAcmeStore implements AcmeStore {
          RETURNING "id")${ev.cte}
        SELECT ch.*, (SELECT count(*) FROM o)::int AS "orderUpdated" FROM ch`,
       [
-        challengeId, authorizationId, orderId, outcome.status, now,
-        valid ? null : json(outcome.error), spki, valid ? json(outcome.attestation ?? null) : null, valid ? null : json(outcome.orderError),
-        from, ...ev.values,
+        challengeId,
+        authorizationId,
+        orderId,
+        outcome.status,
+        now,
+        valid ? null : json(outcome.error),
+        spki,
+        valid ? json(outcome.attestation ?? null) : null,
+        valid ? null : json(outcome.orderError),
+        from,
+        ...ev.values,
       ],
       `acme_complete_challenge${ev.cte ? "_ev" : ""}`,
     );

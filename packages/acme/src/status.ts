@@ -9,11 +9,7 @@ import type { AuthorizationWithChallenges, OrderRecord } from "./types";
 export const DEFAULT_PROCESSING_TIMEOUT_MS = 10 * 60_000;
 
 /** Brings an authorization up to date: pending/valid past `expires` becomes expired. */
-export async function refreshAuthorization(
-  store: AcmeStore,
-  authz: AuthorizationWithChallenges,
-  now: Date,
-): Promise<AuthorizationWithChallenges> {
+export async function refreshAuthorization(store: AcmeStore, authz: AuthorizationWithChallenges, now: Date): Promise<AuthorizationWithChallenges> {
   if ((authz.status === "pending" || authz.status === "valid") && authz.expires <= now) {
     const updated = await store.updateAuthorization(authz.id, [authz.status], { status: "expired" });
     if (updated) return { ...authz, ...updated };

@@ -65,7 +65,13 @@ describe.each(factories)("%s", (_name, make) => {
   });
 
   it("a kid request's account and nonce in one call: the nonce counts once, even for unknown accounts", async () => {
-    const { account } = await store.createAccount({ id: randomUUID(), platformId: platformId(), jwkThumbprint: randomUUID(), jwk: jwk("n1"), contact: ["mailto:a@example.com"] });
+    const { account } = await store.createAccount({
+      id: randomUUID(),
+      platformId: platformId(),
+      jwkThumbprint: randomUUID(),
+      jwk: jwk("n1"),
+      contact: ["mailto:a@example.com"],
+    });
     const nonce = { value: `u${randomUUID().replace(/-/g, "")}`, issuedAt: new Date() };
     const both = await Promise.all([store.getAccountUsingNonce(account.id, nonce), store.getAccountUsingNonce(account.id, nonce)]);
     expect(both.map((b) => b.nonceFresh).sort()).toEqual([false, true]);
@@ -82,7 +88,17 @@ describe.each(factories)("%s", (_name, make) => {
     const expires = new Date(now.getTime() + 3600_000);
     const make = async (n: number) => {
       const authzs = Array.from({ length: n }, () => newAuthz(expires));
-      const order = await store.createOrder({ id: randomUUID(), accountId: account.id, identifiers: authzs.map((a) => ({ type: "dns", value: a.identifierValue })), notBefore: null, notAfter: null, expires }, authzs);
+      const order = await store.createOrder(
+        {
+          id: randomUUID(),
+          accountId: account.id,
+          identifiers: authzs.map((a) => ({ type: "dns", value: a.identifierValue })),
+          notBefore: null,
+          notAfter: null,
+          expires,
+        },
+        authzs,
+      );
       return { order, authzs };
     };
     const complete = async (orderId: string, az: NewAuthorization, outcome: Parameters<AcmeStore["completeChallenge"]>[0]["outcome"]) => {
@@ -93,14 +109,25 @@ describe.each(factories)("%s", (_name, make) => {
 
     const two = await make(2);
     const spki = Buffer.from("attested-key");
-    expect((await complete(two.order.id, two.authzs[0]!, { status: "valid", attestedKeySpki: spki, attestation: { serialNumber: "S1" } }))?.status).toBe("valid");
+    expect((await complete(two.order.id, two.authzs[0]!, { status: "valid", attestedKeySpki: spki, attestation: { serialNumber: "S1" } }))?.status).toBe(
+      "valid",
+    );
     expect((await store.getOrder(two.order.id))?.status).toBe("pending");
     const a0 = await store.getAuthorization(two.authzs[0]!.id);
     expect([a0?.status, a0?.attestedKeySpki, a0?.attestation]).toEqual(["valid", spki, { serialNumber: "S1" }]);
     await complete(two.order.id, two.authzs[1]!, { status: "valid" });
     expect((await store.getOrder(two.order.id))?.status).toBe("ready");
     // Not processing any more: nothing changes.
-    expect(await store.completeChallenge({ challengeId: two.authzs[1]!.challenges[0]!.id, from: "processing", authorizationId: two.authzs[1]!.id, orderId: two.order.id, now, outcome: { status: "valid" } })).toBeNull();
+    expect(
+      await store.completeChallenge({
+        challengeId: two.authzs[1]!.challenges[0]!.id,
+        from: "processing",
+        authorizationId: two.authzs[1]!.id,
+        orderId: two.order.id,
+        now,
+        outcome: { status: "valid" },
+      }),
+    ).toBeNull();
 
     // Unclaimed (device-attest-01): completed straight from pending; of two concurrent completions one wins.
     const direct = await make(1);
@@ -128,7 +155,17 @@ describe.each(factories)("%s", (_name, make) => {
     const now = new Date();
     const live = new Date(now.getTime() + 3600_000);
     const [a, b, expired] = [newAuthz(live), newAuthz(live), newAuthz(new Date(now.getTime() - 1000))];
-    await store.createOrder({ id: randomUUID(), accountId: account.id, identifiers: [a, b, expired].map((x) => ({ type: "dns", value: x.identifierValue })), notBefore: null, notAfter: null, expires: live }, [a, b, expired]);
+    await store.createOrder(
+      {
+        id: randomUUID(),
+        accountId: account.id,
+        identifiers: [a, b, expired].map((x) => ({ type: "dns", value: x.identifierValue })),
+        notBefore: null,
+        notAfter: null,
+        expires: live,
+      },
+      [a, b, expired],
+    );
     const held = (x: NewAuthorization) => ({ identifierType: x.identifierType, identifierValue: x.identifierValue, wildcard: x.wildcard });
     expect(await store.holdsAuthorizations(account.id, [held(a)], now)).toBe(false); // still pending
     for (const x of [a, expired]) await store.updateAuthorization(x.id, ["pending"], { status: "valid" });
@@ -144,7 +181,17 @@ describe.each(factories)("%s", (_name, make) => {
     const { account } = await store.createAccount({ id: randomUUID(), platformId: platformId(), jwkThumbprint: randomUUID(), jwk: jwk("o1"), contact: [] });
     const expires = new Date(Math.floor(Date.now() / 1000) * 1000 + 3600_000);
     const authzs = [newAuthz(expires), newAuthz(expires)];
-    const order = await store.createOrder({ id: randomUUID(), accountId: account.id, identifiers: authzs.map((a) => ({ type: "dns", value: a.identifierValue })), notBefore: null, notAfter: null, expires }, authzs);
+    const order = await store.createOrder(
+      {
+        id: randomUUID(),
+        accountId: account.id,
+        identifiers: authzs.map((a) => ({ type: "dns", value: a.identifierValue })),
+        notBefore: null,
+        notAfter: null,
+        expires,
+      },
+      authzs,
+    );
     const found = await store.getOrderWithAuthorizations(order.id);
     expect(found?.order).toEqual(order);
     expect(found?.authorizations.map((a) => a.id).sort()).toEqual(authzs.map((a) => a.id).sort());
@@ -194,7 +241,10 @@ describe.each(factories)("%s", (_name, make) => {
     expect((await Promise.all(["k1", "k2", "k3"].map((t) => store.findAccountByThumbprint(pid, t)))).filter(Boolean)).toHaveLength(1);
     expect(await store.useNonce(nonce.value, nonce.issuedAt)).toBe(false);
     // A fresh nonce with a registered key: the nonce is used, the existing account comes back.
-    const again = await store.createAccount(make(winner.account.jwkThumbprint), undefined, { value: `m${randomUUID().replace(/-/g, "")}`, issuedAt: new Date() });
+    const again = await store.createAccount(make(winner.account.jwkThumbprint), undefined, {
+      value: `m${randomUUID().replace(/-/g, "")}`,
+      issuedAt: new Date(),
+    });
     expect(again).toEqual({ account: winner.account, created: false });
   });
 

@@ -42,8 +42,7 @@ export function toWebResponse(res: AcmeResponse): Response {
 /** Handles a WHATWG Request for `platform` (body size limit applied while reading). */
 export async function handleWebRequest(server: AcmeServer, request: Request, platform: AcmePlatform): Promise<Response> {
   const method = request.method.toUpperCase();
-  const { body, tooLarge } =
-    method === "POST" ? await readBodyLimited(request, server.maxBodyBytes) : { body: null, tooLarge: false };
+  const { body, tooLarge } = method === "POST" ? await readBodyLimited(request, server.maxBodyBytes) : { body: null, tooLarge: false };
   const req: AcmeRequest = { method, url: request.url, headers: request.headers, body, bodyTooLarge: tooLarge };
   return toWebResponse(await server.handle(req, platform));
 }

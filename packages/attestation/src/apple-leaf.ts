@@ -73,7 +73,10 @@ export function parseAppleLeaf(input: CertificateInput): AppleLeafProperties {
  * The Apple attestation properties from a leaf's extensions (type and extnValue contents, in
  * certificate order) and its SubjectPublicKeyInfo DER.
  */
-export function appleLeafProperties(extensions: ReadonlyArray<{ type: string; value: ArrayBuffer | Uint8Array }>, publicKeySpki: Uint8Array): AppleLeafProperties {
+export function appleLeafProperties(
+  extensions: ReadonlyArray<{ type: string; value: ArrayBuffer | Uint8Array }>,
+  publicKeySpki: Uint8Array,
+): AppleLeafProperties {
   const values = new Map<string, Buffer>();
   for (const ext of extensions) {
     if (values.has(ext.type)) {

@@ -1,12 +1,7 @@
 import { createHash, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import {
-  APPLE_ENTERPRISE_ATTESTATION_ROOT_CA_PEM,
-  APPLE_ENTERPRISE_ATTESTATION_ROOT_CA_SHA256,
-  DEFAULT_TRUSTED_ROOTS,
-  readAppleRootPemFile,
-} from "./index";
+import { APPLE_ENTERPRISE_ATTESTATION_ROOT_CA_PEM, APPLE_ENTERPRISE_ATTESTATION_ROOT_CA_SHA256, DEFAULT_TRUSTED_ROOTS, readAppleRootPemFile } from "./index";
 
 const colonHex = (b: Buffer) => b.toString("hex").toUpperCase().match(/../g)!.join(":");
 

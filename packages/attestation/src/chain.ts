@@ -60,7 +60,10 @@ export interface ParsedCertificate {
 /** The fields verification needs, read straight from strict DER; throws DerError on anything else. */
 function readFields(
   buf: Buffer,
-): Pick<ParsedCertificate, "tbs" | "signatureValue" | "signatureAlgorithmsMatch" | "signatureAlgorithm" | "notBefore" | "notAfter" | "extensions" | "publicKeySpki"> {
+): Pick<
+  ParsedCertificate,
+  "tbs" | "signatureValue" | "signatureAlgorithmsMatch" | "signatureAlgorithm" | "notBefore" | "notAfter" | "extensions" | "publicKeySpki"
+> {
   const outer = expectTlv(buf, 0, buf.length, 0x30, "Certificate");
   if (outer.end !== buf.length) throw new DerError("trailing bytes");
   const [tbs, sigAlg, sig, ...rest] = children(buf, outer);
@@ -352,10 +355,7 @@ export async function verifyCertificatePath(x5c: readonly Uint8Array[], trustedR
       }
     }
     if (!anchor) {
-      throw new AttestationError(
-        "chainInvalid",
-        `x5c[${i}] ${describe(c)} (issuer "${c.cert.issuer}") does not chain to a trusted root`,
-      );
+      throw new AttestationError("chainInvalid", `x5c[${i}] ${describe(c)} (issuer "${c.cert.issuer}") does not chain to a trusted root`);
     }
   }
   if (!anchor) throw new AttestationError("chainInvalid", "the chain does not end at a trusted root");

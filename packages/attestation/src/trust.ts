@@ -8,8 +8,7 @@ import { APPLE_ENTERPRISE_ATTESTATION_ROOT_CA_PEM } from "./apple-root";
 export { APPLE_ENTERPRISE_ATTESTATION_ROOT_CA_PEM };
 
 /** SHA-256 of the root's DER, as published (docs/protocol.md#apples-chain-and-root). */
-export const APPLE_ENTERPRISE_ATTESTATION_ROOT_CA_SHA256 =
-  "CC:F5:9E:F8:FC:B3:01:7D:97:F8:B5:FA:6F:A9:0E:7A:3F:92:83:F7:6B:55:AC:6C:F6:ED:A8:B8:B9:49:F0:5B";
+export const APPLE_ENTERPRISE_ATTESTATION_ROOT_CA_SHA256 = "CC:F5:9E:F8:FC:B3:01:7D:97:F8:B5:FA:6F:A9:0E:7A:3F:92:83:F7:6B:55:AC:6C:F6:ED:A8:B8:B9:49:F0:5B";
 
 /**
  * Path of the PEM file shipped in the package (data/). Resolved on call, not at import, so a bundle

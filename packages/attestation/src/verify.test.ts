@@ -15,8 +15,7 @@ import { appleExtensions, der, issue, makeKeys, makeRoot, makeSubCa, type TestCa
 import { x509 } from "./x509";
 
 const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false, variableMapSize: true });
-const attObj = (x5c: Buffer[], extra: Record<string, unknown> = {}) =>
-  new Uint8Array(encoder.encode({ fmt: "apple", attStmt: { x5c }, ...extra }));
+const attObj = (x5c: Buffer[], extra: Record<string, unknown> = {}) => new Uint8Array(encoder.encode({ fmt: "apple", attStmt: { x5c }, ...extra }));
 
 const TOKEN = "l1Vd6Zr0JXQ4wS7m0xPqGdJH3aYqJk2u9zXo5cQ8Rtw";
 const SERIAL = "C02TESTSERIAL";
@@ -84,7 +83,12 @@ describe("verifyAppleAttestation", () => {
   });
 
   it("accepts the root itself appended to x5c", async () => {
-    const a = await verifyAppleAttestation({ attObj: attObj([der(leaf), der(sub.cert), der(root.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] });
+    const a = await verifyAppleAttestation({
+      attObj: attObj([der(leaf), der(sub.cert), der(root.cert)]),
+      token: TOKEN,
+      identifier: SERIAL,
+      trustedRoots: [rootPem],
+    });
     expect(a.chain).toHaveLength(2);
   });
 
@@ -123,12 +127,19 @@ describe("verifyAppleAttestation", () => {
       publicKey: deviceKeys.publicKey,
       extensions: appleExtensions({ serial: SERIAL, freshness: expectedFreshnessCode(TOKEN) }),
     });
-    expect(await reasonOf({ attObj: attObj([der(forged), der(fakeSub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] })).toBe("chainInvalid");
+    expect(await reasonOf({ attObj: attObj([der(forged), der(fakeSub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] })).toBe(
+      "chainInvalid",
+    );
   });
 
   it("rejects a leaf issued by a non-CA certificate, and a CA as the leaf", async () => {
     const notCa = await makeSubCa(root, { ca: false, pathLength: undefined });
-    const l = await issue({ subject: "CN=device", issuer: notCa, publicKey: deviceKeys.publicKey, extensions: appleExtensions({ serial: SERIAL, freshness: expectedFreshnessCode(TOKEN) }) });
+    const l = await issue({
+      subject: "CN=device",
+      issuer: notCa,
+      publicKey: deviceKeys.publicKey,
+      extensions: appleExtensions({ serial: SERIAL, freshness: expectedFreshnessCode(TOKEN) }),
+    });
     const e1 = await failure({ attObj: attObj([der(l), der(notCa.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] });
     expect([e1.reason, e1.message]).toEqual(["chainInvalid", expect.stringContaining("is not a CA certificate")]);
     const e2 = await failure({ attObj: attObj([der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] });
@@ -138,7 +149,12 @@ describe("verifyAppleAttestation", () => {
   it("enforces pathLenConstraint", async () => {
     // root -> sub (pathLen 0) -> sub2 -> leaf: sub allows no intermediate below it
     const sub2 = await makeSubCa(sub, { subject: "CN=Second Sub CA", pathLength: undefined });
-    const l = await issue({ subject: "CN=device", issuer: sub2, publicKey: deviceKeys.publicKey, extensions: appleExtensions({ serial: SERIAL, freshness: expectedFreshnessCode(TOKEN) }) });
+    const l = await issue({
+      subject: "CN=device",
+      issuer: sub2,
+      publicKey: deviceKeys.publicKey,
+      extensions: appleExtensions({ serial: SERIAL, freshness: expectedFreshnessCode(TOKEN) }),
+    });
     const e = await failure({ attObj: attObj([der(l), der(sub2.cert), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] });
     expect([e.reason, e.message]).toEqual(["chainInvalid", expect.stringContaining("allows a path of 0")]);
   });
@@ -148,7 +164,10 @@ describe("verifyAppleAttestation", () => {
       subject: "CN=device",
       issuer: sub,
       publicKey: deviceKeys.publicKey,
-      extensions: [...appleExtensions({ serial: SERIAL, freshness: expectedFreshnessCode(TOKEN) }), new x509.Extension("1.3.6.1.4.1.99999.1", true, Buffer.from([5, 0]))],
+      extensions: [
+        ...appleExtensions({ serial: SERIAL, freshness: expectedFreshnessCode(TOKEN) }),
+        new x509.Extension("1.3.6.1.4.1.99999.1", true, Buffer.from([5, 0])),
+      ],
     });
     const e = await failure({ attObj: attObj([der(l), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] });
     expect([e.reason, e.message]).toEqual(["chainInvalid", expect.stringContaining("critical extension 1.3.6.1.4.1.99999.1")]);
@@ -167,7 +186,12 @@ describe("verifyAppleAttestation", () => {
     expect(await reasonOf({ ...base, token: `${TOKEN}.thumbprint` })).toBe("nonceMismatch");
     const noNonce = await issue({ subject: "CN=device", issuer: sub, publicKey: deviceKeys.publicKey, extensions: appleExtensions({ serial: SERIAL }) });
     expect(await reasonOf({ ...base, token: TOKEN, attObj: attObj([der(noNonce), der(sub.cert)]) })).toBe("nonceMissing");
-    const shortNonce = await issue({ subject: "CN=device", issuer: sub, publicKey: deviceKeys.publicKey, extensions: appleExtensions({ serial: SERIAL, freshness: Buffer.alloc(16) }) });
+    const shortNonce = await issue({
+      subject: "CN=device",
+      issuer: sub,
+      publicKey: deviceKeys.publicKey,
+      extensions: appleExtensions({ serial: SERIAL, freshness: Buffer.alloc(16) }),
+    });
     expect(await reasonOf({ ...base, token: TOKEN, attObj: attObj([der(shortNonce), der(sub.cert)]) })).toBe("nonceMismatch");
   });
 
@@ -188,9 +212,18 @@ describe("verifyAppleAttestation", () => {
         ...appleExtensions({ serial: SERIAL, freshness: expectedFreshnessCode(TOKEN) }),
       ],
     });
-    expect(await reasonOf({ attObj: attObj([der(badSip), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] })).toBe("malformedExtension");
-    const ctrl = await issue({ subject: "CN=device", issuer: sub, publicKey: deviceKeys.publicKey, extensions: appleExtensions({ serial: "AB\nC", freshness: expectedFreshnessCode(TOKEN) }) });
-    expect(await reasonOf({ attObj: attObj([der(ctrl), der(sub.cert)]), token: TOKEN, identifier: "AB\nC", trustedRoots: [rootPem] })).toBe("malformedExtension");
+    expect(await reasonOf({ attObj: attObj([der(badSip), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] })).toBe(
+      "malformedExtension",
+    );
+    const ctrl = await issue({
+      subject: "CN=device",
+      issuer: sub,
+      publicKey: deviceKeys.publicKey,
+      extensions: appleExtensions({ serial: "AB\nC", freshness: expectedFreshnessCode(TOKEN) }),
+    });
+    expect(await reasonOf({ attObj: attObj([der(ctrl), der(sub.cert)]), token: TOKEN, identifier: "AB\nC", trustedRoots: [rootPem] })).toBe(
+      "malformedExtension",
+    );
   });
 
   it("rejects the real Apple leaf without its (unpublished) Sub CA, whatever the time", async () => {
@@ -228,7 +261,11 @@ describe("trusted roots", () => {
   });
 
   it("refuses to run without any root (a configuration error, not an attestation failure)", async () => {
-    await expect(verifyAppleAttestation({ attObj: attObj([der(leaf), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [] })).rejects.toThrow(TypeError);
-    await expect(verifyAppleAttestation({ attObj: attObj([der(leaf), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: ["garbage"] })).rejects.toThrow(TypeError);
+    await expect(verifyAppleAttestation({ attObj: attObj([der(leaf), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [] })).rejects.toThrow(
+      TypeError,
+    );
+    await expect(
+      verifyAppleAttestation({ attObj: attObj([der(leaf), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: ["garbage"] }),
+    ).rejects.toThrow(TypeError);
   });
 });

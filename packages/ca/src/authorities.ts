@@ -12,7 +12,11 @@ export type CaRecord = Omit<CertificateAuthority, "crlDer">;
 const omitCrl = { crlDer: false } as const;
 
 export async function listCas(ctx: CaContext): Promise<(CaRecord & { parentName: string | null; issued: number; revoked: number })[]> {
-  const cas = await ctx.db.certificateAuthority.findMany({ omit: omitCrl, orderBy: [{ isDefault: "desc" }, { createdAt: "asc" }], include: { parent: { select: { commonName: true } } } });
+  const cas = await ctx.db.certificateAuthority.findMany({
+    omit: omitCrl,
+    orderBy: [{ isDefault: "desc" }, { createdAt: "asc" }],
+    include: { parent: { select: { commonName: true } } },
+  });
   const counts = await ctx.db.certificate.groupBy({ by: ["caId", "status"], _count: { _all: true } });
   return cas.map(({ parent, ...ca }) => ({
     ...ca,
@@ -53,7 +57,15 @@ export function issuingChain(ctx: CaContext, id: string): Promise<IssuingCa[]> {
   let chain = issuingChains.get(id);
   if (!chain) {
     chain = caChain(ctx, id).then((cas) =>
-      cas.map(({ id, parentId, type, commonName, certificatePem, keyId, signatureAlgorithm }) => ({ id, parentId, type, commonName, certificatePem, keyId, signatureAlgorithm })),
+      cas.map(({ id, parentId, type, commonName, certificatePem, keyId, signatureAlgorithm }) => ({
+        id,
+        parentId,
+        type,
+        commonName,
+        certificatePem,
+        keyId,
+        signatureAlgorithm,
+      })),
     );
     chain.catch(() => issuingChains.get(id) === chain && issuingChains.delete(id));
     if (issuingChains.size > 1000) issuingChains.clear();
@@ -72,7 +84,10 @@ export async function createCa(ctx: CaContext, actor: Actor, input: CaInput | un
   const id = randomUUID();
   let parent: CaRecord | null = null;
   if (data.type === "INTERMEDIATE") {
-    parent = await ctx.db.certificateAuthority.findUnique({ where: { id: /^[0-9a-f-]{36}$/.test(data.parentId!) ? data.parentId! : "00000000-0000-0000-0000-000000000000" }, omit: omitCrl });
+    parent = await ctx.db.certificateAuthority.findUnique({
+      where: { id: /^[0-9a-f-]{36}$/.test(data.parentId!) ? data.parentId! : "00000000-0000-0000-0000-000000000000" },
+      omit: omitCrl,
+    });
     if (!parent) throw new DomainError("Choose an existing parent Certificate Authority", 400, "parentId");
     if (parent.notAfter <= (ctx.now?.() ?? new Date())) throw new DomainError("The parent Certificate Authority has expired", 400, "parentId");
   }
@@ -127,7 +142,14 @@ export async function createCa(ctx: CaContext, actor: Actor, input: CaInput | un
       actor,
       object: { type: "certificate-authority", id: ca.id, name: ca.commonName },
       summary: `${data.type === "ROOT" ? "Root CA" : "Intermediate CA"} "${ca.commonName}" created${parent ? ` under "${parent.commonName}"` : ""}`,
-      details: { type: ca.type, keyAlgorithm: ca.keyAlgorithm, signatureAlgorithm: ca.signatureAlgorithm, validityYears: ca.validityYears, serialNumber: ca.serialNumber, sha256Fingerprint: ca.sha256Fingerprint },
+      details: {
+        type: ca.type,
+        keyAlgorithm: ca.keyAlgorithm,
+        signatureAlgorithm: ca.signatureAlgorithm,
+        validityYears: ca.validityYears,
+        serialNumber: ca.serialNumber,
+        sha256Fingerprint: ca.sha256Fingerprint,
+      },
     });
     return ca;
   });
@@ -151,7 +173,14 @@ export async function updateCaSettings(ctx: CaContext, actor: Actor, id: string,
       object: { type: "certificate-authority", id, name: ca.commonName },
       summary: `Settings of "${ca.commonName}" updated`,
       details: {
-        before: { expiryNotificationDays: before.expiryNotificationDays, notifyOnEnrollment: before.notifyOnEnrollment, revokeUnusedDays: before.revokeUnusedDays, revokeSinceLastUsage: before.revokeSinceLastUsage, revokeSinceIssuance: before.revokeSinceIssuance, revocationReason: before.revocationReason },
+        before: {
+          expiryNotificationDays: before.expiryNotificationDays,
+          notifyOnEnrollment: before.notifyOnEnrollment,
+          revokeUnusedDays: before.revokeUnusedDays,
+          revokeSinceLastUsage: before.revokeSinceLastUsage,
+          revokeSinceIssuance: before.revokeSinceIssuance,
+          revocationReason: before.revocationReason,
+        },
         after: data,
       },
     });

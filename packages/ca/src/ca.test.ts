@@ -10,8 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "@attested/db/testing";
 import { systemActor } from "@attested/events";
 import {
-  answerOcsp, createCa, createTemplate, currentCrl, databaseKeyStore, ensureOrganizationRootCa, issueAndRecord,
-  revokeCertificate, searchCertificates, type CaContext,
+  answerOcsp,
+  createCa,
+  createTemplate,
+  currentCrl,
+  databaseKeyStore,
+  ensureOrganizationRootCa,
+  issueAndRecord,
+  revokeCertificate,
+  searchCertificates,
+  type CaContext,
 } from "./index";
 
 const admin = { type: "user" as const, id: "00000000-0000-0000-0000-000000000001", name: "admin@example.com", role: "ADMIN" as const };
@@ -67,9 +75,19 @@ describe("Dynamic PKI service", () => {
 
   it("creates the guide's intermediate CA under the default Root CA", async () => {
     const ca = await createCa(ctx, admin, {
-      purpose: "Device and User Authentication", type: "INTERMEDIATE", parentId: rootId, generatedVia: "internal",
-      commonName: "Kandji ACME Intermediate CA", keyAlgorithm: "RSA-2048", signatureAlgorithm: "SHA-256", validityYears: 5,
-      expiryNotificationDays: "30", notifyOnEnrollment: "on", revokeUnusedDays: "90", revokeSinceLastUsage: "on", revocationReason: "privilegeWithdrawn",
+      purpose: "Device and User Authentication",
+      type: "INTERMEDIATE",
+      parentId: rootId,
+      generatedVia: "internal",
+      commonName: "Kandji ACME Intermediate CA",
+      keyAlgorithm: "RSA-2048",
+      signatureAlgorithm: "SHA-256",
+      validityYears: 5,
+      expiryNotificationDays: "30",
+      notifyOnEnrollment: "on",
+      revokeUnusedDays: "90",
+      revokeSinceLastUsage: "on",
+      revocationReason: "privilegeWithdrawn",
     });
     intermediateId = ca.id;
     expect(ca).toMatchObject({ type: "INTERMEDIATE", parentId: rootId, revokeUnusedDays: 90, revocationReason: "privilegeWithdrawn" });
@@ -81,7 +99,16 @@ describe("Dynamic PKI service", () => {
 
   it("refuses bad CA input with a field error and stores nothing", async () => {
     const before = await db.prisma.certificateAuthority.count();
-    const base = { purpose: "Device and User Authentication", type: "INTERMEDIATE", parentId: rootId, generatedVia: "internal", commonName: "X", keyAlgorithm: "RSA-2048", signatureAlgorithm: "SHA-256", validityYears: 5 };
+    const base = {
+      purpose: "Device and User Authentication",
+      type: "INTERMEDIATE",
+      parentId: rootId,
+      generatedVia: "internal",
+      commonName: "X",
+      keyAlgorithm: "RSA-2048",
+      signatureAlgorithm: "SHA-256",
+      validityYears: 5,
+    };
     const fieldOf = async (input: Record<string, unknown>) => {
       try {
         await createCa(ctx, admin, input as never);
@@ -101,16 +128,43 @@ describe("Dynamic PKI service", () => {
   it("refuses a template that renders an invalid name, then issues from a good one", async () => {
     await expect(createTemplate(ctx, admin, { name: "Bad", subject: "CN=${/nope/x}", validityDays: 365, extendedKeyUsages: ["clientAuth"] })).rejects.toThrow();
     const t = await createTemplate(ctx, admin, {
-      name: "Kandji Template", subject: "CN=${/csr/subject/commonname},O=Acme Corp", description: "Kandji devices", validityDays: 365,
-      signatureAlgorithm: "SHA-256", sanRfc822: "${/csr/san/rfc822name}", sanDns: "${/csr/san/dnsname}", sanUri: "${/device/userDescription}",
+      name: "Kandji Template",
+      subject: "CN=${/csr/subject/commonname},O=Acme Corp",
+      description: "Kandji devices",
+      validityDays: 365,
+      signatureAlgorithm: "SHA-256",
+      sanRfc822: "${/csr/san/rfc822name}",
+      sanDns: "${/csr/san/dnsname}",
+      sanUri: "${/device/userDescription}",
       extendedKeyUsages: ["clientAuth"],
     });
     templateId = t.id;
-    openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", file("leaf.key"), "-subj", "/CN=C02XK1JHJG5H",
-      "-addext", "subjectAltName=email:jane@example.com,DNS:mac-jane.example.com", "-outform", "DER", "-out", file("leaf.csr"));
+    openssl(
+      "req",
+      "-new",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      file("leaf.key"),
+      "-subj",
+      "/CN=C02XK1JHJG5H",
+      "-addext",
+      "subjectAltName=email:jane@example.com,DNS:mac-jane.example.com",
+      "-outform",
+      "DER",
+      "-out",
+      file("leaf.csr"),
+    );
     const { certificate, chainPem } = await issueAndRecord(ctx, {
-      caId: intermediateId, templateId, csrDer: readFileSync(file("leaf.csr")),
-      context: { device: { userDescription: "https://idp.example.com/users/jane" } }, actor: systemActor("test"), deviceSerial: "C02XK1JHJG5H",
+      caId: intermediateId,
+      templateId,
+      csrDer: readFileSync(file("leaf.csr")),
+      context: { device: { userDescription: "https://idp.example.com/users/jane" } },
+      actor: systemActor("test"),
+      deviceSerial: "C02XK1JHJG5H",
     });
     certId = certificate.id;
     const root = await db.prisma.certificateAuthority.findUniqueOrThrow({ where: { id: rootId } });
@@ -138,15 +192,27 @@ describe("Dynamic PKI service", () => {
       data: { id: randomUUID(), accountId: account.id, status: "ready", identifiers: [], expires: new Date(Date.now() + 3600_000) },
     });
     const issue = () =>
-      issueAndRecord(ctx, { caId: intermediateId, templateId, csrDer: readFileSync(file("leaf.csr")), context: {}, actor: systemActor("test"), acmeOrderId: order.id });
-    const recorded = () => Promise.all([db.prisma.certificate.count({ where: { acmeOrderId: order.id } }), db.prisma.event.count({ where: { type: "Certificate Issued" } })]);
+      issueAndRecord(ctx, {
+        caId: intermediateId,
+        templateId,
+        csrDer: readFileSync(file("leaf.csr")),
+        context: {},
+        actor: systemActor("test"),
+        acmeOrderId: order.id,
+      });
+    const recorded = () =>
+      Promise.all([db.prisma.certificate.count({ where: { acmeOrderId: order.id } }), db.prisma.event.count({ where: { type: "Certificate Issued" } })]);
     const [, eventsBefore] = await recorded();
     // Not claimed by a finalize (still ready): nothing is recorded, neither the certificate nor its event.
     await expect(issue()).rejects.toThrow(/no longer processing/);
     expect(await recorded()).toEqual([0, eventsBefore]);
     await db.prisma.acmeOrder.update({ where: { id: order.id }, data: { status: "processing" } });
     const { certificate } = await issue();
-    expect(await db.prisma.acmeOrder.findUniqueOrThrow({ where: { id: order.id } })).toMatchObject({ status: "valid", certificateId: certificate.id, error: null });
+    expect(await db.prisma.acmeOrder.findUniqueOrThrow({ where: { id: order.id } })).toMatchObject({
+      status: "valid",
+      certificateId: certificate.id,
+      error: null,
+    });
     expect(await recorded()).toEqual([1, eventsBefore + 1]);
     // Once valid, a second issuance for the order records nothing.
     await expect(issue()).rejects.toThrow(/no longer processing/);
@@ -155,8 +221,20 @@ describe("Dynamic PKI service", () => {
 
   it("answers OCSP good, then revoked after a revocation, and lists it on the CRL with its reason", async () => {
     const ocsp = () =>
-      opensslAsync("ocsp", "-issuer", file("intermediate.pem"), "-cert", file("leaf.pem"), "-url", `${ocspBase}/ocsp/${intermediateId}`,
-        "-CAfile", file("root.pem"), "-verify_other", file("intermediate.pem"), "-resp_text");
+      opensslAsync(
+        "ocsp",
+        "-issuer",
+        file("intermediate.pem"),
+        "-cert",
+        file("leaf.pem"),
+        "-url",
+        `${ocspBase}/ocsp/${intermediateId}`,
+        "-CAfile",
+        file("root.pem"),
+        "-verify_other",
+        file("intermediate.pem"),
+        "-resp_text",
+      );
     expect(await ocsp()).toMatch(/leaf\.pem: good/);
     expect((await db.prisma.certificate.findUniqueOrThrow({ where: { id: certId } })).lastSeenAt).not.toBeNull();
     await revokeCertificate(ctx, admin, certId, { reason: "privilegeWithdrawn" });
@@ -169,16 +247,39 @@ describe("Dynamic PKI service", () => {
     const serial = (await db.prisma.certificate.findUniqueOrThrow({ where: { id: certId } })).serialNumber.toUpperCase();
     expect(crlText.replace(/:/g, "")).toContain(serial.replace(/^0+/, ""));
     expect(crlText).toContain("Privilege Withdrawn");
-    const verify = spawnSync("openssl", ["crl", "-inform", "DER", "-in", file("ca.crl"), "-CAfile", file("intermediate.pem"), "-noout", "-verify"], { encoding: "utf8" });
+    const verify = spawnSync("openssl", ["crl", "-inform", "DER", "-in", file("ca.crl"), "-CAfile", file("intermediate.pem"), "-noout", "-verify"], {
+      encoding: "utf8",
+    });
     expect(verify.status).toBe(0);
     expect(verify.stderr + verify.stdout).toContain("verify OK");
   });
 
   it("reuses signed OCSP answers without a nonce, never past a revocation (here or by another instance)", async () => {
     const issue = async (cn: string) => {
-      openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", file(`${cn}.key`), "-subj", `/CN=${cn}`,
-        "-outform", "DER", "-out", file(`${cn}.csr`));
-      const { certificate } = await issueAndRecord(ctx, { caId: intermediateId, templateId, csrDer: readFileSync(file(`${cn}.csr`)), context: {}, actor: systemActor("test") });
+      openssl(
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        file(`${cn}.key`),
+        "-subj",
+        `/CN=${cn}`,
+        "-outform",
+        "DER",
+        "-out",
+        file(`${cn}.csr`),
+      );
+      const { certificate } = await issueAndRecord(ctx, {
+        caId: intermediateId,
+        templateId,
+        csrDer: readFileSync(file(`${cn}.csr`)),
+        context: {},
+        actor: systemActor("test"),
+      });
       file(`${cn}.pem`, certificate.pem);
       openssl("ocsp", "-issuer", file("intermediate.pem"), "-cert", file(`${cn}.pem`), "-no_nonce", "-reqout", file(`${cn}.req`));
       return { id: certificate.id, req: readFileSync(file(`${cn}.req`)) };

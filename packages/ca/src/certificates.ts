@@ -43,8 +43,19 @@ export interface Issued {
 }
 
 type TemplateRow = {
-  name: string; subject: string; description: string; validityDays: number | null; overrideValidity: boolean; overrideNotAfter: Date | null;
-  signatureAlgorithm: string; sanOtherName: string; sanRfc822: string; sanDns: string; sanUri: string; allowCsrSans: boolean; extendedKeyUsages: string[];
+  name: string;
+  subject: string;
+  description: string;
+  validityDays: number | null;
+  overrideValidity: boolean;
+  overrideNotAfter: Date | null;
+  signatureAlgorithm: string;
+  sanOtherName: string;
+  sanRfc822: string;
+  sanDns: string;
+  sanUri: string;
+  allowCsrSans: boolean;
+  extendedKeyUsages: string[];
 };
 
 // One definition per cached template row, so issueCertificate checks each saved template once.
@@ -79,7 +90,10 @@ export async function issueAndRecord(ctx: CaContext, req: IssueRequest): Promise
   const chain = await issuingChain(ctx, req.caId);
   const ca = chain[0];
   // Served after the leaf and the issuing CA: the intermediates above it, not the root.
-  const parentsPem = chain.slice(1).filter((c) => c.type !== "ROOT").map((c) => c.certificatePem);
+  const parentsPem = chain
+    .slice(1)
+    .filter((c) => c.type !== "ROOT")
+    .map((c) => c.certificatePem);
   const template = await cachedConfig(ctx.db, `template:${req.templateId}`, () => ctx.db.certificateTemplate.findUnique({ where: { id: req.templateId } }));
   if (!template) throw new NotFoundError("Certificate Template");
   const issued = await issueCertificate({
@@ -123,7 +137,10 @@ export async function issueAndRecord(ctx: CaContext, req: IssueRequest): Promise
   );
   // The certificate, its event and (for ACME) the order it completes, in one statement: all or nothing.
   const order = req.acmeOrderId
-    ? { cte: `o AS (UPDATE "AcmeOrder" SET "status" = 'valid', "certificateId" = $1, "error" = NULL, "updatedAt" = $17::timestamp(3) WHERE "id" = $7 AND "status" = 'processing' RETURNING 1), `, from: " FROM o" }
+    ? {
+        cte: `o AS (UPDATE "AcmeOrder" SET "status" = 'valid', "certificateId" = $1, "error" = NULL, "updatedAt" = $17::timestamp(3) WHERE "id" = $7 AND "status" = 'processing' RETURNING 1), `,
+        from: " FROM o",
+      }
     : { cte: "", from: "" };
   const [certificate] = await sqlOf(ctx.db).query<Certificate>(
     `WITH ${order.cte}c AS (
@@ -132,9 +149,24 @@ export async function issueAndRecord(ctx: CaContext, req: IssueRequest): Promise
      e AS (${event.text} WHERE EXISTS (SELECT 1 FROM c))
      SELECT * FROM c`,
     [
-      id, issued.serialNumber, ca.id, template.id, req.platformId ?? null, req.enrollmentPolicyId ?? null, req.acmeOrderId ?? null, issued.subjectDn,
-      JSON.stringify(issued.sans), issued.emailAddress ?? null, deviceSerial, req.deviceUdid ?? null, issued.certificatePem, issued.sha256Fingerprint,
-      issued.notBefore, issued.notAfter, new Date(), ...event.values,
+      id,
+      issued.serialNumber,
+      ca.id,
+      template.id,
+      req.platformId ?? null,
+      req.enrollmentPolicyId ?? null,
+      req.acmeOrderId ?? null,
+      issued.subjectDn,
+      JSON.stringify(issued.sans),
+      issued.emailAddress ?? null,
+      deviceSerial,
+      req.deviceUdid ?? null,
+      issued.certificatePem,
+      issued.sha256Fingerprint,
+      issued.notBefore,
+      issued.notAfter,
+      new Date(),
+      ...event.values,
     ],
     // The text is constant (the event's columns are fixed): parsed and planned once per connection.
     `ca_record_certificate${order.from ? "_acme" : ""}`,
@@ -146,9 +178,23 @@ export async function issueAndRecord(ctx: CaContext, req: IssueRequest): Promise
 
 // Certificate columns written at issuance, with their types (INSERT ... SELECT takes no types from the columns).
 const CERTIFICATE_COLUMNS = [
-  ["id", "text"], ["serialNumber", "text"], ["caId", "text"], ["templateId", "text"], ["platformId", "text"], ["enrollmentPolicyId", "text"],
-  ["acmeOrderId", "text"], ["subjectDn", "text"], ["sans", "jsonb"], ["emailAddress", "text"], ["deviceSerial", "text"], ["deviceUdid", "text"],
-  ["pem", "text"], ["sha256Fingerprint", "text"], ["notBefore", "timestamp(3)"], ["notAfter", "timestamp(3)"], ["issuedAt", "timestamp(3)"],
+  ["id", "text"],
+  ["serialNumber", "text"],
+  ["caId", "text"],
+  ["templateId", "text"],
+  ["platformId", "text"],
+  ["enrollmentPolicyId", "text"],
+  ["acmeOrderId", "text"],
+  ["subjectDn", "text"],
+  ["sans", "jsonb"],
+  ["emailAddress", "text"],
+  ["deviceSerial", "text"],
+  ["deviceUdid", "text"],
+  ["pem", "text"],
+  ["sha256Fingerprint", "text"],
+  ["notBefore", "timestamp(3)"],
+  ["notAfter", "timestamp(3)"],
+  ["issuedAt", "timestamp(3)"],
 ] as const;
 
 export async function getCertificate(ctx: CaContext, id: string): Promise<Certificate> {
@@ -168,7 +214,13 @@ export async function revokeCertificate(ctx: CaContext, actor: Actor, id: string
  * account that ordered the certificate, the holder of its key, or an account with valid authorizations
  * for all its identifiers. Such a device is no portal user, so the admin write check does not apply.
  */
-export function revokeCertificateForSubscriber(ctx: CaContext, subscriber: Actor & { type: "device" }, id: string, input: unknown, why?: Record<string, unknown>): Promise<Certificate> {
+export function revokeCertificateForSubscriber(
+  ctx: CaContext,
+  subscriber: Actor & { type: "device" },
+  id: string,
+  input: unknown,
+  why?: Record<string, unknown>,
+): Promise<Certificate> {
   return revoke(ctx, subscriber, id, input, why);
 }
 
@@ -207,7 +259,10 @@ export async function releaseHold(ctx: CaContext, actor: Actor, id: string): Pro
   const cert = await getCertificate(ctx, id);
   if (cert.status !== "ON_HOLD") throw new DomainError("Only a certificate on hold can be released", 409);
   const updated = await inTransaction(ctx.db, async (tx) => {
-    const row = await tx.certificate.update({ where: { id }, data: { status: "ACTIVE", revokedAt: null, revocationReason: null, lastSeenAt: ctx.now?.() ?? new Date() } });
+    const row = await tx.certificate.update({
+      where: { id },
+      data: { status: "ACTIVE", revokedAt: null, revocationReason: null, lastSeenAt: ctx.now?.() ?? new Date() },
+    });
     await recordEvent(tx, {
       type: EventType.CertificateHoldReleased,
       outcome: "success",

@@ -17,11 +17,15 @@ export function databaseKeyStore(db: Db, masterKey?: Buffer): KeyStore {
   return new SealedKeyStore(
     {
       save: async (rec) => {
-        await db.caKey.create({ data: { id: rec.id, algorithm: rec.algorithm, sealedKey: new Uint8Array(rec.sealedKey), wrappedDek: new Uint8Array(rec.wrappedDek) } });
+        await db.caKey.create({
+          data: { id: rec.id, algorithm: rec.algorithm, sealedKey: new Uint8Array(rec.sealedKey), wrappedDek: new Uint8Array(rec.wrappedDek) },
+        });
       },
       load: async (id) => {
         const row = await db.caKey.findUnique({ where: { id } });
-        return row ? { id: row.id, algorithm: row.algorithm as KeyAlgorithm, sealedKey: Buffer.from(row.sealedKey), wrappedDek: Buffer.from(row.wrappedDek) } : null;
+        return row
+          ? { id: row.id, algorithm: row.algorithm as KeyAlgorithm, sealedKey: Buffer.from(row.sealedKey), wrappedDek: Buffer.from(row.wrappedDek) }
+          : null;
       },
     },
     { masterKey },

@@ -27,7 +27,11 @@ export async function publishCrl(ctx: CaContext, caId: string): Promise<Buffer> 
       crlNumber,
       thisUpdate: now,
       nextUpdate: new Date(now.getTime() + CRL_LIFETIME_MS),
-      revoked: revoked.map((r) => ({ serialNumber: r.serialNumber, revokedAt: r.revokedAt ?? now, reason: (r.revocationReason ?? "unspecified") as RevocationReason })),
+      revoked: revoked.map((r) => ({
+        serialNumber: r.serialNumber,
+        revokedAt: r.revokedAt ?? now,
+        reason: (r.revocationReason ?? "unspecified") as RevocationReason,
+      })),
     });
     await tx.certificateAuthority.update({
       where: { id: caId },

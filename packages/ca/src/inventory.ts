@@ -37,10 +37,7 @@ export async function searchCertificates(ctx: CaContext, input: CertificatesQuer
       });
       if (exact.length) return { certificates: exact, nextCursor: null };
     }
-    const sanIds = await ctx.db.$queryRawUnsafe<{ id: string }[]>(
-      `SELECT id FROM "Certificate" WHERE sans::text ILIKE $1 LIMIT 1000`,
-      `%${likeLiteral(q.q)}%`,
-    );
+    const sanIds = await ctx.db.$queryRawUnsafe<{ id: string }[]>(`SELECT id FROM "Certificate" WHERE sans::text ILIKE $1 LIMIT 1000`, `%${likeLiteral(q.q)}%`);
     and.push({
       OR: [
         { serialNumber: serial },

@@ -1,4 +1,13 @@
-import { buildOcspResponse, matchesIssuer, ocspErrorResponse, parseOcspRequest, type OcspCertId, type OcspEntry, type RevocationReason, type SignatureAlgorithm } from "@attested/pki";
+import {
+  buildOcspResponse,
+  matchesIssuer,
+  ocspErrorResponse,
+  parseOcspRequest,
+  type OcspCertId,
+  type OcspEntry,
+  type RevocationReason,
+  type SignatureAlgorithm,
+} from "@attested/pki";
 import { invalidate, type InvalidationBus } from "@attested/db";
 import type { CaContext } from "./context";
 
@@ -151,7 +160,10 @@ export async function answerOcsp(ctx: CaContext, caId: string, requestDer: Uint8
     }
   }
 
-  const ca = await ctx.db.certificateAuthority.findUnique({ where: { id: caId }, select: { id: true, certificatePem: true, keyId: true, signatureAlgorithm: true } });
+  const ca = await ctx.db.certificateAuthority.findUnique({
+    where: { id: caId },
+    select: { id: true, certificatePem: true, keyId: true, signatureAlgorithm: true },
+  });
   if (!ca) return ocspErrorResponse("unauthorized");
   // Read the revocation state before the statuses, so that a response cached below is never older than
   // the state that will validate it.

@@ -1,10 +1,6 @@
 // The choices of the Dynamic PKI forms, with the guide's labels. Shared by the portal and the API.
 
-export const CA_PURPOSES = [
-  "Device and User Authentication",
-  "Device Authentication",
-  "User Authentication",
-] as const;
+export const CA_PURPOSES = ["Device and User Authentication", "Device Authentication", "User Authentication"] as const;
 
 export const CA_TYPES = [
   { value: "ROOT", label: "Root CA" },
@@ -45,8 +41,7 @@ export const MANUAL_REVOCATION_REASONS = [
   { value: "aACompromise", label: "AA Compromise" },
 ] as const;
 
-export const reasonLabel = (r: string | null | undefined) =>
-  MANUAL_REVOCATION_REASONS.find((x) => x.value === r)?.label ?? r ?? "";
+export const reasonLabel = (r: string | null | undefined) => MANUAL_REVOCATION_REASONS.find((x) => x.value === r)?.label ?? r ?? "";
 
 export const EXTENDED_KEY_USAGES = [
   { value: "clientAuth", label: "Client Authentication" },

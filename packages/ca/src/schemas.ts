@@ -33,7 +33,11 @@ export const caInputSchema = z
     commonName: z.string().trim().min(1, "Common Name is required").max(64, "Common Name must be at most 64 characters"),
     keyAlgorithm: z.enum(KEY_SIZES.map((k) => k.value) as [string, ...string[]], { message: "Key size not allowed" }),
     signatureAlgorithm: z.enum(SIGNATURE_ALGORITHMS, { message: "Signature algorithm not allowed" }),
-    validityYears: z.coerce.number({ message: "Enter a number of years" }).int("Enter whole years").min(1, "Validity must be 1 to 30 years").max(30, "Validity must be 1 to 30 years"),
+    validityYears: z.coerce
+      .number({ message: "Enter a number of years" })
+      .int("Enter whole years")
+      .min(1, "Validity must be 1 to 30 years")
+      .max(30, "Validity must be 1 to 30 years"),
     ...caSettings,
   })
   .superRefine((v, ctx) => {

@@ -5,8 +5,7 @@ import { deviceVariables, previewTemplate, templateInputSchema, type TemplatePre
 import type { CaContext } from "./context";
 import { DomainError, NotFoundError } from "@attested/errors";
 
-export const listTemplates = (ctx: CaContext): Promise<CertificateTemplate[]> =>
-  ctx.db.certificateTemplate.findMany({ orderBy: { name: "asc" } });
+export const listTemplates = (ctx: CaContext): Promise<CertificateTemplate[]> => ctx.db.certificateTemplate.findMany({ orderBy: { name: "asc" } });
 
 export async function getTemplate(ctx: CaContext, id: string): Promise<CertificateTemplate> {
   const t = /^[0-9a-f-]{36}$/.test(id) ? await ctx.db.certificateTemplate.findUnique({ where: { id } }) : null;

@@ -9,7 +9,9 @@ import { PGlite } from "@electric-sql/pglite";
 /** Why `archive` is not a backup of the embedded database, or null when it looks like one. */
 export function backupProblem(archive: Uint8Array): string | null {
   // gzip magic; PGlite's dump is a gzipped tar.
-  return archive.length > 18 && archive[0] === 0x1f && archive[1] === 0x8b ? null : "not a backup made by `npm run admin -- backup` (expected a gzipped PGlite dump)";
+  return archive.length > 18 && archive[0] === 0x1f && archive[1] === 0x8b
+    ? null
+    : "not a backup made by `npm run admin -- backup` (expected a gzipped PGlite dump)";
 }
 
 /** A read-only look into a backup, in memory, before anything is written. */

@@ -134,8 +134,7 @@ export async function openDatabase(opts: DatabaseOptions = {}): Promise<Database
 export const sqlOf = (prisma: object): Sql => databaseOf(prisma).sql;
 
 /** `load()`'s result, cached in the configuration cache of `db`'s database (see config-cache.ts). */
-export const cachedConfig = <T>(db: object, key: string, load: () => Promise<T>, now?: number): Promise<T> =>
-  databaseOf(db).configCache.get(key, load, now);
+export const cachedConfig = <T>(db: object, key: string, load: () => Promise<T>, now?: number): Promise<T> => databaseOf(db).configCache.get(key, load, now);
 
 /** After a configuration change made through `db` (a client or transaction client): cached configuration goes, on the whole host. */
 export const forgetCachedConfig = (db: object): void => databaseOf(db).configCache.forget();

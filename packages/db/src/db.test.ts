@@ -33,8 +33,14 @@ describe("plain SQL (sqlOf)", () => {
       );
       expect(row).toEqual({ t: at, j: { k: ["v", 1] }, a: ["x", "y"], n: 7 });
       // A named statement runs again (prepared once per connection); unnamed text is fine too.
-      expect((await db.sql.query<{ n: number }>(`SELECT $4::int AS n, $1::timestamp(3) AS t, $2::jsonb AS j, $3::text[] AS a`, [at, "{}", [], 8]))[0]!.n).toBe(8);
-      const again = await db.sql.query<{ t: Date }>(`SELECT $1::timestamp(3) AS t, $2::jsonb AS j, $3::text[] AS a, $4::int AS n`, [at, "null", [], 1], "db_test_types");
+      expect((await db.sql.query<{ n: number }>(`SELECT $4::int AS n, $1::timestamp(3) AS t, $2::jsonb AS j, $3::text[] AS a`, [at, "{}", [], 8]))[0]!.n).toBe(
+        8,
+      );
+      const again = await db.sql.query<{ t: Date }>(
+        `SELECT $1::timestamp(3) AS t, $2::jsonb AS j, $3::text[] AS a, $4::int AS n`,
+        [at, "null", [], 1],
+        "db_test_types",
+      );
       expect(again[0]!.t).toEqual(at);
     } finally {
       await db.close();

@@ -1,6 +1,15 @@
 export {
-  cachedConfig, databaseOf, DEFAULT_POOL_SIZE, defaultSqlPoolSize, forgetCachedConfig, invalidate, openDatabase, sqlOf,
-  type Database, type DatabaseOptions, type Db,
+  cachedConfig,
+  databaseOf,
+  DEFAULT_POOL_SIZE,
+  defaultSqlPoolSize,
+  forgetCachedConfig,
+  invalidate,
+  openDatabase,
+  sqlOf,
+  type Database,
+  type DatabaseOptions,
+  type Db,
 } from "./client";
 export { repoRoot, dataDir, ensurePrivateDir, secureDataDir, usePaths } from "./paths";
 export type { Sql } from "./sql";

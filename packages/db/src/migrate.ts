@@ -7,10 +7,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
-import {
-  bindMigrationAwareSqlAdapterFactory,
-  type SqlMigrationAwareDriverAdapterFactory,
-} from "@prisma/driver-adapter-utils";
+import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { migrationsDir, schemaPath } from "./paths";
 
 // Prisma's native schema engine cannot be downloaded here, so migrations run through the schema
@@ -21,7 +18,10 @@ const noFilter = { externalTables: [], externalEnums: [] };
 export function loadMigrations(dir = migrationsDir()): MigrationList {
   const lockPath = path.join(dir, "migration_lock.toml");
   const dirs = existsSync(dir)
-    ? readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()
+    ? readdirSync(dir, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort()
     : [];
   return {
     baseDir: dir,
@@ -33,9 +33,7 @@ export function loadMigrations(dir = migrationsDir()): MigrationList {
         path: name,
         migrationFile: {
           path: "migration.sql",
-          content: existsSync(file)
-            ? { tag: "ok" as const, value: readFileSync(file, "utf8") }
-            : { tag: "error" as const, value: "missing migration.sql" },
+          content: existsSync(file) ? { tag: "ok" as const, value: readFileSync(file, "utf8") } : { tag: "error" as const, value: "missing migration.sql" },
         },
       };
     }),
@@ -117,9 +115,7 @@ export async function pendingMigrations(query: (sql: string) => Promise<{ migrat
   const onDisk = loadMigrations().migrationDirectories.map((d) => d.path);
   let applied: string[] = [];
   try {
-    const rows = await query(
-      `SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
-    );
+    const rows = await query(`SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`);
     applied = rows.map((r) => r.migration_name);
   } catch {
     return onDisk;

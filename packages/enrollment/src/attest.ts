@@ -11,7 +11,9 @@ import { AttestationError } from "@attested/errors";
  */
 export function deviceAttestValidator(db: Db, now: () => Date = () => new Date(), counted?: (result: string) => void): DeviceAttestValidator {
   return async ({ token, attObj, identifier }) => {
-    const platforms = await cachedConfig(db, "kap.apple", () => db.keyAttestationPlatform.findMany({ where: { type: "apple" }, orderBy: { createdAt: "asc" } }));
+    const platforms = await cachedConfig(db, "kap.apple", () =>
+      db.keyAttestationPlatform.findMany({ where: { type: "apple" }, orderBy: { createdAt: "asc" } }),
+    );
     if (platforms.length === 0)
       throw new AttestationError(
         "chainInvalid",

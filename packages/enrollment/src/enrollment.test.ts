@@ -4,8 +4,26 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { X509Certificate, webcrypto } from "node:crypto";
-import { AcmeClient, AcmeClientError, FORGERIES, SimulatedAppleCa, enroll, generateDevices, prepareDevice, prepareDevices, runFleet, type Forgery } from "@attested/device-sim";
-import { createKeyAttestationPlatform, createPlatform, platformProfile, rotateEnrollmentSecret, setTestTrustedRoots, updatePlatform } from "@attested/platforms";
+import {
+  AcmeClient,
+  AcmeClientError,
+  FORGERIES,
+  SimulatedAppleCa,
+  enroll,
+  generateDevices,
+  prepareDevice,
+  prepareDevices,
+  runFleet,
+  type Forgery,
+} from "@attested/device-sim";
+import {
+  createKeyAttestationPlatform,
+  createPlatform,
+  platformProfile,
+  rotateEnrollmentSecret,
+  setTestTrustedRoots,
+  updatePlatform,
+} from "@attested/platforms";
 import { encode } from "cbor-x";
 import { revokeCertificate, updateTemplate } from "@attested/ca";
 import { forgetCachedConfig } from "@attested/db";
@@ -19,12 +37,22 @@ let profile = "";
 let simCa: SimulatedAppleCa;
 let rootPem = "";
 let platformId = "";
-const device = { serialNumber: "C02ZK0XAMD6T", udid: "00008112-001A2C3E0E38801E", deviceName: "Jane's MacBook", email: "jane@example.com", fullName: "Jane Appleseed" };
+const device = {
+  serialNumber: "C02ZK0XAMD6T",
+  udid: "00008112-001A2C3E0E38801E",
+  deviceName: "Jane's MacBook",
+  email: "jane@example.com",
+  fullName: "Jane Appleseed",
+};
 
 beforeAll(async () => {
   bed = await startTestbed({
-    name: "Kandji", subject: "CN=${/attestation/serialNumber},O=Acme Corp", validityDays: 365,
-    sanRfc822: "${/csr/san/rfc822name}", sanUri: "urn:udid:${/attestation/udid}", extendedKeyUsages: ["clientAuth"],
+    name: "Kandji",
+    subject: "CN=${/attestation/serialNumber},O=Acme Corp",
+    validityDays: 365,
+    sanRfc822: "${/csr/san/rfc822name}",
+    sanUri: "urn:udid:${/attestation/udid}",
+    extendedKeyUsages: ["clientAuth"],
   });
   ({ db, publicUrl, rootPem } = bed);
   simCa = await SimulatedAppleCa.create();
@@ -47,7 +75,11 @@ describe("Apple device enrollment over ACME (device-attest-01)", () => {
     writeFileSync(path.join(dir, "root.pem"), rootPem);
     writeFileSync(path.join(dir, "chain.pem"), result.chainPem);
     writeFileSync(path.join(dir, "leaf.pem"), result.certificatePem);
-    const verify = execFileSync("openssl", ["verify", "-CAfile", path.join(dir, "root.pem"), "-untrusted", path.join(dir, "chain.pem"), path.join(dir, "leaf.pem")], { encoding: "utf8" });
+    const verify = execFileSync(
+      "openssl",
+      ["verify", "-CAfile", path.join(dir, "root.pem"), "-untrusted", path.join(dir, "chain.pem"), path.join(dir, "leaf.pem")],
+      { encoding: "utf8" },
+    );
     expect(verify).toContain(": OK");
     const text = execFileSync("openssl", ["x509", "-in", path.join(dir, "leaf.pem"), "-noout", "-text"], { encoding: "utf8" });
     expect(text).toMatch(/Subject: CN\s*=\s*C02ZK0XAMD6T, O\s*=\s*Acme Corp/);
@@ -201,10 +233,16 @@ describe("enrollment secret rotation", () => {
 describe("hostile attestation objects", () => {
   it("answers a CBOR bomb in device-attest-01 with badAttestationStatement and keeps serving", async () => {
     // A declared 4 GiB byte string, and 10,000 levels of nesting: refused before decoding.
-    const bombs = [Buffer.from([0xa1, 0x63, 0x66, 0x6d, 0x74, 0x5a, 0xff, 0xff, 0xff, 0xff]), Buffer.from(encode(JSON.parse("[".repeat(200) + "]".repeat(200))))];
+    const bombs = [
+      Buffer.from([0xa1, 0x63, 0x66, 0x6d, 0x74, 0x5a, 0xff, 0xff, 0xff, 0xff]),
+      Buffer.from(encode(JSON.parse("[".repeat(200) + "]".repeat(200)))),
+    ];
     for (const bomb of bombs) {
       const err = await enroll({
-        profile, device: { ...device, serialNumber: "CBORBOMB001" }, ca: simCa, allowHttp: true,
+        profile,
+        device: { ...device, serialNumber: "CBORBOMB001" },
+        ca: simCa,
+        allowHttp: true,
         attObjOverride: new Uint8Array(bomb),
       }).catch((e) => e);
       expect(err).toBeInstanceOf(AcmeClientError);

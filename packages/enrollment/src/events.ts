@@ -17,13 +17,31 @@ export function acmeEventInput(e: AcmeEvent): EventInput | null {
   const base = { actor, object, deviceSerial };
   switch (e.type) {
     case "account-created":
-      return { ...base, type: EventType.AcmeAccountCreated, outcome: "success", summary: "ACME account created", details: { accountId: e.accountId, ...e.details } };
+      return {
+        ...base,
+        type: EventType.AcmeAccountCreated,
+        outcome: "success",
+        summary: "ACME account created",
+        details: { accountId: e.accountId, ...e.details },
+      };
     case "account-updated":
     case "account-deactivated":
     case "account-key-changed":
-      return { ...base, type: EventType.AcmeAccountUpdated, outcome: "success", summary: `ACME account ${e.type.replace("account-", "")}`, details: { accountId: e.accountId, ...e.details } };
+      return {
+        ...base,
+        type: EventType.AcmeAccountUpdated,
+        outcome: "success",
+        summary: `ACME account ${e.type.replace("account-", "")}`,
+        details: { accountId: e.accountId, ...e.details },
+      };
     case "order-created":
-      return { ...base, type: EventType.AcmeOrderCreated, outcome: "success", summary: `ACME order for ${e.details.identifiers.map((i) => i.value).join(", ")}`, details: { orderId: e.orderId, ...e.details } };
+      return {
+        ...base,
+        type: EventType.AcmeOrderCreated,
+        outcome: "success",
+        summary: `ACME order for ${e.details.identifiers.map((i) => i.value).join(", ")}`,
+        details: { orderId: e.orderId, ...e.details },
+      };
     case "challenge-valid": {
       const deviceAttest = e.details.challengeType === "device-attest-01";
       return {

@@ -1,4 +1,14 @@
-import { httpProblem, normalizeIp, problem, type AccountRecord, type AcmeProblem, type AuthorizationRecord, type Identifier, type IssueArgs, type IssueHook } from "@attested/acme";
+import {
+  httpProblem,
+  normalizeIp,
+  problem,
+  type AccountRecord,
+  type AcmeProblem,
+  type AuthorizationRecord,
+  type Identifier,
+  type IssueArgs,
+  type IssueHook,
+} from "@attested/acme";
 import { samePublicKey } from "@attested/attestation";
 import { issueAndRecord, type CaContext } from "@attested/ca";
 import { cachedConfig, type Certificate, type Db } from "@attested/db";
@@ -33,7 +43,13 @@ const MDM_RETRY_AFTER_SECONDS = 30;
 const NOT_CHECKED = "The device could not be checked with its management service; try again later";
 const NOT_BUILT = "The certificate could not be built for this request; an administrator can see why in the portal's events";
 
-const SAN_KINDS: ReadonlyArray<readonly [keyof CsrSans, string]> = [["dnsname", "DNS"], ["ipaddress", "IP"], ["rfc822name", "email"], ["othername", "UPN"], ["uri", "URI"]];
+const SAN_KINDS: ReadonlyArray<readonly [keyof CsrSans, string]> = [
+  ["dnsname", "DNS"],
+  ["ipaddress", "IP"],
+  ["rfc822name", "email"],
+  ["othername", "UPN"],
+  ["uri", "URI"],
+];
 
 /** A DNS or IP name as order identifiers hold it, so a CSR's names compare with the proven ones. */
 const asIdentifierValue = (v: string) => normalizeIp(v) ?? v.toLowerCase();
@@ -88,8 +104,13 @@ function finalizeSubject({ order, account, authorizations }: Pick<IssueArgs, "or
   const deviceSerial = typeof attestation?.serialNumber === "string" ? attestation.serialNumber : null;
   const deviceUdid = typeof attestation?.udid === "string" ? attestation.udid : null;
   const attestedFacts = attestation && {
-    serialNumber: attestation.serialNumber, udid: attestation.udid, osVersion: attestation.osVersion, sepOsVersion: attestation.sepOsVersion,
-    secureBootLevel: attestation.secureBootLevel, sipStatus: attestation.sipStatus, attestationPlatform: attestation.keyAttestationPlatformName,
+    serialNumber: attestation.serialNumber,
+    udid: attestation.udid,
+    osVersion: attestation.osVersion,
+    sepOsVersion: attestation.sepOsVersion,
+    secureBootLevel: attestation.secureBootLevel,
+    sipStatus: attestation.sipStatus,
+    attestationPlatform: attestation.keyAttestationPlatformName,
     leafFingerprint: attestation.leafFingerprint,
   };
   const actor: Actor = { type: "device", id: account.id, name: deviceSerial ?? `acme-account:${account.id.slice(0, 8)}` };
@@ -100,7 +121,10 @@ function finalizeSubject({ order, account, authorizations }: Pick<IssueArgs, "or
  * Step 1, validate the request: the CSR parses and verifies, is for the key Apple attested (docs/protocol.md#identifier-and-key-binding),
  * and names only what the order proved (RFC 8555 §7.4). The parsed CSR, or why not.
  */
-export async function validateRequest(csrDer: Uint8Array, s: Pick<FinalizeSubject, "attested" | "identifiers">): Promise<{ csr: ParsedCsr } | { denied: Denial }> {
+export async function validateRequest(
+  csrDer: Uint8Array,
+  s: Pick<FinalizeSubject, "attested" | "identifiers">,
+): Promise<{ csr: ParsedCsr } | { denied: Denial }> {
   let csr: ParsedCsr;
   try {
     csr = await parseCsr(csrDer);
@@ -121,7 +145,11 @@ function checkCsrNames(csr: ParsedCsr, { attested, identifiers }: Pick<FinalizeS
   if (!attested) {
     const unproven = unprovenCsrValues(csr, identifiers);
     if (unproven.length) {
-      const named = unproven.slice(0, 5).map((v) => `${v.kind} "${v.value}"`).join(", ") + (unproven.length > 5 ? ` and ${unproven.length - 5} more` : "");
+      const named =
+        unproven
+          .slice(0, 5)
+          .map((v) => `${v.kind} "${v.value}"`)
+          .join(", ") + (unproven.length > 5 ? ` and ${unproven.length - 5} more` : "");
       const proven = identifiers.map((i) => i.value).join(", ");
       return denial(problem.badCSR(`The CSR asks for ${named}, which this order did not prove; ask only for ${proven}`), "unprovenName", { unproven });
     }
@@ -143,7 +171,10 @@ function checkCsrNames(csr: ParsedCsr, { attested, identifiers }: Pick<FinalizeS
  * Enrollment Policies when there are any (`policyDecision`, see evaluateEnrollment); otherwise the
  * platform's default CA and template apply, or nothing does.
  */
-export function decideIssuance(platform: Pick<FinalizePlatform, "defaultCaId" | "defaultTemplateId">, policyDecision: EnrollmentDecision | null): EnrollmentDecision {
+export function decideIssuance(
+  platform: Pick<FinalizePlatform, "defaultCaId" | "defaultTemplateId">,
+  policyDecision: EnrollmentDecision | null,
+): EnrollmentDecision {
   if (policyDecision) return policyDecision;
   if (platform.defaultCaId && platform.defaultTemplateId)
     return {
@@ -160,7 +191,12 @@ export function decideIssuance(platform: Pick<FinalizePlatform, "defaultCaId" | 
 
 /** What a denied decision tells the device, and keeps for the event. */
 function decisionDenial(decision: Extract<EnrollmentDecision, { allowed: false }>): Denial {
-  return denial(problem.unauthorized(decision.code === "lookupFailed" ? NOT_CHECKED : NOT_ALLOWED), decision.code, { decision: decision.inputs }, decision.reason);
+  return denial(
+    problem.unauthorized(decision.code === "lookupFailed" ? NOT_CHECKED : NOT_ALLOWED),
+    decision.code,
+    { decision: decision.inputs },
+    decision.reason,
+  );
 }
 
 /**
@@ -193,13 +229,17 @@ export function issueHook(deps: IssueDeps): IssueHook {
     // failures, Revoke On Failure) are applied before its own event is recorded.
     const evaluated =
       attestation && (await hasEnrollmentPolicies(db))
-        ? await evaluateEnrollment(db, {
-            platform: platformRef,
-            keyAttestationPlatformId: typeof attestation.keyAttestationPlatformId === "string" ? attestation.keyAttestationPlatformId : null,
-            attestation,
-            csr: csrContext(csr) as Record<string, unknown>,
-            account: { id: account.id, contact: account.contact },
-          }, { onLookup: deps.metrics?.lookup })
+        ? await evaluateEnrollment(
+            db,
+            {
+              platform: platformRef,
+              keyAttestationPlatformId: typeof attestation.keyAttestationPlatformId === "string" ? attestation.keyAttestationPlatformId : null,
+              attestation,
+              csr: csrContext(csr) as Record<string, unknown>,
+              account: { id: account.id, contact: account.contact },
+            },
+            { onLookup: deps.metrics?.lookup },
+          )
         : null;
     const decision = decideIssuance(platform, evaluated && (await applyEnrollmentEffects(db, evaluated, ctx)));
     // The MDM is down or overloaded: nothing is decided. The device is told to come back (503 with
@@ -291,8 +331,14 @@ async function recordDenial(db: Db, metrics: EnrollmentMetrics | undefined, s: F
     deviceSerial: s.deviceSerial,
     summary: `Enrollment denied${s.deviceSerial ? ` for device ${s.deviceSerial}` : ""}: ${d.reason}`,
     details: {
-      code: d.code, reason: d.reason, problem: d.problem.message, orderId: s.order.id, accountId: s.account.id, identifiers: s.identifiers,
-      ...(s.attestedFacts ? { attestation: s.attestedFacts } : {}), ...d.inputs,
+      code: d.code,
+      reason: d.reason,
+      problem: d.problem.message,
+      orderId: s.order.id,
+      accountId: s.account.id,
+      identifiers: s.identifiers,
+      ...(s.attestedFacts ? { attestation: s.attestedFacts } : {}),
+      ...d.inputs,
     },
   });
   metrics?.denied(d.code);

@@ -6,8 +6,16 @@ import { AcmeClientError, SimulatedAppleCa, enroll } from "@attested/device-sim"
 import { startKandjiSimulator } from "@attested/kandji-sim";
 import { createKeyAttestationPlatform, createPlatform, platformProfile, setTestTrustedRoots } from "@attested/platforms";
 import {
-  createCorePlatform, createDeviceRole, createEnrollmentPolicy, createSignalSource, createWorkflow,
-  updateCorePlatform, updateDeviceRole, updateEnrollmentPolicy, updateSignalSource, updateWorkflow,
+  createCorePlatform,
+  createDeviceRole,
+  createEnrollmentPolicy,
+  createSignalSource,
+  createWorkflow,
+  updateCorePlatform,
+  updateDeviceRole,
+  updateEnrollmentPolicy,
+  updateSignalSource,
+  updateWorkflow,
 } from "@attested/policy";
 import { startTestbed, testAdmin as admin } from "./testing";
 
@@ -25,8 +33,11 @@ const device = (serialNumber: string) => ({ serialNumber, udid: `00008112-${seri
 
 beforeAll(async () => {
   bed = await startTestbed({
-    name: "Kandji", subject: "CN=${/attestation/serialNumber},OU=${/device/deviceName}", validityDays: 365,
-    sanRfc822: "${/device/email}", extendedKeyUsages: ["clientAuth"],
+    name: "Kandji",
+    subject: "CN=${/attestation/serialNumber},OU=${/device/deviceName}",
+    validityDays: 365,
+    sanRfc822: "${/device/email}",
+    extendedKeyUsages: ["clientAuth"],
   });
   kandji = await startKandjiSimulator({
     token: TOKEN,
@@ -45,12 +56,23 @@ beforeAll(async () => {
   await setTestTrustedRoots(db, admin, kap.id, { testTrustedRoots: simCa.rootPem });
   const core = await createCorePlatform(db, admin, { name: "Kandji", description: "", type: "generic-http" });
   await updateCorePlatform(db, admin, core.id, {
-    authMethod: "bearer", secret: TOKEN, uri: `${kandji.url}/api/v1/devices?serial_number=\${identity}`, timeoutMs: 500,
+    authMethod: "bearer",
+    secret: TOKEN,
+    uri: `${kandji.url}/api/v1/devices?serial_number=\${identity}`,
+    timeoutMs: 500,
     validationRules: [{ path: "data[0].serial_number", condition: "equals", expected: "${identity}" }],
-    attributeMappings: [{ path: "data[0].user.email", attribute: "email" }, { path: "data[0].device_name", attribute: "deviceName" }],
+    attributeMappings: [
+      { path: "data[0].user.email", attribute: "email" },
+      { path: "data[0].device_name", attribute: "deviceName" },
+    ],
   });
   const sss = await createSignalSource(db, admin, { name: "Kandji lookup", lookupPurpose: "certificate-issuance" });
-  await updateSignalSource(db, admin, sss.id, { corePlatformId: core.id, identityType: "csr", identityAttribute: "/attestation/serialNumber", revokeOnFailure: true });
+  await updateSignalSource(db, admin, sss.id, {
+    corePlatformId: core.id,
+    identityType: "csr",
+    identityAttribute: "/attestation/serialNumber",
+    revokeOnFailure: true,
+  });
   const wf = await createWorkflow(db, admin, { name: "Kandji devices" });
   await updateWorkflow(db, admin, wf.id, { corePlatformId: core.id, attributeConditions: [] });
   const role = await createDeviceRole(db, admin, { name: "Apple attested" });
@@ -89,7 +111,10 @@ describe("enrollment through the Enrollment Policy and the Kandji lookup", () =>
     expect(text).toMatch(/Subject: CN\s*=\s*C02POLICY01, OU\s*=\s*Ada's MacBook Pro/);
     expect(text).toContain("email:ada@example.com");
     const issued = await bed.db.prisma.event.findFirstOrThrow({ where: { type: "Certificate Issued", deviceSerial: "C02POLICY01" } });
-    expect(issued.details).toMatchObject({ policy: { name: "Kandji enrollment" }, decision: { candidates: [expect.objectContaining({ result: "selected" })] } });
+    expect(issued.details).toMatchObject({
+      policy: { name: "Kandji enrollment" },
+      decision: { candidates: [expect.objectContaining({ result: "selected" })] },
+    });
   });
 
   it("a device absent from Kandji is denied: device not found", async () => {
@@ -118,32 +143,38 @@ describe("enrollment through the Enrollment Policy and the Kandji lookup", () =>
     [{ errorStatus: 503 }, /HTTP 503/],
     [{ rateLimit: { requests: 1, windowMs: 60_000 } }, /HTTP 429/],
     [{ stall: true }, /timeout/],
-  ])("Kandji down (%j): the device is told to come back (503, Retry-After), the order stays ready, the outage is on the trail, and the device enrolls once Kandji answers again", async (fault, reason) => {
-    kandji.state.setFaults(fault as never);
-    // Use up the one request the window allows, so the lookup meets 429.
-    if ("rateLimit" in fault) await fetch(`${kandji.url}/api/v1/devices`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    const before = await bed.db.prisma.certificate.count();
-    const deniedBefore = await bed.db.prisma.event.count({ where: { type: "Enrollment Denied" } });
-    const err = await enroll({ profile, device: device("C02POLICY01"), ca: simCa, allowHttp: true }).catch((e) => e);
-    expect(err).toBeInstanceOf(AcmeClientError);
-    const refused = err as AcmeClientError;
-    expect(refused.status).toBe(503);
-    expect(refused.problem?.type).toBe("urn:ietf:params:acme:error:serverInternal");
-    expect(refused.retryAfter).toBe("30");
-    expect(refused.problem?.detail).not.toMatch(INTERNAL);
-    expect(await bed.db.prisma.certificate.count()).toBe(before);
-    expect(await bed.db.prisma.event.count({ where: { type: "Enrollment Denied" } })).toBe(deniedBefore);
-    const outage = await bed.db.prisma.event.findFirstOrThrow({ where: { type: "Device Lookup Failed", deviceSerial: "C02POLICY01" }, orderBy: { id: "desc" } });
-    expect(outage.summary).toMatch(reason);
-    const order = await bed.db.prisma.acmeOrder.findFirstOrThrow({ orderBy: { createdAt: "desc" } });
-    expect(order.status).toBe("ready");
+  ])(
+    "Kandji down (%j): the device is told to come back (503, Retry-After), the order stays ready, the outage is on the trail, and the device enrolls once Kandji answers again",
+    async (fault, reason) => {
+      kandji.state.setFaults(fault as never);
+      // Use up the one request the window allows, so the lookup meets 429.
+      if ("rateLimit" in fault) await fetch(`${kandji.url}/api/v1/devices`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const before = await bed.db.prisma.certificate.count();
+      const deniedBefore = await bed.db.prisma.event.count({ where: { type: "Enrollment Denied" } });
+      const err = await enroll({ profile, device: device("C02POLICY01"), ca: simCa, allowHttp: true }).catch((e) => e);
+      expect(err).toBeInstanceOf(AcmeClientError);
+      const refused = err as AcmeClientError;
+      expect(refused.status).toBe(503);
+      expect(refused.problem?.type).toBe("urn:ietf:params:acme:error:serverInternal");
+      expect(refused.retryAfter).toBe("30");
+      expect(refused.problem?.detail).not.toMatch(INTERNAL);
+      expect(await bed.db.prisma.certificate.count()).toBe(before);
+      expect(await bed.db.prisma.event.count({ where: { type: "Enrollment Denied" } })).toBe(deniedBefore);
+      const outage = await bed.db.prisma.event.findFirstOrThrow({
+        where: { type: "Device Lookup Failed", deviceSerial: "C02POLICY01" },
+        orderBy: { id: "desc" },
+      });
+      expect(outage.summary).toMatch(reason);
+      const order = await bed.db.prisma.acmeOrder.findFirstOrThrow({ orderBy: { createdAt: "desc" } });
+      expect(order.status).toBe("ready");
 
-    // The outage ends: the device enrolls.
-    kandji.state.clearFaults();
-    kandji.state.setFaults({ rateLimit: { requests: 10_000, windowMs: 3_600_000 } });
-    const ok = await enroll({ profile, device: device("C02POLICY01"), ca: simCa, allowHttp: true });
-    expect(ok.certificatePem).toContain("BEGIN CERTIFICATE");
-  });
+      // The outage ends: the device enrolls.
+      kandji.state.clearFaults();
+      kandji.state.setFaults({ rateLimit: { requests: 10_000, windowMs: 3_600_000 } });
+      const ok = await enroll({ profile, device: device("C02POLICY01"), ca: simCa, allowHttp: true });
+      expect(ok.certificatePem).toContain("BEGIN CERTIFICATE");
+    },
+  );
 });
 
 describe("NUL and other control characters from the MDM or in the CSR", () => {

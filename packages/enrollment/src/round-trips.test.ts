@@ -5,8 +5,16 @@ import { forgetCachedConfig } from "@attested/db";
 import { startKandjiSimulator } from "@attested/kandji-sim";
 import { createKeyAttestationPlatform, createPlatform, platformProfile, setTestTrustedRoots } from "@attested/platforms";
 import {
-  createCorePlatform, createDeviceRole, createEnrollmentPolicy, createSignalSource, createWorkflow,
-  updateCorePlatform, updateDeviceRole, updateEnrollmentPolicy, updateSignalSource, updateWorkflow,
+  createCorePlatform,
+  createDeviceRole,
+  createEnrollmentPolicy,
+  createSignalSource,
+  createWorkflow,
+  updateCorePlatform,
+  updateDeviceRole,
+  updateEnrollmentPolicy,
+  updateSignalSource,
+  updateWorkflow,
 } from "@attested/policy";
 import { startTestbed, testAdmin as admin } from "./testing";
 
@@ -29,20 +37,40 @@ const postgres = Boolean(process.env.DATABASE_URL);
 
 beforeAll(async () => {
   if (!postgres) return;
-  bed = await startTestbed({ name: "Kandji", subject: "CN=${/attestation/serialNumber},OU=${/device/deviceName}", validityDays: 365, sanRfc822: "${/device/email}", extendedKeyUsages: ["clientAuth"] });
-  kandji = await startKandjiSimulator({ token: TOKEN, seed: { devices: [{ serial_number: "C02COUNT01", device_name: "Ada's MacBook Pro", user: { email: "ada@example.com", name: "Ada" } }] } });
+  bed = await startTestbed({
+    name: "Kandji",
+    subject: "CN=${/attestation/serialNumber},OU=${/device/deviceName}",
+    validityDays: 365,
+    sanRfc822: "${/device/email}",
+    extendedKeyUsages: ["clientAuth"],
+  });
+  kandji = await startKandjiSimulator({
+    token: TOKEN,
+    seed: { devices: [{ serial_number: "C02COUNT01", device_name: "Ada's MacBook Pro", user: { email: "ada@example.com", name: "Ada" } }] },
+  });
   const db = bed.db.prisma;
   simCa = await SimulatedAppleCa.create();
   const kap = await createKeyAttestationPlatform(db, admin, { name: "Apple", type: "apple" });
   await setTestTrustedRoots(db, admin, kap.id, { testTrustedRoots: simCa.rootPem });
   const core = await createCorePlatform(db, admin, { name: "Kandji", description: "", type: "generic-http" });
   await updateCorePlatform(db, admin, core.id, {
-    authMethod: "bearer", secret: TOKEN, uri: `${kandji.url}/api/v1/devices?serial_number=\${identity}`, timeoutMs: 500,
+    authMethod: "bearer",
+    secret: TOKEN,
+    uri: `${kandji.url}/api/v1/devices?serial_number=\${identity}`,
+    timeoutMs: 500,
     validationRules: [{ path: "data[0].serial_number", condition: "equals", expected: "${identity}" }],
-    attributeMappings: [{ path: "data[0].user.email", attribute: "email" }, { path: "data[0].device_name", attribute: "deviceName" }],
+    attributeMappings: [
+      { path: "data[0].user.email", attribute: "email" },
+      { path: "data[0].device_name", attribute: "deviceName" },
+    ],
   });
   const sss = await createSignalSource(db, admin, { name: "Kandji lookup", lookupPurpose: "certificate-issuance" });
-  await updateSignalSource(db, admin, sss.id, { corePlatformId: core.id, identityType: "csr", identityAttribute: "/attestation/serialNumber", revokeOnFailure: true });
+  await updateSignalSource(db, admin, sss.id, {
+    corePlatformId: core.id,
+    identityType: "csr",
+    identityAttribute: "/attestation/serialNumber",
+    revokeOnFailure: true,
+  });
   const wf = await createWorkflow(db, admin, { name: "Kandji devices" });
   await updateWorkflow(db, admin, wf.id, { corePlatformId: core.id, attributeConditions: [] });
   const role = await createDeviceRole(db, admin, { name: "Apple attested" });

@@ -1,7 +1,15 @@
 import { promises as dnsPromises } from "node:dns";
 import "reflect-metadata";
 import { X509Certificate } from "@peculiar/x509";
-import { AcmeServer, createDns01Validator, createHttp01Validator, problem, SqlAcmeStore, SUBSCRIBER_REVOCATION_REASONS, type AcmePlatform } from "@attested/acme";
+import {
+  AcmeServer,
+  createDns01Validator,
+  createHttp01Validator,
+  problem,
+  SqlAcmeStore,
+  SUBSCRIBER_REVOCATION_REASONS,
+  type AcmePlatform,
+} from "@attested/acme";
 import { issuingChain, revokeCertificateForSubscriber, type CaContext } from "@attested/ca";
 import { databaseOf, isDatabaseUnavailable, sqlOf, type Certificate, type Db } from "@attested/db";
 import { DomainError } from "@attested/errors";
@@ -65,7 +73,11 @@ export function createAcmeService(opts: AcmeServiceOptions) {
     issue: issueHook({ ca: opts.ca, afterIssue: opts.afterIssue, metrics: opts.metrics }),
     isUnavailable: isDatabaseUnavailable,
     getCertificateChain: async ({ certificateId }) => {
-      const [cert] = await sqlOf(db).query<{ pem: string; caId: string }>(`SELECT "pem", "caId" FROM "Certificate" WHERE "id" = $1`, [certificateId], "acme_certificate_pem");
+      const [cert] = await sqlOf(db).query<{ pem: string; caId: string }>(
+        `SELECT "pem", "caId" FROM "Certificate" WHERE "id" = $1`,
+        [certificateId],
+        "acme_certificate_pem",
+      );
       if (!cert) return null;
       const chain = await issuingChain(await opts.ca(), cert.caId);
       // RFC 8555 §7.4.2: the leaf, then the issuer chain; the root is the relying party's anchor.
@@ -87,11 +99,18 @@ export function createAcmeService(opts: AcmeServiceOptions) {
     },
     revokeCertificate: async ({ certificateId, reason, requestedBy }) => {
       // The ACME actor, named as the other ACME events name it.
-      const actor = requestedBy.kind === "certificate-key"
-        ? { type: "device" as const, name: "certificate key" }
-        : { type: "device" as const, id: requestedBy.accountId, name: `acme-account:${requestedBy.accountId.slice(0, 8)}` };
+      const actor =
+        requestedBy.kind === "certificate-key"
+          ? { type: "device" as const, name: "certificate key" }
+          : { type: "device" as const, id: requestedBy.accountId, name: `acme-account:${requestedBy.accountId.slice(0, 8)}` };
       try {
-        await revokeCertificateForSubscriber(await opts.ca(), actor, certificateId, { reason: SUBSCRIBER_REVOCATION_REASONS.get(reason) }, { via: "ACME revokeCert", requestedBy: requestedBy.kind });
+        await revokeCertificateForSubscriber(
+          await opts.ca(),
+          actor,
+          certificateId,
+          { reason: SUBSCRIBER_REVOCATION_REASONS.get(reason) },
+          { via: "ACME revokeCert", requestedBy: requestedBy.kind },
+        );
       } catch (e) {
         // A concurrent revocation got there first.
         if (e instanceof DomainError && e.status === 409) throw problem.alreadyRevoked("The certificate is already revoked");

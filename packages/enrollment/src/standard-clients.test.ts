@@ -22,14 +22,26 @@ beforeAll(async () => {
   await new Promise<void>((r) => challenges.listen(0, "127.0.0.1", r));
   bed = await startTestbed(
     {
-      name: "Guide", subject: "CN=${/csr/subject/commonname}", validityDays: 90, extendedKeyUsages: ["clientAuth"],
-      sanOtherName: "${/csr/san/othername}", sanRfc822: "${/csr/san/rfc822name}", sanDns: "${/csr/san/dnsname}", sanUri: "${/account/contact}",
+      name: "Guide",
+      subject: "CN=${/csr/subject/commonname}",
+      validityDays: 90,
+      extendedKeyUsages: ["clientAuth"],
+      sanOtherName: "${/csr/san/othername}",
+      sanRfc822: "${/csr/san/rfc822name}",
+      sanDns: "${/csr/san/dnsname}",
+      sanUri: "${/account/contact}",
     },
     { port: (challenges.address() as AddressInfo).port, address: "127.0.0.1" },
   );
   const db = bed.db.prisma;
   const platform = await createPlatform(db, admin, { name: "Servers", type: "acme-enrollment-token", vendor: "kandji" });
-  await updatePlatform(db, admin, platform.id, { name: "Servers", description: "", allowServerNames: true, defaultCaId: bed.caId, defaultTemplateId: bed.templateId });
+  await updatePlatform(db, admin, platform.id, {
+    name: "Servers",
+    description: "",
+    allowServerNames: true,
+    defaultCaId: bed.caId,
+    defaultTemplateId: bed.templateId,
+  });
   const profile = (await platformProfile(db, admin, platform.id, bed.publicUrl)).xml;
   directoryUrl = /<key>DirectoryURL<\/key>\s*<string>([^<]+)<\/string>/.exec(profile)![1];
 }, 120_000);
@@ -52,7 +64,27 @@ async function order(identifier: AcmeIdentifier, subj: string, san: string, cont
     await client.post(ch.url, {});
     await client.waitForAuthorization(authzUrl);
   }
-  const csr = execFileSync("openssl", ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "/dev/null", "-outform", "DER", "-subj", subj, "-addext", `subjectAltName=${san}`], { stdio: ["ignore", "pipe", "ignore"] });
+  const csr = execFileSync(
+    "openssl",
+    [
+      "req",
+      "-new",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      "/dev/null",
+      "-outform",
+      "DER",
+      "-subj",
+      subj,
+      "-addext",
+      `subjectAltName=${san}`,
+    ],
+    { stdio: ["ignore", "pipe", "ignore"] },
+  );
   try {
     await client.finalize(order.finalize, csr);
     const done = await client.waitForOrder(url, ["valid"]);
@@ -71,7 +103,10 @@ describe("a standard ACME client gets only what it proved", () => {
     expect(r.error?.problem?.type).toBe("urn:ietf:params:acme:error:badCSR");
     expect(r.error?.problem?.detail).toContain('CN "administrator"');
     expect(await bed.db.prisma.certificate.count()).toBe(before);
-    const denied = await bed.db.prisma.event.findFirstOrThrow({ where: { type: "Enrollment Denied", details: { path: ["code"], equals: "unprovenName" } }, orderBy: { id: "desc" } });
+    const denied = await bed.db.prisma.event.findFirstOrThrow({
+      where: { type: "Enrollment Denied", details: { path: ["code"], equals: "unprovenName" } },
+      orderBy: { id: "desc" },
+    });
     expect(denied.details).toMatchObject({ unproven: [{ kind: "CN", value: "administrator" }], identifiers: [{ type: "ip", value: "192.0.2.10" }] });
   });
 
@@ -80,7 +115,9 @@ describe("a standard ACME client gets only what it proved", () => {
     expect(r.error).toBeUndefined();
     expect(r.text).toMatch(/Subject: CN\s*=\s*web1.example.test\n/);
     expect(/Subject Alternative Name: *\n *(.*)\n/.exec(r.text!)?.[1]).toBe("DNS:web1.example.test");
-    const issued = await bed.db.prisma.event.findFirstOrThrow({ where: { type: "Certificate Issued", details: { path: ["subject"], equals: "CN=web1.example.test" } } });
+    const issued = await bed.db.prisma.event.findFirstOrThrow({
+      where: { type: "Certificate Issued", details: { path: ["subject"], equals: "CN=web1.example.test" } },
+    });
     expect(issued.details).toMatchObject({ omitted: expect.arrayContaining([{ field: "sanUri", reason: "URI left out: ${/account/contact} has no value" }]) });
   });
 });

@@ -32,13 +32,26 @@ export async function startTestbed(template: Record<string, unknown>, http01?: {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const ctx: CaContext = { db: db.prisma, keyStore: databaseKeyStore(db.prisma, randomBytes(32)), publicUrl };
-  acme = createAcmeService({ db: db.prisma, ca: async () => ctx, publicUrl, onError: () => {}, http01Port: http01?.port, http01Address: http01?.address,
+  acme = createAcmeService({
+    db: db.prisma,
+    ca: async () => ctx,
+    publicUrl,
+    onError: () => {},
+    http01Port: http01?.port,
+    http01Address: http01?.address,
     // The test's challenge server is on loopback.
-    allowPrivateAddresses: Boolean(http01) });
+    allowPrivateAddresses: Boolean(http01),
+  });
   const root = (await ensureOrganizationRootCa(ctx))!;
   const ca = await createCa(ctx, testAdmin, {
-    purpose: "Device and User Authentication", type: "INTERMEDIATE", parentId: root.id, generatedVia: "internal",
-    commonName: "Kandji ACME CA", keyAlgorithm: "EC-P256", signatureAlgorithm: "SHA-256", validityYears: 5,
+    purpose: "Device and User Authentication",
+    type: "INTERMEDIATE",
+    parentId: root.id,
+    generatedVia: "internal",
+    commonName: "Kandji ACME CA",
+    keyAlgorithm: "EC-P256",
+    signatureAlgorithm: "SHA-256",
+    validityYears: 5,
   });
   const tpl = await createTemplate(ctx, testAdmin, template);
   return {

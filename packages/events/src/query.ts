@@ -8,7 +8,11 @@ export const eventsQuerySchema = z.object({
   actor: z.string().trim().min(1).max(254).optional(),
   actorType: z.enum(["user", "api-token", "device", "system", "anonymous"]).optional(),
   // What: an object's type, and its id or exact name.
-  objectType: z.string().trim().regex(/^[a-z0-9-]{1,64}$/, "Unknown object type").optional(),
+  objectType: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9-]{1,64}$/, "Unknown object type")
+    .optional(),
   object: z.string().trim().min(1).max(254).optional(),
   objectId: z.string().trim().min(1).optional(),
   deviceSerial: z.string().trim().min(1).max(128).optional(),
@@ -17,7 +21,10 @@ export const eventsQuerySchema = z.object({
   to: z.coerce.date().optional(),
   q: z.string().trim().min(1).max(200).optional(),
   // Event ids are PostgreSQL bigints: 18 digits always fit.
-  cursor: z.string().regex(/^\d{1,18}$/, "cursor must be an event id").optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,18}$/, "cursor must be an event id")
+    .optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 export type EventsQuery = z.input<typeof eventsQuerySchema>;

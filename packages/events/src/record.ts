@@ -39,7 +39,8 @@ export async function recordEvent(tx: Tx, e: EventInput): Promise<void> {
   await tx.event.create({ data: eventData(e) as Prisma.EventUncheckedCreateInput });
   if (!changesConfig(e.actor)) return;
   const open = openTransactions.get(tx);
-  if (open) open.changedConfig = true; // cleared by inTransaction once committed
+  if (open)
+    open.changedConfig = true; // cleared by inTransaction once committed
   else forgetCachedConfig(tx); // a statement of its own: committed already
 }
 

@@ -1,15 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "@attested/db/testing";
 import { ForbiddenError } from "@attested/errors";
-import {
-  actorForApiToken,
-  assertCanWrite,
-  bootstrapOrganization,
-  createApiToken,
-  createUser,
-  updateUser,
-  verifySignIn,
-} from "./index";
+import { actorForApiToken, assertCanWrite, bootstrapOrganization, createApiToken, createUser, updateUser, verifySignIn } from "./index";
 import { ADDRESS_LIMIT, EMAIL_LIMIT, FREE_FAILURES } from "./throttle";
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -62,9 +54,17 @@ describe("identity", () => {
   });
 
   it("counts a burst of parallel guesses one by one: only the free ones are checked, the right password among them is refused", async () => {
-    const guesses = Array.from({ length: 40 }, (_, i) => verifySignIn(db.prisma, "aud@example.com", i === 39 ? "correct horse battery" : `burst-guess-${i}`, "10.0.1.1"));
+    const guesses = Array.from({ length: 40 }, (_, i) =>
+      verifySignIn(db.prisma, "aud@example.com", i === 39 ? "correct horse battery" : `burst-guess-${i}`, "10.0.1.1"),
+    );
     const results = await Promise.all(guesses);
-    const checked = await db.prisma.event.count({ where: { type: "Sign-in Failed", details: { path: ["ip"], equals: "10.0.1.1" }, NOT: { details: { path: ["reason"], equals: "too many failed attempts" } } } });
+    const checked = await db.prisma.event.count({
+      where: {
+        type: "Sign-in Failed",
+        details: { path: ["ip"], equals: "10.0.1.1" },
+        NOT: { details: { path: ["reason"], equals: "too many failed attempts" } },
+      },
+    });
     // The first FREE_FAILURES + 1 attempts are counted before any is checked; the rest wait, unchecked.
     expect(checked).toBeLessThanOrEqual(FREE_FAILURES + 1);
     expect(results.filter((r) => !r.ok && r.reason === "rate-limited").length).toBeGreaterThanOrEqual(40 - FREE_FAILURES - 1);

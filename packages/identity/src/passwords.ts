@@ -50,8 +50,16 @@ export function assertStrongPassword(password: string, user: { email: string; na
   const email = user.email.trim().toLowerCase();
   const name = (user.name ?? "").toLowerCase();
   const local = email.split("@")[0];
-  const inputs = [email, local, local.replace(/[^a-z0-9]/g, ""), ...email.split(/[@.+_-]/), name.replace(/\s+/g, ""), ...name.split(/\s+/), "attested", "pki"]
-    .filter((w) => w.length > 2);
+  const inputs = [
+    email,
+    local,
+    local.replace(/[^a-z0-9]/g, ""),
+    ...email.split(/[@.+_-]/),
+    name.replace(/\s+/g, ""),
+    ...name.split(/\s+/),
+    "attested",
+    "pki",
+  ].filter((w) => w.length > 2);
   const result = estimator.check(password, inputs);
   if (result.score >= MIN_SCORE) return;
   const why = [result.feedback.warning, ...result.feedback.suggestions].filter(Boolean).join(" ");

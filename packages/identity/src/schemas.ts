@@ -2,10 +2,7 @@ import { z } from "zod";
 
 export const roleSchema = z.enum(["ADMIN", "AUDITOR"], { message: "Role must be Admin or Auditor" });
 export const emailSchema = z.string().trim().toLowerCase().email("Enter a valid email address").max(254);
-export const passwordSchema = z
-  .string()
-  .min(12, "Password must be at least 12 characters")
-  .max(200, "Password must be at most 200 characters");
+export const passwordSchema = z.string().min(12, "Password must be at least 12 characters").max(200, "Password must be at most 200 characters");
 
 export const createUserSchema = z.object({
   email: emailSchema,

@@ -42,7 +42,10 @@ export function addressBucket(ip: string): string {
   if (!ipaddr.isValid(ip)) return ip;
   const addr = ipaddr.process(ip); // IPv4-mapped IPv6 counts as its IPv4 address
   if (addr.kind() === "ipv4") return addr.toString();
-  return `${(addr as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16)).join(":")}::/64`;
+  return `${(addr as ipaddr.IPv6).parts
+    .slice(0, 4)
+    .map((p) => p.toString(16))
+    .join(":")}::/64`;
 }
 
 export interface ThrottleKeys {
@@ -55,7 +58,12 @@ export interface ThrottleKeys {
 
 export function throttleKeys(email: string, ip: string | null): ThrottleKeys {
   const bucket = ip ? addressBucket(ip) : "-";
-  return { pair: pairPrefix(email) + bucket, address: ip ? `ip:${bucket}` : null, email: `email:${normalize(email)}`, known: `known:${normalize(email)}\n${bucket}` };
+  return {
+    pair: pairPrefix(email) + bucket,
+    address: ip ? `ip:${bucket}` : null,
+    email: `email:${normalize(email)}`,
+    known: `known:${normalize(email)}\n${bucket}`,
+  };
 }
 
 /**

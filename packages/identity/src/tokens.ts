@@ -21,8 +21,7 @@ export interface ApiTokenInfo {
 const fields = { id: true, name: true, prefix: true, role: true, createdAt: true, lastUsedAt: true, expiresAt: true, revokedAt: true } as const;
 const DAY_MS = 24 * 60 * 60_000;
 
-export const listApiTokens = (db: Db): Promise<ApiTokenInfo[]> =>
-  db.apiToken.findMany({ select: fields, orderBy: { createdAt: "desc" } });
+export const listApiTokens = (db: Db): Promise<ApiTokenInfo[]> => db.apiToken.findMany({ select: fields, orderBy: { createdAt: "desc" } });
 
 /** Creates a token; the returned `token` is shown once and only its hash is stored. */
 export async function createApiToken(db: Db, actor: Actor, input: unknown): Promise<{ token: string; info: ApiTokenInfo }> {
@@ -80,7 +79,6 @@ export async function actorForApiToken(db: Db, token: string): Promise<Actor | n
   if (!row || row.revokedAt || row.expiresAt.getTime() <= Date.now()) return null;
   if (row.createdBy && (row.createdBy.disabled || (row.role === "ADMIN" && row.createdBy.role !== "ADMIN"))) return null;
   // Coarse last-used stamp: at most one write a minute per token.
-  if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000)
-    await db.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } });
+  if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) await db.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } });
   return { type: "api-token", id: row.id, name: `token:${row.name}`, role: row.role };
 }

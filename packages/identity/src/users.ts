@@ -26,8 +26,7 @@ const publicFields = {
   lastSignInAt: true,
 } as const;
 
-export const listUsers = (db: Db): Promise<PublicUser[]> =>
-  db.user.findMany({ select: publicFields, orderBy: { createdAt: "asc" } });
+export const listUsers = (db: Db): Promise<PublicUser[]> => db.user.findMany({ select: publicFields, orderBy: { createdAt: "asc" } });
 
 export async function getUser(db: Db, id: string): Promise<PublicUser> {
   const u = await db.user.findUnique({ where: { id }, select: publicFields });
@@ -43,8 +42,7 @@ export async function createUser(db: Db, actor: Actor, input: CreateUserInput | 
   if (actor.type !== "system") await assertCanWrite(db, actor, "create users");
   const data = createUserSchema.parse(input);
   assertStrongPassword(data.password, data);
-  if (await db.user.findUnique({ where: { email: data.email } }))
-    throw new ConflictError("A user with this email already exists", "email");
+  if (await db.user.findUnique({ where: { email: data.email } })) throw new ConflictError("A user with this email already exists", "email");
   const passwordHash = await hashPassword(data.password);
   return inTransaction(db, async (tx) => {
     const user = await tx.user.create({
@@ -122,7 +120,14 @@ export async function changeOwnPassword(db: Db, actor: Actor, input: unknown, ip
 }
 
 /** Stores a new password and ends every session of the user, with its event. */
-async function setPassword(db: Db, actor: Actor, user: { id: string; email: string }, password: string, type: typeof EventType.PasswordReset | typeof EventType.PasswordChanged, summary: string) {
+async function setPassword(
+  db: Db,
+  actor: Actor,
+  user: { id: string; email: string },
+  password: string,
+  type: typeof EventType.PasswordReset | typeof EventType.PasswordChanged,
+  summary: string,
+) {
   const passwordHash = await hashPassword(password);
   await inTransaction(db, async (tx) => {
     await tx.user.update({ where: { id: user.id }, data: { passwordHash, sessionVersion: { increment: 1 } } });
@@ -145,16 +150,17 @@ export async function endSessions(db: Db, userId: string, sessionVersion: number
   });
 }
 
-export type SignInResult =
-  | { ok: true; user: PublicUser & { sessionVersion: number } }
-  | { ok: false; reason: "invalid" | "rate-limited" };
+export type SignInResult = { ok: true; user: PublicUser & { sessionVersion: number } } | { ok: false; reason: "invalid" | "rate-limited" };
 
 /**
  * Checks a sign-in. The caller shows one message for every "invalid" case, so nobody learns
  * whether an email exists; unknown emails cost the same argon2 verification as known ones.
  */
 export async function verifySignIn(db: Db, email: string, password: string, ip: string | null): Promise<SignInResult> {
-  const normalized = String(email ?? "").trim().toLowerCase().slice(0, 254);
+  const normalized = String(email ?? "")
+    .trim()
+    .toLowerCase()
+    .slice(0, 254);
   const keys = throttleKeys(normalized, ip);
   const fail = async (reason: "invalid" | "rate-limited", why: string) => {
     await recordEvent(db, {

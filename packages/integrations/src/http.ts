@@ -193,12 +193,7 @@ async function attempt(url: URL, headers: Record<string, string>, timeoutMs: num
  * GETs `url` under the policy. Never throws for remote trouble: the result is either the final
  * response (which may still be a 429/5xx once retries are spent) or a failure with a precise message.
  */
-export async function httpGet(
-  url: string,
-  headers: Record<string, string>,
-  policyIn: Partial<HttpPolicy> = {},
-  deps: HttpDeps = {},
-): Promise<HttpResult> {
+export async function httpGet(url: string, headers: Record<string, string>, policyIn: Partial<HttpPolicy> = {}, deps: HttpDeps = {}): Promise<HttpResult> {
   const policy = { ...DEFAULT_HTTP_POLICY, ...policyIn };
   const random = deps.random ?? Math.random;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));

@@ -63,9 +63,7 @@ describe("lookupDevice against the Kandji simulator", () => {
       warnings: [],
       url: `${sim.url}/api/v1/devices?serial_number=C02ABC1234`,
     });
-    expect(r.rules).toEqual([
-      expect.objectContaining({ passed: true, actual: "C02ABC1234", message: 'data[0].serial_number equals "C02ABC1234"' }),
-    ]);
+    expect(r.rules).toEqual([expect.objectContaining({ passed: true, actual: "C02ABC1234", message: 'data[0].serial_number equals "C02ABC1234"' })]);
     expect(r.timeMs).toBeGreaterThanOrEqual(0);
     expect(r.response).toBeUndefined();
     expect(apiRequests().at(-1)).toMatchObject({ authorized: true, query: { serial_number: "C02ABC1234" } });
@@ -218,7 +216,12 @@ describe("lookupDevice failures are errors with a precise reason", () => {
         expect(r).toMatchObject({ outcome: "error" });
         expect(r.reason).toMatch(/^invalid configuration: uri: URI/);
       }
-      const host = await lookupDevice({ config: { ...config(), uri: `http://\${/csr/subject/CN}:${port}/api` }, identity: "X", context: { csr: { subject: { CN: "127.0.0.1" } } }, options });
+      const host = await lookupDevice({
+        config: { ...config(), uri: `http://\${/csr/subject/CN}:${port}/api` },
+        identity: "X",
+        context: { csr: { subject: { CN: "127.0.0.1" } } },
+        options,
+      });
       expect(host.reason).toBe("invalid configuration: uri: URI's scheme, host and port cannot hold variables");
       expect(received).toEqual([]);
     } finally {

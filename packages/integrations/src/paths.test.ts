@@ -93,9 +93,7 @@ describe("evaluatePath", () => {
 describe("templates", () => {
   it("renders ${identity} and ${/context/paths}, encoding substituted values only", () => {
     const vars = { identity: "A&B/C", context: { attestation: { serialNumber: "SN 1", osVersion: 15 } } };
-    expect(renderTemplate("https://h/x?s=${identity}&o=${/attestation/osVersion}", vars, encodeURIComponent)).toBe(
-      "https://h/x?s=A%26B%2FC&o=15",
-    );
+    expect(renderTemplate("https://h/x?s=${identity}&o=${/attestation/osVersion}", vars, encodeURIComponent)).toBe("https://h/x?s=A%26B%2FC&o=15");
     expect(renderTemplate("${/attestation/serialNumber}", vars)).toBe("SN 1");
     expect(templateVariables("a ${ identity } b ${/csr/x}")).toEqual(["${identity}", "${/csr/x}"]);
   });
@@ -103,7 +101,9 @@ describe("templates", () => {
   it("reads keys as certificate templates do: case-insensitively, own properties only, a list's first non-empty item", () => {
     const context = { csr: { subject: { commonName: "C02X", CN: "C02X" }, san: { rfc822name: ["", "a@b.c"] } }, attestation: { serialNumber: "C02Y" } };
     const vars = { identity: "x", context };
-    expect(renderTemplate("https://h/d?cn=${/csr/subject/commonname}&e=${/csr/san/rfc822name}", vars, encodeURIComponent)).toBe("https://h/d?cn=C02X&e=a%40b.c");
+    expect(renderTemplate("https://h/d?cn=${/csr/subject/commonname}&e=${/csr/san/rfc822name}", vars, encodeURIComponent)).toBe(
+      "https://h/d?cn=C02X&e=a%40b.c",
+    );
     expect(renderTemplate("${/ATTESTATION/SerialNumber}", vars)).toBe("C02Y");
     expect(() => renderTemplate("${/csr/subject}", vars)).toThrow("${/csr/subject} has no value");
     expect(() => renderTemplate("${/csr/san/dnsname}", { identity: "x", context: { csr: { san: { dnsname: [] } } } })).toThrow(/has no value/);

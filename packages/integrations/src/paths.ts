@@ -21,10 +21,7 @@ export const MAX_PATH_LENGTH = 300;
 const MAX_SEGMENTS = 32;
 const FORBIDDEN = new Set(["__proto__", "prototype", "constructor"]);
 
-export type Segment =
-  | { kind: "key"; key: string }
-  | { kind: "index"; index: number }
-  | { kind: "filter"; field: string[]; value: string };
+export type Segment = { kind: "key"; key: string } | { kind: "index"; index: number } | { kind: "filter"; field: string[]; value: string };
 
 export interface ParsedPath {
   root: Root;
@@ -169,7 +166,11 @@ function step(cur: unknown, seg: Segment, vars: TemplateVars | undefined): PathV
     if (!Array.isArray(cur)) return { found: false, reason: `is ${describe(cur)}, not an array` };
     const want = vars ? renderTemplate(seg.value, vars) : seg.value;
     const hit = cur.find((item) => {
-      const v = resolve(item, seg.field.map((key) => ({ kind: "key", key }) as Segment), vars);
+      const v = resolve(
+        item,
+        seg.field.map((key) => ({ kind: "key", key }) as Segment),
+        vars,
+      );
       return v.found && stringValue(v.value) === want;
     });
     return hit === undefined

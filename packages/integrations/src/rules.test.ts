@@ -159,11 +159,7 @@ describe("attribute mapping and groups", () => {
   });
 
   it("collects groups from several paths, deduplicated", () => {
-    expect(splitGroupsPaths("data[0].blueprint_name, data[0].tags ,data[x=','].y")).toEqual([
-      "data[0].blueprint_name",
-      "data[0].tags",
-      "data[x=','].y",
-    ]);
+    expect(splitGroupsPaths("data[0].blueprint_name, data[0].tags ,data[x=','].y")).toEqual(["data[0].blueprint_name", "data[0].tags", "data[x=','].y"]);
     expect(extractGroups("data[0].blueprint_name, data[0].tags, data[0].groups, data[0].missing, data[0].tags", view, vars)).toEqual([
       "ACME",
       "eng",

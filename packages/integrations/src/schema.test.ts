@@ -1,13 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import {
-  attributeMappingTabSchema,
-  configSchema,
-  createApiTabSchema,
-  createConfigSchema,
-  createConfigurationTabSchema,
-  fieldErrors,
-} from "./schema";
+import { attributeMappingTabSchema, configSchema, createApiTabSchema, createConfigSchema, createConfigurationTabSchema, fieldErrors } from "./schema";
 import { lookupConfigFromRecord, openCorePlatformSecret, sealCorePlatformSecret } from "./secret";
 
 const good = {

@@ -187,7 +187,8 @@ function refineConfiguration(opts: ConfigSchemaOptions) {
     if (c.authMethod === "api-key") {
       const h = c.apiKeyHeader ?? "";
       if (!h) ctx.addIssue({ code: "custom", path: ["apiKeyHeader"], message: "Header name is required" });
-      else if (!HEADER_TOKEN.test(h)) ctx.addIssue({ code: "custom", path: ["apiKeyHeader"], message: "Header name may hold only letters, digits and - (e.g. X-API-Key)" });
+      else if (!HEADER_TOKEN.test(h))
+        ctx.addIssue({ code: "custom", path: ["apiKeyHeader"], message: "Header name may hold only letters, digits and - (e.g. X-API-Key)" });
       else if (RESERVED_HEADERS.has(h.toLowerCase())) ctx.addIssue({ code: "custom", path: ["apiKeyHeader"], message: `${h} cannot carry an API key` });
     }
   };
@@ -230,10 +231,12 @@ export const attributeMappingTabSchema = z.object({
 
 /** The whole Generic HTTP configuration, all tabs together (what lookupDevice validates). */
 export function createConfigSchema(opts: ConfigSchemaOptions = {}) {
-  return z
-    .object({ ...configurationShape, ...createApiTabSchema(opts).shape, ...attributeMappingTabSchema.shape })
-    // Run the credential checks even when another tab's fields fail, so the form shows every error.
-    .superRefine(refineConfiguration(opts), { when: (p) => configurationObject.safeParse(p.value).success });
+  return (
+    z
+      .object({ ...configurationShape, ...createApiTabSchema(opts).shape, ...attributeMappingTabSchema.shape })
+      // Run the credential checks even when another tab's fields fail, so the form shows every error.
+      .superRefine(refineConfiguration(opts), { when: (p) => configurationObject.safeParse(p.value).success })
+  );
 }
 
 /** https only, secret required: the strict form schema (use createConfigSchema for other options). */

@@ -20,11 +20,15 @@ export async function reserveLookups(db: Db, corePlatformId: string, n: number, 
   const windowStart = minuteOf(now);
   await db.$executeRawUnsafe(
     `INSERT INTO "LookupBudget" ("corePlatformId", "windowStart", used) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING`,
-    corePlatformId, windowStart,
+    corePlatformId,
+    windowStart,
   );
   const taken = await db.$executeRawUnsafe(
     `UPDATE "LookupBudget" SET used = used + $3 WHERE "corePlatformId" = $1 AND "windowStart" = $2 AND used + $3 <= $4`,
-    corePlatformId, windowStart, n, perMinute,
+    corePlatformId,
+    windowStart,
+    n,
+    perMinute,
   );
   return taken === 1 ? windowStart : null;
 }
@@ -34,7 +38,9 @@ export async function refundLookups(db: Db, corePlatformId: string, n: number, w
   if (n <= 0) return;
   await db.$executeRawUnsafe(
     `UPDATE "LookupBudget" SET used = GREATEST(0, used - $3) WHERE "corePlatformId" = $1 AND "windowStart" = $2`,
-    corePlatformId, windowStart, n,
+    corePlatformId,
+    windowStart,
+    n,
   );
 }
 
@@ -42,7 +48,9 @@ export async function refundLookups(db: Db, corePlatformId: string, n: number, w
 export async function lookupsInLastHour(db: Db, corePlatformId: string, now: Date): Promise<number> {
   const [row] = await db.$queryRawUnsafe<{ n: bigint | number | null }[]>(
     `SELECT COALESCE(SUM(used), 0)::int AS n FROM "LookupBudget" WHERE "corePlatformId" = $1 AND "windowStart" > $2 AND "windowStart" <= $3`,
-    corePlatformId, new Date(now.getTime() - 3_600_000), now,
+    corePlatformId,
+    new Date(now.getTime() - 3_600_000),
+    now,
   );
   return Number(row?.n ?? 0);
 }

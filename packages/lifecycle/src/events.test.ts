@@ -25,7 +25,7 @@ beforeAll(async () => {
       objectName: i % 3 ? `CN=device-${i}` : "ACME CA",
       deviceSerial: i % 10 === 0 ? `C02DEV${i % 7}` : null,
       certificateSerial: i % 3 ? (i * 7919).toString(16).padStart(16, "0") : null,
-      summary: i === 1190 ? "=HYPERLINK(\"http://evil\")" : `event ${i}, "quoted"`,
+      summary: i === 1190 ? '=HYPERLINK("http://evil")' : `event ${i}, "quoted"`,
       details: { i },
     })),
   });
@@ -37,7 +37,10 @@ async function readCsv(stream: ReadableStream<Uint8Array>): Promise<string> {
 }
 /** Minimal RFC 4180 reader for the test (every field quoted). */
 const parseCsv = (text: string) =>
-  text.trimEnd().split("\r\n").map((line) => [...line.matchAll(/"((?:[^"]|"")*)"|([^,]+)/g)].map((m) => (m[1] ?? m[2]).replace(/""/g, '"')));
+  text
+    .trimEnd()
+    .split("\r\n")
+    .map((line) => [...line.matchAll(/"((?:[^"]|"")*)"|([^,]+)/g)].map((m) => (m[1] ?? m[2]).replace(/""/g, '"')));
 
 describe("General Events filters", () => {
   it("filters by outcome, actor and object, newest first", async () => {
@@ -48,7 +51,9 @@ describe("General Events filters", () => {
     expect([...ids].sort((a, b) => (a > b ? -1 : 1))).toEqual(ids);
 
     expect((await listEvents(h.db.prisma, { actor: "ADMIN@example.com", limit: 500 })).events.every((e) => e.actorName === "admin@example.com")).toBe(true);
-    expect((await listEvents(h.db.prisma, { actor: "C02DEV3", outcome: "failure", limit: 500 })).events.map((e) => e.actorName)).toEqual(Array(17).fill("C02DEV3"));
+    expect((await listEvents(h.db.prisma, { actor: "C02DEV3", outcome: "failure", limit: 500 })).events.map((e) => e.actorName)).toEqual(
+      Array(17).fill("C02DEV3"),
+    );
     expect((await listEvents(h.db.prisma, { actorType: "system", limit: 500 })).events).toHaveLength(360);
     expect((await listEvents(h.db.prisma, { object: CA_ID, limit: 500 })).events).toHaveLength(400);
     expect((await listEvents(h.db.prisma, { object: "CN=device-1199" })).events.map((e) => e.summary)).toEqual(['event 1199, "quoted"']);
@@ -65,7 +70,22 @@ describe("CSV export", () => {
   it("streams every row of the filtered view, quoted, with formulas defused, and records the export", async () => {
     const csv = await readCsv(await exportEventsCsv(h.db.prisma, auditor, { outcome: "failure", cursor: "5", limit: 3 }));
     const rows = parseCsv(csv);
-    expect(rows[0]).toEqual(["id", "time", "type", "outcome", "actorType", "actorName", "actorId", "objectType", "objectId", "objectName", "certificateSerial", "deviceSerial", "summary", "details"]);
+    expect(rows[0]).toEqual([
+      "id",
+      "time",
+      "type",
+      "outcome",
+      "actorType",
+      "actorName",
+      "actorId",
+      "objectType",
+      "objectId",
+      "objectName",
+      "certificateSerial",
+      "deviceSerial",
+      "summary",
+      "details",
+    ]);
     // The page's cursor and size do not cut the export: all 120 failures.
     expect(rows).toHaveLength(1 + 120);
     expect(rows.slice(1).every((r) => r[3] === "failure" && r[2] === "Enrollment Denied")).toBe(true);

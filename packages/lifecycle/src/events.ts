@@ -15,8 +15,20 @@ export const LifecycleEventType = {
 } as const;
 
 export const CSV_COLUMNS = [
-  "id", "time", "type", "outcome", "actorType", "actorName", "actorId", "objectType", "objectId", "objectName",
-  "certificateSerial", "deviceSerial", "summary", "details",
+  "id",
+  "time",
+  "type",
+  "outcome",
+  "actorType",
+  "actorName",
+  "actorId",
+  "objectType",
+  "objectId",
+  "objectName",
+  "certificateSerial",
+  "deviceSerial",
+  "summary",
+  "details",
 ] as const;
 
 /** The default cap of one CSV export (LIFECYCLE_EXPORT_MAX_ROWS sets another; see the server's config). */
@@ -28,7 +40,14 @@ const PAGE = 500;
  * first) gets a leading apostrophe (OWASP "CSV injection"): event text comes from devices and users.
  */
 export function csvField(value: unknown): string {
-  let s = value === null || value === undefined ? "" : value instanceof Date ? value.toISOString() : typeof value === "object" ? JSON.stringify(value) : String(value);
+  let s =
+    value === null || value === undefined
+      ? ""
+      : value instanceof Date
+        ? value.toISOString()
+        : typeof value === "object"
+          ? JSON.stringify(value)
+          : String(value);
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return `"${s.replace(/"/g, '""')}"`;
 }
@@ -53,31 +72,38 @@ export async function exportEventsCsv(db: Db, actor: Actor, query: EventsQuery, 
     outcome: "success",
     actor,
     object: { type: "events", name: "General Events" },
-    summary: `General Events exported as CSV${Object.keys(shown).length ? ` (${Object.entries(shown).map(([k, v]) => `${k}: ${v instanceof Date ? v.toISOString() : v}`).join(", ")})` : ""}`,
+    summary: `General Events exported as CSV${
+      Object.keys(shown).length
+        ? ` (${Object.entries(shown)
+            .map(([k, v]) => `${k}: ${v instanceof Date ? v.toISOString() : v}`)
+            .join(", ")})`
+        : ""
+    }`,
     details: { filters: shown, maxRows },
   });
   const encoder = new TextEncoder();
   let cursor: string | null | undefined;
   let rows = 0;
   let started = false;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (!started) {
-        started = true;
-        controller.enqueue(encoder.encode(CSV_COLUMNS.join(",") + "\r\n"));
-        return;
-      }
-      if (cursor === null || rows >= maxRows) return controller.close();
-      const page = await listEvents(db, { ...filters, cursor: cursor ?? undefined, limit: Math.min(PAGE, maxRows - rows) });
-      rows += page.events.length;
-      cursor = page.nextCursor;
-      const text = page.events
-        .map((e) => CSV_COLUMNS.map((c) => csvField(e[c as keyof typeof e])).join(",") + "\r\n")
-        .join("");
-      if (text) controller.enqueue(encoder.encode(text));
-      if (!page.events.length) controller.close();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (!started) {
+          started = true;
+          controller.enqueue(encoder.encode(CSV_COLUMNS.join(",") + "\r\n"));
+          return;
+        }
+        if (cursor === null || rows >= maxRows) return controller.close();
+        const page = await listEvents(db, { ...filters, cursor: cursor ?? undefined, limit: Math.min(PAGE, maxRows - rows) });
+        rows += page.events.length;
+        cursor = page.nextCursor;
+        const text = page.events.map((e) => CSV_COLUMNS.map((c) => csvField(e[c as keyof typeof e])).join(",") + "\r\n").join("");
+        if (text) controller.enqueue(encoder.encode(text));
+        if (!page.events.length) controller.close();
+      },
     },
-  }, { highWaterMark: 2 });
+    { highWaterMark: 2 },
+  );
 }
 
 const retentionSchema = z.object({
@@ -119,7 +145,10 @@ export async function updateEventRetention(db: Db, actor: Actor, input: unknown)
 }
 
 /** The retention job: deletes events older than the retention period, in batches. */
-export async function purgeExpiredEvents(ctx: LifecycleContext, opts: { batch?: number; maxRows?: number } = {}): Promise<{ deleted: number; before: Date | null }> {
+export async function purgeExpiredEvents(
+  ctx: LifecycleContext,
+  opts: { batch?: number; maxRows?: number } = {},
+): Promise<{ deleted: number; before: Date | null }> {
   const days = await getEventRetention(ctx.db);
   if (!days) return { deleted: 0, before: null };
   const before = new Date(nowOf(ctx).getTime() - days * DAY_MS);
@@ -129,7 +158,8 @@ export async function purgeExpiredEvents(ctx: LifecycleContext, opts: { batch?: 
   while (deleted < maxRows) {
     const n = await ctx.db.$executeRawUnsafe(
       `DELETE FROM "Event" WHERE id IN (SELECT id FROM "Event" WHERE time < $1 ORDER BY id LIMIT $2)`,
-      before, Math.min(batch, maxRows - deleted),
+      before,
+      Math.min(batch, maxRows - deleted),
     );
     deleted += n;
     if (n < batch) break;

@@ -116,12 +116,19 @@ describe("Settings > Mail", () => {
   it("asks for the password again when the server changes, and saves nothing until it is given", async () => {
     await updateMailSettings(h.ctx, admin, { host: "smtp.example.com", port: "587", user: "mailer", password: "s3cret-Pa55word", from: "pki@example.com" });
     const saved = await h.db.prisma.organization.findFirstOrThrow();
-    for (const moved of [{ host: "attacker.example.net", port: "587" }, { host: "smtp.example.com", port: "2525" }]) {
+    for (const moved of [
+      { host: "attacker.example.net", port: "587" },
+      { host: "smtp.example.com", port: "2525" },
+    ]) {
       const e = await updateMailSettings(h.ctx, admin, { ...moved, user: "mailer", password: "", from: "pki@example.com" }).catch((err: unknown) => err);
       expect(e).toMatchObject({ field: "password", message: "Enter the password again: the saved one is only sent to smtp://smtp.example.com:587" });
     }
     const after = await h.db.prisma.organization.findFirstOrThrow();
-    expect([after.smtpHost, after.smtpPort, Buffer.from(after.smtpPassword!).equals(Buffer.from(saved.smtpPassword!))]).toEqual(["smtp.example.com", 587, true]);
+    expect([after.smtpHost, after.smtpPort, Buffer.from(after.smtpPassword!).equals(Buffer.from(saved.smtpPassword!))]).toEqual([
+      "smtp.example.com",
+      587,
+      true,
+    ]);
     // The From address alone needs nothing; with the password typed again, the new server is saved.
     await updateMailSettings(h.ctx, admin, { host: "smtp.example.com", port: "587", user: "mailer", password: "", from: "noreply@example.com" });
     await updateMailSettings(h.ctx, admin, { host: "relay.example.com", port: "587", user: "mailer", password: "s3cret-Pa55word", from: "pki@example.com" });
@@ -129,8 +136,17 @@ describe("Settings > Mail", () => {
   });
 
   it("asks for the password again when TLS is turned off on the same server", async () => {
-    await updateMailSettings(h.ctx, admin, { host: "smtp.example.com", port: "465", secure: "on", user: "mailer", password: "s3cret-Pa55word", from: "pki@example.com" });
-    const e = await updateMailSettings(h.ctx, admin, { host: "smtp.example.com", port: "465", user: "mailer", password: "", from: "pki@example.com" }).catch((err: unknown) => err);
+    await updateMailSettings(h.ctx, admin, {
+      host: "smtp.example.com",
+      port: "465",
+      secure: "on",
+      user: "mailer",
+      password: "s3cret-Pa55word",
+      from: "pki@example.com",
+    });
+    const e = await updateMailSettings(h.ctx, admin, { host: "smtp.example.com", port: "465", user: "mailer", password: "", from: "pki@example.com" }).catch(
+      (err: unknown) => err,
+    );
     expect(e).toMatchObject({ field: "password", message: "Enter the password again: the saved one is only sent to smtps://smtp.example.com:465" });
     expect(await getMailSettings(h.db.prisma)).toMatchObject({ secure: true, passwordSet: true });
   });
@@ -142,7 +158,9 @@ describe("Settings > Mail", () => {
     expect(smtp.received.at(-1)).toMatchObject({ from: "pki@example.com", to: ["ops@example.com"] });
     expect(smtp.received.at(-1)!.text).toContain("Subject: Attested PKI test mail");
     // Who sent it, to which server, and the result.
-    const sent = await h.db.prisma.event.findFirstOrThrow({ where: { type: "Mail Sent", summary: `Test mail sent to ops@example.com through smtp://127.0.0.1:${smtp.port}` } });
+    const sent = await h.db.prisma.event.findFirstOrThrow({
+      where: { type: "Mail Sent", summary: `Test mail sent to ops@example.com through smtp://127.0.0.1:${smtp.port}` },
+    });
     expect(sent).toMatchObject({ actorName: admin.name, outcome: "success", details: { kind: "test", destination: `smtp://127.0.0.1:${smtp.port}` } });
     expect(await fieldOf(sendTestMail(h.ctx, admin, { to: "not-an-address" }))).toBe("to");
   });
@@ -222,7 +240,9 @@ describe("enrollment notices and expiry reminders", () => {
     await deliverPendingMail(h.ctx);
     expect(reminders()).toHaveLength(2);
     expect(reminders()[1].text).toContain("expires in 23 days");
-    expect(await h.db.prisma.event.count({ where: { type: "Mail Sent", certificateSerial: cert.serialNumber, summary: "Expiry reminder sent to sam@example.com" } })).toBe(2);
+    expect(
+      await h.db.prisma.event.count({ where: { type: "Mail Sent", certificateSerial: cert.serialNumber, summary: "Expiry reminder sent to sam@example.com" } }),
+    ).toBe(2);
     // After expiry: nothing.
     at(-1);
     await scheduleExpiryReminders(h.ctx);
@@ -233,7 +253,12 @@ describe("enrollment notices and expiry reminders", () => {
 describe("delivery", () => {
   it("retries temporary failures, gives up on permanent ones, and records each outcome", async () => {
     const flaky = await startSmtp({
-      rejectRcpt: (a) => (a.startsWith("busy") && flakyTries++ < 1 ? { code: 451, message: "try again later" } : a.startsWith("nobody") ? { code: 550, message: "no such user" } : null),
+      rejectRcpt: (a) =>
+        a.startsWith("busy") && flakyTries++ < 1
+          ? { code: 451, message: "try again later" }
+          : a.startsWith("nobody")
+            ? { code: 550, message: "no such user" }
+            : null,
     });
     let flakyTries = 0;
     try {
@@ -272,8 +297,25 @@ describe("delivery", () => {
   it("authenticates with the sealed password over STARTTLS", async () => {
     const key = h.file("smtp.key");
     const crt = h.file("smtp.crt");
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", crt, "-days", "2",
-      "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1");
+    openssl(
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      key,
+      "-out",
+      crt,
+      "-days",
+      "2",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+    );
     const secure = await startSmtp({
       disabledCommands: [],
       authOptional: false,
@@ -286,11 +328,23 @@ describe("delivery", () => {
     });
     try {
       const ctx = { ...h.ctx, smtpTls: { ca: readFileSync(crt) } };
-      await updateMailSettings(ctx, admin, { host: "127.0.0.1", port: String(secure.port), user: "mailer", password: "s3cret-Pa55word", from: "pki@example.com" });
+      await updateMailSettings(ctx, admin, {
+        host: "127.0.0.1",
+        port: String(secure.port),
+        user: "mailer",
+        password: "s3cret-Pa55word",
+        from: "pki@example.com",
+      });
       expect((await sendTestMail(ctx, admin, { to: "ops@example.com" })).ok).toBe(true);
       expect(secure.received.at(-1)).toMatchObject({ to: ["ops@example.com"], user: "mailer" });
       // A wrong password is refused by the server and reported without the password.
-      await updateMailSettings(ctx, admin, { host: "127.0.0.1", port: String(secure.port), user: "mailer", password: "wrong-password", from: "pki@example.com" });
+      await updateMailSettings(ctx, admin, {
+        host: "127.0.0.1",
+        port: String(secure.port),
+        user: "mailer",
+        password: "wrong-password",
+        from: "pki@example.com",
+      });
       const r = await sendTestMail(ctx, admin, { to: "ops@example.com" });
       expect(r.ok).toBe(false);
       expect(JSON.stringify(r)).not.toContain("wrong-password");

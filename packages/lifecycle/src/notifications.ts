@@ -131,7 +131,11 @@ export async function scheduleExpiryReminders(ctx: LifecycleContext): Promise<{ 
             AND ("expiryNotifiedAt" IS NULL OR "expiryNotifiedAt" <= $4)
             AND "notAfter" - "notBefore" > make_interval(days => $5::int)
           ORDER BY "notAfter" LIMIT 200`,
-        ca.id, now, new Date(now.getTime() + windowDays * DAY_MS), new Date(now.getTime() - n * DAY_MS), windowDays,
+        ca.id,
+        now,
+        new Date(now.getTime() + windowDays * DAY_MS),
+        new Date(now.getTime() - n * DAY_MS),
+        windowDays,
       );
       if (!ids.length) break;
       for (const { id } of ids) {
@@ -147,7 +151,18 @@ export async function scheduleExpiryReminders(ctx: LifecycleContext): Promise<{ 
           if (!to) return "no-address";
           const { subject, body } = expiryMail(cert, ca.commonName, org, now);
           await tx.notification.createMany({
-            data: [{ kind: "expiry", dedupeKey: `expiry:${id}:${now.toISOString()}`, certificateId: id, recipient: to, subject, body, nextAttemptAt: now, createdAt: now }],
+            data: [
+              {
+                kind: "expiry",
+                dedupeKey: `expiry:${id}:${now.toISOString()}`,
+                certificateId: id,
+                recipient: to,
+                subject,
+                body,
+                nextAttemptAt: now,
+                createdAt: now,
+              },
+            ],
             skipDuplicates: true,
           });
           return "queued";
@@ -173,12 +188,16 @@ async function claimDue(ctx: LifecycleContext, now: Date): Promise<NotificationR
          ORDER BY "nextAttemptAt" LIMIT $3
          FOR UPDATE SKIP LOCKED)
       RETURNING *`,
-    now, new Date(now.getTime() + LEASE_MS), BATCH,
+    now,
+    new Date(now.getTime() + LEASE_MS),
+    BATCH,
   );
 }
 
 async function finish(ctx: LifecycleContext, n: NotificationRow, now: Date, result: SendResult) {
-  const cert = n.certificateId ? await ctx.db.certificate.findUnique({ where: { id: n.certificateId }, select: { serialNumber: true, deviceSerial: true, subjectDn: true } }) : null;
+  const cert = n.certificateId
+    ? await ctx.db.certificate.findUnique({ where: { id: n.certificateId }, select: { serialNumber: true, deviceSerial: true, subjectDn: true } })
+    : null;
   const what = n.kind === "enrollment" ? "Enrollment notice" : n.kind === "expiry" ? "Expiry reminder" : "Mail";
   const base = {
     actor: mailActor,
@@ -203,7 +222,12 @@ async function finish(ctx: LifecycleContext, n: NotificationRow, now: Date, resu
   if (!final) {
     await ctx.db.notification.update({
       where: { id: n.id },
-      data: { status: "pending", lockedUntil: null, lastError: result.error, nextAttemptAt: new Date(now.getTime() + RETRY_AFTER_MS[Math.min(n.attempts, RETRY_AFTER_MS.length) - 1]) },
+      data: {
+        status: "pending",
+        lockedUntil: null,
+        lastError: result.error,
+        nextAttemptAt: new Date(now.getTime() + RETRY_AFTER_MS[Math.min(n.attempts, RETRY_AFTER_MS.length) - 1]),
+      },
     });
     return;
   }
@@ -224,7 +248,10 @@ async function finish(ctx: LifecycleContext, n: NotificationRow, now: Date, resu
  * SMTP 4xx) are retried with growing delays, up to 5 attempts; permanent ones (SMTP 5xx, mail not
  * configured) fail at once. Returns how many were sent and failed for good in this run.
  */
-export async function deliverPendingMail(ctx: LifecycleContext, opts: { maxBatches?: number } = {}): Promise<{ sent: number; failed: number; retrying: number }> {
+export async function deliverPendingMail(
+  ctx: LifecycleContext,
+  opts: { maxBatches?: number } = {},
+): Promise<{ sent: number; failed: number; retrying: number }> {
   const counts = { sent: 0, failed: 0, retrying: 0 };
   for (let batch = 0; batch < (opts.maxBatches ?? 20); batch++) {
     const now = nowOf(ctx);

@@ -18,21 +18,28 @@ beforeAll(async () => {
   h = await harness();
   sim = await startKandjiSimulator({
     token: TOKEN,
-    seed: { devices: ["C02AAA0001", "C02AAA0002", "C02AAA0003"].map((serial_number) => ({ serial_number, user: { email: "jane@example.com", name: "Jane" } })) },
+    seed: {
+      devices: ["C02AAA0001", "C02AAA0002", "C02AAA0003"].map((serial_number) => ({ serial_number, user: { email: "jane@example.com", name: "Jane" } })),
+    },
   });
   ca = await h.makeCa({});
   // The guide's chain: Core Platform (Generic HTTP -> Kandji) <- Policy Workflow <- Enrollment
   // Policy, and a Security Signal Source for Certificate Issuance with Revoke On Failure.
   const core = await h.db.prisma.corePlatform.create({
     data: {
-      name: "Kandji", authMethod: "bearer", uri: `${sim.url}/api/v1/devices?serial_number=\${identity}`,
-      validationRules: [{ path: "data[0].serial_number", condition: "equals", expected: "${identity}" }], timeoutMs: 3000,
+      name: "Kandji",
+      authMethod: "bearer",
+      uri: `${sim.url}/api/v1/devices?serial_number=\${identity}`,
+      validationRules: [{ path: "data[0].serial_number", condition: "equals", expected: "${identity}" }],
+      timeoutMs: 3000,
     },
   });
   corePlatformId = core.id;
   await h.db.prisma.corePlatform.update({ where: { id: core.id }, data: { secret: sealCorePlatformSecret(TOKEN, core.id, h.masterKey) } });
   const workflow = await h.db.prisma.policyWorkflow.create({ data: { name: "Kandji devices", corePlatformId: core.id } });
-  const policy = await h.db.prisma.enrollmentPolicy.create({ data: { name: "Kandji enrollment", policyWorkflowId: workflow.id, caId: ca.id, templateId: h.templateId } });
+  const policy = await h.db.prisma.enrollmentPolicy.create({
+    data: { name: "Kandji enrollment", policyWorkflowId: workflow.id, caId: ca.id, templateId: h.templateId },
+  });
   policyId = policy.id;
   const source = await h.db.prisma.securitySignalSource.create({
     data: { name: "Kandji lookup", lookupPurpose: "certificate-issuance", corePlatformId: core.id, revokeOnFailure: true },
@@ -65,7 +72,9 @@ describe("Revoke On Failure", () => {
     h.clock.advanceDays(1 / 24);
     const sweep = await checkDevicesAgainstSignalSources(h.ctx, { perMinute: 100 });
     expect(sweep.found).toBe(1);
-    expect(sweep.failed).toEqual([{ deviceSerial: "C02AAA0002", signalSourceId: sourceId, reason: "device not found", revoked: [gone.serialNumber, goneToo.serialNumber] }]);
+    expect(sweep.failed).toEqual([
+      { deviceSerial: "C02AAA0002", signalSourceId: sourceId, reason: "device not found", revoked: [gone.serialNumber, goneToo.serialNumber] },
+    ]);
 
     const row = (id: string) => h.db.prisma.certificate.findUniqueOrThrow({ where: { id } });
     expect(await row(gone.id)).toMatchObject({ status: "REVOKED", revocationReason: "privilegeWithdrawn" });
@@ -85,7 +94,12 @@ describe("Revoke On Failure", () => {
     expect(failed.summary).toContain('failed its check by "Kandji lookup" (Kandji): device not found');
     const revoked = await h.db.prisma.event.findFirstOrThrow({ where: { type: "Certificate Revoked", certificateSerial: gone.serialNumber } });
     expect(revoked).toMatchObject({ actorName: "revoke-on-failure", deviceSerial: "C02AAA0002" });
-    expect(revoked.details).toMatchObject({ reason: "privilegeWithdrawn", revokeOnFailure: true, failedCheck: "device not found", signalSource: { name: "Kandji lookup" } });
+    expect(revoked.details).toMatchObject({
+      reason: "privilegeWithdrawn",
+      revokeOnFailure: true,
+      failedCheck: "device not found",
+      signalSource: { name: "Kandji lookup" },
+    });
   });
 
   it("names a failed validation rule, and never revokes on lookup errors", async () => {
@@ -105,7 +119,12 @@ describe("Revoke On Failure", () => {
     // The device is still in Kandji but no longer passes a rule (MDM turned off).
     await h.db.prisma.corePlatform.update({
       where: { id: corePlatformId },
-      data: { validationRules: [{ path: "data[0].serial_number", condition: "equals", expected: "${identity}" }, { path: "data[0].mdm_enabled", condition: "equals", expected: "true" }] },
+      data: {
+        validationRules: [
+          { path: "data[0].serial_number", condition: "equals", expected: "${identity}" },
+          { path: "data[0].mdm_enabled", condition: "equals", expected: "true" },
+        ],
+      },
     });
     sim.state.updateDevice(serial, { mdm_enabled: false });
     h.clock.advanceDays(1);
@@ -130,10 +149,7 @@ describe("Revoke On Failure", () => {
     const active = await h.db.prisma.certificate.groupBy({ by: ["deviceSerial"], where: { status: "ACTIVE", enrollmentPolicyId: policyId } });
     const before = apiCalls();
     // Two instances sweeping in the same minute draw from one budget of 5 requests.
-    const [a, b] = await Promise.all([
-      checkDevicesAgainstSignalSources(h.ctx, { perMinute: 5 }),
-      checkDevicesAgainstSignalSources(h.ctx, { perMinute: 5 }),
-    ]);
+    const [a, b] = await Promise.all([checkDevicesAgainstSignalSources(h.ctx, { perMinute: 5 }), checkDevicesAgainstSignalSources(h.ctx, { perMinute: 5 })]);
     expect(a.checked + b.checked).toBeLessThanOrEqual(5);
     expect(apiCalls() - before).toBeLessThanOrEqual(5);
     expect(await lookupsInLastHour(h.db.prisma, corePlatformId, h.clock.now)).toBeLessThanOrEqual(5 + 100);
@@ -165,7 +181,12 @@ describe("Revoke On Failure", () => {
     const cert = await h.issue(ca.id, { cn: serial, deviceSerial: serial, enrollmentPolicyId: policyId });
     await h.db.prisma.corePlatform.update({
       where: { id: corePlatformId },
-      data: { validationRules: [{ path: "data[0].serial_number", condition: "equals", expected: "${identity}" }, { path: "data[0].device_name", condition: "equals", expected: "Kiosk" }] },
+      data: {
+        validationRules: [
+          { path: "data[0].serial_number", condition: "equals", expected: "${identity}" },
+          { path: "data[0].device_name", condition: "equals", expected: "Kiosk" },
+        ],
+      },
     });
     const sweep = await checkDevicesAgainstSignalSources(h.ctx, { perMinute: 100 });
     expect(sweep.failed.map((f) => f.deviceSerial)).toContain(serial);

@@ -96,7 +96,12 @@ export async function checkDevicesAgainstSignalSources(ctx: LifecycleContext, op
        GROUP BY c."deviceSerial", d."checkedAt"
        ORDER BY d."checkedAt" ASC NULLS FIRST, c."deviceSerial"
        LIMIT $6`,
-      platform.id, now, source.deviceRoleIds, source.id, new Date(now.getTime() - recheckMs), perMinute,
+      platform.id,
+      now,
+      source.deviceRoleIds,
+      source.id,
+      new Date(now.getTime() - recheckMs),
+      perMinute,
     );
     let errorsThisSource = 0;
     for (const device of devices) {
@@ -140,9 +145,15 @@ export async function checkDevicesAgainstSignalSources(ctx: LifecycleContext, op
     }
     if (errorsThisSource) {
       const last = result.errors.filter((e) => e.signalSourceId === source.id);
-      await recordRunProblem(ctx, source, platform, `${last.length} lookup${last.length === 1 ? "" : "s"} failed (last: ${last.at(-1)!.reason}); nothing was revoked for them, they are retried later`, {
-        devices: last.map((e) => ({ deviceSerial: e.deviceSerial, reason: e.reason })),
-      });
+      await recordRunProblem(
+        ctx,
+        source,
+        platform,
+        `${last.length} lookup${last.length === 1 ? "" : "s"} failed (last: ${last.at(-1)!.reason}); nothing was revoked for them, they are retried later`,
+        {
+          devices: last.map((e) => ({ deviceSerial: e.deviceSerial, reason: e.reason })),
+        },
+      );
     }
   }
   return result;
@@ -161,7 +172,10 @@ async function revokeDevice(
   const now = nowOf(ctx);
   const certs = await ctx.db.$queryRawUnsafe<{ id: string; serialNumber: string }[]>(
     `SELECT c.id, c."serialNumber" ${CERTS_FROM} ${CERTS_WHERE} AND c."deviceSerial" = $4 ORDER BY c."issuedAt"`,
-    platform.id, now, source.deviceRoleIds, device.deviceSerial,
+    platform.id,
+    now,
+    source.deviceRoleIds,
+    device.deviceSerial,
   );
   const check = failedChecks(lookup);
   const why = {
@@ -195,7 +209,13 @@ async function revokeDevice(
   return revoked;
 }
 
-async function recordRunProblem(ctx: LifecycleContext, source: { id: string; name: string }, platform: { id: string; name: string }, reason: string, details: Record<string, unknown> = {}) {
+async function recordRunProblem(
+  ctx: LifecycleContext,
+  source: { id: string; name: string },
+  platform: { id: string; name: string },
+  reason: string,
+  details: Record<string, unknown> = {},
+) {
   // The sweep runs every minute: an outage or a bad token is reported once an hour, not 60 times.
   // (Event times are the database's clock, so this compares with real time.)
   const recent = await ctx.db.event.findFirst({

@@ -31,17 +31,31 @@ const IPV6 = /^\[?[0-9a-f:.]+\]?$/i;
 
 export const mailSettingsSchema = z
   .object({
-    host: z.string().trim().max(253, "Host is too long").refine((v) => v === "" || HOST.test(v) || (v.includes(":") && IPV6.test(v)), "Enter a host name or IP address"),
+    host: z
+      .string()
+      .trim()
+      .max(253, "Host is too long")
+      .refine((v) => v === "" || HOST.test(v) || (v.includes(":") && IPV6.test(v)), "Enter a host name or IP address"),
     port: z.preprocess(
       (v) => (v === "" || v === null || v === undefined ? undefined : v),
-      z.coerce.number({ message: "Enter a port from 1 to 65535" }).int("Enter a port from 1 to 65535").min(1, "Enter a port from 1 to 65535").max(65535, "Enter a port from 1 to 65535").optional(),
+      z.coerce
+        .number({ message: "Enter a port from 1 to 65535" })
+        .int("Enter a port from 1 to 65535")
+        .min(1, "Enter a port from 1 to 65535")
+        .max(65535, "Enter a port from 1 to 65535")
+        .optional(),
     ),
     secure: checkbox.default(false),
     user: z.string().trim().max(254, "Username is too long").default(""),
     // Blank keeps the saved password; clearPassword removes it.
     password: z.string().max(1024, "Password is too long").default(""),
     clearPassword: checkbox.default(false),
-    from: z.string().trim().max(254, "From address is too long").refine((v) => v === "" || isEmail(v), "Enter a valid email address").default(""),
+    from: z
+      .string()
+      .trim()
+      .max(254, "From address is too long")
+      .refine((v) => v === "" || isEmail(v), "Enter a valid email address")
+      .default(""),
   })
   .superRefine((v, ctx) => {
     if (v.host && !v.from) ctx.addIssue({ code: "custom", path: ["from"], message: "Enter the address mail is sent from" });

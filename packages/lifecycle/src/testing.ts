@@ -25,7 +25,10 @@ export interface Harness {
   file(name: string, content?: string | Buffer): string;
   makeCa(settings: Record<string, unknown>): Promise<{ id: string; pem: string }>;
   templateId: string;
-  issue(caId: string, opts: { cn: string; email?: string; deviceSerial?: string; deviceUdid?: string; enrollmentPolicyId?: string }): Promise<{ id: string; serialNumber: string; pemFile: string }>;
+  issue(
+    caId: string,
+    opts: { cn: string; email?: string; deviceSerial?: string; deviceUdid?: string; enrollmentPolicyId?: string },
+  ): Promise<{ id: string; serialNumber: string; pemFile: string }>;
   /** OpenSSL's reading of this CA's OCSP answer for a certificate ("good", "revoked", ...), with reason line. */
   ocspStatus(caId: string, caPemFile: string, certPemFile: string): Promise<string>;
   crlText(caId: string): Promise<string>;
@@ -63,8 +66,12 @@ export async function harness(): Promise<Harness> {
   const root = (await ensureOrganizationRootCa(ctx))!;
   file("root.pem", root.certificatePem);
   const template = await createTemplate(ctx, admin, {
-    name: "Kandji Template", subject: "CN=${/csr/subject/commonname},O=Acme Corp", validityDays: 365, signatureAlgorithm: "SHA-256",
-    sanRfc822: "${/csr/san/rfc822name}", extendedKeyUsages: ["clientAuth"],
+    name: "Kandji Template",
+    subject: "CN=${/csr/subject/commonname},O=Acme Corp",
+    validityDays: 365,
+    signatureAlgorithm: "SHA-256",
+    sanRfc822: "${/csr/san/rfc822name}",
+    extendedKeyUsages: ["clientAuth"],
   });
   let n = 0;
   const h: Harness = {
@@ -77,20 +84,45 @@ export async function harness(): Promise<Harness> {
     templateId: template.id,
     async makeCa(settings) {
       const ca = await createCa(ctx, admin, {
-        purpose: "Device and User Authentication", type: "INTERMEDIATE", parentId: root.id, generatedVia: "internal",
-        commonName: `ACME CA ${++n}`, keyAlgorithm: "EC-P256", signatureAlgorithm: "SHA-256", validityYears: 5, ...settings,
+        purpose: "Device and User Authentication",
+        type: "INTERMEDIATE",
+        parentId: root.id,
+        generatedVia: "internal",
+        commonName: `ACME CA ${++n}`,
+        keyAlgorithm: "EC-P256",
+        signatureAlgorithm: "SHA-256",
+        validityYears: 5,
+        ...settings,
       });
       file(`ca-${ca.id}.pem`, ca.certificatePem);
       return { id: ca.id, pem: file(`ca-${ca.id}.pem`) };
     },
     async issue(caId, opts) {
       const k = ++n;
-      const args = ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", file(`leaf${k}.key`), "-subj", `/CN=${opts.cn}`];
+      const args = [
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        file(`leaf${k}.key`),
+        "-subj",
+        `/CN=${opts.cn}`,
+      ];
       if (opts.email) args.push("-addext", `subjectAltName=email:${opts.email}`);
       openssl(...args, "-outform", "DER", "-out", file(`leaf${k}.csr`));
       const { certificate } = await issueAndRecord(ctx, {
-        caId, templateId: template.id, csrDer: readFileSync(file(`leaf${k}.csr`)), context: {}, actor: systemActor("test"),
-        deviceSerial: opts.deviceSerial ?? null, deviceUdid: opts.deviceUdid ?? null, enrollmentPolicyId: opts.enrollmentPolicyId ?? null,
+        caId,
+        templateId: template.id,
+        csrDer: readFileSync(file(`leaf${k}.csr`)),
+        context: {},
+        actor: systemActor("test"),
+        deviceSerial: opts.deviceSerial ?? null,
+        deviceUdid: opts.deviceUdid ?? null,
+        enrollmentPolicyId: opts.enrollmentPolicyId ?? null,
       });
       return { id: certificate.id, serialNumber: certificate.serialNumber, pemFile: file(`leaf${k}.pem`, certificate.pem) };
     },
@@ -99,7 +131,21 @@ export async function harness(): Promise<Harness> {
       openssl("ocsp", "-issuer", caPemFile, "-cert", certPemFile, "-no_nonce", "-reqout", req);
       const resp = file(`ocsp-${n}.resp`, await answerOcsp(ctx, caId, readFileSync(req)));
       // The signature is verified against the chain; the clock is the test's, so times are not.
-      return openssl("ocsp", "-respin", resp, "-issuer", caPemFile, "-cert", certPemFile, "-CAfile", file("root.pem"), "-verify_other", caPemFile, "-no_nonce", "-resp_text");
+      return openssl(
+        "ocsp",
+        "-respin",
+        resp,
+        "-issuer",
+        caPemFile,
+        "-cert",
+        certPemFile,
+        "-CAfile",
+        file("root.pem"),
+        "-verify_other",
+        caPemFile,
+        "-no_nonce",
+        "-resp_text",
+      );
     },
     async crlText(caId) {
       const der = await currentCrl(ctx, caId);

@@ -9,7 +9,8 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const statusOf = (id: string) => h.db.prisma.certificate.findUniqueOrThrow({ where: { id }, select: { status: true, revocationReason: true, revokedAt: true } });
+const statusOf = (id: string) =>
+  h.db.prisma.certificate.findUniqueOrThrow({ where: { id }, select: { status: true, revocationReason: true, revokedAt: true } });
 
 describe("Revoke Certificate if unused for N days", () => {
   it("since last usage: revokes with the CA's reason once the last OCSP check is N days old, never-used ones from issuance", async () => {
@@ -63,7 +64,9 @@ describe("Revoke Certificate if unused for N days", () => {
     await h.ocspStatus(ca.id, ca.pem, used.pemFile);
     h.clock.advanceDays(100);
     const r = await revokeUnusedCertificates(h.ctx);
-    expect(r.revoked.filter((x) => x.caId === ca.id)).toEqual([expect.objectContaining({ certificateId: never.id, reason: "aACompromise", rule: "sinceIssuance" })]);
+    expect(r.revoked.filter((x) => x.caId === ca.id)).toEqual([
+      expect.objectContaining({ certificateId: never.id, reason: "aACompromise", rule: "sinceIssuance" }),
+    ]);
     expect(await statusOf(used.id)).toMatchObject({ status: "ACTIVE" });
     expect(await statusOf(never.id)).toMatchObject({ status: "REVOKED", revocationReason: "aACompromise" });
   });

@@ -48,13 +48,19 @@ export async function revokeUnusedCertificates(ctx: LifecycleContext, opts: { li
         const rule = c.lastSeenAt ? "sinceLastUsage" : ca.revokeSinceIssuance ? "sinceIssuance" : "sinceLastUsage";
         const since = c.lastSeenAt ?? c.issuedAt;
         try {
-          await revokeCertificate(ctx, actor, c.id, { reason: ca.revocationReason }, {
-            rule,
-            unusedDays: days,
-            lastUsedAt: c.lastSeenAt,
-            issuedAt: c.issuedAt,
-            why: `${c.lastSeenAt ? "last used" : "never used since issuance on"} ${since.toISOString().slice(0, 10)}; "${ca.commonName}" revokes certificates unused for ${days} day${days === 1 ? "" : "s"} (${reasonLabel(ca.revocationReason)})`,
-          });
+          await revokeCertificate(
+            ctx,
+            actor,
+            c.id,
+            { reason: ca.revocationReason },
+            {
+              rule,
+              unusedDays: days,
+              lastUsedAt: c.lastSeenAt,
+              issuedAt: c.issuedAt,
+              why: `${c.lastSeenAt ? "last used" : "never used since issuance on"} ${since.toISOString().slice(0, 10)}; "${ca.commonName}" revokes certificates unused for ${days} day${days === 1 ? "" : "s"} (${reasonLabel(ca.revocationReason)})`,
+            },
+          );
           out.revoked.push({ certificateId: c.id, serialNumber: c.serialNumber, caId: ca.id, reason: ca.revocationReason, rule });
         } catch (e) {
           // Revoked by someone else in the meantime: nothing left to do for this one.

@@ -37,7 +37,9 @@ describe("lifecycle worker (pg-boss)", () => {
         return c.status === "REVOKED" && c;
       });
       expect(revoked.revocationReason).toBe("unspecified");
-      expect(await h.db.prisma.event.count({ where: { type: "Certificate Revoked", certificateSerial: cert.serialNumber, actorName: "unused-certificates" } })).toBe(1);
+      expect(
+        await h.db.prisma.event.count({ where: { type: "Certificate Revoked", certificateSerial: cert.serialNumber, actorName: "unused-certificates" } }),
+      ).toBe(1);
       // The cron schedules are stored in the database (one set for every instance).
       const scheduled = await startLifecycleWorker({ database: h.db, ctx: h.ctx, pollingIntervalSeconds: 0.5 });
       try {
@@ -66,7 +68,17 @@ describe("lifecycle worker (pg-boss)", () => {
       pollingIntervalSeconds: 0.5,
       retryLimit: 1,
       retryDelaySeconds: 1,
-      jobs: [{ queue: "retention", label: "Always failing", cron: "* * * * *", run: async () => { tries++; throw new Error("disk on fire"); } }],
+      jobs: [
+        {
+          queue: "retention",
+          label: "Always failing",
+          cron: "* * * * *",
+          run: async () => {
+            tries++;
+            throw new Error("disk on fire");
+          },
+        },
+      ],
     });
     try {
       await worker.send("retention");
@@ -115,4 +127,3 @@ describe("lifecycle worker (pg-boss)", () => {
     }
   });
 });
-

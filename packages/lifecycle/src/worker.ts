@@ -55,7 +55,6 @@ export interface LifecycleWorker {
   stop(): Promise<void>;
 }
 
-
 function summary(out: unknown): unknown {
   // Keeps the job's stored output small (the sweeps return lists).
   if (!out || typeof out !== "object") return out ?? null;
@@ -109,7 +108,11 @@ export async function startLifecycleWorker(opts: LifecycleWorkerOptions): Promis
             outcome: "failure",
             actor: systemActor(`job:${job.queue}`),
             object: { type: "job", id: j.id, name: job.label },
-            summary: `Background job "${job.label}" failed after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${(err as Error).message ?? String(err)}`.slice(0, 1000),
+            summary:
+              `Background job "${job.label}" failed after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${(err as Error).message ?? String(err)}`.slice(
+                0,
+                1000,
+              ),
             details: { queue: name, jobId: j.id, attempts, error: String((err as Error).message ?? err).slice(0, 2000) },
           }).catch((e) => log.error({ err: e }, "could not record the job failure"));
         }

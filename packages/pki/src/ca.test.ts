@@ -109,7 +109,14 @@ describe("certificate authorities", () => {
 
   it("refuses parents that cannot issue: expired, not a CA, pathLen 0, or a key that is not theirs", async () => {
     const { keyStore, root, intermediate, rootRef } = await testPki();
-    const base = { commonName: "Y", keyAlgorithm: "EC-P256", signatureAlgorithm: "SHA-256", validityYears: 1, keyStore, ...{ crlUrl: "http://c.test", ocspUrl: "http://o.test" } } as const;
+    const base = {
+      commonName: "Y",
+      keyAlgorithm: "EC-P256",
+      signatureAlgorithm: "SHA-256",
+      validityYears: 1,
+      keyStore,
+      ...{ crlUrl: "http://c.test", ocspUrl: "http://o.test" },
+    } as const;
     const later = new Date(root.notAfter.getTime() + 1000);
     expect(await caught(() => createIntermediateCa({ ...base, parent: rootRef, now: later }))).toMatchObject({ code: "caExpired", field: "parent" });
     const intRef = { certificatePem: intermediate.certificatePem, keyId: intermediate.keyId, signatureAlgorithm: "SHA-256" as const };

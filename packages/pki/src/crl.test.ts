@@ -40,7 +40,11 @@ describe("buildCrl", () => {
     expect(text).toMatch(/Issuer: CN ?= ?Acme ACME Intermediate CA/);
     expect(text).toMatch(/X509v3 CRL Number: \n\s+42\n/);
     expect(text).toContain("X509v3 Authority Key Identifier");
-    expect(text).toMatch(new RegExp(`Serial Number: ${revokedLeaf.serialNumber.toUpperCase()}\\n[^\\n]+\\n\\s+CRL entry extensions:\\n\\s+X509v3 CRL Reason Code: \\n\\s+Certificate Hold`));
+    expect(text).toMatch(
+      new RegExp(
+        `Serial Number: ${revokedLeaf.serialNumber.toUpperCase()}\\n[^\\n]+\\n\\s+CRL entry extensions:\\n\\s+X509v3 CRL Reason Code: \\n\\s+Certificate Hold`,
+      ),
+    );
     expect(text).toMatch(/Serial Number: 0123ABCD\n[^\n]+\n\s+CRL entry extensions:\n\s+X509v3 CRL Reason Code: \n\s+Key Compromise/);
     // RFC 5280 §5.3.1: no reason code extension for "unspecified".
     expect(text).toMatch(/Serial Number: 7F\n\s+Revocation Date: [^\n]+\n(?!\s+CRL entry extensions)/);
@@ -54,9 +58,9 @@ describe("buildCrl", () => {
       const crlPem = s.file("crl.pem", openssl(["crl", "-inform", "DER", "-outform", "PEM"], der).stdout);
       const root = s.file("root.pem", pki.root.certificatePem);
       const int = s.file("int.pem", pki.intermediate.certificatePem);
-      expect(openssl(["crl", "-in", crlPem, "-noout", "-CAfile", s.file("both.pem", pki.intermediate.certificatePem + pki.root.certificatePem)]).stderr).toContain(
-        "verify OK",
-      );
+      expect(
+        openssl(["crl", "-in", crlPem, "-noout", "-CAfile", s.file("both.pem", pki.intermediate.certificatePem + pki.root.certificatePem)]).stderr,
+      ).toContain("verify OK");
       const check = (leaf: IssuedCertificate) =>
         openssl(["verify", "-crl_check", "-CAfile", root, "-untrusted", int, "-CRLfile", crlPem, s.file(`${leaf.serialNumber}.pem`, leaf.certificatePem)]);
       const bad = check(revokedLeaf);
@@ -93,11 +97,13 @@ describe("buildCrl", () => {
   it("rejects bad input with a field", async () => {
     expect(await caught(() => buildCrl(crlInput({ nextUpdate: thisUpdate })))).toMatchObject({ code: "invalidInput", field: "nextUpdate" });
     expect(await caught(() => buildCrl(crlInput({ crlNumber: -1 })))).toMatchObject({ code: "invalidInput", field: "crlNumber" });
-    expect(
-      await caught(() => buildCrl(crlInput({ revoked: [{ serialNumber: "xyz", revokedAt: thisUpdate, reason: "superseded" }] }))),
-    ).toMatchObject({ code: "invalidInput", field: "revoked.0.serialNumber" });
-    expect(
-      await caught(() => buildCrl(crlInput({ revoked: [{ serialNumber: "01", revokedAt: thisUpdate, reason: "lost" as never }] }))),
-    ).toMatchObject({ code: "invalidInput", field: "revoked.0.reason" });
+    expect(await caught(() => buildCrl(crlInput({ revoked: [{ serialNumber: "xyz", revokedAt: thisUpdate, reason: "superseded" }] })))).toMatchObject({
+      code: "invalidInput",
+      field: "revoked.0.serialNumber",
+    });
+    expect(await caught(() => buildCrl(crlInput({ revoked: [{ serialNumber: "01", revokedAt: thisUpdate, reason: "lost" as never }] })))).toMatchObject({
+      code: "invalidInput",
+      field: "revoked.0.reason",
+    });
   });
 });

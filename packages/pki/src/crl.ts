@@ -121,4 +121,3 @@ function bigintBytes(n: bigint): ArrayBuffer {
   if (parseInt(hex[0], 16) >= 8) hex = "00" + hex;
   return new Uint8Array(Buffer.from(hex, "hex")).buffer;
 }
-

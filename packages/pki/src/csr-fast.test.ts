@@ -33,8 +33,33 @@ function opensslCsrs(): Buffer[] {
   try {
     const san = "subjectAltName=email:jane@example.com,DNS:jane.example.com,URI:urn:uuid:1234,otherName:1.3.6.1.4.1.311.20.2.3;UTF8:jane@corp.example";
     req(["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-subj", "/CN=F4GXK2Q1N72J/O=Acme/OU=Eng/OU=Wi-Fi", "-addext", san]);
-    req(["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384", "-sha384", "-subj", "/CN=Zoë Ünïcode/emailAddress=z@example.com/DC=corp/C=DE/ST=Bayern/serialNumber=42", "-utf8", "-addext", san, "-addext", "keyUsage=critical,digitalSignature", "-addext", "extendedKeyUsage=clientAuth"]);
-    req(["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-521", "-sha512", "-subj", "/CN=a+OU=multi/O=x", "-addext", "subjectAltName=IP:10.0.0.1,DNS:x.example"]);
+    req([
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-384",
+      "-sha384",
+      "-subj",
+      "/CN=Zoë Ünïcode/emailAddress=z@example.com/DC=corp/C=DE/ST=Bayern/serialNumber=42",
+      "-utf8",
+      "-addext",
+      san,
+      "-addext",
+      "keyUsage=critical,digitalSignature",
+      "-addext",
+      "extendedKeyUsage=clientAuth",
+    ]);
+    req([
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-521",
+      "-sha512",
+      "-subj",
+      "/CN=a+OU=multi/O=x",
+      "-addext",
+      "subjectAltName=IP:10.0.0.1,DNS:x.example",
+    ]);
     req(["-newkey", "rsa:2048", "-subj", "/CN=rsa/title=Dr/givenName=G/initials=I/surname=S/2.5.4.65=pseudo", "-addext", "basicConstraints=CA:FALSE"]);
     req(["-newkey", "rsa:2048", "-sha1", "-subj", "/CN=sha1"]);
     req(["-newkey", "rsa:2048", "-sigopt", "rsa_padding_mode:pss", "-subj", "/CN=pss"]);
@@ -43,7 +68,18 @@ function opensslCsrs(): Buffer[] {
     req(["-newkey", "ed25519", "-subj", "/CN=ed"]);
     req(["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-subj", "/CN=pw", "-addext", "subjectAltName=DNS:a.example"]);
     req(["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-subj", "/"]);
-    req(["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-subj", "/CN=two sans", "-addext", "subjectAltName=DNS:a.example", "-addext", "issuerAltName=DNS:b.example"]);
+    req([
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-subj",
+      "/CN=two sans",
+      "-addext",
+      "subjectAltName=DNS:a.example",
+      "-addext",
+      "issuerAltName=DNS:b.example",
+    ]);
     req(["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-pkeyopt", "ec_param_enc:explicit", "-subj", "/CN=explicit"]);
   } finally {
     s.cleanup();

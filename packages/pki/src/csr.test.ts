@@ -8,9 +8,19 @@ describe("CSRs", () => {
     const s = scratch();
     try {
       const r = openssl([
-        "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384", "-nodes", "-keyout", s.path("k.pem"),
-        "-subj", "/CN=F4GXK2Q1N72J/O=Acme/OU=Eng/OU=Wi-Fi",
-        "-addext", "subjectAltName=email:jane@example.com,DNS:jane-iphone.example.com,URI:urn:uuid:1234,otherName:1.3.6.1.4.1.311.20.2.3;UTF8:jane@corp.example,IP:10.0.0.1",
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-384",
+        "-nodes",
+        "-keyout",
+        s.path("k.pem"),
+        "-subj",
+        "/CN=F4GXK2Q1N72J/O=Acme/OU=Eng/OU=Wi-Fi",
+        "-addext",
+        "subjectAltName=email:jane@example.com,DNS:jane-iphone.example.com,URI:urn:uuid:1234,otherName:1.3.6.1.4.1.311.20.2.3;UTF8:jane@corp.example,IP:10.0.0.1",
       ]);
       expect(r.status, r.stderr).toBe(0);
       const csr = await parseCsr(r.stdout);

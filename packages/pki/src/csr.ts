@@ -83,8 +83,10 @@ async function inspectPublicKey(spki: Buffer): Promise<InspectedKey> {
     const key = importOrFailNode(der, "RSA", "rsa");
     const { modulusLength, publicExponent } = key.asymmetricKeyDetails as { modulusLength: number; publicExponent: bigint };
     const e = publicExponent;
-    if (modulusLength < MIN_RSA_BITS) throw new PkiError("badPublicKey", `RSA keys must have at least ${MIN_RSA_BITS} bits; this one has ${modulusLength}`, "csr");
-    if (modulusLength > MAX_RSA_BITS) throw new PkiError("badPublicKey", `RSA keys may have at most ${MAX_RSA_BITS} bits; this one has ${modulusLength}`, "csr");
+    if (modulusLength < MIN_RSA_BITS)
+      throw new PkiError("badPublicKey", `RSA keys must have at least ${MIN_RSA_BITS} bits; this one has ${modulusLength}`, "csr");
+    if (modulusLength > MAX_RSA_BITS)
+      throw new PkiError("badPublicKey", `RSA keys may have at most ${MAX_RSA_BITS} bits; this one has ${modulusLength}`, "csr");
     if (e < 3n || e % 2n === 0n) throw new PkiError("badPublicKey", `RSA public exponent ${e} is not allowed`, "csr");
     return { info: { description: `RSA ${modulusLength}`, type: "RSA", spki: der }, key };
   }
@@ -129,8 +131,10 @@ async function checkPublicKeyWebCrypto(spkiDer: Binary): Promise<PublicKeyInfo> 
     const key = await importOrFail(spki, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, "RSA");
     const { modulusLength, publicExponent } = key.algorithm as RsaHashedKeyAlgorithm;
     const e = BigInt("0x" + (Buffer.from(publicExponent).toString("hex") || "0"));
-    if (modulusLength < MIN_RSA_BITS) throw new PkiError("badPublicKey", `RSA keys must have at least ${MIN_RSA_BITS} bits; this one has ${modulusLength}`, "csr");
-    if (modulusLength > MAX_RSA_BITS) throw new PkiError("badPublicKey", `RSA keys may have at most ${MAX_RSA_BITS} bits; this one has ${modulusLength}`, "csr");
+    if (modulusLength < MIN_RSA_BITS)
+      throw new PkiError("badPublicKey", `RSA keys must have at least ${MIN_RSA_BITS} bits; this one has ${modulusLength}`, "csr");
+    if (modulusLength > MAX_RSA_BITS)
+      throw new PkiError("badPublicKey", `RSA keys may have at most ${MAX_RSA_BITS} bits; this one has ${modulusLength}`, "csr");
     if (e < 3n || e % 2n === 0n) throw new PkiError("badPublicKey", `RSA public exponent ${e} is not allowed`, "csr");
     return { description: `RSA ${modulusLength}`, type: "RSA", spki };
   }
@@ -248,7 +252,16 @@ const CHALLENGE_PASSWORD = "1.2.840.113549.1.9.7";
 // Extensions @peculiar/x509 parses when a CSR's extensions are read (ExtensionFactory): a malformed one
 // makes parseCsrDer refuse the CSR. The fast reader checks the ones devices send and leaves the rest to it.
 const PECULIAR_PARSED_EXTENSIONS = new Set([
-  "2.5.29.32", "2.5.29.19", "2.5.29.37", "2.5.29.15", "2.5.29.14", "2.5.29.35", "2.5.29.17", "2.5.29.31", "1.3.6.1.5.5.7.1.1", "2.5.29.18",
+  "2.5.29.32",
+  "2.5.29.19",
+  "2.5.29.37",
+  "2.5.29.15",
+  "2.5.29.14",
+  "2.5.29.35",
+  "2.5.29.17",
+  "2.5.29.31",
+  "1.3.6.1.5.5.7.1.1",
+  "2.5.29.18",
 ]);
 
 /**
@@ -312,7 +325,8 @@ function readCsr(der: Buffer): CsrLayout | undefined {
         const critical = parts.length === 3 ? parts[1] : undefined;
         const value = parts[parts.length - 1];
         if (parts.length < 2 || parts.length > 3 || !value || value.tag !== 0x04) return undefined;
-        if (critical && (critical.tag !== 0x01 || critical.end - critical.body !== 1 || (der[critical.body] !== 0xff && der[critical.body] !== 0))) return undefined;
+        if (critical && (critical.tag !== 0x01 || critical.end - critical.body !== 1 || (der[critical.body] !== 0xff && der[critical.body] !== 0)))
+          return undefined;
         const extOid = readOid(der, parts[0]!);
         const inner = der.subarray(value.body, value.end);
         if (extOid === "2.5.29.17") {
@@ -440,8 +454,7 @@ async function parseCsrFast(der: Uint8Array<ArrayBuffer>, layout: CsrLayout): Pr
     }
   }
   if (!verified) await verifyWithPeculiar(asPeculiar());
-  const { subject, sans } =
-    layout.subject && layout.sans ? { subject: layout.subject, sans: layout.sans } : subjectAndSansWithPeculiar(asPeculiar());
+  const { subject, sans } = layout.subject && layout.sans ? { subject: layout.subject, sans: layout.sans } : subjectAndSansWithPeculiar(asPeculiar());
   return { der: Buffer.from(der), subject, subjectDn: formatDn(subject), sans, publicKey };
 }
 

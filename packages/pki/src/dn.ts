@@ -188,12 +188,7 @@ export function toX509Name(attributes: DnAttribute[]): x509.Name {
   return new x509.Name(
     attributes.map((a) => {
       const spec = byName.get(a.oid);
-      const value =
-        spec?.charset === "ia5"
-          ? { ia5String: a.value }
-          : PRINTABLE.test(a.value)
-            ? { printableString: a.value }
-            : { utf8String: a.value };
+      const value = spec?.charset === "ia5" ? { ia5String: a.value } : PRINTABLE.test(a.value) ? { printableString: a.value } : { utf8String: a.value };
       return { [a.oid]: [value] };
     }),
   );
@@ -204,8 +199,7 @@ export function toX509NameDer(attributes: DnAttribute[]): Buffer {
   return sequence(
     ...attributes.map((a) => {
       const spec = byName.get(a.oid);
-      const value =
-        spec?.charset === "ia5" ? tlv(0x16, latin1(a.value)) : PRINTABLE.test(a.value) ? tlv(0x13, latin1(a.value)) : tlv(0x0c, utf8(a.value));
+      const value = spec?.charset === "ia5" ? tlv(0x16, latin1(a.value)) : PRINTABLE.test(a.value) ? tlv(0x13, latin1(a.value)) : tlv(0x0c, utf8(a.value));
       return tlv(0x31, sequence(oid(a.oid), value));
     }),
   );

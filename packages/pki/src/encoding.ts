@@ -8,8 +8,7 @@ import { PkiError, type PkiErrorCode } from "@attested/errors";
 /** Binary input: a Buffer, any typed array or an ArrayBuffer. */
 export type Binary = ArrayBuffer | ArrayBufferView;
 
-export const toBuffer = (data: Binary): Buffer =>
-  ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
+export const toBuffer = (data: Binary): Buffer => (ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data));
 
 /** Fingerprint as shown by `openssl x509 -fingerprint`: upper-case hex pairs joined by colons. */
 export function fingerprint(der: Binary, algorithm: "sha1" | "sha256"): string {
@@ -36,11 +35,7 @@ export function normalizeSerial(serial: string): string | null {
 }
 
 /** Parses one PEM or DER certificate, turning parser exceptions into a PkiError. */
-export function parseCertificate(
-  input: string | Binary,
-  field: string,
-  code: PkiErrorCode = "badCaCertificate",
-): x509.X509Certificate {
+export function parseCertificate(input: string | Binary, field: string, code: PkiErrorCode = "badCaCertificate"): x509.X509Certificate {
   try {
     return new x509.X509Certificate(typeof input === "string" ? input : bytes(toBuffer(input)));
   } catch (cause) {
@@ -50,7 +45,6 @@ export function parseCertificate(
 
 /** Drops milliseconds: certificate, CRL and OCSP times have one-second precision. */
 export const toSecond = (d: Date): Date => new Date(Math.floor(d.getTime() / 1000) * 1000);
-
 
 /**
  * The subject Name of a certificate exactly as encoded in it (not re-serialized), which is what
@@ -70,5 +64,4 @@ export function subjectPublicKeyBits(cert: x509.X509Certificate): Buffer {
 }
 
 /** A Buffer seen as a plain Uint8Array (no copy) for WebCrypto's BufferSource typing. */
-export const bytes = (b: Buffer | Uint8Array): Uint8Array<ArrayBuffer> =>
-  new Uint8Array(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength);
+export const bytes = (b: Buffer | Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength);

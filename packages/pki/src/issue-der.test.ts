@@ -22,7 +22,8 @@ async function referenceTbs(input: IssueInput, leafPem: string): Promise<Buffer>
   const csr = await parseCsr(input.csrDer ?? input.csrPem!);
   const rendered = renderTemplate(template, { ...input.context, csr: csrContext(csr) });
   const signer = await loadSigner(input.ca, input.keyStore, "ca", template.signatureAlgorithm ?? input.ca.signatureAlgorithm);
-  const keyUsage = csr.publicKey.type === "RSA" ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment : x509.KeyUsageFlags.digitalSignature;
+  const keyUsage =
+    csr.publicKey.type === "RSA" ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment : x509.KeyUsageFlags.digitalSignature;
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(keyUsage, true),
@@ -64,7 +65,14 @@ let p384: TestCsr;
 
 beforeAll(async () => {
   [ec, rsa] = await Promise.all([testPki(), testPki({ rootKey: "EC-P256", intKey: "RSA-2048" })]);
-  p256 = await makeCsr("EC-P256", { subject: "CN=F4GXK2Q1N72J", sans: [{ type: "upn", value: "jäne@corp.example" }, { type: "email", value: "jane@example.com" }, { type: "dns", value: "jane.example.com" }] });
+  p256 = await makeCsr("EC-P256", {
+    subject: "CN=F4GXK2Q1N72J",
+    sans: [
+      { type: "upn", value: "jäne@corp.example" },
+      { type: "email", value: "jane@example.com" },
+      { type: "dns", value: "jane.example.com" },
+    ],
+  });
   rsaCsr = await makeCsr("RSA-2048", { subject: "CN=rsa device" });
   p384 = await makeCsr("EC-P384", { subject: "CN=p384" });
 }, 60_000);
@@ -83,15 +91,32 @@ describe("issueCertificate DER", () => {
       template: {
         ...KANDJI_TEMPLATE,
         signatureAlgorithm: "SHA-384",
-        subject: "CN=${/csr/subject/commonname},OU=${/device/groups},E=${/device/email},DC=${/device/dc},O=Zoë & Co,C=DE,SERIALNUMBER=${/attestation/serialNumber},UID=${/attestation/udid}",
+        subject:
+          "CN=${/csr/subject/commonname},OU=${/device/groups},E=${/device/email},DC=${/device/dc},O=Zoë & Co,C=DE,SERIALNUMBER=${/attestation/serialNumber},UID=${/attestation/udid}",
         sanDns: "${/csr/san/dnsname}",
         sanUri: "urn:udid:${/attestation/udid}",
         extendedKeyUsages: ["clientAuth", "serverAuth", "emailProtection"],
       },
     },
-    { name: "RSA CA (SHA-512), RSA CSR, no SANs, no CA Issuers URL", pki: () => rsa, csr: () => rsaCsr, template: { name: "t", subject: "CN=${/csr/subject/commonname}", validityDays: 30, signatureAlgorithm: "SHA-512", extendedKeyUsages: ["clientAuth"] }, extra: { caIssuersUrl: undefined } },
-    { name: "RSA CA (SHA-256), EC P-384 CSR", pki: () => rsa, csr: () => p384, template: { ...KANDJI_TEMPLATE, extendedKeyUsages: ["codeSigning", "1.3.6.1.4.1.311.20.2.2"] } },
-    { name: "validity past 2049 (GeneralizedTime)", pki: () => ec, csr: () => p384, template: { ...KANDJI_TEMPLATE, overrideValidity: true, overrideNotAfter: "2055-06-01T00:00:00Z", validityDays: undefined } },
+    {
+      name: "RSA CA (SHA-512), RSA CSR, no SANs, no CA Issuers URL",
+      pki: () => rsa,
+      csr: () => rsaCsr,
+      template: { name: "t", subject: "CN=${/csr/subject/commonname}", validityDays: 30, signatureAlgorithm: "SHA-512", extendedKeyUsages: ["clientAuth"] },
+      extra: { caIssuersUrl: undefined },
+    },
+    {
+      name: "RSA CA (SHA-256), EC P-384 CSR",
+      pki: () => rsa,
+      csr: () => p384,
+      template: { ...KANDJI_TEMPLATE, extendedKeyUsages: ["codeSigning", "1.3.6.1.4.1.311.20.2.2"] },
+    },
+    {
+      name: "validity past 2049 (GeneralizedTime)",
+      pki: () => ec,
+      csr: () => p384,
+      template: { ...KANDJI_TEMPLATE, overrideValidity: true, overrideNotAfter: "2055-06-01T00:00:00Z", validityDays: undefined },
+    },
   ];
 
   for (const c of cases) {
@@ -123,7 +148,14 @@ describe("issueCertificate DER", () => {
 
   it("still refuses a CA key that does not belong to the CA certificate (same algorithm, other key)", async () => {
     const other = await testPki();
-    const input: IssueInput = { csrDer: p256.der, context, template: KANDJI_TEMPLATE, ca: { ...other.intRef, keyId: ec.intRef.keyId }, keyStore: ec.keyStore, ...URLS };
+    const input: IssueInput = {
+      csrDer: p256.der,
+      context,
+      template: KANDJI_TEMPLATE,
+      ca: { ...other.intRef, keyId: ec.intRef.keyId },
+      keyStore: ec.keyStore,
+      ...URLS,
+    };
     // the key store of `ec` holds ec's intermediate key, not other's: the signature check must catch it
     await expect(issueCertificate(input)).rejects.toMatchObject({ code: "caKeyMismatch" });
     await expect(issueCertificate(input)).rejects.toMatchObject({ code: "caKeyMismatch" });

@@ -39,7 +39,9 @@ describe("issueCertificate", () => {
       const text = openssl(["x509", "-in", leafPem, "-noout", "-text"]).stdout;
       expect(text).toMatch(/Subject: CN ?= ?F4GXK2Q1N72J, O ?= ?Acme/);
       expect(text).toMatch(/Issuer: CN ?= ?Acme ACME Intermediate CA/);
-      expect(text).toMatch(/Subject Alternative Name: \n\s+othername: UPN:+jane@corp.example, email:jane@example.com, URI:https:\/\/idp.example.com\/users\/jane/);
+      expect(text).toMatch(
+        /Subject Alternative Name: \n\s+othername: UPN:+jane@corp.example, email:jane@example.com, URI:https:\/\/idp.example.com\/users\/jane/,
+      );
       expect(text).toMatch(/Extended Key Usage: \n\s+TLS Web Client Authentication\n/);
       expect(text).toMatch(/Key Usage: critical\n\s+Digital Signature\n/);
       expect(text).toMatch(/Basic Constraints: critical\n\s+CA:FALSE/);
@@ -92,7 +94,10 @@ describe("issueCertificate", () => {
 
     const s = scratch();
     try {
-      for (const newkey of [["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:secp256k1"], ["-newkey", "ed25519"]]) {
+      for (const newkey of [
+        ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:secp256k1"],
+        ["-newkey", "ed25519"],
+      ]) {
         const r = openssl(["req", "-new", ...newkey, "-nodes", "-keyout", s.path("k.pem"), "-subj", "/CN=x"]);
         expect(r.status, r.stderr).toBe(0);
         const e = await caught(() => issue({ csrPem: r.stdout }));
@@ -180,18 +185,28 @@ describe("issueCertificate", () => {
     );
     const value = fc.array(fragment, { minLength: 1, maxLength: 3 }).map((a) => a.join(""));
     const subject = fc
-      .array(fc.tuple(fc.oneof(
-          { weight: 12, arbitrary: fc.constantFrom("CN", "O", "OU", "L") },
-          { weight: 2, arbitrary: fc.constantFrom("C", "E", "DC", "2.5.4.5") },
-          { weight: 1, arbitrary: fc.constantFrom("XX", "", "cn ") },
-        ), value), { minLength: 1, maxLength: 3 })
+      .array(
+        fc.tuple(
+          fc.oneof(
+            { weight: 12, arbitrary: fc.constantFrom("CN", "O", "OU", "L") },
+            { weight: 2, arbitrary: fc.constantFrom("C", "E", "DC", "2.5.4.5") },
+            { weight: 1, arbitrary: fc.constantFrom("XX", "", "cn ") },
+          ),
+          value,
+        ),
+        { minLength: 1, maxLength: 3 },
+      )
       .map((rdns) => rdns.map(([t, v]) => `${t}=${v}`).join(","));
-    const san = (good: string) => fc.oneof({ weight: 4, arbitrary: fc.constant("") }, { weight: 2, arbitrary: fc.constant(good) }, { weight: 1, arbitrary: value });
+    const san = (good: string) =>
+      fc.oneof({ weight: 4, arbitrary: fc.constant("") }, { weight: 2, arbitrary: fc.constant(good) }, { weight: 1, arbitrary: value });
     const ekus = fc.oneof(
       { weight: 5, arbitrary: fc.constantFrom(["clientAuth"], ["serverAuth", "clientAuth"], ["1.2.3.4"]) },
       { weight: 1, arbitrary: fc.array(fc.string({ maxLength: 5 }), { maxLength: 2 }) },
     );
-    const validityDays = fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 1, max: 3650 }) }, { weight: 1, arbitrary: fc.oneof(fc.integer(), fc.constant(undefined)) });
+    const validityDays = fc.oneof(
+      { weight: 5, arbitrary: fc.integer({ min: 1, max: 3650 }) },
+      { weight: 1, arbitrary: fc.oneof(fc.integer(), fc.constant(undefined)) },
+    );
     const csrInput = fc.oneof(
       { weight: 4, arbitrary: fc.constantFrom(...validCsrs).map((d) => ({ csrDer: d })) },
       {

@@ -80,8 +80,7 @@ export async function issueCertificate(input: IssueInput): Promise<IssuedCertifi
 
   const csrInput = input.csrDer ?? input.csrPem;
   if (csrInput === undefined) throw new PkiError("badCSR", "A CSR is required (csrDer or csrPem)", "csr");
-  const csr =
-    input.parsedCsr && typeof csrInput !== "string" && input.parsedCsr.der.equals(toBuffer(csrInput)) ? input.parsedCsr : await parseCsr(csrInput);
+  const csr = input.parsedCsr && typeof csrInput !== "string" && input.parsedCsr.der.equals(toBuffer(csrInput)) ? input.parsedCsr : await parseCsr(csrInput);
 
   if (input.expectedPublicKeySpki !== undefined) {
     let expected: Buffer;
@@ -146,8 +145,7 @@ export async function issueCertificate(input: IssueInput): Promise<IssuedCertifi
 
   const certificatePem = pem(der) + "\n";
   const chainPem = [certificatePem, input.ca.certificatePem, ...(input.ca.chainPem ?? [])].map((p) => p.trim() + "\n").join("");
-  const email =
-    rendered.sans.find((s) => s.type === "rfc822")?.value ?? rendered.subject.find((a) => a.type === "E")?.value;
+  const email = rendered.sans.find((s) => s.type === "rfc822")?.value ?? rendered.subject.find((a) => a.type === "E")?.value;
   return {
     certificatePem,
     chainPem,
@@ -215,7 +213,9 @@ async function subjectKeyIdentifierDer(spki: Buffer): Promise<Buffer> {
     const outer = readTlv(spki, 0);
     const [, bits] = children(spki, outer);
     if (bits?.tag === 0x03 && spki[bits.body] === 0) {
-      const id = createHash("sha1").update(spki.subarray(bits.body + 1, bits.end)).digest();
+      const id = createHash("sha1")
+        .update(spki.subarray(bits.body + 1, bits.end))
+        .digest();
       return sequence(oid("2.5.29.14"), octetString(octetString(id)));
     }
   } catch (e) {

@@ -1,14 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { masterKey as defaultMasterKey, openEnvelope, sealEnvelope } from "@attested/secrets";
 import { bytes } from "./encoding";
-import {
-  SIGNATURE_ALGORITHMS,
-  assertKeyAlgorithm,
-  generateKeyPair,
-  keyImportParams,
-  type KeyAlgorithm,
-  type SignatureAlgorithm,
-} from "./keys";
+import { SIGNATURE_ALGORITHMS, assertKeyAlgorithm, generateKeyPair, keyImportParams, type KeyAlgorithm, type SignatureAlgorithm } from "./keys";
 import { PkiError } from "@attested/errors";
 import { crypto } from "./provider";
 
@@ -60,9 +53,7 @@ async function importSigningKeys(pkcs8: Buffer, alg: KeyAlgorithm): Promise<Unse
     const key = await crypto.subtle.importKey("pkcs8", bytes(pkcs8), keyImportParams(alg), false, ["sign"]);
     return { "SHA-256": key, "SHA-384": key, "SHA-512": key };
   }
-  const keys = await Promise.all(
-    SIGNATURE_ALGORITHMS.map((h) => crypto.subtle.importKey("pkcs8", bytes(pkcs8), keyImportParams(alg, h), false, ["sign"])),
-  );
+  const keys = await Promise.all(SIGNATURE_ALGORITHMS.map((h) => crypto.subtle.importKey("pkcs8", bytes(pkcs8), keyImportParams(alg, h), false, ["sign"])));
   return Object.fromEntries(SIGNATURE_ALGORITHMS.map((h, i) => [h, keys[i]])) as Unsealed;
 }
 

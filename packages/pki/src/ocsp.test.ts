@@ -75,7 +75,18 @@ afterAll(() => {
 describe("OCSP", () => {
   it("parses requests made by openssl ocsp -reqout and matches them to their issuer", () => {
     for (const hash of ["-sha1", "-sha256"]) {
-      const r = openssl(["ocsp", hash, "-issuer", s.path("int.pem"), "-cert", s.path("good.pem"), "-cert", s.path("revoked.pem"), "-reqout", s.path("req.der")]);
+      const r = openssl([
+        "ocsp",
+        hash,
+        "-issuer",
+        s.path("int.pem"),
+        "-cert",
+        s.path("good.pem"),
+        "-cert",
+        s.path("revoked.pem"),
+        "-reqout",
+        s.path("req.der"),
+      ]);
       expect(r.status, r.stderr).toBe(0);
       const req = parseOcspRequest(readFileSync(s.path("req.der")));
       expect(req.requests.map((q) => q.serialNumber)).toEqual([good.serialNumber, revoked.serialNumber]);
@@ -98,14 +109,25 @@ describe("OCSP", () => {
       const nonce = parsed.tbsRequest.requestExtensions?.find((x) => x.extnID === "1.3.6.1.5.5.7.48.1.2");
       return {
         version: parsed.tbsRequest.version,
-        ids: parsed.tbsRequest.requestList.map(({ reqCert: c }) => [c.hashAlgorithm.algorithm, Buffer.from(c.issuerNameHash.buffer).toString("hex"), Buffer.from(c.issuerKeyHash.buffer).toString("hex"), Buffer.from(c.serialNumber).toString("hex").replace(/^(00)+(?=.)/, "")]),
+        ids: parsed.tbsRequest.requestList.map(({ reqCert: c }) => [
+          c.hashAlgorithm.algorithm,
+          Buffer.from(c.issuerNameHash.buffer).toString("hex"),
+          Buffer.from(c.issuerKeyHash.buffer).toString("hex"),
+          Buffer.from(c.serialNumber)
+            .toString("hex")
+            .replace(/^(00)+(?=.)/, ""),
+        ]),
         nonce: nonce && Buffer.from(nonce.extnValue.buffer).toString("hex"),
       };
     };
     const ours = (der: Buffer) => {
       try {
         const r = parseOcspRequest(der);
-        return { version: 0, ids: r.requests.map((c) => [c.hashAlgorithmOid, c.issuerNameHash, c.issuerKeyHash, c.serialNumber]), nonce: r.nonce?.toString("hex") };
+        return {
+          version: 0,
+          ids: r.requests.map((c) => [c.hashAlgorithmOid, c.issuerNameHash, c.issuerKeyHash, c.serialNumber]),
+          nonce: r.nonce?.toString("hex"),
+        };
       } catch (e) {
         expect(e).toBeInstanceOf(PkiError);
         return null;
@@ -128,7 +150,14 @@ describe("OCSP", () => {
         bad[i] ^= 0x41;
         const want = reference(bad);
         const got = ours(bad);
-        if (want === null || want.version !== 0 || want.ids.length === 0 || want.ids.some((c) => c[3] === "") || (want.nonce !== undefined && (want.nonce.length === 0 || want.nonce.length > 256))) expect(got).toBeNull();
+        if (
+          want === null ||
+          want.version !== 0 ||
+          want.ids.length === 0 ||
+          want.ids.some((c) => c[3] === "") ||
+          (want.nonce !== undefined && (want.nonce.length === 0 || want.nonce.length > 256))
+        )
+          expect(got).toBeNull();
         else expect(got).toEqual({ ...want, version: 0 });
         corrupted++;
       }
@@ -139,11 +168,16 @@ describe("OCSP", () => {
   it("answers openssl ocsp -url: good, revoked with reason, nonce echoed, signature verified", async () => {
     const r = await opensslAsync([
       "ocsp",
-      "-issuer", s.path("int.pem"),
-      "-cert", s.path("good.pem"),
-      "-cert", s.path("revoked.pem"),
-      "-CAfile", s.path("root.pem"),
-      "-url", url,
+      "-issuer",
+      s.path("int.pem"),
+      "-cert",
+      s.path("good.pem"),
+      "-cert",
+      s.path("revoked.pem"),
+      "-CAfile",
+      s.path("root.pem"),
+      "-url",
+      url,
     ]);
     const out = r.stdout + r.stderr;
     expect(r.status, out).toBe(0);
@@ -165,10 +199,14 @@ describe("OCSP", () => {
     });
     const r = await opensslAsync([
       "ocsp",
-      "-issuer", s.path("int.pem"),
-      "-cert", s.file("stranger.pem", stranger.certificatePem),
-      "-CAfile", s.path("root.pem"),
-      "-url", url,
+      "-issuer",
+      s.path("int.pem"),
+      "-cert",
+      s.file("stranger.pem", stranger.certificatePem),
+      "-CAfile",
+      s.path("root.pem"),
+      "-url",
+      url,
       "-resp_text",
     ]);
     expect(r.stdout).toContain("stranger.pem: unknown");

@@ -130,9 +130,11 @@ function readOcspRequest(buf: Uint8Array): RawOcspRequest {
     const [certId, ...extra] = request.tag === 0x30 ? children(buf, request) : [];
     if (!certId || certId.tag !== 0x30 || extra.length) throw new DerError("unexpected Request shape");
     const [alg, nameHash, keyHash, serial, ...more] = children(buf, certId);
-    if (!alg || alg.tag !== 0x30 || nameHash?.tag !== 0x04 || keyHash?.tag !== 0x04 || serial?.tag !== 0x02 || more.length) throw new DerError("unexpected CertID shape");
+    if (!alg || alg.tag !== 0x30 || nameHash?.tag !== 0x04 || keyHash?.tag !== 0x04 || serial?.tag !== 0x02 || more.length)
+      throw new DerError("unexpected CertID shape");
     const [algOid, params, ...algMore] = children(buf, alg);
-    if (algOid?.tag !== 0x06 || (params && !(params.tag === 0x05 && params.end === params.body)) || algMore.length) throw new DerError("unexpected hash algorithm");
+    if (algOid?.tag !== 0x06 || (params && !(params.tag === 0x05 && params.end === params.body)) || algMore.length)
+      throw new DerError("unexpected hash algorithm");
     const contents = (t: Tlv) => Buffer.from(buf.subarray(t.body, t.end));
     return { hashAlgorithmOid: readOid(buf, algOid), issuerNameHash: contents(nameHash), issuerKeyHash: contents(keyHash), serial: contents(serial) };
   });
@@ -260,9 +262,7 @@ export async function buildOcspResponse(input: BuildOcspResponseInput): Promise<
     responderID: new ResponderID({ byKey: new KeyHash(createHash("sha1").update(subjectPublicKeyBits(signer.certificate)).digest()) }),
     producedAt: toSecond(input.now),
     responses,
-    responseExtensions: input.nonce
-      ? [new Extension({ extnID: id_pkix_ocsp_nonce, critical: false, extnValue: new OctetString(input.nonce) })]
-      : undefined,
+    responseExtensions: input.nonce ? [new Extension({ extnID: id_pkix_ocsp_nonce, critical: false, extnValue: new OctetString(input.nonce) })] : undefined,
   });
   const tbsDer = AsnConvert.serialize(tbs);
   const { algorithm, signature } = await signTbs(signer, tbsDer);
@@ -274,10 +274,7 @@ export async function buildOcspResponse(input: BuildOcspResponseInput): Promise<
   });
   const basicDer = AsnConvert.serialize(basic);
   await assertVerifies(signer, tbsDer, signature);
-  return encodeResponse(
-    OCSPResponseStatus.successful,
-    new ResponseBytes({ responseType: id_pkix_ocsp_basic, response: new OctetString(basicDer) }),
-  );
+  return encodeResponse(OCSPResponseStatus.successful, new ResponseBytes({ responseType: id_pkix_ocsp_basic, response: new OctetString(basicDer) }));
 }
 
 /** A delegated responder must be certified by the issuer for OCSP signing (RFC 6960 §4.2.2.2). */

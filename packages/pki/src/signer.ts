@@ -23,12 +23,7 @@ export interface Signer {
 }
 
 /** Loads a CA's certificate and signing key, refusing certificates that cannot act as a CA. */
-export async function loadSigner(
-  ca: CaRef,
-  keyStore: KeyStore,
-  field = "ca",
-  hash: SignatureAlgorithm = ca.signatureAlgorithm,
-): Promise<Signer> {
+export async function loadSigner(ca: CaRef, keyStore: KeyStore, field = "ca", hash: SignatureAlgorithm = ca.signatureAlgorithm): Promise<Signer> {
   const certificate = parsedCaCertificate(ca.certificatePem, `${field}.certificatePem`);
   const bc = certificate.getExtension(x509.BasicConstraintsExtension);
   if (!bc?.ca) throw new PkiError("badCaCertificate", "The issuer certificate is not a CA certificate (basicConstraints CA:FALSE)", field);

@@ -100,7 +100,10 @@ describe("template variables", () => {
 
 describe("values that are not there", () => {
   it("leaves out a SAN whose variable has no value instead of issuing the text around it, and says why", () => {
-    const r = renderTemplate({ subject: "CN=host", sanUri: "urn:serial:${/attestation/serialNumber}", sanDns: "${/device/a}.${/device/b}.example" }, { device: { a: "x" } });
+    const r = renderTemplate(
+      { subject: "CN=host", sanUri: "urn:serial:${/attestation/serialNumber}", sanDns: "${/device/a}.${/device/b}.example" },
+      { device: { a: "x" } },
+    );
     expect(r.errors).toEqual([]);
     expect(r.sans).toEqual([]);
     expect(r.omitted).toEqual([
@@ -119,17 +122,27 @@ describe("values that are not there", () => {
   it("says which values came from the CSR, and withholds /csr/san when the template does not allow it", () => {
     const t = { subject: "CN=${/csr/subject/commonname},O=Acme", sanRfc822: "${/csr/san/rfc822name}", sanUri: "urn:udid:${/attestation/udid}" };
     const r = renderTemplate(t, ctx);
-    expect(r.fromCsr).toEqual([{ field: "subject", value: "CN=F4GXK2Q1N72J" }, { field: "sanRfc822", value: "jane@example.com" }]);
+    expect(r.fromCsr).toEqual([
+      { field: "subject", value: "CN=F4GXK2Q1N72J" },
+      { field: "sanRfc822", value: "jane@example.com" },
+    ]);
     const withheld = renderTemplate(t, ctx, { csrSans: false });
     expect(withheld.sans).toEqual([{ type: "uri", value: "urn:udid:00008120-001A2C3E0C7B401E" }]);
-    expect(withheld.omitted).toEqual([{ field: "sanRfc822", reason: "RFC822 left out: ${/csr/san/rfc822name} is not used: the template does not take SANs from the CSR" }]);
+    expect(withheld.omitted).toEqual([
+      { field: "sanRfc822", reason: "RFC822 left out: ${/csr/san/rfc822name} is not used: the template does not take SANs from the CSR" },
+    ]);
     expect(withheld.fromCsr).toEqual([{ field: "subject", value: "CN=F4GXK2Q1N72J" }]);
   });
 
   it("finds the variables only a device or its MDM supply", () => {
-    expect(deviceVariables({ subject: "CN=${/csr/subject/commonname}", sanRfc822: "${/CSR/SAN/rfc822name}", sanUri: "${/device/userDescription}", sanDns: "${/csr/san/dnsname}" })).toEqual([
-      "${/CSR/SAN/rfc822name}", "${/csr/san/dnsname}", "${/device/userDescription}",
-    ]);
+    expect(
+      deviceVariables({
+        subject: "CN=${/csr/subject/commonname}",
+        sanRfc822: "${/CSR/SAN/rfc822name}",
+        sanUri: "${/device/userDescription}",
+        sanDns: "${/csr/san/dnsname}",
+      }),
+    ).toEqual(["${/CSR/SAN/rfc822name}", "${/csr/san/dnsname}", "${/device/userDescription}"]);
     expect(deviceVariables({ subject: "CN=${/csr/san/dnsname}" })).toEqual(["${/csr/san/dnsname}"]);
     expect(deviceVariables({ subject: "CN=${/attestation/serialNumber}", sanUri: "urn:x:${/platform/name}" })).toEqual([]);
   });
@@ -138,7 +151,14 @@ describe("values that are not there", () => {
 describe("template form", () => {
   it("accepts the guide's template and fills defaults", () => {
     const t = parseTemplateInput({ name: "K", subject: "CN=${/csr/subject/commonname}", validityDays: "365" });
-    expect(t).toMatchObject({ validityDays: 365, signatureAlgorithm: "SHA-256", extendedKeyUsages: ["clientAuth"], overrideValidity: false, sanDns: "", allowCsrSans: true });
+    expect(t).toMatchObject({
+      validityDays: 365,
+      signatureAlgorithm: "SHA-256",
+      extendedKeyUsages: ["clientAuth"],
+      overrideValidity: false,
+      sanDns: "",
+      allowCsrSans: true,
+    });
     expect(parseTemplateInput({ name: "K", subject: "CN=x", validityDays: 1, allowCsrSans: false }).allowCsrSans).toBe(false);
     expect(parseTemplateInput({ name: "K", subject: "CN=x", validityDays: 1, allowCsrSans: "" }).allowCsrSans).toBe(false);
     expect(validateTemplateInput({ name: "K", subject: "CN=x", validityDays: 1, allowCsrSans: "maybe" }).ok).toBe(false);
@@ -164,9 +184,7 @@ describe("template form", () => {
   it("requires an end date in the future when Override Validity Period is checked", () => {
     const base = { name: "K", subject: "CN=x" };
     expect(templateInputSchema.safeParse({ ...base, overrideValidity: true }).error?.issues[0].path).toEqual(["overrideNotAfter"]);
-    expect(templateInputSchema.safeParse({ ...base, overrideValidity: "on", overrideNotAfter: "2001-01-01" }).error?.issues[0].message).toMatch(
-      /future/,
-    );
+    expect(templateInputSchema.safeParse({ ...base, overrideValidity: "on", overrideNotAfter: "2001-01-01" }).error?.issues[0].message).toMatch(/future/);
     expect(templateInputSchema.safeParse({ ...base, overrideValidity: true, overrideNotAfter: "2099-01-01" }).success).toBe(true);
     const e = (() => {
       try {

@@ -214,8 +214,7 @@ function renderSubject(text: string, context: TemplateContext, withheld: Withhel
  * a variable that has no value is left out whole (never "urn:serial:"), and said so in `omitted`.
  */
 export function renderTemplate(template: RenderableTemplate, context: TemplateContext, opts: RenderOptions = {}): RenderResult {
-  const withheld: Withheld = (path) =>
-    opts.csrSans === false && path.keys[0] === "csr" && path.keys[1] === "san" ? CSR_SANS_WITHHELD : undefined;
+  const withheld: Withheld = (path) => (opts.csrSans === false && path.keys[0] === "csr" && path.keys[1] === "san" ? CSR_SANS_WITHHELD : undefined);
   const out: RenderResult = { subject: [], subjectDn: "", sans: [], errors: [], omitted: [], fromCsr: [] };
   out.subject = renderSubject(template.subject ?? "", context, withheld, out);
   out.subjectDn = formatDn(out.subject);

@@ -11,8 +11,17 @@ import { DomainError, NotFoundError } from "@attested/errors";
 // What a platform is shown and used with, named column by column: never the enrollment secret (sealed)
 // nor its hash, which is as good as the secret for finding the platform.
 const shown = {
-  id: true, name: true, description: true, type: true, vendor: true, secretRotatedAt: true, allowServerNames: true,
-  defaultCaId: true, defaultTemplateId: true, createdAt: true, updatedAt: true,
+  id: true,
+  name: true,
+  description: true,
+  type: true,
+  vendor: true,
+  secretRotatedAt: true,
+  allowServerNames: true,
+  defaultCaId: true,
+  defaultTemplateId: true,
+  createdAt: true,
+  updatedAt: true,
 } satisfies Prisma.DeviceManagementPlatformSelect;
 export type PlatformRecord = Prisma.DeviceManagementPlatformGetPayload<{ select: typeof shown }>;
 
@@ -22,8 +31,7 @@ const newSecret = () => randomBytes(24).toString("base64url");
 
 export const directoryUrl = (publicUrl: string, secret: string) => `${publicUrl}/acme/${secret}/directory`;
 
-export const listPlatforms = (db: Db): Promise<PlatformRecord[]> =>
-  db.deviceManagementPlatform.findMany({ select: shown, orderBy: { name: "asc" } });
+export const listPlatforms = (db: Db): Promise<PlatformRecord[]> => db.deviceManagementPlatform.findMany({ select: shown, orderBy: { name: "asc" } });
 
 export async function getPlatform(db: Db, id: string): Promise<PlatformRecord> {
   const p = /^[0-9a-f-]{36}$/.test(id) ? await db.deviceManagementPlatform.findUnique({ where: { id }, select: shown }) : null;
@@ -127,7 +135,10 @@ export async function updatePlatform(db: Db, actor: Actor, id: string, input: un
       actor,
       object: { type: "device-management-platform", id, name: p.name },
       summary: `Device Management Platform "${p.name}" updated`,
-      details: { before: { name: before.name, allowServerNames: before.allowServerNames, defaultCaId: before.defaultCaId, defaultTemplateId: before.defaultTemplateId }, after: data },
+      details: {
+        before: { name: before.name, allowServerNames: before.allowServerNames, defaultCaId: before.defaultCaId, defaultTemplateId: before.defaultTemplateId },
+        after: data,
+      },
     });
     return p;
   });

@@ -8,8 +8,7 @@ import { assertCanWrite } from "@attested/identity";
 import { kapInputSchema, kapTestRootsSchema } from "./schemas";
 import { DomainError, NotFoundError } from "@attested/errors";
 
-export const listKeyAttestationPlatforms = (db: Db): Promise<KeyAttestationPlatform[]> =>
-  db.keyAttestationPlatform.findMany({ orderBy: { createdAt: "asc" } });
+export const listKeyAttestationPlatforms = (db: Db): Promise<KeyAttestationPlatform[]> => db.keyAttestationPlatform.findMany({ orderBy: { createdAt: "asc" } });
 
 export async function getKeyAttestationPlatform(db: Db, id: string): Promise<KeyAttestationPlatform> {
   const k = /^[0-9a-f-]{36}$/.test(id) ? await db.keyAttestationPlatform.findUnique({ where: { id } }) : null;
@@ -77,7 +76,8 @@ export async function setTestTrustedRoots(db: Db, actor: Actor, id: string, inpu
 
 export { testRootsEnabled, useTestRoots };
 
-export const TEST_ROOTS_OFF = "Test roots are read-only and ignored: this server was not started with ATTESTATION_TEST_ROOTS=1, the setting that lets a test installation trust them.";
+export const TEST_ROOTS_OFF =
+  "Test roots are read-only and ignored: this server was not started with ATTESTATION_TEST_ROOTS=1, the setting that lets a test installation trust them.";
 
 /** The stored test roots (PEM), whether or not they count. */
 export const storedTestRoots = (k: Pick<KeyAttestationPlatform, "testTrustedRoots">): string[] =>

@@ -8,7 +8,27 @@ import { buildAcmeProfile } from "./mobileconfig";
 
 const caPem = (() => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "profile-"));
-  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", path.join(dir, "k"), "-out", path.join(dir, "c.pem"), "-subj", "/CN=Acme Root CA", "-days", "2"], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      path.join(dir, "k"),
+      "-out",
+      path.join(dir, "c.pem"),
+      "-subj",
+      "/CN=Acme Root CA",
+      "-days",
+      "2",
+    ],
+    { stdio: "ignore" },
+  );
   return execFileSync("cat", [path.join(dir, "c.pem")], { encoding: "utf8" });
 })();
 

@@ -14,7 +14,11 @@ export interface ProfileInput {
 }
 
 const derOf = (pem: string) => Buffer.from(new X509Certificate(pem).rawData);
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "platform";
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "") || "platform";
 
 /**
  * The .mobileconfig for a Device Management Platform: a com.apple.security.acme payload asking for a

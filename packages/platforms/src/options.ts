@@ -9,7 +9,14 @@ export const DMP_TYPES = [{ value: "acme-enrollment-token", label: "ACME Client 
 export const VENDORS = {
   kandji: { label: "Kandji", serial: "$SERIAL_NUMBER", udid: "$UDID", deviceName: "$DEVICE_NAME", email: "$EMAIL", fullName: "$FULL_NAME" },
   jamf: { label: "Jamf Pro", serial: "$SERIALNUMBER", udid: "$UDID", deviceName: "$DEVICENAME", email: "$EMAIL", fullName: "$FULLNAME" },
-  intune: { label: "Microsoft Intune", serial: "{{serialnumber}}", udid: "{{udid}}", deviceName: "{{devicename}}", email: "{{mail}}", fullName: "{{userprincipalname}}" },
+  intune: {
+    label: "Microsoft Intune",
+    serial: "{{serialnumber}}",
+    udid: "{{udid}}",
+    deviceName: "{{devicename}}",
+    email: "{{mail}}",
+    fullName: "{{userprincipalname}}",
+  },
 } as const;
 export type Vendor = keyof typeof VENDORS;
 

@@ -110,7 +110,12 @@ function planTabs(c: IssueCollector, current: CorePlatform | null, input: Record
     const secretStored = !!cur?.hasSecret && authMethod === cur.authMethod;
     const secret = typeof input.secret === "string" && input.secret !== "" ? input.secret : null;
     const pick = (k: "basicUsername" | "apiKeyHeader") => (input[k] !== undefined ? input[k] : (cur?.[k] ?? null));
-    const v = c.parse(createConfigurationTabSchema({ secretStored }), { authMethod, secret, basicUsername: pick("basicUsername"), apiKeyHeader: pick("apiKeyHeader") });
+    const v = c.parse(createConfigurationTabSchema({ secretStored }), {
+      authMethod,
+      secret,
+      basicUsername: pick("basicUsername"),
+      apiKeyHeader: pick("apiKeyHeader"),
+    });
     if (v) {
       plan.values.authMethod = v.authMethod;
       plan.values.basicUsername = v.authMethod === "basic" ? (v.basicUsername ?? null) : null;
@@ -188,7 +193,13 @@ export async function createCorePlatform(db: Db, actor: Actor, input: unknown): 
   const id = randomUUID();
   return inTransaction(db, async (tx) => {
     const row = await tx.corePlatform.create({
-      data: { ...(rowData(plan, id) as Omit<Prisma.CorePlatformUncheckedCreateInput, "name">), id, name: basic!.name, description: basic!.description, type: basic!.type },
+      data: {
+        ...(rowData(plan, id) as Omit<Prisma.CorePlatformUncheckedCreateInput, "name">),
+        id,
+        name: basic!.name,
+        description: basic!.description,
+        type: basic!.type,
+      },
     });
     const view = toCorePlatformView(row);
     await recordEvent(tx, {
@@ -228,7 +239,10 @@ export async function updateCorePlatform(db: Db, actor: Actor, id: string, input
       outcome: "success",
       actor,
       object: { type: "core-platform", id, name: row.name },
-      summary: `Core Platform "${row.name}" updated${changedText(changed.filter((k) => k !== "credentialStored" || !credentialReplaced), credentialReplaced ? ["credential replaced"] : [])}`,
+      summary: `Core Platform "${row.name}" updated${changedText(
+        changed.filter((k) => k !== "credentialStored" || !credentialReplaced),
+        credentialReplaced ? ["credential replaced"] : [],
+      )}`,
       details: {
         changed,
         credentialReplaced,
@@ -271,7 +285,8 @@ export function storedLookupConfig(row: CorePlatform): LookupConfig {
   try {
     return lookupConfigFromRecord(row);
   } catch (e) {
-    if (e instanceof MasterKeyError) throw new DomainError(`The stored credential of "${row.name}" cannot be opened (was the master key changed?): enter it again`, 422, "secret");
+    if (e instanceof MasterKeyError)
+      throw new DomainError(`The stored credential of "${row.name}" cannot be opened (was the master key changed?): enter it again`, 422, "secret");
     throw e;
   }
 }
@@ -280,7 +295,13 @@ export function storedLookupConfig(row: CorePlatform): LookupConfig {
  * Validate makes a real call with a credential: the trail says who sent it, to which origin, whether the
  * credential was the saved one or one typed for this call, and what came back.
  */
-export async function validateLookup(db: Db, actor: Actor, row: Pick<CorePlatform, "id" | "name">, args: Parameters<typeof lookupDevice>[0], credential: "saved" | "typed" | "none"): Promise<LookupResult> {
+export async function validateLookup(
+  db: Db,
+  actor: Actor,
+  row: Pick<CorePlatform, "id" | "name">,
+  args: Parameters<typeof lookupDevice>[0],
+  credential: "saved" | "typed" | "none",
+): Promise<LookupResult> {
   const result = await lookupDevice(args);
   const destination = uriOrigin(args.config.uri);
   await recordEvent(db, {
@@ -331,15 +352,22 @@ export async function validateCorePlatform(db: Db, actor: Actor, id: string, inp
       identityFrom = `Expected result of rule ${i + 1}`;
     }
   }
-  if (!identity) throw new DomainError("Enter an identity to validate with (e.g. a device serial number), or a serial number as a rule's Expected result", 400, "identity");
+  if (!identity)
+    throw new DomainError("Enter an identity to validate with (e.g. a device serial number), or a serial number as a rule's Expected result", 400, "identity");
   if (identity.length > 256) throw new DomainError("The identity is at most 256 characters", 400, "identity");
   const credential = !config.secret ? "none" : plan.secret ? "typed" : "saved";
-  const result = await validateLookup(db, actor, row, {
-    config,
-    identity,
-    context: contextWith("/attestation/serialNumber", identity),
-    options: { includeResponse: true, identityVariables: identityVariables("/attestation/serialNumber") },
-  }, credential);
+  const result = await validateLookup(
+    db,
+    actor,
+    row,
+    {
+      config,
+      identity,
+      context: contextWith("/attestation/serialNumber", identity),
+      options: { includeResponse: true, identityVariables: identityVariables("/attestation/serialNumber") },
+    },
+    credential,
+  );
   return {
     ...result,
     identity,

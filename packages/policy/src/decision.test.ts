@@ -18,21 +18,54 @@ interface PolicyOpts {
   kap?: string;
 }
 
-function policy({ id = "p1", priority = 100, caId = "ca", templateId = "tpl", workflow = true, corePlatform = "cp", conditions = [], kap = KAP }: PolicyOpts = {}) {
+function policy({
+  id = "p1",
+  priority = 100,
+  caId = "ca",
+  templateId = "tpl",
+  workflow = true,
+  corePlatform = "cp",
+  conditions = [],
+  kap = KAP,
+}: PolicyOpts = {}) {
   return {
-    id, name: `Policy ${id}`, priority, deviceRoleId: `role-${id}`, caId, templateId,
+    id,
+    name: `Policy ${id}`,
+    priority,
+    deviceRoleId: `role-${id}`,
+    caId,
+    templateId,
     deviceRole: { id: `role-${id}`, name: `Role ${id}`, keyAttestationPlatformId: kap },
-    policyWorkflow: workflow ? { id: `wf-${id}`, name: `Workflow ${id}`, attributeConditions: conditions, corePlatform: corePlatform ? { id: corePlatform, name: `Core ${corePlatform}` } : null } : null,
+    policyWorkflow: workflow
+      ? {
+          id: `wf-${id}`,
+          name: `Workflow ${id}`,
+          attributeConditions: conditions,
+          corePlatform: corePlatform ? { id: corePlatform, name: `Core ${corePlatform}` } : null,
+        }
+      : null,
   };
 }
 
-function config(policies: ReturnType<typeof policy>[], opts: { caExpired?: boolean; revokeOnFailure?: boolean; identityAttribute?: string } = {}): EnrollmentConfig {
+function config(
+  policies: ReturnType<typeof policy>[],
+  opts: { caExpired?: boolean; revokeOnFailure?: boolean; identityAttribute?: string } = {},
+): EnrollmentConfig {
   return {
     policies,
     attestationPlatforms: [{ id: KAP, name: "Apple" }],
     cas: [{ id: "ca", commonName: "Device CA", notAfter: opts.caExpired ? new Date("2026-01-01T00:00:00Z") : new Date("2030-01-01T00:00:00Z") }],
     templates: [{ id: "tpl", name: "Device template" }],
-    sources: [{ id: "sss", name: "Kandji lookup", corePlatformId: "cp", deviceRoleIds: [], identityAttribute: opts.identityAttribute ?? "/attestation/serialNumber", revokeOnFailure: opts.revokeOnFailure ?? false }],
+    sources: [
+      {
+        id: "sss",
+        name: "Kandji lookup",
+        corePlatformId: "cp",
+        deviceRoleIds: [],
+        identityAttribute: opts.identityAttribute ?? "/attestation/serialNumber",
+        revokeOnFailure: opts.revokeOnFailure ?? false,
+      },
+    ],
   } as unknown as EnrollmentConfig;
 }
 
@@ -47,11 +80,21 @@ const request = (over: Partial<EnrollmentRequest> = {}): EnrollmentRequest => ({
 
 // "error" is a definite failure (HTTP 401: the token is wrong); "outage" an MDM that did not answer (HTTP 503).
 const lookup = (kind: LookupRecord["outcome"] | "outage", attributes: Record<string, unknown> = {}, groups: string[] = []): LookupRecord => ({
-  corePlatform: { id: "cp", name: "Core cp" }, identity: "C02ABC1234", identityAttribute: "/attestation/serialNumber",
+  corePlatform: { id: "cp", name: "Core cp" },
+  identity: "C02ABC1234",
+  identityAttribute: "/attestation/serialNumber",
   outcome: kind === "outage" ? "error" : kind,
   reason: kind === "found" ? "found" : kind === "notFound" ? "no device with this serial" : kind === "outage" ? "HTTP 503 after 2 retries" : "HTTP 401",
   unavailable: kind === "outage",
-  status: kind === "outage" ? 503 : kind === "error" ? 401 : 200, attempts: 1, timeMs: 5, url: "https://mdm.example/api", rules: [], attributes, groups, missingAttributes: [], warnings: [],
+  status: kind === "outage" ? 503 : kind === "error" ? 401 : 200,
+  attempts: 1,
+  timeMs: 5,
+  url: "https://mdm.example/api",
+  rules: [],
+  attributes,
+  groups,
+  missingAttributes: [],
+  warnings: [],
 });
 const KEY = JSON.stringify(["cp", "/attestation/serialNumber", "C02ABC1234"]);
 const lookups = (l?: LookupRecord) => new Map(l ? [[KEY, l]] : []);
@@ -69,22 +112,78 @@ function summary(step: DecisionStep) {
 }
 
 const cases: [string, { config: EnrollmentConfig; request?: EnrollmentRequest; lookup?: LookupRecord }, ReturnType<typeof summary>][] = [
-  ["not attested: no policy", { config: config([policy()]), request: request({ keyAttestationPlatformId: null }) }, { allowed: false, code: "noPolicy", events: [], revoke: null }],
-  ["no policy for this Key Attestation Platform", { config: config([policy({ kap: "other" })]) }, { allowed: false, code: "noPolicy", events: [], revoke: null }],
+  [
+    "not attested: no policy",
+    { config: config([policy()]), request: request({ keyAttestationPlatformId: null }) },
+    { allowed: false, code: "noPolicy", events: [], revoke: null },
+  ],
+  [
+    "no policy for this Key Attestation Platform",
+    { config: config([policy({ kap: "other" })]) },
+    { allowed: false, code: "noPolicy", events: [], revoke: null },
+  ],
   ["a lookup not made yet is asked for", { config: config([policy()]) }, { lookup: KEY }],
-  ["device found, no conditions: allowed", { config: config([policy()]), lookup: lookup("found", { email: "ada@example.com" }) }, { allowed: true, policy: "p1", caId: "ca", templateId: "tpl", events: [], revoke: null }],
-  ["device not found: denied", { config: config([policy()]), lookup: lookup("notFound") }, { allowed: false, code: "deviceNotFound", events: [], revoke: null }],
-  ["device not found with Revoke On Failure: its certificates go", { config: config([policy()], { revokeOnFailure: true }), lookup: lookup("notFound") }, { allowed: false, code: "deviceNotFound", events: [], revoke: "C02ABC1234" }],
-  ["the MDM is down: come back later, with a Device Lookup Failed event, never revoked", { config: config([policy()], { revokeOnFailure: true }), lookup: lookup("outage") }, { allowed: false, code: "mdmUnavailable", events: ["Device Lookup Failed"], revoke: null }],
-  ["lookup refused (configuration): denied, with a Device Lookup Failed event, never revoked", { config: config([policy()], { revokeOnFailure: true }), lookup: lookup("error") }, { allowed: false, code: "lookupFailed", events: ["Device Lookup Failed"], revoke: null }],
-  ["conditions not met", { config: config([policy({ conditions: [{ kind: "group", operator: "equals", value: "Kiosks" }] })]), lookup: lookup("found", {}, ["Laptops"]) }, { allowed: false, code: "conditionsNotMet", events: [], revoke: null }],
-  ["conditions met", { config: config([policy({ conditions: [{ kind: "group", operator: "equals", value: "Kiosks" }] })]), lookup: lookup("found", {}, ["Kiosks"]) }, { allowed: true, policy: "p1", caId: "ca", templateId: "tpl", events: [], revoke: null }],
-  ["policy without a Role: misconfigured", { config: config([policy({ workflow: false })]) }, { allowed: false, code: "misconfigured", events: [], revoke: null }],
-  ["policy without a template: misconfigured", { config: config([policy({ templateId: null })]) }, { allowed: false, code: "misconfigured", events: [], revoke: null }],
+  [
+    "device found, no conditions: allowed",
+    { config: config([policy()]), lookup: lookup("found", { email: "ada@example.com" }) },
+    { allowed: true, policy: "p1", caId: "ca", templateId: "tpl", events: [], revoke: null },
+  ],
+  [
+    "device not found: denied",
+    { config: config([policy()]), lookup: lookup("notFound") },
+    { allowed: false, code: "deviceNotFound", events: [], revoke: null },
+  ],
+  [
+    "device not found with Revoke On Failure: its certificates go",
+    { config: config([policy()], { revokeOnFailure: true }), lookup: lookup("notFound") },
+    { allowed: false, code: "deviceNotFound", events: [], revoke: "C02ABC1234" },
+  ],
+  [
+    "the MDM is down: come back later, with a Device Lookup Failed event, never revoked",
+    { config: config([policy()], { revokeOnFailure: true }), lookup: lookup("outage") },
+    { allowed: false, code: "mdmUnavailable", events: ["Device Lookup Failed"], revoke: null },
+  ],
+  [
+    "lookup refused (configuration): denied, with a Device Lookup Failed event, never revoked",
+    { config: config([policy()], { revokeOnFailure: true }), lookup: lookup("error") },
+    { allowed: false, code: "lookupFailed", events: ["Device Lookup Failed"], revoke: null },
+  ],
+  [
+    "conditions not met",
+    { config: config([policy({ conditions: [{ kind: "group", operator: "equals", value: "Kiosks" }] })]), lookup: lookup("found", {}, ["Laptops"]) },
+    { allowed: false, code: "conditionsNotMet", events: [], revoke: null },
+  ],
+  [
+    "conditions met",
+    { config: config([policy({ conditions: [{ kind: "group", operator: "equals", value: "Kiosks" }] })]), lookup: lookup("found", {}, ["Kiosks"]) },
+    { allowed: true, policy: "p1", caId: "ca", templateId: "tpl", events: [], revoke: null },
+  ],
+  [
+    "policy without a Role: misconfigured",
+    { config: config([policy({ workflow: false })]) },
+    { allowed: false, code: "misconfigured", events: [], revoke: null },
+  ],
+  [
+    "policy without a template: misconfigured",
+    { config: config([policy({ templateId: null })]) },
+    { allowed: false, code: "misconfigured", events: [], revoke: null },
+  ],
   ["expired CA: misconfigured", { config: config([policy()], { caExpired: true }) }, { allowed: false, code: "misconfigured", events: [], revoke: null }],
-  ["no identity to look up with", { config: config([policy()], { identityAttribute: "/csr/san/rfc822name" }) }, { allowed: false, code: "lookupFailed", events: [], revoke: null }],
-  ["a misconfigured policy is passed over for the next", { config: config([policy({ id: "p0", priority: 1, caId: null }), policy()]), lookup: lookup("found") }, { allowed: true, policy: "p1", caId: "ca", templateId: "tpl", events: [], revoke: null }],
-  ["a failed lookup stops the decision: the next policy is not tried", { config: config([policy({ id: "p0", priority: 1 }), policy()]), lookup: lookup("error") }, { allowed: false, code: "lookupFailed", events: ["Device Lookup Failed"], revoke: null }],
+  [
+    "no identity to look up with",
+    { config: config([policy()], { identityAttribute: "/csr/san/rfc822name" }) },
+    { allowed: false, code: "lookupFailed", events: [], revoke: null },
+  ],
+  [
+    "a misconfigured policy is passed over for the next",
+    { config: config([policy({ id: "p0", priority: 1, caId: null }), policy()]), lookup: lookup("found") },
+    { allowed: true, policy: "p1", caId: "ca", templateId: "tpl", events: [], revoke: null },
+  ],
+  [
+    "a failed lookup stops the decision: the next policy is not tried",
+    { config: config([policy({ id: "p0", priority: 1 }), policy()]), lookup: lookup("error") },
+    { allowed: false, code: "lookupFailed", events: ["Device Lookup Failed"], revoke: null },
+  ],
 ];
 
 describe("decideWith (the pure enrollment decision)", () => {
@@ -96,16 +195,29 @@ describe("decideWith (the pure enrollment decision)", () => {
   });
 
   it("makes one lookup for two policies that need the same one, and says the second reused it", () => {
-    const step = decideWith({ request: request(), config: config([policy({ id: "p0", priority: 1, conditions: [{ kind: "group", operator: "equals", value: "Kiosks" }] }), policy()]), lookups: lookups(lookup("found")), now });
+    const step = decideWith({
+      request: request(),
+      config: config([policy({ id: "p0", priority: 1, conditions: [{ kind: "group", operator: "equals", value: "Kiosks" }] }), policy()]),
+      lookups: lookups(lookup("found")),
+      now,
+    });
     expect(summary(step)).toMatchObject({ allowed: true, policy: "p1" });
     if ("decision" in step) {
       const candidates = step.decision.inputs.candidates as { policy: { id: string }; result: string; lookupReused?: boolean }[];
-      expect(candidates.map((c) => [c.policy.id, c.result, c.lookupReused ?? false])).toEqual([["p0", "conditionsNotMet", false], ["p1", "selected", true]]);
+      expect(candidates.map((c) => [c.policy.id, c.result, c.lookupReused ?? false])).toEqual([
+        ["p0", "conditionsNotMet", false],
+        ["p1", "selected", true],
+      ]);
     }
   });
 
   it("keeps the decision's inputs for the auditor: the time it was decided and the candidates", () => {
     const step = decideWith({ request: request(), config: config([policy()]), lookups: lookups(lookup("notFound")), now });
-    expect("decision" in step && step.decision.inputs).toMatchObject({ engine: "enrollment-policies", decidedAt: now.toISOString(), deviceSerial: "C02ABC1234", attestationPlatform: { id: KAP, name: "Apple" } });
+    expect("decision" in step && step.decision.inputs).toMatchObject({
+      engine: "enrollment-policies",
+      decidedAt: now.toISOString(),
+      deviceSerial: "C02ABC1234",
+      attestationPlatform: { id: KAP, name: "Apple" },
+    });
   });
 });

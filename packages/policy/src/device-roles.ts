@@ -27,9 +27,10 @@ async function assertNameFree(db: Db, name: string, exceptId?: string) {
 
 async function parseTabs(db: Db, current: DeviceRole | null, fields: Record<string, unknown>) {
   const c = new IssueCollector();
-  const basic = !current || hasAny(fields, ["name", "description"])
-    ? c.parse(deviceRoleBasicSchema, { name: fields.name ?? current?.name, description: fields.description ?? current?.description })
-    : undefined;
+  const basic =
+    !current || hasAny(fields, ["name", "description"])
+      ? c.parse(deviceRoleBasicSchema, { name: fields.name ?? current?.name, description: fields.description ?? current?.description })
+      : undefined;
   const conditions = hasAny(fields, ["keyAttestationPlatformId"]) ? c.parse(deviceRoleConditionsSchema, fields) : undefined;
   c.throwIfAny();
   if (conditions && !(await db.keyAttestationPlatform.findUnique({ where: { id: conditions.keyAttestationPlatformId }, select: { id: true } })))

@@ -56,7 +56,13 @@ beforeAll(async () => {
     seed: {
       blueprints: [{ name: "ACME Certificates" }],
       devices: [
-        { serial_number: "C02ABC1234", device_name: "Ada's MacBook Pro", blueprint_name: "ACME Certificates", user: { email: "ada@example.com", name: "Ada Lovelace" }, tags: ["engineering"] },
+        {
+          serial_number: "C02ABC1234",
+          device_name: "Ada's MacBook Pro",
+          blueprint_name: "ACME Certificates",
+          user: { email: "ada@example.com", name: "Ada Lovelace" },
+          tags: ["engineering"],
+        },
         { serial_number: "C02PREFIX123", device_name: "Longer serial", blueprint_name: "ACME Certificates" },
       ],
     },
@@ -65,8 +71,12 @@ beforeAll(async () => {
   caId = (await ensureOrganizationRootCa(ctx))!.id;
   templateId = (
     await createTemplate(ctx, admin, {
-      name: "Kandji Template", subject: "CN=${/csr/subject/commonname},OU=${/device/deviceName},O=Acme Corp", validityDays: 365, signatureAlgorithm: "SHA-256",
-      sanRfc822: "${/device/email}", extendedKeyUsages: ["clientAuth"],
+      name: "Kandji Template",
+      subject: "CN=${/csr/subject/commonname},OU=${/device/deviceName},O=Acme Corp",
+      validityDays: 365,
+      signatureAlgorithm: "SHA-256",
+      sanRfc822: "${/device/email}",
+      extendedKeyUsages: ["clientAuth"],
     })
   ).id;
   kapId = (await createKeyAttestationPlatform(db.prisma, admin, { name: "Apple", type: "apple" })).id;
@@ -88,7 +98,12 @@ beforeAll(async () => {
     groupsPath: "data[0].blueprint_name, data[0].tags",
   });
   const sss = await policy.createSignalSource(db.prisma, admin, { name: "Kandji lookup", lookupPurpose: "certificate-issuance" });
-  await policy.updateSignalSource(db.prisma, admin, sss.id, { corePlatformId: kandjiId, identityType: "csr", identityAttribute: "/attestation/serialNumber", revokeOnFailure: false });
+  await policy.updateSignalSource(db.prisma, admin, sss.id, {
+    corePlatformId: kandjiId,
+    identityType: "csr",
+    identityAttribute: "/attestation/serialNumber",
+    revokeOnFailure: false,
+  });
   workflowId = (await policy.createWorkflow(db.prisma, admin, { name: "Kandji Role" })).id;
   await policy.updateWorkflow(db.prisma, admin, workflowId, { corePlatformId: kandjiId, attributeConditions: [] });
   deviceRoleId = (await policy.createDeviceRole(db.prisma, admin, { name: "Apple devices" })).id;
@@ -124,11 +139,36 @@ describe("decideEnrollment against the Kandji simulator over HTTP", () => {
 
     // What the lead's finalize glue does with the decision: the template renders /device values.
     const dir = mkdtempSync(path.join(os.tmpdir(), "policy-test-"));
-    execFileSync("openssl", ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", path.join(dir, "k.pem"),
-      "-subj", "/CN=C02ABC1234", "-outform", "DER", "-out", path.join(dir, "r.der")], { stdio: "ignore" });
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        path.join(dir, "k.pem"),
+        "-subj",
+        "/CN=C02ABC1234",
+        "-outform",
+        "DER",
+        "-out",
+        path.join(dir, "r.der"),
+      ],
+      { stdio: "ignore" },
+    );
     const { certificate } = await issueAndRecord(ctx, {
-      caId: d.caId, templateId: d.templateId, csrDer: readFileSync(path.join(dir, "r.der")), actor: systemActor("test"),
-      context: { device: d.device, attestation: request("C02ABC1234").attestation }, deviceSerial: "C02ABC1234", enrollmentPolicyId: d.policy.id, details: { decision: d.inputs },
+      caId: d.caId,
+      templateId: d.templateId,
+      csrDer: readFileSync(path.join(dir, "r.der")),
+      actor: systemActor("test"),
+      context: { device: d.device, attestation: request("C02ABC1234").attestation },
+      deviceSerial: "C02ABC1234",
+      enrollmentPolicyId: d.policy.id,
+      details: { decision: d.inputs },
     });
     const text = execFileSync("openssl", ["x509", "-noout", "-text"], { input: certificate.pem, encoding: "utf8" });
     expect(text).toContain("email:ada@example.com");
@@ -156,36 +196,54 @@ describe("decideEnrollment against the Kandji simulator over HTTP", () => {
   });
 
   it.each([
-    ["HTTP 401", async (): Promise<void> => void (await policy.updateCorePlatform(db.prisma, admin, kandjiId, { secret: "wrong-token", authMethod: "bearer" })), /^HTTP 401 \(Incorrect authentication credentials\.\)/, "lookupFailed"],
-    ["HTTP 429", async (): Promise<void> => {
-      sim.state.setFaults({ rateLimit: { requests: 1, windowMs: 60_000 } });
-      expect((await decide("C02ABC1234")).allowed).toBe(true); // spends the window's one request
-    }, /^HTTP 429 after 2 retries \(Request was throttled\./, "mdmUnavailable"],
+    [
+      "HTTP 401",
+      async (): Promise<void> => void (await policy.updateCorePlatform(db.prisma, admin, kandjiId, { secret: "wrong-token", authMethod: "bearer" })),
+      /^HTTP 401 \(Incorrect authentication credentials\.\)/,
+      "lookupFailed",
+    ],
+    [
+      "HTTP 429",
+      async (): Promise<void> => {
+        sim.state.setFaults({ rateLimit: { requests: 1, windowMs: 60_000 } });
+        expect((await decide("C02ABC1234")).allowed).toBe(true); // spends the window's one request
+      },
+      /^HTTP 429 after 2 retries \(Request was throttled\./,
+      "mdmUnavailable",
+    ],
     ["HTTP 500", async (): Promise<void> => void sim.state.setFaults({ errorStatus: 500 }), /^HTTP 500 after 2 retries /, "mdmUnavailable"],
-    ["timeout", async (): Promise<void> => {
-      sim.state.setFaults({ stall: true });
-      await policy.updateCorePlatform(db.prisma, admin, kandjiId, { timeoutMs: 300 });
-    }, /^timeout after 300ms /, "mdmUnavailable"],
-  ] as const)("Kandji answering %s decides nothing (lookupFailed for a refusal, mdmUnavailable for an outage), no certificate, and the next request works", async (_name, fault, reason, code) => {
-    await fault();
-    const before = await db.prisma.certificate.count();
-    const t = Date.now();
-    const d = await decide("C02ABC1234");
-    expect(d).toMatchObject({ allowed: false, code });
-    if (d.allowed) return;
-    expect(d.reason).toMatch(reason);
-    expect(Date.now() - t).toBeLessThan(5000);
-    const failed = await db.prisma.event.findFirst({ where: { type: "Device Lookup Failed", deviceSerial: "C02ABC1234" }, orderBy: { id: "desc" } });
-    expect(failed?.summary).toContain(d.reason.split(" (looking up")[0]);
-    expect(JSON.stringify(failed?.details)).not.toContain("wrong-token");
-    expect(await db.prisma.certificate.count()).toBe(before);
+    [
+      "timeout",
+      async (): Promise<void> => {
+        sim.state.setFaults({ stall: true });
+        await policy.updateCorePlatform(db.prisma, admin, kandjiId, { timeoutMs: 300 });
+      },
+      /^timeout after 300ms /,
+      "mdmUnavailable",
+    ],
+  ] as const)(
+    "Kandji answering %s decides nothing (lookupFailed for a refusal, mdmUnavailable for an outage), no certificate, and the next request works",
+    async (_name, fault, reason, code) => {
+      await fault();
+      const before = await db.prisma.certificate.count();
+      const t = Date.now();
+      const d = await decide("C02ABC1234");
+      expect(d).toMatchObject({ allowed: false, code });
+      if (d.allowed) return;
+      expect(d.reason).toMatch(reason);
+      expect(Date.now() - t).toBeLessThan(5000);
+      const failed = await db.prisma.event.findFirst({ where: { type: "Device Lookup Failed", deviceSerial: "C02ABC1234" }, orderBy: { id: "desc" } });
+      expect(failed?.summary).toContain(d.reason.split(" (looking up")[0]);
+      expect(JSON.stringify(failed?.details)).not.toContain("wrong-token");
+      expect(await db.prisma.certificate.count()).toBe(before);
 
-    // Healthy again once the remote is.
-    sim.state.clearFaults();
-    sim.state.setFaults({ rateLimit: { requests: 10_000, windowMs: 3_600_000 } });
-    await policy.updateCorePlatform(db.prisma, admin, kandjiId, { secret: TOKEN, authMethod: "bearer", timeoutMs: 1000 });
-    expect((await decide("C02ABC1234")).allowed).toBe(true);
-  });
+      // Healthy again once the remote is.
+      sim.state.clearFaults();
+      sim.state.setFaults({ rateLimit: { requests: 10_000, windowMs: 3_600_000 } });
+      await policy.updateCorePlatform(db.prisma, admin, kandjiId, { secret: TOKEN, authMethod: "bearer", timeoutMs: 1000 });
+      expect((await decide("C02ABC1234")).allowed).toBe(true);
+    },
+  );
 });
 
 describe("choosing among Enrollment Policies", () => {
@@ -212,8 +270,13 @@ describe("choosing among Enrollment Policies", () => {
       expect(d).toMatchObject({ allowed: true, policy: { name: "Kandji enrollment" } });
       expect(apiCalls() - calls).toBe(1);
       const cands = d.inputs.candidates as Array<Record<string, any>>;
-      expect(cands.map((c) => [c.policy.name, c.result])).toEqual([["Kiosk enrollment", "conditionsNotMet"], ["Kandji enrollment", "selected"]]);
-      expect(cands[0]!.conditions).toEqual([expect.objectContaining({ passed: false, message: 'Groups equals "Kiosks": actual ["ACME Certificates","engineering"]' })]);
+      expect(cands.map((c) => [c.policy.name, c.result])).toEqual([
+        ["Kiosk enrollment", "conditionsNotMet"],
+        ["Kandji enrollment", "selected"],
+      ]);
+      expect(cands[0]!.conditions).toEqual([
+        expect.objectContaining({ passed: false, message: 'Groups equals "Kiosks": actual ["ACME Certificates","engineering"]' }),
+      ]);
       expect(cands[1]!.lookupReused).toBe(true);
 
       // The device joins the kiosk blueprint: now the higher-priority policy applies.
@@ -224,7 +287,11 @@ describe("choosing among Enrollment Policies", () => {
       await policy.updateEnrollmentPolicy(db.prisma, admin, policyId, { priority: 5 });
       expect(await decide("C02ABC1234")).toMatchObject({ allowed: true, policy: { name: "Kandji enrollment", priority: 5 } });
     } finally {
-      sim.state.updateDevice("C02ABC1234", { blueprint_name: "ACME Certificates", user: { email: "ada@example.com", name: "Ada Lovelace" }, tags: ["engineering"] });
+      sim.state.updateDevice("C02ABC1234", {
+        blueprint_name: "ACME Certificates",
+        user: { email: "ada@example.com", name: "Ada Lovelace" },
+        tags: ["engineering"],
+      });
       await policy.updateEnrollmentPolicy(db.prisma, admin, policyId, { priority: 100 });
       await policy.deleteEnrollmentPolicy(db.prisma, admin, first.id);
       await policy.deleteWorkflow(db.prisma, admin, kiosks.id);
@@ -232,7 +299,9 @@ describe("choosing among Enrollment Policies", () => {
   });
 
   it("conditions not met alone deny with the failed condition", async () => {
-    await policy.updateWorkflow(db.prisma, admin, workflowId, { attributeConditions: [{ kind: "attribute", attribute: "email", operator: "matches", value: "@corp\\.example$" }] });
+    await policy.updateWorkflow(db.prisma, admin, workflowId, {
+      attributeConditions: [{ kind: "attribute", attribute: "email", operator: "matches", value: "@corp\\.example$" }],
+    });
     try {
       const d = await decide("C02ABC1234");
       expect(d).toMatchObject({ allowed: false, code: "conditionsNotMet" });
@@ -244,7 +313,11 @@ describe("choosing among Enrollment Policies", () => {
 
   it("a lookup that fails stops the decision rather than falling through to a lower priority", async () => {
     const broken = await policy.createCorePlatform(db.prisma, admin, {
-      name: "Broken", type: "generic-http", authMethod: "bearer", secret: "nope", uri: `${sim.url}/api/v1/devices?serial_number=\${identity}`,
+      name: "Broken",
+      type: "generic-http",
+      authMethod: "bearer",
+      secret: "nope",
+      uri: `${sim.url}/api/v1/devices?serial_number=\${identity}`,
       validationRules: [{ path: "data[0].serial_number", condition: "equals", expected: "${identity}" }],
     });
     const wf = await policy.createWorkflow(db.prisma, admin, { name: "Broken role", corePlatformId: broken.id });
@@ -288,7 +361,11 @@ describe("choosing among Enrollment Policies", () => {
 
   it("the Security Signal Source decides the lookup key: a CSR attribute, for its Device Role only", async () => {
     const byCn = await policy.createSignalSource(db.prisma, admin, {
-      name: "By CN", lookupPurpose: "certificate-issuance", corePlatformId: kandjiId, identityType: "csr", identityAttribute: "/csr/subject/commonname",
+      name: "By CN",
+      lookupPurpose: "certificate-issuance",
+      corePlatformId: kandjiId,
+      identityType: "csr",
+      identityAttribute: "/csr/subject/commonname",
       deviceRoleIds: [deviceRoleId],
     });
     try {
@@ -322,10 +399,22 @@ describe("choosing among Enrollment Policies", () => {
       sim.state.clearFaults();
       // ...a definite "not found" does, with the CA's reason code.
       const d = await policy.decideEnrollment(db.prisma, request("C02ABC1234"), { lookup: fast, ca: ctx });
-      expect(d).toMatchObject({ allowed: false, code: "deviceNotFound", inputs: { revokedOnFailure: [{ serialNumber: earlier.serialNumber, reason: "privilegeWithdrawn" }] } });
-      expect(await db.prisma.certificate.findUniqueOrThrow({ where: { id: earlier.id } })).toMatchObject({ status: "REVOKED", revocationReason: "privilegeWithdrawn" });
+      expect(d).toMatchObject({
+        allowed: false,
+        code: "deviceNotFound",
+        inputs: { revokedOnFailure: [{ serialNumber: earlier.serialNumber, reason: "privilegeWithdrawn" }] },
+      });
+      expect(await db.prisma.certificate.findUniqueOrThrow({ where: { id: earlier.id } })).toMatchObject({
+        status: "REVOKED",
+        revocationReason: "privilegeWithdrawn",
+      });
     } finally {
-      sim.state.addDevice({ serial_number: "C02ABC1234", device_name: "Ada's MacBook Pro", blueprint_name: "ACME Certificates", user: { email: "ada@example.com", name: "Ada Lovelace" } });
+      sim.state.addDevice({
+        serial_number: "C02ABC1234",
+        device_name: "Ada's MacBook Pro",
+        blueprint_name: "ACME Certificates",
+        user: { email: "ada@example.com", name: "Ada Lovelace" },
+      });
       await policy.updateSignalSource(db.prisma, admin, sss.id, { revokeOnFailure: false });
     }
   });

@@ -113,7 +113,14 @@ function record(cp: CorePlatform, identity: string, attribute: string, r: Lookup
     attempts: r.attempts,
     timeMs: r.timeMs,
     url: r.url ?? null,
-    rules: r.rules.map((x) => ({ path: x.rule.path, condition: x.rule.condition, expected: x.rule.expected ?? null, passed: x.passed, actual: x.actual, message: x.message })),
+    rules: r.rules.map((x) => ({
+      path: x.rule.path,
+      condition: x.rule.condition,
+      expected: x.rule.expected ?? null,
+      passed: x.passed,
+      actual: x.actual,
+      message: x.message,
+    })),
     attributes: { ...r.attributes },
     groups: r.groups,
     missingAttributes: r.missingAttributes,
@@ -174,8 +181,14 @@ function enrollmentConfig(db: Db) {
     });
     const [attestationPlatforms, cas, templates, sources] = await Promise.all([
       db.keyAttestationPlatform.findMany({ select: { id: true, name: true } }),
-      db.certificateAuthority.findMany({ where: { id: { in: policies.flatMap((p) => (p.caId ? [p.caId] : [])) } }, select: { id: true, commonName: true, notAfter: true } }),
-      db.certificateTemplate.findMany({ where: { id: { in: policies.flatMap((p) => (p.templateId ? [p.templateId] : [])) } }, select: { id: true, name: true } }),
+      db.certificateAuthority.findMany({
+        where: { id: { in: policies.flatMap((p) => (p.caId ? [p.caId] : [])) } },
+        select: { id: true, commonName: true, notAfter: true },
+      }),
+      db.certificateTemplate.findMany({
+        where: { id: { in: policies.flatMap((p) => (p.templateId ? [p.templateId] : [])) } },
+        select: { id: true, name: true },
+      }),
       db.securitySignalSource.findMany({ where: { lookupPurpose: "certificate-issuance", corePlatformId: { not: null } }, orderBy: { name: "asc" } }),
     ]);
     return { policies, attestationPlatforms, cas, templates, sources };
@@ -217,7 +230,12 @@ export interface DecisionInput {
 export type DecisionStep = { lookup: LookupNeeded } | { decision: EnrollmentDecision; effects: EnrollmentEffects };
 
 /** The request's values the lookups and conditions resolve against (/attestation, /csr, /account, /platform). */
-const requestContext = (req: EnrollmentRequest): Record<string, unknown> => ({ attestation: req.attestation, csr: req.csr, account: req.account, platform: req.platform });
+const requestContext = (req: EnrollmentRequest): Record<string, unknown> => ({
+  attestation: req.attestation,
+  csr: req.csr,
+  account: req.account,
+  platform: req.platform,
+});
 
 /**
  * The enrollment decision as a pure function of its inputs: the configuration, the request, the time
@@ -242,7 +260,8 @@ export function decideWith({ request: req, config, lookups, now }: DecisionInput
     effects,
   });
 
-  if (!req.keyAttestationPlatformId) return deny("noPolicy", "the order was not attested: Enrollment Policies match devices by the Key Attestation Platform that verified them");
+  if (!req.keyAttestationPlatformId)
+    return deny("noPolicy", "the order was not attested: Enrollment Policies match devices by the Key Attestation Platform that verified them");
   const policies = config.policies.filter((p) => p.deviceRole?.keyAttestationPlatformId === req.keyAttestationPlatformId);
   if (policies.length === 0)
     return deny("noPolicy", `no Enrollment Policy has a Device Role whose Identity is Key Attestation Platform "${kap?.name ?? req.keyAttestationPlatformId}"`);
@@ -280,7 +299,13 @@ export function decideWith({ request: req, config, lookups, now }: DecisionInput
     }
     const problems = [
       ...(!wf ? ["no Role"] : !cp ? [`Role "${wf.name}" has no Core Provider`] : []),
-      ...(!p.caId ? ["no Certificate Authority"] : !ca ? ["its Certificate Authority no longer exists"] : ca.notAfter <= now ? [`Certificate Authority "${ca.commonName}" has expired`] : []),
+      ...(!p.caId
+        ? ["no Certificate Authority"]
+        : !ca
+          ? ["its Certificate Authority no longer exists"]
+          : ca.notAfter <= now
+            ? [`Certificate Authority "${ca.commonName}" has expired`]
+            : []),
       ...(!p.templateId ? ["no Certificate Template"] : !template ? ["its Certificate Template no longer exists"] : []),
     ];
     if (problems.length || !wf || !cp || !ca || !template) {
@@ -378,7 +403,11 @@ export function decideWith({ request: req, config, lookups, now }: DecisionInput
  * The reads a decision needs, then the decision (decideWith): the configuration (cached), then each
  * device lookup it asks for. Writes nothing; the caller applies the effects (applyEnrollmentEffects).
  */
-export async function evaluateEnrollment(db: Db, req: EnrollmentRequest, opts: Omit<DecideOptions, "ca"> = {}): Promise<{ decision: EnrollmentDecision; effects: EnrollmentEffects }> {
+export async function evaluateEnrollment(
+  db: Db,
+  req: EnrollmentRequest,
+  opts: Omit<DecideOptions, "ca"> = {},
+): Promise<{ decision: EnrollmentDecision; effects: EnrollmentEffects }> {
   const now = opts.now ?? new Date();
   const config = await enrollmentConfig(db);
   const lookups = new Map<string, LookupRecord>();

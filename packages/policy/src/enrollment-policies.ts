@@ -58,13 +58,14 @@ async function assertNameFree(db: Db, name: string, exceptId?: string) {
 
 async function parseTabs(db: Db, current: EnrollmentPolicy | null, fields: Record<string, unknown>) {
   const c = new IssueCollector();
-  const basic = !current || hasAny(fields, ["name", "description", "priority"])
-    ? c.parse(enrollmentBasicSchema, {
-        name: fields.name ?? current?.name,
-        description: fields.description ?? current?.description,
-        priority: fields.priority ?? current?.priority,
-      })
-    : undefined;
+  const basic =
+    !current || hasAny(fields, ["name", "description", "priority"])
+      ? c.parse(enrollmentBasicSchema, {
+          name: fields.name ?? current?.name,
+          description: fields.description ?? current?.description,
+          priority: fields.priority ?? current?.priority,
+        })
+      : undefined;
   const conditions = hasAny(fields, ["policyWorkflowId", "deviceRoleId"])
     ? c.parse(enrollmentConditionsSchema, {
         policyWorkflowId: fields.policyWorkflowId !== undefined ? fields.policyWorkflowId : current?.policyWorkflowId,

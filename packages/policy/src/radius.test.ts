@@ -30,23 +30,60 @@ const dir = mkdtempSync(path.join(os.tmpdir(), "radius-test-"));
 
 async function issue(serial: string) {
   const csr = path.join(dir, `${serial}.der`);
-  execFileSync("openssl", ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", path.join(dir, `${serial}.key`),
-    "-subj", `/CN=${serial}`, "-outform", "DER", "-out", csr], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-new",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      path.join(dir, `${serial}.key`),
+      "-subj",
+      `/CN=${serial}`,
+      "-outform",
+      "DER",
+      "-out",
+      csr,
+    ],
+    { stdio: "ignore" },
+  );
   const template = await db.prisma.certificateTemplate.findFirstOrThrow();
   const ca = await db.prisma.certificateAuthority.findFirstOrThrow();
-  return (await issueAndRecord(ctx, { caId: ca.id, templateId: template.id, csrDer: readFileSync(csr), context: {}, actor: systemActor("test"), deviceSerial: serial })).certificate;
+  return (
+    await issueAndRecord(ctx, {
+      caId: ca.id,
+      templateId: template.id,
+      csrDer: readFileSync(csr),
+      context: {},
+      actor: systemActor("test"),
+      deviceSerial: serial,
+    })
+  ).certificate;
 }
 const authorize = (input: unknown, actor = radiusServer) => policy.authorizeRadius(ctx, actor, input, fast);
 
 beforeAll(async () => {
   db = await createTestDatabase();
   await db.prisma.organization.create({ data: { name: "Acme Corp" } });
-  sim = await startKandjiSimulator({ token: TOKEN, seed: { devices: [{ serial_number: "C02RAD0001" }, { serial_number: "C02RAD0002" }, { serial_number: "C02RAD00023" }] } });
+  sim = await startKandjiSimulator({
+    token: TOKEN,
+    seed: { devices: [{ serial_number: "C02RAD0001" }, { serial_number: "C02RAD0002" }, { serial_number: "C02RAD00023" }] },
+  });
   ctx = { db: db.prisma, keyStore: databaseKeyStore(db.prisma), publicUrl: "http://pki.test" };
   const root = await ensureOrganizationRootCa(ctx);
   caSubject = root!.subjectDn;
   await db.prisma.certificateAuthority.update({ where: { id: root!.id }, data: { revocationReason: "privilegeWithdrawn" } });
-  await createTemplate(ctx, admin, { name: "Wi-Fi", subject: "CN=${/csr/subject/commonname}", validityDays: 30, signatureAlgorithm: "SHA-256", extendedKeyUsages: ["clientAuth"] });
+  await createTemplate(ctx, admin, {
+    name: "Wi-Fi",
+    subject: "CN=${/csr/subject/commonname}",
+    validityDays: 30,
+    signatureAlgorithm: "SHA-256",
+    extendedKeyUsages: ["clientAuth"],
+  });
 });
 afterAll(async () => {
   await sim?.close();
@@ -64,20 +101,32 @@ describe("POST /api/v1/radius/authorize (authorizeRadius)", () => {
 
   it("with one, a fresh lookup of the certificate's device decides; last usage is recorded", async () => {
     const cp = await policy.createCorePlatform(db.prisma, admin, {
-      name: "Kandji", type: "generic-http", authMethod: "bearer", secret: TOKEN, timeoutMs: 1000,
+      name: "Kandji",
+      type: "generic-http",
+      authMethod: "bearer",
+      secret: TOKEN,
+      timeoutMs: 1000,
       uri: `${sim.url}/api/v1/devices?serial_number=\${identity}`,
       validationRules: [{ path: "data[0].serial_number", condition: "equals", expected: "${identity}" }],
     });
     const sss = await policy.createSignalSource(db.prisma, admin, {
-      name: "RADIUS lookup", lookupPurpose: "radius-authentication", corePlatformId: cp.id, identityType: "certificate",
-      identityAttribute: "/certificate/deviceSerial", revokeOnFailure: true,
+      name: "RADIUS lookup",
+      lookupPurpose: "radius-authentication",
+      corePlatformId: cp.id,
+      identityType: "certificate",
+      identityAttribute: "/certificate/deviceSerial",
+      revokeOnFailure: true,
     });
     sssId = sss.id;
     const cert = await db.prisma.certificate.findFirstOrThrow({ where: { deviceSerial: "C02RAD0001" } });
     await db.prisma.certificate.update({ where: { id: cert.id }, data: { lastSeenAt: null } });
     const calls = sim.state.requests.length;
     const d = await authorize({ certificatePem: cert.pem });
-    expect(d).toMatchObject({ decision: "accept", reason: 'the certificate is active and device C02RAD0001 was found in "Kandji"', signalSource: { name: "RADIUS lookup" } });
+    expect(d).toMatchObject({
+      decision: "accept",
+      reason: 'the certificate is active and device C02RAD0001 was found in "Kandji"',
+      signalSource: { name: "RADIUS lookup" },
+    });
     expect(sim.state.requests.length - calls).toBe(1);
     expect((await db.prisma.certificate.findUniqueOrThrow({ where: { id: cert.id } })).lastSeenAt).not.toBeNull();
     const ev = await db.prisma.event.findFirstOrThrow({ where: { type: "RADIUS Authentication" }, orderBy: { id: "desc" } });
@@ -90,14 +139,39 @@ describe("POST /api/v1/radius/authorize (authorizeRadius)", () => {
     const slash = "/" + caSubject.split(/,\s*/).reverse().join("/");
     expect(await authorize({ serialNumber: cert.serialNumber.toUpperCase().match(/../g)!.join(":"), issuer: slash })).toMatchObject({ decision: "accept" });
     expect(await authorize({ serialNumber: cert.serialNumber, issuer: caSubject })).toMatchObject({ decision: "accept" });
-    expect(await authorize({ serialNumber: cert.serialNumber, issuer: "CN=Someone Else" })).toMatchObject({ decision: "reject", reason: `issuer "CN=Someone Else" is not the issuer of certificate ${cert.serialNumber}` });
-    expect(await authorize({ serialNumber: "0badc0ffee", issuer: caSubject })).toMatchObject({ decision: "reject", reason: "no certificate with serial number 0badc0ffee was issued by this PKI" });
+    expect(await authorize({ serialNumber: cert.serialNumber, issuer: "CN=Someone Else" })).toMatchObject({
+      decision: "reject",
+      reason: `issuer "CN=Someone Else" is not the issuer of certificate ${cert.serialNumber}`,
+    });
+    expect(await authorize({ serialNumber: "0badc0ffee", issuer: caSubject })).toMatchObject({
+      decision: "reject",
+      reason: "no certificate with serial number 0badc0ffee was issued by this PKI",
+    });
   });
 
   it("refuses a certificate this PKI did not issue, even with a known serial", async () => {
     const cert = await db.prisma.certificate.findFirstOrThrow({ where: { deviceSerial: "C02RAD0001" } });
-    const forged = execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", path.join(dir, "f.key"),
-      "-subj", "/CN=C02RAD0001", "-set_serial", `0x${cert.serialNumber}`, "-days", "1"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    const forged = execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        path.join(dir, "f.key"),
+        "-subj",
+        "/CN=C02RAD0001",
+        "-set_serial",
+        `0x${cert.serialNumber}`,
+        "-days",
+        "1",
+      ],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
+    );
     expect(await authorize({ certificatePem: forged })).toMatchObject({ decision: "reject", reason: "the certificate was not issued by this PKI" });
     expect(await authorize({ certificatePem: "not a pem" })).toMatchObject({ decision: "reject", reason: "certificatePem is not a PEM certificate" });
     await expect(authorize({ certificatePem: cert.pem, extra: 1 })).rejects.toThrow();
@@ -122,9 +196,18 @@ describe("POST /api/v1/radius/authorize (authorizeRadius)", () => {
     const cert = await db.prisma.certificate.findFirstOrThrow({ where: { deviceSerial: "C02RAD0002" } });
     sim.state.removeDevice("C02RAD0002");
     const d = await authorize({ certificatePem: cert.pem });
-    expect(d).toMatchObject({ decision: "reject", certificate: { status: "REVOKED" }, revoked: [{ serialNumber: cert.serialNumber, reason: "privilegeWithdrawn" }] });
-    expect(d.reason).toBe('device C02RAD0002 not found in "Kandji": rule failed: data[0].serial_number equals "C02RAD0002": actual "C02RAD00023"; certificate revoked (Revoke On Failure)');
-    expect(await db.prisma.certificate.findUniqueOrThrow({ where: { id: cert.id } })).toMatchObject({ status: "REVOKED", revocationReason: "privilegeWithdrawn" });
+    expect(d).toMatchObject({
+      decision: "reject",
+      certificate: { status: "REVOKED" },
+      revoked: [{ serialNumber: cert.serialNumber, reason: "privilegeWithdrawn" }],
+    });
+    expect(d.reason).toBe(
+      'device C02RAD0002 not found in "Kandji": rule failed: data[0].serial_number equals "C02RAD0002": actual "C02RAD00023"; certificate revoked (Revoke On Failure)',
+    );
+    expect(await db.prisma.certificate.findUniqueOrThrow({ where: { id: cert.id } })).toMatchObject({
+      status: "REVOKED",
+      revocationReason: "privilegeWithdrawn",
+    });
     const revoked = await db.prisma.event.findFirstOrThrow({ where: { type: "Certificate Revoked", certificateSerial: cert.serialNumber } });
     expect(revoked.actorName).toBe("Revoke On Failure (RADIUS lookup)");
     expect(await authorize({ certificatePem: cert.pem })).toMatchObject({ decision: "reject", reason: "the certificate is revoked (privilegeWithdrawn)" });

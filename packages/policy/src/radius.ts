@@ -85,7 +85,8 @@ async function findCertificate(ctx: CaContext, input: ReturnType<typeof radiusAu
     const serial = normalizeSerial(x.serialNumber);
     const cert = serial ? await ctx.db.certificate.findUnique({ where: { serialNumber: serial } }) : null;
     // The serial alone is not proof: the presented certificate must be the very one we issued.
-    if (!cert || cert.sha256Fingerprint.toUpperCase() !== x.fingerprint256.toUpperCase()) return { cert: null, why: "the certificate was not issued by this PKI" };
+    if (!cert || cert.sha256Fingerprint.toUpperCase() !== x.fingerprint256.toUpperCase())
+      return { cert: null, why: "the certificate was not issued by this PKI" };
     return { cert, why: "" };
   }
   const serial = normalizeSerial(input.serialNumber);
@@ -119,8 +120,15 @@ export async function authorizeRadius(ctx: CaContext, actor: Actor, input: unkno
   };
 
   if (!cert) return finish({ decision: "reject", reason: why });
-  const summary = { id: cert.id, serialNumber: cert.serialNumber, subjectDn: cert.subjectDn, status: cert.status as string, notAfter: cert.notAfter.toISOString() };
-  if (cert.status === "REVOKED") return finish({ decision: "reject", reason: `the certificate is revoked (${cert.revocationReason ?? "unspecified"})`, certificate: summary });
+  const summary = {
+    id: cert.id,
+    serialNumber: cert.serialNumber,
+    subjectDn: cert.subjectDn,
+    status: cert.status as string,
+    notAfter: cert.notAfter.toISOString(),
+  };
+  if (cert.status === "REVOKED")
+    return finish({ decision: "reject", reason: `the certificate is revoked (${cert.revocationReason ?? "unspecified"})`, certificate: summary });
   if (cert.status === "ON_HOLD") return finish({ decision: "reject", reason: "the certificate is on hold", certificate: summary });
   if (cert.notAfter <= now) return finish({ decision: "reject", reason: `the certificate expired on ${cert.notAfter.toISOString()}`, certificate: summary });
   if (cert.notBefore > now) return finish({ decision: "reject", reason: "the certificate is not valid yet", certificate: summary });
@@ -129,7 +137,10 @@ export async function authorizeRadius(ctx: CaContext, actor: Actor, input: unkno
   await ctx.db.certificate.update({ where: { id: cert.id }, data: { lastSeenAt: now } });
 
   const policy = cert.enrollmentPolicyId
-    ? await ctx.db.enrollmentPolicy.findUnique({ where: { id: cert.enrollmentPolicyId }, select: { deviceRoleId: true, policyWorkflow: { select: { corePlatformId: true } } } })
+    ? await ctx.db.enrollmentPolicy.findUnique({
+        where: { id: cert.enrollmentPolicyId },
+        select: { deviceRoleId: true, policyWorkflow: { select: { corePlatformId: true } } },
+      })
     : null;
   const sources = await ctx.db.securitySignalSource.findMany({
     where: { lookupPurpose: "radius-authentication", corePlatformId: { not: null } },
@@ -147,12 +158,24 @@ export async function authorizeRadius(ctx: CaContext, actor: Actor, input: unkno
         Number(b.deviceRoleIds.length > 0) - Number(a.deviceRoleIds.length > 0) ||
         a.name.localeCompare(b.name),
     )[0];
-  if (!source) return finish({ decision: "accept", reason: "the certificate is active; no RADIUS Authentication Security Signal Source applies, so no device lookup was made", certificate: summary, signalSource: null });
+  if (!source)
+    return finish({
+      decision: "accept",
+      reason: "the certificate is active; no RADIUS Authentication Security Signal Source applies, so no device lookup was made",
+      certificate: summary,
+      signalSource: null,
+    });
 
   const signalSource = { id: source.id, name: source.name };
   const identity = resolveIdentity(certificateContext(cert), source.identityAttribute);
   details.identity = { attribute: source.identityAttribute, value: identity ?? null };
-  if (!identity) return finish({ decision: "reject", reason: `the certificate has no ${source.identityAttribute} to look the device up with`, certificate: summary, signalSource });
+  if (!identity)
+    return finish({
+      decision: "reject",
+      reason: `the certificate has no ${source.identityAttribute} to look the device up with`,
+      certificate: summary,
+      signalSource,
+    });
 
   const cp = source.corePlatform!;
   const r = await lookupThrough(cp, identity, source.identityAttribute, certificateContext(cert), opts.lookup);
@@ -165,7 +188,13 @@ export async function authorizeRadius(ctx: CaContext, actor: Actor, input: unkno
     timeMs: r.timeMs,
     rules: r.rules.map((x) => ({ path: x.rule.path, condition: x.rule.condition, passed: x.passed, actual: x.actual, message: x.message })),
   };
-  if (r.outcome === "found") return finish({ decision: "accept", reason: `the certificate is active and device ${identity} was found in "${cp.name}"`, certificate: summary, signalSource });
+  if (r.outcome === "found")
+    return finish({
+      decision: "accept",
+      reason: `the certificate is active and device ${identity} was found in "${cp.name}"`,
+      certificate: summary,
+      signalSource,
+    });
   if (r.outcome === "error") {
     await recordEvent(ctx.db, {
       type: EventType.DeviceLookupFailed,

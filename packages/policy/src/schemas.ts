@@ -16,8 +16,7 @@ import {
 // messages shown beside each field.
 
 const checkbox = z.preprocess((v) => v === true || v === "on" || v === "true", z.boolean());
-const choose = (what: string) =>
-  z.preprocess((v) => (v === "" || v === null ? undefined : v), z.string({ error: `Choose ${what}` }).uuid(`Choose ${what}`));
+const choose = (what: string) => z.preprocess((v) => (v === "" || v === null ? undefined : v), z.string({ error: `Choose ${what}` }).uuid(`Choose ${what}`));
 
 export const nameField = z.string({ error: "Name is required" }).trim().min(1, "Name is required").max(100, "Name must be at most 100 characters");
 const descriptionField = (label = "Description") => z.string().trim().max(1000, `${label} must be at most 1000 characters`).default("");
@@ -120,7 +119,11 @@ export const enrollmentBasicSchema = z.object({
   description: descriptionField(),
   priority: z.preprocess(
     (v) => (v === "" || v === undefined || v === null ? DEFAULT_PRIORITY : v),
-    z.coerce.number({ error: "Priority is a whole number from 1 to 10000" }).int("Priority is a whole number from 1 to 10000").min(1, "Priority is a whole number from 1 to 10000").max(10_000, "Priority is a whole number from 1 to 10000"),
+    z.coerce
+      .number({ error: "Priority is a whole number from 1 to 10000" })
+      .int("Priority is a whole number from 1 to 10000")
+      .min(1, "Priority is a whole number from 1 to 10000")
+      .max(10_000, "Priority is a whole number from 1 to 10000"),
   ),
 });
 export const enrollmentConditionsSchema = z.object({ policyWorkflowId: choose("a Role"), deviceRoleId: choose("a Device Role") });

@@ -23,7 +23,10 @@ let kapId = "";
 
 /** The field errors a form would show. */
 async function fieldErrors(p: Promise<unknown>): Promise<Record<string, string>> {
-  const e = (await p.then(() => null, (x: unknown) => x)) as ZodError | InstanceType<typeof DomainError> | null;
+  const e = (await p.then(
+    () => null,
+    (x: unknown) => x,
+  )) as ZodError | InstanceType<typeof DomainError> | null;
   if (!e) throw new Error("expected a validation error");
   if ("issues" in e) return Object.fromEntries(e.issues.map((i) => [i.path.join("."), i.message]));
   return { [(e as InstanceType<typeof DomainError>).field ?? "_"]: e.message };
@@ -31,7 +34,12 @@ async function fieldErrors(p: Promise<unknown>): Promise<Record<string, string>>
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  sim = await startKandjiSimulator({ token: TOKEN, seed: { devices: [{ serial_number: "C02ABC1234", device_name: "Ada's Mac", user: { email: "ada@example.com", name: "Ada" } }, { serial_number: "C02ABC12345" }] } });
+  sim = await startKandjiSimulator({
+    token: TOKEN,
+    seed: {
+      devices: [{ serial_number: "C02ABC1234", device_name: "Ada's Mac", user: { email: "ada@example.com", name: "Ada" } }, { serial_number: "C02ABC12345" }],
+    },
+  });
   kapId = (await createKeyAttestationPlatform(db.prisma, admin, { name: "Apple", type: "apple" })).id;
 });
 afterAll(async () => {
@@ -49,7 +57,9 @@ describe("Core Platforms (Generic HTTP)", () => {
     const cp = await policy.createCorePlatform(db.prisma, admin, { name: "Kandji", description: "Kandji device API", type: "generic-http" });
     id = cp.id;
     expect(cp).toMatchObject({ authMethod: "none", hasSecret: false, uri: "" });
-    expect(await fieldErrors(policy.updateCorePlatform(db.prisma, admin, id, { authMethod: "bearer", secret: "" }))).toEqual({ secret: "Bearer Token is required" });
+    expect(await fieldErrors(policy.updateCorePlatform(db.prisma, admin, id, { authMethod: "bearer", secret: "" }))).toEqual({
+      secret: "Bearer Token is required",
+    });
     const updated = await policy.updateCorePlatform(db.prisma, admin, id, {
       authMethod: "bearer",
       secret: TOKEN,
@@ -71,7 +81,9 @@ describe("Core Platforms (Generic HTTP)", () => {
     // An empty secret keeps the stored one; another method needs its own.
     await policy.updateCorePlatform(db.prisma, admin, id, { authMethod: "bearer", secret: "", timeoutMs: "2000" });
     expect((await db.prisma.corePlatform.findUniqueOrThrow({ where: { id } })).secret).toEqual(row.secret);
-    expect(await fieldErrors(policy.updateCorePlatform(db.prisma, admin, id, { authMethod: "basic", basicUsername: "api" }))).toEqual({ secret: "Password is required" });
+    expect(await fieldErrors(policy.updateCorePlatform(db.prisma, admin, id, { authMethod: "basic", basicUsername: "api" }))).toEqual({
+      secret: "Password is required",
+    });
   });
 
   it("shows every tab's field errors at once", async () => {
@@ -102,7 +114,12 @@ describe("Core Platforms (Generic HTTP)", () => {
       identity: "C02ABC123",
       validationRules: [{ path: "data[0].serial_number", condition: "equals", expected: "${identity}" }],
     });
-    expect(pinned).toMatchObject({ outcome: "notFound", pinned: true, identityFrom: "typed", reason: 'rule failed: data[0].serial_number equals "C02ABC123": actual "C02ABC1234"' });
+    expect(pinned).toMatchObject({
+      outcome: "notFound",
+      pinned: true,
+      identityFrom: "typed",
+      reason: 'rule failed: data[0].serial_number equals "C02ABC123": actual "C02ABC1234"',
+    });
     // Nothing was saved by Validate.
     expect((await policy.getCorePlatform(db.prisma, id)).validationRules[0]!.condition).toBe("exists");
     // An unsaved wrong token is what gets tried.
@@ -127,32 +144,69 @@ describe("Policy Management objects", () => {
     const sss = await policy.createSignalSource(db.prisma, admin, { name: "Kandji SSS", description: "", lookupPurpose: "certificate-issuance" });
     expect(sss).toMatchObject({ identityType: "csr", identityAttribute: "/attestation/serialNumber", revokeOnFailure: false, corePlatformId: null });
     expect(
-      await fieldErrors(policy.updateSignalSource(db.prisma, admin, sss.id, { corePlatformId: "", identityType: "csr", identityAttribute: "/attestation/serialNumber" })),
+      await fieldErrors(
+        policy.updateSignalSource(db.prisma, admin, sss.id, { corePlatformId: "", identityType: "csr", identityAttribute: "/attestation/serialNumber" }),
+      ),
     ).toEqual({ corePlatformId: "Choose an Identity Provider Lookup" });
     expect(
-      await fieldErrors(policy.updateSignalSource(db.prisma, admin, sss.id, { corePlatformId: cp.id, identityType: "certificate", identityAttribute: "/certificate/deviceSerial" })),
+      await fieldErrors(
+        policy.updateSignalSource(db.prisma, admin, sss.id, {
+          corePlatformId: cp.id,
+          identityType: "certificate",
+          identityAttribute: "/certificate/deviceSerial",
+        }),
+      ),
     ).toEqual({ identityType: "Certificate attributes exist only at RADIUS Authentication: choose CSR or Custom" });
     expect(
-      await fieldErrors(policy.updateSignalSource(db.prisma, admin, sss.id, { corePlatformId: cp.id, identityType: "custom", identityAttribute: "/certificate/x" })),
+      await fieldErrors(
+        policy.updateSignalSource(db.prisma, admin, sss.id, { corePlatformId: cp.id, identityType: "custom", identityAttribute: "/certificate/x" }),
+      ),
     ).toEqual({ identityAttribute: "For this Lookup Purpose the path starts with /attestation, /csr, /account, /platform" });
-    await policy.updateSignalSource(db.prisma, admin, sss.id, { corePlatformId: cp.id, identityType: "csr", identityAttribute: "/attestation/serialNumber", revokeOnFailure: true });
-    await expect(policy.updateSignalSource(db.prisma, admin, sss.id, { lookupPurpose: "radius-authentication" })).rejects.toThrow("The Lookup Purpose cannot be changed");
+    await policy.updateSignalSource(db.prisma, admin, sss.id, {
+      corePlatformId: cp.id,
+      identityType: "csr",
+      identityAttribute: "/attestation/serialNumber",
+      revokeOnFailure: true,
+    });
+    await expect(policy.updateSignalSource(db.prisma, admin, sss.id, { lookupPurpose: "radius-authentication" })).rejects.toThrow(
+      "The Lookup Purpose cannot be changed",
+    );
 
     // "Validate Configuration" with an identity typed in, through the unsaved provider choice.
     expect(await fieldErrors(policy.validateSignalSource(db.prisma, admin, sss.id, { identity: " " }))).toEqual({ identity: "Enter a valid identity" });
-    expect(await policy.validateSignalSource(db.prisma, admin, sss.id, { identity: "C02ABC1234", corePlatformId: cp.id, identityType: "csr", identityAttribute: "/attestation/serialNumber" })).toMatchObject({
+    expect(
+      await policy.validateSignalSource(db.prisma, admin, sss.id, {
+        identity: "C02ABC1234",
+        corePlatformId: cp.id,
+        identityType: "csr",
+        identityAttribute: "/attestation/serialNumber",
+      }),
+    ).toMatchObject({
       outcome: "found",
       corePlatform: { name: "Kandji" },
       identityFrom: "typed, as /attestation/serialNumber",
     });
-    expect(await policy.validateSignalSource(db.prisma, admin, sss.id, { identity: "NOPE" })).toMatchObject({ outcome: "notFound", reason: "device not found" });
+    expect(await policy.validateSignalSource(db.prisma, admin, sss.id, { identity: "NOPE" })).toMatchObject({
+      outcome: "notFound",
+      reason: "device not found",
+    });
 
     const wf = await policy.createWorkflow(db.prisma, admin, { name: "Kandji Role", description: "Managed Macs" });
     expect(
-      await fieldErrors(policy.updateWorkflow(db.prisma, admin, wf.id, { corePlatformId: cp.id, attributeConditions: [{ kind: "attribute", attribute: "assetTag", operator: "exists" }] })),
+      await fieldErrors(
+        policy.updateWorkflow(db.prisma, admin, wf.id, {
+          corePlatformId: cp.id,
+          attributeConditions: [{ kind: "attribute", attribute: "assetTag", operator: "exists" }],
+        }),
+      ),
     ).toEqual({ "attributeConditions.0.attribute": '"assetTag" is not mapped by "Kandji": add it in its Attribute Mapping tab' });
     expect(
-      await fieldErrors(policy.updateWorkflow(db.prisma, admin, wf.id, { corePlatformId: cp.id, attributeConditions: [{ kind: "group", operator: "matches", value: "(a+)+" }] })),
+      await fieldErrors(
+        policy.updateWorkflow(db.prisma, admin, wf.id, {
+          corePlatformId: cp.id,
+          attributeConditions: [{ kind: "group", operator: "matches", value: "(a+)+" }],
+        }),
+      ),
     ).toEqual({ "attributeConditions.0.value": "a repeated group may not contain a quantifier (e.g. (a+)+): it can take exponential time" });
     await policy.updateWorkflow(db.prisma, admin, wf.id, { corePlatformId: cp.id, attributeConditions: [] });
     expect(policy.conditionsText((await policy.getWorkflow(db.prisma, wf.id)).attributeConditions)).toBe("ANY");
@@ -173,7 +227,9 @@ describe("Policy Management objects", () => {
     await expect(policy.deleteCorePlatform(db.prisma, admin, cp.id)).rejects.toThrow(
       'Core Platform "Kandji" is used by Security Signal Source "Kandji SSS", Policy Workflow "Kandji Role": change those first.',
     );
-    await expect(policy.deleteWorkflow(db.prisma, admin, wf.id)).rejects.toThrow('Policy Workflow "Kandji Role" is used by Enrollment Policy "Kandji enrollment"');
+    await expect(policy.deleteWorkflow(db.prisma, admin, wf.id)).rejects.toThrow(
+      'Policy Workflow "Kandji Role" is used by Enrollment Policy "Kandji enrollment"',
+    );
     await policy.updateSignalSource(db.prisma, admin, sss.id, { deviceRoleIds: [role.id] });
     await expect(policy.deleteDeviceRole(db.prisma, admin, role.id)).rejects.toThrow(
       'Device Role "Apple devices" is used by Enrollment Policy "Kandji enrollment", Security Signal Source "Kandji SSS"',

@@ -17,8 +17,7 @@ export type SignalSourceView = SecuritySignalSource & { corePlatform: { id: stri
 
 const include = { corePlatform: { select: { id: true, name: true } } } as const;
 
-export const listSignalSources = (db: Db): Promise<SignalSourceView[]> =>
-  db.securitySignalSource.findMany({ include, orderBy: { name: "asc" } });
+export const listSignalSources = (db: Db): Promise<SignalSourceView[]> => db.securitySignalSource.findMany({ include, orderBy: { name: "asc" } });
 
 export async function getSignalSource(db: Db, id: string): Promise<SignalSourceView> {
   const s = isUuid(id) ? await db.securitySignalSource.findUnique({ where: { id }, include }) : null;
@@ -44,7 +43,10 @@ async function parseTabs(db: Db, current: SecuritySignalSource | null, fields: R
   const c = new IssueCollector();
   const basic = current
     ? hasAny(fields, ["name", "description"])
-      ? c.parse(signalSourceBasicSchema.pick({ name: true, description: true }), { name: fields.name ?? current.name, description: fields.description ?? current.description })
+      ? c.parse(signalSourceBasicSchema.pick({ name: true, description: true }), {
+          name: fields.name ?? current.name,
+          description: fields.description ?? current.description,
+        })
       : undefined
     : c.parse(signalSourceBasicSchema, fields);
   // The purpose is chosen in Basic; it decides which identities the Settings tab may use.
@@ -87,7 +89,10 @@ export async function createSignalSource(db: Db, actor: Actor, input: unknown): 
   const { basic, settings, conditions } = await parseTabs(db, null, asRecord(input));
   await assertNameFree(db, basic!.name);
   return inTransaction(db, async (tx) => {
-    const s = await tx.securitySignalSource.create({ data: { ...(basic as { name: string; description: string; lookupPurpose: string }), ...settings, ...conditions }, include });
+    const s = await tx.securitySignalSource.create({
+      data: { ...(basic as { name: string; description: string; lookupPurpose: string }), ...settings, ...conditions },
+      include,
+    });
     await recordEvent(tx, {
       type: EventType.PolicyCreated,
       outcome: "success",
@@ -170,12 +175,18 @@ export async function validateSignalSource(db: Db, actor: Actor, id: string, inp
   if (!row) throw new DomainError("Choose an existing Generic HTTP Signal Source", 400, "corePlatformId");
   const attribute = settings?.identityAttribute ?? current.identityAttribute;
   const config = storedLookupConfig(row);
-  const result = await validateLookup(db, actor, row, {
-    config,
-    identity: typed!.identity,
-    context: contextWith(attribute, typed!.identity),
-    options: { includeResponse: true, identityVariables: identityVariables(attribute) },
-  }, config.secret ? "saved" : "none");
+  const result = await validateLookup(
+    db,
+    actor,
+    row,
+    {
+      config,
+      identity: typed!.identity,
+      context: contextWith(attribute, typed!.identity),
+      options: { includeResponse: true, identityVariables: identityVariables(attribute) },
+    },
+    config.secret ? "saved" : "none",
+  );
   return {
     ...result,
     identity: typed!.identity,

@@ -50,8 +50,17 @@ beforeAll(async () => {
   const pem = execFileSync(
     "openssl",
     [
-      "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", path.join(scratch, "k.pem"),
-      "-subj", "/CN=F4GXK2Q1N72J/serialNumber=F4GXK2Q1N72J/UID=jane.appleseed/OU=Engineering/emailAddress=jane.appleseed@example.com",
+      "req",
+      "-new",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      path.join(scratch, "k.pem"),
+      "-subj",
+      "/CN=F4GXK2Q1N72J/serialNumber=F4GXK2Q1N72J/UID=jane.appleseed/OU=Engineering/emailAddress=jane.appleseed@example.com",
       "-addext",
       "subjectAltName=email:jane.appleseed@example.com,otherName:1.3.6.1.4.1.311.20.2.3;UTF8:jane.appleseed@corp.example,DNS:jane-iphone.corp.example,URI:https://idp.example.com/u/jane,IP:10.20.30.40",
     ],
@@ -140,7 +149,16 @@ describe("one ${/path} language in templates, policies and Generic HTTP", () => 
   it("finds the variables the README and the portal's help name", () => {
     const readme = readmeVariables();
     const portal = portalVariables();
-    expect(readme).toEqual(expect.arrayContaining(["/attestation/serialNumber", "/csr/subject/commonname", "/csr/san/rfc822name", "/device/userDescription", "/account/contact", "/platform/name"]));
+    expect(readme).toEqual(
+      expect.arrayContaining([
+        "/attestation/serialNumber",
+        "/csr/subject/commonname",
+        "/csr/san/rfc822name",
+        "/device/userDescription",
+        "/account/contact",
+        "/platform/name",
+      ]),
+    );
     expect(portal).toEqual(expect.arrayContaining(["/csr/subject/commonname", "/csr/san/othername", "/device/userDescription", "/attestation/serialNumber"]));
   });
 

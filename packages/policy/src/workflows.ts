@@ -21,8 +21,7 @@ const view = (w: PolicyWorkflow & { corePlatform: WorkflowView["corePlatform"] }
   attributeConditions: (Array.isArray(w.attributeConditions) ? w.attributeConditions : []) as unknown as WorkflowCondition[],
 });
 
-export const listWorkflows = async (db: Db): Promise<WorkflowView[]> =>
-  (await db.policyWorkflow.findMany({ include, orderBy: { name: "asc" } })).map(view);
+export const listWorkflows = async (db: Db): Promise<WorkflowView[]> => (await db.policyWorkflow.findMany({ include, orderBy: { name: "asc" } })).map(view);
 
 export async function getWorkflow(db: Db, id: string): Promise<WorkflowView> {
   const w = isUuid(id) ? await db.policyWorkflow.findUnique({ where: { id }, include }) : null;
@@ -42,9 +41,10 @@ const CONDITIONS = ["corePlatformId", "attributeConditions"] as const;
 
 async function parseTabs(db: Db, current: WorkflowView | null, fields: Record<string, unknown>) {
   const c = new IssueCollector();
-  const basic = !current || hasAny(fields, ["name", "description"])
-    ? c.parse(workflowBasicSchema, { name: fields.name ?? current?.name, description: fields.description ?? current?.description })
-    : undefined;
+  const basic =
+    !current || hasAny(fields, ["name", "description"])
+      ? c.parse(workflowBasicSchema, { name: fields.name ?? current?.name, description: fields.description ?? current?.description })
+      : undefined;
   const conditions = hasAny(fields, CONDITIONS)
     ? c.parse(workflowConditionsSchema, {
         corePlatformId: fields.corePlatformId !== undefined ? fields.corePlatformId : current?.corePlatformId,
@@ -60,7 +60,12 @@ async function parseTabs(db: Db, current: WorkflowView | null, fields: Record<st
     const issues: z.core.$ZodIssue[] = [];
     conditions.attributeConditions.forEach((cond, i) => {
       if (cond.kind === "attribute" && !mapped.has(cond.attribute))
-        issues.push({ code: "custom", path: ["attributeConditions", i, "attribute"], message: `"${cond.attribute}" is not mapped by "${cp.name}": add it in its Attribute Mapping tab`, input: cond.attribute });
+        issues.push({
+          code: "custom",
+          path: ["attributeConditions", i, "attribute"],
+          message: `"${cond.attribute}" is not mapped by "${cp.name}": add it in its Attribute Mapping tab`,
+          input: cond.attribute,
+        });
     });
     if (issues.length) throw new z.ZodError(issues);
   }
@@ -79,7 +84,10 @@ export async function createWorkflow(db: Db, actor: Actor, input: unknown): Prom
   return inTransaction(db, async (tx) => {
     const w = view(
       await tx.policyWorkflow.create({
-        data: { ...basic!, ...(conditions ? { corePlatformId: conditions.corePlatformId, attributeConditions: conditions.attributeConditions as Prisma.InputJsonValue } : {}) },
+        data: {
+          ...basic!,
+          ...(conditions ? { corePlatformId: conditions.corePlatformId, attributeConditions: conditions.attributeConditions as Prisma.InputJsonValue } : {}),
+        },
         include,
       }),
     );
@@ -107,7 +115,10 @@ export async function updateWorkflow(db: Db, actor: Actor, id: string, input: un
     const w = view(
       await tx.policyWorkflow.update({
         where: { id },
-        data: { ...basic, ...(conditions ? { corePlatformId: conditions.corePlatformId, attributeConditions: conditions.attributeConditions as Prisma.InputJsonValue } : {}) },
+        data: {
+          ...basic,
+          ...(conditions ? { corePlatformId: conditions.corePlatformId, attributeConditions: conditions.attributeConditions as Prisma.InputJsonValue } : {}),
+        },
         include,
       }),
     );

@@ -94,10 +94,12 @@ export interface DerivedKeys {
 }
 
 export function deriveKeys(master: Buffer = masterKey()): DerivedKeys {
-  const derive = (label: string) => createHash("sha256").update(Buffer.concat([Buffer.from(`attested-pki ${label}\0`), master])).digest();
+  const derive = (label: string) =>
+    createHash("sha256")
+      .update(Buffer.concat([Buffer.from(`attested-pki ${label}\0`), master]))
+      .digest();
   return { authSecret: derive("auth secret").toString("base64url"), acmeNonceKey: derive("acme nonce key") };
 }
-
 
 function gcmSeal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
   const iv = randomBytes(IV);

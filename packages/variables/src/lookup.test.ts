@@ -31,7 +31,14 @@ describe("lookup: one key rule", () => {
   });
 
   it("reads own properties only: no prototype, no inherited keys, no pollution", () => {
-    for (const path of [["toString"], ["csr", "constructor"], ["csr", "__proto__"], ["csr", "__proto__", "polluted"], ["csr", "hasOwnProperty"], ["device", "Groups", "map"]]) {
+    for (const path of [
+      ["toString"],
+      ["csr", "constructor"],
+      ["csr", "__proto__"],
+      ["csr", "__proto__", "polluted"],
+      ["csr", "hasOwnProperty"],
+      ["device", "Groups", "map"],
+    ]) {
       expect(lookup(ctx, path)).toBeUndefined();
     }
     const inherited = Object.create({ secret: "from the prototype" }) as Record<string, unknown>;

@@ -53,7 +53,9 @@ describe("parseVariables", () => {
 
   it("refuses prototype keys in any case", () => {
     for (const bad of ["__proto__", "prototype", "constructor", "Constructor", "__PROTO__"]) {
-      expect(parseVariables(`\${/device/${bad}/x}`, HTTP).problems).toEqual([{ kind: "forbidden", raw: `\${/device/${bad}/x}`, name: `/device/${bad}/x`, segment: bad }]);
+      expect(parseVariables(`\${/device/${bad}/x}`, HTTP).problems).toEqual([
+        { kind: "forbidden", raw: `\${/device/${bad}/x}`, name: `/device/${bad}/x`, segment: bad },
+      ]);
     }
   });
 
@@ -82,7 +84,12 @@ describe("parseVariables", () => {
     expect(paths(many, TEMPLATE)).toHaveLength(50_000);
     expect(performance.now() - t).toBeLessThan(2000);
     // Worst cases for a naive scanner: many openers without a closer, a huge body, many `$` and `{`.
-    for (const text of ["${".repeat(200_000), "${/" + "a".repeat(1_000_000), "$".repeat(1_000_000) + "{".repeat(1_000_000), "${/a" + "/a".repeat(200_000) + "}"]) {
+    for (const text of [
+      "${".repeat(200_000),
+      "${/" + "a".repeat(1_000_000),
+      "$".repeat(1_000_000) + "{".repeat(1_000_000),
+      "${/a" + "/a".repeat(200_000) + "}",
+    ]) {
       t = performance.now();
       const r = parseVariables(text, TEMPLATE);
       expect(r.problems.length).toBeLessThanOrEqual(1);

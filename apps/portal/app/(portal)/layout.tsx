@@ -19,10 +19,14 @@ export default async function PortalLayout({ children }: { children: React.React
       </aside>
       <div className="flex min-w-0 flex-1 flex-col">
         <header className="flex items-center justify-end gap-3 border-b border-slate-200 bg-white px-8 py-3 text-sm">
-          <span className="text-slate-600" data-testid="current-user">{actor.name}</span>
+          <span className="text-slate-600" data-testid="current-user">
+            {actor.name}
+          </span>
           <Badge color={actor.role === "ADMIN" ? "indigo" : "amber"}>{actor.role === "ADMIN" ? "Admin" : "Auditor"}</Badge>
           <form noValidate action={signOutAction}>
-            <button type="submit" className="btn-secondary py-1">Sign out</button>
+            <button type="submit" className="btn-secondary py-1">
+              Sign out
+            </button>
           </form>
         </header>
         <main className="mx-auto w-full max-w-7xl flex-1 px-8 py-8">{children}</main>

@@ -10,8 +10,7 @@ export async function signInAction(_: FormState, form: FormData): Promise<FormSt
   } catch (e) {
     if (e instanceof AuthError) {
       // One message for unknown emails, wrong passwords and disabled users.
-      if ((e as AuthError & { code?: string }).code === "rate_limited")
-        return { error: "Too many failed attempts. Wait a moment and try again." };
+      if ((e as AuthError & { code?: string }).code === "rate_limited") return { error: "Too many failed attempts. Wait a moment and try again." };
       return { error: "Invalid email or password." };
     }
     throw e; // the redirect after a successful sign-in

@@ -63,9 +63,7 @@ function attestationFailure(e: unknown, ctx: RequestContext): AcmeProblem {
   return problem.badAttestationStatement("The attestation could not be verified");
 }
 
-type Outcome =
-  | { ok: true; attested?: DeviceAttestResult }
-  | { ok: false; error: AcmeProblem; adminDetail?: string };
+type Outcome = { ok: true; attested?: DeviceAttestResult } | { ok: false; error: AcmeProblem; adminDetail?: string };
 
 export async function challenge(ctx: RequestContext): Promise<Reply> {
   const { deps, platform, urls } = ctx;
@@ -127,7 +125,11 @@ export async function challenge(ctx: RequestContext): Promise<Reply> {
     result = attested ? { status: "valid", attestedKeySpki: Buffer.from(attested.publicKeySpki), attestation: attested.attested } : { status: "valid" };
   } else {
     const error = outcome.error.toJSON();
-    event = { type: "challenge-invalid", ...base, details: { challengeType: chall.type, identifier, error, ...(outcome.adminDetail ? { adminDetail: outcome.adminDetail } : {}) } };
+    event = {
+      type: "challenge-invalid",
+      ...base,
+      details: { challengeType: chall.type, identifier, error, ...(outcome.adminDetail ? { adminDetail: outcome.adminDetail } : {}) },
+    };
     const failed = { ...claimed, status: "invalid" as const, error };
     result = { status: "invalid", error, orderError: orderErrorFor({ ...authz, status: "invalid", challenges: [failed] }) };
   }

@@ -33,9 +33,7 @@ export async function newOrder(ctx: RequestContext): Promise<Reply> {
   const { deps, platform, urls, now } = ctx;
   const account = requireAccount(ctx);
   const payload = parsePayload(ctx, NewOrderPayload);
-  const available = new Set(
-    (Object.keys(deps.validators) as ChallengeType[]).filter((t) => typeof deps.validators[t] === "function"),
-  );
+  const available = new Set((Object.keys(deps.validators) as ChallengeType[]).filter((t) => typeof deps.validators[t] === "function"));
   const plan = planAuthorizations(payload.identifiers, platform, available, deps.allowPrivateAddresses);
   const notBefore = parseTime(payload.notBefore, "notBefore");
   const notAfter = parseTime(payload.notAfter, "notAfter");
@@ -66,7 +64,11 @@ export async function newOrder(ctx: RequestContext): Promise<Reply> {
   if (!deps.store.recordsEvents) await deps.emit(event);
   return {
     status: 201,
-    json: orderJson(order, authorizations.map((a) => a.id), urls),
+    json: orderJson(
+      order,
+      authorizations.map((a) => a.id),
+      urls,
+    ),
     headers: { Location: urls.order(order.id) },
   };
 }
@@ -87,7 +89,11 @@ function orderReply(ctx: RequestContext, order: OrderRecord, authorizationIds: s
 export async function getOrder(ctx: RequestContext): Promise<Reply> {
   requirePostAsGet(ctx);
   const { order, authorizations } = await loadOwnedOrder(ctx);
-  return orderReply(ctx, order, authorizations.map((a) => a.id));
+  return orderReply(
+    ctx,
+    order,
+    authorizations.map((a) => a.id),
+  );
 }
 
 const FinalizePayload = z.object({ csr: z.string() });
@@ -192,7 +198,8 @@ export async function certificate(ctx: RequestContext): Promise<Reply> {
   const { order } = await loadOwnedOrder(ctx);
   if (order.status !== "valid" || !order.certificateId) throw problem.malformed("Certificate not found", { status: 404 });
   const pem =
-    ctx.deps.recentChains.get(order.certificateId, ctx.now.getTime()) ?? (await ctx.deps.getCertificateChain({ certificateId: order.certificateId, platformId: ctx.platform.id }));
+    ctx.deps.recentChains.get(order.certificateId, ctx.now.getTime()) ??
+    (await ctx.deps.getCertificateChain({ certificateId: order.certificateId, platformId: ctx.platform.id }));
   if (!pem) throw problem.malformed("Certificate not found", { status: 404 });
   // RFC 8555 §7.4.2: the end-entity certificate followed by the chain, as one PEM file.
   return { status: 200, raw: { body: pem, contentType: "application/pem-certificate-chain" } };

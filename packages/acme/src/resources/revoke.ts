@@ -39,9 +39,7 @@ export async function revokeCert(ctx: RequestContext): Promise<Reply> {
   }
   const reason = payload.reason === undefined ? 0 : payload.reason;
   if (typeof reason !== "number" || !Number.isInteger(reason) || !SUBSCRIBER_REVOCATION_REASONS.has(reason)) {
-    throw problem.badRevocationReason(
-      `Unsupported revocation reason; allowed: ${[...SUBSCRIBER_REVOCATION_REASONS.keys()].join(", ")}`,
-    );
+    throw problem.badRevocationReason(`Unsupported revocation reason; allowed: ${[...SUBSCRIBER_REVOCATION_REASONS.keys()].join(", ")}`);
   }
 
   const known = await deps.findCertificate({ der: new Uint8Array(der), platformId: platform.id });

@@ -74,10 +74,7 @@ export class TestClient {
   }
 
   async raw(method: string, url: string, init: { headers?: Record<string, string>; body?: Uint8Array | null } = {}) {
-    const res = await this.server.handle(
-      { method, url, headers: new Headers(init.headers ?? {}), body: init.body ?? null },
-      this.platform,
-    );
+    const res = await this.server.handle({ method, url, headers: new Headers(init.headers ?? {}), body: init.body ?? null }, this.platform);
     const reply = toReply(res);
     if (reply.headers["Replay-Nonce"]) this.nonce = reply.headers["Replay-Nonce"];
     return reply;

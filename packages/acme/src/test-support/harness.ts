@@ -35,9 +35,7 @@ export async function makeCsr(keys: CryptoKeyPair, opts: { cn?: string; dns?: st
     name: `CN=${opts.cn ?? "device"}`,
     keys,
     signingAlgorithm: SIGN,
-    extensions: opts.dns?.length
-      ? [new SubjectAlternativeNameExtension(opts.dns.map((d) => ({ type: "dns" as const, value: d })))]
-      : [],
+    extensions: opts.dns?.length ? [new SubjectAlternativeNameExtension(opts.dns.map((d) => ({ type: "dns" as const, value: d })))] : [],
   });
   return new Uint8Array(csr.rawData);
 }
@@ -79,9 +77,7 @@ export class FakeAttestationError extends AttestationError {
 }
 
 export function fakeAttObj(args: { token: string; serial: string; spki: Buffer }): string {
-  return Buffer.from(JSON.stringify({ token: args.token, serial: args.serial, spki: args.spki.toString("base64") })).toString(
-    "base64url",
-  );
+  return Buffer.from(JSON.stringify({ token: args.token, serial: args.serial, spki: args.spki.toString("base64") })).toString("base64url");
 }
 
 export const fakeDeviceAttestValidator: DeviceAttestValidator = async ({ token, attObj, identifier }) => {
@@ -141,7 +137,8 @@ export async function createHarness(opts: HarnessOptions = {}) {
     const id = randomUUID();
     const pem = cert.toString("pem");
     // The IssueHook contract: the certificate is recorded with the order's move to valid.
-    if (!(await store.updateOrder(args.order.id, ["processing"], { status: "valid", certificateId: id, error: null }))) throw new Error("order left processing");
+    if (!(await store.updateOrder(args.order.id, ["processing"], { status: "valid", certificateId: id, error: null })))
+      throw new Error("order left processing");
     issued.set(id, { id, orderId: args.order.id, der: Buffer.from(cert.rawData), pem, revoked: false });
     return { certificateId: id, chainPem: `${pem}\n${ca.cert.toString("pem")}\n` };
   };

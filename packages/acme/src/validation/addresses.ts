@@ -39,9 +39,10 @@ export class InternalAddressError extends Error {
 export const publicAddressLookup: LookupFunction = (hostname, options, callback) => {
   lookup(hostname, { ...options, all: true } as LookupAllOptions, (err, addresses: LookupAddress[]) => {
     const internal = err ? undefined : addresses.find((a) => isInternalAddress(a.address));
-    const failure = err
-      ?? (internal ? new InternalAddressError(`${hostname} resolves to the internal address ${internal.address}`) : null)
-      ?? (addresses.length === 0 ? new InternalAddressError(`${hostname} has no address`) : null);
+    const failure =
+      err ??
+      (internal ? new InternalAddressError(`${hostname} resolves to the internal address ${internal.address}`) : null) ??
+      (addresses.length === 0 ? new InternalAddressError(`${hostname} has no address`) : null);
     const done = callback as (e: Error | null, address: string | LookupAddress[], family?: number) => void;
     if (failure) done(failure, "", 0);
     else if ((options as { all?: boolean }).all) done(null, addresses);

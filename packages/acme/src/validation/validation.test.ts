@@ -120,7 +120,9 @@ describe("http-01 validator", () => {
     routes["slow.test"] = () => {};
     const failures = [
       await problemOf(createHttp01Validator({ port: 1, allowPrivateAddresses: true, resolveHost: () => "127.0.0.1" })(ctx("http-01", "localhost"))),
-      await problemOf(createHttp01Validator({ port, timeoutMs: 300, allowPrivateAddresses: true, resolveHost: () => "127.0.0.1" })(ctx("http-01", "slow.test"))),
+      await problemOf(
+        createHttp01Validator({ port, timeoutMs: 300, allowPrivateAddresses: true, resolveHost: () => "127.0.0.1" })(ctx("http-01", "slow.test")),
+      ),
       await problemOf(guarded()(ctx("http-01", "localhost.invalid"))),
     ];
     for (const p of [...refused, ...failures]) {
@@ -138,21 +140,70 @@ describe("http-01 validator", () => {
 
 describe("isInternalAddress", () => {
   it.each([
-    "127.0.0.1", "127.255.255.254", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254", "169.254.0.1",
-    "100.64.0.1", "100.127.255.255", "100.100.100.200", "0.0.0.0", "0.1.2.3", "255.255.255.255", "224.0.0.1", "239.1.1.1",
-    "240.0.0.1", "192.0.2.1", "198.18.0.1", "198.51.100.7", "203.0.113.9", "192.0.0.1", "168.63.129.16",
-    "::1", "::", "fc00::1", "fd00:ec2::254", "fd12:3456::1", "fe80::1", "fe80::1%eth0", "ff02::1", "fec0::1",
-    "::ffff:127.0.0.1", "::ffff:7f00:1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "::7f00:1", "::127.0.0.1",
-    "64:ff9b::7f00:1", "2002:7f00:1::", "2001:db8::1", "100::1",
+    "127.0.0.1",
+    "127.255.255.254",
+    "10.1.2.3",
+    "172.16.0.1",
+    "172.31.255.255",
+    "192.168.1.1",
+    "169.254.169.254",
+    "169.254.0.1",
+    "100.64.0.1",
+    "100.127.255.255",
+    "100.100.100.200",
+    "0.0.0.0",
+    "0.1.2.3",
+    "255.255.255.255",
+    "224.0.0.1",
+    "239.1.1.1",
+    "240.0.0.1",
+    "192.0.2.1",
+    "198.18.0.1",
+    "198.51.100.7",
+    "203.0.113.9",
+    "192.0.0.1",
+    "168.63.129.16",
+    "::1",
+    "::",
+    "fc00::1",
+    "fd00:ec2::254",
+    "fd12:3456::1",
+    "fe80::1",
+    "fe80::1%eth0",
+    "ff02::1",
+    "fec0::1",
+    "::ffff:127.0.0.1",
+    "::ffff:7f00:1",
+    "::ffff:10.0.0.1",
+    "::ffff:169.254.169.254",
+    "::7f00:1",
+    "::127.0.0.1",
+    "64:ff9b::7f00:1",
+    "2002:7f00:1::",
+    "2001:db8::1",
+    "100::1",
     // Shorthand IPv4 forms some resolvers accept (inet_aton): loopback all the same.
-    "127.1", "0x7f.1", "0177.0.0.1", "2130706433",
-    "not an address", "", "1.2.3.4.5",
+    "127.1",
+    "0x7f.1",
+    "0177.0.0.1",
+    "2130706433",
+    "not an address",
+    "",
+    "1.2.3.4.5",
   ])("%s is internal", (a) => expect(isInternalAddress(a)).toBe(true));
 
-  it.each(["8.8.8.8", "1.1.1.1", "93.184.216.34", "100.63.255.255", "100.128.0.1", "172.32.0.1", "169.255.0.1", "2606:4700:4700::1111", "2a00:1450:4001::200e", "::ffff:8.8.8.8"])(
-    "%s is public",
-    (a) => expect(isInternalAddress(a)).toBe(false),
-  );
+  it.each([
+    "8.8.8.8",
+    "1.1.1.1",
+    "93.184.216.34",
+    "100.63.255.255",
+    "100.128.0.1",
+    "172.32.0.1",
+    "169.255.0.1",
+    "2606:4700:4700::1111",
+    "2a00:1450:4001::200e",
+    "::ffff:8.8.8.8",
+  ])("%s is public", (a) => expect(isInternalAddress(a)).toBe(false));
 });
 
 /** A minimal authoritative DNS server over UDP answering TXT queries from a table. */

@@ -50,10 +50,7 @@ export interface IssueOptions {
 export async function issue(o: IssueOptions): Promise<x509.X509Certificate> {
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(o.ca ?? false, o.pathLength, true),
-    new x509.KeyUsagesExtension(
-      o.ca ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign : x509.KeyUsageFlags.digitalSignature,
-      true,
-    ),
+    new x509.KeyUsagesExtension(o.ca ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign : x509.KeyUsageFlags.digitalSignature, true),
     ...(o.noKeyIds
       ? []
       : [await x509.AuthorityKeyIdentifierExtension.create(o.issuer.keys.publicKey), await x509.SubjectKeyIdentifierExtension.create(o.publicKey)]),
@@ -79,10 +76,7 @@ export async function makeSubCa(root: TestCa, opts: Partial<IssueOptions> = {}):
 
 export function appleExtensions(p: { serial?: string; udid?: string; freshness?: Uint8Array }): x509.Extension[] {
   const ascii = (oid: string, v: string) => new x509.Extension(oid, false, Buffer.from(v, "ascii"));
-  const exts = [
-    ascii(APPLE_OID.osVersion, "15.5"),
-    new x509.Extension(APPLE_OID.sipStatus, false, Buffer.from([0x02, 0x01, 0x00])),
-  ];
+  const exts = [ascii(APPLE_OID.osVersion, "15.5"), new x509.Extension(APPLE_OID.sipStatus, false, Buffer.from([0x02, 0x01, 0x00]))];
   if (p.serial !== undefined) exts.push(ascii(APPLE_OID.serialNumber, p.serial));
   if (p.udid !== undefined) exts.push(ascii(APPLE_OID.udid, p.udid));
   if (p.freshness !== undefined) exts.push(new x509.Extension(APPLE_OID.freshnessCode, false, new Uint8Array(p.freshness)));

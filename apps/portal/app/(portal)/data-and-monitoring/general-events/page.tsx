@@ -9,13 +9,31 @@ export const metadata = { title: "General Events" };
 
 type Search = Record<string, string | string[] | undefined>;
 
-const ACTOR_TYPES = [["user", "User"], ["api-token", "API token"], ["device", "Device"], ["system", "System job"], ["anonymous", "Anonymous"]] as const;
+const ACTOR_TYPES = [
+  ["user", "User"],
+  ["api-token", "API token"],
+  ["device", "Device"],
+  ["system", "System job"],
+  ["anonymous", "Anonymous"],
+] as const;
 const OBJECT_TYPES = [
-  ["certificate", "Certificate"], ["certificate-authority", "Certificate Authority"], ["certificate-template", "Certificate Template"],
-  ["device-management-platform", "Device Management Platform"], ["core-platform", "Core Platform"], ["key-attestation-platform", "Key Attestation Platform"],
-  ["security-signal-source", "Security Signal Source"], ["policy-workflow", "Policy Workflow"], ["device-role", "Device Role"],
-  ["enrollment-policy", "Enrollment Policy"], ["user", "User"], ["api-token", "API Token"], ["settings", "Settings"], ["organization", "Organization"],
-  ["mail", "Mail"], ["job", "Background job"], ["events", "Events"],
+  ["certificate", "Certificate"],
+  ["certificate-authority", "Certificate Authority"],
+  ["certificate-template", "Certificate Template"],
+  ["device-management-platform", "Device Management Platform"],
+  ["core-platform", "Core Platform"],
+  ["key-attestation-platform", "Key Attestation Platform"],
+  ["security-signal-source", "Security Signal Source"],
+  ["policy-workflow", "Policy Workflow"],
+  ["device-role", "Device Role"],
+  ["enrollment-policy", "Enrollment Policy"],
+  ["user", "User"],
+  ["api-token", "API Token"],
+  ["settings", "Settings"],
+  ["organization", "Organization"],
+  ["mail", "Mail"],
+  ["job", "Background job"],
+  ["events", "Events"],
 ] as const;
 const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) || undefined;
 
@@ -60,7 +78,9 @@ export default async function GeneralEventsPage({ searchParams }: { searchParams
           <label htmlFor="type">Type</label>
           <select className="input" id="type" name="type" defaultValue={raw.type ?? ""}>
             <option value="">All types</option>
-            {types.map((t) => <option key={t}>{t}</option>)}
+            {types.map((t) => (
+              <option key={t}>{t}</option>
+            ))}
           </select>
         </div>
         <div>
@@ -82,20 +102,34 @@ export default async function GeneralEventsPage({ searchParams }: { searchParams
         </div>
         <div className="md:col-span-2">
           <label htmlFor="actor">Actor</label>
-          <input className="input" id="actor" name="actor" defaultValue={raw.actor} placeholder="Exact: an email, a device serial, a job (e.g. revoke-on-failure)" />
+          <input
+            className="input"
+            id="actor"
+            name="actor"
+            defaultValue={raw.actor}
+            placeholder="Exact: an email, a device serial, a job (e.g. revoke-on-failure)"
+          />
         </div>
         <div>
           <label htmlFor="actorType">Actor type</label>
           <select className="input" id="actorType" name="actorType" defaultValue={raw.actorType ?? ""}>
             <option value="">Any</option>
-            {ACTOR_TYPES.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
+            {ACTOR_TYPES.map(([v, l]) => (
+              <option key={v} value={v}>
+                {l}
+              </option>
+            ))}
           </select>
         </div>
         <div>
           <label htmlFor="objectType">Object type</label>
           <select className="input" id="objectType" name="objectType" defaultValue={raw.objectType ?? ""}>
             <option value="">Any</option>
-            {OBJECT_TYPES.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
+            {OBJECT_TYPES.map(([v, l]) => (
+              <option key={v} value={v}>
+                {l}
+              </option>
+            ))}
           </select>
         </div>
         <div className="md:col-span-2">
@@ -105,10 +139,25 @@ export default async function GeneralEventsPage({ searchParams }: { searchParams
         {raw.deviceSerial && <input type="hidden" name="deviceSerial" value={raw.deviceSerial} />}
         {raw.certificateSerial && <input type="hidden" name="certificateSerial" value={raw.certificateSerial} />}
         <div className="flex flex-wrap items-end gap-2 md:col-span-6">
-          <button className="btn-primary" type="submit">Apply</button>
-          <Link className="btn-secondary" href="?">Clear</Link>
-          <a className="btn-secondary" href={`/data-and-monitoring/general-events/export${exportQuery ? `?${exportQuery}` : ""}`} download data-testid="export-csv">Export CSV</a>
-          {!parsed.success && <span role="alert" className="text-sm text-red-600">{parsed.error.issues[0].message}</span>}
+          <button className="btn-primary" type="submit">
+            Apply
+          </button>
+          <Link className="btn-secondary" href="?">
+            Clear
+          </Link>
+          <a
+            className="btn-secondary"
+            href={`/data-and-monitoring/general-events/export${exportQuery ? `?${exportQuery}` : ""}`}
+            download
+            data-testid="export-csv"
+          >
+            Export CSV
+          </a>
+          {!parsed.success && (
+            <span role="alert" className="text-sm text-red-600">
+              {parsed.error.issues[0].message}
+            </span>
+          )}
         </div>
       </form>
 
@@ -118,17 +167,39 @@ export default async function GeneralEventsPage({ searchParams }: { searchParams
         <div className="card overflow-x-auto">
           <table className="table" data-testid="events-table">
             <thead>
-              <tr><th>Time</th><th>Type</th><th>Outcome</th><th>Actor</th><th>Summary</th><th>Device</th><th>Certificate</th></tr>
+              <tr>
+                <th>Time</th>
+                <th>Type</th>
+                <th>Outcome</th>
+                <th>Actor</th>
+                <th>Summary</th>
+                <th>Device</th>
+                <th>Certificate</th>
+              </tr>
             </thead>
             <tbody>
               {page.events.map((e) => (
                 <tr key={e.id}>
                   <td className="whitespace-nowrap font-mono text-xs">{formatTime(e.time)}</td>
-                  <td className="whitespace-nowrap"><Link className="link" href={`/data-and-monitoring/general-events/${e.id}`}>{e.type}</Link></td>
-                  <td><Badge color={outcomeColor(e.outcome)}>{e.outcome}</Badge></td>
+                  <td className="whitespace-nowrap">
+                    <Link className="link" href={`/data-and-monitoring/general-events/${e.id}`}>
+                      {e.type}
+                    </Link>
+                  </td>
+                  <td>
+                    <Badge color={outcomeColor(e.outcome)}>{e.outcome}</Badge>
+                  </td>
                   <td className="whitespace-nowrap">{e.actorName ?? e.actorType}</td>
                   <td>{e.summary}</td>
-                  <td className="font-mono text-xs">{e.deviceSerial ? <Link className="link" href={`/data-and-monitoring/devices/${encodeURIComponent(e.deviceSerial)}`}>{e.deviceSerial}</Link> : ""}</td>
+                  <td className="font-mono text-xs">
+                    {e.deviceSerial ? (
+                      <Link className="link" href={`/data-and-monitoring/devices/${encodeURIComponent(e.deviceSerial)}`}>
+                        {e.deviceSerial}
+                      </Link>
+                    ) : (
+                      ""
+                    )}
+                  </td>
                   <td className="font-mono text-xs">{e.certificateSerial ? `${e.certificateSerial.slice(0, 16)}…` : ""}</td>
                 </tr>
               ))}

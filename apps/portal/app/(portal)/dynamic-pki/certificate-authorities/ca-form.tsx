@@ -2,9 +2,7 @@
 import { useActionState, useState } from "react";
 import { Field, FormMessage, SubmitButton, invalid, formKey } from "@/components/form";
 import { emptyForm, type FormState } from "@/lib/form-state";
-import {
-  CA_PURPOSES, CA_TYPES, EXPIRY_NOTIFICATION_FREQUENCIES, GENERATE_VIA, KEY_SIZES, REASON_CODES, SIGNATURE_ALGORITHMS,
-} from "@attested/ca/options";
+import { CA_PURPOSES, CA_TYPES, EXPIRY_NOTIFICATION_FREQUENCIES, GENERATE_VIA, KEY_SIZES, REASON_CODES, SIGNATURE_ALGORITHMS } from "@attested/ca/options";
 import { createCaAction, updateCaSettingsAction } from "./actions";
 
 type Settings = {
@@ -28,18 +26,30 @@ function SettingsSections({ state, initial }: { state: FormState; initial?: Sett
         <Field label="Expiry Notification Frequency (in days)" name="expiryNotificationDays" error={err.expiryNotificationDays}>
           <select className="input" {...invalid(state, "expiryNotificationDays")} defaultValue={v("expiryNotificationDays") ?? ""}>
             <option value="">Never</option>
-            {EXPIRY_NOTIFICATION_FREQUENCIES.map((d) => <option key={d} value={d}>{d}</option>)}
+            {EXPIRY_NOTIFICATION_FREQUENCIES.map((d) => (
+              <option key={d} value={d}>
+                {d}
+              </option>
+            ))}
           </select>
         </Field>
         <label className="flex items-center gap-2">
           <input type="checkbox" name="notifyOnEnrollment" defaultChecked={checked("notifyOnEnrollment")} className="h-4 w-4" />
           Notify user on successful Enrollment
         </label>
-        <p className="text-xs text-slate-500">If the certificate&apos;s RFC822 name is a valid email address, the user receives the certificate-issued and expiry notifications; otherwise no mail is sent.</p>
+        <p className="text-xs text-slate-500">
+          If the certificate&apos;s RFC822 name is a valid email address, the user receives the certificate-issued and expiry notifications; otherwise no mail
+          is sent.
+        </p>
       </fieldset>
       <fieldset className="space-y-4 rounded-lg border border-slate-200 p-4">
         <legend className="px-1 text-sm font-semibold text-slate-800">Revocation</legend>
-        <Field label="Revoke Certificate if unused for" name="revokeUnusedDays" error={err.revokeUnusedDays} hint="Days. Leave empty to never revoke unused certificates.">
+        <Field
+          label="Revoke Certificate if unused for"
+          name="revokeUnusedDays"
+          error={err.revokeUnusedDays}
+          hint="Days. Leave empty to never revoke unused certificates."
+        >
           <input className="input w-40" type="number" min={1} {...invalid(state, "revokeUnusedDays")} defaultValue={v("revokeUnusedDays")} />
         </Field>
         <div className="flex flex-wrap gap-6">
@@ -50,10 +60,18 @@ function SettingsSections({ state, initial }: { state: FormState; initial?: Sett
             <input type="checkbox" name="revokeSinceIssuance" defaultChecked={checked("revokeSinceIssuance")} className="h-4 w-4" /> Since certificate issuance
           </label>
         </div>
-        {err.revokeSinceLastUsage && <p role="alert" className="text-xs font-medium text-red-600">{err.revokeSinceLastUsage}</p>}
+        {err.revokeSinceLastUsage && (
+          <p role="alert" className="text-xs font-medium text-red-600">
+            {err.revokeSinceLastUsage}
+          </p>
+        )}
         <Field label="Reason Code" name="revocationReason" error={err.revocationReason}>
           <select className="input" {...invalid(state, "revocationReason")} defaultValue={v("revocationReason") ?? "unspecified"}>
-            {REASON_CODES.map((r) => <option key={r.value} value={r.value}>{r.label}</option>)}
+            {REASON_CODES.map((r) => (
+              <option key={r.value} value={r.value}>
+                {r.label}
+              </option>
+            ))}
           </select>
         </Field>
       </fieldset>
@@ -72,27 +90,48 @@ export function AddCaForm({ parents }: { parents: { id: string; name: string; is
         <legend className="px-1 text-sm font-semibold text-slate-800">Basic</legend>
         <Field label="Generate CA For" name="purpose" error={err.purpose}>
           <select className="input" {...invalid(state, "purpose", "")}>
-            <option value="" disabled>Select…</option>
-            {CA_PURPOSES.map((p) => <option key={p}>{p}</option>)}
+            <option value="" disabled>
+              Select…
+            </option>
+            {CA_PURPOSES.map((p) => (
+              <option key={p}>{p}</option>
+            ))}
           </select>
         </Field>
         <Field label="Type" name="type" error={err.type}>
           <select className="input" {...invalid(state, "type")} value={type} onChange={(e) => setType(e.target.value)}>
-            {CA_TYPES.map((t) => <option key={t.value} value={t.value}>{t.label}</option>)}
+            {CA_TYPES.map((t) => (
+              <option key={t.value} value={t.value}>
+                {t.label}
+              </option>
+            ))}
           </select>
         </Field>
         {type === "INTERMEDIATE" && (
           <Field label="Certificate Authority" name="parentId" error={err.parentId}>
             <select className="input" {...invalid(state, "parentId", "")}>
-              <option value="" disabled>Select…</option>
-              {parents.map((p) => <option key={p.id} value={p.id}>{p.name}{p.isDefault ? " (default Root CA)" : ""}</option>)}
+              <option value="" disabled>
+                Select…
+              </option>
+              {parents.map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.name}
+                  {p.isDefault ? " (default Root CA)" : ""}
+                </option>
+              ))}
             </select>
           </Field>
         )}
         <Field label="Generate via" name="generatedVia" error={err.generatedVia}>
           <select className="input" {...invalid(state, "generatedVia", "")}>
-            <option value="" disabled>Select…</option>
-            {GENERATE_VIA.map((g) => <option key={g.value} value={g.value}>{g.label}</option>)}
+            <option value="" disabled>
+              Select…
+            </option>
+            {GENERATE_VIA.map((g) => (
+              <option key={g.value} value={g.value}>
+                {g.label}
+              </option>
+            ))}
           </select>
         </Field>
         <Field label="Common Name" name="commonName" error={err.commonName} hint="Tip: include ‘ACME’ in the name of a CA for ACME enrollment.">
@@ -100,12 +139,18 @@ export function AddCaForm({ parents }: { parents: { id: string; name: string; is
         </Field>
         <Field label="Key Size" name="keyAlgorithm" error={err.keyAlgorithm}>
           <select className="input" {...invalid(state, "keyAlgorithm", "RSA-2048")}>
-            {KEY_SIZES.map((k) => <option key={k.value} value={k.value}>{k.label}</option>)}
+            {KEY_SIZES.map((k) => (
+              <option key={k.value} value={k.value}>
+                {k.label}
+              </option>
+            ))}
           </select>
         </Field>
         <Field label="Signature Algorithm" name="signatureAlgorithm" error={err.signatureAlgorithm}>
           <select className="input" {...invalid(state, "signatureAlgorithm", "SHA-256")}>
-            {SIGNATURE_ALGORITHMS.map((s) => <option key={s}>{s}</option>)}
+            {SIGNATURE_ALGORITHMS.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
           </select>
         </Field>
         <Field label="Validity Period (in years)" name="validityYears" error={err.validityYears}>

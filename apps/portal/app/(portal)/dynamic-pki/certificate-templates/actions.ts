@@ -36,7 +36,14 @@ export const deleteTemplateAction = formAction(async (input) => {
 });
 
 export interface PreviewState extends FormState {
-  preview?: { subjectDn: string; sans: { type: string; value: string }[]; extendedKeyUsages: string[]; notAfter: string; errors: { field: string; message: string }[]; omitted: string[] };
+  preview?: {
+    subjectDn: string;
+    sans: { type: string; value: string }[];
+    extendedKeyUsages: string[];
+    notAfter: string;
+    errors: { field: string; message: string }[];
+    omitted: string[];
+  };
 }
 
 /** Renders the unsaved form against a sample device. Reading only, so auditors may preview too. */

@@ -23,8 +23,19 @@ export interface TemplateValues {
 }
 
 export const NEW_TEMPLATE: TemplateValues = {
-  name: "", subject: "", description: "", validityDays: "365", overrideValidity: false, overrideNotAfter: "", signatureAlgorithm: "SHA-256",
-  sanOtherName: "", sanRfc822: "", sanDns: "", sanUri: "", allowCsrSans: true, extendedKeyUsages: [],
+  name: "",
+  subject: "",
+  description: "",
+  validityDays: "365",
+  overrideValidity: false,
+  overrideNotAfter: "",
+  signatureAlgorithm: "SHA-256",
+  sanOtherName: "",
+  sanRfc822: "",
+  sanDns: "",
+  sanUri: "",
+  allowCsrSans: true,
+  extendedKeyUsages: [],
 };
 
 export function TemplateForm({ initial, readOnly = false }: { initial: TemplateValues; readOnly?: boolean }) {
@@ -56,13 +67,20 @@ export function TemplateForm({ initial, readOnly = false }: { initial: TemplateV
           </Field>
           <Field label="Signature Algorithm" name="signatureAlgorithm" error={err.signatureAlgorithm}>
             <select className="input" {...invalid(state, "signatureAlgorithm")} defaultValue={v("signatureAlgorithm")}>
-              {SIGNATURE_ALGORITHMS.map((s) => <option key={s}>{s}</option>)}
+              {SIGNATURE_ALGORITHMS.map((s) => (
+                <option key={s}>{s}</option>
+              ))}
             </select>
           </Field>
           <label className="flex items-center gap-2">
             <input type="checkbox" name="overrideValidity" defaultChecked={on("overrideValidity")} className="h-4 w-4" /> Override Validity Period
           </label>
-          <Field label="End date" name="overrideNotAfter" error={err.overrideNotAfter} hint="A fixed expiry date for every certificate, used when Override Validity Period is checked.">
+          <Field
+            label="End date"
+            name="overrideNotAfter"
+            error={err.overrideNotAfter}
+            hint="A fixed expiry date for every certificate, used when Override Validity Period is checked."
+          >
             <input className="input" type="date" {...invalid(state, "overrideNotAfter")} defaultValue={v("overrideNotAfter")} />
           </Field>
         </fieldset>
@@ -77,14 +95,16 @@ export function TemplateForm({ initial, readOnly = false }: { initial: TemplateV
               <input type="checkbox" name="allowCsrSans" defaultChecked={on("allowCsrSans")} className="h-4 w-4" /> Allow SANs from the CSR
             </label>
             <p className="mt-1 text-xs text-slate-500">
-              For Apple-attested devices, ${"{/csr/san/...}"} gives the SANs the device&apos;s profile put in its request; unchecked, those SANs are left out.
-              A standard ACME client only ever gets the names it proved.
+              For Apple-attested devices, ${"{/csr/san/...}"} gives the SANs the device&apos;s profile put in its request; unchecked, those SANs are left out. A
+              standard ACME client only ever gets the names it proved.
             </p>
           </div>
         </fieldset>
         <fieldset className="rounded-lg border border-slate-200 p-4">
           <legend className="px-1 text-sm font-semibold text-slate-800">Extended Key Usage</legend>
-          <p className="mb-2 text-sm font-medium text-slate-700" id="eku-label">Use Certificate For</p>
+          <p className="mb-2 text-sm font-medium text-slate-700" id="eku-label">
+            Use Certificate For
+          </p>
           <fieldset aria-labelledby="eku-label" className="flex min-w-0 flex-wrap gap-6">
             {EXTENDED_KEY_USAGES.map((e) => (
               <label key={e.value} className="flex items-center gap-2">
@@ -99,7 +119,11 @@ export function TemplateForm({ initial, readOnly = false }: { initial: TemplateV
               </label>
             ))}
           </fieldset>
-          {err.extendedKeyUsages && <p role="alert" className="mt-1 text-xs font-medium text-red-600">{err.extendedKeyUsages}</p>}
+          {err.extendedKeyUsages && (
+            <p role="alert" className="mt-1 text-xs font-medium text-red-600">
+              {err.extendedKeyUsages}
+            </p>
+          )}
         </fieldset>
       </fieldset>
       {pv && (
@@ -107,21 +131,42 @@ export function TemplateForm({ initial, readOnly = false }: { initial: TemplateV
           <h3 className="mb-2 font-semibold text-indigo-900">Preview against a sample device</h3>
           {pv.errors.length > 0 ? (
             <ul className="list-disc pl-5 text-red-700" data-testid="preview-errors">
-              {pv.errors.map((e, i) => <li key={i}><strong>{e.field}</strong>: {e.message}</li>)}
+              {pv.errors.map((e, i) => (
+                <li key={i}>
+                  <strong>{e.field}</strong>: {e.message}
+                </li>
+              ))}
             </ul>
           ) : (
             <dl className="grid grid-cols-[10rem_1fr] gap-1" data-testid="preview-result">
-              <dt className="text-slate-600">Subject</dt><dd className="font-mono">{pv.subjectDn}</dd>
-              <dt className="text-slate-600">SANs</dt><dd className="font-mono">{pv.sans.map((s) => `${s.type}: ${s.value}`).join(", ") || "—"}</dd>
-              {pv.omitted.length > 0 && <><dt className="text-slate-600">Left out</dt><dd>{pv.omitted.map((o) => <span key={o} className="block">{o}</span>)}</dd></>}
-              <dt className="text-slate-600">Use Certificate For</dt><dd>{pv.extendedKeyUsages.join(", ")}</dd>
-              <dt className="text-slate-600">Valid until</dt><dd>{pv.notAfter.slice(0, 10)}</dd>
+              <dt className="text-slate-600">Subject</dt>
+              <dd className="font-mono">{pv.subjectDn}</dd>
+              <dt className="text-slate-600">SANs</dt>
+              <dd className="font-mono">{pv.sans.map((s) => `${s.type}: ${s.value}`).join(", ") || "—"}</dd>
+              {pv.omitted.length > 0 && (
+                <>
+                  <dt className="text-slate-600">Left out</dt>
+                  <dd>
+                    {pv.omitted.map((o) => (
+                      <span key={o} className="block">
+                        {o}
+                      </span>
+                    ))}
+                  </dd>
+                </>
+              )}
+              <dt className="text-slate-600">Use Certificate For</dt>
+              <dd>{pv.extendedKeyUsages.join(", ")}</dd>
+              <dt className="text-slate-600">Valid until</dt>
+              <dd>{pv.notAfter.slice(0, 10)}</dd>
             </dl>
           )}
         </section>
       )}
       <div className="flex gap-3">
-        <button type="submit" formAction={runPreview} className="btn-secondary">Preview</button>
+        <button type="submit" formAction={runPreview} className="btn-secondary">
+          Preview
+        </button>
         {!readOnly && <SubmitButton>{initial.id ? "Update" : "Save"}</SubmitButton>}
       </div>
     </form>

@@ -16,7 +16,9 @@ export function RevokeForm({ id, onHold }: { id: string; onHold: boolean }) {
         <Field label="Reason Code" name="reason" error={state.fieldErrors?.reason}>
           <select className="input w-64" {...invalid(state, "reason", "unspecified")}>
             {MANUAL_REVOCATION_REASONS.filter((r) => !onHold || r.value !== "certificateHold").map((r) => (
-              <option key={r.value} value={r.value}>{r.label}</option>
+              <option key={r.value} value={r.value}>
+                {r.label}
+              </option>
             ))}
           </select>
         </Field>
@@ -25,7 +27,9 @@ export function RevokeForm({ id, onHold }: { id: string; onHold: boolean }) {
       {onHold && (
         <form noValidate key={formKey(relState)} action={release}>
           <input type="hidden" name="id" value={id} />
-          <ConfirmSubmit variant="secondary" message="Release the hold? The certificate becomes good again.">Release hold</ConfirmSubmit>
+          <ConfirmSubmit variant="secondary" message="Release the hold? The certificate becomes good again.">
+            Release hold
+          </ConfirmSubmit>
         </form>
       )}
     </div>

@@ -29,7 +29,11 @@ export default async function CertificatesPage({ searchParams }: { searchParams:
           <label htmlFor="caId">Certificate Authority</label>
           <select className="input" id="caId" name="caId" defaultValue={raw.caId ?? ""}>
             <option value="">All</option>
-            {cas.map((c) => <option key={c.id} value={c.id}>{c.commonName}</option>)}
+            {cas.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.commonName}
+              </option>
+            ))}
           </select>
         </div>
         <div>
@@ -52,9 +56,17 @@ export default async function CertificatesPage({ searchParams }: { searchParams:
           </select>
         </div>
         <div className="flex gap-2 md:col-span-5">
-          <button className="btn-primary" type="submit">Search</button>
-          <Link className="btn-secondary" href="?">Clear</Link>
-          {!parsed.success && <span role="alert" className="text-sm text-red-600">{parsed.error.issues[0].message}</span>}
+          <button className="btn-primary" type="submit">
+            Search
+          </button>
+          <Link className="btn-secondary" href="?">
+            Clear
+          </Link>
+          {!parsed.success && (
+            <span role="alert" className="text-sm text-red-600">
+              {parsed.error.issues[0].message}
+            </span>
+          )}
         </div>
       </form>
       {page.certificates.length === 0 ? (
@@ -62,20 +74,37 @@ export default async function CertificatesPage({ searchParams }: { searchParams:
       ) : (
         <div className="card overflow-x-auto">
           <table className="table" data-testid="certificates-table">
-            <thead><tr><th>Subject</th><th>Serial</th><th>Device</th><th>CA</th><th>Template</th><th>Issued</th><th>Expires</th><th>Status</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Subject</th>
+                <th>Serial</th>
+                <th>Device</th>
+                <th>CA</th>
+                <th>Template</th>
+                <th>Issued</th>
+                <th>Expires</th>
+                <th>Status</th>
+              </tr>
+            </thead>
             <tbody>
               {page.certificates.map((c) => {
                 const s = displayStatus(c, now);
                 return (
                   <tr key={c.id}>
-                    <td><Link className="link" href={`/dynamic-pki/certificates/${c.id}`}>{c.subjectDn}</Link></td>
+                    <td>
+                      <Link className="link" href={`/dynamic-pki/certificates/${c.id}`}>
+                        {c.subjectDn}
+                      </Link>
+                    </td>
                     <td className="font-mono text-xs">{c.serialNumber}</td>
                     <td className="font-mono text-xs">{c.deviceSerial ?? ""}</td>
                     <td>{c.ca.commonName}</td>
                     <td>{c.template?.name ?? ""}</td>
                     <td className="text-xs">{formatTime(c.issuedAt)}</td>
                     <td className="text-xs">{formatTime(c.notAfter)}</td>
-                    <td><Badge color={statusColor[s]}>{s}</Badge></td>
+                    <td>
+                      <Badge color={statusColor[s]}>{s}</Badge>
+                    </td>
                   </tr>
                 );
               })}

@@ -17,12 +17,22 @@ export function AddCorePlatformForm() {
       <FormMessage state={state} />
       <fieldset className="grid grid-cols-1 gap-4 rounded-lg border border-slate-200 p-4 md:grid-cols-2">
         <legend className="px-1 text-sm font-semibold text-slate-800">Basic</legend>
-        <Field label="Name" name="name" error={err.name}><input className="input" {...invalid(state, "name")} /></Field>
-        <Field label="Description" name="description" error={err.description}><input className="input" {...invalid(state, "description")} /></Field>
+        <Field label="Name" name="name" error={err.name}>
+          <input className="input" {...invalid(state, "name")} />
+        </Field>
+        <Field label="Description" name="description" error={err.description}>
+          <input className="input" {...invalid(state, "description")} />
+        </Field>
         <Field label="Type" name="type" error={err.type}>
           <select className="input" {...invalid(state, "type", "")}>
-            <option value="" disabled>Select…</option>
-            {CORE_PLATFORM_TYPES.map((t) => <option key={t.value} value={t.value}>{t.label}</option>)}
+            <option value="" disabled>
+              Select…
+            </option>
+            {CORE_PLATFORM_TYPES.map((t) => (
+              <option key={t.value} value={t.value}>
+                {t.label}
+              </option>
+            ))}
           </select>
         </Field>
       </fieldset>
@@ -36,8 +46,18 @@ type Mapping = { path: string; attribute: string };
 
 export interface CorePlatformFormProps {
   cp: {
-    id: string; name: string; description: string; authMethod: string; hasSecret: boolean; basicUsername: string | null; apiKeyHeader: string | null;
-    uri: string; timeoutMs: number; validationRules: Rule[]; attributeMappings: Mapping[]; groupsPath: string | null;
+    id: string;
+    name: string;
+    description: string;
+    authMethod: string;
+    hasSecret: boolean;
+    basicUsername: string | null;
+    apiKeyHeader: string | null;
+    uri: string;
+    timeoutMs: number;
+    validationRules: Rule[];
+    attributeMappings: Mapping[];
+    groupsPath: string | null;
   };
   active: string;
   readOnly: boolean;
@@ -57,7 +77,12 @@ export function CorePlatformForm({ cp, active, readOnly, authMethods, secretLabe
   const err = state.fieldErrors ?? {};
   const verr = check.fieldErrors ?? {};
   const [method, setMethod] = useState(state.values?.authMethod ?? cp.authMethod);
-  const rules = useRows<Rule>(cp.validationRules.map((r) => ({ ...r, expected: r.expected ?? "" })), state, "validationRules", { path: "", condition: "exists", expected: "" });
+  const rules = useRows<Rule>(
+    cp.validationRules.map((r) => ({ ...r, expected: r.expected ?? "" })),
+    state,
+    "validationRules",
+    { path: "", condition: "exists", expected: "" },
+  );
   const mappings = useRows<Mapping>(cp.attributeMappings, state, "attributeMappings", { path: "", attribute: "" });
   const secretLabel = secretLabels[method];
   const conditionLabels = Object.fromEntries(conditions.map((c) => [c.value, c.label]));
@@ -75,19 +100,31 @@ export function CorePlatformForm({ cp, active, readOnly, authMethods, secretLabe
       <FormMessage state={state} />
       <fieldset disabled={readOnly} className="space-y-6">
         <div {...panel("basic")} className="grid grid-cols-1 gap-4 md:grid-cols-2">
-          <Field label="Name" name="name" error={err.name}><input className="input" {...invalid(state, "name", cp.name)} /></Field>
-          <Field label="Description" name="description" error={err.description}><input className="input" {...invalid(state, "description", cp.description)} /></Field>
-          <Field label="Type" name="typeShown"><input id="typeShown" className="input" value="Generic HTTP" readOnly disabled /></Field>
+          <Field label="Name" name="name" error={err.name}>
+            <input className="input" {...invalid(state, "name", cp.name)} />
+          </Field>
+          <Field label="Description" name="description" error={err.description}>
+            <input className="input" {...invalid(state, "description", cp.description)} />
+          </Field>
+          <Field label="Type" name="typeShown">
+            <input id="typeShown" className="input" value="Generic HTTP" readOnly disabled />
+          </Field>
         </div>
 
         <div {...panel("configuration")} className="grid grid-cols-1 gap-4 md:grid-cols-2">
           <Field label="Authentication Method" name="authMethod" error={err.authMethod}>
             <select className="input" {...invalid(state, "authMethod", cp.authMethod)} onChange={(e) => setMethod(e.target.value)}>
-              {authMethods.map((m) => <option key={m.value} value={m.value}>{m.label}</option>)}
+              {authMethods.map((m) => (
+                <option key={m.value} value={m.value}>
+                  {m.label}
+                </option>
+              ))}
             </select>
           </Field>
           {method === "basic" && (
-            <Field label="User name" name="basicUsername" error={err.basicUsername}><input className="input" autoComplete="off" {...invalid(state, "basicUsername", cp.basicUsername ?? "")} /></Field>
+            <Field label="User name" name="basicUsername" error={err.basicUsername}>
+              <input className="input" autoComplete="off" {...invalid(state, "basicUsername", cp.basicUsername ?? "")} />
+            </Field>
           )}
           {method === "api-key" && (
             <Field label="Header name" name="apiKeyHeader" error={err.apiKeyHeader} hint="e.g. X-API-Key">
@@ -99,7 +136,11 @@ export function CorePlatformForm({ cp, active, readOnly, authMethods, secretLabe
               label={secretLabel}
               name="secret"
               error={err.secret ?? verr.secret}
-              hint={cp.hasSecret && method === cp.authMethod ? `A ${secretLabel} is stored (encrypted). Leave empty to keep it; it is never shown again.` : "Stored encrypted; never shown again, only replaced."}
+              hint={
+                cp.hasSecret && method === cp.authMethod
+                  ? `A ${secretLabel} is stored (encrypted). Leave empty to keep it; it is never shown again.`
+                  : "Stored encrypted; never shown again, only replaced."
+              }
             >
               <input className="input font-mono" type="password" autoComplete="new-password" {...invalid(state, "secret", "")} />
             </Field>
@@ -108,29 +149,71 @@ export function CorePlatformForm({ cp, active, readOnly, authMethods, secretLabe
 
         <div {...panel("api")} className="space-y-4">
           <div className="grid grid-cols-1 gap-4 md:grid-cols-[1fr_12rem]">
-            <Field label="URI" name="uri" error={err.uri} hint={<>Variables: <code>{"${identity}"}</code> (the lookup key, e.g. the serial number) and <code>{"${/attestation/serialNumber}"}</code>-style paths. Kandji: <code>{"https://<subdomain>.api.kandji.io/api/v1/devices?serial_number=${identity}"}</code></>}>
+            <Field
+              label="URI"
+              name="uri"
+              error={err.uri}
+              hint={
+                <>
+                  Variables: <code>{"${identity}"}</code> (the lookup key, e.g. the serial number) and <code>{"${/attestation/serialNumber}"}</code>-style
+                  paths. Kandji: <code>{"https://<subdomain>.api.kandji.io/api/v1/devices?serial_number=${identity}"}</code>
+                </>
+              }
+            >
               <input className="input font-mono" {...invalid(state, "uri", cp.uri)} />
             </Field>
-            <Field label="Timeout (ms)" name="timeoutMs" error={err.timeoutMs}><input className="input" inputMode="numeric" {...invalid(state, "timeoutMs", String(cp.timeoutMs))} /></Field>
+            <Field label="Timeout (ms)" name="timeoutMs" error={err.timeoutMs}>
+              <input className="input" inputMode="numeric" {...invalid(state, "timeoutMs", String(cp.timeoutMs))} />
+            </Field>
           </div>
-          {unpinnedWarning && <p role="alert" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-xs text-amber-900" data-testid="unpinned-warning">{unpinnedWarning}</p>}
+          {unpinnedWarning && (
+            <p role="alert" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-xs text-amber-900" data-testid="unpinned-warning">
+              {unpinnedWarning}
+            </p>
+          )}
           <fieldset aria-label="Response Validation" className="min-w-0 space-y-3 rounded-lg border border-slate-200 p-4">
             <div className="flex items-center justify-between">
               <h3 className="text-sm font-semibold text-slate-800">Response Validation</h3>
-              {!readOnly && <button type="button" className="btn-secondary" onClick={rules.add}>Add</button>}
+              {!readOnly && (
+                <button type="button" className="btn-secondary" onClick={rules.add}>
+                  Add
+                </button>
+              )}
             </div>
-            <p className="text-xs text-slate-500">Every rule must pass for the device to be found. Paths read the parsed body as <code>data</code> (e.g. <code>data[0].serial_number</code>), or <code>status</code> and <code>headers</code>.</p>
+            <p className="text-xs text-slate-500">
+              Every rule must pass for the device to be found. Paths read the parsed body as <code>data</code> (e.g. <code>data[0].serial_number</code>), or{" "}
+              <code>status</code> and <code>headers</code>.
+            </p>
             {rules.rows.length === 0 && <p className="text-sm text-slate-500">No rules: any successful, non-empty answer counts as found.</p>}
             {rules.rows.map((row, i) => {
               const f = (k: keyof Rule) => rules.field(i, k, row);
               return (
                 <fieldset key={row.key} aria-label={`Rule ${i + 1}`} className="min-w-0 grid grid-cols-1 items-start gap-3 md:grid-cols-[1fr_12rem_1fr_auto]">
-                  <RowField label="Response Path" htmlFor={f("path").id} error={rules.error(i, "path")} errorId={`validationRules.${i}.path-error`}><input className="input font-mono" {...f("path")} /></RowField>
-                  <RowField label="Condition" htmlFor={f("condition").id} error={rules.error(i, "condition")} errorId={`validationRules.${i}.condition-error`}>
-                    <select className="input" {...f("condition")}>{conditions.map((c) => <option key={c.value} value={c.value}>{c.label}</option>)}</select>
+                  <RowField label="Response Path" htmlFor={f("path").id} error={rules.error(i, "path")} errorId={`validationRules.${i}.path-error`}>
+                    <input className="input font-mono" {...f("path")} />
                   </RowField>
-                  <RowField label="Expected result" htmlFor={f("expected").id} error={rules.error(i, "expected")} errorId={`validationRules.${i}.expected-error`}><input className="input font-mono" {...f("expected")} /></RowField>
-                  {!readOnly && <button type="button" className="btn-secondary mt-6" aria-label={`Remove rule ${i + 1}`} onClick={() => rules.remove(row.key)}>Remove</button>}
+                  <RowField label="Condition" htmlFor={f("condition").id} error={rules.error(i, "condition")} errorId={`validationRules.${i}.condition-error`}>
+                    <select className="input" {...f("condition")}>
+                      {conditions.map((c) => (
+                        <option key={c.value} value={c.value}>
+                          {c.label}
+                        </option>
+                      ))}
+                    </select>
+                  </RowField>
+                  <RowField
+                    label="Expected result"
+                    htmlFor={f("expected").id}
+                    error={rules.error(i, "expected")}
+                    errorId={`validationRules.${i}.expected-error`}
+                  >
+                    <input className="input font-mono" {...f("expected")} />
+                  </RowField>
+                  {!readOnly && (
+                    <button type="button" className="btn-secondary mt-6" aria-label={`Remove rule ${i + 1}`} onClick={() => rules.remove(row.key)}>
+                      Remove
+                    </button>
+                  )}
                 </fieldset>
               );
             })}
@@ -141,17 +224,36 @@ export function CorePlatformForm({ cp, active, readOnly, authMethods, secretLabe
           <fieldset aria-label="Attribute Mapping" className="min-w-0 space-y-3 rounded-lg border border-slate-200 p-4">
             <div className="flex items-center justify-between">
               <h3 className="text-sm font-semibold text-slate-800">Attribute Mapping</h3>
-              {!readOnly && <button type="button" className="btn-secondary" onClick={mappings.add}>Add</button>}
+              {!readOnly && (
+                <button type="button" className="btn-secondary" onClick={mappings.add}>
+                  Add
+                </button>
+              )}
             </div>
-            <p className="text-xs text-slate-500">Each attribute becomes <code>{"${/device/<attribute>}"}</code> in certificate templates and can be tested by Policy Workflows.</p>
+            <p className="text-xs text-slate-500">
+              Each attribute becomes <code>{"${/device/<attribute>}"}</code> in certificate templates and can be tested by Policy Workflows.
+            </p>
             {mappings.rows.length === 0 && <p className="text-sm text-slate-500">No attributes mapped.</p>}
             {mappings.rows.map((row, i) => {
               const f = (k: keyof Mapping) => mappings.field(i, k, row);
               return (
                 <fieldset key={row.key} aria-label={`Mapping ${i + 1}`} className="min-w-0 grid grid-cols-1 items-start gap-3 md:grid-cols-[1fr_1fr_auto]">
-                  <RowField label="Response Path" htmlFor={f("path").id} error={mappings.error(i, "path")} errorId={`attributeMappings.${i}.path-error`}><input className="input font-mono" {...f("path")} /></RowField>
-                  <RowField label="Attribute" htmlFor={f("attribute").id} error={mappings.error(i, "attribute")} errorId={`attributeMappings.${i}.attribute-error`}><input className="input font-mono" {...f("attribute")} /></RowField>
-                  {!readOnly && <button type="button" className="btn-secondary mt-6" aria-label={`Remove mapping ${i + 1}`} onClick={() => mappings.remove(row.key)}>Remove</button>}
+                  <RowField label="Response Path" htmlFor={f("path").id} error={mappings.error(i, "path")} errorId={`attributeMappings.${i}.path-error`}>
+                    <input className="input font-mono" {...f("path")} />
+                  </RowField>
+                  <RowField
+                    label="Attribute"
+                    htmlFor={f("attribute").id}
+                    error={mappings.error(i, "attribute")}
+                    errorId={`attributeMappings.${i}.attribute-error`}
+                  >
+                    <input className="input font-mono" {...f("attribute")} />
+                  </RowField>
+                  {!readOnly && (
+                    <button type="button" className="btn-secondary mt-6" aria-label={`Remove mapping ${i + 1}`} onClick={() => mappings.remove(row.key)}>
+                      Remove
+                    </button>
+                  )}
                 </fieldset>
               );
             })}
@@ -159,7 +261,16 @@ export function CorePlatformForm({ cp, active, readOnly, authMethods, secretLabe
         </div>
 
         <div {...panel("groups")} className="grid grid-cols-1 gap-4">
-          <Field label="Groups" name="groupsPath" error={err.groupsPath} hint={<>Response paths whose values are the device&apos;s groups, comma separated, e.g. <code>data[0].blueprint_name, data[0].tags</code>.</>}>
+          <Field
+            label="Groups"
+            name="groupsPath"
+            error={err.groupsPath}
+            hint={
+              <>
+                Response paths whose values are the device&apos;s groups, comma separated, e.g. <code>data[0].blueprint_name, data[0].tags</code>.
+              </>
+            }
+          >
             <input className="input font-mono" {...invalid(state, "groupsPath", cp.groupsPath ?? "")} />
           </Field>
         </div>
@@ -168,11 +279,18 @@ export function CorePlatformForm({ cp, active, readOnly, authMethods, secretLabe
           <section aria-label="Validate" className="space-y-3 rounded-lg border border-dashed border-slate-300 p-4">
             <div className="flex flex-wrap items-end gap-3">
               <div className="min-w-64 flex-1">
-                <Field label="Identity to validate with" name="identity" error={verr.identity} hint="e.g. a device serial number. Empty: the Expected result of a rule is used.">
+                <Field
+                  label="Identity to validate with"
+                  name="identity"
+                  error={verr.identity}
+                  hint="e.g. a device serial number. Empty: the Expected result of a rule is used."
+                >
                   <input className="input font-mono" id="identity" name="identity" aria-invalid={verr.identity ? true : undefined} />
                 </Field>
               </div>
-              <button type="button" className="btn-secondary" disabled={validating} onClick={runValidate}>{validating ? "Validating…" : "Validate"}</button>
+              <button type="button" className="btn-secondary" disabled={validating} onClick={runValidate}>
+                {validating ? "Validating…" : "Validate"}
+              </button>
             </div>
             {/* What stopped Validate, e.g. a token to type again for a new origin (its field may be on another tab). */}
             {check.error && <FormMessage state={{ error: Object.entries(verr).find(([k]) => k !== "identity")?.[1] ?? check.error }} />}

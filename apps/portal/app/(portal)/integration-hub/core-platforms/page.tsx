@@ -12,7 +12,11 @@ export default async function CorePlatformsPage() {
   const db = await getDb();
   const platforms = await listCorePlatforms(db);
   const usage = await Promise.all(platforms.map((p) => corePlatformUsage(db, p.id)));
-  const add = actor.role === "ADMIN" && <Link className="btn-primary" href="/integration-hub/core-platforms/new">Add</Link>;
+  const add = actor.role === "ADMIN" && (
+    <Link className="btn-primary" href="/integration-hub/core-platforms/new">
+      Add
+    </Link>
+  );
   return (
     <>
       <PageHeader
@@ -22,19 +26,47 @@ export default async function CorePlatformsPage() {
         actions={add}
       />
       {platforms.length === 0 ? (
-        <EmptyState title="No Core Platforms yet" action={add}>Add a Generic HTTP Signal Source to look devices up in Kandji during enrollment.</EmptyState>
+        <EmptyState title="No Core Platforms yet" action={add}>
+          Add a Generic HTTP Signal Source to look devices up in Kandji during enrollment.
+        </EmptyState>
       ) : (
         <div className="card overflow-x-auto">
           <table className="table" data-testid="core-platform-table">
-            <thead><tr><th>Name</th><th>Type</th><th>Authentication</th><th>URI</th><th>Exact match</th><th>Used by</th><th>Created</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Type</th>
+                <th>Authentication</th>
+                <th>URI</th>
+                <th>Exact match</th>
+                <th>Used by</th>
+                <th>Created</th>
+              </tr>
+            </thead>
             <tbody>
               {platforms.map((p, i) => (
                 <tr key={p.id}>
-                  <td><Link className="link font-medium" href={`/integration-hub/core-platforms/${p.id}`}>{p.name}</Link><div className="text-xs text-slate-500">{p.description}</div></td>
+                  <td>
+                    <Link className="link font-medium" href={`/integration-hub/core-platforms/${p.id}`}>
+                      {p.name}
+                    </Link>
+                    <div className="text-xs text-slate-500">{p.description}</div>
+                  </td>
                   <td>Generic HTTP</td>
-                  <td>{AUTH_METHOD_LABELS[p.authMethod as AuthMethod] ?? p.authMethod}{p.hasSecret && <span className="ml-1 text-xs text-slate-500">(stored)</span>}</td>
+                  <td>
+                    {AUTH_METHOD_LABELS[p.authMethod as AuthMethod] ?? p.authMethod}
+                    {p.hasSecret && <span className="ml-1 text-xs text-slate-500">(stored)</span>}
+                  </td>
                   <td className="max-w-xs break-all font-mono text-xs">{p.uri || "—"}</td>
-                  <td>{!p.uri ? "—" : rulesPinIdentity(p.validationRules, identityVariables(DEFAULT_IDENTITY_ATTRIBUTE)) ? <Badge color="green">Pinned</Badge> : <Badge color="amber">Not pinned</Badge>}</td>
+                  <td>
+                    {!p.uri ? (
+                      "—"
+                    ) : rulesPinIdentity(p.validationRules, identityVariables(DEFAULT_IDENTITY_ATTRIBUTE)) ? (
+                      <Badge color="green">Pinned</Badge>
+                    ) : (
+                      <Badge color="amber">Not pinned</Badge>
+                    )}
+                  </td>
                   <td className="text-xs">{usage[i]!.length ? usage[i]!.join(", ") : "—"}</td>
                   <td className="text-xs">{formatTime(p.createdAt)}</td>
                 </tr>

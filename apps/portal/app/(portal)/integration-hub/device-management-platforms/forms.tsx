@@ -13,18 +13,34 @@ export function AddPlatformForm() {
       <FormMessage state={state} />
       <fieldset className="grid grid-cols-1 gap-4 rounded-lg border border-slate-200 p-4 md:grid-cols-2">
         <legend className="px-1 text-sm font-semibold text-slate-800">Basic</legend>
-        <Field label="Name" name="name" error={err.name}><input className="input" {...invalid(state, "name")} /></Field>
-        <Field label="Description" name="description" error={err.description}><input className="input" {...invalid(state, "description")} /></Field>
+        <Field label="Name" name="name" error={err.name}>
+          <input className="input" {...invalid(state, "name")} />
+        </Field>
+        <Field label="Description" name="description" error={err.description}>
+          <input className="input" {...invalid(state, "description")} />
+        </Field>
         <Field label="Type" name="type" error={err.type}>
           <select className="input" {...invalid(state, "type", "")}>
-            <option value="" disabled>Select…</option>
-            {DMP_TYPES.map((t) => <option key={t.value} value={t.value}>{t.label}</option>)}
+            <option value="" disabled>
+              Select…
+            </option>
+            {DMP_TYPES.map((t) => (
+              <option key={t.value} value={t.value}>
+                {t.label}
+              </option>
+            ))}
           </select>
         </Field>
         <Field label="Vendor" name="vendor" error={err.vendor}>
           <select className="input" {...invalid(state, "vendor", "")}>
-            <option value="" disabled>Select…</option>
-            {Object.entries(VENDORS).map(([k, v]) => <option key={k} value={k}>{v.label}</option>)}
+            <option value="" disabled>
+              Select…
+            </option>
+            {Object.entries(VENDORS).map(([k, v]) => (
+              <option key={k} value={k}>
+                {v.label}
+              </option>
+            ))}
           </select>
         </Field>
       </fieldset>
@@ -42,7 +58,12 @@ export function AutoDownload({ href }: { href: string }) {
   return null;
 }
 
-export function PlatformSettingsForm({ p, cas, templates, readOnly }: {
+export function PlatformSettingsForm({
+  p,
+  cas,
+  templates,
+  readOnly,
+}: {
   p: { id: string; name: string; description: string; allowServerNames: boolean; defaultCaId: string | null; defaultTemplateId: string | null };
   cas: { id: string; name: string }[];
   templates: { id: string; name: string }[];
@@ -55,18 +76,30 @@ export function PlatformSettingsForm({ p, cas, templates, readOnly }: {
       <input type="hidden" name="id" value={p.id} />
       <FormMessage state={state} />
       <fieldset disabled={readOnly} className="grid grid-cols-1 gap-4 md:grid-cols-2">
-        <Field label="Name" name="name" error={err.name}><input className="input" {...invalid(state, "name", p.name)} /></Field>
-        <Field label="Description" name="description" error={err.description}><input className="input" {...invalid(state, "description", p.description)} /></Field>
+        <Field label="Name" name="name" error={err.name}>
+          <input className="input" {...invalid(state, "name", p.name)} />
+        </Field>
+        <Field label="Description" name="description" error={err.description}>
+          <input className="input" {...invalid(state, "description", p.description)} />
+        </Field>
         <Field label="Default Certificate Authority" name="defaultCaId" error={err.defaultCaId} hint="Used when no Enrollment Policy applies to this platform.">
           <select className="input" {...invalid(state, "defaultCaId", p.defaultCaId ?? "")}>
             <option value="">None: Enrollment Policies decide</option>
-            {cas.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+            {cas.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.name}
+              </option>
+            ))}
           </select>
         </Field>
         <Field label="Default Certificate Template" name="defaultTemplateId" error={err.defaultTemplateId}>
           <select className="input" {...invalid(state, "defaultTemplateId", p.defaultTemplateId ?? "")}>
             <option value="">None: Enrollment Policies decide</option>
-            {templates.map((t) => <option key={t.id} value={t.id}>{t.name}</option>)}
+            {templates.map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.name}
+              </option>
+            ))}
           </select>
         </Field>
         <label className="flex items-center gap-2 md:col-span-2">
@@ -85,7 +118,9 @@ export function RotateSecretForm({ id }: { id: string }) {
     <form noValidate key={formKey(state)} action={action} className="space-y-2">
       <input type="hidden" name="id" value={id} />
       <FormMessage state={state} />
-      <ConfirmSubmit message="Rotate the enrollment secret? Every profile downloaded before stops working for new enrollments.">Rotate enrollment secret</ConfirmSubmit>
+      <ConfirmSubmit message="Rotate the enrollment secret? Every profile downloaded before stops working for new enrollments.">
+        Rotate enrollment secret
+      </ConfirmSubmit>
     </form>
   );
 }

@@ -12,12 +12,22 @@ export function AddKapForm() {
     <form noValidate key={formKey(state)} action={action} className="space-y-6" aria-label="Add Key Attestation Platform">
       <FormMessage state={state} />
       <div className="grid grid-cols-1 gap-4 md:grid-cols-2">
-        <Field label="Name" name="name" error={err.name}><input className="input" {...invalid(state, "name")} /></Field>
-        <Field label="Display Description" name="description" error={err.description} hint="Optional."><input className="input" {...invalid(state, "description")} /></Field>
+        <Field label="Name" name="name" error={err.name}>
+          <input className="input" {...invalid(state, "name")} />
+        </Field>
+        <Field label="Display Description" name="description" error={err.description} hint="Optional.">
+          <input className="input" {...invalid(state, "description")} />
+        </Field>
         <Field label="Type" name="type" error={err.type}>
           <select className="input" {...invalid(state, "type", "")}>
-            <option value="" disabled>Select…</option>
-            {KAP_TYPES.map((t) => <option key={t.value} value={t.value}>{t.label}</option>)}
+            <option value="" disabled>
+              Select…
+            </option>
+            {KAP_TYPES.map((t) => (
+              <option key={t.value} value={t.value}>
+                {t.label}
+              </option>
+            ))}
           </select>
         </Field>
       </div>
@@ -33,8 +43,12 @@ export function TestRootsForm({ id, current, readOnlyReason }: { id: string; cur
     <form noValidate key={formKey(state)} action={action} className="space-y-3" aria-label="Test trusted roots">
       <input type="hidden" name="id" value={id} />
       <FormMessage state={state} />
-      <Field label="Additional trusted roots (FOR TESTING ONLY)" name="testTrustedRoots" error={state.fieldErrors?.testTrustedRoots}
-        hint={readOnlyReason ?? "PEM certificates, e.g. a device simulator's root. Leave empty in production. Every change is recorded."}>
+      <Field
+        label="Additional trusted roots (FOR TESTING ONLY)"
+        name="testTrustedRoots"
+        error={state.fieldErrors?.testTrustedRoots}
+        hint={readOnlyReason ?? "PEM certificates, e.g. a device simulator's root. Leave empty in production. Every change is recorded."}
+      >
         <textarea className="input h-40 font-mono text-xs" readOnly={!!readOnlyReason} {...invalid(state, "testTrustedRoots", current)} />
       </Field>
       {!readOnlyReason && <SubmitButton variant="secondary">Update test trust</SubmitButton>}

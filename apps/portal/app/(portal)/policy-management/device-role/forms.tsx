@@ -14,15 +14,24 @@ export function AddDeviceRoleForm() {
       <FormMessage state={state} />
       <fieldset className="grid grid-cols-1 gap-4 rounded-lg border border-slate-200 p-4 md:grid-cols-2">
         <legend className="px-1 text-sm font-semibold text-slate-800">Basic</legend>
-        <Field label="Name" name="name" error={err.name}><input className="input" {...invalid(state, "name")} /></Field>
-        <Field label="Description" name="description" error={err.description}><input className="input" {...invalid(state, "description")} /></Field>
+        <Field label="Name" name="name" error={err.name}>
+          <input className="input" {...invalid(state, "name")} />
+        </Field>
+        <Field label="Description" name="description" error={err.description}>
+          <input className="input" {...invalid(state, "description")} />
+        </Field>
       </fieldset>
       <SubmitButton>Save</SubmitButton>
     </form>
   );
 }
 
-export function DeviceRoleForm({ r, platforms, active, readOnly }: {
+export function DeviceRoleForm({
+  r,
+  platforms,
+  active,
+  readOnly,
+}: {
   r: { id: string; name: string; description: string; keyAttestationPlatformId: string | null };
   platforms: { id: string; name: string }[];
   active: string;
@@ -37,14 +46,27 @@ export function DeviceRoleForm({ r, platforms, active, readOnly }: {
       <FormMessage state={state} />
       <fieldset disabled={readOnly} className="space-y-6">
         <div {...panel("basic")} className="grid grid-cols-1 gap-4 md:grid-cols-2">
-          <Field label="Name" name="name" error={err.name}><input className="input" {...invalid(state, "name", r.name)} /></Field>
-          <Field label="Description" name="description" error={err.description}><input className="input" {...invalid(state, "description", r.description)} /></Field>
+          <Field label="Name" name="name" error={err.name}>
+            <input className="input" {...invalid(state, "name", r.name)} />
+          </Field>
+          <Field label="Description" name="description" error={err.description}>
+            <input className="input" {...invalid(state, "description", r.description)} />
+          </Field>
         </div>
         <div {...panel("conditions")} className="grid grid-cols-1 gap-4 md:grid-cols-2">
-          <Field label="Identity" name="keyAttestationPlatformId" error={err.keyAttestationPlatformId} hint="The Key Attestation Platform that must have verified the device's key.">
+          <Field
+            label="Identity"
+            name="keyAttestationPlatformId"
+            error={err.keyAttestationPlatformId}
+            hint="The Key Attestation Platform that must have verified the device's key."
+          >
             <select className="input" {...invalid(state, "keyAttestationPlatformId", r.keyAttestationPlatformId ?? "")}>
               <option value="">Select…</option>
-              {platforms.map((p) => <option key={p.id} value={p.id}>{p.name}</option>)}
+              {platforms.map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.name}
+                </option>
+              ))}
             </select>
           </Field>
         </div>

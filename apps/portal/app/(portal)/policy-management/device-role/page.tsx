@@ -11,7 +11,11 @@ export default async function DeviceRolesPage() {
   const db = await getDb();
   const roles = await listDeviceRoles(db);
   const usage = await Promise.all(roles.map((r) => deviceRoleUsage(db, r.id)));
-  const add = actor.role === "ADMIN" && <Link className="btn-primary" href="/policy-management/device-role/new">Add Device Role Policy</Link>;
+  const add = actor.role === "ADMIN" && (
+    <Link className="btn-primary" href="/policy-management/device-role/new">
+      Add Device Role Policy
+    </Link>
+  );
   return (
     <>
       <PageHeader
@@ -21,15 +25,29 @@ export default async function DeviceRolesPage() {
         actions={add}
       />
       {roles.length === 0 ? (
-        <EmptyState title="No Device Role Policies yet" action={add}>An Enrollment Policy needs one.</EmptyState>
+        <EmptyState title="No Device Role Policies yet" action={add}>
+          An Enrollment Policy needs one.
+        </EmptyState>
       ) : (
         <div className="card overflow-x-auto">
           <table className="table" data-testid="device-role-table">
-            <thead><tr><th>Name</th><th>Identity</th><th>Used by</th><th>Updated</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Identity</th>
+                <th>Used by</th>
+                <th>Updated</th>
+              </tr>
+            </thead>
             <tbody>
               {roles.map((r, i) => (
                 <tr key={r.id}>
-                  <td><Link className="link font-medium" href={`/policy-management/device-role/${r.id}`}>{r.name}</Link><div className="text-xs text-slate-500">{r.description}</div></td>
+                  <td>
+                    <Link className="link font-medium" href={`/policy-management/device-role/${r.id}`}>
+                      {r.name}
+                    </Link>
+                    <div className="text-xs text-slate-500">{r.description}</div>
+                  </td>
                   <td>{r.keyAttestationPlatform?.name ?? <Badge color="amber">Not set</Badge>}</td>
                   <td className="text-xs">{usage[i]!.length ? usage[i]!.join(", ") : "—"}</td>
                   <td className="text-xs">{formatTime(r.updatedAt)}</td>

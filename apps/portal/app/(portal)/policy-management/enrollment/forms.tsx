@@ -17,9 +17,15 @@ export function AddEnrollmentPolicyForm() {
       <FormMessage state={state} />
       <fieldset className="grid grid-cols-1 gap-4 rounded-lg border border-slate-200 p-4 md:grid-cols-2">
         <legend className="px-1 text-sm font-semibold text-slate-800">Basic</legend>
-        <Field label="Name" name="name" error={err.name}><input className="input" {...invalid(state, "name")} /></Field>
-        <Field label="Description" name="description" error={err.description}><input className="input" {...invalid(state, "description")} /></Field>
-        <Field label="Priority" name="priority" error={err.priority} hint={priorityHint}><input className="input" inputMode="numeric" {...invalid(state, "priority", String(DEFAULT_PRIORITY))} /></Field>
+        <Field label="Name" name="name" error={err.name}>
+          <input className="input" {...invalid(state, "name")} />
+        </Field>
+        <Field label="Description" name="description" error={err.description}>
+          <input className="input" {...invalid(state, "description")} />
+        </Field>
+        <Field label="Priority" name="priority" error={err.priority} hint={priorityHint}>
+          <input className="input" inputMode="numeric" {...invalid(state, "priority", String(DEFAULT_PRIORITY))} />
+        </Field>
       </fieldset>
       <SubmitButton>Save</SubmitButton>
     </form>
@@ -28,8 +34,25 @@ export function AddEnrollmentPolicyForm() {
 
 type Choice = { id: string; name: string };
 
-export function EnrollmentPolicyForm({ p, roles, deviceRoles, cas, templates, active, readOnly }: {
-  p: { id: string; name: string; description: string; priority: number; policyWorkflowId: string | null; deviceRoleId: string | null; caId: string | null; templateId: string | null };
+export function EnrollmentPolicyForm({
+  p,
+  roles,
+  deviceRoles,
+  cas,
+  templates,
+  active,
+  readOnly,
+}: {
+  p: {
+    id: string;
+    name: string;
+    description: string;
+    priority: number;
+    policyWorkflowId: string | null;
+    deviceRoleId: string | null;
+    caId: string | null;
+    templateId: string | null;
+  };
   roles: Choice[];
   deviceRoles: Choice[];
   cas: Choice[];
@@ -44,7 +67,11 @@ export function EnrollmentPolicyForm({ p, roles, deviceRoles, cas, templates, ac
     <Field label={label} name={name} error={err[name]} hint={hint}>
       <select className="input" {...invalid(state, name, (p[name] as string | null) ?? "")}>
         <option value="">Select…</option>
-        {choices.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+        {choices.map((c) => (
+          <option key={c.id} value={c.id}>
+            {c.name}
+          </option>
+        ))}
       </select>
     </Field>
   );
@@ -54,9 +81,15 @@ export function EnrollmentPolicyForm({ p, roles, deviceRoles, cas, templates, ac
       <FormMessage state={state} />
       <fieldset disabled={readOnly} className="space-y-6">
         <div {...panel("basic")} className="grid grid-cols-1 gap-4 md:grid-cols-2">
-          <Field label="Name" name="name" error={err.name}><input className="input" {...invalid(state, "name", p.name)} /></Field>
-          <Field label="Description" name="description" error={err.description}><input className="input" {...invalid(state, "description", p.description)} /></Field>
-          <Field label="Priority" name="priority" error={err.priority} hint={priorityHint}><input className="input" inputMode="numeric" {...invalid(state, "priority", String(p.priority))} /></Field>
+          <Field label="Name" name="name" error={err.name}>
+            <input className="input" {...invalid(state, "name", p.name)} />
+          </Field>
+          <Field label="Description" name="description" error={err.description}>
+            <input className="input" {...invalid(state, "description", p.description)} />
+          </Field>
+          <Field label="Priority" name="priority" error={err.priority} hint={priorityHint}>
+            <input className="input" inputMode="numeric" {...invalid(state, "priority", String(p.priority))} />
+          </Field>
         </div>
         <div {...panel("conditions")} className="grid grid-cols-1 gap-4 md:grid-cols-2">
           {select("Role", "policyWorkflowId", roles, "The Policy Workflow whose Core Provider must find the device.")}

@@ -21,15 +21,21 @@ export const updateWorkflowAction = formAction(async (input) => {
   const db = await getDb();
   // A row whose Attribute is ANY is no condition (the guide: "retain ANY").
   const rows = rowsFromInput(input, "attributeConditions", ["attribute", "operator", "value"]);
-  await withKeptRows(rows, (r) => (r.attribute ?? ANY) !== ANY, "attributeConditions", (kept) =>
-    updateWorkflow(db, actor, input.id ?? "", {
-      name: input.name,
-      description: input.description,
-      corePlatformId: input.corePlatformId,
-      attributeConditions: kept.map((r) =>
-        r.attribute === GROUPS ? { kind: "group", operator: r.operator, value: r.value } : { kind: "attribute", attribute: r.attribute, operator: r.operator, value: r.value },
-      ),
-    }),
+  await withKeptRows(
+    rows,
+    (r) => (r.attribute ?? ANY) !== ANY,
+    "attributeConditions",
+    (kept) =>
+      updateWorkflow(db, actor, input.id ?? "", {
+        name: input.name,
+        description: input.description,
+        corePlatformId: input.corePlatformId,
+        attributeConditions: kept.map((r) =>
+          r.attribute === GROUPS
+            ? { kind: "group", operator: r.operator, value: r.value }
+            : { kind: "attribute", attribute: r.attribute, operator: r.operator, value: r.value },
+        ),
+      }),
   );
   revalidatePath(`${base}/${input.id}`);
   return { ok: true, message: "Policy Workflow updated." };

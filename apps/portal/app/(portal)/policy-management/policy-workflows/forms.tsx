@@ -16,8 +16,12 @@ export function AddWorkflowForm() {
       <FormMessage state={state} />
       <fieldset className="grid grid-cols-1 gap-4 rounded-lg border border-slate-200 p-4 md:grid-cols-2">
         <legend className="px-1 text-sm font-semibold text-slate-800">Basic</legend>
-        <Field label="Name" name="name" error={err.name}><input className="input" {...invalid(state, "name")} /></Field>
-        <Field label="Display Description" name="description" error={err.description}><input className="input" {...invalid(state, "description")} /></Field>
+        <Field label="Name" name="name" error={err.name}>
+          <input className="input" {...invalid(state, "name")} />
+        </Field>
+        <Field label="Display Description" name="description" error={err.description}>
+          <input className="input" {...invalid(state, "description")} />
+        </Field>
       </fieldset>
       <SubmitButton>Save</SubmitButton>
     </form>
@@ -49,46 +53,87 @@ export function WorkflowForm({ w, corePlatforms, active, readOnly }: WorkflowFor
       <FormMessage state={state} />
       <fieldset disabled={readOnly} className="space-y-6">
         <div {...panel("basic")} className="grid grid-cols-1 gap-4 md:grid-cols-2">
-          <Field label="Name" name="name" error={err.name}><input className="input" {...invalid(state, "name", w.name)} /></Field>
-          <Field label="Display Description" name="description" error={err.description}><input className="input" {...invalid(state, "description", w.description)} /></Field>
+          <Field label="Name" name="name" error={err.name}>
+            <input className="input" {...invalid(state, "name", w.name)} />
+          </Field>
+          <Field label="Display Description" name="description" error={err.description}>
+            <input className="input" {...invalid(state, "description", w.description)} />
+          </Field>
         </div>
 
         <div {...panel("conditions")} className="space-y-4">
           <div className="grid grid-cols-1 gap-4 md:grid-cols-2">
-            <Field label="Core Provider" name="corePlatformId" error={err.corePlatformId} hint="The identity provider that looks the device up (Integration Hub > Core Platforms).">
+            <Field
+              label="Core Provider"
+              name="corePlatformId"
+              error={err.corePlatformId}
+              hint="The identity provider that looks the device up (Integration Hub > Core Platforms)."
+            >
               <select className="input" {...invalid(state, "corePlatformId", w.corePlatformId ?? "")} onChange={(e) => setProviderId(e.target.value)}>
                 <option value="">Select…</option>
-                {corePlatforms.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+                {corePlatforms.map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.name}
+                  </option>
+                ))}
               </select>
             </Field>
           </div>
           <fieldset aria-label="Attributes/Groups" className="min-w-0 space-y-3 rounded-lg border border-slate-200 p-4">
             <div className="flex items-center justify-between">
               <h3 className="text-sm font-semibold text-slate-800">Attributes/Groups</h3>
-              {!readOnly && <button type="button" className="btn-secondary" onClick={conds.add}>Add condition</button>}
+              {!readOnly && (
+                <button type="button" className="btn-secondary" onClick={conds.add}>
+                  Add condition
+                </button>
+              )}
             </div>
             <p className="text-xs text-slate-500">
-              ANY: every device the Core Provider finds qualifies. Otherwise every condition must hold for the looked-up attributes (Attribute Mapping) or groups.
+              ANY: every device the Core Provider finds qualifies. Otherwise every condition must hold for the looked-up attributes (Attribute Mapping) or
+              groups.
             </p>
             {conds.rows.map((row, i) => {
               const f = (k: keyof Cond) => conds.field(i, k, row);
               const current = row.init.attribute;
               const choices = [...attributes, ...(current && current !== ANY && current !== GROUPS && !attributes.includes(current) ? [current] : [])];
               return (
-                <fieldset key={row.key} aria-label={`Condition ${i + 1}`} className="min-w-0 grid grid-cols-1 items-start gap-3 md:grid-cols-[1fr_14rem_1fr_auto]">
-                  <RowField label="Attribute" htmlFor={f("attribute").id} error={conds.error(i, "attribute")} errorId={`attributeConditions.${i}.attribute-error`}>
+                <fieldset
+                  key={row.key}
+                  aria-label={`Condition ${i + 1}`}
+                  className="min-w-0 grid grid-cols-1 items-start gap-3 md:grid-cols-[1fr_14rem_1fr_auto]"
+                >
+                  <RowField
+                    label="Attribute"
+                    htmlFor={f("attribute").id}
+                    error={conds.error(i, "attribute")}
+                    errorId={`attributeConditions.${i}.attribute-error`}
+                  >
                     <select className="input" {...f("attribute")}>
                       <option value={ANY}>ANY</option>
-                      {choices.map((a) => <option key={a} value={a}>{a}</option>)}
+                      {choices.map((a) => (
+                        <option key={a} value={a}>
+                          {a}
+                        </option>
+                      ))}
                       <option value={GROUPS}>Groups</option>
                     </select>
                   </RowField>
                   <RowField label="Condition" htmlFor={f("operator").id} error={conds.error(i, "operator")} errorId={`attributeConditions.${i}.operator-error`}>
-                    <select className="input" {...f("operator")}>{CONDITION_OPERATORS.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}</select>
+                    <select className="input" {...f("operator")}>
+                      {CONDITION_OPERATORS.map((o) => (
+                        <option key={o.value} value={o.value}>
+                          {o.label}
+                        </option>
+                      ))}
+                    </select>
                   </RowField>
-                  <RowField label="Value" htmlFor={f("value").id} error={conds.error(i, "value")} errorId={`attributeConditions.${i}.value-error`}><input className="input" {...f("value")} /></RowField>
+                  <RowField label="Value" htmlFor={f("value").id} error={conds.error(i, "value")} errorId={`attributeConditions.${i}.value-error`}>
+                    <input className="input" {...f("value")} />
+                  </RowField>
                   {!readOnly && conds.rows.length > 1 && (
-                    <button type="button" className="btn-secondary mt-6" aria-label={`Remove condition ${i + 1}`} onClick={() => conds.remove(row.key)}>Remove</button>
+                    <button type="button" className="btn-secondary mt-6" aria-label={`Remove condition ${i + 1}`} onClick={() => conds.remove(row.key)}>
+                      Remove
+                    </button>
                   )}
                 </fieldset>
               );

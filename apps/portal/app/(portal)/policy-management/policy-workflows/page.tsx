@@ -11,7 +11,11 @@ export default async function WorkflowsPage() {
   const db = await getDb();
   const workflows = await listWorkflows(db);
   const usage = await Promise.all(workflows.map((w) => workflowUsage(db, w.id)));
-  const add = actor.role === "ADMIN" && <Link className="btn-primary" href="/policy-management/policy-workflows/new">Add Policy Workflow</Link>;
+  const add = actor.role === "ADMIN" && (
+    <Link className="btn-primary" href="/policy-management/policy-workflows/new">
+      Add Policy Workflow
+    </Link>
+  );
   return (
     <>
       <PageHeader
@@ -21,15 +25,30 @@ export default async function WorkflowsPage() {
         actions={add}
       />
       {workflows.length === 0 ? (
-        <EmptyState title="No Policy Workflows yet" action={add}>An Enrollment Policy needs one as its Role.</EmptyState>
+        <EmptyState title="No Policy Workflows yet" action={add}>
+          An Enrollment Policy needs one as its Role.
+        </EmptyState>
       ) : (
         <div className="card overflow-x-auto">
           <table className="table" data-testid="workflow-table">
-            <thead><tr><th>Name</th><th>Core Provider</th><th>Attributes/Groups</th><th>Used by</th><th>Updated</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Core Provider</th>
+                <th>Attributes/Groups</th>
+                <th>Used by</th>
+                <th>Updated</th>
+              </tr>
+            </thead>
             <tbody>
               {workflows.map((w, i) => (
                 <tr key={w.id}>
-                  <td><Link className="link font-medium" href={`/policy-management/policy-workflows/${w.id}`}>{w.name}</Link><div className="text-xs text-slate-500">{w.description}</div></td>
+                  <td>
+                    <Link className="link font-medium" href={`/policy-management/policy-workflows/${w.id}`}>
+                      {w.name}
+                    </Link>
+                    <div className="text-xs text-slate-500">{w.description}</div>
+                  </td>
                   <td>{w.corePlatform?.name ?? <Badge color="amber">Not set</Badge>}</td>
                   <td className="text-xs">{conditionsText(w.attributeConditions)}</td>
                   <td className="text-xs">{usage[i]!.length ? usage[i]!.join(", ") : "—"}</td>

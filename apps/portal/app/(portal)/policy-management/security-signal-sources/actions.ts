@@ -50,7 +50,12 @@ export async function validateSignalSourceAction(_: ValidateState, form: FormDat
   try {
     const actor = await requireWriter("validate security signal sources");
     const { corePlatformId, identityType, identityAttribute } = tabsInput(input, form);
-    const report = await validateSignalSource(await getDb(), actor, input.id ?? "", { identity: input.identity ?? "", corePlatformId, identityType, identityAttribute });
+    const report = await validateSignalSource(await getDb(), actor, input.id ?? "", {
+      identity: input.identity ?? "",
+      corePlatformId,
+      identityType,
+      identityAttribute,
+    });
     return { report: JSON.parse(JSON.stringify(report)) as ValidationReport };
   } catch (e) {
     return toFormState(e);

@@ -16,17 +16,36 @@ export function AddSignalSourceForm() {
       <FormMessage state={state} />
       <fieldset className="grid grid-cols-1 gap-4 rounded-lg border border-slate-200 p-4 md:grid-cols-2">
         <legend className="px-1 text-sm font-semibold text-slate-800">Basic</legend>
-        <Field label="Name" name="name" error={err.name}><input className="input" {...invalid(state, "name")} /></Field>
-        <Field label="Description" name="description" error={err.description}><input className="input" {...invalid(state, "description")} /></Field>
+        <Field label="Name" name="name" error={err.name}>
+          <input className="input" {...invalid(state, "name")} />
+        </Field>
+        <Field label="Description" name="description" error={err.description}>
+          <input className="input" {...invalid(state, "description")} />
+        </Field>
         <Field
           label="Lookup Purpose"
           name="lookupPurpose"
           error={err.lookupPurpose}
-          hint={<>Purpose of Account Lookup. {LOOKUP_PURPOSES.map((p) => <span key={p.value} className="block">{p.label}: {p.hint}</span>)}</>}
+          hint={
+            <>
+              Purpose of Account Lookup.{" "}
+              {LOOKUP_PURPOSES.map((p) => (
+                <span key={p.value} className="block">
+                  {p.label}: {p.hint}
+                </span>
+              ))}
+            </>
+          }
         >
           <select className="input" {...invalid(state, "lookupPurpose", "")}>
-            <option value="" disabled>Select…</option>
-            {LOOKUP_PURPOSES.map((p) => <option key={p.value} value={p.value}>{p.label}</option>)}
+            <option value="" disabled>
+              Select…
+            </option>
+            {LOOKUP_PURPOSES.map((p) => (
+              <option key={p.value} value={p.value}>
+                {p.label}
+              </option>
+            ))}
           </select>
         </Field>
       </fieldset>
@@ -37,8 +56,15 @@ export function AddSignalSourceForm() {
 
 export interface SignalSourceFormProps {
   s: {
-    id: string; name: string; description: string; lookupPurpose: string; corePlatformId: string | null; identityType: string;
-    identityAttribute: string; revokeOnFailure: boolean; deviceRoleIds: string[];
+    id: string;
+    name: string;
+    description: string;
+    lookupPurpose: string;
+    corePlatformId: string | null;
+    identityType: string;
+    identityAttribute: string;
+    revokeOnFailure: boolean;
+    deviceRoleIds: string[];
   };
   corePlatforms: { id: string; name: string }[];
   deviceRoles: { id: string; name: string }[];
@@ -71,8 +97,12 @@ export function SignalSourceForm({ s, corePlatforms, deviceRoles, conditionLabel
       <FormMessage state={state} />
       <fieldset disabled={readOnly} className="space-y-6">
         <div {...panel("basic")} className="grid grid-cols-1 gap-4 md:grid-cols-2">
-          <Field label="Name" name="name" error={err.name}><input className="input" {...invalid(state, "name", s.name)} /></Field>
-          <Field label="Description" name="description" error={err.description}><input className="input" {...invalid(state, "description", s.description)} /></Field>
+          <Field label="Name" name="name" error={err.name}>
+            <input className="input" {...invalid(state, "name", s.name)} />
+          </Field>
+          <Field label="Description" name="description" error={err.description}>
+            <input className="input" {...invalid(state, "description", s.description)} />
+          </Field>
           <Field label="Lookup Purpose" name="purposeShown" hint={`${purpose?.hint ?? ""} Fixed once saved.`}>
             <input id="purposeShown" className="input" value={purpose?.label ?? s.lookupPurpose} readOnly disabled />
           </Field>
@@ -91,63 +121,128 @@ export function SignalSourceForm({ s, corePlatforms, deviceRoles, conditionLabel
                 {r.name}
               </label>
             ))}
-            {err.deviceRoleIds && <p role="alert" className="text-xs font-medium text-red-600">{err.deviceRoleIds}</p>}
+            {err.deviceRoleIds && (
+              <p role="alert" className="text-xs font-medium text-red-600">
+                {err.deviceRoleIds}
+              </p>
+            )}
           </fieldset>
         </div>
 
         <div {...panel("settings")} className="grid grid-cols-1 gap-4 md:grid-cols-2">
-          <Field label="Identity Provider Lookup" name="corePlatformId" error={err.corePlatformId} hint="The Generic HTTP Signal Source that looks the device up.">
+          <Field
+            label="Identity Provider Lookup"
+            name="corePlatformId"
+            error={err.corePlatformId}
+            hint="The Generic HTTP Signal Source that looks the device up."
+          >
             <select className="input" {...invalid(state, "corePlatformId", s.corePlatformId ?? "")}>
               <option value="">Select…</option>
-              {corePlatforms.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+              {corePlatforms.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name}
+                </option>
+              ))}
             </select>
           </Field>
           <Field
             label="Identity"
             name="identityType"
             error={err.identityType}
-            hint={s.lookupPurpose === "radius-authentication" ? "Certificate: an attribute of the presented certificate. Custom: any /certificate/... path." : "CSR: an attribute of the enrollment request (the attested serial by default). Custom: any /attestation, /csr, /account or /platform path."}
+            hint={
+              s.lookupPurpose === "radius-authentication"
+                ? "Certificate: an attribute of the presented certificate. Custom: any /certificate/... path."
+                : "CSR: an attribute of the enrollment request (the attested serial by default). Custom: any /attestation, /csr, /account or /platform path."
+            }
           >
             <select className="input" {...invalid(state, "identityType", s.identityType)} onChange={(e) => setIdentityType(e.target.value)}>
-              {IDENTITY_TYPES.map((t) => <option key={t.value} value={t.value}>{t.label}</option>)}
+              {IDENTITY_TYPES.map((t) => (
+                <option key={t.value} value={t.value}>
+                  {t.label}
+                </option>
+              ))}
             </select>
           </Field>
           <Field label={identityType === "custom" ? "Custom lookup attribute" : "Lookup attribute"} name="identityAttribute" error={err.identityAttribute}>
             {attributeOptions ? (
               <select key={identityType} className="input" {...invalid(state, "identityAttribute", attributeDefault)}>
-                {attributeOptions.map((a) => <option key={a.value} value={a.value}>{a.label}</option>)}
+                {attributeOptions.map((a) => (
+                  <option key={a.value} value={a.value}>
+                    {a.label}
+                  </option>
+                ))}
               </select>
             ) : (
-              <input key={identityType} className="input font-mono" placeholder="/csr/subject/organizationalunit" {...invalid(state, "identityAttribute", attributeDefault)} />
+              <input
+                key={identityType}
+                className="input font-mono"
+                placeholder="/csr/subject/organizationalunit"
+                {...invalid(state, "identityAttribute", attributeDefault)}
+              />
             )}
           </Field>
           <label className="flex items-center gap-2 md:col-span-2">
-            <input id="revokeOnFailure" type="checkbox" name="revokeOnFailure" defaultChecked={state.values ? state.values.revokeOnFailure === "on" : s.revokeOnFailure} className="h-4 w-4" />
+            <input
+              id="revokeOnFailure"
+              type="checkbox"
+              name="revokeOnFailure"
+              defaultChecked={state.values ? state.values.revokeOnFailure === "on" : s.revokeOnFailure}
+              className="h-4 w-4"
+            />
             Revoke On Failure
-            <span className="text-xs font-normal text-slate-500">(revoke the device&apos;s certificate when the lookup answers that it is not there; a lookup that fails to answer never revokes)</span>
+            <span className="text-xs font-normal text-slate-500">
+              (revoke the device&apos;s certificate when the lookup answers that it is not there; a lookup that fails to answer never revokes)
+            </span>
           </label>
           {!readOnly && (
             <div className="md:col-span-2">
-              <button type="button" className="btn-secondary" onClick={() => dialogRef.current?.showModal()}>Validate Configuration</button>
+              <button type="button" className="btn-secondary" onClick={() => dialogRef.current?.showModal()}>
+                Validate Configuration
+              </button>
             </div>
           )}
         </div>
 
-        <dialog ref={dialogRef} aria-labelledby="validate-title" className="m-auto max-h-[90vh] w-full max-w-3xl overflow-y-auto rounded-lg p-0 shadow-xl backdrop:bg-slate-900/40">
+        <dialog
+          ref={dialogRef}
+          aria-labelledby="validate-title"
+          className="m-auto max-h-[90vh] w-full max-w-3xl overflow-y-auto rounded-lg p-0 shadow-xl backdrop:bg-slate-900/40"
+        >
           <div className="space-y-4 p-6">
             <div className="flex items-center justify-between">
-              <h2 id="validate-title" className="text-lg font-semibold">Validate Configuration</h2>
-              <button type="button" className="btn-secondary" onClick={() => dialogRef.current?.close()}>Close</button>
+              <h2 id="validate-title" className="text-lg font-semibold">
+                Validate Configuration
+              </h2>
+              <button type="button" className="btn-secondary" onClick={() => dialogRef.current?.close()}>
+                Close
+              </button>
             </div>
             <div className="flex flex-wrap items-start gap-3">
               <div className="min-w-64 flex-1">
-                <Field label="Enter a valid identity" name="identity" error={check.fieldErrors?.identity} hint="e.g. a device serial number; it is looked up as the Identity above would supply it.">
+                <Field
+                  label="Enter a valid identity"
+                  name="identity"
+                  error={check.fieldErrors?.identity}
+                  hint="e.g. a device serial number; it is looked up as the Identity above would supply it."
+                >
                   <input className="input font-mono" id="identity" name="identity" aria-invalid={check.fieldErrors?.identity ? true : undefined} />
                 </Field>
               </div>
-              <button type="button" className="btn-primary mt-6" disabled={validating} onClick={runValidate}>{validating ? "Validating…" : "Validate"}</button>
+              <button type="button" className="btn-primary mt-6" disabled={validating} onClick={runValidate}>
+                {validating ? "Validating…" : "Validate"}
+              </button>
             </div>
-            {check.error && <FormMessage state={{ error: Object.entries(check.fieldErrors ?? {}).filter(([k]) => k !== "identity").map(([, v]) => v).join(" ") || check.error }} />}
+            {check.error && (
+              <FormMessage
+                state={{
+                  error:
+                    Object.entries(check.fieldErrors ?? {})
+                      .filter(([k]) => k !== "identity")
+                      .map(([, v]) => v)
+                      .join(" ") || check.error,
+                }}
+              />
+            )}
             {check.report && <LookupReport report={check.report as unknown as LookupReportData} conditionLabels={conditionLabels} />}
           </div>
         </dialog>

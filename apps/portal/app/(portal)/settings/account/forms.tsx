@@ -16,7 +16,9 @@ export function ChangePasswordForm() {
       <Field label="New password" name="newPassword" error={err.newPassword} hint="At least 12 characters, not a common or guessable one.">
         <input className="input" type="password" autoComplete="new-password" {...invalid(state, "newPassword")} />
       </Field>
-      <div><SubmitButton>Change password</SubmitButton></div>
+      <div>
+        <SubmitButton>Change password</SubmitButton>
+      </div>
     </form>
   );
 }

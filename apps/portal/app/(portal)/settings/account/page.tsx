@@ -15,7 +15,9 @@ export default async function AccountPage({ searchParams }: { searchParams: Prom
           Password changed. Your other sessions have been signed out.
         </div>
       )}
-      <Card title="Change password"><ChangePasswordForm /></Card>
+      <Card title="Change password">
+        <ChangePasswordForm />
+      </Card>
     </>
   );
 }

@@ -16,14 +16,34 @@ export default async function ApiTokensPage() {
       <PageHeader
         title="API Tokens"
         crumbs={[{ label: "Settings" }, { label: "API Tokens" }]}
-        description={<>Bearer tokens for the REST API under <code>/api/v1/</code> (OpenAPI: <a className="link" href="/api/v1/openapi.json">/api/v1/openapi.json</a>). Only a hash is stored. A token stops working when it expires, is revoked, or when the user who made it is disabled or no longer has its scope's role.</>}
+        description={
+          <>
+            Bearer tokens for the REST API under <code>/api/v1/</code> (OpenAPI:{" "}
+            <a className="link" href="/api/v1/openapi.json">
+              /api/v1/openapi.json
+            </a>
+            ). Only a hash is stored. A token stops working when it expires, is revoked, or when the user who made it is disabled or no longer has its scope's
+            role.
+          </>
+        }
       />
       {tokens.length === 0 ? (
         <EmptyState title="No API tokens yet">Create one to automate with the REST API.</EmptyState>
       ) : (
         <div className="card mb-6 overflow-x-auto">
           <table className="table">
-            <thead><tr><th>Name</th><th>Token</th><th>Scope</th><th>Created</th><th>Last used</th><th>Expires</th><th>Status</th>{admin && <th />}</tr></thead>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Token</th>
+                <th>Scope</th>
+                <th>Created</th>
+                <th>Last used</th>
+                <th>Expires</th>
+                <th>Status</th>
+                {admin && <th />}
+              </tr>
+            </thead>
             <tbody>
               {tokens.map((t) => (
                 <tr key={t.id}>
@@ -34,7 +54,13 @@ export default async function ApiTokensPage() {
                   <td className="text-xs">{formatTime(t.lastUsedAt)}</td>
                   <td className="text-xs">{formatTime(t.expiresAt)}</td>
                   <td>
-                    {t.revokedAt ? <Badge color="red">Revoked</Badge> : t.expiresAt <= now ? <Badge color="amber">Expired</Badge> : <Badge color="green">Active</Badge>}
+                    {t.revokedAt ? (
+                      <Badge color="red">Revoked</Badge>
+                    ) : t.expiresAt <= now ? (
+                      <Badge color="amber">Expired</Badge>
+                    ) : (
+                      <Badge color="green">Active</Badge>
+                    )}
                   </td>
                   {admin && <td>{!t.revokedAt && <RevokeTokenForm id={t.id} name={t.name} />}</td>}
                 </tr>
@@ -43,7 +69,11 @@ export default async function ApiTokensPage() {
           </table>
         </div>
       )}
-      {admin && <Card title="Add API token" className="mt-6"><CreateTokenForm defaultDays={API_TOKEN_DEFAULT_DAYS} /></Card>}
+      {admin && (
+        <Card title="Add API token" className="mt-6">
+          <CreateTokenForm defaultDays={API_TOKEN_DEFAULT_DAYS} />
+        </Card>
+      )}
     </>
   );
 }

@@ -11,7 +11,12 @@ export function RetentionForm({ days, readOnly }: { days: number | null; readOnl
       <fieldset disabled={readOnly} className="space-y-4">
         <FormMessage state={state} />
         <div className="w-72">
-          <Field label="Keep events for (days)" name="eventRetentionDays" error={state.fieldErrors?.eventRetentionDays} hint="30 to 3650 days; empty keeps every event.">
+          <Field
+            label="Keep events for (days)"
+            name="eventRetentionDays"
+            error={state.fieldErrors?.eventRetentionDays}
+            hint="30 to 3650 days; empty keeps every event."
+          >
             <input className="input" inputMode="numeric" {...invalid(state, "eventRetentionDays", days ? String(days) : "")} />
           </Field>
         </div>

@@ -13,7 +13,9 @@ export function MailSettingsForm({ settings, readOnly }: { settings: MailSetting
   return (
     <form noValidate key={formKey(state)} action={action} aria-label="Mail settings">
       <fieldset disabled={readOnly} className="grid grid-cols-1 gap-4 md:grid-cols-2">
-        <div className="md:col-span-2"><FormMessage state={state} /></div>
+        <div className="md:col-span-2">
+          <FormMessage state={state} />
+        </div>
         <Field label="SMTP host" name="host" error={err.host} hint="Leave empty to turn mail off.">
           <input className="input" placeholder="smtp.example.com" {...invalid(state, "host", keep("host"))} />
         </Field>
@@ -36,16 +38,31 @@ export function MailSettingsForm({ settings, readOnly }: { settings: MailSetting
           label="Password"
           name="password"
           error={err.password}
-          hint={settings.passwordSet ? "A password is saved. It is never shown: type a new one to replace it, or leave empty to keep it." : "Stored encrypted; never shown again."}
+          hint={
+            settings.passwordSet
+              ? "A password is saved. It is never shown: type a new one to replace it, or leave empty to keep it."
+              : "Stored encrypted; never shown again."
+          }
         >
-          <input className="input" type="password" autoComplete="new-password" placeholder={settings.passwordSet ? "•••••••• (saved)" : ""} {...invalid(state, "password")} defaultValue="" />
+          <input
+            className="input"
+            type="password"
+            autoComplete="new-password"
+            placeholder={settings.passwordSet ? "•••••••• (saved)" : ""}
+            {...invalid(state, "password")}
+            defaultValue=""
+          />
         </Field>
         {settings.passwordSet && (
           <label className="flex items-center gap-2 text-sm md:col-span-2">
             <input type="checkbox" name="clearPassword" /> Remove the saved password
           </label>
         )}
-        {!readOnly && <div className="md:col-span-2"><SubmitButton>Save</SubmitButton></div>}
+        {!readOnly && (
+          <div className="md:col-span-2">
+            <SubmitButton>Save</SubmitButton>
+          </div>
+        )}
       </fieldset>
     </form>
   );

@@ -12,10 +12,7 @@ const kindLabel: Record<string, string> = { enrollment: "Enrollment notice", exp
 export default async function MailSettingsPage() {
   const actor = await requireReader();
   const db = await getDb();
-  const [settings, recent] = await Promise.all([
-    getMailSettings(db),
-    db.notification.findMany({ orderBy: { createdAt: "desc" }, take: 20 }),
-  ]);
+  const [settings, recent] = await Promise.all([getMailSettings(db), db.notification.findMany({ orderBy: { createdAt: "desc" }, take: 20 })]);
   const admin = actor.role === "ADMIN";
   return (
     <>
@@ -40,14 +37,25 @@ export default async function MailSettingsPage() {
         ) : (
           <div className="overflow-x-auto">
             <table className="table" data-testid="recent-mail">
-              <thead><tr><th>Queued</th><th>Kind</th><th>Recipient</th><th>Status</th><th>Attempts</th><th>Last error</th></tr></thead>
+              <thead>
+                <tr>
+                  <th>Queued</th>
+                  <th>Kind</th>
+                  <th>Recipient</th>
+                  <th>Status</th>
+                  <th>Attempts</th>
+                  <th>Last error</th>
+                </tr>
+              </thead>
               <tbody>
                 {recent.map((n) => (
                   <tr key={n.id}>
                     <td className="whitespace-nowrap font-mono text-xs">{formatTime(n.createdAt)}</td>
                     <td>{kindLabel[n.kind] ?? n.kind}</td>
                     <td>{n.recipient}</td>
-                    <td><Badge color={statusColor[n.status as keyof typeof statusColor] ?? "slate"}>{n.status}</Badge></td>
+                    <td>
+                      <Badge color={statusColor[n.status as keyof typeof statusColor] ?? "slate"}>{n.status}</Badge>
+                    </td>
                     <td>{n.attempts}</td>
                     <td className="text-xs text-slate-600">{n.lastError ?? ""}</td>
                   </tr>

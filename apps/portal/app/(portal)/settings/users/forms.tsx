@@ -9,19 +9,32 @@ export function AddUserForm() {
   const err = state.fieldErrors ?? {};
   return (
     <form noValidate key={formKey(state)} action={action} className="grid grid-cols-1 gap-4 md:grid-cols-2" aria-label="Add user">
-      <div className="md:col-span-2"><FormMessage state={state} /></div>
-      <Field label="Name" name="name" error={err.name}><input className="input" {...invalid(state, "name")} /></Field>
-      <Field label="Email" name="email" error={err.email}><input className="input" type="email" {...invalid(state, "email")} /></Field>
+      <div className="md:col-span-2">
+        <FormMessage state={state} />
+      </div>
+      <Field label="Name" name="name" error={err.name}>
+        <input className="input" {...invalid(state, "name")} />
+      </Field>
+      <Field label="Email" name="email" error={err.email}>
+        <input className="input" type="email" {...invalid(state, "email")} />
+      </Field>
       <Field label="Role" name="role" error={err.role}>
         <select className="input" {...invalid(state, "role", "AUDITOR")}>
           <option value="ADMIN">Admin</option>
           <option value="AUDITOR">Auditor</option>
         </select>
       </Field>
-      <Field label="Initial password" name="password" error={err.password} hint="At least 12 characters, not a common or guessable one. Share it with the user privately.">
+      <Field
+        label="Initial password"
+        name="password"
+        error={err.password}
+        hint="At least 12 characters, not a common or guessable one. Share it with the user privately."
+      >
         <input className="input" type="password" autoComplete="new-password" {...invalid(state, "password")} />
       </Field>
-      <div className="md:col-span-2"><SubmitButton>Add</SubmitButton></div>
+      <div className="md:col-span-2">
+        <SubmitButton>Add</SubmitButton>
+      </div>
     </form>
   );
 }
@@ -48,7 +61,11 @@ export function UserRowActions({ id, email, role, disabled }: { id: string; emai
           <ConfirmSubmit message={`Disable ${email}? They will be signed out and cannot sign in.`}>Disable</ConfirmSubmit>
         )}
       </form>
-      {state.error && <span role="alert" className="text-xs text-red-600">{state.error}</span>}
+      {state.error && (
+        <span role="alert" className="text-xs text-red-600">
+          {state.error}
+        </span>
+      )}
     </div>
   );
 }
@@ -58,10 +75,25 @@ export function ResetPasswordForm({ id, email }: { id: string; email: string }) 
   return (
     <form noValidate key={formKey(state)} action={action} className="mt-2 flex flex-wrap items-center gap-2" aria-label={`Reset password of ${email}`}>
       <input type="hidden" name="id" value={id} />
-      <input name="password" type="password" autoComplete="new-password" className="input w-48 py-1" aria-label={`New password for ${email}`} placeholder="New password" />
+      <input
+        name="password"
+        type="password"
+        autoComplete="new-password"
+        className="input w-48 py-1"
+        aria-label={`New password for ${email}`}
+        placeholder="New password"
+      />
       <SubmitButton variant="secondary">Reset password</SubmitButton>
-      {state.error && <span role="alert" className="text-xs text-red-600">{state.error}</span>}
-      {state.ok && state.message && <span role="status" className="text-xs text-green-700">{state.message}</span>}
+      {state.error && (
+        <span role="alert" className="text-xs text-red-600">
+          {state.error}
+        </span>
+      )}
+      {state.ok && state.message && (
+        <span role="status" className="text-xs text-green-700">
+          {state.message}
+        </span>
+      )}
     </form>
   );
 }

@@ -3,6 +3,4 @@ import { apiRoute } from "@/lib/api";
 import { caContext } from "@/lib/ca";
 
 export const GET = apiRoute({}, async () => ({ data: await listTemplates(await caContext()) }));
-export const POST = apiRoute({ write: "create certificate templates" }, async ({ actor, body }) =>
-  createTemplate(await caContext(), actor, await body()),
-);
+export const POST = apiRoute({ write: "create certificate templates" }, async ({ actor, body }) => createTemplate(await caContext(), actor, await body()));

@@ -40,7 +40,11 @@ export default async function DevicePage({ params, searchParams }: { params: Pro
         title={`Device ${serial}`}
         crumbs={[{ label: "Data and Monitoring" }, { label: "General Events", href: "/data-and-monitoring/general-events" }, { label: serial }]}
         description="The device's certificates, its checks against the MDM after issuance (Revoke On Failure), and everything the trail recorded about it."
-        actions={<Link className="btn-secondary" href={`/data-and-monitoring/general-events?deviceSerial=${encodeURIComponent(serial)}`}>Open in General Events</Link>}
+        actions={
+          <Link className="btn-secondary" href={`/data-and-monitoring/general-events?deviceSerial=${encodeURIComponent(serial)}`}>
+            Open in General Events
+          </Link>
+        }
       />
       <div className="grid grid-cols-1 gap-6 lg:grid-cols-3">
         <div className="space-y-6 lg:col-span-1">
@@ -53,9 +57,13 @@ export default async function DevicePage({ params, searchParams }: { params: Pro
                   const status = displayStatus(c, now);
                   return (
                     <li key={c.id}>
-                      <Link className="link font-mono text-xs" href={`/dynamic-pki/certificates/${c.id}`}>{c.serialNumber.slice(0, 20)}…</Link>{" "}
+                      <Link className="link font-mono text-xs" href={`/dynamic-pki/certificates/${c.id}`}>
+                        {c.serialNumber.slice(0, 20)}…
+                      </Link>{" "}
                       <Badge color={statusColor[status]}>{status}</Badge>
-                      <p className="text-xs text-slate-500">{c.ca.commonName} · until {formatTime(c.notAfter)} · last seen {formatTime(c.lastSeenAt)}</p>
+                      <p className="text-xs text-slate-500">
+                        {c.ca.commonName} · until {formatTime(c.notAfter)} · last seen {formatTime(c.lastSeenAt)}
+                      </p>
                     </li>
                   );
                 })}
@@ -71,7 +79,9 @@ export default async function DevicePage({ params, searchParams }: { params: Pro
                   <li key={c.signalSourceId}>
                     <span className="font-medium">{sources.find((s) => s.id === c.signalSourceId)?.name ?? "Removed source"}</span>{" "}
                     <Badge color={checkColor[c.outcome as keyof typeof checkColor] ?? "slate"}>{c.outcome}</Badge>
-                    <p className="text-xs text-slate-500">{formatTime(c.checkedAt)}: {c.reason}</p>
+                    <p className="text-xs text-slate-500">
+                      {formatTime(c.checkedAt)}: {c.reason}
+                    </p>
                   </li>
                 ))}
               </ul>
@@ -85,8 +95,18 @@ export default async function DevicePage({ params, searchParams }: { params: Pro
             <Timeline events={page.events} testId="device-timeline" />
           )}
           <div className="mt-4 flex justify-between text-sm">
-            {cursor ? <Link className="link" href="?">← Newest</Link> : <span />}
-            {page.nextCursor && <Link className="link" href={`?cursor=${page.nextCursor}`}>Older →</Link>}
+            {cursor ? (
+              <Link className="link" href="?">
+                ← Newest
+              </Link>
+            ) : (
+              <span />
+            )}
+            {page.nextCursor && (
+              <Link className="link" href={`?cursor=${page.nextCursor}`}>
+                Older →
+              </Link>
+            )}
           </div>
         </Card>
       </div>

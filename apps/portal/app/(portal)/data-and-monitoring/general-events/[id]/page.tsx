@@ -39,10 +39,33 @@ export default async function EventDetailPage({ params }: { params: Promise<{ id
         <DefinitionList
           items={[
             ["Time", formatTime(e.time)],
-            ["Outcome", <Badge key="o" color={outcomeColor(e.outcome)}>{e.outcome}</Badge>],
+            [
+              "Outcome",
+              <Badge key="o" color={outcomeColor(e.outcome)}>
+                {e.outcome}
+              </Badge>,
+            ],
             ["Actor", `${e.actorName ?? "—"} (${e.actorType})`],
-            ["Object", objectPage ? <Link key="obj" className="link" href={`${objectPage}${encodeURIComponent(e.objectId!)}`}>{objectLabel}</Link> : objectLabel],
-            ["Device serial", e.deviceSerial ? <Link key="d" className="link" href={`/data-and-monitoring/devices/${encodeURIComponent(e.deviceSerial)}`}>{e.deviceSerial}</Link> : "—"],
+            [
+              "Object",
+              objectPage ? (
+                <Link key="obj" className="link" href={`${objectPage}${encodeURIComponent(e.objectId!)}`}>
+                  {objectLabel}
+                </Link>
+              ) : (
+                objectLabel
+              ),
+            ],
+            [
+              "Device serial",
+              e.deviceSerial ? (
+                <Link key="d" className="link" href={`/data-and-monitoring/devices/${encodeURIComponent(e.deviceSerial)}`}>
+                  {e.deviceSerial}
+                </Link>
+              ) : (
+                "—"
+              ),
+            ],
             ["Certificate serial", e.certificateSerial ?? "—"],
           ]}
         />
@@ -53,7 +76,9 @@ export default async function EventDetailPage({ params }: { params: Promise<{ id
       <Card title="Details" className="mt-4">
         <details open={!("decision" in details)}>
           <summary className="cursor-pointer text-sm text-slate-600">Everything recorded with this event (JSON)</summary>
-          <pre className="mt-3 overflow-x-auto rounded bg-slate-900 p-4 text-xs text-slate-100" data-testid="event-details">{JSON.stringify(e.details, null, 2)}</pre>
+          <pre className="mt-3 overflow-x-auto rounded bg-slate-900 p-4 text-xs text-slate-100" data-testid="event-details">
+            {JSON.stringify(e.details, null, 2)}
+          </pre>
         </details>
       </Card>
     </>

@@ -20,38 +20,94 @@ export default async function CaDetailPage({ params, searchParams }: { params: P
       <PageHeader
         title={ca.commonName}
         crumbs={[{ label: "Dynamic PKI" }, { label: "Certificate Authorities", href: "/dynamic-pki/certificate-authorities" }, { label: ca.commonName }]}
-        description={<>{ca.type === "ROOT" ? "Root CA" : "Intermediate CA"} · {ca.purpose} {ca.isDefault && <Badge color="indigo">Default Root CA</Badge>}</>}
+        description={
+          <>
+            {ca.type === "ROOT" ? "Root CA" : "Intermediate CA"} · {ca.purpose} {ca.isDefault && <Badge color="indigo">Default Root CA</Badge>}
+          </>
+        }
         actions={
           <>
-            <a className="btn-secondary" href={`/ca/${ca.id}/chain.pem`} download>Download chain (PEM)</a>
-            <a className="btn-secondary" href={`/ca/${ca.id}.cer`} download>Certificate (DER)</a>
+            <a className="btn-secondary" href={`/ca/${ca.id}/chain.pem`} download>
+              Download chain (PEM)
+            </a>
+            <a className="btn-secondary" href={`/ca/${ca.id}.cer`} download>
+              Certificate (DER)
+            </a>
           </>
         }
       />
-      {created && <div role="status" className="mb-4 rounded-md border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-800">Certificate Authority created.</div>}
+      {created && (
+        <div role="status" className="mb-4 rounded-md border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-800">
+          Certificate Authority created.
+        </div>
+      )}
       <div className="grid grid-cols-1 gap-6 lg:grid-cols-2">
         <Card title="Certificate">
           <DefinitionList
             items={[
-              ["Subject", <span key="s" className="font-mono text-xs">{ca.subjectDn}</span>],
-              ["Issuer", stats.parentName ? <Link key="p" className="link" href={`/dynamic-pki/certificate-authorities/${ca.parentId}`}>{stats.parentName}</Link> : "Self-signed"],
-              ["Serial number", <span key="n" className="font-mono text-xs">{ca.serialNumber}</span>],
+              [
+                "Subject",
+                <span key="s" className="font-mono text-xs">
+                  {ca.subjectDn}
+                </span>,
+              ],
+              [
+                "Issuer",
+                stats.parentName ? (
+                  <Link key="p" className="link" href={`/dynamic-pki/certificate-authorities/${ca.parentId}`}>
+                    {stats.parentName}
+                  </Link>
+                ) : (
+                  "Self-signed"
+                ),
+              ],
+              [
+                "Serial number",
+                <span key="n" className="font-mono text-xs">
+                  {ca.serialNumber}
+                </span>,
+              ],
               ["Valid from", formatTime(ca.notBefore)],
               ["Valid until", formatTime(ca.notAfter)],
               ["Key", `${KEY_SIZES.find((k) => k.value === ca.keyAlgorithm)?.label ?? ca.keyAlgorithm} (generated internally, non-exportable)`],
               ["Signature Algorithm", ca.signatureAlgorithm],
-              ["SHA-256 fingerprint", <span key="f" className="font-mono text-xs">{ca.sha256Fingerprint}</span>],
+              [
+                "SHA-256 fingerprint",
+                <span key="f" className="font-mono text-xs">
+                  {ca.sha256Fingerprint}
+                </span>,
+              ],
             ]}
           />
         </Card>
         <Card title="Publication and usage">
           <DefinitionList
             items={[
-              ["CRL", <a key="c" className="link font-mono text-xs" href={urls.crlUrl}>{urls.crlUrl}</a>],
-              ["OCSP", <span key="o" className="font-mono text-xs">{urls.ocspUrl}</span>],
-              ["CA certificate", <span key="i" className="font-mono text-xs">{urls.caIssuersUrl}</span>],
+              [
+                "CRL",
+                <a key="c" className="link font-mono text-xs" href={urls.crlUrl}>
+                  {urls.crlUrl}
+                </a>,
+              ],
+              [
+                "OCSP",
+                <span key="o" className="font-mono text-xs">
+                  {urls.ocspUrl}
+                </span>,
+              ],
+              [
+                "CA certificate",
+                <span key="i" className="font-mono text-xs">
+                  {urls.caIssuersUrl}
+                </span>,
+              ],
               ["CRL number", ca.crlNumber.toString()],
-              ["Certificates issued", <Link key="n" className="link" href={`/dynamic-pki/certificates?caId=${ca.id}`}>{stats.issued}</Link>],
+              [
+                "Certificates issued",
+                <Link key="n" className="link" href={`/dynamic-pki/certificates?caId=${ca.id}`}>
+                  {stats.issued}
+                </Link>,
+              ],
               ["Revoked or on hold", String(stats.revoked)],
             ]}
           />

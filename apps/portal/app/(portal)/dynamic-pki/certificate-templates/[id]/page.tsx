@@ -15,22 +15,52 @@ export default async function TemplatePage({ params, searchParams }: { params: P
   const admin = actor.role === "ADMIN";
   return (
     <>
-      <PageHeader title={t.name} crumbs={[{ label: "Dynamic PKI" }, { label: "Certificate Authorities", href: "/dynamic-pki/certificate-authorities" }, { label: t.name }]} description={t.description} />
-      {(await searchParams).saved && <div role="status" className="mb-4 rounded-md border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-800">Certificate template saved.</div>}
+      <PageHeader
+        title={t.name}
+        crumbs={[{ label: "Dynamic PKI" }, { label: "Certificate Authorities", href: "/dynamic-pki/certificate-authorities" }, { label: t.name }]}
+        description={t.description}
+      />
+      {(await searchParams).saved && (
+        <div role="status" className="mb-4 rounded-md border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-800">
+          Certificate template saved.
+        </div>
+      )}
       <Card>
         <TemplateForm
           readOnly={!admin}
           initial={{
-            id: t.id, name: t.name, subject: t.subject, description: t.description, validityDays: t.validityDays?.toString() ?? "",
-            overrideValidity: t.overrideValidity, overrideNotAfter: t.overrideNotAfter?.toISOString().slice(0, 10) ?? "",
-            signatureAlgorithm: t.signatureAlgorithm, sanOtherName: t.sanOtherName, sanRfc822: t.sanRfc822, sanDns: t.sanDns, sanUri: t.sanUri,
-            allowCsrSans: t.allowCsrSans, extendedKeyUsages: t.extendedKeyUsages,
+            id: t.id,
+            name: t.name,
+            subject: t.subject,
+            description: t.description,
+            validityDays: t.validityDays?.toString() ?? "",
+            overrideValidity: t.overrideValidity,
+            overrideNotAfter: t.overrideNotAfter?.toISOString().slice(0, 10) ?? "",
+            signatureAlgorithm: t.signatureAlgorithm,
+            sanOtherName: t.sanOtherName,
+            sanRfc822: t.sanRfc822,
+            sanDns: t.sanDns,
+            sanUri: t.sanUri,
+            allowCsrSans: t.allowCsrSans,
+            extendedKeyUsages: t.extendedKeyUsages,
           }}
         />
       </Card>
       <Card title="Used by" className="mt-6">
-        {usedBy.length ? <ul className="list-disc pl-5 text-sm">{usedBy.map((u) => <li key={u}>{u}</li>)}</ul> : <p className="text-sm text-slate-500">Not used by any policy or platform.</p>}
-        {admin && usedBy.length === 0 && <div className="mt-4"><DeleteTemplateForm id={t.id} name={t.name} /></div>}
+        {usedBy.length ? (
+          <ul className="list-disc pl-5 text-sm">
+            {usedBy.map((u) => (
+              <li key={u}>{u}</li>
+            ))}
+          </ul>
+        ) : (
+          <p className="text-sm text-slate-500">Not used by any policy or platform.</p>
+        )}
+        {admin && usedBy.length === 0 && (
+          <div className="mt-4">
+            <DeleteTemplateForm id={t.id} name={t.name} />
+          </div>
+        )}
       </Card>
     </>
   );

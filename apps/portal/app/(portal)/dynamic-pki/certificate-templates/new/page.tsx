@@ -10,10 +10,16 @@ export default async function NewTemplatePage() {
     <>
       <PageHeader
         title="Add Certificate Template"
-        crumbs={[{ label: "Dynamic PKI" }, { label: "Certificate Authorities", href: "/dynamic-pki/certificate-authorities" }, { label: "Add Certificate Template" }]}
+        crumbs={[
+          { label: "Dynamic PKI" },
+          { label: "Certificate Authorities", href: "/dynamic-pki/certificate-authorities" },
+          { label: "Add Certificate Template" },
+        ]}
         description="How information is encoded in the certificates a CA issues. Use Preview to see the result for a sample device before saving."
       />
-      <Card><TemplateForm initial={NEW_TEMPLATE} /></Card>
+      <Card>
+        <TemplateForm initial={NEW_TEMPLATE} />
+      </Card>
     </>
   );
 }

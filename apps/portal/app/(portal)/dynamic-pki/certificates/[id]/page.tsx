@@ -33,18 +33,50 @@ export default async function CertificateDetailPage({ params }: { params: Promis
         title={c.subjectDn}
         crumbs={[{ label: "Dynamic PKI" }, { label: "Certificates", href: "/dynamic-pki/certificates" }, { label: `${c.serialNumber.slice(0, 12)}…` }]}
         description={<Badge color={statusColor[status]}>{status}</Badge>}
-        actions={<a className="btn-secondary" href={`/dynamic-pki/certificates/${c.id}/pem`} download>Download PEM</a>}
+        actions={
+          <a className="btn-secondary" href={`/dynamic-pki/certificates/${c.id}/pem`} download>
+            Download PEM
+          </a>
+        }
       />
       <div className="grid grid-cols-1 gap-6 lg:grid-cols-2">
         <Card title="Certificate">
           <DefinitionList
             items={[
-              ["Subject", <span key="s" className="font-mono text-xs">{c.subjectDn}</span>],
-              ["Subject Alternative Names", sans.length ? <ul key="sans">{sans.map((s, i) => <li key={i} className="font-mono text-xs">{s.type}: {s.value}</li>)}</ul> : "—"],
-              ["Serial number", <span key="n" className="font-mono text-xs">{c.serialNumber}</span>],
+              [
+                "Subject",
+                <span key="s" className="font-mono text-xs">
+                  {c.subjectDn}
+                </span>,
+              ],
+              [
+                "Subject Alternative Names",
+                sans.length ? (
+                  <ul key="sans">
+                    {sans.map((s, i) => (
+                      <li key={i} className="font-mono text-xs">
+                        {s.type}: {s.value}
+                      </li>
+                    ))}
+                  </ul>
+                ) : (
+                  "—"
+                ),
+              ],
+              [
+                "Serial number",
+                <span key="n" className="font-mono text-xs">
+                  {c.serialNumber}
+                </span>,
+              ],
               ["Valid from", formatTime(c.notBefore)],
               ["Valid until", formatTime(c.notAfter)],
-              ["SHA-256 fingerprint", <span key="f" className="font-mono text-xs">{c.sha256Fingerprint}</span>],
+              [
+                "SHA-256 fingerprint",
+                <span key="f" className="font-mono text-xs">
+                  {c.sha256Fingerprint}
+                </span>,
+              ],
               ["Last seen", formatTime(c.lastSeenAt)],
               ...(c.revokedAt ? ([["Revoked", `${formatTime(c.revokedAt)} (${reasonLabel(c.revocationReason)})`]] as [string, string][]) : []),
             ]}
@@ -53,11 +85,38 @@ export default async function CertificateDetailPage({ params }: { params: Promis
         <Card title="Produced by">
           <DefinitionList
             items={[
-              ["Certificate Authority", ca ? <Link key="ca" className="link" href={`/dynamic-pki/certificate-authorities/${ca.id}`}>{ca.commonName}</Link> : "—"],
-              ["Certificate Template", template ? <Link key="t" className="link" href={`/dynamic-pki/certificate-templates/${template.id}`}>{template.name}</Link> : "—"],
+              [
+                "Certificate Authority",
+                ca ? (
+                  <Link key="ca" className="link" href={`/dynamic-pki/certificate-authorities/${ca.id}`}>
+                    {ca.commonName}
+                  </Link>
+                ) : (
+                  "—"
+                ),
+              ],
+              [
+                "Certificate Template",
+                template ? (
+                  <Link key="t" className="link" href={`/dynamic-pki/certificate-templates/${template.id}`}>
+                    {template.name}
+                  </Link>
+                ) : (
+                  "—"
+                ),
+              ],
               ["Device Management Platform", platform?.name ?? "—"],
               ["Enrollment Policy", policy?.name ?? "—"],
-              ["Device serial", c.deviceSerial ? <Link key="d" className="link" href={`/data-and-monitoring/devices/${encodeURIComponent(c.deviceSerial)}`}>{c.deviceSerial}</Link> : "—"],
+              [
+                "Device serial",
+                c.deviceSerial ? (
+                  <Link key="d" className="link" href={`/data-and-monitoring/devices/${encodeURIComponent(c.deviceSerial)}`}>
+                    {c.deviceSerial}
+                  </Link>
+                ) : (
+                  "—"
+                ),
+              ],
               ["Device UDID", c.deviceUdid ?? "—"],
               ["Email", c.emailAddress ?? "—"],
             ]}
@@ -65,7 +124,9 @@ export default async function CertificateDetailPage({ params }: { params: Promis
         </Card>
       </div>
       {actor.role === "ADMIN" && status !== "Revoked" && status !== "Expired" && (
-        <Card title="Revoke" className="mt-6"><RevokeForm id={c.id} onHold={c.status === "ON_HOLD"} /></Card>
+        <Card title="Revoke" className="mt-6">
+          <RevokeForm id={c.id} onHold={c.status === "ON_HOLD"} />
+        </Card>
       )}
       <div className="mt-6 grid grid-cols-1 gap-6 lg:grid-cols-2">
         <Card title="Certificate timeline">
@@ -74,7 +135,11 @@ export default async function CertificateDetailPage({ params }: { params: Promis
         {deviceEvents && (
           <Card
             title={`Device ${c.deviceSerial} timeline`}
-            actions={<Link className="link text-xs" href={`/data-and-monitoring/devices/${encodeURIComponent(c.deviceSerial!)}`}>All of this device →</Link>}
+            actions={
+              <Link className="link text-xs" href={`/data-and-monitoring/devices/${encodeURIComponent(c.deviceSerial!)}`}>
+                All of this device →
+              </Link>
+            }
           >
             <Timeline events={deviceEvents.events} testId="device-events" />
           </Card>

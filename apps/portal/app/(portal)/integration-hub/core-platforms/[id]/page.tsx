@@ -10,7 +10,13 @@ import { CorePlatformForm } from "../forms";
 import { CORE_PLATFORM_TABS } from "../tabs";
 import { NotFoundError } from "@attested/errors";
 
-export default async function CorePlatformPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ saved?: string; tab?: string }> }) {
+export default async function CorePlatformPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<{ saved?: string; tab?: string }>;
+}) {
   const actor = await requireReader();
   const db = await getDb();
   const { id } = await params;
@@ -28,13 +34,25 @@ export default async function CorePlatformPage({ params, searchParams }: { param
         crumbs={[{ label: "Integration Hub" }, { label: "Core Platforms", href: "/integration-hub/core-platforms" }, { label: cp.name }]}
         description={cp.description || "Generic HTTP"}
       />
-      {sp.saved && <div role="status" className="mb-4 rounded-md border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-800">Core Platform saved. Set it up in the Configuration, API, Attribute Mapping and Groups tabs.</div>}
+      {sp.saved && (
+        <div role="status" className="mb-4 rounded-md border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-800">
+          Core Platform saved. Set it up in the Configuration, API, Attribute Mapping and Groups tabs.
+        </div>
+      )}
       <Tabs base={base} active={active} tabs={CORE_PLATFORM_TABS} />
       <Card>
         <CorePlatformForm
           cp={{
-            id: cp.id, name: cp.name, description: cp.description, authMethod: cp.authMethod, hasSecret: cp.hasSecret, basicUsername: cp.basicUsername,
-            apiKeyHeader: cp.apiKeyHeader, uri: cp.uri, timeoutMs: cp.timeoutMs, groupsPath: cp.groupsPath,
+            id: cp.id,
+            name: cp.name,
+            description: cp.description,
+            authMethod: cp.authMethod,
+            hasSecret: cp.hasSecret,
+            basicUsername: cp.basicUsername,
+            apiKeyHeader: cp.apiKeyHeader,
+            uri: cp.uri,
+            timeoutMs: cp.timeoutMs,
+            groupsPath: cp.groupsPath,
             validationRules: cp.validationRules.map((r) => ({ path: r.path, condition: r.condition, expected: r.expected })),
             attributeMappings: cp.attributeMappings.map((m) => ({ path: m.path, attribute: m.attribute })),
           }}
@@ -47,8 +65,20 @@ export default async function CorePlatformPage({ params, searchParams }: { param
         />
       </Card>
       <Card title="Used by" className="mt-6">
-        {usedBy.length ? <ul className="list-disc pl-5 text-sm">{usedBy.map((u) => <li key={u}>{u}</li>)}</ul> : <p className="text-sm text-slate-500">Not used by any Security Signal Source or Policy Workflow.</p>}
-        {admin && <div className="mt-4"><DeleteForm action={deleteCorePlatformAction} id={cp.id} what={`Core Platform "${cp.name}"`} /></div>}
+        {usedBy.length ? (
+          <ul className="list-disc pl-5 text-sm">
+            {usedBy.map((u) => (
+              <li key={u}>{u}</li>
+            ))}
+          </ul>
+        ) : (
+          <p className="text-sm text-slate-500">Not used by any Security Signal Source or Policy Workflow.</p>
+        )}
+        {admin && (
+          <div className="mt-4">
+            <DeleteForm action={deleteCorePlatformAction} id={cp.id} what={`Core Platform "${cp.name}"`} />
+          </div>
+        )}
       </Card>
     </>
   );

@@ -13,7 +13,9 @@ export default async function NewCorePlatformPage() {
         crumbs={[{ label: "Integration Hub" }, { label: "Core Platforms", href: "/integration-hub/core-platforms" }, { label: "Add" }]}
         description="Save the Basic section first; the Configuration, API, Attribute Mapping and Groups tabs then appear."
       />
-      <Card><AddCorePlatformForm /></Card>
+      <Card>
+        <AddCorePlatformForm />
+      </Card>
     </>
   );
 }

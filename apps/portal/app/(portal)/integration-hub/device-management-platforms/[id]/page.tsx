@@ -26,17 +26,38 @@ export default async function PlatformPage({ params, searchParams }: { params: P
       {admin && (await searchParams).download && <AutoDownload href={profileHref} />}
       <PageHeader
         title={p.name}
-        crumbs={[{ label: "Integration Hub" }, { label: "Device Management Platforms", href: "/integration-hub/device-management-platforms" }, { label: p.name }]}
+        crumbs={[
+          { label: "Integration Hub" },
+          { label: "Device Management Platforms", href: "/integration-hub/device-management-platforms" },
+          { label: p.name },
+        ]}
         description={p.description}
-        actions={admin && <a className="btn-primary" href={profileHref} download>Download .mobileconfig</a>}
+        actions={
+          admin && (
+            <a className="btn-primary" href={profileHref} download>
+              Download .mobileconfig
+            </a>
+          )
+        }
       />
       {warnings.length > 0 && (
-        <div role="alert" aria-label="Standard ACME clients and device templates" className="mb-6 rounded-md border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900">
+        <div
+          role="alert"
+          aria-label="Standard ACME clients and device templates"
+          className="mb-6 rounded-md border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900"
+        >
           <p className="font-medium">Standard ACME clients are allowed, and these templates read values only an Apple device or its MDM supply:</p>
           <ul className="mt-1 list-disc pl-5">
-            {warnings.map((w) => <li key={w.name}>&quot;{w.name}&quot;: <span className="font-mono">{w.variables.join(", ")}</span></li>)}
+            {warnings.map((w) => (
+              <li key={w.name}>
+                &quot;{w.name}&quot;: <span className="font-mono">{w.variables.join(", ")}</span>
+              </li>
+            ))}
           </ul>
-          <p className="mt-1">A standard client proves only DNS names and IP addresses: /device values are left out of its certificates and /csr/san gives only the names it proved. Give this platform a template made for server names, or turn standard clients off.</p>
+          <p className="mt-1">
+            A standard client proves only DNS names and IP addresses: /device values are left out of its certificates and /csr/san gives only the names it
+            proved. Give this platform a template made for server names, or turn standard clients off.
+          </p>
         </div>
       )}
       <div className="grid grid-cols-1 gap-6 lg:grid-cols-2">
@@ -53,12 +74,7 @@ export default async function PlatformPage({ params, searchParams }: { params: P
           />
         </Card>
         <Card title="Settings">
-          <PlatformSettingsForm
-            p={p}
-            readOnly={!admin}
-            cas={cas.map((c) => ({ id: c.id, name: c.commonName }))}
-            templates={templates}
-          />
+          <PlatformSettingsForm p={p} readOnly={!admin} cas={cas.map((c) => ({ id: c.id, name: c.commonName }))} templates={templates} />
         </Card>
       </div>
       <Card title="Profile" className="mt-6">
@@ -69,15 +85,17 @@ export default async function PlatformPage({ params, searchParams }: { params: P
           </p>
         ) : (
           <p role="status" className="text-sm text-amber-900">
-            The .mobileconfig installs no CA certificate yet: no default Certificate Authority is chosen in Settings and no Enrollment
-            Policy names one. Devices still enroll; download the profile again once one is chosen and replace it in the MDM, so that
-            devices also trust the chain of their certificates.
+            The .mobileconfig installs no CA certificate yet: no default Certificate Authority is chosen in Settings and no Enrollment Policy names one. Devices
+            still enroll; download the profile again once one is chosen and replace it in the MDM, so that devices also trust the chain of their certificates.
           </p>
         )}
       </Card>
       {admin && (
         <Card title="Enrollment secret" className="mt-6">
-          <p className="mb-3 text-sm text-slate-600">The profile&apos;s ACME directory URL carries this platform&apos;s enrollment secret. Rotate it if a profile leaked: profiles downloaded before stop working.</p>
+          <p className="mb-3 text-sm text-slate-600">
+            The profile&apos;s ACME directory URL carries this platform&apos;s enrollment secret. Rotate it if a profile leaked: profiles downloaded before stop
+            working.
+          </p>
           <RotateSecretForm id={p.id} />
         </Card>
       )}

@@ -10,10 +10,16 @@ export default async function NewPlatformPage() {
     <>
       <PageHeader
         title="Add Device Management Platform"
-        crumbs={[{ label: "Integration Hub" }, { label: "Device Management Platforms", href: "/integration-hub/device-management-platforms" }, { label: "Add" }]}
+        crumbs={[
+          { label: "Integration Hub" },
+          { label: "Device Management Platforms", href: "/integration-hub/device-management-platforms" },
+          { label: "Add" },
+        ]}
         description="Save downloads the .mobileconfig to upload to your MDM (Kandji: Library > Custom profile)."
       />
-      <Card><AddPlatformForm /></Card>
+      <Card>
+        <AddPlatformForm />
+      </Card>
     </>
   );
 }

@@ -8,8 +8,13 @@ export default async function NewKapPage() {
   await requireWriterPage();
   return (
     <>
-      <PageHeader title="Add Key Attestation Platform" crumbs={[{ label: "Integration Hub" }, { label: "Key Attestation Platforms", href: "/integration-hub/key-attestation-platforms" }, { label: "Add" }]} />
-      <Card><AddKapForm /></Card>
+      <PageHeader
+        title="Add Key Attestation Platform"
+        crumbs={[{ label: "Integration Hub" }, { label: "Key Attestation Platforms", href: "/integration-hub/key-attestation-platforms" }, { label: "Add" }]}
+      />
+      <Card>
+        <AddKapForm />
+      </Card>
     </>
   );
 }

@@ -13,7 +13,9 @@ export default async function NewDeviceRolePage() {
         crumbs={[{ label: "Policy Management" }, { label: "Device Role", href: "/policy-management/device-role" }, { label: "Add" }]}
         description="Save the Basic tab first; the Conditions tab then opens."
       />
-      <Card><AddDeviceRoleForm /></Card>
+      <Card>
+        <AddDeviceRoleForm />
+      </Card>
     </>
   );
 }

@@ -13,7 +13,9 @@ export default async function NewEnrollmentPolicyPage() {
         crumbs={[{ label: "Policy Management" }, { label: "Enrollment", href: "/policy-management/enrollment" }, { label: "Add" }]}
         description="Save the Basic section first; the Conditions and Settings tabs then appear."
       />
-      <Card><AddEnrollmentPolicyForm /></Card>
+      <Card>
+        <AddEnrollmentPolicyForm />
+      </Card>
     </>
   );
 }

@@ -13,7 +13,9 @@ export default async function NewWorkflowPage() {
         crumbs={[{ label: "Policy Management" }, { label: "Policy Workflows", href: "/policy-management/policy-workflows" }, { label: "Add" }]}
         description="Save the Basic section first; the Conditions tab then appears."
       />
-      <Card><AddWorkflowForm /></Card>
+      <Card>
+        <AddWorkflowForm />
+      </Card>
     </>
   );
 }

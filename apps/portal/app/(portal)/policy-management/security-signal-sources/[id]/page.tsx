@@ -10,7 +10,13 @@ import { SignalSourceForm } from "../forms";
 import { SIGNAL_SOURCE_TABS } from "../tabs";
 import { NotFoundError } from "@attested/errors";
 
-export default async function SignalSourcePage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ saved?: string; tab?: string }> }) {
+export default async function SignalSourcePage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<{ saved?: string; tab?: string }>;
+}) {
   const actor = await requireReader();
   const db = await getDb();
   const { id } = await params;
@@ -26,13 +32,24 @@ export default async function SignalSourcePage({ params, searchParams }: { param
         crumbs={[{ label: "Policy Management" }, { label: "Security Signal Sources", href: "/policy-management/security-signal-sources" }, { label: s.name }]}
         description={s.description}
       />
-      {sp.saved && <div role="status" className="mb-4 rounded-md border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-800">Security Signal Source saved. Choose its Identity Provider Lookup in the Settings tab.</div>}
+      {sp.saved && (
+        <div role="status" className="mb-4 rounded-md border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-800">
+          Security Signal Source saved. Choose its Identity Provider Lookup in the Settings tab.
+        </div>
+      )}
       <Tabs base={`/policy-management/security-signal-sources/${s.id}`} active={active} tabs={SIGNAL_SOURCE_TABS} />
       <Card>
         <SignalSourceForm
           s={{
-            id: s.id, name: s.name, description: s.description, lookupPurpose: s.lookupPurpose, corePlatformId: s.corePlatformId, identityType: s.identityType,
-            identityAttribute: s.identityAttribute, revokeOnFailure: s.revokeOnFailure, deviceRoleIds: s.deviceRoleIds,
+            id: s.id,
+            name: s.name,
+            description: s.description,
+            lookupPurpose: s.lookupPurpose,
+            corePlatformId: s.corePlatformId,
+            identityType: s.identityType,
+            identityAttribute: s.identityAttribute,
+            revokeOnFailure: s.revokeOnFailure,
+            deviceRoleIds: s.deviceRoleIds,
           }}
           corePlatforms={corePlatforms.map((c) => ({ id: c.id, name: c.name }))}
           deviceRoles={deviceRoles.map((r) => ({ id: r.id, name: r.name }))}

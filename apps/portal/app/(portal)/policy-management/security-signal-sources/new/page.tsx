@@ -13,7 +13,9 @@ export default async function NewSignalSourcePage() {
         crumbs={[{ label: "Policy Management" }, { label: "Security Signal Sources", href: "/policy-management/security-signal-sources" }, { label: "Add" }]}
         description="Save the Basic section first; the Conditions and Settings tabs then appear."
       />
-      <Card><AddSignalSourceForm /></Card>
+      <Card>
+        <AddSignalSourceForm />
+      </Card>
     </>
   );
 }
