@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { useTestRoots } from "./packages/platforms/src/test-roots";
+import { setTestRoots } from "./packages/platforms/src/test-roots";
 
 // Simulated devices attest with the simulator's root, a test root; tests of the setting itself turn it off.
-useTestRoots(true); // ATTESTATION_TEST_ROOTS=1, as the server hands it over
+setTestRoots(true); // ATTESTATION_TEST_ROOTS=1, as the server hands it over

@@ -25,7 +25,7 @@ export function rowsFromInput(input: Record<string, string>, prefix: string, fie
  */
 export async function withKeptRows<R, T>(rows: R[], keep: (r: R) => boolean, prefix: string, fn: (kept: R[]) => Promise<T>): Promise<T> {
   const index: number[] = [];
-  rows.forEach((r, i) => keep(r) && index.push(i));
+  for (const [i, r] of rows.entries()) if (keep(r)) index.push(i);
   try {
     return await fn(index.map((i) => rows[i]!));
   } catch (e) {

@@ -3,9 +3,9 @@ import "reflect-metadata";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { dataDir, ensurePrivateDir, openDatabase, secureDataDir, usePaths } from "@attested/db";
+import { dataDir, ensurePrivateDir, openDatabase, secureDataDir, setPaths } from "@attested/db";
 import { backupProblem, isEmptyDatabaseDir, openBackup, restoreBackup } from "@attested/db/backup";
-import { loadMasterKey, openEnvelope, parseMasterKey, useMasterKey } from "@attested/secrets";
+import { loadMasterKey, openEnvelope, parseMasterKey, setMasterKey } from "@attested/secrets";
 import { ConfigError, loadConfig, type Config } from "./config";
 import { migrateDatabase } from "@attested/db/migrate";
 import { systemActor } from "@attested/events";
@@ -50,7 +50,7 @@ try {
   for (const problem of e.problems) complain(`error: ${problem}`);
   process.exit(2);
 }
-usePaths({ root: config.root, dataDir: config.dataDir });
+setPaths({ root: config.root, dataDir: config.dataDir });
 secureDataDir();
 if (command === "backup" || command === "restore") {
   try {
@@ -61,7 +61,7 @@ if (command === "backup" || command === "restore") {
   }
 }
 // Read (or created) only by a command that seals or opens a secret.
-useMasterKey(() => loadMasterKey(config.masterKey));
+setMasterKey(() => loadMasterKey(config.masterKey));
 if (!config.database.url) assertNoEmbeddedServer();
 const db = await openDatabase({ url: config.database.url, poolSize: config.database.poolSize, sqlPoolSize: config.database.sqlPoolSize });
 const actor = systemActor("admin-cli");

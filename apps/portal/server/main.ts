@@ -8,7 +8,7 @@ import http from "node:http";
 import https from "node:https";
 import path from "node:path";
 import next from "next";
-import { secureDataDir, usePaths } from "@attested/db";
+import { secureDataDir, setPaths } from "@attested/db";
 import { migrateDatabase } from "@attested/db/migrate";
 import { DomainError } from "@attested/errors";
 import { bootstrapOrganization } from "@attested/identity";
@@ -55,7 +55,7 @@ function listen(server: http.Server | https.Server, p: number, h: string, settin
 
 async function main(config: Config) {
   const { port, host } = config;
-  usePaths({ root: config.root, dataDir: config.dataDir });
+  setPaths({ root: config.root, dataDir: config.dataDir });
   // Before the master key is read or created.
   secureDataDir();
   if (!config.database.url) holdEmbeddedLock();

@@ -5,12 +5,12 @@
 // main.ts builds them before Next.js starts; the fast routes get them as an argument; Next's route
 // handlers and pages get them through the one bridge below.
 import { databaseKeyStore, OcspResponseCache, type CaContext } from "@attested/ca";
-import { InvalidationBus, openDatabase, usePaths, type Database } from "@attested/db";
+import { InvalidationBus, openDatabase, setPaths, type Database } from "@attested/db";
 import { createAcmeService } from "@attested/enrollment";
 import { scheduleEnrollmentNotice } from "@attested/lifecycle";
-import { useAllowHttp } from "@attested/integrations";
-import { PlatformCache, useTestRoots } from "@attested/platforms";
-import { deriveKeys, loadMasterKey, useMasterKey, type DerivedKeys } from "@attested/secrets";
+import { setAllowHttp } from "@attested/integrations";
+import { PlatformCache, setTestRoots } from "@attested/platforms";
+import { deriveKeys, loadMasterKey, setMasterKey, type DerivedKeys } from "@attested/secrets";
 import { loadConfig, type Config } from "./config";
 import { createMetrics, type Metrics } from "./metrics";
 
@@ -35,10 +35,10 @@ export interface Services {
  * secret's default key, a page's "test roots count" badge): handed to this module copy's packages.
  */
 function handOver(config: Config, master: Buffer): void {
-  usePaths({ root: config.root, dataDir: config.dataDir });
-  useMasterKey(master);
-  useTestRoots(config.attestationTestRoots);
-  useAllowHttp(config.integrationsAllowHttp);
+  setPaths({ root: config.root, dataDir: config.dataDir });
+  setMasterKey(master);
+  setTestRoots(config.attestationTestRoots);
+  setAllowHttp(config.integrationsAllowHttp);
 }
 
 /** Builds the process's services from its configuration (the database is opened, not yet migrated). */

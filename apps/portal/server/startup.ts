@@ -1,6 +1,6 @@
 import type { Db } from "@attested/db";
 import { ensureOrganizationRootCa } from "@attested/ca";
-import { startLifecycleWorker } from "@attested/lifecycle/worker";
+import { type LifecycleWorker, startLifecycleWorker } from "@attested/lifecycle/worker";
 import type { Logger } from "@attested/log";
 import type { Services } from "./services";
 
@@ -22,7 +22,7 @@ const RETRY_MS = 10_000;
 export async function startBackgroundWork(s: Services, log: Logger): Promise<void> {
   if (!s.config.lifecycle.worker) return void log.info("lifecycle worker off (LIFECYCLE_WORKER=off)");
   const { lookupsPerHour, deviceRecheckMinutes } = s.config.lifecycle;
-  let worker;
+  let worker: LifecycleWorker;
   // The server already serves: a database outage now delays the jobs, it does not stop the server.
   for (;;) {
     try {

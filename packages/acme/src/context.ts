@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type { z } from "zod";
 import type { ParsedJws } from "./jws";
 import { problem } from "./problems";
 import type { AcmeStore, Target, UsedNonce } from "./store";

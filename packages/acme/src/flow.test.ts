@@ -29,7 +29,7 @@ beforeAll(async () => {
       res.writeHead(404).end("not found");
       return;
     }
-    res.writeHead(200, { "Content-Type": "text/plain" }).end(ka + "\n");
+    res.writeHead(200, { "Content-Type": "text/plain" }).end(`${ka}\n`);
   });
   await new Promise<void>((r) => challengeServer.listen(0, "127.0.0.1", r));
   challengePort = (challengeServer.address() as AddressInfo).port;

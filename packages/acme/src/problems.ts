@@ -114,7 +114,7 @@ export class AcmeProblem extends Error {
 }
 
 export function isProblemType(t: string): t is ProblemType {
-  return Object.prototype.hasOwnProperty.call(PROBLEM_TYPES, t);
+  return Object.hasOwn(PROBLEM_TYPES, t);
 }
 
 function isIdentifier(v: unknown): v is ProblemIdentifier {
@@ -149,7 +149,7 @@ export const httpProblem = {
 /** Text from a device or a validator in a problem's detail: printable, at most `max` characters. */
 export function printable(s: string, max = 300): string {
   const cleaned = s.replace(/[\u0000-\u001f\u007f]/g, " ").trim();
-  return cleaned.length > max ? cleaned.slice(0, max) + "…" : cleaned;
+  return cleaned.length > max ? `${cleaned.slice(0, max)}…` : cleaned;
 }
 
 /** A refused attestation: badAttestationStatement (draft-ietf-acme-device-attest), its code as `reason`. */

@@ -121,7 +121,7 @@ describe("JWS structure", () => {
 
   it("invalid base64url in each member", async () => {
     const jws = await c.jws(newOrderUrl, order);
-    expectProblem(await postJws({ ...jws, protected: jws.protected + "*" }), 400, "malformed");
+    expectProblem(await postJws({ ...jws, protected: `${jws.protected}*` }), 400, "malformed");
     expectProblem(await postJws({ ...jws, payload: "a" }), 400, "malformed");
     expectProblem(await postJws({ ...jws, signature: "++//" }), 400, "malformed");
     expectProblem(await postJws({ ...jws, protected: b64u("not json") }), 400, "malformed");

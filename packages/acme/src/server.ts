@@ -205,7 +205,7 @@ export class AcmeServer {
     return this.finish(reply, req, urls, platform);
   }
 
-  private async finish(reply: Reply, req: AcmeRequest, urls: PlatformUrls, platform: AcmePlatform): Promise<AcmeResponse> {
+  private async finish(reply: Reply, req: AcmeRequest, urls: PlatformUrls, _platform: AcmePlatform): Promise<AcmeResponse> {
     const headers: Record<string, string> = {
       ...reply.headers,
       "Cache-Control": "no-store",

@@ -73,7 +73,7 @@ export class PlatformUrls {
     } catch {
       return null;
     }
-    if (path !== this.basePath && !path.startsWith(this.basePath + "/")) return null;
+    if (path !== this.basePath && !path.startsWith(`${this.basePath}/`)) return null;
     const rest = path.slice(this.basePath.length).replace(/^\/+/, "");
     const seg = rest === "" ? [] : rest.split("/");
     const canonical = rest === "" ? this.base : `${this.base}/${rest}`;
@@ -115,7 +115,7 @@ function matchSegments(seg: string[]): Omit<RouteMatch, "canonicalUrl"> | null {
       "revoke-cert": "revokeCert",
       "key-change": "keyChange",
     };
-    return Object.prototype.hasOwnProperty.call(fixed, a) ? { name: fixed[a] } : null;
+    return Object.hasOwn(fixed, a) ? { name: fixed[a] } : null;
   }
   if (!ID.test(b)) return null;
   if (seg.length === 2) {
@@ -126,7 +126,7 @@ function matchSegments(seg: string[]): Omit<RouteMatch, "canonicalUrl"> | null {
       chall: "challenge",
       cert: "certificate",
     };
-    return Object.prototype.hasOwnProperty.call(byId, a) ? { name: byId[a], id: b } : null;
+    return Object.hasOwn(byId, a) ? { name: byId[a], id: b } : null;
   }
   if (seg.length === 3) {
     if (a === "acct" && c === "orders") return { name: "accountOrders", id: b };

@@ -5,6 +5,7 @@ import {
   parseOcspRequest,
   type OcspCertId,
   type OcspEntry,
+  type OcspRequestInfo,
   type RevocationReason,
   type SignatureAlgorithm,
 } from "@attested/pki";
@@ -136,7 +137,7 @@ export function ocspGetRequest(encoded: string): Uint8Array {
 
 export async function answerOcsp(ctx: CaContext, caId: string, requestDer: Uint8Array): Promise<Buffer> {
   if (!/^[0-9a-f-]{36}$/.test(caId)) return ocspErrorResponse("unauthorized");
-  let request;
+  let request: OcspRequestInfo;
   try {
     request = parseOcspRequest(new Uint8Array(requestDer));
   } catch {

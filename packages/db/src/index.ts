@@ -11,7 +11,7 @@ export {
   type DatabaseOptions,
   type Db,
 } from "./client";
-export { repoRoot, dataDir, ensurePrivateDir, secureDataDir, usePaths } from "./paths";
+export { repoRoot, dataDir, ensurePrivateDir, secureDataDir, setPaths } from "./paths";
 export type { Sql } from "./sql";
 export { likeLiteral, storableText } from "./text";
 export { isDatabaseUnavailable } from "./unavailable";

@@ -149,7 +149,7 @@ export async function createMigration(name: string): Promise<string | null> {
     const stamp = new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14);
     const folder = path.join(dir, `${stamp}_${name.replace(/[^a-z0-9_]+/gi, "_").toLowerCase()}`);
     mkdirSync(folder, { recursive: true });
-    writeFileSync(path.join(folder, "migration.sql"), sql + "\n");
+    writeFileSync(path.join(folder, "migration.sql"), `${sql}\n`);
     return folder;
   } finally {
     engine.free();

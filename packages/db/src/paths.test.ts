@@ -2,11 +2,11 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, write
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { secureDataDir, usePaths } from "./paths";
+import { secureDataDir, setPaths } from "./paths";
 
 const saved = { umask: process.umask() };
 afterEach(() => {
-  usePaths({});
+  setPaths({});
   process.umask(saved.umask);
 });
 
@@ -24,7 +24,7 @@ describe("secureDataDir", () => {
       chmodSync(outside, 0o644);
       symlinkSync(outside, path.join(real, "link"));
       symlinkSync(real, path.join(root, "data"));
-      usePaths({ dataDir: path.join(root, "data") }); // DATA_DIR, as the server's config hands it over
+      setPaths({ dataDir: path.join(root, "data") }); // DATA_DIR, as the server's config hands it over
 
       secureDataDir();
 

@@ -5,7 +5,7 @@ import path from "node:path";
 // and scripts get the defaults.
 let configured: { root?: string; dataDir?: string } = {};
 
-export function usePaths(paths: { root?: string; dataDir?: string }): void {
+export function setPaths(paths: { root?: string; dataDir?: string }): void {
   configured = { ...paths };
 }
 

@@ -18,7 +18,7 @@ export interface Sql {
 // process's zone; write them with toISOString() (PostgreSQL ignores the zone suffix for such columns).
 const TIMESTAMP = 1114;
 const TIMESTAMPTZ = 1184;
-const parseUtc = (s: string) => new Date(s.replace(" ", "T") + "Z");
+const parseUtc = (s: string) => new Date(`${s.replace(" ", "T")}Z`);
 const parseTz = (s: string) => new Date(s);
 const isoText = (d: Date | string) => (typeof d === "string" ? d : d.toISOString());
 // json/jsonb parameters are passed as JSON text (as node-postgres takes them), sent as they are.

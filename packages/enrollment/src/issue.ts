@@ -223,7 +223,7 @@ export function issueHook(deps: IssueDeps): IssueHook {
     if ("denied" in validated) return deny(validated.denied);
     const { csr } = validated;
 
-    const { attestation, attested } = subject;
+    const { attestation } = subject;
     const platformRef = { id: platform.id, name: platform.name, vendor: platform.vendor };
     // Reads first (the Enrollment Policies, the device lookups), then the decision; its effects (lookup
     // failures, Revoke On Failure) are applied before its own event is recorded.

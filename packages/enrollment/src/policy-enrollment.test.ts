@@ -1,5 +1,5 @@
 // The switch lives in @attested/integrations (not a dependency of this package): reached by path.
-import { useAllowHttp } from "../../integrations/src/schema";
+import { setAllowHttp } from "../../integrations/src/schema";
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AcmeClientError, SimulatedAppleCa, enroll } from "@attested/device-sim";
@@ -23,7 +23,7 @@ import { startTestbed, testAdmin as admin } from "./testing";
 // Enrollment Policy → template with ${/device/...} → certificate, or "Enrollment Denied" with why.
 
 // The simulator speaks plain http on loopback; production lookups are https only.
-useAllowHttp(true); // INTEGRATIONS_ALLOW_HTTP=1, as the server hands it over
+setAllowHttp(true); // INTEGRATIONS_ALLOW_HTTP=1, as the server hands it over
 const TOKEN = "kandji-api-token";
 let bed: Awaited<ReturnType<typeof startTestbed>>;
 let kandji: Awaited<ReturnType<typeof startKandjiSimulator>>;

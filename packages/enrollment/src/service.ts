@@ -82,7 +82,7 @@ export function createAcmeService(opts: AcmeServiceOptions) {
       const chain = await issuingChain(await opts.ca(), cert.caId);
       // RFC 8555 §7.4.2: the leaf, then the issuer chain; the root is the relying party's anchor.
       const issuers = chain.filter((c, i) => i === 0 || c.type !== "ROOT");
-      return [cert.pem, ...issuers.map((c) => c.certificatePem)].map((p) => p.trim()).join("\n") + "\n";
+      return `${[cert.pem, ...issuers.map((c) => c.certificatePem)].map((p) => p.trim()).join("\n")}\n`;
     },
     findCertificate: async ({ der }) => {
       let serial: string;

@@ -104,6 +104,6 @@ describe("identity", () => {
     expect(row.hash).not.toContain(token);
     expect(JSON.stringify(row)).not.toContain(token);
     expect(await actorForApiToken(db.prisma, token)).toMatchObject({ type: "api-token", role: "AUDITOR" });
-    expect(await actorForApiToken(db.prisma, token + "x")).toBeNull();
+    expect(await actorForApiToken(db.prisma, `${token}x`)).toBeNull();
   });
 });

@@ -19,7 +19,7 @@ export async function verifyPassword(stored: string, password: string): Promise<
 
 // Verified against when the email is unknown, so both paths cost the same time.
 let dummy: Promise<string> | undefined;
-export const dummyHash = () => (dummy ??= hashPassword("not-a-real-password-" + Math.random()));
+export const dummyHash = () => (dummy ??= hashPassword(`not-a-real-password-${Math.random()}`));
 
 const ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
 /** A strong random password (about 131 bits), for the generated first admin. */

@@ -70,7 +70,7 @@ export {
 } from "./template";
 export {
   allowHttpFromEnv,
-  useAllowHttp,
+  setAllowHttp,
   attributeMappingSchema,
   attributeMappingTabSchema,
   configSchema,

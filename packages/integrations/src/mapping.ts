@@ -24,7 +24,7 @@ function scalarText(v: unknown): string | undefined {
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   if (v !== null && typeof v === "object" && !Array.isArray(v)) {
     const name = (v as Record<string, unknown>).name;
-    if (Object.prototype.hasOwnProperty.call(v, "name") && typeof name === "string" && name !== "") return name.slice(0, MAX_TEXT);
+    if (Object.hasOwn(v, "name") && typeof name === "string" && name !== "") return name.slice(0, MAX_TEXT);
   }
   return undefined;
 }

@@ -140,7 +140,7 @@ export function pathProblem(path: string): string | null {
 
 export type PathValue = { found: true; value: unknown } | { found: false; reason: string };
 
-const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+const own = (o: object, k: string) => Object.hasOwn(o, k);
 
 function describe(v: unknown): string {
   if (v === null) return "null";

@@ -111,7 +111,7 @@ export function evaluateRules(rules: readonly ValidationRule[], view: ResponseVi
  */
 export function rulesPinIdentity(rules: readonly ValidationRule[], identityVariables: readonly string[] = [IDENTITY_VARIABLE]): boolean {
   return rules.some((r) => {
-    let parsed;
+    let parsed: ReturnType<typeof parsePath>;
     try {
       parsed = parsePath(r.path);
     } catch {

@@ -34,11 +34,11 @@ export const MAX_MAPPINGS = 50;
 let allowHttp = false;
 
 /** The server's INTEGRATIONS_ALLOW_HTTP setting, handed over at start (tests, demos against the simulator on loopback). */
-export function useAllowHttp(enabled: boolean): void {
+export function setAllowHttp(enabled: boolean): void {
   allowHttp = enabled;
 }
 
-/** Whether plain-http URIs are accepted (INTEGRATIONS_ALLOW_HTTP, see useAllowHttp). */
+/** Whether plain-http URIs are accepted (INTEGRATIONS_ALLOW_HTTP, see setAllowHttp). */
 export function allowHttpFromEnv(): boolean {
   return allowHttp;
 }

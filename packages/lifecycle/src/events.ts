@@ -90,14 +90,14 @@ export async function exportEventsCsv(db: Db, actor: Actor, query: EventsQuery, 
       async pull(controller) {
         if (!started) {
           started = true;
-          controller.enqueue(encoder.encode(CSV_COLUMNS.join(",") + "\r\n"));
+          controller.enqueue(encoder.encode(`${CSV_COLUMNS.join(",")}\r\n`));
           return;
         }
         if (cursor === null || rows >= maxRows) return controller.close();
         const page = await listEvents(db, { ...filters, cursor: cursor ?? undefined, limit: Math.min(PAGE, maxRows - rows) });
         rows += page.events.length;
         cursor = page.nextCursor;
-        const text = page.events.map((e) => CSV_COLUMNS.map((c) => csvField(e[c as keyof typeof e])).join(",") + "\r\n").join("");
+        const text = page.events.map((e) => `${CSV_COLUMNS.map((c) => csvField(e[c as keyof typeof e])).join(",")}\r\n`).join("");
         if (text) controller.enqueue(encoder.encode(text));
         if (!page.events.length) controller.close();
       },

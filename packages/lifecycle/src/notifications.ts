@@ -28,7 +28,7 @@ export function notificationRecipient(cert: Pick<Certificate, "sans">): string |
 }
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
-const utc = (d: Date) => d.toISOString().replace("T", " ").slice(0, 16) + " UTC";
+const utc = (d: Date) => `${d.toISOString().replace("T", " ").slice(0, 16)} UTC`;
 
 function certificateLines(cert: Certificate, caName: string): string {
   return [

@@ -167,7 +167,7 @@ export function describeSmtpError(e: unknown): { error: string; permanent: boole
 
 /** Sends one mail now; failures come back as a short message. */
 export async function sendMail(ctx: LifecycleContext, mail: OutgoingMail): Promise<SendResult> {
-  let t;
+  let t: Awaited<ReturnType<typeof mailTransport>>;
   try {
     t = await mailTransport(ctx);
   } catch (e) {

@@ -104,7 +104,7 @@ function result(cert: x509.X509Certificate, keyId: string, keyAlgorithm: KeyAlgo
   const s = describeCertificate(cert.toString("pem"));
   return {
     keyId,
-    certificatePem: cert.toString("pem") + "\n",
+    certificatePem: `${cert.toString("pem")}\n`,
     subjectDn: s.subjectDn,
     serialNumber: s.serialNumber,
     notBefore: s.notBefore,

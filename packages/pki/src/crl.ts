@@ -117,7 +117,7 @@ export async function buildCrl(input: BuildCrlInput): Promise<Buffer> {
 /** Minimal two's-complement big-endian bytes of a non-negative integer. */
 function bigintBytes(n: bigint): ArrayBuffer {
   let hex = n.toString(16);
-  if (hex.length % 2) hex = "0" + hex;
-  if (parseInt(hex[0], 16) >= 8) hex = "00" + hex;
+  if (hex.length % 2) hex = `0${hex}`;
+  if (parseInt(hex[0], 16) >= 8) hex = `00${hex}`;
   return new Uint8Array(Buffer.from(hex, "hex")).buffer;
 }

@@ -130,7 +130,7 @@ async function checkPublicKeyWebCrypto(spkiDer: Binary): Promise<PublicKeyInfo> 
   if (oid === RSA_OID) {
     const key = await importOrFail(spki, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, "RSA");
     const { modulusLength, publicExponent } = key.algorithm as RsaHashedKeyAlgorithm;
-    const e = BigInt("0x" + (Buffer.from(publicExponent).toString("hex") || "0"));
+    const e = BigInt(`0x${Buffer.from(publicExponent).toString("hex") || "0"}`);
     if (modulusLength < MIN_RSA_BITS)
       throw new PkiError("badPublicKey", `RSA keys must have at least ${MIN_RSA_BITS} bits; this one has ${modulusLength}`, "csr");
     if (modulusLength > MAX_RSA_BITS)

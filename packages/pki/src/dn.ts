@@ -140,10 +140,10 @@ export function unescapeDnValue(raw: string): string {
 /** RFC 4514 §2.4 escaping of one attribute value. */
 export function escapeDnValue(value: string): string {
   return value
-    .replace(/[\\,+"<>;=]/g, (c) => "\\" + c)
-    .replace(/^[#\s]/, (c) => "\\" + c)
-    .replace(/\s$/, (c) => "\\" + c)
-    .replace(/[\x00-\x1f\x7f]/g, (c) => "\\" + c.charCodeAt(0).toString(16).padStart(2, "0"));
+    .replace(/[\\,+"<>;=]/g, (c) => `\\${c}`)
+    .replace(/^[#\s]/, (c) => `\\${c}`)
+    .replace(/\s$/, (c) => `\\${c}`)
+    .replace(/[\x00-\x1f\x7f]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
 export function formatDn(attributes: DnAttribute[]): string {

@@ -31,7 +31,7 @@ export function normalizeSerial(serial: string): string | null {
   const hex = serial.replace(/:/g, "").toLowerCase();
   if (!/^[0-9a-f]+$/.test(hex) || hex.length > 42) return null;
   const trimmed = hex.replace(/^0+(?=.)/, "");
-  return trimmed.length % 2 ? "0" + trimmed : trimmed;
+  return trimmed.length % 2 ? `0${trimmed}` : trimmed;
 }
 
 /** Parses one PEM or DER certificate, turning parser exceptions into a PkiError. */

@@ -135,7 +135,7 @@ describe("issueCertificate DER", () => {
         const leaf = await issueCertificate(input);
         const cert = new x509.X509Certificate(leaf.certificatePem);
         expect(tbsOf(cert).equals(await referenceTbs(input, leaf.certificatePem))).toBe(true);
-        expect(cert.toString("pem") + "\n").toBe(leaf.certificatePem);
+        expect(`${cert.toString("pem")}\n`).toBe(leaf.certificatePem);
         expect(leaf.serialNumber).toBe(cert.serialNumber.toLowerCase());
         expect(leaf.notBefore).toEqual(cert.notBefore);
         expect(leaf.notAfter).toEqual(cert.notAfter);

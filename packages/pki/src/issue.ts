@@ -143,8 +143,8 @@ export async function issueCertificate(input: IssueInput): Promise<IssuedCertifi
   await assertTbsSignedBy(tbs, signature, signer);
   const der = sequence(tbs, algorithm, bitString(signature));
 
-  const certificatePem = pem(der) + "\n";
-  const chainPem = [certificatePem, input.ca.certificatePem, ...(input.ca.chainPem ?? [])].map((p) => p.trim() + "\n").join("");
+  const certificatePem = `${pem(der)}\n`;
+  const chainPem = [certificatePem, input.ca.certificatePem, ...(input.ca.chainPem ?? [])].map((p) => `${p.trim()}\n`).join("");
   const email = rendered.sans.find((s) => s.type === "rfc822")?.value ?? rendered.subject.find((a) => a.type === "E")?.value;
   return {
     certificatePem,
@@ -198,11 +198,11 @@ function extensionOnce(key: string, make: () => x509.Extension): Buffer {
 
 function revocationExtensionsDer(urls: RevocationUrls): Buffer[] {
   const key = `rev:${JSON.stringify([urls.crlUrl, urls.ocspUrl, urls.caIssuersUrl ?? null])}`;
-  let ders = constantExtensions.get(key + ":0") && [constantExtensions.get(key + ":0")!, constantExtensions.get(key + ":1")!];
+  let ders = constantExtensions.get(`${key}:0`) && [constantExtensions.get(`${key}:0`)!, constantExtensions.get(`${key}:1`)!];
   if (!ders) {
     ders = revocationExtensions(urls).map((e) => Buffer.from(e.rawData));
     if (constantExtensions.size >= 512) constantExtensions.clear();
-    ders.forEach((d, i) => constantExtensions.set(`${key}:${i}`, d));
+    for (const [i, d] of ders.entries()) constantExtensions.set(`${key}:${i}`, d);
   }
   return ders;
 }

@@ -52,7 +52,13 @@ describe("SealedKeyStore", () => {
     const mk = randomBytes(32);
     const inner = memoryKeyPersistence();
     let loads = 0;
-    const counting = { save: inner.save, load: (id: string) => (loads++, inner.load(id)) };
+    const counting = {
+      save: inner.save,
+      load: (id: string) => {
+        loads++;
+        return inner.load(id);
+      },
+    };
     const { keyId } = await new SealedKeyStore(inner, { masterKey: mk }).create("EC-P384");
     // A fresh store instance (as a new request handler would create) still uses the process cache.
     const store = new SealedKeyStore(counting, { masterKey: () => mk });
@@ -65,7 +71,16 @@ describe("SealedKeyStore", () => {
     const rec = inner.records.get(keyId)!;
     await other.save({ ...rec, id: copyId });
     let otherLoads = 0;
-    const s2 = new SealedKeyStore({ save: other.save, load: (id) => (otherLoads++, other.load(id)) }, { masterKey: mk });
+    const s2 = new SealedKeyStore(
+      {
+        save: other.save,
+        load: (id) => {
+          otherLoads++;
+          return other.load(id);
+        },
+      },
+      { masterKey: mk },
+    );
     // The blob is bound to its id ("ca-key:<id>"), so a row copied under another id does not open.
     await expect(s2.privateKey(copyId)).rejects.toMatchObject({ code: "keyUnavailable" });
     expect(otherLoads).toBe(1);

@@ -19,7 +19,7 @@ const revokedAt = new Date(Date.now() - 3_600_000);
 
 /** A minimal responder, as the portal's OCSP route would be: parse, look up, answer. */
 function respond(body: Buffer): Promise<Buffer> | Buffer {
-  let req;
+  let req: ReturnType<typeof parseOcspRequest>;
   try {
     req = parseOcspRequest(body);
   } catch (e) {

@@ -115,22 +115,22 @@ function readOcspRequest(buf: Uint8Array): RawOcspRequest {
   const outer = readTlv(buf, 0);
   if (outer.tag !== 0x30 || outer.end !== buf.length) throw new DerError("not a SEQUENCE");
   const [tbs, ...rest] = children(buf, outer);
-  if (!tbs || tbs.tag !== 0x30 || rest.length) throw new DerError("unexpected OCSPRequest shape");
+  if (tbs?.tag !== 0x30 || rest.length) throw new DerError("unexpected OCSPRequest shape");
   const parts = children(buf, tbs);
   let i = 0;
   let version = 0;
   if (parts[i]?.tag === 0xa0) {
     const [v, ...more] = children(buf, parts[i++]!);
-    if (!v || v.tag !== 0x02 || more.length || v.end - v.body !== 1) throw new DerError("unexpected version");
+    if (v?.tag !== 0x02 || more.length || v.end - v.body !== 1) throw new DerError("unexpected version");
     version = buf[v.body]!;
   }
   const list = parts[i++];
-  if (!list || list.tag !== 0x30) throw new DerError("no requestList");
+  if (list?.tag !== 0x30) throw new DerError("no requestList");
   const certIds = children(buf, list).map((request) => {
     const [certId, ...extra] = request.tag === 0x30 ? children(buf, request) : [];
-    if (!certId || certId.tag !== 0x30 || extra.length) throw new DerError("unexpected Request shape");
+    if (certId?.tag !== 0x30 || extra.length) throw new DerError("unexpected Request shape");
     const [alg, nameHash, keyHash, serial, ...more] = children(buf, certId);
-    if (!alg || alg.tag !== 0x30 || nameHash?.tag !== 0x04 || keyHash?.tag !== 0x04 || serial?.tag !== 0x02 || more.length)
+    if (alg?.tag !== 0x30 || nameHash?.tag !== 0x04 || keyHash?.tag !== 0x04 || serial?.tag !== 0x02 || more.length)
       throw new DerError("unexpected CertID shape");
     const [algOid, params, ...algMore] = children(buf, alg);
     if (algOid?.tag !== 0x06 || (params && !(params.tag === 0x05 && params.end === params.body)) || algMore.length)
@@ -141,7 +141,7 @@ function readOcspRequest(buf: Uint8Array): RawOcspRequest {
   let nonce: Buffer | undefined;
   if (parts[i]?.tag === 0xa2) {
     const [exts, ...more] = children(buf, parts[i++]!);
-    if (!exts || exts.tag !== 0x30 || more.length) throw new DerError("unexpected requestExtensions");
+    if (exts?.tag !== 0x30 || more.length) throw new DerError("unexpected requestExtensions");
     for (const ext of children(buf, exts)) {
       const [id, second, third, ...extMore] = ext.tag === 0x30 ? children(buf, ext) : [];
       const value = third ?? second;

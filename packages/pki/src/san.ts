@@ -80,6 +80,8 @@ export function sanExtensionDer(sans: San[], critical = false): Buffer {
         return tlv(0x82, latin1(s.value));
       case "uri":
         return tlv(0x86, latin1(s.value));
+      default:
+        throw new Error(`unknown SAN type ${(s as { type: string }).type}`);
     }
   });
   return sequence(oid("2.5.29.17"), ...(critical ? [BOOLEAN_TRUE] : []), octetString(sequence(...names)));

@@ -3,7 +3,7 @@ import { SAMPLE_CONTEXT, previewTemplate } from "./preview";
 import { deviceVariables, lookup, parseTemplateString, renderTemplate, type TemplateContext } from "./template";
 import { parseTemplateInput, templateInputSchema, validateTemplateInput } from "./template-schema";
 import { KANDJI_TEMPLATE } from "./testing";
-import { PkiError } from "@attested/errors";
+import type { PkiError } from "@attested/errors";
 
 const ctx: TemplateContext = {
   csr: {

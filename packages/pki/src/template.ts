@@ -69,7 +69,7 @@ function problemMessage(p: SyntaxProblem): string {
     case "forbidden":
       return `"${p.segment}" is not allowed in ${p.raw}`;
     case "unknownRoot":
-      return `${p.raw} has an unknown root "/${p.root}": use ${VARIABLE_ROOTS.map((r) => "/" + r).join(", ")}`;
+      return `${p.raw} has an unknown root "/${p.root}": use ${VARIABLE_ROOTS.map((r) => `/${r}`).join(", ")}`;
     case "badModifier":
       return `${p.raw}: the only modifier is |join:<separator>`;
   }
@@ -222,10 +222,10 @@ export function renderTemplate(template: RenderableTemplate, context: TemplateCo
     const text = template[field];
     if (!text) continue;
     const parsed = parseTemplateString(text);
-    parsed.errors.forEach((message) => out.errors.push({ field, message }));
+    for (const message of parsed.errors) out.errors.push({ field, message });
     if (parsed.errors.length) continue;
     const r = renderParts(parsed.parts, context, true, withheld);
-    r.errors.forEach((message) => out.errors.push({ field, message }));
+    for (const message of r.errors) out.errors.push({ field, message });
     if (r.missing.length) {
       out.omitted.push({ field, reason: `${SAN_LABELS[type]} left out: ${r.missing.join(", ")}` });
       continue;

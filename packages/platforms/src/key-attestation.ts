@@ -1,4 +1,4 @@
-import { testRootsEnabled, useTestRoots } from "./test-roots";
+import { testRootsEnabled, setTestRoots } from "./test-roots";
 import "reflect-metadata";
 import { X509Certificate } from "@peculiar/x509";
 import { APPLE_ENTERPRISE_ATTESTATION_ROOT_CA_PEM } from "@attested/attestation";
@@ -74,7 +74,7 @@ export async function setTestTrustedRoots(db: Db, actor: Actor, id: string, inpu
   });
 }
 
-export { testRootsEnabled, useTestRoots };
+export { testRootsEnabled, setTestRoots };
 
 export const TEST_ROOTS_OFF =
   "Test roots are read-only and ignored: this server was not started with ATTESTATION_TEST_ROOTS=1, the setting that lets a test installation trust them.";

@@ -3,7 +3,7 @@
 
 let testRoots = false;
 
-export function useTestRoots(enabled: boolean): void {
+export function setTestRoots(enabled: boolean): void {
   testRoots = enabled;
 }
 

@@ -1,4 +1,4 @@
-import { useAllowHttp } from "@attested/integrations";
+import { setAllowHttp } from "@attested/integrations";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 // Secrets are sealed under the master key; the simulator speaks plain http on loopback.
 process.env.MASTER_KEY = randomBytes(32).toString("hex");
-useAllowHttp(true); // INTEGRATIONS_ALLOW_HTTP=1, as the server hands it over
+setAllowHttp(true); // INTEGRATIONS_ALLOW_HTTP=1, as the server hands it over
 
 const { createTestDatabase } = await import("@attested/db/testing");
 const { startKandjiSimulator } = await import("@attested/kandji-sim");

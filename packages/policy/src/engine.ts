@@ -151,7 +151,7 @@ export async function lookupThrough(
   context: Record<string, unknown>,
   options: DecideOptions["lookup"] = {},
 ): Promise<LookupResult> {
-  let config;
+  let config: LookupConfig | undefined;
   try {
     config = lookupConfigs.get(cp);
     if (!config) lookupConfigs.set(cp, (config = lookupConfigFromRecord(cp)));

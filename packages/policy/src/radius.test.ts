@@ -1,4 +1,4 @@
-import { useAllowHttp } from "@attested/integrations";
+import { setAllowHttp } from "@attested/integrations";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -7,7 +7,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 process.env.MASTER_KEY = randomBytes(32).toString("hex");
-useAllowHttp(true); // INTEGRATIONS_ALLOW_HTTP=1, as the server hands it over
+setAllowHttp(true); // INTEGRATIONS_ALLOW_HTTP=1, as the server hands it over
 
 const { createTestDatabase } = await import("@attested/db/testing");
 const { startKandjiSimulator } = await import("@attested/kandji-sim");
@@ -136,7 +136,7 @@ describe("POST /api/v1/radius/authorize (authorizeRadius)", () => {
 
   it("finds the certificate by serial number and issuer, written the way RADIUS servers write it", async () => {
     const cert = await db.prisma.certificate.findFirstOrThrow({ where: { deviceSerial: "C02RAD0001" } });
-    const slash = "/" + caSubject.split(/,\s*/).reverse().join("/");
+    const slash = `/${caSubject.split(/,\s*/).reverse().join("/")}`;
     expect(await authorize({ serialNumber: cert.serialNumber.toUpperCase().match(/../g)!.join(":"), issuer: slash })).toMatchObject({ decision: "accept" });
     expect(await authorize({ serialNumber: cert.serialNumber, issuer: caSubject })).toMatchObject({ decision: "accept" });
     expect(await authorize({ serialNumber: cert.serialNumber, issuer: "CN=Someone Else" })).toMatchObject({

@@ -1,10 +1,10 @@
-import { useAllowHttp } from "@attested/integrations";
+import { setAllowHttp } from "@attested/integrations";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ZodError } from "zod";
 
 process.env.MASTER_KEY = randomBytes(32).toString("hex");
-useAllowHttp(true); // INTEGRATIONS_ALLOW_HTTP=1, as the server hands it over
+setAllowHttp(true); // INTEGRATIONS_ALLOW_HTTP=1, as the server hands it over
 
 const { createTestDatabase } = await import("@attested/db/testing");
 const { startKandjiSimulator } = await import("@attested/kandji-sim");

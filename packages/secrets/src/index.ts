@@ -41,7 +41,7 @@ export function loadMasterKey(source: MasterKeySource): Buffer {
   const file = source.file;
   if (!existsSync(/*turbopackIgnore: true*/ file)) {
     mkdirSync(/*turbopackIgnore: true*/ path.dirname(file), { recursive: true, mode: 0o700 });
-    writeFileSync(file, randomBytes(32).toString("base64") + "\n", { mode: 0o600, flag: "wx" });
+    writeFileSync(file, `${randomBytes(32).toString("base64")}\n`, { mode: 0o600, flag: "wx" });
   }
   chmodSync(file, 0o600);
   return parseMasterKey(readFileSync(/*turbopackIgnore: true*/ file, "utf8"));
@@ -62,7 +62,7 @@ function workspaceRoot(start: string): string {
  * The data folder when nobody configured one (tests, scripts): `data` at the workspace root, the same
  * as @attested/db's dataDir() then (a test in @attested/ca holds them equal). Kept here so that this
  * package, and @attested/pki above it, do not depend on the database package. The server hands its
- * DATA_DIR and MASTER_KEY over through useMasterKey (services.ts).
+ * DATA_DIR and MASTER_KEY over through setMasterKey (services.ts).
  */
 export function defaultDataDir(cwd = process.cwd()): string {
   return path.join(workspaceRoot(cwd), "data");
@@ -76,7 +76,7 @@ let loader: (() => Buffer) | undefined;
  * its config) in each copy of this module; without that (tests, scripts) the environment names it
  * (MASTER_KEY, MASTER_KEY_FILE, else master.key in DATA_DIR).
  */
-export function useMasterKey(key: Buffer | (() => Buffer)): void {
+export function setMasterKey(key: Buffer | (() => Buffer)): void {
   if (typeof key === "function") [current, loader] = [undefined, key];
   else [current, loader] = [key, undefined];
 }

@@ -84,12 +84,7 @@ describe("parseVariables", () => {
     expect(paths(many, TEMPLATE)).toHaveLength(50_000);
     expect(performance.now() - t).toBeLessThan(2000);
     // Worst cases for a naive scanner: many openers without a closer, a huge body, many `$` and `{`.
-    for (const text of [
-      "${".repeat(200_000),
-      "${/" + "a".repeat(1_000_000),
-      "$".repeat(1_000_000) + "{".repeat(1_000_000),
-      "${/a" + "/a".repeat(200_000) + "}",
-    ]) {
+    for (const text of ["${".repeat(200_000), `\${/${"a".repeat(1_000_000)}`, "$".repeat(1_000_000) + "{".repeat(1_000_000), `\${/a${"/a".repeat(200_000)}}`]) {
       t = performance.now();
       const r = parseVariables(text, TEMPLATE);
       expect(r.problems.length).toBeLessThanOrEqual(1);

@@ -29,7 +29,7 @@ export interface Reply {
 
 export function toReply(r: AcmeResponse): Reply {
   const text = r.body === undefined ? "" : typeof r.body === "string" ? r.body : Buffer.from(r.body).toString("utf8");
-  let json: unknown = undefined;
+  let json: unknown;
   if (/json/.test(r.headers["Content-Type"] ?? "") && text) json = JSON.parse(text);
   return { status: r.status, headers: r.headers, text, json };
 }

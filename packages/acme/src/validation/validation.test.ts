@@ -9,7 +9,7 @@ import { createDns01Validator, dns01Digest } from "./dns01";
 import { isInternalAddress } from "./addresses";
 import { createHttp01Validator } from "./http01";
 
-const token = "tok_" + "A".repeat(40);
+const token = `tok_${"A".repeat(40)}`;
 const keyAuthorization = `${token}.thumb`;
 
 function ctx(type: "http-01" | "dns-01", value: string, over: Partial<KeyAuthorizationContext> = {}): KeyAuthorizationContext {
@@ -57,7 +57,7 @@ describe("http-01 validator", () => {
     createHttp01Validator({ port, timeoutMs, maxBodyBytes, resolveHost: () => "127.0.0.1", allowPrivateAddresses: true });
 
   it("accepts the key authorization, with trailing whitespace", async () => {
-    routes["ok.test"] = (res) => res.end(keyAuthorization + " \r\n");
+    routes["ok.test"] = (res) => res.end(`${keyAuthorization} \r\n`);
     await expect(validator()(ctx("http-01", "ok.test"))).resolves.toBeUndefined();
   });
 
@@ -68,7 +68,7 @@ describe("http-01 validator", () => {
     const p = await problemOf(validator()(ctx("http-01", "status.test")));
     expect(p.type).toBe("incorrectResponse");
     expect(p.detail).toMatch(/HTTP 302/);
-    routes["lead.test"] = (res) => res.end(" " + keyAuthorization);
+    routes["lead.test"] = (res) => res.end(` ${keyAuthorization}`);
     expect((await problemOf(validator()(ctx("http-01", "lead.test")))).type).toBe("incorrectResponse");
   });
 

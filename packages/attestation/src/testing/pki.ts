@@ -4,7 +4,6 @@ import { webcrypto } from "node:crypto";
 import { APPLE_OID } from "../oids";
 import { x509 } from "../x509";
 
-const EC384 = { name: "ECDSA", namedCurve: "P-384" } as const;
 const SIGN384 = { name: "ECDSA", hash: "SHA-384" } as const;
 const DAY = 86_400_000;
 
