@@ -1,30 +1,12 @@
-// The switch lives in @attested/integrations (not a dependency of this package): reached by path.
-import { setAllowHttp } from "../../integrations/src/schema";
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { AcmeClientError, SimulatedAppleCa, enroll } from "@attested/device-sim";
-import { startKandjiSimulator } from "@attested/kandji-sim";
-import { createKeyAttestationPlatform, createPlatform, platformProfile, setTestTrustedRoots } from "@attested/platforms";
-import {
-  createCorePlatform,
-  createDeviceRole,
-  createEnrollmentPolicy,
-  createSignalSource,
-  createWorkflow,
-  updateCorePlatform,
-  updateDeviceRole,
-  updateEnrollmentPolicy,
-  updateSignalSource,
-  updateWorkflow,
-} from "@attested/policy";
-import { startTestbed, testAdmin as admin } from "./testing";
+import { AcmeClientError, type SimulatedAppleCa, enroll } from "@attested/device-sim";
+import type { startKandjiSimulator } from "@attested/kandji-sim";
+import { KANDJI_TOKEN as TOKEN, type startTestbed, startKandjiPolicyBed } from "./testing";
 
 // Issue #5's must-show, end to end: ACME device-attest-01 → Kandji lookup (simulator over HTTP) →
 // Enrollment Policy → template with ${/device/...} → certificate, or "Enrollment Denied" with why.
 
-// The simulator speaks plain http on loopback; production lookups are https only.
-setAllowHttp(true); // INTEGRATIONS_ALLOW_HTTP=1, as the server hands it over
-const TOKEN = "kandji-api-token";
 let bed: Awaited<ReturnType<typeof startTestbed>>;
 let kandji: Awaited<ReturnType<typeof startKandjiSimulator>>;
 let simCa: SimulatedAppleCa;
@@ -32,55 +14,12 @@ let profile = "";
 const device = (serialNumber: string) => ({ serialNumber, udid: `00008112-${serialNumber.padStart(16, "0")}`, email: "ignored@example.com" });
 
 beforeAll(async () => {
-  bed = await startTestbed({
-    name: "Kandji",
-    subject: "CN=${/attestation/serialNumber},OU=${/device/deviceName}",
-    validityDays: 365,
-    sanRfc822: "${/device/email}",
-    extendedKeyUsages: ["clientAuth"],
-  });
-  kandji = await startKandjiSimulator({
-    token: TOKEN,
-    seed: {
-      devices: [
-        { serial_number: "C02POLICY01", device_name: "Ada's MacBook Pro", user: { email: "ada@example.com", name: "Ada Lovelace" } },
-        { serial_number: "C02POLICY0199", device_name: "Kiosk" },
-        // PostgreSQL text and jsonb refuse NUL and lone surrogates; an MDM may still answer them.
-        { serial_number: "C02NULNAME01", device_name: "Kiosk\u0000\ud800", user: { email: "nul\u0000@example.com", name: "N\u0000L" } },
-      ],
-    },
-  });
-  const db = bed.db.prisma;
-  simCa = await SimulatedAppleCa.create();
-  const kap = await createKeyAttestationPlatform(db, admin, { name: "Apple", type: "apple" });
-  await setTestTrustedRoots(db, admin, kap.id, { testTrustedRoots: simCa.rootPem });
-  const core = await createCorePlatform(db, admin, { name: "Kandji", description: "", type: "generic-http" });
-  await updateCorePlatform(db, admin, core.id, {
-    authMethod: "bearer",
-    secret: TOKEN,
-    uri: `${kandji.url}/api/v1/devices?serial_number=\${identity}`,
-    timeoutMs: 500,
-    validationRules: [{ path: "data[0].serial_number", condition: "equals", expected: "${identity}" }],
-    attributeMappings: [
-      { path: "data[0].user.email", attribute: "email" },
-      { path: "data[0].device_name", attribute: "deviceName" },
-    ],
-  });
-  const sss = await createSignalSource(db, admin, { name: "Kandji lookup", lookupPurpose: "certificate-issuance" });
-  await updateSignalSource(db, admin, sss.id, {
-    corePlatformId: core.id,
-    identityType: "csr",
-    identityAttribute: "/attestation/serialNumber",
-    revokeOnFailure: true,
-  });
-  const wf = await createWorkflow(db, admin, { name: "Kandji devices" });
-  await updateWorkflow(db, admin, wf.id, { corePlatformId: core.id, attributeConditions: [] });
-  const role = await createDeviceRole(db, admin, { name: "Apple attested" });
-  await updateDeviceRole(db, admin, role.id, { keyAttestationPlatformId: kap.id });
-  const policy = await createEnrollmentPolicy(db, admin, { name: "Kandji enrollment", priority: 100 });
-  await updateEnrollmentPolicy(db, admin, policy.id, { policyWorkflowId: wf.id, deviceRoleId: role.id, caId: bed.caId, templateId: bed.templateId });
-  const platform = await createPlatform(db, admin, { name: "Kandji ACME", type: "acme-enrollment-token", vendor: "kandji" });
-  profile = (await platformProfile(db, admin, platform.id, bed.publicUrl)).xml;
+  ({ bed, kandji, simCa, profile } = await startKandjiPolicyBed([
+    { serial_number: "C02POLICY01", device_name: "Ada's MacBook Pro", user: { email: "ada@example.com", name: "Ada Lovelace" } },
+    { serial_number: "C02POLICY0199", device_name: "Kiosk" },
+    // PostgreSQL text and jsonb refuse NUL and lone surrogates; an MDM may still answer them.
+    { serial_number: "C02NULNAME01", device_name: "Kiosk\u0000\ud800", user: { email: "nul\u0000@example.com", name: "N\u0000L" } },
+  ]));
 }, 120_000);
 afterAll(async () => {
   await kandji?.close();
