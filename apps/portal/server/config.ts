@@ -171,9 +171,9 @@ export const SETTINGS = {
     schema: text.default("production"),
   }),
   NEXT_DIST_DIR: setting({
-    description: "Next.js build folder, relative to `apps/portal` (separate builds side by side)",
-    default: ".next",
-    schema: text.default(".next"),
+    description: "one Next.js build folder (relative to `apps/portal`) to build into and serve, instead of the build of the sources as they are (see *Builds*)",
+    default: "`.next-builds/<source hash>`",
+    schema: optional,
   }),
 } as const;
 
@@ -200,7 +200,7 @@ export interface Config {
   acme: { http01Port?: number; http01Address?: string; allowPrivateAddresses: boolean; dnsServers?: string[] };
   metrics: { token: string | null; address: { host: string; port: number } | null };
   dev: boolean;
-  nextDistDir: string;
+  nextDistDir: string | undefined;
 }
 
 // Never echoed back in an error line.

@@ -10,6 +10,7 @@ import { createAcmeService } from "@attested/enrollment";
 import { scheduleEnrollmentNotice } from "@attested/lifecycle";
 import { setAllowHttp } from "@attested/integrations";
 import { PlatformCache, setTestRoots } from "@attested/platforms";
+import { adoptLogState, logState, type LogState } from "@attested/log";
 import { deriveKeys, loadMasterKey, setMasterKey, type DerivedKeys } from "@attested/secrets";
 import { loadConfig, type Config } from "./config";
 import { createMetrics, type Metrics } from "./metrics";
@@ -28,13 +29,16 @@ export interface Services {
   /** The ACME server for every Device Management Platform, and the platform lookup by enrollment secret. */
   acme: ReturnType<typeof createAcmeService>;
   metrics: Metrics;
+  /** The server's request context and root logger, adopted by Next's copy of @attested/log. */
+  log: LogState;
 }
 
 /**
  * The settings a few packages keep as module state, read where no caller could pass them (a sealed
  * secret's default key, a page's "test roots count" badge): handed to this module copy's packages.
  */
-function handOver(config: Config, master: Buffer): void {
+function handOver(config: Config, master: Buffer, log: LogState): void {
+  adoptLogState(log);
   setPaths({ root: config.root, dataDir: config.dataDir });
   setMasterKey(master);
   setTestRoots(config.attestationTestRoots);
@@ -44,7 +48,8 @@ function handOver(config: Config, master: Buffer): void {
 /** Builds the process's services from its configuration (the database is opened, not yet migrated). */
 export async function buildServices(config: Config): Promise<Services> {
   const master = loadMasterKey(config.masterKey);
-  handOver(config, master);
+  const log = logState();
+  handOver(config, master, log);
   const keys = deriveKeys(master);
   const bus = new InvalidationBus();
   const database = await openDatabase({
@@ -77,7 +82,7 @@ export async function buildServices(config: Config): Promise<Services> {
     nonceKey: keys.acmeNonceKey,
     platforms,
   });
-  return { config, masterKey: master, keys, bus, database, ca, platforms, acme, metrics };
+  return { config, masterKey: master, keys, bus, database, ca, platforms, acme, metrics, log };
 }
 
 // The one bridge. Next.js bundles its own copy of every module, so its route handlers and pages cannot
@@ -97,7 +102,7 @@ export function publishServices(services: Promise<Services>): void {
 export function services(): Promise<Services> {
   return (adopted ??= (slot[SERVICES] ??= buildServices(loadConfig())).then((s) => {
     // This copy of the packages (Next's, say) gets the same settings as the server's.
-    handOver(s.config, s.masterKey);
+    handOver(s.config, s.masterKey, s.log);
     return s;
   }));
 }

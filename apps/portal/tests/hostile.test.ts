@@ -5,6 +5,7 @@ import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import pg from "pg";
+import { currentBuild } from "../../../scripts/build-dir.mjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminApiToken, freePort, freshPostgres, signIn, spawnPortal, startPortal, tempDir, type PortalProcess } from "./harness";
 
@@ -16,7 +17,9 @@ const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/p
 
 /** The id of a server action, from the build's manifest (as the browser gets it from the page's bundle). */
 function serverActionId(file: string, name: string): string {
-  const manifest = JSON.parse(readFileSync(path.resolve(import.meta.dirname, "../.next/server/server-reference-manifest.json"), "utf8"));
+  const manifest = JSON.parse(
+    readFileSync(path.resolve(import.meta.dirname, "..", currentBuild() ?? ".next", "server/server-reference-manifest.json"), "utf8"),
+  );
   const entry = Object.entries(manifest.node as Record<string, { filename: string; exportedName: string }>).find(
     ([, v]) => v.filename.endsWith(file) && v.exportedName === name,
   );

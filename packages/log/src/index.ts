@@ -5,17 +5,26 @@ import pino from "pino";
 
 export type Logger = pino.Logger;
 
-interface LogState {
+export interface LogState {
   /** The id of the request being served, for whatever runs on its behalf (awaits, callbacks). */
   requests: AsyncLocalStorage<string>;
   root?: Logger;
 }
 
 // Next.js bundles its own copy of this module beside the server's (server/main.ts). Both copies must
-// share the request context and the root logger, so the state lives in one process-wide slot.
-const SLOT = Symbol.for("attested.log");
-const slots = globalThis as unknown as Record<symbol, LogState | undefined>;
-const state: LogState = (slots[SLOT] ??= { requests: new AsyncLocalStorage<string>() });
+// share the request context and the root logger: the server's state travels with its services over
+// their one bridge (apps/portal/server/services.ts), and Next's copy adopts it.
+let state: LogState = { requests: new AsyncLocalStorage<string>() };
+
+/** This copy's request context and root logger, to hand to another copy of this module. */
+export function logState(): LogState {
+  return state;
+}
+
+/** Makes this copy log through `shared` (another copy's logState()): one request context, one root logger. */
+export function adoptLogState(shared: LogState): void {
+  state = shared;
+}
 
 /** Runs `fn` as the serving of request `requestId`: every line it logs carries that id. */
 export function runWithRequest<T>(requestId: string, fn: () => T): T {
