@@ -117,6 +117,9 @@ describe("backup and restore of the embedded database", () => {
     expect(made.status, made.output).toBe(0);
     expect(made.output).toMatch(/made by the running portal, pid \d+/);
     expect(statSync(file).mode & 0o777).toBe(0o600);
+    // Only this OS user may ask the running portal for a copy: the socket is owner-only, in an owner-only folder.
+    expect(statSync(path.join(dataDir, "admin.sock")).mode & 0o777).toBe(0o600);
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
     const after = await enroll({ profile, device: devices[2]!, ca: simCa });
     const issuedEvents = async (base: string) => (await api(base, "GET", `/events?type=${encodeURIComponent("Certificate Issued")}&limit=50`)).data.length;
     expect(await issuedEvents(portal.url)).toBe(3);
