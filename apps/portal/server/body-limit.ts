@@ -55,11 +55,23 @@ export function capBody(req: CappedIncomingMessage, res: http.ServerResponse): b
   return true;
 }
 
+/** How long a refused connection stays open after its 413, so the client reads the answer. */
+const LINGER_MS = 1000;
+
 /** 413, and the connection closes once it is sent: the rest of the body is never read. */
 function refuse(req: http.IncomingMessage, res: http.ServerResponse, limit: number) {
   // Whoever was reading the body (Next, Auth.js) must not answer after us.
   res.on("error", () => {});
   if (res.headersSent) return void req.socket.destroy();
+  // Lingering close: the client is most likely still sending. Node closes a "connection: close" socket
+  // as soon as the answer is flushed, and closing with unread bytes resets the connection, which can
+  // discard the 413 before the client reads it. So the socket is ended (FIN after the answer) and
+  // destroyed a moment later; nothing more of the body is read meanwhile.
+  const socket = req.socket as typeof req.socket & { destroySoon?: () => void };
+  socket.destroySoon = () => {
+    socket.end();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  };
   const body = JSON.stringify({ error: `request body larger than ${limit} bytes` });
   res.writeHead(413, { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), connection: "close" });
   res.end(body);
