@@ -77,6 +77,46 @@ describe("enrollment through the Enrollment Policy and the Kandji lookup", () =>
     expect(ok.certificatePem).toContain("BEGIN CERTIFICATE");
   });
 
+  it.each([401, 403])(
+    "Kandji refusing the token (%i) alerts the admins once: the platform is marked, one event, one mail per active admin; the next answer clears it",
+    async (status) => {
+      const db = bed.db.prisma;
+      if (!(await db.organization.count())) await db.organization.create({ data: { name: "Example Corp" } });
+      await db.organization.updateMany({ data: { smtpHost: "smtp.example.test", smtpFrom: "pki@example.test" } });
+      for (const [email, role, disabled] of [
+        ["ops@example.test", "ADMIN", false],
+        ["audit@example.test", "AUDITOR", false],
+        ["gone@example.test", "ADMIN", true],
+      ] as const)
+        await db.user.upsert({ where: { email }, create: { email, name: email, passwordHash: "x", role, disabled }, update: {} });
+      const cp = await db.corePlatform.findUniqueOrThrow({ where: { name: "Kandji" } });
+      const alerts = () => db.event.findMany({ where: { type: "Core Platform Alert", objectId: cp.id }, orderBy: { id: "asc" } });
+      const before = (await alerts()).length;
+
+      kandji.state.setFaults({ errorStatus: status });
+      await denied("C02POLICY01");
+      await denied("C02POLICY01"); // a second refusal: still one alert
+      const raised = await alerts();
+      expect(raised.length).toBe(before + 1);
+      const alert = raised.at(-1)!;
+      expect(alert.summary).toContain(`HTTP ${status}`);
+      expect(alert.details).toMatchObject({ corePlatform: { id: cp.id, name: "Kandji" }, httpStatus: status, mailedTo: ["ops@example.test"] });
+      const marked = await db.corePlatform.findUniqueOrThrow({ where: { id: cp.id } });
+      expect(marked.alertReason).toContain(`HTTP ${status}`);
+      const mail = await db.notification.findMany({ where: { kind: "platformAlert", createdAt: marked.alertSince! } });
+      expect(mail.map((m) => m.recipient)).toEqual(["ops@example.test"]);
+      expect(mail[0].subject).toContain('Core Platform "Kandji"');
+      expect(mail[0].body).not.toContain(TOKEN);
+
+      kandji.state.clearFaults();
+      await enroll({ profile, device: device("C02POLICY01"), ca: simCa, allowHttp: true });
+      expect((await db.corePlatform.findUniqueOrThrow({ where: { id: cp.id } })).alertSince).toBeNull();
+      const cleared = await db.event.findFirstOrThrow({ where: { type: "Core Platform Alert Cleared", objectId: cp.id }, orderBy: { id: "desc" } });
+      expect(cleared.id).toBeGreaterThan(alert.id);
+      expect(cleared.details).toMatchObject({ clearedBy: "an enrollment lookup got an answer", reason: expect.stringContaining(`HTTP ${status}`) });
+    },
+  );
+
   it.each([
     [{ errorStatus: 500 }, /HTTP 500/],
     [{ errorStatus: 503 }, /HTTP 503/],
@@ -90,6 +130,7 @@ describe("enrollment through the Enrollment Policy and the Kandji lookup", () =>
       if ("rateLimit" in fault) await fetch(`${kandji.url}/api/v1/devices`, { headers: { authorization: `Bearer ${TOKEN}` } });
       const before = await bed.db.prisma.certificate.count();
       const deniedBefore = await bed.db.prisma.event.count({ where: { type: "Enrollment Denied" } });
+      const alertsBefore = await bed.db.prisma.event.count({ where: { type: "Core Platform Alert" } });
       const err = await enroll({ profile, device: device("C02POLICY01"), ca: simCa, allowHttp: true }).catch((e) => e);
       expect(err).toBeInstanceOf(AcmeClientError);
       const refused = err as AcmeClientError;
@@ -99,6 +140,8 @@ describe("enrollment through the Enrollment Policy and the Kandji lookup", () =>
       expect(refused.problem?.detail).not.toMatch(INTERNAL);
       expect(await bed.db.prisma.certificate.count()).toBe(before);
       expect(await bed.db.prisma.event.count({ where: { type: "Enrollment Denied" } })).toBe(deniedBefore);
+      // An outage is not the admins' to fix: no alert (the Device Lookup Failed event records it).
+      expect(await bed.db.prisma.event.count({ where: { type: "Core Platform Alert" } })).toBe(alertsBefore);
       const outage = await bed.db.prisma.event.findFirstOrThrow({
         where: { type: "Device Lookup Failed", deviceSerial: "C02POLICY01" },
         orderBy: { id: "desc" },

@@ -44,6 +44,8 @@ export const EventType = {
   CorePlatformUpdated: "Core Platform Updated",
   CorePlatformDeleted: "Core Platform Deleted",
   CorePlatformValidated: "Core Platform Validated",
+  CorePlatformAlert: "Core Platform Alert",
+  CorePlatformAlertCleared: "Core Platform Alert Cleared",
   PolicyCreated: "Policy Created",
   PolicyUpdated: "Policy Updated",
   PolicyDeleted: "Policy Deleted",
@@ -241,6 +243,8 @@ export interface EventDetails {
   "Attestation Failed": ChallengeFailedDetails;
   "Enrollment Denied": EnrollmentDeniedDetails;
   "Device Lookup Failed": DeviceLookupFailedDetails;
+  "Core Platform Alert": { corePlatform: Named; httpStatus: number | null; reason: string; since: Date; mailedTo: string[]; mailSkipped?: string };
+  "Core Platform Alert Cleared": { corePlatform: Named; since: Date; reason: string; clearedBy: string };
   "RADIUS Authentication": { decision: string; reason: string; signalSource: unknown; revoked: unknown[]; [k: string]: unknown };
   "Mail Sent": MailDetails;
   "Mail Failed": MailDetails;

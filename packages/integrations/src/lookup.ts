@@ -64,6 +64,8 @@ export interface LookupResult {
    * an invalid URI or configuration), which asking again would not change.
    */
   unavailable?: true;
+  /** With outcome "error": the MDM refused the credentials (401, 403). Admins must fix the configuration. */
+  refused?: true;
   /** Final HTTP status, when a response came. */
   status?: number;
   timeMs: number;
@@ -214,7 +216,9 @@ export async function lookupDevice(input: LookupInput): Promise<LookupResult> {
     const detail = body.ok ? errorDetail(body.data) : null;
     const after = isRetryableStatus(http.status) && retries > 0 ? ` after ${retriesText(retries)}` : "";
     const transient = http.status === 429 || http.status >= 500;
-    return done("error", `HTTP ${http.status}${after}${detail ? ` (${detail})` : ""}`, transient ? { ...extra, unavailable: true as const } : extra);
+    const refused = http.status === 401 || http.status === 403;
+    const flag = transient ? { unavailable: true as const } : refused ? { refused: true as const } : {};
+    return done("error", `HTTP ${http.status}${after}${detail ? ` (${detail})` : ""}`, { ...extra, ...flag });
   }
   if (!body.ok) return done("error", "response is not valid JSON", extra);
 

@@ -25,6 +25,7 @@ export {
   EXPIRY_WINDOW_DAYS,
   type ScheduleResult,
 } from "./notifications";
+export { notePlatformAnswer, raisePlatformAlert, clearPlatformAlert, platformAlertMail, type PlatformAnswer } from "./platform-alerts";
 export { revokeUnusedCertificates, type UnusedSweepResult } from "./unused";
 export { checkDevicesAgainstSignalSources, type DeviceSweepOptions, type DeviceSweepResult } from "./revoke-on-failure";
 export { reserveLookups, refundLookups, lookupsInLastHour, lookupsPerMinute, DEFAULT_LOOKUPS_PER_HOUR } from "./budget";

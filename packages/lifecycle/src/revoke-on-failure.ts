@@ -4,6 +4,7 @@ import { EventType, recordEvent, systemActor } from "@attested/events";
 import { lookupConfigFromRecord, lookupDevice, type LookupConfig, type LookupResult } from "@attested/integrations";
 import { lookupsPerMinute, purgeOldBudgets, refundLookups, reserveLookups } from "./budget";
 import { nowOf, type LifecycleContext } from "./context";
+import { notePlatformAnswer } from "./platform-alerts";
 import { DomainError } from "@attested/errors";
 
 // Revoke On Failure (Security Signal Source > Settings): active certificates keep being checked
@@ -78,6 +79,7 @@ export async function checkDevicesAgainstSignalSources(ctx: LifecycleContext, op
 
   for (const source of sources) {
     const platform = source.corePlatform!;
+    const alert = { id: platform.id, name: platform.name, alertSince: platform.alertSince };
     let config: LookupConfig;
     try {
       config = lookupConfigFromRecord(platform, ctx.masterKey);
@@ -123,6 +125,9 @@ export async function checkDevicesAgainstSignalSources(ctx: LifecycleContext, op
       });
       await refundLookups(ctx.db, platform.id, maxRequests - Math.max(1, lookup.attempts), window);
       const checkedAt = nowOf(ctx);
+      await notePlatformAnswer(ctx.db, alert, lookup, "a Revoke On Failure check got an answer", checkedAt);
+      if (lookup.refused) alert.alertSince ??= checkedAt;
+      else if (lookup.outcome !== "error") alert.alertSince = null;
       const reason = storableText(lookup.reason.slice(0, 500)); // the MDM's answer may hold NUL
       await ctx.db.deviceCheck.upsert({
         where: { signalSourceId_deviceSerial: { signalSourceId: source.id, deviceSerial: device.deviceSerial } },

@@ -21,6 +21,7 @@ import {
   type ValidationRule,
 } from "@attested/integrations";
 import { DomainError, NotFoundError } from "@attested/errors";
+import { notePlatformAnswer } from "@attested/lifecycle";
 import { MasterKeyError } from "@attested/secrets";
 import { asRecord, hasAny, isUuid, IssueCollector, redactUri, usedByMessage, changedText } from "./common";
 import { contextWith, identityVariables } from "./context";
@@ -304,6 +305,11 @@ export async function validateLookup(
 ): Promise<LookupResult> {
   const result = await lookupDevice(args);
   const destination = uriOrigin(args.config.uri);
+  // Only the saved credential speaks for the platform's alert: a typed one is not yet what lookups use.
+  if (credential !== "typed") {
+    const current = await db.corePlatform.findUnique({ where: { id: row.id }, select: { alertSince: true } });
+    if (current) await notePlatformAnswer(db, { ...row, alertSince: current.alertSince }, result, `${actor.name ?? "an admin"} validated it`);
+  }
   await recordEvent(db, {
     type: EventType.CorePlatformValidated,
     outcome: result.outcome === "found" ? "success" : "failure",

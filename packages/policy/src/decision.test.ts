@@ -86,6 +86,7 @@ const lookup = (kind: LookupRecord["outcome"] | "outage", attributes: Record<str
   outcome: kind === "outage" ? "error" : kind,
   reason: kind === "found" ? "found" : kind === "notFound" ? "no device with this serial" : kind === "outage" ? "HTTP 503 after 2 retries" : "HTTP 401",
   unavailable: kind === "outage",
+  refused: kind === "error",
   status: kind === "outage" ? 503 : kind === "error" ? 401 : 200,
   attempts: 1,
   timeMs: 5,
@@ -209,6 +210,25 @@ describe("decideWith (the pure enrollment decision)", () => {
         ["p1", "selected", true],
       ]);
     }
+  });
+
+  it("asks to raise the Core Platform's alert on a refusal, to clear it on an answer, and nothing otherwise", () => {
+    const alerted = (since: Date | null) => {
+      const p = policy();
+      (p.policyWorkflow!.corePlatform as Record<string, unknown>).alertSince = since;
+      return config([p]);
+    };
+    const answers = (since: Date | null, l: LookupRecord) => {
+      const step = decideWith({ request: request(), config: alerted(since), lookups: lookups(l), now });
+      return "decision" in step ? step.effects.platformAnswers.map((a) => [a.corePlatform.id, a.answer.refused ? "raise" : "clear"]) : null;
+    };
+    expect(answers(null, lookup("error"))).toEqual([["cp", "raise"]]);
+    expect(answers(now, lookup("error"))).toEqual([]); // raised already
+    expect(answers(now, lookup("found"))).toEqual([["cp", "clear"]]);
+    expect(answers(now, lookup("notFound"))).toEqual([["cp", "clear"]]); // a definite answer: the credentials work
+    expect(answers(now, lookup("outage"))).toEqual([]); // no answer: nothing known about the credentials
+    expect(answers(null, lookup("found"))).toEqual([]); // the hot path: nothing to write
+    expect(answers(null, lookup("outage"))).toEqual([]);
   });
 
   it("keeps the decision's inputs for the auditor: the time it was decided and the candidates", () => {

@@ -2,6 +2,7 @@ import type { CaContext } from "@attested/ca";
 import { cachedConfig, type CorePlatform, type Db, type SecuritySignalSource } from "@attested/db";
 import { EventType, recordEvent, type AuditEventOf } from "@attested/events";
 import { lookupConfigFromRecord, lookupDevice, type Attributes, type LookupConfig, type LookupOptions, type LookupResult } from "@attested/integrations";
+import { notePlatformAnswer, type PlatformAnswer } from "@attested/lifecycle";
 import { MasterKeyError } from "@attested/secrets";
 import { describeCondition, evaluateConditions, type ConditionResult } from "./conditions";
 import { identityVariables, resolveIdentity } from "./context";
@@ -71,6 +72,8 @@ export interface LookupRecord {
   reason: string;
   /** The MDM gave no answer for now (see LookupResult.unavailable): the device is asked to come back. */
   unavailable: boolean;
+  /** The MDM refused the platform's credentials (401, 403): admins are alerted (see platform-alerts). */
+  refused: boolean;
   status: number | null;
   attempts: number;
   timeMs: number;
@@ -109,6 +112,7 @@ function record(cp: CorePlatform, identity: string, attribute: string, r: Lookup
     outcome: r.outcome,
     reason: r.reason,
     unavailable: r.unavailable === true,
+    refused: r.refused === true,
     status: r.status ?? null,
     attempts: r.attempts,
     timeMs: r.timeMs,
@@ -208,6 +212,8 @@ export interface EnrollmentEffects {
   events: AuditEventOf<typeof EventType.DeviceLookupFailed>[];
   /** Revoke On Failure: every lookup said "not found", so the device's earlier certificates go. */
   revokeOnFailure: { deviceSerial: string; signalSource: { id: string; name: string }; reason: string } | null;
+  /** Lookups that raise or clear their Core Platform's alert (a refusal, or an answer after one). */
+  platformAnswers: { corePlatform: Pick<CorePlatform, "id" | "name" | "alertSince">; answer: PlatformAnswer }[];
 }
 
 /** A device lookup the decision needs before it can go on: made by the caller, then passed back in. */
@@ -254,7 +260,7 @@ export function decideWith({ request: req, config, lookups, now }: DecisionInput
     deviceSerial,
     decidedAt: now.toISOString(),
   };
-  const effects: EnrollmentEffects = { events: [], revokeOnFailure: null };
+  const effects: EnrollmentEffects = { events: [], revokeOnFailure: null, platformAnswers: [] };
   const deny = (code: DenialCode, reason: string): { decision: Extract<EnrollmentDecision, { allowed: false }>; effects: EnrollmentEffects } => ({
     decision: { allowed: false, code, reason, inputs: { ...inputs, decision: { allowed: false, code, reason } } },
     effects,
@@ -332,6 +338,7 @@ export function decideWith({ request: req, config, lookups, now }: DecisionInput
     if (used.has(key)) cand.lookupReused = true;
     else {
       used.add(key);
+      if (lookup.refused ? !cp.alertSince : lookup.outcome !== "error" && cp.alertSince) effects.platformAnswers.push({ corePlatform: cp, answer: lookup });
       if (lookup.outcome === "error") {
         effects.events.push({
           type: EventType.DeviceLookupFailed,
@@ -431,6 +438,7 @@ export async function applyEnrollmentEffects(
   ca?: CaContext,
 ): Promise<EnrollmentDecision> {
   for (const event of effects.events) await recordEvent(db, event);
+  for (const { corePlatform, answer } of effects.platformAnswers) await notePlatformAnswer(db, corePlatform, answer, "an enrollment lookup got an answer");
   if (!effects.revokeOnFailure || !ca || decision.allowed) return decision;
   const revokedOnFailure = await revokeOnFailure(ca, {
     where: { deviceSerial: effects.revokeOnFailure.deviceSerial },

@@ -3,6 +3,7 @@ import type { CaContext } from "@attested/ca";
 import type { Certificate } from "@attested/db";
 import { EventType, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite } from "@attested/identity";
+import { notePlatformAnswer } from "@attested/lifecycle";
 import { normalizeSerial, parseDn } from "@attested/pki";
 import { resolveIdentity } from "./context";
 import { lookupThrough, type DecideOptions } from "./engine";
@@ -179,6 +180,7 @@ export async function authorizeRadius(ctx: CaContext, actor: Actor, input: unkno
 
   const cp = source.corePlatform!;
   const r = await lookupThrough(cp, identity, source.identityAttribute, certificateContext(cert), opts.lookup);
+  await notePlatformAnswer(ctx.db, cp, r, "a RADIUS Authentication lookup got an answer");
   details.lookup = {
     corePlatform: { id: cp.id, name: cp.name },
     outcome: r.outcome,

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "CorePlatform" ADD COLUMN     "alertReason" TEXT,
+ADD COLUMN     "alertSince" TIMESTAMP(3);
