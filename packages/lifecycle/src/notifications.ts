@@ -198,7 +198,8 @@ async function finish(ctx: LifecycleContext, n: NotificationRow, now: Date, resu
   const cert = n.certificateId
     ? await ctx.db.certificate.findUnique({ where: { id: n.certificateId }, select: { serialNumber: true, deviceSerial: true, subjectDn: true } })
     : null;
-  const what = n.kind === "enrollment" ? "Enrollment notice" : n.kind === "expiry" ? "Expiry reminder" : n.kind === "platformAlert" ? "Core Platform alert" : "Mail";
+  const what =
+    n.kind === "enrollment" ? "Enrollment notice" : n.kind === "expiry" ? "Expiry reminder" : n.kind === "platformAlert" ? "Core Platform alert" : "Mail";
   const base = {
     actor: mailActor,
     object: cert ? { type: "certificate" as const, id: n.certificateId!, name: cert.subjectDn } : { type: "mail" as const, name: n.recipient },

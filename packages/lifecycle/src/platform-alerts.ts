@@ -32,7 +32,7 @@ export async function notePlatformAnswer(db: Db, platform: AlertedPlatform, answ
     if (answer.refused) {
       if (!platform.alertSince) await raisePlatformAlert(db, platform, answer, now);
     } else if (answer.outcome !== "error" && platform.alertSince) {
-      await clearPlatformAlert(db, platform, clearedBy, now);
+      await clearPlatformAlert(db, platform, clearedBy);
     }
   } catch {
     // The lookup's own events record what happened; the alert is retried at the next lookup.
@@ -100,7 +100,7 @@ export async function raisePlatformAlert(db: Db, platform: Pick<CorePlatform, "i
 }
 
 /** Clears the alert once, recording how long it lasted and what cleared it. */
-export async function clearPlatformAlert(db: Db, platform: AlertedPlatform, clearedBy: string, now = new Date()): Promise<boolean> {
+export async function clearPlatformAlert(db: Db, platform: AlertedPlatform, clearedBy: string): Promise<boolean> {
   const row = await db.corePlatform.findUnique({ where: { id: platform.id }, select: { alertSince: true, alertReason: true } });
   if (!row?.alertSince) return false;
   const since = row.alertSince;

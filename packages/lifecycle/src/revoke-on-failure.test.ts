@@ -102,6 +102,29 @@ describe("Revoke On Failure", () => {
     });
   });
 
+  it("a refused token (403) revokes nothing and alerts the admins once; the next answer clears the alert", async () => {
+    h.clock.advanceDays(1);
+    const serial = "C02AAA0007";
+    sim.state.addDevice({ serial_number: serial });
+    const cert = await h.issue(ca.id, { cn: serial, deviceSerial: serial, enrollmentPolicyId: policyId });
+    const alerts = () => h.db.prisma.event.count({ where: { type: "Core Platform Alert", objectId: corePlatformId } });
+    const before = await alerts();
+    sim.state.setFaults({ errorStatus: 403, errorCount: null });
+    const refused = await checkDevicesAgainstSignalSources(h.ctx, { perMinute: 100 });
+    sim.state.clearFaults();
+    expect(refused.failed).toEqual([]);
+    expect(refused.errors.length).toBeGreaterThan(1); // several devices refused...
+    expect(await alerts()).toBe(before + 1); // ...one alert
+    expect((await h.db.prisma.corePlatform.findUniqueOrThrow({ where: { id: corePlatformId } })).alertReason).toContain("HTTP 403");
+    expect((await h.db.prisma.certificate.findUniqueOrThrow({ where: { id: cert.id } })).status).toBe("ACTIVE");
+
+    h.clock.advanceDays(1);
+    await checkDevicesAgainstSignalSources(h.ctx, { perMinute: 100 });
+    expect((await h.db.prisma.corePlatform.findUniqueOrThrow({ where: { id: corePlatformId } })).alertSince).toBeNull();
+    const cleared = await h.db.prisma.event.findFirstOrThrow({ where: { type: "Core Platform Alert Cleared", objectId: corePlatformId } });
+    expect(cleared.details).toMatchObject({ clearedBy: "a Revoke On Failure check got an answer" });
+  });
+
   it("names a failed validation rule, and never revokes on lookup errors", async () => {
     h.clock.advanceDays(1);
     const serial = "C02AAA0004";

@@ -39,6 +39,8 @@ export type CorePlatformView = Pick<
   hasSecret: boolean;
   validationRules: ValidationRule[];
   attributeMappings: AttributeMapping[];
+  /** Set while the MDM refuses the platform's credentials (see @attested/lifecycle platform-alerts). */
+  alert: { since: Date; reason: string } | null;
 };
 
 /** The platform as shown, field by field: a column added later stays out until it is named here. */
@@ -57,6 +59,7 @@ export function toCorePlatformView(row: CorePlatform): CorePlatformView {
     timeoutMs: row.timeoutMs,
     attributeMappings: (Array.isArray(row.attributeMappings) ? row.attributeMappings : []) as unknown as AttributeMapping[],
     groupsPath: row.groupsPath,
+    alert: row.alertSince ? { since: row.alertSince, reason: row.alertReason ?? "" } : null,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };

@@ -51,6 +51,11 @@ export default async function CorePlatformsPage() {
                       {p.name}
                     </Link>
                     <div className="text-xs text-slate-500">{p.description}</div>
+                    {p.alert && (
+                      <span title={`The MDM refuses its credentials: ${p.alert.reason}`}>
+                        <Badge color="red">Credentials refused</Badge>
+                      </span>
+                    )}
                   </td>
                   <td>Generic HTTP</td>
                   <td>

@@ -1,7 +1,7 @@
 import { notFound } from "next/navigation";
 import { AUTH_METHODS, AUTH_METHOD_LABELS, CONDITIONS, CONDITION_LABELS, SECRET_LABELS, UNPINNED_WARNING, rulesPinIdentity } from "@attested/integrations";
 import { corePlatformUsage, getCorePlatform, identityVariables, DEFAULT_IDENTITY_ATTRIBUTE } from "@attested/policy";
-import { Card, PageHeader, Tabs } from "@/components/ui";
+import { Card, PageHeader, Tabs, formatTime } from "@/components/ui";
 import { getDb } from "@/lib/db";
 import { requireReader } from "@/lib/session";
 import { DeleteForm } from "@/components/delete-form";
@@ -37,6 +37,24 @@ export default async function CorePlatformPage({
       {sp.saved && (
         <div role="status" className="mb-4 rounded-md border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-800">
           Core Platform saved. Set it up in the Configuration, API, Attribute Mapping and Groups tabs.
+        </div>
+      )}
+      {cp.alert && (
+        <div role="alert" data-testid="core-platform-alert" className="mb-4 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800">
+          <p className="font-medium">
+            Since {formatTime(cp.alert.since)}, the MDM refuses this Core Platform&apos;s credentials: {cp.alert.reason}.
+          </p>
+          <p className="mt-1">
+            Devices that enroll or authenticate through it are denied until this is fixed. Update the{" "}
+            {admin ? (
+              <a className="link" href={`${base}?tab=configuration`}>
+                API token on the Configuration tab
+              </a>
+            ) : (
+              "API token on the Configuration tab"
+            )}{" "}
+            and press Validate: the alert clears as soon as a lookup gets an answer.
+          </p>
         </div>
       )}
       <Tabs base={base} active={active} tabs={CORE_PLATFORM_TABS} />
