@@ -7,6 +7,13 @@ import { getDb } from "./db";
 export class RateLimited extends CredentialsSignin {
   code = "rate_limited";
 }
+/** The password was right; the user has two-factor authentication on: the form asks for the code. */
+export class SecondFactorRequired extends CredentialsSignin {
+  code = "second_factor";
+}
+export class InvalidCode extends CredentialsSignin {
+  code = "invalid_code";
+}
 
 export const { handlers, auth, signIn, signOut } = NextAuth({
   trustHost: true,
@@ -22,13 +29,16 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
   },
   providers: [
     Credentials({
-      credentials: { email: { label: "Email" }, password: { label: "Password", type: "password" } },
+      credentials: { email: { label: "Email" }, password: { label: "Password", type: "password" }, code: { label: "Authentication code" } },
       async authorize(credentials, request) {
         // The custom server sets x-real-ip from the socket (or a trusted proxy).
         const ip = request?.headers?.get?.("x-real-ip") ?? null;
-        const result = await verifySignIn(await getDb(), String(credentials?.email ?? ""), String(credentials?.password ?? ""), ip);
+        const code = typeof credentials?.code === "string" ? credentials.code : "";
+        const result = await verifySignIn(await getDb(), String(credentials?.email ?? ""), String(credentials?.password ?? ""), ip, code);
         if (!result.ok) {
           if (result.reason === "rate-limited") throw new RateLimited();
+          if (result.reason === "second-factor") throw new SecondFactorRequired();
+          if (result.reason === "invalid-code") throw new InvalidCode();
           return null;
         }
         return { id: result.user.id, email: result.user.email, name: result.user.name, sessionVersion: result.user.sessionVersion };

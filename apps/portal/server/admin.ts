@@ -9,13 +9,14 @@ import { loadMasterKey, openEnvelope, parseMasterKey, setMasterKey } from "@atte
 import { ConfigError, loadConfig, type Config } from "./config";
 import { migrateDatabase } from "@attested/db/migrate";
 import { systemActor } from "@attested/events";
-import { createApiToken, createUser, generatePassword, resetPassword, roleSchema } from "@attested/identity";
+import { createApiToken, createUser, generatePassword, resetPassword, resetSecondFactor, roleSchema } from "@attested/identity";
 import { backupFromRunningPortal } from "./admin-socket";
 import { assertNoEmbeddedServer, runningEmbeddedServer } from "./embedded-lock";
 
 const usage = `usage: npm run admin -- <command>
   create-user <email> --role admin|auditor [--name NAME] [--password PW]   (prints a generated password if none is given)
   reset-password <email> [--password PW]                                  (prints a generated password if none is given)
+  reset-2fa <email>                                                      (turns the user's two-factor authentication off, e.g. a lost phone)
   create-api-token <name> --role admin|auditor [--expires-days N]         (prints the token once; expires in N days, 90 by default)
   backup <file>                                                          (embedded database, also while the portal runs; on PostgreSQL use pg_dump)
   restore <file>                                                         (into an empty DATA_DIR, with the backup's master key)`;
@@ -80,6 +81,13 @@ try {
       await resetPassword(db.prisma, actor, { email: arg ?? "" }, password);
       say(`password reset for ${arg}`);
       if (!values.password) say(`password: ${password}`);
+      break;
+    }
+    case "reset-2fa": {
+      const u = await db.prisma.user.findUnique({ where: { email: String(arg ?? "").toLowerCase() }, select: { id: true } });
+      if (!u) throw new Error(`no user ${arg}`);
+      await resetSecondFactor(db.prisma, actor, u.id);
+      say(`two-factor authentication reset for ${arg}: they sign in with their password and set it up again`);
       break;
     }
     case "create-api-token": {

@@ -20,6 +20,8 @@ export const EventType = {
   UserUpdated: "User Updated",
   PasswordReset: "Password Reset",
   PasswordChanged: "Password Changed",
+  SecondFactorEnabled: "Two-Factor Enabled",
+  SecondFactorReset: "Two-Factor Reset",
   ApiTokenCreated: "API Token Created",
   ApiTokenRevoked: "API Token Revoked",
   OrganizationCreated: "Organization Created",
@@ -196,10 +198,12 @@ export interface EventDetails {
   "User Updated": { before: Snapshot; after: Snapshot };
   "Password Reset": Record<string, never>;
   "Password Changed": Record<string, never>;
+  "Two-Factor Enabled": { method: "totp"; recoveryCodes: number };
+  "Two-Factor Reset": { by: "self" | "admin" | "admin CLI" };
   "API Token Created": { role: string; prefix: string; expiresAt: string };
   "API Token Revoked": Record<string, never>;
   "Organization Created": Record<string, never>;
-  "Settings Updated": { settings: "mail" | "events"; [k: string]: unknown };
+  "Settings Updated": { settings: "mail" | "events" | "sign-in"; [k: string]: unknown };
   "Certificate Authority Created": Snapshot;
   "Certificate Authority Updated": { before: Snapshot; after: Snapshot };
   "Certificate Template Created": Snapshot;

@@ -4,3 +4,4 @@ export * from "./users";
 export * from "./tokens";
 export * from "./bootstrap";
 export { generatePassword, hashPassword } from "./passwords";
+export * from "./second-factor";

@@ -1,8 +1,9 @@
-import type { Db, Role } from "@attested/db";
+import { cachedConfig, type Db, type Role } from "@attested/db";
 import { EventType, inTransaction, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite } from "./actor";
 import { assertStrongPassword, dummyHash, hashPassword, verifyPassword } from "./passwords";
 import { changePasswordSchema, createUserSchema, passwordSchema, updateUserSchema, type CreateUserInput } from "./schemas";
+import { adminsNeedSecondFactor, checkSecondFactor } from "./second-factor";
 import { claimAttempt, clearAllFailures, signedIn, throttleKeys } from "./throttle";
 import { ConflictError, DomainError, ForbiddenError, NotFoundError, TooManyRequestsError } from "@attested/errors";
 
@@ -14,6 +15,8 @@ export interface PublicUser {
   disabled: boolean;
   createdAt: Date;
   lastSignInAt: Date | null;
+  /** When the user turned two-factor authentication on (null: off). */
+  totpEnabledAt: Date | null;
 }
 
 const publicFields = {
@@ -24,6 +27,7 @@ const publicFields = {
   disabled: true,
   createdAt: true,
   lastSignInAt: true,
+  totpEnabledAt: true,
 } as const;
 
 export const listUsers = (db: Db): Promise<PublicUser[]> => db.user.findMany({ select: publicFields, orderBy: { createdAt: "asc" } });
@@ -150,19 +154,22 @@ export async function endSessions(db: Db, userId: string, sessionVersion: number
   });
 }
 
-export type SignInResult = { ok: true; user: PublicUser & { sessionVersion: number } } | { ok: false; reason: "invalid" | "rate-limited" };
+export type SignInResult =
+  | { ok: true; user: PublicUser & { sessionVersion: number } }
+  /** "second-factor": the password was right and a code is needed; "invalid-code": the code was wrong. */
+  | { ok: false; reason: "invalid" | "rate-limited" | "second-factor" | "invalid-code" };
 
 /**
  * Checks a sign-in. The caller shows one message for every "invalid" case, so nobody learns
  * whether an email exists; unknown emails cost the same argon2 verification as known ones.
  */
-export async function verifySignIn(db: Db, email: string, password: string, ip: string | null): Promise<SignInResult> {
+export async function verifySignIn(db: Db, email: string, password: string, ip: string | null, code?: string): Promise<SignInResult> {
   const normalized = String(email ?? "")
     .trim()
     .toLowerCase()
     .slice(0, 254);
   const keys = throttleKeys(normalized, ip);
-  const fail = async (reason: "invalid" | "rate-limited", why: string) => {
+  const fail = async (reason: "invalid" | "rate-limited" | "invalid-code", why: string) => {
     await recordEvent(db, {
       type: EventType.SignInFailed,
       outcome: "failure",
@@ -179,6 +186,14 @@ export async function verifySignIn(db: Db, email: string, password: string, ip: 
   if (!user) return fail("invalid", "unknown email");
   if (!valid) return fail("invalid", "wrong password");
   if (user.disabled) return fail("invalid", "user disabled");
+  let secondFactor: string | undefined;
+  if (user.totpEnabledAt) {
+    // The attempt stays counted until the code is right: guessing codes meets the password throttle.
+    if (!code?.trim()) return { ok: false, reason: "second-factor" };
+    const check = await checkSecondFactor(db, user, code);
+    if (!check.ok) return fail("invalid-code", check.reason);
+    secondFactor = check.method;
+  }
   await signedIn(db, keys);
   const now = new Date();
   await inTransaction(db, async (tx) => {
@@ -187,12 +202,24 @@ export async function verifySignIn(db: Db, email: string, password: string, ip: 
       type: EventType.SignIn,
       outcome: "success",
       actor: { type: "user", id: user.id, name: user.email, role: user.role },
-      summary: `${user.email} signed in`,
-      details: { ip },
+      summary: `${user.email} signed in${secondFactor ? ` with a ${secondFactor === "totp" ? "authentication code" : "recovery code"}` : ""}`,
+      details: { ip, ...(secondFactor ? { secondFactor } : {}) },
     });
   });
-  const { passwordHash: _, updatedAt: __, ...pub } = user;
-  return { ok: true, user: { ...pub, lastSignInAt: now } };
+  return {
+    ok: true,
+    user: {
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      role: user.role,
+      disabled: user.disabled,
+      createdAt: user.createdAt,
+      lastSignInAt: now,
+      totpEnabledAt: user.totpEnabledAt,
+      sessionVersion: user.sessionVersion,
+    },
+  };
 }
 
 /**
@@ -200,7 +227,19 @@ export async function verifySignIn(db: Db, email: string, password: string, ip: 
  * (its version is no longer the user's). One indexed read per request.
  */
 export async function actorForUser(db: Db, userId: string, sessionVersion: unknown): Promise<Actor | null> {
-  const u = await db.user.findUnique({ where: { id: userId }, select: { id: true, email: true, role: true, disabled: true, sessionVersion: true } });
+  return (await sessionOf(db, userId, sessionVersion))?.actor ?? null;
+}
+
+/**
+ * A session's actor, and whether it may use the portal yet: an admin who must have a second factor
+ * (Settings > Users) and has none may only set one up (Settings > Account).
+ */
+export async function sessionOf(db: Db, userId: string, sessionVersion: unknown): Promise<{ actor: Actor; secondFactorMissing: boolean } | null> {
+  const u = await db.user.findUnique({
+    where: { id: userId },
+    select: { id: true, email: true, role: true, disabled: true, sessionVersion: true, totpEnabledAt: true },
+  });
   if (!u || u.disabled || u.sessionVersion !== sessionVersion) return null;
-  return { type: "user", id: u.id, name: u.email, role: u.role };
+  const secondFactorMissing = u.role === "ADMIN" && !u.totpEnabledAt && (await cachedConfig(db, "org.requireSecondFactor", () => adminsNeedSecondFactor(db)));
+  return { actor: { type: "user", id: u.id, name: u.email, role: u.role }, secondFactorMissing };
 }

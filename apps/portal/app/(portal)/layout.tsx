@@ -1,13 +1,13 @@
 import Link from "next/link";
 import { SideNav } from "@/components/nav";
 import { Badge } from "@/components/ui";
-import { requireReader } from "@/lib/session";
+import { requireSignedIn } from "@/lib/session";
 import { signOutAction } from "./actions";
 
 export const dynamic = "force-dynamic";
 
 export default async function PortalLayout({ children }: { children: React.ReactNode }) {
-  const actor = await requireReader();
+  const actor = await requireSignedIn();
   return (
     <div className="flex min-h-screen">
       <aside className="w-64 shrink-0 bg-slate-900 px-3 py-5">

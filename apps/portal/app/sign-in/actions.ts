@@ -3,14 +3,24 @@ import { AuthError } from "next-auth";
 import { signIn } from "@/lib/auth";
 import type { FormState } from "@/lib/form";
 
-export async function signInAction(_: FormState, form: FormData): Promise<FormState> {
+export type SignInState = FormState & { secondFactor?: boolean };
+
+export async function signInAction(_: SignInState, form: FormData): Promise<SignInState> {
   try {
-    await signIn("credentials", { email: form.get("email"), password: form.get("password"), redirectTo: "/" });
+    await signIn("credentials", { email: form.get("email"), password: form.get("password"), code: form.get("code") ?? "", redirectTo: "/" });
     return {};
   } catch (e) {
     if (e instanceof AuthError) {
+      const code = (e as AuthError & { code?: string }).code;
+      if (code === "rate_limited") return { error: "Too many failed attempts. Wait a moment and try again." };
+      if (code === "second_factor") return { secondFactor: true };
+      if (code === "invalid_code")
+        return {
+          secondFactor: true,
+          error: "That code is not right. Enter the 6-digit code your app shows now, or a recovery code.",
+          fieldErrors: { code: "Not right" },
+        };
       // One message for unknown emails, wrong passwords and disabled users.
-      if ((e as AuthError & { code?: string }).code === "rate_limited") return { error: "Too many failed attempts. Wait a moment and try again." };
       return { error: "Invalid email or password." };
     }
     throw e; // the redirect after a successful sign-in

@@ -1,6 +1,6 @@
 "use server";
 import { revalidatePath } from "next/cache";
-import { createUser, resetPassword, updateUser } from "@attested/identity";
+import { createUser, resetPassword, resetSecondFactor, setAdminsNeedSecondFactor, updateUser } from "@attested/identity";
 import { getDb } from "@/lib/db";
 import { formAction } from "@/lib/form";
 import { requireWriter } from "@/lib/session";
@@ -26,4 +26,18 @@ export const resetPasswordAction = formAction(async (input) => {
   await resetPassword(await getDb(), actor, { id: input.id ?? "" }, input.password ?? "");
   revalidatePath("/settings/users");
   return { ok: true, reset: true, message: "Password reset. The user's sessions have ended." };
+});
+
+export const resetSecondFactorAction = formAction(async (input) => {
+  const actor = await requireWriter("reset two-factor authentication");
+  await resetSecondFactor(await getDb(), actor, input.id ?? "");
+  revalidatePath("/settings/users");
+  return { ok: true, message: "Two-factor authentication reset: the user signs in with their password and sets it up again." };
+});
+
+export const requireSecondFactorAction = formAction(async (input) => {
+  const actor = await requireWriter("change the sign-in requirements");
+  await setAdminsNeedSecondFactor(await getDb(), actor, input.requireSecondFactorForAdmins === "on");
+  revalidatePath("/settings/users");
+  return { ok: true, message: "Saved." };
 });

@@ -2,7 +2,7 @@
 import { useActionState } from "react";
 import { ConfirmSubmit, Field, FormMessage, SubmitButton, invalid, formKey } from "@/components/form";
 import { emptyForm } from "@/lib/form-state";
-import { createUserAction, resetPasswordAction, updateUserAction } from "./actions";
+import { createUserAction, requireSecondFactorAction, resetPasswordAction, resetSecondFactorAction, updateUserAction } from "./actions";
 
 export function AddUserForm() {
   const [state, action] = useActionState(createUserAction, emptyForm);
@@ -94,6 +94,47 @@ export function ResetPasswordForm({ id, email }: { id: string; email: string }) 
           {state.message}
         </span>
       )}
+    </form>
+  );
+}
+
+export function ResetSecondFactorForm({ id, email }: { id: string; email: string }) {
+  const [state, action] = useActionState(resetSecondFactorAction, emptyForm);
+  return (
+    <form action={action} className="mt-2 flex flex-wrap items-center gap-2" aria-label={`Reset two-factor authentication of ${email}`}>
+      <input type="hidden" name="id" value={id} />
+      <SubmitButton variant="secondary">Reset two-factor</SubmitButton>
+      {state.error && (
+        <span role="alert" className="text-xs text-red-600">
+          {state.error}
+        </span>
+      )}
+      {state.ok && state.message && (
+        <span role="status" className="text-xs text-green-700">
+          {state.message}
+        </span>
+      )}
+    </form>
+  );
+}
+
+export function RequireSecondFactorForm({ required }: { required: boolean }) {
+  const [state, action] = useActionState(requireSecondFactorAction, emptyForm);
+  return (
+    <form action={action} className="space-y-3" aria-label="Two-factor authentication">
+      <FormMessage state={state} />
+      <label className="flex items-center gap-2 text-sm">
+        <input
+          type="checkbox"
+          name="requireSecondFactorForAdmins"
+          defaultChecked={state.values ? state.values.requireSecondFactorForAdmins === "on" : required}
+        />
+        Require two-factor authentication for admins
+      </label>
+      <p className="text-xs text-slate-500">
+        Admins without it are sent to Settings &gt; Account to set it up before they can use the portal. Auditors may turn it on for themselves.
+      </p>
+      <SubmitButton>Save</SubmitButton>
     </form>
   );
 }

@@ -1,14 +1,16 @@
-import { listUsers } from "@attested/identity";
+import { adminsNeedSecondFactor, listUsers } from "@attested/identity";
 import { Badge, Card, PageHeader, formatTime } from "@/components/ui";
 import { getDb } from "@/lib/db";
 import { requireReader } from "@/lib/session";
-import { AddUserForm, ResetPasswordForm, UserRowActions } from "./forms";
+import { AddUserForm, RequireSecondFactorForm, ResetPasswordForm, ResetSecondFactorForm, UserRowActions } from "./forms";
 
 export const metadata = { title: "Users" };
 
 export default async function UsersPage() {
   const actor = await requireReader();
-  const users = await listUsers(await getDb());
+  const db = await getDb();
+  const users = await listUsers(db);
+  const secondFactorRequired = await adminsNeedSecondFactor(db);
   const admin = actor.role === "ADMIN";
   return (
     <>
@@ -25,6 +27,7 @@ export default async function UsersPage() {
               <th>Email</th>
               <th>Role</th>
               <th>Status</th>
+              <th>Two-factor</th>
               <th>Last sign-in</th>
               {admin && <th>Actions</th>}
             </tr>
@@ -38,11 +41,13 @@ export default async function UsersPage() {
                   <Badge color={u.role === "ADMIN" ? "indigo" : "amber"}>{u.role === "ADMIN" ? "Admin" : "Auditor"}</Badge>
                 </td>
                 <td>{u.disabled ? <Badge color="red">Disabled</Badge> : <Badge color="green">Active</Badge>}</td>
+                <td>{u.totpEnabledAt ? <Badge color="green">On</Badge> : <Badge color="slate">Off</Badge>}</td>
                 <td className="text-xs">{formatTime(u.lastSignInAt)}</td>
                 {admin && (
                   <td>
                     <UserRowActions id={u.id} email={u.email} role={u.role} disabled={u.disabled} />
                     <ResetPasswordForm id={u.id} email={u.email} />
+                    {u.totpEnabledAt && <ResetSecondFactorForm id={u.id} email={u.email} />}
                   </td>
                 )}
               </tr>
@@ -55,6 +60,15 @@ export default async function UsersPage() {
           <AddUserForm />
         </Card>
       )}
+      <Card title="Two-factor authentication" className="mt-6">
+        {admin ? (
+          <RequireSecondFactorForm required={secondFactorRequired} />
+        ) : (
+          <p className="text-sm text-slate-600">
+            {secondFactorRequired ? "Required for admins." : "Not required; each user may turn it on in Settings > Account."}
+          </p>
+        )}
+      </Card>
     </>
   );
 }
