@@ -5,15 +5,7 @@ import { createTestDatabase } from "@attested/db/testing";
 import { ForbiddenError } from "@attested/errors";
 import type { Actor } from "@attested/events";
 import { setMasterKey } from "@attested/secrets";
-import {
-  beginSecondFactorSetup,
-  confirmSecondFactorSetup,
-  createUser,
-  resetSecondFactor,
-  sessionOf,
-  setAdminsNeedSecondFactor,
-  verifySignIn,
-} from "./index";
+import { beginSecondFactorSetup, confirmSecondFactorSetup, createUser, resetSecondFactor, sessionOf, setAdminsNeedSecondFactor, verifySignIn } from "./index";
 import { FREE_FAILURES } from "./throttle";
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;

@@ -202,7 +202,7 @@ export async function verifySignIn(db: Db, email: string, password: string, ip: 
       type: EventType.SignIn,
       outcome: "success",
       actor: { type: "user", id: user.id, name: user.email, role: user.role },
-      summary: `${user.email} signed in${secondFactor ? ` with a ${secondFactor === "totp" ? "authentication code" : "recovery code"}` : ""}`,
+      summary: `${user.email} signed in${secondFactor ? (secondFactor === "totp" ? " with an authentication code" : " with a recovery code") : ""}`,
       details: { ip, ...(secondFactor ? { secondFactor } : {}) },
     });
   });
