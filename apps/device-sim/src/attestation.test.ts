@@ -64,7 +64,13 @@ describe("simulated attestations through verifyAppleAttestation", () => {
     const d: SimulatedDevice = { ...device, platform: "iOS", osVersion: "17.4", softwareUpdateDeviceId: "D83AP" };
     const attObj = await buildAttestation({ device: d, publicKey: key.keys.publicKey, token: TOKEN, ca });
     const a = await verifyAppleAttestation({ attObj, token: TOKEN, identifier: d.serialNumber, trustedRoots });
-    expect([a.osVersion, a.softwareUpdateDeviceId, a.sipStatus, a.secureBootLevel, a.thirdPartyKexts]).toEqual(["17.4", "D83AP", undefined, undefined, undefined]);
+    expect([a.osVersion, a.softwareUpdateDeviceId, a.sipStatus, a.secureBootLevel, a.thirdPartyKexts]).toEqual([
+      "17.4",
+      "D83AP",
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 
   it("has the layout of a real Apple attestation", async () => {

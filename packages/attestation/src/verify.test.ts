@@ -87,7 +87,9 @@ describe("verifyAppleAttestation", () => {
     expect(attestationSummary(a)).toMatchObject(facts);
     const phoneExtensions = appleExtensions({ serial: SERIAL, freshness: expectedFreshnessCode(TOKEN), osVersion: "17.4", sipStatus: null });
     const phone = await issue({ subject: "CN=device", issuer: sub, publicKey: deviceKeys.publicKey, extensions: phoneExtensions });
-    const p = attestationSummary(await verifyAppleAttestation({ attObj: attObj([der(phone), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] }));
+    const p = attestationSummary(
+      await verifyAppleAttestation({ attObj: attObj([der(phone), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] }),
+    );
     expect(p.osVersion).toBe("17.4");
     expect(["sipStatus", "secureBootLevel", "thirdPartyKexts"].filter((k) => k in p)).toEqual([]);
   });

@@ -176,7 +176,15 @@ describe("attested posture in the Device Role", () => {
         candidates: [
           expect.objectContaining({
             result: "postureNotMet",
-            posture: expect.arrayContaining([{ condition: "macOS version at least 14.0", passed: false, notApplicable: false, actual: "13.6", message: "attested macOS 13.6 is below the required 14.0" }]),
+            posture: expect.arrayContaining([
+              {
+                condition: "macOS version at least 14.0",
+                passed: false,
+                notApplicable: false,
+                actual: "13.6",
+                message: "attested macOS 13.6 is below the required 14.0",
+              },
+            ]),
           }),
         ],
       },
@@ -199,14 +207,25 @@ describe("attested posture in the Device Role", () => {
     const answer = await authorizeRadius(bed.ctx, radius, { certificatePem: r.certificatePem });
     expect(answer).toMatchObject({
       decision: "accept",
-      posture: { platform: "macOS", osVersion: "14.10", softwareUpdateDeviceId: "J514sAP", secureBootLevel: "Full Security", sipEnabled: true, thirdPartyKextsAllowed: false },
+      posture: {
+        platform: "macOS",
+        osVersion: "14.10",
+        softwareUpdateDeviceId: "J514sAP",
+        secureBootLevel: "Full Security",
+        sipEnabled: true,
+        thirdPartyKextsAllowed: false,
+      },
     });
   });
 
   it("Mac-only rules do not apply to an iPhone; 'Platform is macOS' keeps it out", async () => {
     const phone = mac({ platform: "iOS", osVersion: "17.4", softwareUpdateDeviceId: "D83AP" });
     const r = await enroll({ profile, device: phone as never, ca: simCa, allowHttp: true });
-    expect((await authorizeRadius(bed.ctx, radius, { certificatePem: r.certificatePem })).posture).toMatchObject({ platform: "iOS", osVersion: "17.4", sipEnabled: null });
+    expect((await authorizeRadius(bed.ctx, radius, { certificatePem: r.certificatePem })).posture).toMatchObject({
+      platform: "iOS",
+      osVersion: "17.4",
+      sipEnabled: null,
+    });
     await setPosture([{ check: "platform", value: "macOS" }]);
     const e = await deniedWith(phone);
     expect(e.details).toMatchObject({ code: "postureNotMet", reason: expect.stringContaining("attested platform is iOS/iPadOS, the rule requires macOS") });

@@ -407,8 +407,8 @@ export function decideWith({ request: req, config, lookups, now }: DecisionInput
     : tried.some((c) => c.result === "postureNotMet")
       ? "postureNotMet"
       : tried.some((c) => c.result === "lookupFailed")
-      ? "lookupFailed"
-      : "deviceNotFound";
+        ? "lookupFailed"
+        : "deviceNotFound";
   const reasons = tried.filter((c) => c.result === code).map((c) => c.reason);
   const denied = deny(code, reasons.join("; "));
   // Every lookup answered a definite "no": with Revoke On Failure, earlier certificates go too.

@@ -17,7 +17,8 @@ const mac = {
 };
 const iphone = { serialNumber: "F2LX0000", osVersion: "17.4", sepOsVersion: "17.4", llbVersion: "17.4", softwareUpdateDeviceId: "D83AP" };
 
-const one = (check: string, value: string, attestation: Record<string, unknown>) => evaluatePosture([postureConditionSchema.parse({ check, value })], attestation)[0]!;
+const one = (check: string, value: string, attestation: Record<string, unknown>) =>
+  evaluatePosture([postureConditionSchema.parse({ check, value })], attestation)[0]!;
 
 describe("version comparison", () => {
   it("compares number by number, a missing part counting as 0", () => {
@@ -60,7 +61,10 @@ describe("posture conditions", () => {
     expect(one("iosVersionAtLeast", "99", mac)).toMatchObject({ passed: true, notApplicable: true });
     expect(one("secureBootAtLeast", "Full Security", iphone)).toMatchObject({ passed: true, notApplicable: true });
     const { osVersion: _, ...noOs } = mac;
-    expect(one("macosVersionAtLeast", "14", noOs)).toMatchObject({ passed: false, message: "the attestation carries no OS version (required: macOS version at least 14)" });
+    expect(one("macosVersionAtLeast", "14", noOs)).toMatchObject({
+      passed: false,
+      message: "the attestation carries no OS version (required: macOS version at least 14)",
+    });
     expect(one("macosVersionAtLeast", "14", { ...mac, osVersion: "14.6 (23G)" }).passed).toBe(false);
     // A Mac whose leaf has SIP but not the Secure Boot level: the rule cannot be shown to hold.
     const { secureBootLevel: __, ...noBoot } = mac;
@@ -113,7 +117,9 @@ describe("the Conditions tab's posture fields", () => {
     expect(issues([{ check: "secureBootAtLeast", value: "Max" }])[0]).toMatch(/^postureConditions\.0\.value: Choose Full Security/);
     expect(issues([{ check: "sip", value: "on" }])[0]).toMatch(/^postureConditions\.0\.value: Choose enabled, disabled/);
     expect(issues([{ check: "osVersion", value: "14" }])[0]).toMatch(/^postureConditions\.0\.check: /);
-    expect(issues([{ check: "softwareUpdateDeviceIdIn", value: "J514sAP, <script>" }])[0]).toMatch(/^postureConditions\.0\.value: Write Software Update Device IDs/);
+    expect(issues([{ check: "softwareUpdateDeviceIdIn", value: "J514sAP, <script>" }])[0]).toMatch(
+      /^postureConditions\.0\.value: Write Software Update Device IDs/,
+    );
     expect(issues(Array.from({ length: 21 }, () => ({ check: "sip", value: "enabled" }))).length).toBe(1);
     expect(issues([{ check: "iosVersionBelow", value: " 18.0 " }])).toEqual([]);
   });

@@ -129,7 +129,9 @@ export function evaluatePostureCondition(c: PostureCondition, posture: AttestedP
       const cmp = compareVersions(v, c.value);
       if (cmp === null) return result(false, v, `attested ${os} version "${v}" is not a version number (required: ${rule})`);
       if (c.check.endsWith("AtLeast"))
-        return cmp >= 0 ? result(true, v, `attested ${os} ${v} is at least ${c.value}`) : result(false, v, `attested ${os} ${v} is below the required ${c.value}`);
+        return cmp >= 0
+          ? result(true, v, `attested ${os} ${v} is at least ${c.value}`)
+          : result(false, v, `attested ${os} ${v} is below the required ${c.value}`);
       return cmp < 0 ? result(true, v, `attested ${os} ${v} is below ${c.value}`) : result(false, v, `attested ${os} ${v} is not below the limit ${c.value}`);
     }
     case "secureBootAtLeast": {
