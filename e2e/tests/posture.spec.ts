@@ -80,16 +80,16 @@ test("a Device Role's attested posture: set in the Conditions tab, enforced at e
   // The Conditions tab: a bad version is refused beside its field, nothing saved; then the real rules.
   await page.goto(`/policy-management/device-role/${role.id}?tab=conditions`);
   const posture = page.getByRole("group", { name: "Attested posture" });
-  await posture.getByLabel("Condition").selectOption({ label: "macOS version at least" });
-  await posture.getByLabel("Value").fill("fourteen");
+  await posture.getByLabel("Condition", { exact: true }).selectOption({ label: "macOS version at least" });
+  await posture.getByLabel("Value", { exact: true }).fill("fourteen");
   await page.getByRole("button", { name: "Update" }).click();
   await expect(posture.getByRole("alert")).toHaveText("Write a version such as 14, 14.6 or 17.4.1");
   expect((await admin("GET", `/device-roles/${role.id}`)).postureConditions).toEqual([]);
-  await posture.getByLabel("Value").fill("14.0");
+  await posture.getByLabel("Value", { exact: true }).fill("14.0");
   await posture.getByRole("button", { name: "Add posture condition" }).click();
   const second = posture.getByRole("group", { name: "Posture condition 2" });
-  await second.getByLabel("Condition").selectOption({ label: "System Integrity Protection" });
-  await second.getByLabel("Value").selectOption({ label: "enabled" });
+  await second.getByLabel("Condition", { exact: true }).selectOption({ label: "System Integrity Protection" });
+  await second.getByLabel("Value", { exact: true }).selectOption({ label: "enabled" });
   await page.getByRole("button", { name: "Update" }).click();
   await expect(page.getByText("Device Role updated.")).toBeVisible();
   expect((await admin("GET", `/device-roles/${role.id}`)).postureConditions).toEqual([
@@ -97,6 +97,11 @@ test("a Device Role's attested posture: set in the Conditions tab, enforced at e
     { check: "sip", value: "enabled" },
   ]);
   await shot(page, "posture-01-device-role-conditions");
+  await navigate(page, "Policy Management", "Device Role");
+  await expect(page.getByTestId("device-role-table").getByRole("row", { name: new RegExp(names.role) })).toContainText(
+    "macOS version at least 14.0; System Integrity Protection enabled",
+  );
+  await shot(page, "posture-01b-device-role-list");
 
   // A Mac on macOS 13.6 is denied; it is told nothing of the rule.
   const err = await enroll({ profile, device: { ...device, osVersion: "13.6" }, ca: simCa }).catch((e) => e);
@@ -137,6 +142,6 @@ test("a Device Role's attested posture: set in the Conditions tab, enforced at e
   });
   expect(await refused.text()).toContain("Auditors can read but not change anything.");
   await page.goto(`${path}?tab=conditions`);
-  await expect(page.getByRole("group", { name: "Posture condition 1" }).getByLabel("Value")).toHaveValue("14.0");
-  await expect(page.getByRole("group", { name: "Posture condition 1" }).getByLabel("Value")).toBeDisabled();
+  await expect(page.getByRole("group", { name: "Posture condition 1" }).getByLabel("Value", { exact: true })).toHaveValue("14.0");
+  await expect(page.getByRole("group", { name: "Posture condition 1" }).getByLabel("Value", { exact: true })).toBeDisabled();
 });

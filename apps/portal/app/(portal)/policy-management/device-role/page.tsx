@@ -21,7 +21,7 @@ export default async function DeviceRolesPage() {
       <PageHeader
         title="Device Role"
         crumbs={[{ label: "Policy Management" }, { label: "Device Role" }]}
-        description="Maps the attestation provider: an Enrollment Policy applies to devices whose key its Device Role's Key Attestation Platform verified."
+        description="Maps the attestation provider: an Enrollment Policy applies to devices whose key its Device Role's Key Attestation Platform verified and whose attested posture meets its conditions."
         actions={add}
       />
       {roles.length === 0 ? (
