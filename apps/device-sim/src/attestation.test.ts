@@ -60,6 +60,19 @@ describe("simulated attestations through verifyAppleAttestation", () => {
     expect(a.publicKeySpki.equals(k384.spki)).toBe(true);
   });
 
+  it("attests an iPhone's leaf without the Mac-only SIP, Secure Boot and kext extensions", async () => {
+    const d: SimulatedDevice = { ...device, platform: "iOS", osVersion: "17.4", softwareUpdateDeviceId: "D83AP" };
+    const attObj = await buildAttestation({ device: d, publicKey: key.keys.publicKey, token: TOKEN, ca });
+    const a = await verifyAppleAttestation({ attObj, token: TOKEN, identifier: d.serialNumber, trustedRoots });
+    expect([a.osVersion, a.softwareUpdateDeviceId, a.sipStatus, a.secureBootLevel, a.thirdPartyKexts]).toEqual([
+      "17.4",
+      "D83AP",
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
+
   it("has the layout of a real Apple attestation", async () => {
     const attObj = await buildAttestation({ device, publicKey: key.keys.publicKey, token: TOKEN, ca });
     const obj = decodeAttestationObject(attObj);

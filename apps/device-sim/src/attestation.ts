@@ -119,9 +119,13 @@ export async function buildAttestation(args: BuildAttestationArgs): Promise<Uint
     ascii(OID.llbVersion, device.llbVersion ?? DEVICE_DEFAULTS.llbVersion),
     ascii(OID.osVersion, device.osVersion ?? DEVICE_DEFAULTS.osVersion),
     ascii(OID.swUpdateDeviceId, device.softwareUpdateDeviceId ?? DEVICE_DEFAULTS.softwareUpdateDeviceId),
-    ascii(OID.secureBoot, device.secureBootLevel ?? DEVICE_DEFAULTS.secureBootLevel),
-    extension(OID.sip, false, smallInteger(device.sipStatus ?? DEVICE_DEFAULTS.sipStatus)),
-    extension(OID.kexts, false, smallInteger(device.thirdPartyKexts ?? DEVICE_DEFAULTS.thirdPartyKexts)),
+    ...(device.platform === "iOS"
+      ? []
+      : [
+          ascii(OID.secureBoot, device.secureBootLevel ?? DEVICE_DEFAULTS.secureBootLevel),
+          extension(OID.sip, false, smallInteger(device.sipStatus ?? DEVICE_DEFAULTS.sipStatus)),
+          extension(OID.kexts, false, smallInteger(device.thirdPartyKexts ?? DEVICE_DEFAULTS.thirdPartyKexts)),
+        ]),
     ascii(OID.serial, serial),
     ascii(OID.udid, udid),
   ];

@@ -21,8 +21,13 @@ const USAGE = `usage: cli.ts <command> [options]
 
   enroll    --profile FILE.mobileconfig --ca DIR --serial S [--udid U] [--name N] [--email E]
             [--full-name F] [--model M] [--forge KIND] --out DIR [--allow-http]
+            [--platform macOS|iOS] [--os-version V] [--sep-os-version V] [--llb-version V]
+            [--software-update-device-id ID] [--secure-boot LEVEL] [--sip enabled|disabled]
+            [--kexts allowed|notAllowed]
             Enroll one device over ACME (device-attest-01). Writes cert.pem and chain.pem (and key.pem
             when the payload is not HardwareBound). Forgeries: ${FORGERIES.join(", ")}.
+            The attested facts default to a macOS 15.5 Mac in Full Security, SIP on, no kexts; an iOS
+            device's leaf has no Secure Boot, SIP or kext extensions.
 
   bench     --profile FILE --ca DIR --devices N --concurrency C [--serial-prefix SIM]
             [--devices-file devices.json] [--allow-http] [--poll-ms 250]
@@ -73,9 +78,23 @@ async function enrollOne(args: string[]) {
       forge: { type: "string" },
       out: { type: "string" },
       "allow-http": { type: "boolean" },
+      platform: { type: "string" },
+      "os-version": { type: "string" },
+      "sep-os-version": { type: "string" },
+      "llb-version": { type: "string" },
+      "software-update-device-id": { type: "string" },
+      "secure-boot": { type: "string" },
+      sip: { type: "string" },
+      kexts: { type: "string" },
     },
   });
   const serialNumber = need(values, "serial");
+  const choice = <T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T | undefined => {
+    if (v !== undefined && !allowed.includes(v as T)) fail(`--${name} must be one of ${allowed.join(", ")}`);
+    return v as T | undefined;
+  };
+  const sip = choice("sip", values.sip, ["enabled", "disabled"]);
+  const kexts = choice("kexts", values.kexts, ["allowed", "notAllowed"]);
   const forge = values.forge;
   if (forge !== undefined && !isForgery(forge)) fail(`--forge must be one of ${FORGERIES.join(", ")}`);
   const device: SimulatedDevice = {
@@ -85,6 +104,14 @@ async function enrollOne(args: string[]) {
     email: values.email,
     fullName: values["full-name"],
     model: values.model,
+    platform: choice("platform", values.platform, ["macOS", "iOS"]),
+    osVersion: values["os-version"],
+    sepOsVersion: values["sep-os-version"],
+    llbVersion: values["llb-version"],
+    softwareUpdateDeviceId: values["software-update-device-id"],
+    secureBootLevel: values["secure-boot"],
+    sipStatus: sip === undefined ? undefined : sip === "enabled" ? 0 : 1,
+    thirdPartyKexts: kexts === undefined ? undefined : kexts === "allowed" ? 1 : 0,
   };
   const out = need(values, "out");
   const [profile, ca] = await Promise.all([readFile(need(values, "profile")), SimulatedAppleCa.load(need(values, "ca"))]);

@@ -12,6 +12,11 @@ export interface SimulatedDevice {
   email?: string;
   fullName?: string;
   model?: string;
+  /**
+   * "iOS": an iPhone's or iPad's leaf, without the Mac-only SIP, Secure Boot and kernel-extension
+   * extensions (Apple adds them to a Mac's only). Default "macOS".
+   */
+  platform?: "macOS" | "iOS";
   // What Apple attests about the software (defaults: a macOS 15.5 Mac in Full Security).
   osVersion?: string;
   sepOsVersion?: string;

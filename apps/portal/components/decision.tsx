@@ -16,6 +16,7 @@ const RESULT: Record<string, { label: string; color: "green" | "red" | "amber" |
   deviceNotFound: { label: "Device not found", color: "red" },
   lookupFailed: { label: "Lookup failed", color: "amber" },
   conditionsNotMet: { label: "Conditions not met", color: "red" },
+  postureNotMet: { label: "Posture not met", color: "red" },
   misconfigured: { label: "Incomplete", color: "slate" },
   notTried: { label: "Not tried", color: "slate" },
 };
@@ -24,6 +25,7 @@ const DENIAL: Record<string, string> = {
   deviceNotFound: "device not found",
   lookupFailed: "lookup failed",
   conditionsNotMet: "conditions not met",
+  postureNotMet: "attested posture not met",
   misconfigured: "Enrollment Policy incomplete",
 };
 const LOOKUP: Record<string, { label: string; color: "green" | "red" | "amber" }> = {
@@ -41,8 +43,12 @@ export function AttestationCard({ details }: { details: Json }) {
     ["UDID", str(a.udid)],
     ["OS version", str(a.osVersion)],
     ["Secure Enclave OS", str(a.sepOsVersion)],
+    ["LLB version", str(a.llbVersion)],
+    ["Software Update Device ID", str(a.softwareUpdateDeviceId)],
     ["Secure boot", str(a.secureBootLevel)],
-    ["SIP status", str(a.sipStatus)],
+    // Apple attests 0 for enabled (SIP) and for none allowed (kexts).
+    ["SIP", typeof a.sipStatus === "number" ? (a.sipStatus === 0 ? "enabled" : `disabled (${a.sipStatus})`) : null],
+    ["Third-party kernel extensions", typeof a.thirdPartyKexts === "number" ? (a.thirdPartyKexts === 0 ? "not allowed" : "allowed") : null],
     ["Key Attestation Platform", str(a.attestationPlatform)],
     ["Attestation leaf (SHA-256)", str(a.leafFingerprint)],
   ];
@@ -113,6 +119,7 @@ export function DecisionCard({ details }: { details: Json }) {
                   const result = RESULT[str(c.result) ?? ""] ?? { label: str(c.result) ?? "—", color: "slate" as const };
                   const rules = Array.isArray(lookup?.rules) ? lookup.rules.map(obj).filter((r): r is Json => r !== null) : [];
                   const failedRules = rules.filter((r) => r.passed !== true).length;
+                  const posture = Array.isArray(c.posture) ? c.posture.map(obj).filter((p): p is Json => p !== null) : [];
                   return (
                     <tr key={i}>
                       <td>{str(policy?.priority) ?? "—"}</td>
@@ -128,6 +135,15 @@ export function DecisionCard({ details }: { details: Json }) {
                       <td>
                         {named(c.deviceRole) ?? "—"}
                         {named(c.role) ? <span className="block text-xs text-slate-500">Role {named(c.role)}</span> : null}
+                        {posture.length > 0 && (
+                          <ul className="mt-1 text-xs" aria-label="Attested posture">
+                            {posture.map((p, j) => (
+                              <li key={j} className={p.passed === true ? "text-slate-500" : "font-medium text-red-700"}>
+                                {p.passed === true ? "✓" : "✗"} {str(p.passed === true && p.notApplicable !== true ? p.condition : p.message)}
+                              </li>
+                            ))}
+                          </ul>
+                        )}
                       </td>
                       <td>{named(c.signalSource) ?? named(c.coreProvider) ?? "—"}</td>
                       <td className="font-mono text-xs">

@@ -71,6 +71,29 @@ describe("verifyAppleAttestation", () => {
     expect(JSON.parse(JSON.stringify(summary))).toEqual(summary);
   });
 
+  it("reports every posture fact the leaf carries, and none it lacks", async () => {
+    const facts = {
+      osVersion: "14.6.1",
+      sepOsVersion: "14.6",
+      llbVersion: "14.6.2",
+      softwareUpdateDeviceId: "J514sAP",
+      secureBootLevel: "Reduced Security",
+      sipStatus: 1,
+      thirdPartyKexts: 1,
+    };
+    const extensions = appleExtensions({ serial: SERIAL, freshness: expectedFreshnessCode(TOKEN), ...facts });
+    const mac = await issue({ subject: "CN=device", issuer: sub, publicKey: deviceKeys.publicKey, extensions });
+    const a = await verifyAppleAttestation({ attObj: attObj([der(mac), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] });
+    expect(attestationSummary(a)).toMatchObject(facts);
+    const phoneExtensions = appleExtensions({ serial: SERIAL, freshness: expectedFreshnessCode(TOKEN), osVersion: "17.4", sipStatus: null });
+    const phone = await issue({ subject: "CN=device", issuer: sub, publicKey: deviceKeys.publicKey, extensions: phoneExtensions });
+    const p = attestationSummary(
+      await verifyAppleAttestation({ attObj: attObj([der(phone), der(sub.cert)]), token: TOKEN, identifier: SERIAL, trustedRoots: [rootPem] }),
+    );
+    expect(p.osVersion).toBe("17.4");
+    expect(["sipStatus", "secureBootLevel", "thirdPartyKexts"].filter((k) => k in p)).toEqual([]);
+  });
+
   it("matches the identifier against the UDID too, and tolerates authData", async () => {
     const a = await verifyAppleAttestation({
       attObj: attObj([der(leaf), der(sub.cert)], { authData: Buffer.alloc(37) }),

@@ -32,6 +32,8 @@ export interface IssueRequest {
   acmeOrderId?: string | null;
   deviceSerial?: string | null;
   deviceUdid?: string | null;
+  /** What Apple attested about the device (policy's AttestedPosture), kept with the certificate for RADIUS. */
+  posture?: Record<string, unknown> | null;
   /** What an auditor needs to see why this certificate was issued (policy decision, lookup, ...). */
   details?: Record<string, unknown>;
 }
@@ -133,7 +135,7 @@ export async function issueAndRecord(ctx: CaContext, req: IssueRequest): Promise
         ...req.details,
       },
     },
-    18,
+    19,
   );
   // The certificate, its event and (for ACME) the order it completes, in one statement: all or nothing.
   const order = req.acmeOrderId
@@ -166,6 +168,7 @@ export async function issueAndRecord(ctx: CaContext, req: IssueRequest): Promise
       issued.notBefore,
       issued.notAfter,
       new Date(),
+      req.posture ? JSON.stringify(req.posture) : null,
       ...event.values,
     ],
     // The text is constant (the event's columns are fixed): parsed and planned once per connection.
@@ -195,6 +198,7 @@ const CERTIFICATE_COLUMNS = [
   ["notBefore", "timestamp(3)"],
   ["notAfter", "timestamp(3)"],
   ["issuedAt", "timestamp(3)"],
+  ["posture", "jsonb"],
 ] as const;
 
 export async function getCertificate(ctx: CaContext, id: string): Promise<Certificate> {

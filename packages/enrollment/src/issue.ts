@@ -14,7 +14,14 @@ import { issueAndRecord, type CaContext } from "@attested/ca";
 import { cachedConfig, type Certificate, type Db } from "@attested/db";
 import { EventType, recordEvent, type Actor, type EnrollmentDeniedDetails } from "@attested/events";
 import { csrContext, parseCsr, type CsrSans, type ParsedCsr } from "@attested/pki";
-import { applyEnrollmentEffects, evaluateEnrollment, hasEnrollmentPolicies, type DecideOptions, type EnrollmentDecision } from "@attested/policy";
+import {
+  applyEnrollmentEffects,
+  attestedPosture,
+  evaluateEnrollment,
+  hasEnrollmentPolicies,
+  type DecideOptions,
+  type EnrollmentDecision,
+} from "@attested/policy";
 import { PkiError } from "@attested/errors";
 
 /** What the enrollment path reports for metrics; counted after the event it matches is recorded. */
@@ -108,8 +115,11 @@ function finalizeSubject({ order, account, authorizations }: Pick<IssueArgs, "or
     udid: attestation.udid,
     osVersion: attestation.osVersion,
     sepOsVersion: attestation.sepOsVersion,
+    llbVersion: attestation.llbVersion,
+    softwareUpdateDeviceId: attestation.softwareUpdateDeviceId,
     secureBootLevel: attestation.secureBootLevel,
     sipStatus: attestation.sipStatus,
+    thirdPartyKexts: attestation.thirdPartyKexts,
     attestationPlatform: attestation.keyAttestationPlatformName,
     leafFingerprint: attestation.leafFingerprint,
   };
@@ -291,6 +301,7 @@ async function issueCertificate(
       acmeOrderId: order.id,
       deviceSerial: subject.deviceSerial,
       deviceUdid: subject.deviceUdid,
+      posture: attestation ? { ...attestedPosture(attestation) } : null,
       details: {
         platform: { id: platform.id, name: platform.name },
         policy: decision.policy.id ? decision.policy : null,

@@ -2,7 +2,8 @@ import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AcmeClientError, type SimulatedAppleCa, enroll } from "@attested/device-sim";
 import type { startKandjiSimulator } from "@attested/kandji-sim";
-import { KANDJI_TOKEN as TOKEN, type startTestbed, startKandjiPolicyBed } from "./testing";
+import { authorizeRadius, updateDeviceRole } from "@attested/policy";
+import { KANDJI_TOKEN as TOKEN, type startTestbed, startKandjiPolicyBed, testAdmin } from "./testing";
 
 // Issue #5's must-show, end to end: ACME device-attest-01 → Kandji lookup (simulator over HTTP) →
 // Enrollment Policy → template with ${/device/...} → certificate, or "Enrollment Denied" with why.
@@ -179,5 +180,97 @@ describe("NUL and other control characters from the MDM or in the CSR", () => {
     const err = await enroll({ profile, device: device("C02\u0000NUL"), ca: simCa, allowHttp: true }).catch((e) => e);
     expect(err).toBeInstanceOf(AcmeClientError);
     expect((err as AcmeClientError).problem?.type).not.toBe("urn:ietf:params:acme:error:serverInternal");
+  });
+});
+
+// Issue #23: the Device Role's posture conditions on what Apple attested, end to end over ACME, and
+// the posture recorded at issuance in the RADIUS answer.
+describe("attested posture in the Device Role", () => {
+  const radius = { type: "api-token" as const, id: "00000000-0000-0000-0000-0000000000aa", name: "token:freeradius", role: "ADMIN" as const };
+  let roleId = "";
+  const setPosture = async (postureConditions: unknown[]) => {
+    await updateDeviceRole(bed.db.prisma, testAdmin, roleId, { postureConditions });
+  };
+  const mac = (over: Record<string, unknown> = {}) => ({ ...device("C02POLICY01"), ...over });
+  const deniedWith = async (d: Record<string, unknown>) => {
+    const err = await enroll({ profile, device: d as never, ca: simCa, allowHttp: true }).catch((e) => e);
+    expect((err as AcmeClientError).problem?.type).toBe("urn:ietf:params:acme:error:unauthorized");
+    expect((err as AcmeClientError).problem?.detail).not.toMatch(/macOS|SIP|posture/);
+    return bed.db.prisma.event.findFirstOrThrow({ where: { type: "Enrollment Denied", deviceSerial: "C02POLICY01" }, orderBy: { id: "desc" } });
+  };
+
+  beforeAll(async () => {
+    roleId = (await bed.db.prisma.deviceRole.findFirstOrThrow({ where: { name: "Apple attested" } })).id;
+    await setPosture([
+      { check: "macosVersionAtLeast", value: "14.0" },
+      { check: "secureBootAtLeast", value: "Full Security" },
+      { check: "sip", value: "enabled" },
+      { check: "thirdPartyKexts", value: "notAllowed" },
+    ]);
+  });
+  afterAll(() => setPosture([]));
+
+  it("a Mac below the required macOS is denied with the fact, the rule and the value in the decision", async () => {
+    const e = await deniedWith(mac({ osVersion: "13.6" }));
+    expect(e.details).toMatchObject({
+      code: "postureNotMet",
+      reason: expect.stringContaining("attested macOS 13.6 is below the required 14.0"),
+      decision: {
+        candidates: [
+          expect.objectContaining({
+            result: "postureNotMet",
+            posture: expect.arrayContaining([
+              {
+                condition: "macOS version at least 14.0",
+                passed: false,
+                notApplicable: false,
+                actual: "13.6",
+                message: "attested macOS 13.6 is below the required 14.0",
+              },
+            ]),
+          }),
+        ],
+      },
+    });
+    // Decided on what Apple attested: the MDM was not asked.
+    expect((e.details as { decision: { candidates: { lookup?: unknown }[] } }).decision.candidates[0]!.lookup).toBeUndefined();
+  });
+
+  it.each([
+    ["SIP disabled", { sipStatus: 1 }, "attested SIP is disabled, the rule requires it enabled"],
+    ["Reduced Security", { secureBootLevel: "Reduced Security" }, "attested Secure Boot level Reduced Security is below the required Full Security"],
+    ["kexts allowed", { thirdPartyKexts: 1 }, "attested third-party kernel extensions are allowed, the rule requires not allowed"],
+  ])("a Mac with %s is denied", async (_name, over, message) => {
+    const e = await deniedWith(mac({ osVersion: "15.5", ...over }));
+    expect(e.details).toMatchObject({ code: "postureNotMet", reason: expect.stringContaining(message) });
+  });
+
+  it("a Mac that meets it is issued; the certificate keeps the posture and the RADIUS answer carries it", async () => {
+    const r = await enroll({ profile, device: mac({ osVersion: "14.10", softwareUpdateDeviceId: "J514sAP" }) as never, ca: simCa, allowHttp: true });
+    const answer = await authorizeRadius(bed.ctx, radius, { certificatePem: r.certificatePem });
+    expect(answer).toMatchObject({
+      decision: "accept",
+      posture: {
+        platform: "macOS",
+        osVersion: "14.10",
+        softwareUpdateDeviceId: "J514sAP",
+        secureBootLevel: "Full Security",
+        sipEnabled: true,
+        thirdPartyKextsAllowed: false,
+      },
+    });
+  });
+
+  it("Mac-only rules do not apply to an iPhone; 'Platform is macOS' keeps it out", async () => {
+    const phone = mac({ platform: "iOS", osVersion: "17.4", softwareUpdateDeviceId: "D83AP" });
+    const r = await enroll({ profile, device: phone as never, ca: simCa, allowHttp: true });
+    expect((await authorizeRadius(bed.ctx, radius, { certificatePem: r.certificatePem })).posture).toMatchObject({
+      platform: "iOS",
+      osVersion: "17.4",
+      sipEnabled: null,
+    });
+    await setPosture([{ check: "platform", value: "macOS" }]);
+    const e = await deniedWith(phone);
+    expect(e.details).toMatchObject({ code: "postureNotMet", reason: expect.stringContaining("attested platform is iOS/iPadOS, the rule requires macOS") });
   });
 });

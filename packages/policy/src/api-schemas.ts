@@ -6,6 +6,7 @@ import {
   corePlatformBasicSchema,
   deviceRoleBasicSchema,
   enrollmentBasicSchema,
+  postureConditionSchema,
   radiusAuthorizeSchema,
   signalSourceBasicSchema,
   workflowBasicSchema,
@@ -50,7 +51,10 @@ const workflowTabs = { corePlatformId: z.string().uuid().describe("Core Provider
 export const workflowCreateBody = workflowBasicSchema.extend(optional(workflowTabs).shape);
 export const workflowUpdateBody = optional({ ...workflowBasicSchema.shape, ...workflowTabs });
 
-const deviceRoleTabs = { keyAttestationPlatformId: z.string().uuid().describe("Identity") };
+const deviceRoleTabs = {
+  keyAttestationPlatformId: z.string().uuid().describe("Identity"),
+  postureConditions: z.array(postureConditionSchema).describe("Conditions on what Apple attested (all must hold); empty = none"),
+};
 export const deviceRoleCreateBody = deviceRoleBasicSchema.extend(optional(deviceRoleTabs).shape);
 export const deviceRoleUpdateBody = optional({ ...deviceRoleBasicSchema.shape, ...deviceRoleTabs });
 

@@ -15,6 +15,7 @@ interface PolicyOpts {
   workflow?: boolean;
   corePlatform?: string | null;
   conditions?: unknown[];
+  posture?: unknown[];
   kap?: string;
 }
 
@@ -26,6 +27,7 @@ function policy({
   workflow = true,
   corePlatform = "cp",
   conditions = [],
+  posture = [],
   kap = KAP,
 }: PolicyOpts = {}) {
   return {
@@ -35,7 +37,7 @@ function policy({
     deviceRoleId: `role-${id}`,
     caId,
     templateId,
-    deviceRole: { id: `role-${id}`, name: `Role ${id}`, keyAttestationPlatformId: kap },
+    deviceRole: { id: `role-${id}`, name: `Role ${id}`, keyAttestationPlatformId: kap, postureConditions: posture },
     policyWorkflow: workflow
       ? {
           id: `wf-${id}`,
@@ -155,6 +157,22 @@ const cases: [string, { config: EnrollmentConfig; request?: EnrollmentRequest; l
     { allowed: false, code: "conditionsNotMet", events: [], revoke: null },
   ],
   [
+    "attested posture not met: denied before any lookup",
+    {
+      config: config([policy({ posture: [{ check: "macosVersionAtLeast", value: "14.0" }] })]),
+      request: request({ attestation: { serialNumber: "C02ABC1234", osVersion: "13.6", sipStatus: 0 } }),
+    },
+    { allowed: false, code: "postureNotMet", events: [], revoke: null },
+  ],
+  [
+    "attested posture met: the lookup comes next",
+    {
+      config: config([policy({ posture: [{ check: "macosVersionAtLeast", value: "14.0" }] })]),
+      request: request({ attestation: { serialNumber: "C02ABC1234", osVersion: "14.10", sipStatus: 0 } }),
+    },
+    { lookup: KEY },
+  ],
+  [
     "conditions met",
     { config: config([policy({ conditions: [{ kind: "group", operator: "equals", value: "Kiosks" }] })]), lookup: lookup("found", {}, ["Kiosks"]) },
     { allowed: true, policy: "p1", caId: "ca", templateId: "tpl", events: [], revoke: null },
@@ -238,6 +256,22 @@ describe("decideWith (the pure enrollment decision)", () => {
       decidedAt: now.toISOString(),
       deviceSerial: "C02ABC1234",
       attestationPlatform: { id: KAP, name: "Apple" },
+    });
+  });
+
+  it("says which attested fact failed which rule, and a device failing one Device Role's posture may match the next", () => {
+    const step = decideWith({
+      request: request({ attestation: { serialNumber: "C02ABC1234", osVersion: "13.6", sipStatus: 0 } }),
+      config: config([policy({ id: "p0", priority: 1, posture: [{ check: "macosVersionAtLeast", value: "14.0" }] }), policy()]),
+      lookups: lookups(lookup("found")),
+      now,
+    });
+    expect(summary(step)).toMatchObject({ allowed: true, policy: "p1" });
+    const candidates = ("decision" in step ? step.decision.inputs.candidates : []) as { result: string; reason: string; posture?: unknown[] }[];
+    expect(candidates[0]).toMatchObject({
+      result: "postureNotMet",
+      reason: 'attested macOS 13.6 is below the required 14.0 (Device Role "Role p0", Enrollment Policy "Policy p0")',
+      posture: [{ condition: "macOS version at least 14.0", passed: false, actual: "13.6" }],
     });
   });
 });

@@ -2,11 +2,13 @@ import type { DeviceRole, Db } from "@attested/db";
 import { EventType, inTransaction, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite } from "@attested/identity";
 import { asRecord, hasAny, isUuid, IssueCollector, usedByMessage, changedText } from "./common";
-import { deviceRoleBasicSchema, deviceRoleConditionsSchema } from "./schemas";
+import { describePostureCondition } from "./posture";
+import { deviceRoleBasicSchema, deviceRoleConditionsSchema, type PostureCondition } from "./schemas";
 import { DomainError, NotFoundError } from "@attested/errors";
 
 // Policy Management > Device Role: which Key Attestation Platform must have verified the device's
-// key (Conditions: Identity). An Enrollment Policy applies only to devices its Device Role matches.
+// key (Conditions: Identity), and what Apple must have attested about it (Conditions: Posture, see
+// posture.ts). An Enrollment Policy applies only to devices its Device Role matches.
 
 export type DeviceRoleView = DeviceRole & { keyAttestationPlatform: { id: string; name: string } | null };
 
@@ -31,7 +33,13 @@ async function parseTabs(db: Db, current: DeviceRole | null, fields: Record<stri
     !current || hasAny(fields, ["name", "description"])
       ? c.parse(deviceRoleBasicSchema, { name: fields.name ?? current?.name, description: fields.description ?? current?.description })
       : undefined;
-  const conditions = hasAny(fields, ["keyAttestationPlatformId"]) ? c.parse(deviceRoleConditionsSchema, fields) : undefined;
+  // One tab: a change to either field is checked with the other as it stands.
+  const conditions = hasAny(fields, ["keyAttestationPlatformId", "postureConditions"])
+    ? c.parse(deviceRoleConditionsSchema, {
+        keyAttestationPlatformId: fields.keyAttestationPlatformId ?? current?.keyAttestationPlatformId,
+        postureConditions: fields.postureConditions ?? current?.postureConditions,
+      })
+    : undefined;
   c.throwIfAny();
   if (conditions && !(await db.keyAttestationPlatform.findUnique({ where: { id: conditions.keyAttestationPlatformId }, select: { id: true } })))
     throw new DomainError("Choose an existing Key Attestation Platform", 400, "keyAttestationPlatformId");
@@ -39,7 +47,16 @@ async function parseTabs(db: Db, current: DeviceRole | null, fields: Record<stri
 }
 
 // "attestationPlatform", not "key...": the trail hides keys that look like secrets.
-const auditView = (r: DeviceRoleView) => ({ name: r.name, description: r.description, identity: r.keyAttestationPlatform?.name ?? null });
+const auditView = (r: DeviceRoleView) => ({
+  name: r.name,
+  description: r.description,
+  identity: r.keyAttestationPlatform?.name ?? null,
+  posture: postureConditionsOf(r).map(describePostureCondition).join("; "),
+});
+
+/** The stored posture conditions (validated when saved). */
+export const postureConditionsOf = (r: Pick<DeviceRole, "postureConditions">): PostureCondition[] =>
+  Array.isArray(r.postureConditions) ? (r.postureConditions as unknown as PostureCondition[]) : [];
 
 /** "Add Device Role Policy", then "Save" (Basic). */
 export async function createDeviceRole(db: Db, actor: Actor, input: unknown): Promise<DeviceRoleView> {

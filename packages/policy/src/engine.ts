@@ -6,6 +6,8 @@ import { notePlatformAnswer, type PlatformAnswer } from "@attested/lifecycle";
 import { MasterKeyError } from "@attested/secrets";
 import { describeCondition, evaluateConditions, type ConditionResult } from "./conditions";
 import { identityVariables, resolveIdentity } from "./context";
+import { postureConditionsOf } from "./device-roles";
+import { evaluatePosture } from "./posture";
 import { DEFAULT_IDENTITY_ATTRIBUTE } from "./options";
 import { revokeOnFailure } from "./revoke";
 import type { WorkflowCondition } from "./schemas";
@@ -34,7 +36,7 @@ export interface EnrollmentRequest {
  * Why a device is not issued a certificate. All are final for the order but "mdmUnavailable": the MDM
  * gave no answer for now (an outage), so the device is told to come back and the order stays ready.
  */
-export type DenialCode = "noPolicy" | "deviceNotFound" | "lookupFailed" | "mdmUnavailable" | "conditionsNotMet" | "misconfigured";
+export type DenialCode = "noPolicy" | "deviceNotFound" | "lookupFailed" | "mdmUnavailable" | "conditionsNotMet" | "postureNotMet" | "misconfigured";
 
 export type EnrollmentDecision =
   | {
@@ -62,7 +64,7 @@ export interface DecideOptions {
   onLookup?: (lookup: { corePlatform: string; outcome: LookupResult["outcome"]; timeMs: number }) => void;
 }
 
-type CandidateResult = "selected" | "deviceNotFound" | "lookupFailed" | "conditionsNotMet" | "misconfigured" | "notTried";
+type CandidateResult = "selected" | "deviceNotFound" | "lookupFailed" | "conditionsNotMet" | "postureNotMet" | "misconfigured" | "notTried";
 
 export interface LookupRecord {
   corePlatform: { id: string; name: string };
@@ -100,6 +102,8 @@ interface Candidate {
   /** Same lookup as an earlier candidate's: made once per decision. */
   lookupReused?: boolean;
   conditions?: { condition: string; passed: boolean; actual: string | null; message: string }[];
+  /** The Device Role's posture conditions on what Apple attested (before any lookup). */
+  posture?: { condition: string; passed: boolean; notApplicable: boolean; actual: string | null; message: string }[];
 }
 
 const text = (v: unknown) => (typeof v === "string" && v.trim() ? v.trim() : null);
@@ -320,6 +324,18 @@ export function decideWith({ request: req, config, lookups, now }: DecisionInput
       continue;
     }
 
+    // What Apple attested decides before the MDM is asked: a device that fails it needs no lookup.
+    const posture = evaluatePosture(postureConditionsOf(p.deviceRole!), req.attestation);
+    if (posture.length) {
+      cand.posture = posture.map((r) => ({ condition: r.rule, passed: r.passed, notApplicable: r.notApplicable, actual: r.actual, message: r.message }));
+      const failed = posture.filter((r) => !r.passed);
+      if (failed.length) {
+        cand.result = "postureNotMet";
+        cand.reason = `${failed.map((f) => f.message).join("; ")} (Device Role "${p.deviceRole!.name}", Enrollment Policy "${p.name}")`;
+        continue;
+      }
+    }
+
     const source = pickSignalSource(sources, cp.id, p.deviceRoleId);
     const attribute = source?.identityAttribute ?? DEFAULT_IDENTITY_ATTRIBUTE;
     const identity = resolveIdentity(context, attribute) ?? null;
@@ -395,9 +411,11 @@ export function decideWith({ request: req, config, lookups, now }: DecisionInput
   if (tried.length === 0) return deny("misconfigured", candidates.map((c) => c.reason).join("; "));
   const code: DenialCode = tried.some((c) => c.result === "conditionsNotMet")
     ? "conditionsNotMet"
-    : tried.some((c) => c.result === "lookupFailed")
-      ? "lookupFailed"
-      : "deviceNotFound";
+    : tried.some((c) => c.result === "postureNotMet")
+      ? "postureNotMet"
+      : tried.some((c) => c.result === "lookupFailed")
+        ? "lookupFailed"
+        : "deviceNotFound";
   const reasons = tried.filter((c) => c.result === code).map((c) => c.reason);
   const denied = deny(code, reasons.join("; "));
   // Every lookup answered a definite "no": with Revoke On Failure, earlier certificates go too.

@@ -2,6 +2,15 @@ export * from "./options";
 export * from "./schemas";
 export { resolveIdentity, contextWith, identityVariables } from "./context";
 export { evaluateCondition, evaluateConditions, describeCondition, type ConditionResult } from "./conditions";
+export {
+  attestedPosture,
+  compareVersions,
+  describePostureCondition,
+  evaluatePosture,
+  evaluatePostureCondition,
+  type AttestedPosture,
+  type PostureResult,
+} from "./posture";
 export * from "./core-platforms";
 export * from "./signal-sources";
 export * from "./workflows";

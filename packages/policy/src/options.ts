@@ -69,3 +69,58 @@ export const ANY = "ANY";
 export const GROUPS = "$groups";
 
 export const DEFAULT_PRIORITY = 100;
+
+/** The platforms an attestation tells apart (docs/protocol.md#attested-posture). */
+export type AttestedPlatform = "macOS" | "iOS";
+
+/** Secure Boot levels of a Mac with Apple silicon, most secure first, as Apple attests them. */
+export const SECURE_BOOT_LEVELS = [
+  { value: "Full Security", label: "Full Security" },
+  { value: "Reduced Security", label: "Reduced Security (Medium)" },
+  { value: "Permissive Security", label: "Permissive Security" },
+] as const;
+
+/**
+ * The Device Role's posture conditions on what Apple attested. `platform`: the rule is for that
+ * platform only (it passes as not applicable on the other). `kind`: how the value is written.
+ */
+export const POSTURE_CHECKS = [
+  { value: "macosVersionAtLeast", label: "macOS version at least", kind: "version", platform: "macOS" },
+  { value: "macosVersionBelow", label: "macOS version below", kind: "version", platform: "macOS" },
+  { value: "iosVersionAtLeast", label: "iOS/iPadOS version at least", kind: "version", platform: "iOS" },
+  { value: "iosVersionBelow", label: "iOS/iPadOS version below", kind: "version", platform: "iOS" },
+  { value: "secureBootAtLeast", label: "Secure Boot level at least", kind: "choice", platform: "macOS", choices: SECURE_BOOT_LEVELS },
+  {
+    value: "sip",
+    label: "System Integrity Protection",
+    kind: "choice",
+    platform: "macOS",
+    choices: [
+      { value: "enabled", label: "enabled" },
+      { value: "disabled", label: "disabled" },
+    ],
+  },
+  {
+    value: "thirdPartyKexts",
+    label: "Third-party kernel extensions",
+    kind: "choice",
+    platform: "macOS",
+    choices: [
+      { value: "notAllowed", label: "not allowed" },
+      { value: "allowed", label: "allowed" },
+    ],
+  },
+  {
+    value: "platform",
+    label: "Platform is",
+    kind: "choice",
+    platform: null,
+    choices: [
+      { value: "macOS", label: "macOS" },
+      { value: "iOS", label: "iOS/iPadOS" },
+    ],
+  },
+  { value: "softwareUpdateDeviceIdIn", label: "Software Update Device ID is one of", kind: "list", platform: null },
+  { value: "softwareUpdateDeviceIdNotIn", label: "Software Update Device ID is not one of", kind: "list", platform: null },
+] as const;
+export type PostureCheck = (typeof POSTURE_CHECKS)[number]["value"];

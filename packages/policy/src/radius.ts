@@ -6,6 +6,7 @@ import { assertCanWrite } from "@attested/identity";
 import { notePlatformAnswer } from "@attested/lifecycle";
 import { normalizeSerial, parseDn } from "@attested/pki";
 import { resolveIdentity } from "./context";
+import type { AttestedPosture } from "./posture";
 import { lookupThrough, type DecideOptions } from "./engine";
 import { revokeOnFailure, type RevokedOnFailure } from "./revoke";
 import { radiusAuthorizeSchema } from "./schemas";
@@ -15,12 +16,16 @@ import { radiusAuthorizeSchema } from "./schemas";
 // issued, ACTIVE and within its validity, and (2) when a Security Signal Source with purpose
 // RADIUS Authentication applies, a fresh lookup that finds the device. A definite "not found" with
 // Revoke On Failure revokes the certificate; a lookup that could not answer rejects without
-// revoking. Each answer updates the certificate's last usage and is recorded.
+// revoking. Each answer updates the certificate's last usage and is recorded. An answer about a
+// certificate carries the posture Apple attested when it was issued (null for one issued without an
+// attestation), so the RADIUS server can, say, put a device with an old OS in another VLAN.
 
 export interface RadiusDecision {
   decision: "accept" | "reject";
   reason: string;
-  certificate?: { id: string; serialNumber: string; subjectDn: string; status: string; notAfter: string };
+  certificate?: { id: string; serialNumber: string; subjectDn: string; status: string; notAfter: string; issuedAt: string };
+  /** What Apple attested at issuance (AttestedPosture), when the certificate is known. */
+  posture?: AttestedPosture | null;
   signalSource?: { id: string; name: string } | null;
   revoked?: RevokedOnFailure[];
 }
@@ -117,7 +122,7 @@ export async function authorizeRadius(ctx: CaContext, actor: Actor, input: unkno
       summary: `RADIUS Authentication ${d.decision === "accept" ? "accepted" : "rejected"}${cert ? ` for ${cert.subjectDn}` : ""}: ${d.reason}`,
       details: { ...details, decision: d.decision, reason: d.reason, signalSource: d.signalSource ?? null, revoked: d.revoked ?? [] },
     });
-    return d;
+    return cert ? { ...d, posture: (cert.posture as AttestedPosture | null) ?? null } : d;
   };
 
   if (!cert) return finish({ decision: "reject", reason: why });
@@ -127,6 +132,7 @@ export async function authorizeRadius(ctx: CaContext, actor: Actor, input: unkno
     subjectDn: cert.subjectDn,
     status: cert.status as string,
     notAfter: cert.notAfter.toISOString(),
+    issuedAt: cert.issuedAt.toISOString(),
   };
   if (cert.status === "REVOKED")
     return finish({ decision: "reject", reason: `the certificate is revoked (${cert.revocationReason ?? "unspecified"})`, certificate: summary });

@@ -8,7 +8,9 @@ import {
   IDENTITY_ROOTS,
   IDENTITY_TYPES,
   LOOKUP_PURPOSES,
+  POSTURE_CHECKS,
   VALUE_OPERATORS,
+  type PostureCheck,
   type LookupPurpose,
 } from "./options";
 
@@ -110,7 +112,35 @@ export const workflowConditionsSchema = z.object({
 // ---------------------------------------------------------------- Device Role
 
 export const deviceRoleBasicSchema = z.object({ name: nameField, description: descriptionField() });
-export const deviceRoleConditionsSchema = z.object({ keyAttestationPlatformId: choose("a Key Attestation Platform as Identity") });
+
+const VERSION_VALUE = /^\d{1,6}(\.\d{1,6}){0,3}$/;
+const SOFTWARE_UPDATE_DEVICE_ID = /^[A-Za-z0-9,-]{1,40}$/;
+
+/** One posture condition on what Apple attested (docs/protocol.md#attested-posture). */
+export const postureConditionSchema = z
+  .object({
+    check: z.enum(POSTURE_CHECKS.map((c) => c.value) as [PostureCheck, ...PostureCheck[]], { error: "Choose a posture condition" }),
+    value: z.string({ error: "Value is required" }).trim().max(500, "Value is at most 500 characters"),
+  })
+  .superRefine((c, ctx) => {
+    const def = POSTURE_CHECKS.find((p) => p.value === c.check)!;
+    const issue = (message: string) => ctx.addIssue({ code: "custom", path: ["value"], message });
+    if (def.kind === "version") {
+      if (!VERSION_VALUE.test(c.value)) issue("Write a version such as 14, 14.6 or 17.4.1");
+    } else if (def.kind === "choice") {
+      if (!def.choices.some((x) => x.value === c.value)) issue(`Choose ${def.choices.map((x) => x.label).join(", ")}`);
+    } else {
+      const items = c.value.split(",").map((s) => s.trim());
+      if (!c.value || items.some((s) => !SOFTWARE_UPDATE_DEVICE_ID.test(s)) || items.length > 50)
+        issue("Write Software Update Device IDs (such as J514sAP) separated by commas, at most 50");
+    }
+  });
+export type PostureCondition = z.output<typeof postureConditionSchema>;
+
+export const deviceRoleConditionsSchema = z.object({
+  keyAttestationPlatformId: choose("a Key Attestation Platform as Identity"),
+  postureConditions: z.array(postureConditionSchema).max(20, "At most 20 posture conditions").default([]),
+});
 
 // ---------------------------------------------------------------- Enrollment Policy
 

@@ -216,6 +216,18 @@ describe("Policy Management objects", () => {
       keyAttestationPlatformId: "Choose a Key Attestation Platform as Identity",
     });
     await policy.updateDeviceRole(db.prisma, admin, role.id, { keyAttestationPlatformId: kapId });
+    // Posture conditions: bad input names the field and changes nothing; an auditor changes nothing.
+    expect(
+      await fieldErrors(policy.updateDeviceRole(db.prisma, admin, role.id, { postureConditions: [{ check: "macosVersionAtLeast", value: "14.0; DROP" }] })),
+    ).toEqual({ "postureConditions.0.value": "Write a version such as 14, 14.6 or 17.4.1" });
+    await expect(
+      policy.updateDeviceRole(db.prisma, auditor, role.id, { postureConditions: [{ check: "macosVersionAtLeast", value: "1" }] }),
+    ).rejects.toBeInstanceOf(ForbiddenError);
+    expect((await policy.getDeviceRole(db.prisma, role.id)).postureConditions).toEqual([]);
+    await policy.updateDeviceRole(db.prisma, admin, role.id, { postureConditions: [{ check: "macosVersionAtLeast", value: "14.0" }] });
+    const postureEvent = await db.prisma.event.findFirstOrThrow({ where: { type: "Policy Updated", objectType: "device-role" }, orderBy: { id: "desc" } });
+    expect(postureEvent.details).toMatchObject({ changed: ["posture"], after: { identity: "Apple", posture: "macOS version at least 14.0" } });
+    await policy.updateDeviceRole(db.prisma, admin, role.id, { postureConditions: [] });
     const ep = await policy.createEnrollmentPolicy(db.prisma, admin, { name: "Kandji enrollment", description: "" });
     expect(ep).toMatchObject({ priority: 100, missing: ["Role", "Device Role", "Certificate Authority", "Certificate Template"] });
     await policy.updateEnrollmentPolicy(db.prisma, admin, ep.id, { policyWorkflowId: wf.id, deviceRoleId: role.id });

@@ -73,9 +73,32 @@ export async function makeSubCa(root: TestCa, opts: Partial<IssueOptions> = {}):
   return { cert, keys };
 }
 
-export function appleExtensions(p: { serial?: string; udid?: string; freshness?: Uint8Array }): x509.Extension[] {
+/** The Apple leaf extensions; each attested fact can be set, or left out with null (an iPhone's leaf has no SIP). */
+export function appleExtensions(p: {
+  serial?: string;
+  udid?: string;
+  freshness?: Uint8Array;
+  osVersion?: string | null;
+  sepOsVersion?: string | null;
+  llbVersion?: string | null;
+  softwareUpdateDeviceId?: string | null;
+  secureBootLevel?: string | null;
+  sipStatus?: number | null;
+  thirdPartyKexts?: number | null;
+}): x509.Extension[] {
   const ascii = (oid: string, v: string) => new x509.Extension(oid, false, Buffer.from(v, "ascii"));
-  const exts = [ascii(APPLE_OID.osVersion, "15.5"), new x509.Extension(APPLE_OID.sipStatus, false, Buffer.from([0x02, 0x01, 0x00]))];
+  // Small non-negative values only, DER-minimal: 02 01 nn.
+  const int = (oid: string, v: number) => new x509.Extension(oid, false, Buffer.from([0x02, 0x01, v]));
+  const exts: x509.Extension[] = [];
+  const osVersion = p.osVersion === undefined ? "15.5" : p.osVersion;
+  const sipStatus = p.sipStatus === undefined ? 0 : p.sipStatus;
+  if (osVersion !== null) exts.push(ascii(APPLE_OID.osVersion, osVersion));
+  if (sipStatus !== null) exts.push(int(APPLE_OID.sipStatus, sipStatus));
+  if (p.sepOsVersion) exts.push(ascii(APPLE_OID.sepOsVersion, p.sepOsVersion));
+  if (p.llbVersion) exts.push(ascii(APPLE_OID.llbVersion, p.llbVersion));
+  if (p.softwareUpdateDeviceId) exts.push(ascii(APPLE_OID.softwareUpdateDeviceId, p.softwareUpdateDeviceId));
+  if (p.secureBootLevel) exts.push(ascii(APPLE_OID.secureBootLevel, p.secureBootLevel));
+  if (typeof p.thirdPartyKexts === "number") exts.push(int(APPLE_OID.thirdPartyKexts, p.thirdPartyKexts));
   if (p.serial !== undefined) exts.push(ascii(APPLE_OID.serialNumber, p.serial));
   if (p.udid !== undefined) exts.push(ascii(APPLE_OID.udid, p.udid));
   if (p.freshness !== undefined) exts.push(new x509.Extension(APPLE_OID.freshnessCode, false, new Uint8Array(p.freshness)));

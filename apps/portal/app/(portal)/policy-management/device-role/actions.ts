@@ -4,6 +4,7 @@ import { revalidatePath } from "next/cache";
 import { createDeviceRole, deleteDeviceRole, updateDeviceRole } from "@attested/policy";
 import { getDb } from "@/lib/db";
 import { formAction } from "@/lib/form";
+import { rowsFromInput, withKeptRows } from "@/lib/rows";
 import { requireWriter } from "@/lib/session";
 
 const base = "/policy-management/device-role";
@@ -18,11 +19,21 @@ export const createDeviceRoleAction = formAction(async (input) => {
 
 export const updateDeviceRoleAction = formAction(async (input) => {
   const actor = await requireWriter("change device roles");
-  await updateDeviceRole(await getDb(), actor, input.id ?? "", {
-    name: input.name,
-    description: input.description,
-    keyAttestationPlatformId: input.keyAttestationPlatformId,
-  });
+  const db = await getDb();
+  // A posture row left at "None" is no condition.
+  const rows = rowsFromInput(input, "postureConditions", ["check", "value"]);
+  await withKeptRows(
+    rows,
+    (r) => Boolean(r.check),
+    "postureConditions",
+    (kept) =>
+      updateDeviceRole(db, actor, input.id ?? "", {
+        name: input.name,
+        description: input.description,
+        keyAttestationPlatformId: input.keyAttestationPlatformId,
+        postureConditions: kept.map((r) => ({ check: r.check, value: r.value ?? "" })),
+      }),
+  );
   revalidatePath(`${base}/${input.id}`);
   return { ok: true, message: "Device Role updated." };
 });

@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { deviceRoleUsage, listDeviceRoles } from "@attested/policy";
+import { describePostureCondition, deviceRoleUsage, listDeviceRoles, postureConditionsOf } from "@attested/policy";
 import { Badge, EmptyState, PageHeader, formatTime } from "@/components/ui";
 import { getDb } from "@/lib/db";
 import { requireReader } from "@/lib/session";
@@ -21,7 +21,7 @@ export default async function DeviceRolesPage() {
       <PageHeader
         title="Device Role"
         crumbs={[{ label: "Policy Management" }, { label: "Device Role" }]}
-        description="Maps the attestation provider: an Enrollment Policy applies to devices whose key its Device Role's Key Attestation Platform verified."
+        description="Maps the attestation provider: an Enrollment Policy applies to devices whose key its Device Role's Key Attestation Platform verified and whose attested posture meets its conditions."
         actions={add}
       />
       {roles.length === 0 ? (
@@ -35,6 +35,7 @@ export default async function DeviceRolesPage() {
               <tr>
                 <th>Name</th>
                 <th>Identity</th>
+                <th>Attested posture</th>
                 <th>Used by</th>
                 <th>Updated</th>
               </tr>
@@ -49,6 +50,7 @@ export default async function DeviceRolesPage() {
                     <div className="text-xs text-slate-500">{r.description}</div>
                   </td>
                   <td>{r.keyAttestationPlatform?.name ?? <Badge color="amber">Not set</Badge>}</td>
+                  <td className="text-xs">{postureConditionsOf(r).map(describePostureCondition).join("; ") || "—"}</td>
                   <td className="text-xs">{usage[i]!.length ? usage[i]!.join(", ") : "—"}</td>
                   <td className="text-xs">{formatTime(r.updatedAt)}</td>
                 </tr>

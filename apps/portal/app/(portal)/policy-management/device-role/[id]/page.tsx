@@ -1,6 +1,6 @@
 import { notFound } from "next/navigation";
 import { listKeyAttestationPlatforms } from "@attested/platforms";
-import { deviceRoleUsage, getDeviceRole } from "@attested/policy";
+import { deviceRoleUsage, getDeviceRole, postureConditionsOf } from "@attested/policy";
 import { DeleteForm } from "@/components/delete-form";
 import { Card, PageHeader, Tabs } from "@/components/ui";
 import { getDb } from "@/lib/db";
@@ -40,7 +40,13 @@ export default async function DeviceRolePage({
       <Tabs base={`/policy-management/device-role/${r.id}`} active={active} tabs={DEVICE_ROLE_TABS} />
       <Card>
         <DeviceRoleForm
-          r={{ id: r.id, name: r.name, description: r.description, keyAttestationPlatformId: r.keyAttestationPlatformId }}
+          r={{
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            keyAttestationPlatformId: r.keyAttestationPlatformId,
+            postureConditions: postureConditionsOf(r).map((c) => ({ check: c.check, value: c.value })),
+          }}
           platforms={platforms.map((p) => ({ id: p.id, name: p.name }))}
           active={active}
           readOnly={!admin}
