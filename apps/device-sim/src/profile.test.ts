@@ -154,7 +154,11 @@ describe("network payloads (identity references)", () => {
   it("resolves a Wi-Fi payload's identity to the ACME payload and its anchor to a certificate payload", () => {
     const n = renderMobileconfig(withPayload(wifi(acme.PayloadUUID as string)), device).network;
     expect(n).toHaveLength(1);
-    expect(n[0]).toMatchObject({ payloadType: "com.apple.wifi.managed", ssid: "Corp", eap: { acceptEapTypes: [13], trustedServerNames: ["radius.example.com"] } });
+    expect(n[0]).toMatchObject({
+      payloadType: "com.apple.wifi.managed",
+      ssid: "Corp",
+      eap: { acceptEapTypes: [13], trustedServerNames: ["radius.example.com"] },
+    });
     expect(n[0]!.identity.PayloadUUID).toBe(acme.PayloadUUID);
     if (cert) expect(n[0]!.eap!.anchors[0]!.uuid).toBe(cert.PayloadUUID);
   });

@@ -10,10 +10,60 @@ import { networkPayloadsSchema, type NetworkPayloads } from "./network";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "network-"));
 const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
-openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=RADIUS CA", "-days", "2");
-openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "root.key", "-out", "root.pem", "-subj", "/CN=Acme Root CA", "-days", "2");
+openssl(
+  "req",
+  "-x509",
+  "-newkey",
+  "ec",
+  "-pkeyopt",
+  "ec_paramgen_curve:P-256",
+  "-nodes",
+  "-keyout",
+  "ca.key",
+  "-out",
+  "ca.pem",
+  "-subj",
+  "/CN=RADIUS CA",
+  "-days",
+  "2",
+);
+openssl(
+  "req",
+  "-x509",
+  "-newkey",
+  "ec",
+  "-pkeyopt",
+  "ec_paramgen_curve:P-256",
+  "-nodes",
+  "-keyout",
+  "root.key",
+  "-out",
+  "root.pem",
+  "-subj",
+  "/CN=Acme Root CA",
+  "-days",
+  "2",
+);
 // A leaf: not a CA, so not a trust anchor.
-openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "leaf.key", "-out", "leaf.pem", "-subj", "/CN=radius.example.com", "-days", "2", "-addext", "basicConstraints=critical,CA:FALSE");
+openssl(
+  "req",
+  "-x509",
+  "-newkey",
+  "ec",
+  "-pkeyopt",
+  "ec_paramgen_curve:P-256",
+  "-nodes",
+  "-keyout",
+  "leaf.key",
+  "-out",
+  "leaf.pem",
+  "-subj",
+  "/CN=radius.example.com",
+  "-days",
+  "2",
+  "-addext",
+  "basicConstraints=critical,CA:FALSE",
+);
 const radiusCa = readFileSync(path.join(dir, "ca.pem"), "utf8");
 const rootPem = readFileSync(path.join(dir, "root.pem"), "utf8");
 const leafPem = readFileSync(path.join(dir, "leaf.pem"), "utf8");
@@ -50,7 +100,10 @@ const build = (network: NetworkPayloads, withRadiusCaInChain = false) =>
     platform: { id: "p1", name: "Kandji ACME", vendor: "kandji" },
     organizationName: "Acme Corp",
     directoryUrl: "https://pki.example.com/acme/secret123/directory",
-    caCertificates: [{ pem: rootPem, commonName: "Acme Root CA", isRoot: true }, ...(withRadiusCaInChain ? [{ pem: radiusCa, commonName: "RADIUS CA", isRoot: true }] : [])],
+    caCertificates: [
+      { pem: rootPem, commonName: "Acme Root CA", isRoot: true },
+      ...(withRadiusCaInChain ? [{ pem: radiusCa, commonName: "RADIUS CA", isRoot: true }] : []),
+    ],
     network,
   });
 

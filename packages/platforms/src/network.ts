@@ -6,7 +6,6 @@ import type { WifiEncryption } from "./options";
 // 802.1X or VPN payload uses a certificate only through PayloadCertificateUUID, the PayloadUUID of a
 // payload of the same profile: here the ACME payload (docs/protocol.md#network-payloads).
 
-
 /** As stored on the platform (networkPayloads) and given to the profile builder. */
 export interface NetworkPayloads {
   wifi: { ssid: string; hidden: boolean; autoJoin: boolean; encryptionType: WifiEncryption } | null;
@@ -20,7 +19,13 @@ export const NO_NETWORK_PAYLOADS: NetworkPayloads = { wifi: null, ethernet: fals
 
 const on = z.preprocess((v) => v === true || v === "on" || v === "true", z.boolean()).default(false);
 const text = (max: number, label: string) =>
-  z.preprocess((v) => (v == null ? "" : v), z.string({ error: `${label} must be text` }).trim().max(max, `${label} must be at most ${max} characters`));
+  z.preprocess(
+    (v) => (v == null ? "" : v),
+    z
+      .string({ error: `${label} must be text` })
+      .trim()
+      .max(max, `${label} must be at most ${max} characters`),
+  );
 
 // TLSTrustedServerNames: DNS names, where a label may be "*" (Apple: "wpa.*.example.com").
 const SERVER_NAME = /^(?=.{1,253}$)(\*|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.(\*|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?))*$/i;

@@ -210,10 +210,20 @@ export function NetworkPayloadsForm({ id, n, serialVariable, readOnly }: { id: s
           <Field label="Server" name="vpnRemoteAddress" error={err.vpnRemoteAddress} hint="Host name or IP address of the VPN gateway.">
             <input className="input" {...invalid(state, "vpnRemoteAddress", n.vpn?.remoteAddress ?? "")} />
           </Field>
-          <Field label="Remote identifier" name="vpnRemoteIdentifier" error={err.vpnRemoteIdentifier} hint="The identity the gateway presents, often its host name.">
+          <Field
+            label="Remote identifier"
+            name="vpnRemoteIdentifier"
+            error={err.vpnRemoteIdentifier}
+            hint="The identity the gateway presents, often its host name."
+          >
             <input className="input" {...invalid(state, "vpnRemoteIdentifier", n.vpn?.remoteIdentifier ?? "")} />
           </Field>
-          <Field label="Local identifier" name="vpnLocalIdentifier" error={err.vpnLocalIdentifier} hint={`Empty: the device's serial number (${serialVariable}).`}>
+          <Field
+            label="Local identifier"
+            name="vpnLocalIdentifier"
+            error={err.vpnLocalIdentifier}
+            hint={`Empty: the device's serial number (${serialVariable}).`}
+          >
             <input className="input" {...invalid(state, "vpnLocalIdentifier", n.vpn?.localIdentifier ?? "")} />
           </Field>
         </fieldset>
