@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes, webcrypto } from "node:crypto";
-import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -21,7 +21,10 @@ import { adminApiToken, commandExists, freePort, freshPostgres, localhostTls, st
 // through the profile's Wi-Fi payload (its trusted server name and RADIUS CA). CI installs both
 // (.ci/run); without them this file skips, loudly.
 const root = path.resolve(import.meta.dirname, "../../..");
-const tools = ["freeradius", "eapol_test"].filter((c) => !commandExists(c));
+const tools = [
+  ...["freeradius", "eapol_test"].filter((c) => !commandExists(c)),
+  ...(existsSync("/usr/lib/freeradius/rlm_rest.so") ? [] : ["freeradius-rest (rlm_rest)"]),
+];
 if (tools.length)
   console.warn(
     `\n*** freeradius.test.ts SKIPPED: ${tools.join(" and ")} not installed (apt-get install freeradius freeradius-rest eapoltest). CI installs them. ***\n`,
