@@ -19,6 +19,7 @@ export {
   substituteVariables,
   type AcmePayload,
   type MobileConfig,
+  type NetworkPayload,
   type ProfileCertificate,
   type SubjectAltNames,
 } from "./profile";

@@ -133,3 +133,66 @@ describe("parseMobileconfig / renderMobileconfig", () => {
     expect(acme.ExtendedKeyUsage).toEqual([]);
   });
 });
+
+describe("network payloads (identity references)", () => {
+  const base = plist.parse(PROFILE) as Record<string, plist.PlistValue>;
+  const content = base.PayloadContent as Record<string, plist.PlistValue>[];
+  const acme = content.find((p) => p.PayloadType === "com.apple.security.acme")!;
+  const cert = content.find((p) => typeof p.PayloadType === "string" && p.PayloadType.startsWith("com.apple.security.") && p !== acme);
+  const withPayload = (extra: Record<string, plist.PlistValue>) => plist.build({ ...base, PayloadContent: [...content, extra] } as plist.PlistValue);
+  const wifi = (identity: string, anchor = cert?.PayloadUUID as string) => ({
+    PayloadType: "com.apple.wifi.managed",
+    PayloadVersion: 1,
+    PayloadIdentifier: "x.wifi",
+    PayloadUUID: "5E0C0C2A-0000-4000-8000-000000000001",
+    SSID_STR: "Corp",
+    EncryptionType: "WPA2",
+    EAPClientConfiguration: { AcceptEAPTypes: [13], TLSTrustedServerNames: ["radius.example.com"], PayloadCertificateAnchorUUID: anchor ? [anchor] : [] },
+    PayloadCertificateUUID: identity,
+  });
+
+  it("resolves a Wi-Fi payload's identity to the ACME payload and its anchor to a certificate payload", () => {
+    const n = renderMobileconfig(withPayload(wifi(acme.PayloadUUID as string)), device).network;
+    expect(n).toHaveLength(1);
+    expect(n[0]).toMatchObject({
+      payloadType: "com.apple.wifi.managed",
+      ssid: "Corp",
+      eap: { acceptEapTypes: [13], trustedServerNames: ["radius.example.com"] },
+    });
+    expect(n[0]!.identity.PayloadUUID).toBe(acme.PayloadUUID);
+    if (cert) expect(n[0]!.eap!.anchors[0]!.uuid).toBe(cert.PayloadUUID);
+  });
+
+  it("refuses a profile whose network payload names no ACME payload of the same profile", () => {
+    expect(() => parseMobileconfig(withPayload(wifi("00000000-0000-4000-8000-00000000DEAD")))).toThrow(
+      /PayloadCertificateUUID 00000000-0000-4000-8000-00000000DEAD does not name the profile's com.apple.security.acme payload/,
+    );
+    // A certificate payload is not an identity either: it has no private key.
+    if (cert) expect(() => parseMobileconfig(withPayload(wifi(cert.PayloadUUID as string)))).toThrow(/does not name the profile's com.apple.security.acme/);
+    expect(() => parseMobileconfig(withPayload(wifi(acme.PayloadUUID as string, "00000000-0000-4000-8000-00000000BEEF")))).toThrow(
+      /PayloadCertificateAnchorUUID 00000000-0000-4000-8000-00000000BEEF does not name a certificate payload/,
+    );
+  });
+
+  it("checks a VPN payload's identity and that its CertificateType fits the identity's key", () => {
+    const vpn = (certificateType: string, identity = acme.PayloadUUID as string) => ({
+      PayloadType: "com.apple.vpn.managed",
+      PayloadVersion: 1,
+      PayloadIdentifier: "x.vpn",
+      PayloadUUID: "5E0C0C2A-0000-4000-8000-000000000002",
+      VPNType: "IKEv2",
+      UserDefinedName: "Office",
+      IKEv2: {
+        RemoteAddress: "vpn.example.com",
+        RemoteIdentifier: "vpn.example.com",
+        AuthenticationMethod: "Certificate",
+        CertificateType: certificateType,
+        PayloadCertificateUUID: identity,
+      },
+    });
+    const keyType = `ECDSA${acme.KeySize}`;
+    expect(parseMobileconfig(withPayload(vpn(keyType))).network[0]!.ikev2).toMatchObject({ RemoteAddress: "vpn.example.com", CertificateType: keyType });
+    expect(() => parseMobileconfig(withPayload(vpn("RSA")))).toThrow(/CertificateType RSA does not match the identity's/);
+    expect(() => parseMobileconfig(withPayload(vpn(keyType, "nope")))).toThrow(/IKEv2: PayloadCertificateUUID nope does not name/);
+  });
+});

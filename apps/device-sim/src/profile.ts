@@ -85,9 +85,24 @@ export interface AcmePayload {
 
 export interface ProfileCertificate {
   payloadType: string;
+  uuid: string;
   identifier: string;
   displayName?: string;
   pem: string;
+}
+
+/** A Wi-Fi, Ethernet 802.1X or VPN payload, with its certificate references resolved. */
+export interface NetworkPayload {
+  payloadType: "com.apple.wifi.managed" | "com.apple.firstactiveethernet.managed" | "com.apple.vpn.managed";
+  identifier: string;
+  /** The ACME payload its PayloadCertificateUUID names: the certificate it authenticates with. */
+  identity: AcmePayload;
+  /** Wi-Fi only. */
+  ssid?: string;
+  /** EAP (Wi-Fi, Ethernet): the accepted EAP types, the server names and the anchors it trusts. */
+  eap?: { acceptEapTypes: number[]; trustedServerNames: string[]; anchors: ProfileCertificate[] };
+  /** VPN only: the IKEv2 dictionary as given. */
+  ikev2?: { RemoteAddress: string; RemoteIdentifier: string; LocalIdentifier?: string; AuthenticationMethod: string; CertificateType?: string };
 }
 
 export interface MobileConfig {
@@ -96,6 +111,7 @@ export interface MobileConfig {
   displayName?: string;
   acme: AcmePayload[];
   certificates: ProfileCertificate[];
+  network: NetworkPayload[];
 }
 
 const isDict = (v: unknown): v is PlistDict => v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof Date);
@@ -218,11 +234,18 @@ function readProfile(root: PlistValue): MobileConfig {
       const where = `PayloadContent[${i}] (${type})`;
       certificates.push({
         payloadType: type,
+        uuid: str(p, "PayloadUUID", where)!,
         identifier: str(p, "PayloadIdentifier", where)!,
         displayName: str(p, "PayloadDisplayName", where, false),
         pem: certificatePem(p, where),
       });
     }
+  });
+  // Network payloads last: their references must resolve to payloads of this same profile.
+  const network: NetworkPayload[] = [];
+  content.forEach((p, i) => {
+    const type = (p as PlistDict).PayloadType;
+    if (typeof type === "string" && NETWORK_PAYLOADS.has(type)) network.push(parseNetworkPayload(p as PlistDict, i, acme, certificates));
   });
   return {
     identifier: str(root, "PayloadIdentifier", "profile")!,
@@ -230,6 +253,63 @@ function readProfile(root: PlistValue): MobileConfig {
     displayName: str(root, "PayloadDisplayName", "profile", false),
     acme,
     certificates,
+    network,
+  };
+}
+
+const NETWORK_PAYLOADS = new Set(["com.apple.wifi.managed", "com.apple.firstactiveethernet.managed", "com.apple.vpn.managed"]);
+
+/**
+ * A network payload as the device installs it: its identity is the certificate of the payload its
+ * PayloadCertificateUUID names, in the same profile; here that must be the ACME payload (a device
+ * would install the payload without a usable identity and fail to join).
+ */
+function parseNetworkPayload(d: PlistDict, index: number, acme: AcmePayload[], certificates: ProfileCertificate[]): NetworkPayload {
+  const payloadType = d.PayloadType as NetworkPayload["payloadType"];
+  const where = `PayloadContent[${index}] (${payloadType})`;
+  const identityOf = (holder: PlistDict, at: string) => {
+    const ref = str(holder, "PayloadCertificateUUID", at)!;
+    const identity = acme.find((a) => a.PayloadUUID === ref);
+    if (!identity) throw new ProfileError(`${at}: PayloadCertificateUUID ${ref} does not name the profile's com.apple.security.acme payload`);
+    return identity;
+  };
+  const base = { payloadType, identifier: str(d, "PayloadIdentifier", where)! };
+  if (payloadType === "com.apple.vpn.managed") {
+    const ike = d.IKEv2;
+    if (d.VPNType !== "IKEv2" || !isDict(ike)) throw new ProfileError(`${where}: only VPNType IKEv2 with an IKEv2 dictionary is simulated`);
+    if (ike.AuthenticationMethod !== "Certificate") throw new ProfileError(`${where}: IKEv2.AuthenticationMethod must be Certificate`);
+    const identity = identityOf(ike, `${where} IKEv2`);
+    const ikev2 = {
+      RemoteAddress: str(ike, "RemoteAddress", `${where} IKEv2`)!,
+      RemoteIdentifier: str(ike, "RemoteIdentifier", `${where} IKEv2`)!,
+      LocalIdentifier: str(ike, "LocalIdentifier", `${where} IKEv2`, false),
+      AuthenticationMethod: "Certificate",
+      CertificateType: str(ike, "CertificateType", `${where} IKEv2`, false),
+    };
+    // NetworkExtension: the identity's key type must be the CertificateType (RSA by default).
+    const keyType = identity.KeyType === "RSA" ? "RSA" : `ECDSA${identity.KeySize}`;
+    if ((ikev2.CertificateType ?? "RSA") !== keyType)
+      throw new ProfileError(`${where}: IKEv2.CertificateType ${ikev2.CertificateType ?? "RSA"} does not match the identity's ${keyType} key`);
+    return { ...base, identity, ikev2 };
+  }
+  const eapDict = d.EAPClientConfiguration;
+  if (!isDict(eapDict)) throw new ProfileError(`${where}: EAPClientConfiguration is required for an 802.1X network`);
+  const types = eapDict.AcceptEAPTypes;
+  if (!Array.isArray(types) || types.some((t) => typeof t !== "number")) throw new ProfileError(`${where}: AcceptEAPTypes must be an array of integers`);
+  const anchors = stringList(eapDict.PayloadCertificateAnchorUUID, `${where}: PayloadCertificateAnchorUUID`).map((ref) => {
+    const c = certificates.find((x) => x.uuid === ref);
+    if (!c) throw new ProfileError(`${where}: PayloadCertificateAnchorUUID ${ref} does not name a certificate payload of the profile`);
+    return c;
+  });
+  return {
+    ...base,
+    identity: identityOf(d, where),
+    ssid: payloadType === "com.apple.wifi.managed" ? str(d, "SSID_STR", where)! : undefined,
+    eap: {
+      acceptEapTypes: types as number[],
+      trustedServerNames: stringList(eapDict.TLSTrustedServerNames, `${where}: TLSTrustedServerNames`),
+      anchors,
+    },
   };
 }
 

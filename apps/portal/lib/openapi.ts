@@ -3,7 +3,7 @@ import { eventsQuerySchema } from "@attested/events";
 import { createUserSchema, updateUserSchema } from "@attested/identity";
 import { caInputSchema, caSettingsSchema, certificatesQuerySchema, revokeInputSchema } from "@attested/ca";
 import { templateInputSchema } from "@attested/pki";
-import { dmpInputSchema, dmpSettingsSchema, kapInputSchema, kapTestRootsSchema } from "@attested/platforms";
+import { dmpInputSchema, dmpSettingsSchema, kapInputSchema, kapTestRootsSchema, networkPayloadsSchema } from "@attested/platforms";
 import {
   corePlatformCreateBody,
   corePlatformUpdateBody,
@@ -65,6 +65,15 @@ export const apiOperations: Record<string, Partial<Record<"get" | "post" | "put"
   },
   "/device-management-platforms/{id}/profile": {
     get: { summary: "Download the .mobileconfig (Admin tokens only: it carries the enrollment secret)", write: true, pathParams: ["id"] },
+  },
+  "/device-management-platforms/{id}/network-payloads": {
+    get: { summary: "The profile's Wi-Fi, Ethernet 802.1X and IKEv2 VPN payloads", pathParams: ["id"] },
+    put: {
+      summary: "Set the profile's Wi-Fi, Ethernet 802.1X and IKEv2 VPN payloads (each uses the ACME certificate)",
+      write: true,
+      body: networkPayloadsSchema,
+      pathParams: ["id"],
+    },
   },
   "/device-management-platforms/{id}/rotate-secret": {
     post: { summary: "Rotate the enrollment secret (profiles made before stop working)", write: true, pathParams: ["id"] },

@@ -227,7 +227,7 @@ export interface EventDetails {
   "Device Management Platform Created": { vendor: string; type: string };
   "Device Management Platform Updated": { before: Snapshot; after: Snapshot };
   "Enrollment Secret Rotated": Record<string, never>;
-  "Profile Downloaded": { payloadIdentifier: string };
+  "Profile Downloaded": { payloadIdentifier: string; payloads?: string[] };
   "Key Attestation Platform Created": Record<string, never>;
   "Key Attestation Platform Updated": Snapshot;
   "Test Root Trusted": { subjects: string[]; sha256Fingerprints: string[] };

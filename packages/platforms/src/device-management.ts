@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, X509Certificate } from "node:crypto";
 import { invalidate, type Db, type InvalidationBus, type Prisma } from "@attested/db";
 import { EventType, inTransaction, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite } from "@attested/identity";
 import { openSecret, sealSecret } from "@attested/secrets";
 import { buildAcmeProfile } from "./mobileconfig";
+import { networkPayloadsSchema, readNetworkPayloads, type NetworkPayloads } from "./network";
 import type { Vendor } from "./options";
 import { dmpInputSchema, dmpSettingsSchema } from "./schemas";
 import { DomainError, NotFoundError } from "@attested/errors";
@@ -20,6 +21,7 @@ const shown = {
   allowServerNames: true,
   defaultCaId: true,
   defaultTemplateId: true,
+  networkPayloads: true,
   createdAt: true,
   updatedAt: true,
 } satisfies Prisma.DeviceManagementPlatformSelect;
@@ -146,6 +148,42 @@ export async function updatePlatform(db: Db, actor: Actor, id: string, input: un
   return updated;
 }
 
+/** What General Events show of the network payloads: the names and addresses, not the CA's PEM. */
+function networkSummary(n: NetworkPayloads) {
+  return {
+    wifi: n.wifi,
+    ethernet: n.ethernet,
+    trustedServerNames: n.eap?.trustedServerNames ?? [],
+    serverCa: n.eap ? new X509Certificate(n.eap.serverCaPem).subject : null,
+    vpn: n.vpn,
+  };
+}
+
+/** Network payloads: Wi-Fi, Ethernet 802.1X and IKEv2 VPN using the ACME certificate (docs/protocol.md#network-payloads). */
+export async function updateNetworkPayloads(db: Db, actor: Actor, id: string, input: unknown): Promise<NetworkPayloads> {
+  await assertCanWrite(db, actor, "change device management platforms");
+  const before = await getPlatform(db, id);
+  const data = networkPayloadsSchema.parse(input);
+  await inTransaction(db, async (tx) => {
+    await tx.deviceManagementPlatform.update({ where: { id }, data: { networkPayloads: data as unknown as Prisma.InputJsonValue } });
+    await recordEvent(tx, {
+      type: EventType.PlatformUpdated,
+      outcome: "success",
+      actor,
+      object: { type: "device-management-platform", id, name: before.name },
+      summary: `Network payloads of "${before.name}" updated: ${describeNetwork(data)}`,
+      details: { before: { networkPayloads: networkSummary(readNetworkPayloads(before.networkPayloads)) }, after: { networkPayloads: networkSummary(data) } },
+    });
+  });
+  return data;
+}
+
+/** "Wi-Fi Corp, Ethernet 802.1X, VPN Office" or "none". */
+export function describeNetwork(n: NetworkPayloads): string {
+  const parts = [n.wifi && `Wi-Fi ${n.wifi.ssid}`, n.ethernet && "Ethernet 802.1X", n.vpn && `VPN ${n.vpn.name}`].filter(Boolean);
+  return parts.length ? parts.join(", ") : "none";
+}
+
 /** New enrollment token: the ACME directory URL changes, so profiles made before stop working. */
 export async function rotateEnrollmentSecret(db: Db, actor: Actor, id: string): Promise<void> {
   await assertCanWrite(db, actor, "rotate enrollment secrets");
@@ -202,6 +240,7 @@ export async function platformProfile(db: Db, actor: Actor, id: string, publicUr
     organizationName: org?.name ?? "Attested PKI",
     directoryUrl: directoryUrl(publicUrl, secret),
     caCertificates: cas.map((c) => ({ pem: c.certificatePem, commonName: c.commonName, isRoot: c.type === "ROOT" })),
+    network: readNetworkPayloads(row.networkPayloads),
   });
   await recordEvent(db, {
     type: EventType.ProfileDownloaded,
@@ -209,7 +248,19 @@ export async function platformProfile(db: Db, actor: Actor, id: string, publicUr
     actor,
     object: { type: "device-management-platform", id, name: row.name },
     summary: `Profile ${profile.filename} downloaded`,
-    details: { payloadIdentifier: profile.payloadIdentifier },
+    details: { payloadIdentifier: profile.payloadIdentifier, payloads: profile.contents.map((c) => c.displayName) },
   });
   return profile;
+}
+
+/** What the platform's profile installs, payload by payload, built as the download is (without its secret). */
+export async function platformProfileContents(db: Db, p: Pick<PlatformRecord, "id" | "name" | "vendor" | "defaultCaId" | "networkPayloads">) {
+  const [org, cas] = await Promise.all([db.organization.findFirst(), issuingChains(db, p.defaultCaId)]);
+  return buildAcmeProfile({
+    platform: { id: p.id, name: p.name, vendor: p.vendor as Vendor },
+    organizationName: org?.name ?? "Attested PKI",
+    directoryUrl: "https://preview.invalid/acme/directory",
+    caCertificates: cas.map((c) => ({ pem: c.certificatePem, commonName: c.commonName, isRoot: c.type === "ROOT" })),
+    network: readNetworkPayloads(p.networkPayloads),
+  }).contents;
 }

@@ -21,3 +21,11 @@ export const VENDORS = {
 export type Vendor = keyof typeof VENDORS;
 
 export const KAP_TYPES = [{ value: "apple", label: "Apple" }] as const;
+
+/** Wi-Fi payload EncryptionType values for an enterprise (802.1X) network. */
+export const WIFI_ENCRYPTION = [
+  { value: "WPA2", label: "WPA2 Enterprise" },
+  { value: "WPA3", label: "WPA3 Enterprise" },
+  { value: "Any", label: "WPA2 or WPA3 Enterprise" },
+] as const;
+export type WifiEncryption = (typeof WIFI_ENCRYPTION)[number]["value"];

@@ -1,7 +1,7 @@
 "use server";
 import { redirect } from "next/navigation";
 import { revalidatePath } from "next/cache";
-import { createPlatform, rotateEnrollmentSecret, updatePlatform } from "@attested/platforms";
+import { createPlatform, describeNetwork, rotateEnrollmentSecret, updateNetworkPayloads, updatePlatform } from "@attested/platforms";
 import { getDb } from "@/lib/db";
 import { formAction } from "@/lib/form";
 import { requireWriter } from "@/lib/session";
@@ -28,4 +28,11 @@ export const rotateSecretAction = formAction(async (input) => {
   await rotateEnrollmentSecret(await getDb(), actor, input.id ?? "");
   revalidatePath(`${base}/${input.id}`);
   return { ok: true, message: "Enrollment secret rotated. Download the new profile and push it through your MDM." };
+});
+
+export const updateNetworkPayloadsAction = formAction(async (input) => {
+  const actor = await requireWriter("change device management platforms");
+  const n = await updateNetworkPayloads(await getDb(), actor, input.id ?? "", input);
+  revalidatePath(`${base}/${input.id}`);
+  return { ok: true, message: `Network payloads saved (${describeNetwork(n)}). Download the profile again and replace it in the MDM.` };
 });

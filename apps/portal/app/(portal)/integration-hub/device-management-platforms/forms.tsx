@@ -2,8 +2,9 @@
 import { useActionState, useEffect } from "react";
 import { ConfirmSubmit, Field, FormMessage, SubmitButton, invalid, formKey } from "@/components/form";
 import { emptyForm } from "@/lib/form-state";
-import { DMP_TYPES, VENDORS } from "@attested/platforms/options";
-import { createPlatformAction, rotateSecretAction, updatePlatformAction } from "./actions";
+import { DMP_TYPES, VENDORS, WIFI_ENCRYPTION } from "@attested/platforms/options";
+import type { FormState } from "@/lib/form-state";
+import { createPlatformAction, rotateSecretAction, updateNetworkPayloadsAction, updatePlatformAction } from "./actions";
 
 export function AddPlatformForm() {
   const [state, action] = useActionState(createPlatformAction, emptyForm);
@@ -121,6 +122,113 @@ export function RotateSecretForm({ id }: { id: string }) {
       <ConfirmSubmit message="Rotate the enrollment secret? Every profile downloaded before stops working for new enrollments.">
         Rotate enrollment secret
       </ConfirmSubmit>
+    </form>
+  );
+}
+
+/** What the network payloads form shows of the stored NetworkPayloads. */
+export interface NetworkValues {
+  wifi: { ssid: string; hidden: boolean; autoJoin: boolean; encryptionType: string } | null;
+  ethernet: boolean;
+  eap: { trustedServerNames: string[]; serverCaPem: string } | null;
+  vpn: { name: string; remoteAddress: string; remoteIdentifier: string; localIdentifier: string } | null;
+}
+
+// A checkbox after a refused submit keeps what was sent; otherwise what is stored.
+const checked = (state: FormState, name: string, stored: boolean) => (state.values ? state.values[name] === "on" : stored);
+
+export function NetworkPayloadsForm({ id, n, serialVariable, readOnly }: { id: string; n: NetworkValues; serialVariable: string; readOnly: boolean }) {
+  const [state, action] = useActionState(updateNetworkPayloadsAction, emptyForm);
+  const err = state.fieldErrors ?? {};
+  return (
+    <form noValidate key={formKey(state)} action={action} className="space-y-4" aria-label="Network payloads">
+      <input type="hidden" name="id" value={id} />
+      <FormMessage state={state} />
+      <fieldset disabled={readOnly} className="space-y-4">
+        <fieldset className="grid grid-cols-1 gap-4 rounded-lg border border-slate-200 p-4 md:grid-cols-2">
+          <legend className="px-1 text-sm font-semibold text-slate-800">Wi-Fi</legend>
+          <label className="flex items-center gap-2 md:col-span-2">
+            <input type="checkbox" name="wifiEnabled" defaultChecked={checked(state, "wifiEnabled", Boolean(n.wifi))} className="h-4 w-4" />
+            Add a Wi-Fi payload (EAP-TLS with this certificate)
+          </label>
+          <Field label="SSID" name="wifiSsid" error={err.wifiSsid} hint="The network name, 1 to 32 bytes.">
+            <input className="input" {...invalid(state, "wifiSsid", n.wifi?.ssid ?? "")} />
+          </Field>
+          <Field label="Security" name="wifiEncryptionType" error={err.wifiEncryptionType}>
+            <select className="input" {...invalid(state, "wifiEncryptionType", n.wifi?.encryptionType ?? "WPA2")}>
+              {WIFI_ENCRYPTION.map((e) => (
+                <option key={e.value} value={e.value}>
+                  {e.label}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <label className="flex items-center gap-2">
+            <input type="checkbox" name="wifiHidden" defaultChecked={checked(state, "wifiHidden", n.wifi?.hidden ?? false)} className="h-4 w-4" />
+            Hidden network
+          </label>
+          <label className="flex items-center gap-2">
+            <input type="checkbox" name="wifiAutoJoin" defaultChecked={checked(state, "wifiAutoJoin", n.wifi?.autoJoin ?? true)} className="h-4 w-4" />
+            Join automatically
+          </label>
+        </fieldset>
+        <fieldset className="grid grid-cols-1 gap-4 rounded-lg border border-slate-200 p-4">
+          <legend className="px-1 text-sm font-semibold text-slate-800">Ethernet 802.1X</legend>
+          <label className="flex items-center gap-2">
+            <input type="checkbox" name="ethernetEnabled" defaultChecked={checked(state, "ethernetEnabled", n.ethernet)} className="h-4 w-4" />
+            Add an Ethernet 802.1X payload (macOS, first active interface, EAP-TLS with this certificate)
+          </label>
+        </fieldset>
+        <fieldset className="grid grid-cols-1 gap-4 rounded-lg border border-slate-200 p-4 md:grid-cols-2">
+          <legend className="px-1 text-sm font-semibold text-slate-800">RADIUS server (Wi-Fi and Ethernet)</legend>
+          <Field
+            label="Trusted server names"
+            name="eapTrustedServerNames"
+            error={err.eapTrustedServerNames}
+            hint="The names on the RADIUS server's certificate, one a line; * stands for one label (wpa.*.example.com)."
+          >
+            <textarea className="input font-mono" rows={3} {...invalid(state, "eapTrustedServerNames", n.eap?.trustedServerNames.join("\n") ?? "")} />
+          </Field>
+          <Field
+            label="RADIUS server CA certificate (PEM)"
+            name="eapServerCaPem"
+            error={err.eapServerCaPem}
+            hint="The CA that issued the RADIUS server's certificate; the profile installs it and trusts only it."
+          >
+            <textarea className="input font-mono text-xs" rows={5} {...invalid(state, "eapServerCaPem", n.eap?.serverCaPem ?? "")} />
+          </Field>
+        </fieldset>
+        <fieldset className="grid grid-cols-1 gap-4 rounded-lg border border-slate-200 p-4 md:grid-cols-2">
+          <legend className="px-1 text-sm font-semibold text-slate-800">IKEv2 VPN</legend>
+          <label className="flex items-center gap-2 md:col-span-2">
+            <input type="checkbox" name="vpnEnabled" defaultChecked={checked(state, "vpnEnabled", Boolean(n.vpn))} className="h-4 w-4" />
+            Add an IKEv2 VPN payload (certificate authentication with this certificate)
+          </label>
+          <Field label="Connection name" name="vpnName" error={err.vpnName}>
+            <input className="input" {...invalid(state, "vpnName", n.vpn?.name ?? "")} />
+          </Field>
+          <Field label="Server" name="vpnRemoteAddress" error={err.vpnRemoteAddress} hint="Host name or IP address of the VPN gateway.">
+            <input className="input" {...invalid(state, "vpnRemoteAddress", n.vpn?.remoteAddress ?? "")} />
+          </Field>
+          <Field
+            label="Remote identifier"
+            name="vpnRemoteIdentifier"
+            error={err.vpnRemoteIdentifier}
+            hint="The identity the gateway presents, often its host name."
+          >
+            <input className="input" {...invalid(state, "vpnRemoteIdentifier", n.vpn?.remoteIdentifier ?? "")} />
+          </Field>
+          <Field
+            label="Local identifier"
+            name="vpnLocalIdentifier"
+            error={err.vpnLocalIdentifier}
+            hint={`Empty: the device's serial number (${serialVariable}).`}
+          >
+            <input className="input" {...invalid(state, "vpnLocalIdentifier", n.vpn?.localIdentifier ?? "")} />
+          </Field>
+        </fieldset>
+      </fieldset>
+      {!readOnly && <SubmitButton>Save network payloads</SubmitButton>}
     </form>
   );
 }

@@ -1,11 +1,11 @@
 import { notFound } from "next/navigation";
 import { serverNameTemplateWarnings } from "@attested/ca";
-import { getPlatform, issuingChains, VENDORS, type Vendor } from "@attested/platforms";
+import { getPlatform, issuingChains, platformProfileContents, readNetworkPayloads, VENDORS, type Vendor } from "@attested/platforms";
 import { Card, DefinitionList, PageHeader, formatTime } from "@/components/ui";
 import { caContext } from "@/lib/ca";
 import { getDb } from "@/lib/db";
 import { requireReader } from "@/lib/session";
-import { AutoDownload, PlatformSettingsForm, RotateSecretForm } from "../forms";
+import { AutoDownload, NetworkPayloadsForm, PlatformSettingsForm, RotateSecretForm } from "../forms";
 import { NotFoundError } from "@attested/errors";
 
 export default async function PlatformPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ download?: string }> }) {
@@ -14,11 +14,12 @@ export default async function PlatformPage({ params, searchParams }: { params: P
   const db = await getDb();
   const p = await getPlatform(db, id).catch((e) => (e instanceof NotFoundError ? notFound() : Promise.reject(e)));
   const admin = actor.role === "ADMIN";
-  const [cas, templates, warnings, trusted] = await Promise.all([
+  const [cas, templates, warnings, trusted, contents] = await Promise.all([
     db.certificateAuthority.findMany({ select: { id: true, commonName: true }, orderBy: { createdAt: "asc" } }),
     db.certificateTemplate.findMany({ select: { id: true, name: true }, orderBy: { name: "asc" } }),
     serverNameTemplateWarnings(await caContext(), p),
     issuingChains(db, p.defaultCaId),
+    platformProfileContents(db, p),
   ]);
   const profileHref = `/integration-hub/device-management-platforms/${p.id}/profile`;
   return (
@@ -89,6 +90,37 @@ export default async function PlatformPage({ params, searchParams }: { params: P
             still enroll; download the profile again once one is chosen and replace it in the MDM, so that devices also trust the chain of their certificates.
           </p>
         )}
+        <table className="mt-4 w-full text-left text-sm" aria-label="Profile contents">
+          <caption className="mb-2 text-left text-sm font-medium text-slate-800">What the device installs</caption>
+          <thead className="text-xs uppercase text-slate-500">
+            <tr>
+              <th className="py-1 pr-4 font-medium">Payload</th>
+              <th className="py-1 pr-4 font-medium">Type</th>
+              <th className="py-1 font-medium">What it does</th>
+            </tr>
+          </thead>
+          <tbody className="divide-y divide-slate-100">
+            {contents.map((c, i) => (
+              <tr key={`${c.payloadType}-${i}`}>
+                <td className="py-1.5 pr-4">{c.displayName}</td>
+                <td className="py-1.5 pr-4 font-mono text-xs text-slate-600">{c.payloadType}</td>
+                <td className="py-1.5 text-slate-700">{c.detail}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Card>
+      <Card title="Network payloads" className="mt-6">
+        <p className="mb-3 text-sm text-slate-600">
+          A Wi-Fi, Ethernet or VPN payload can use a certificate only from its own profile: these go into this profile and use the ACME certificate as their
+          identity. A separate Wi-Fi library item in the MDM cannot.
+        </p>
+        <NetworkPayloadsForm
+          id={p.id}
+          n={readNetworkPayloads(p.networkPayloads)}
+          serialVariable={VENDORS[p.vendor as Vendor]?.serial ?? "serial number"}
+          readOnly={!admin}
+        />
       </Card>
       {admin && (
         <Card title="Enrollment secret" className="mt-6">

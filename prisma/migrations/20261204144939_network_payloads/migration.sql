@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "DeviceManagementPlatform" ADD COLUMN     "networkPayloads" JSONB NOT NULL DEFAULT '{}';
