@@ -3,3 +3,4 @@ export * from "./schemas";
 export * from "./mobileconfig";
 export * from "./device-management";
 export * from "./key-attestation";
+export * from "./publish";
