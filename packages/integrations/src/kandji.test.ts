@@ -22,9 +22,26 @@ afterAll(() => sim.close());
 describe("Kandji Library custom profiles and Blueprint assignment", () => {
   it("lists Blueprints, creates the profile, updates it in place and assigns it once", async () => {
     expect((await listKandjiBlueprints(api)).map((b) => b.name).sort()).toEqual(["ACME Certificates", "Kiosks"]);
-    const created = await createCustomProfile(api, { name: "Attested PKI: Kandji", profile: profile("https://pki/acme/one/directory"), filename: "a.mobileconfig", active: true });
-    expect(created).toMatchObject({ name: "Attested PKI: Kandji", active: true, mdm_identifier: "com.example.acme", runs_on_mac: true, runs_on_iphone: true, runs_on_ipad: true });
-    const updated = await updateCustomProfile(api, created.id, { name: "Attested PKI: Kandji", profile: profile("https://pki/acme/two/directory"), filename: "a.mobileconfig", active: true });
+    const created = await createCustomProfile(api, {
+      name: "Attested PKI: Kandji",
+      profile: profile("https://pki/acme/one/directory"),
+      filename: "a.mobileconfig",
+      active: true,
+    });
+    expect(created).toMatchObject({
+      name: "Attested PKI: Kandji",
+      active: true,
+      mdm_identifier: "com.example.acme",
+      runs_on_mac: true,
+      runs_on_iphone: true,
+      runs_on_ipad: true,
+    });
+    const updated = await updateCustomProfile(api, created.id, {
+      name: "Attested PKI: Kandji",
+      profile: profile("https://pki/acme/two/directory"),
+      filename: "a.mobileconfig",
+      active: true,
+    });
     expect(updated?.id).toBe(created.id);
     expect(sim.state.getCustomProfile(created.id)?.profile).toContain("/acme/two/directory");
     expect(sim.state.listCustomProfiles()).toHaveLength(1);
@@ -37,7 +54,8 @@ describe("Kandji Library custom profiles and Blueprint assignment", () => {
   });
 
   it("answers bad input as Kandji does, and the client quotes it without the token", async () => {
-    const post = (form: FormData) => fetch(`${sim.url}/api/v1/library/custom-profiles`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` }, body: form });
+    const post = (form: FormData) =>
+      fetch(`${sim.url}/api/v1/library/custom-profiles`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` }, body: form });
     const empty = await post(new FormData());
     expect(empty.status).toBe(400);
     expect(await empty.json()).toEqual({ name: ["This field is required."], file: ["No file was submitted."] });
@@ -45,10 +63,15 @@ describe("Kandji Library custom profiles and Blueprint assignment", () => {
     bad.set("name", "x");
     bad.set("file", new Blob(["not a profile"]), "x.mobileconfig");
     bad.set("active", "maybe");
-    expect(await (await post(bad)).json()).toEqual({ file: ["Invalid profile. Please upload a valid .mobileconfig file."], active: ["Must be a valid boolean."] });
+    expect(await (await post(bad)).json()).toEqual({
+      file: ["Invalid profile. Please upload a valid .mobileconfig file."],
+      active: ["Must be a valid boolean."],
+    });
 
     const nowhere = assignLibraryItem(api, "00000000-0000-0000-0000-000000000000", "x");
-    await expect(nowhere).rejects.toThrow("Kandji answered 404 to POST /api/v1/blueprints/00000000-0000-0000-0000-000000000000/assign-library-item: Not found.");
+    await expect(nowhere).rejects.toThrow(
+      "Kandji answered 404 to POST /api/v1/blueprints/00000000-0000-0000-0000-000000000000/assign-library-item: Not found.",
+    );
     await expect(assignLibraryItem(api, blueprintId, "no-such-item")).rejects.toThrow("library_item_id: Library item no-such-item not found.");
 
     const wrong = { ...api, token: "wrong-token-value" };
