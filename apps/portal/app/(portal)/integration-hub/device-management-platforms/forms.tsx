@@ -149,7 +149,8 @@ export function PublishToKandjiForm({
   const err = state.fieldErrors ?? {};
   const chosen = state.values?.blueprintIds?.split("\n") ?? blueprintIds;
   return (
-    <form noValidate key={formKey(state)} action={action} className="space-y-4" aria-label="Publish to Kandji">
+    // The chosen Core Platform lives in the URL (?core=, its Blueprints are listed from it): a reset form keeps it.
+    <form noValidate key={`${formKey(state)}:${corePlatformId}`} action={action} className="space-y-4" aria-label="Publish to Kandji">
       <input type="hidden" name="id" value={id} />
       <FormMessage state={state} />
       <Field
@@ -160,7 +161,8 @@ export function PublishToKandjiForm({
       >
         <select
           className="input"
-          {...invalid(state, "corePlatformId", corePlatformId)}
+          {...invalid(state, "corePlatformId")}
+          defaultValue={corePlatformId}
           onChange={(e) => router.replace(`${pathname}?core=${encodeURIComponent(e.target.value)}`, { scroll: false })}
         >
           <option value="">Select…</option>
