@@ -66,7 +66,8 @@ test("Publish to Kandji: publish, rotate, the new profile enrolls and the old on
   // Publish: nothing chosen is refused with the fields named, then the Core Platform lists its Blueprints.
   const publish = page.getByRole("form", { name: "Publish to Kandji" });
   await publish.getByRole("button", { name: "Publish to Kandji" }).click();
-  await expect(publish.getByText("Choose a Core Platform")).toBeVisible();
+  await expect(publish.getByText("Choose a Core Platform", { exact: true })).toBeVisible();
+  await expect(publish.getByText("Choose at least one Blueprint", { exact: true })).toBeVisible();
   expect(await libraryItems()).toHaveLength(0);
   await publish.getByLabel("Core Platform").selectOption({ label: "Kandji Publisher" });
   await publish.getByLabel("ACME Certificates").check();
@@ -143,6 +144,11 @@ test("an auditor cannot publish, and the Kandji token is never returned", async 
   expect(refused.status()).toBe(403);
   expect((await request.post(`/api/v1/device-management-platforms/${platform.id}/rotate-secret`, { headers: auditor })).status()).toBe(403);
   expect((await libraryItems())[0]!.updated_at).toBe(before.updated_at);
+
+  const { Validator } = await import("@seriousme/openapi-schema-validator");
+  const doc = await (await request.get("/api/v1/openapi.json")).json();
+  expect((await new Validator().validate(doc)).valid).toBe(true);
+  expect(doc.paths["/device-management-platforms/{id}/publish"].post.requestBody.content["application/json"].schema.required).toEqual(["corePlatformId", "blueprintIds"]);
 
   // The platform page, its publish form included, holds no token either.
   await page.goto(`/integration-hub/device-management-platforms/${platform.id}`);
