@@ -148,7 +148,10 @@ test("an auditor cannot publish, and the Kandji token is never returned", async 
   const { Validator } = await import("@seriousme/openapi-schema-validator");
   const doc = await (await request.get("/api/v1/openapi.json")).json();
   expect((await new Validator().validate(doc)).valid).toBe(true);
-  expect(doc.paths["/device-management-platforms/{id}/publish"].post.requestBody.content["application/json"].schema.required).toEqual(["corePlatformId", "blueprintIds"]);
+  expect(doc.paths["/device-management-platforms/{id}/publish"].post.requestBody.content["application/json"].schema.required).toEqual([
+    "corePlatformId",
+    "blueprintIds",
+  ]);
 
   // The platform page, its publish form included, holds no token either.
   await page.goto(`/integration-hub/device-management-platforms/${platform.id}`);
