@@ -113,13 +113,19 @@ export function PlatformSettingsForm({
   );
 }
 
-export function RotateSecretForm({ id }: { id: string }) {
+export function RotateSecretForm({ id, published }: { id: string; published: boolean }) {
   const [state, action] = useActionState(rotateSecretAction, emptyForm);
   return (
     <form noValidate key={formKey(state)} action={action} className="space-y-2">
       <input type="hidden" name="id" value={id} />
       <FormMessage state={state} />
-      <ConfirmSubmit message="Rotate the enrollment secret? Every profile downloaded before stops working for new enrollments.">
+      <ConfirmSubmit
+        message={
+          published
+            ? "Rotate the enrollment secret? The new profile is published to Kandji; the previous one stops enrolling after the grace period."
+            : "Rotate the enrollment secret? Every profile downloaded before stops working for new enrollments."
+        }
+      >
         Rotate enrollment secret
       </ConfirmSubmit>
     </form>

@@ -126,7 +126,14 @@ export default async function PlatformPage({
           <DefinitionList
             items={[
               ["Core Platform", publish.corePlatformName ?? "None"],
-              ["Blueprints", publish.blueprintIds.length > 0 ? publish.blueprintIds.join(", ") : "None"],
+              [
+                "Blueprints",
+                publish.blueprintIds.length > 0
+                  ? publish.blueprintIds
+                      .map((b) => (blueprints && "blueprints" in blueprints ? blueprints.blueprints.find((k) => k.id === b)?.name : null) ?? b)
+                      .join(", ")
+                  : "None",
+              ],
               ["Kandji Library item", publish.libraryItemId ?? "Not published"],
               ["Last published", formatTime(publish.publishedAt)],
             ]}
@@ -147,10 +154,11 @@ export default async function PlatformPage({
       {admin && (
         <Card title="Enrollment secret" className="mt-6">
           <p className="mb-3 text-sm text-slate-600">
-            The profile&apos;s ACME directory URL carries this platform&apos;s enrollment secret. Rotate it if a profile leaked: profiles downloaded before stop
-            working.
+            {publish?.corePlatformId
+              ? "The profile's ACME directory URL carries this platform's enrollment secret. Rotating it publishes the new profile to Kandji; the previous secret enrolls until then and for the grace period after."
+              : "The profile's ACME directory URL carries this platform's enrollment secret. Rotate it if a profile leaked: profiles downloaded before stop working."}
           </p>
-          <RotateSecretForm id={p.id} />
+          <RotateSecretForm id={p.id} published={Boolean(publish?.corePlatformId)} />
         </Card>
       )}
     </>
