@@ -124,13 +124,19 @@ test("Publish to Kandji: publish, rotate, the new profile enrolls and the old on
 
 test("an auditor cannot publish, and the Kandji token is never returned", async ({ page, request }) => {
   await signIn(page, ADMIN.email, ADMIN.password);
-  await navigate(page, "Settings", "API Tokens");
-  const form = page.getByRole("form", { name: "Create API token" });
-  await form.getByLabel("Name").fill("publish-auditor");
-  await form.getByLabel("Scope").selectOption("AUDITOR");
-  await form.getByRole("button", { name: "Add" }).click();
-  await expect(page.getByTestId("new-token")).toHaveValue(/^apki_/);
-  const auditor = { Authorization: `Bearer ${await page.getByTestId("new-token").inputValue()}` };
+  let last = "";
+  const token = async (name: string, scope: "ADMIN" | "AUDITOR") => {
+    await navigate(page, "Settings", "API Tokens");
+    const form = page.getByRole("form", { name: "Create API token" });
+    await form.getByLabel("Name").fill(name);
+    await form.getByLabel("Scope").selectOption(scope);
+    await form.getByRole("button", { name: "Add" }).click();
+    await expect(page.getByTestId("new-token")).toHaveValue(/^apki_/);
+    await expect(page.getByTestId("new-token")).not.toHaveValue(last);
+    return (last = await page.getByTestId("new-token").inputValue());
+  };
+  const auditor = { Authorization: `Bearer ${await token("publish-auditor", "AUDITOR")}` };
+  const admin = { Authorization: `Bearer ${await token("publish-admin", "ADMIN")}` };
 
   const platforms = (await (await request.get("/api/v1/device-management-platforms", { headers: auditor })).json()).data as { id: string; name: string }[];
   const platform = platforms.find((p) => p.name === "Publish Platform")!;
@@ -144,6 +150,11 @@ test("an auditor cannot publish, and the Kandji token is never returned", async 
   expect(refused.status()).toBe(403);
   expect((await request.post(`/api/v1/device-management-platforms/${platform.id}/rotate-secret`, { headers: auditor })).status()).toBe(403);
   expect((await libraryItems())[0]!.updated_at).toBe(before.updated_at);
+
+  // The Core Platform that publishes cannot be deleted from under the platform.
+  const del = await request.delete(`/api/v1/core-platforms/${core.id}`, { headers: admin });
+  expect(del.status()).toBe(409);
+  expect((await del.json()).error).toContain('Device Management Platform "Publish Platform" (Publish to Kandji)');
 
   const { Validator } = await import("@seriousme/openapi-schema-validator");
   const doc = await (await request.get("/api/v1/openapi.json")).json();
