@@ -2,6 +2,8 @@ export { startKandjiSimulator, type KandjiSimulator, type KandjiSimulatorOptions
 export {
   SimulatorState,
   SimInputError,
+  KandjiValidationError,
+  type CustomProfile,
   KANDJI_RATE_LIMIT,
   NO_FAULTS,
   type Faults,

@@ -3,7 +3,15 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { deviceDetails, type Seed } from "./model";
-import { SimInputError, SimulatorState, type FaultsPatch, type RateLimit, type RequestLogEntry } from "./state";
+import {
+  KandjiValidationError,
+  SimInputError,
+  SimulatorState,
+  type CustomProfileFields,
+  type FaultsPatch,
+  type RateLimit,
+  type RequestLogEntry,
+} from "./state";
 
 export interface KandjiSimulatorOptions {
   /** 0 (the default) picks a free port. */
@@ -83,6 +91,48 @@ function readJson(req: IncomingMessage): Promise<unknown> {
   });
 }
 
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new SimInputError(400, "body too large"));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+/** The multipart (or urlencoded) fields of a custom-profile create or update, as Kandji reads them. */
+async function profileFields(req: IncomingMessage): Promise<CustomProfileFields> {
+  const body = await readBody(req);
+  const form = await new Request("http://sim.invalid/", {
+    method: "POST",
+    headers: { "content-type": req.headers["content-type"] ?? "" },
+    body: new Uint8Array(body),
+  })
+    .formData()
+    .catch(() => null);
+  if (!form) return { runsOn: {} };
+  const text = async (name: string) => {
+    const v = form.get(name);
+    return v === null ? undefined : typeof v === "string" ? v : await v.text();
+  };
+  const runsOn: CustomProfileFields["runsOn"] = {};
+  for (const os of ["mac", "iphone", "ipad", "tv", "vision"] as const) runsOn[os] = await text(`runs_on_${os}`);
+  const file = form.get("file");
+  return {
+    name: await text("name"),
+    file: file === null ? undefined : typeof file === "string" ? undefined : await file.text(),
+    active: await text("active"),
+    runsOn,
+  };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function loadSeed(seed: Seed | string): Seed {
@@ -159,6 +209,69 @@ export async function startKandjiSimulator(opts: KandjiSimulatorOptions): Promis
         return send(204, undefined);
       }
       return notAllowed("GET, DELETE");
+    }
+    if (path === "/api/v1/blueprints") {
+      if (method !== "GET") return notAllowed("GET");
+      const results = state.listBlueprints().map((b) => ({
+        id: b.id,
+        name: b.name,
+        description: "",
+        type: "classic",
+        computers_count: state.listDevices().filter((d) => d.record.blueprint_id === b.id).length,
+      }));
+      return send(200, { count: results.length, next: null, previous: null, results });
+    }
+    const bp = /^\/api\/v1\/blueprints\/([^/]+)\/(assign-library-item|list-library-items)$/.exec(path);
+    if (bp) {
+      const id = decodeURIComponent(bp[1]!);
+      if (bp[2] === "list-library-items") {
+        if (method !== "GET") return notAllowed("GET");
+        const items = state.blueprintLibraryItems(id);
+        if (!items) return send(404, { detail: "Not found." });
+        const results = items.map((i) => ({ id: i, name: state.getCustomProfile(i)?.name ?? "" }));
+        return send(200, { count: results.length, next: null, previous: null, results });
+      }
+      if (method !== "POST") return notAllowed("POST");
+      const body = (await readJson(req).catch(() => undefined)) as { library_item_id?: unknown } | undefined;
+      try {
+        const items = state.assignLibraryItem(id, body?.library_item_id);
+        return items ? send(200, { library_items: items }) : send(404, { detail: "Not found." });
+      } catch (e) {
+        if (e instanceof KandjiValidationError) return send(400, e.fields);
+        throw e;
+      }
+    }
+    if (path === "/api/v1/library/custom-profiles") {
+      if (method === "GET") {
+        const results = state.listCustomProfiles();
+        return send(200, { count: results.length, next: null, previous: null, results });
+      }
+      if (method !== "POST") return notAllowed("GET, POST");
+      try {
+        return send(201, state.createCustomProfile(await profileFields(req)));
+      } catch (e) {
+        if (e instanceof KandjiValidationError) return send(400, e.fields);
+        throw e;
+      }
+    }
+    const cp = /^\/api\/v1\/library\/custom-profiles\/([^/]+)$/.exec(path);
+    if (cp) {
+      const id = decodeURIComponent(cp[1]!);
+      if (method === "GET") {
+        const p = state.getCustomProfile(id);
+        return p ? send(200, p) : send(404, { detail: "Not found." });
+      }
+      if (method === "PATCH") {
+        try {
+          const p = state.updateCustomProfile(id, await profileFields(req));
+          return p ? send(200, p) : send(404, { detail: "Not found." });
+        } catch (e) {
+          if (e instanceof KandjiValidationError) return send(400, e.fields);
+          throw e;
+        }
+      }
+      if (method === "DELETE") return state.deleteCustomProfile(id) ? send(204, undefined) : send(404, { detail: "Not found." });
+      return notAllowed("GET, PATCH, DELETE");
     }
     return send(404, { detail: "Not found." });
   }

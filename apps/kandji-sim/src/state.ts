@@ -78,6 +78,40 @@ function parse<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
 
 const REQUEST_LOG_SIZE = 200;
 
+/** A Library custom profile as Kandji's API returns it (GET /api/v1/library/custom-profiles/{id}). */
+export interface CustomProfile {
+  id: string;
+  name: string;
+  active: boolean;
+  profile: string;
+  mdm_identifier: string;
+  runs_on_mac: boolean;
+  runs_on_iphone: boolean;
+  runs_on_ipad: boolean;
+  runs_on_tv: boolean;
+  runs_on_vision: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The fields of a create (all but `active` and runs_on_* required) or an update (all optional). */
+export interface CustomProfileFields {
+  name?: string;
+  file?: string;
+  active?: string;
+  runsOn: Partial<Record<"mac" | "iphone" | "ipad" | "tv" | "vision", string>>;
+}
+
+/** Kandji answers bad input as Django REST framework does: 400 with the field's messages. */
+export class KandjiValidationError extends Error {
+  constructor(readonly fields: Record<string, string[]> | string) {
+    super(typeof fields === "string" ? fields : JSON.stringify(fields));
+  }
+}
+
+const BOOLEAN = /^(true|false|1|0|yes|no|on|off)$/i;
+const asBool = (v: string) => /^(true|1|yes|on)$/i.test(v);
+
 /** Everything the simulated tenant holds; mutate it directly in tests or through the admin API. */
 export class SimulatorState {
   token: string;
@@ -87,6 +121,9 @@ export class SimulatorState {
   private readonly devices = new Map<string, SimDevice>();
   private readonly blueprints = new Map<string, Blueprint>();
   private readonly tagIds = new Map<string, string>();
+  private readonly profiles = new Map<string, CustomProfile>();
+  /** Library items assigned to each blueprint (by blueprint id). */
+  private readonly assignments = new Map<string, string[]>();
   private hits: number[] = [];
 
   constructor(opts: { token: string; rateLimit?: RateLimit }) {
@@ -206,6 +243,93 @@ export class SimulatorState {
     for (const t of tags) if (!this.tagIds.has(t)) this.tagIds.set(t, randomUUID());
   }
 
+  // ------------------------------------------------------------------ library custom profiles
+
+  private checkProfileFields(f: CustomProfileFields, create: boolean): Record<string, string[]> {
+    const errors: Record<string, string[]> = {};
+    if (f.name === undefined) {
+      if (create) errors.name = ["This field is required."];
+    } else if (f.name.trim() === "") errors.name = ["This field may not be blank."];
+    else if (f.name.length > 255) errors.name = ["Ensure this field has no more than 255 characters."];
+    if (f.file === undefined) {
+      if (create) errors.file = ["No file was submitted."];
+    } else if (f.file.length === 0) errors.file = ["The submitted file is empty."];
+    else if (!/<plist[\s>]/.test(f.file) || !/<key>PayloadIdentifier<\/key>/.test(f.file))
+      errors.file = ["Invalid profile. Please upload a valid .mobileconfig file."];
+    if (f.active !== undefined && !BOOLEAN.test(f.active)) errors.active = ["Must be a valid boolean."];
+    for (const [os, v] of Object.entries(f.runsOn)) if (v !== undefined && !BOOLEAN.test(v)) errors[`runs_on_${os}`] = ["Must be a valid boolean."];
+    return errors;
+  }
+
+  createCustomProfile(f: CustomProfileFields, now = new Date()): CustomProfile {
+    const errors = this.checkProfileFields(f, true);
+    if (Object.keys(errors).length > 0) throw new KandjiValidationError(errors);
+    const p: CustomProfile = {
+      id: randomUUID(),
+      name: f.name!,
+      active: f.active === undefined ? true : asBool(f.active),
+      profile: f.file!,
+      mdm_identifier: payloadIdentifier(f.file!),
+      runs_on_mac: asBool(f.runsOn.mac ?? "false"),
+      runs_on_iphone: asBool(f.runsOn.iphone ?? "false"),
+      runs_on_ipad: asBool(f.runsOn.ipad ?? "false"),
+      runs_on_tv: asBool(f.runsOn.tv ?? "false"),
+      runs_on_vision: asBool(f.runsOn.vision ?? "false"),
+      created_at: now.toISOString(),
+      updated_at: now.toISOString(),
+    };
+    this.profiles.set(p.id, p);
+    return { ...p };
+  }
+
+  /** null when no such library item (404). */
+  updateCustomProfile(id: string, f: CustomProfileFields, now = new Date()): CustomProfile | null {
+    const p = this.profiles.get(id);
+    if (!p) return null;
+    const errors = this.checkProfileFields(f, false);
+    if (Object.keys(errors).length > 0) throw new KandjiValidationError(errors);
+    if (f.name !== undefined) p.name = f.name;
+    if (f.file !== undefined) {
+      p.profile = f.file;
+      p.mdm_identifier = payloadIdentifier(f.file);
+    }
+    if (f.active !== undefined) p.active = asBool(f.active);
+    for (const [os, v] of Object.entries(f.runsOn)) if (v !== undefined) (p as unknown as Record<string, unknown>)[`runs_on_${os}`] = asBool(v);
+    p.updated_at = now.toISOString();
+    return { ...p };
+  }
+
+  getCustomProfile(id: string): CustomProfile | undefined {
+    const p = this.profiles.get(id);
+    return p && { ...p };
+  }
+
+  listCustomProfiles(): CustomProfile[] {
+    return [...this.profiles.values()].map((p) => ({ ...p }));
+  }
+
+  deleteCustomProfile(id: string): boolean {
+    for (const items of this.assignments.values()) if (items.includes(id)) items.splice(items.indexOf(id), 1);
+    return this.profiles.delete(id);
+  }
+
+  /** POST /api/v1/blueprints/{id}/assign-library-item; undefined when the blueprint does not exist (404). */
+  assignLibraryItem(blueprintId: string, libraryItemId: unknown): string[] | undefined {
+    if (!this.blueprints.has(blueprintId)) return undefined;
+    if (typeof libraryItemId !== "string" || libraryItemId === "") throw new KandjiValidationError({ library_item_id: ["This field is required."] });
+    if (!this.profiles.has(libraryItemId)) throw new KandjiValidationError({ library_item_id: [`Library item ${libraryItemId} not found.`] });
+    const items = this.assignments.get(blueprintId) ?? [];
+    if (items.includes(libraryItemId)) throw new KandjiValidationError("Library Item already exists on Blueprint");
+    items.push(libraryItemId);
+    this.assignments.set(blueprintId, items);
+    return [...items];
+  }
+
+  /** The library items assigned to a blueprint; undefined when it does not exist. */
+  blueprintLibraryItems(blueprintId: string): string[] | undefined {
+    return this.blueprints.has(blueprintId) ? [...(this.assignments.get(blueprintId) ?? [])] : undefined;
+  }
+
   // ------------------------------------------------------------------ seed, faults, rate limit
 
   load(seed: Seed): void {
@@ -219,6 +343,8 @@ export class SimulatorState {
     this.devices.clear();
     this.blueprints.clear();
     this.tagIds.clear();
+    this.profiles.clear();
+    this.assignments.clear();
     this.hits = [];
     this.requests.length = 0;
     this.faults = { ...NO_FAULTS };
@@ -265,4 +391,8 @@ export class SimulatorState {
     this.requests.push(e);
     if (this.requests.length > REQUEST_LOG_SIZE) this.requests.splice(0, this.requests.length - REQUEST_LOG_SIZE);
   }
+}
+
+function payloadIdentifier(xml: string): string {
+  return /<key>PayloadIdentifier<\/key>\s*<string>([^<]*)<\/string>/.exec(xml)?.[1] ?? "";
 }

@@ -4,3 +4,9 @@ import { services } from "../server/services";
 export async function publicUrl(): Promise<string> {
   return (await services()).config.publicUrl;
 }
+
+/** What Publish to Kandji needs from the server's settings (a rotation republishes too). */
+export async function publishContext(): Promise<{ publicUrl: string; graceSeconds: number }> {
+  const { config } = await services();
+  return { publicUrl: config.publicUrl, graceSeconds: config.publishGraceSeconds };
+}

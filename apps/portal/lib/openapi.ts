@@ -3,7 +3,7 @@ import { eventsQuerySchema } from "@attested/events";
 import { createUserSchema, updateUserSchema } from "@attested/identity";
 import { caInputSchema, caSettingsSchema, certificatesQuerySchema, revokeInputSchema } from "@attested/ca";
 import { templateInputSchema } from "@attested/pki";
-import { dmpInputSchema, dmpSettingsSchema, kapInputSchema, kapTestRootsSchema, networkPayloadsSchema } from "@attested/platforms";
+import { dmpInputSchema, dmpSettingsSchema, kapInputSchema, kapTestRootsSchema, networkPayloadsSchema, publishInputSchema } from "@attested/platforms";
 import {
   corePlatformCreateBody,
   corePlatformUpdateBody,
@@ -76,7 +76,19 @@ export const apiOperations: Record<string, Partial<Record<"get" | "post" | "put"
     },
   },
   "/device-management-platforms/{id}/rotate-secret": {
-    post: { summary: "Rotate the enrollment secret (profiles made before stop working)", write: true, pathParams: ["id"] },
+    post: {
+      summary: "Rotate the enrollment secret (profiles made before stop working); a platform published to Kandji is published again",
+      write: true,
+      pathParams: ["id"],
+    },
+  },
+  "/device-management-platforms/{id}/publish": {
+    post: {
+      summary: "Publish to Kandji: create or update the Library custom profile and assign it to Blueprints (502 when Kandji refuses)",
+      write: true,
+      body: publishInputSchema,
+      pathParams: ["id"],
+    },
   },
   "/key-attestation-platforms": {
     get: { summary: "List Key Attestation Platforms" },

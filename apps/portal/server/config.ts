@@ -132,6 +132,11 @@ export const SETTINGS = {
       "`1` lets a Key Attestation Platform's *Additional trusted roots (FOR TESTING ONLY)* count (the demo and the tests); otherwise only Apple's root is trusted, stored test roots are ignored and the field is read-only",
     schema: flag,
   }),
+  PROFILE_PUBLISH_GRACE_SECONDS: setting({
+    description: "after a rotation, how long a platform published to Kandji still accepts the previous enrollment secret once the new profile is published",
+    default: "86400",
+    schema: intIn(0, 2_592_000).default(86_400),
+  }),
   INTEGRATIONS_ALLOW_HTTP: setting({
     description: "`1` lets Generic HTTP sources use plain http (the demo's simulator only); otherwise https with verified TLS",
     schema: optional,
@@ -197,6 +202,8 @@ export interface Config {
   lifecycle: { worker: boolean; lookupsPerHour: number; deviceRecheckMinutes: number; exportMaxRows: number };
   attestationTestRoots: boolean;
   integrationsAllowHttp: boolean;
+  /** PROFILE_PUBLISH_GRACE_SECONDS */
+  publishGraceSeconds: number;
   acme: { http01Port?: number; http01Address?: string; allowPrivateAddresses: boolean; dnsServers?: string[] };
   metrics: { token: string | null; address: { host: string; port: number } | null };
   dev: boolean;
@@ -251,6 +258,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     attestationTestRoots: s.ATTESTATION_TEST_ROOTS,
     integrationsAllowHttp: /^(1|true|yes)$/i.test(s.INTEGRATIONS_ALLOW_HTTP ?? ""),
+    publishGraceSeconds: s.PROFILE_PUBLISH_GRACE_SECONDS,
     acme: {
       http01Port: s.ACME_HTTP01_PORT,
       http01Address: s.ACME_HTTP01_ADDRESS,

@@ -39,6 +39,8 @@ export const EventType = {
   PlatformUpdated: "Device Management Platform Updated",
   PlatformSecretRotated: "Enrollment Secret Rotated",
   ProfileDownloaded: "Profile Downloaded",
+  ProfilePublished: "Profile Published",
+  ProfilePublishFailed: "Profile Publish Failed",
   KeyAttestationPlatformCreated: "Key Attestation Platform Created",
   KeyAttestationPlatformUpdated: "Key Attestation Platform Updated",
   TestRootTrusted: "Test Root Trusted",
@@ -139,6 +141,13 @@ interface ChallengeFailedDetails extends ChallengeDetails {
   adminDetail?: string;
 }
 
+/** Publish to Kandji: where the profile went, and why (an admin's click or a secret rotation). */
+interface PublishDetails {
+  corePlatform: Named | null;
+  blueprintIds: string[];
+  trigger: "manual" | "rotation";
+}
+
 interface MailDetails {
   kind: string;
   recipient: string;
@@ -226,8 +235,15 @@ export interface EventDetails {
   "CRL Published": { crlNumber: string; entries: number };
   "Device Management Platform Created": { vendor: string; type: string };
   "Device Management Platform Updated": { before: Snapshot; after: Snapshot };
-  "Enrollment Secret Rotated": Record<string, never>;
+  "Enrollment Secret Rotated": { previousSecretKept?: boolean };
   "Profile Downloaded": { payloadIdentifier: string; payloads?: string[] };
+  "Profile Published": PublishDetails & {
+    libraryItemId: string;
+    action: "created" | "updated";
+    payloadIdentifier: string;
+    previousSecretValidUntil: Date | null;
+  };
+  "Profile Publish Failed": PublishDetails & { reason: string; status: number | null };
   "Key Attestation Platform Created": Record<string, never>;
   "Key Attestation Platform Updated": Snapshot;
   "Test Root Trusted": { subjects: string[]; sha256Fingerprints: string[] };

@@ -98,3 +98,16 @@ export {
   sealCorePlatformSecret,
   type CorePlatformRecord,
 } from "./secret";
+export {
+  assignLibraryItem,
+  createCustomProfile,
+  kandjiApiFromRecord,
+  kandjiPublishProblem,
+  listKandjiBlueprints,
+  updateCustomProfile,
+  KandjiApiError,
+  type CustomProfileInput,
+  type KandjiApi,
+  type KandjiBlueprint,
+  type KandjiCustomProfile,
+} from "./kandji";

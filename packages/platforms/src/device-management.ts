@@ -6,6 +6,7 @@ import { openSecret, sealSecret } from "@attested/secrets";
 import { buildAcmeProfile } from "./mobileconfig";
 import { networkPayloadsSchema, readNetworkPayloads, type NetworkPayloads } from "./network";
 import type { Vendor } from "./options";
+import { publishProfile, type PublishContext, type PublishResult } from "./publish";
 import { dmpInputSchema, dmpSettingsSchema } from "./schemas";
 import { DomainError, NotFoundError } from "@attested/errors";
 
@@ -41,10 +42,20 @@ export async function getPlatform(db: Db, id: string): Promise<PlatformRecord> {
   return p;
 }
 
-/** The platform an ACME request addresses, by the enrollment token in its URL; null when unknown or rotated away. */
-export async function platformByEnrollmentSecret(db: Db, secret: string): Promise<PlatformRecord | null> {
+/**
+ * The platform an ACME request addresses, by the enrollment token in its URL; null when unknown or
+ * rotated away. The previous token of a platform published to Kandji still answers until its new
+ * profile is published and the grace period has passed (publish.ts).
+ */
+export async function platformByEnrollmentSecret(db: Db, secret: string, now = new Date()): Promise<PlatformRecord | null> {
   if (!/^[A-Za-z0-9_-]{16,64}$/.test(secret)) return null;
-  return db.deviceManagementPlatform.findUnique({ where: { enrollmentSecretHash: hashEnrollmentSecret(secret) }, select: shown });
+  const hash = hashEnrollmentSecret(secret);
+  return db.deviceManagementPlatform.findFirst({
+    where: {
+      OR: [{ enrollmentSecretHash: hash }, { previousSecretHash: hash, OR: [{ previousSecretValidUntil: null }, { previousSecretValidUntil: { gt: now } }] }],
+    },
+    select: shown,
+  });
 }
 
 // ACME requests look their platform up on every request (~10 per enrollment). Positive lookups are
@@ -184,25 +195,46 @@ export function describeNetwork(n: NetworkPayloads): string {
   return parts.length ? parts.join(", ") : "none";
 }
 
-/** New enrollment token: the ACME directory URL changes, so profiles made before stop working. */
-export async function rotateEnrollmentSecret(db: Db, actor: Actor, id: string): Promise<void> {
+/**
+ * New enrollment token: the ACME directory URL changes, so profiles made before stop working. On a
+ * platform published to Kandji (and given `publish`), the token of the published profile keeps
+ * working while the new profile is published, which happens here, and for the grace period after.
+ */
+export async function rotateEnrollmentSecret(db: Db, actor: Actor, id: string, publish?: PublishContext): Promise<{ published: PublishResult | null }> {
   await assertCanWrite(db, actor, "rotate enrollment secrets");
   const p = await getPlatform(db, id);
+  const row = await db.deviceManagementPlatform.findUniqueOrThrow({
+    where: { id },
+    select: { enrollmentSecretHash: true, previousSecretHash: true, previousSecretValidUntil: true, publishCorePlatformId: true },
+  });
+  const keep = Boolean(publish && row.publishCorePlatformId);
+  // Rotating again before the new profile is published keeps the token devices actually have.
+  const previous = keep ? (row.previousSecretHash && row.previousSecretValidUntil === null ? row.previousSecretHash : row.enrollmentSecretHash) : null;
   const secret = newSecret();
   await inTransaction(db, async (tx) => {
     await tx.deviceManagementPlatform.update({
       where: { id },
-      data: { enrollmentSecretHash: hashEnrollmentSecret(secret), enrollmentSecret: sealSecret(secret, secretContext(id)), secretRotatedAt: new Date() },
+      data: {
+        enrollmentSecretHash: hashEnrollmentSecret(secret),
+        enrollmentSecret: sealSecret(secret, secretContext(id)),
+        secretRotatedAt: new Date(),
+        previousSecretHash: previous,
+        previousSecretValidUntil: null,
+      },
     });
     await recordEvent(tx, {
       type: EventType.PlatformSecretRotated,
       outcome: "success",
       actor,
       object: { type: "device-management-platform", id, name: p.name },
-      summary: `Enrollment secret of "${p.name}" rotated: profiles downloaded before no longer enroll`,
+      summary: keep
+        ? `Enrollment secret of "${p.name}" rotated: the published profile's secret works until the new profile is published to Kandji and the grace period ends`
+        : `Enrollment secret of "${p.name}" rotated: profiles downloaded before no longer enroll`,
+      details: { previousSecretKept: keep },
     });
   });
   forgetCachedPlatforms(db);
+  return { published: keep && publish ? await publishProfile(db, actor, id, publish, "rotation") : null };
 }
 
 /**
@@ -228,20 +260,29 @@ export async function issuingChains(db: Db, defaultCaId: string | null) {
   return valid.filter((c) => needed.has(c.id));
 }
 
-/** The platform's .mobileconfig, built fresh (new payload UUIDs) with the current enrollment token. */
-export async function platformProfile(db: Db, actor: Actor, id: string, publicUrl: string) {
-  const row = await db.deviceManagementPlatform.findUnique({ where: { id } });
-  if (!row) throw new NotFoundError("Device Management Platform");
-  const secret = openSecret(row.enrollmentSecret, secretContext(id));
+/** The .mobileconfig of a platform row, built fresh (new payload UUIDs) with its current enrollment token. */
+export async function buildPlatformProfile(
+  db: Db,
+  row: { id: string; name: string; vendor: string; enrollmentSecret: Uint8Array; defaultCaId: string | null; networkPayloads: unknown },
+  publicUrl: string,
+) {
+  const secret = openSecret(row.enrollmentSecret, secretContext(row.id));
   const org = await db.organization.findFirst();
   const cas = await issuingChains(db, row.defaultCaId);
-  const profile = buildAcmeProfile({
-    platform: { id, name: row.name, vendor: row.vendor as Vendor },
+  return buildAcmeProfile({
+    platform: { id: row.id, name: row.name, vendor: row.vendor as Vendor },
     organizationName: org?.name ?? "Attested PKI",
     directoryUrl: directoryUrl(publicUrl, secret),
     caCertificates: cas.map((c) => ({ pem: c.certificatePem, commonName: c.commonName, isRoot: c.type === "ROOT" })),
     network: readNetworkPayloads(row.networkPayloads),
   });
+}
+
+/** The platform's .mobileconfig for download, built fresh with the current enrollment token. */
+export async function platformProfile(db: Db, actor: Actor, id: string, publicUrl: string) {
+  const row = await db.deviceManagementPlatform.findUnique({ where: { id } });
+  if (!row) throw new NotFoundError("Device Management Platform");
+  const profile = await buildPlatformProfile(db, row, publicUrl);
   await recordEvent(db, {
     type: EventType.ProfileDownloaded,
     outcome: "success",

@@ -4,3 +4,4 @@ export * from "./mobileconfig";
 export * from "./device-management";
 export * from "./key-attestation";
 export * from "./network";
+export * from "./publish";

@@ -260,11 +260,16 @@ export async function updateCorePlatform(db: Db, actor: Actor, id: string, input
 
 /** Where a Core Platform is used; an object in use cannot be deleted. */
 export async function corePlatformUsage(db: Db, id: string): Promise<string[]> {
-  const [sources, workflows] = await Promise.all([
+  const [sources, workflows, publishers] = await Promise.all([
     db.securitySignalSource.findMany({ where: { corePlatformId: id }, select: { name: true }, orderBy: { name: "asc" } }),
     db.policyWorkflow.findMany({ where: { corePlatformId: id }, select: { name: true }, orderBy: { name: "asc" } }),
+    db.deviceManagementPlatform.findMany({ where: { publishCorePlatformId: id }, select: { name: true }, orderBy: { name: "asc" } }),
   ]);
-  return [...sources.map((s) => `Security Signal Source "${s.name}"`), ...workflows.map((w) => `Policy Workflow "${w.name}"`)];
+  return [
+    ...sources.map((s) => `Security Signal Source "${s.name}"`),
+    ...workflows.map((w) => `Policy Workflow "${w.name}"`),
+    ...publishers.map((p) => `Device Management Platform "${p.name}" (Publish to Kandji)`),
+  ];
 }
 
 export async function deleteCorePlatform(db: Db, actor: Actor, id: string): Promise<void> {

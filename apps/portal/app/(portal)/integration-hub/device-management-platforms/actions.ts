@@ -1,7 +1,8 @@
 "use server";
 import { redirect } from "next/navigation";
 import { revalidatePath } from "next/cache";
-import { createPlatform, describeNetwork, rotateEnrollmentSecret, updateNetworkPayloads, updatePlatform } from "@attested/platforms";
+import { createPlatform, describeNetwork, publishToKandji, rotateEnrollmentSecret, updateNetworkPayloads, updatePlatform } from "@attested/platforms";
+import { publishContext } from "@/lib/config";
 import { getDb } from "@/lib/db";
 import { formAction } from "@/lib/form";
 import { requireWriter } from "@/lib/session";
@@ -25,9 +26,22 @@ export const updatePlatformAction = formAction(async (input) => {
 
 export const rotateSecretAction = formAction(async (input) => {
   const actor = await requireWriter("rotate enrollment secrets");
-  await rotateEnrollmentSecret(await getDb(), actor, input.id ?? "");
+  const { published } = await rotateEnrollmentSecret(await getDb(), actor, input.id ?? "", await publishContext());
   revalidatePath(`${base}/${input.id}`);
-  return { ok: true, message: "Enrollment secret rotated. Download the new profile and push it through your MDM." };
+  if (!published) return { ok: true, message: "Enrollment secret rotated. Download the new profile and push it through your MDM." };
+  if (!published.ok)
+    return {
+      error: `Enrollment secret rotated, but publishing to Kandji failed: ${published.reason}. The previous secret keeps working until the new profile is published.`,
+    };
+  return { ok: true, message: "Enrollment secret rotated and the new profile published to Kandji." };
+});
+
+export const publishToKandjiAction = formAction(async (input) => {
+  const actor = await requireWriter("publish profiles to Kandji");
+  const r = await publishToKandji(await getDb(), actor, input.id ?? "", input, await publishContext());
+  revalidatePath(`${base}/${input.id}`);
+  if (!r.ok) return { error: `Not published: ${r.reason}` };
+  return { ok: true, message: r.action === "created" ? "Profile published to Kandji." : "Profile updated in Kandji." };
 });
 
 export const updateNetworkPayloadsAction = formAction(async (input) => {

@@ -1,10 +1,11 @@
 "use client";
 import { useActionState, useEffect } from "react";
+import { usePathname, useRouter } from "next/navigation";
 import { ConfirmSubmit, Field, FormMessage, SubmitButton, invalid, formKey } from "@/components/form";
 import { emptyForm } from "@/lib/form-state";
 import { DMP_TYPES, VENDORS, WIFI_ENCRYPTION } from "@attested/platforms/options";
 import type { FormState } from "@/lib/form-state";
-import { createPlatformAction, rotateSecretAction, updateNetworkPayloadsAction, updatePlatformAction } from "./actions";
+import { createPlatformAction, publishToKandjiAction, rotateSecretAction, updateNetworkPayloadsAction, updatePlatformAction } from "./actions";
 
 export function AddPlatformForm() {
   const [state, action] = useActionState(createPlatformAction, emptyForm);
@@ -113,13 +114,19 @@ export function PlatformSettingsForm({
   );
 }
 
-export function RotateSecretForm({ id }: { id: string }) {
+export function RotateSecretForm({ id, published }: { id: string; published: boolean }) {
   const [state, action] = useActionState(rotateSecretAction, emptyForm);
   return (
     <form noValidate key={formKey(state)} action={action} className="space-y-2">
       <input type="hidden" name="id" value={id} />
       <FormMessage state={state} />
-      <ConfirmSubmit message="Rotate the enrollment secret? Every profile downloaded before stops working for new enrollments.">
+      <ConfirmSubmit
+        message={
+          published
+            ? "Rotate the enrollment secret? The new profile is published to Kandji; the previous one stops enrolling after the grace period."
+            : "Rotate the enrollment secret? Every profile downloaded before stops working for new enrollments."
+        }
+      >
         Rotate enrollment secret
       </ConfirmSubmit>
     </form>
@@ -229,6 +236,80 @@ export function NetworkPayloadsForm({ id, n, serialVariable, readOnly }: { id: s
         </fieldset>
       </fieldset>
       {!readOnly && <SubmitButton>Save network payloads</SubmitButton>}
+    </form>
+  );
+}
+
+/**
+ * Publish to Kandji: the Core Platform holding Kandji's API token, and the Blueprints (listed from
+ * that tenant) the custom profile is assigned to. Choosing another Core Platform lists its Blueprints.
+ */
+export function PublishToKandjiForm({
+  id,
+  corePlatforms,
+  corePlatformId,
+  blueprints,
+  blueprintIds,
+}: {
+  id: string;
+  corePlatforms: { id: string; name: string }[];
+  corePlatformId: string;
+  blueprints: { id: string; name: string }[] | { error: string } | null;
+  blueprintIds: string[];
+}) {
+  const [state, action] = useActionState(publishToKandjiAction, emptyForm);
+  const router = useRouter();
+  const pathname = usePathname();
+  const err = state.fieldErrors ?? {};
+  const chosen = state.values?.blueprintIds?.split("\n") ?? blueprintIds;
+  return (
+    // The chosen Core Platform lives in the URL (?core=, its Blueprints are listed from it): a reset form keeps it.
+    <form noValidate key={`${formKey(state)}:${corePlatformId}`} action={action} className="space-y-4" aria-label="Publish to Kandji">
+      <input type="hidden" name="id" value={id} />
+      <FormMessage state={state} />
+      <Field
+        label="Core Platform"
+        name="corePlatformId"
+        error={err.corePlatformId}
+        hint="A Generic HTTP Core Platform with Kandji's API URL and a Bearer Token."
+      >
+        <select
+          className="input"
+          {...invalid(state, "corePlatformId")}
+          defaultValue={corePlatformId}
+          onChange={(e) => router.replace(`${pathname}?core=${encodeURIComponent(e.target.value)}`, { scroll: false })}
+        >
+          <option value="">Select…</option>
+          {corePlatforms.map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.name}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <fieldset className="space-y-1" aria-describedby={err.blueprintIds ? "blueprintIds-error" : undefined}>
+        <legend className="text-sm font-medium text-slate-700">Blueprints</legend>
+        {blueprints === null && <p className="text-sm text-slate-500">Choose a Core Platform to list its Blueprints.</p>}
+        {blueprints && "error" in blueprints && (
+          <p role="alert" className="text-sm text-red-600">
+            Kandji&apos;s Blueprints could not be listed: {blueprints.error}
+          </p>
+        )}
+        {blueprints &&
+          !("error" in blueprints) &&
+          blueprints.map((b) => (
+            <label key={b.id} className="flex items-center gap-2 text-sm">
+              <input type="checkbox" name="blueprintIds" value={b.id} defaultChecked={chosen.includes(b.id)} className="h-4 w-4" />
+              {b.name}
+            </label>
+          ))}
+        {err.blueprintIds && (
+          <p id="blueprintIds-error" role="alert" className="text-xs font-medium text-red-600">
+            {err.blueprintIds}
+          </p>
+        )}
+      </fieldset>
+      <SubmitButton>Publish to Kandji</SubmitButton>
     </form>
   );
 }

@@ -1,14 +1,30 @@
 import { notFound } from "next/navigation";
 import { serverNameTemplateWarnings } from "@attested/ca";
-import { getPlatform, issuingChains, platformProfileContents, readNetworkPayloads, VENDORS, type Vendor } from "@attested/platforms";
+import {
+  getPlatform,
+  issuingChains,
+  kandjiBlueprints,
+  platformProfileContents,
+  publishingCorePlatforms,
+  publishStatus,
+  readNetworkPayloads,
+  VENDORS,
+  type Vendor,
+} from "@attested/platforms";
 import { Card, DefinitionList, PageHeader, formatTime } from "@/components/ui";
 import { caContext } from "@/lib/ca";
 import { getDb } from "@/lib/db";
 import { requireReader } from "@/lib/session";
-import { AutoDownload, NetworkPayloadsForm, PlatformSettingsForm, RotateSecretForm } from "../forms";
+import { AutoDownload, NetworkPayloadsForm, PlatformSettingsForm, PublishToKandjiForm, RotateSecretForm } from "../forms";
 import { NotFoundError } from "@attested/errors";
 
-export default async function PlatformPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ download?: string }> }) {
+export default async function PlatformPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<{ download?: string; core?: string }>;
+}) {
   const actor = await requireReader();
   const { id } = await params;
   const db = await getDb();
@@ -22,6 +38,13 @@ export default async function PlatformPage({ params, searchParams }: { params: P
     platformProfileContents(db, p),
   ]);
   const profileHref = `/integration-hub/device-management-platforms/${p.id}/profile`;
+  const kandji = p.vendor === "kandji";
+  const publish = kandji ? await publishStatus(db, p.id) : null;
+  // The Blueprints are listed from the chosen Core Platform's tenant (admins only: it calls Kandji).
+  const { core } = await searchParams;
+  const publishCore = typeof core === "string" ? core : (publish?.corePlatformId ?? "");
+  const [publishers, blueprints] =
+    kandji && admin ? await Promise.all([publishingCorePlatforms(db), publishCore ? kandjiBlueprints(db, publishCore) : null]) : [[], null];
   return (
     <>
       {admin && (await searchParams).download && <AutoDownload href={profileHref} />}
@@ -122,13 +145,62 @@ export default async function PlatformPage({ params, searchParams }: { params: P
           readOnly={!admin}
         />
       </Card>
+      {publish && (
+        <Card title="Publish to Kandji" className="mt-6">
+          {publish.error && (
+            <div role="alert" aria-label="Publishing failed" className="mb-4 rounded-md border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900">
+              <p className="font-medium">The last publish to Kandji failed ({formatTime(publish.errorAt)}):</p>
+              <p data-testid="publish-error">{publish.error}</p>
+              <p className="mt-1">Kandji still holds the profile published before. Publish again once the cause is fixed.</p>
+            </div>
+          )}
+          {publish.previousSecret && !publish.previousSecret.expired && (
+            <p role="status" data-testid="previous-secret" className="mb-4 rounded-md border border-sky-200 bg-sky-50 px-4 py-3 text-sm text-sky-900">
+              {publish.previousSecret.validUntil
+                ? `Grace period: the previous enrollment secret still enrolls until ${formatTime(publish.previousSecret.validUntil)}, while devices receive the new profile from Kandji.`
+                : "The previous enrollment secret still enrolls: the new profile is not published to Kandji yet."}
+            </p>
+          )}
+          <p className="mb-3 text-sm text-slate-600">
+            Creates the profile as a Custom Profile in the Kandji Library, or updates it, and assigns it to the Blueprints chosen here. Rotating the enrollment
+            secret publishes it again.
+          </p>
+          <DefinitionList
+            items={[
+              ["Core Platform", publish.corePlatformName ?? "None"],
+              [
+                "Blueprints",
+                publish.blueprintIds.length > 0
+                  ? publish.blueprintIds
+                      .map((b) => (blueprints && "blueprints" in blueprints ? blueprints.blueprints.find((k) => k.id === b)?.name : null) ?? b)
+                      .join(", ")
+                  : "None",
+              ],
+              ["Kandji Library item", publish.libraryItemId ?? "Not published"],
+              ["Last published", formatTime(publish.publishedAt)],
+            ]}
+          />
+          {admin && (
+            <div className="mt-4">
+              <PublishToKandjiForm
+                id={p.id}
+                corePlatforms={publishers}
+                corePlatformId={publishCore}
+                blueprints={blueprints && "error" in blueprints ? blueprints : (blueprints?.blueprints ?? null)}
+                blueprintIds={publish.blueprintIds}
+              />
+            </div>
+          )}
+        </Card>
+      )}
       {admin && (
         <Card title="Enrollment secret" className="mt-6">
           <p className="mb-3 text-sm text-slate-600">
-            The profile&apos;s ACME directory URL carries this platform&apos;s enrollment secret. Rotate it if a profile leaked: profiles downloaded before stop
-            working.
+            {publish?.corePlatformId
+              ? "The profile's ACME directory URL carries this platform's enrollment secret. Rotating it publishes the new profile to Kandji; the previous secret enrolls until then and for the grace period after."
+              : "The profile's ACME directory URL carries this platform's enrollment secret. Rotate it if a profile leaked: profiles downloaded before stop working."}
           </p>
-          <RotateSecretForm id={p.id} />
+          <RotateSecretForm id={p.id} published={Boolean(publish?.corePlatformId)} />
         </Card>
       )}
     </>
