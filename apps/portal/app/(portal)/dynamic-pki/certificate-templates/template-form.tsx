@@ -239,7 +239,14 @@ export function TemplateForm({
                 aria-invalid={preview.deviceError?.field === "serial" ? true : undefined}
               />
             </Field>
-            <button type="submit" formAction={runPreview} name="previewFor" value="device" className="btn-secondary">
+            <button
+              type="submit"
+              formAction={(form) => {
+                form.set("previewFor", "device");
+                runPreview(form);
+              }}
+              className="btn-secondary"
+            >
               Preview for this device
             </button>
           </div>
