@@ -281,7 +281,10 @@ test("After the guide: Preview names the variables with no source and renders a 
   await shot(page, "template-preview-real-device");
   // The lookup was a real call with the stored credential: it is on the trail.
   await page.goto(`/data-and-monitoring/general-events?q=${encodeURIComponent(n.core)}`);
-  await expect(page.getByTestId("events-table")).toContainText(device.serial_number);
+  const latest = page.getByTestId("events-table").locator("tbody tr").first();
+  await expect(latest).toContainText(`Core Platform "${n.core}" validated against ${KANDJI.url}: device found`);
+  await latest.getByRole("link", { name: "Core Platform Validated" }).click();
+  await expect(page.getByTestId("event-details")).toContainText(`"identity": "${device.serial_number}"`);
 
   // The Security Signal Source is used by the guide's Enrollment Policy (worked out, as at enrollment).
   await navigate(page, "Policy Management", "Security Signal Sources");
