@@ -3,7 +3,7 @@ import { expect, test } from "@playwright/test";
 import { SimulatedAppleCa, enroll } from "@attested/device-sim";
 import { ADMIN, E2E_PORT, KANDJI, METRICS_TOKEN } from "../fixtures/env";
 import { addAcmePlatform, addIntermediateCa, addKandjiTemplate, addKeyAttestationPlatform, openTab } from "../fixtures/guide";
-import { navigate, shot, signIn, signOut } from "../fixtures/portal";
+import { callServerAction, navigate, shot, signIn, signOut } from "../fixtures/portal";
 
 // The admin guide (docs/guide.md), walked in its order with its labels, as an admin would;
 // then the Kandji side with our simulators, and the auditor's check. A screenshot per step.
@@ -279,6 +279,8 @@ test("After the guide: Preview names the variables with no source and renders a 
   await expect(page.getByTestId("preview-result")).not.toContainText("uri:");
   await expect(page.getByTestId("preview-result")).toContainText("URI left out: ${/device/userDescription} has no value");
   await shot(page, "template-preview-real-device");
+  const templatePath = new URL(page.url()).pathname;
+  const corePlatformId = await page.getByRole("group", { name: "Preview for a real device" }).getByLabel("Core Platform").inputValue();
   // The lookup was a real call with the stored credential: it is on the trail.
   await page.goto(`/data-and-monitoring/general-events?q=${encodeURIComponent(n.core)}`);
   const latest = page.getByTestId("events-table").locator("tbody tr").first();
@@ -291,4 +293,23 @@ test("After the guide: Preview names the variables with no source and renders a 
   await page.getByRole("link", { name: n.sss }).first().click();
   await expect(page.getByTestId("signal-source-used-by")).toHaveText(`Enrollment Policy "${n.enrollment}"`);
   await shot(page, "signal-source-used-by");
+  await signOut(page);
+
+  // An auditor reads the template but cannot make the portal call Kandji with its credential, even by
+  // posting the action directly.
+  await signIn(page, "guide.auditor@e2e.test", "guide-auditor-password-1");
+  await page.goto(templatePath);
+  await page.getByRole("form", { name: "Certificate Template" }).getByRole("button", { name: "Preview", exact: true }).click();
+  await expect(page.getByTestId("preview-unsourced")).toContainText("${/device/userDescription}");
+  await expect(page.getByRole("group", { name: "Preview for a real device" })).toHaveCount(0);
+  const forged = await callServerAction(page, templatePath, "previewTemplateAction", {
+    name: n.template,
+    subject: "CN=${/csr/subject/commonname}",
+    previewFor: "device",
+    corePlatformId,
+    serial: device.serial_number,
+  });
+  expect(await forged.text()).toContain("Auditors can read but not change anything");
+  await page.goto(`/data-and-monitoring/general-events?type=${encodeURIComponent("Core Platform Validated")}`);
+  await expect(page.getByTestId("events-table").locator("tbody tr").first()).toContainText("admin@e2e.test");
 });

@@ -40,7 +40,9 @@ describe("npm run demo", () => {
   ])("a %s already in use stops it with one line naming the port and the setting", async (busy, other) => {
     const d = demo({ [busy]: String(takenPort), [other]: String(await freePort()), DATA_DIR: tempDir("attested-demo-") });
     expect(await d.exited).toBe(1);
-    expect(d.output()).toContain(`Port ${takenPort} (${busy}) is already in use. Stop what uses it, or choose another port: ${busy}=${takenPort + 1} npm run demo`);
+    expect(d.output()).toContain(
+      `Port ${takenPort} (${busy}) is already in use. Stop what uses it, or choose another port: ${busy}=${takenPort + 1} npm run demo`,
+    );
     expect(d.output()).not.toMatch(/^\s+at /m); // no stack trace
   });
 

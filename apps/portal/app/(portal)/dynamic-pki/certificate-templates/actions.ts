@@ -65,11 +65,15 @@ export async function previewTemplateAction(_: PreviewState, form: FormData): Pr
   const input: Record<string, string> = {};
   for (const [k, v] of form.entries()) if (typeof v === "string" && !k.startsWith("$ACTION")) input[k] = k in input ? `${input[k]}\n${v}` : v;
   const ctx = await caContext();
-  const template = templateInput(input, form);
+  const saved = input.id ? await getTemplate(ctx, input.id) : null;
+  // A read-only form (an auditor's) posts no fields, as disabled fields are not sent: preview the saved template.
+  const asSaved = saved !== null && !("subject" in input);
+  const template = asSaved
+    ? { ...saved, validityDays: saved.validityDays ?? undefined, overrideNotAfter: saved.overrideNotAfter ?? undefined }
+    : { ...templateInput(input, form), subject: input.subject ?? "" };
   // The sources are the saved template's (its policies and platforms); the variables are the form's.
-  const unsourced = input.id
-    ? unsourcedDeviceVariables({ ...input, subject: input.subject ?? "" }, await templateSources(ctx, (await getTemplate(ctx, input.id)).id))
-    : [];
+  const unsourced = saved ? unsourcedDeviceVariables(template, await templateSources(ctx, saved.id)) : [];
+  const values = asSaved ? undefined : input;
   let context: TemplateContext | undefined;
   let device: NonNullable<PreviewState["preview"]>["device"];
   if (input.previewFor === "device") {
@@ -80,12 +84,12 @@ export async function previewTemplateAction(_: PreviewState, form: FormData): Pr
       device = { serial: r.identity, corePlatform: r.corePlatform.name, attributes: Object.keys(r.attributes) };
     } catch (e) {
       if (!(e instanceof DomainError)) throw e;
-      return { values: input, deviceError: { field: e.field ?? "serial", message: e.message } };
+      return { values, deviceError: { field: e.field ?? "serial", message: e.message } };
     }
   }
   const p = previewTemplateInput(template, context);
   return {
-    values: input,
+    values,
     preview: {
       unsourced,
       device,
