@@ -310,6 +310,9 @@ test("After the guide: Preview names the variables with no source and renders a 
     serial: device.serial_number,
   });
   expect(await forged.text()).toContain("Auditors can read but not change anything");
+  const gone = await callServerAction(page, templatePath, "previewTemplateAction", { id: "00000000-0000-4000-8000-000000000000", subject: "CN=x" });
+  expect(gone.status()).toBe(200);
+  expect(await gone.text()).toContain("This Certificate Template no longer exists.");
   await page.goto(`/data-and-monitoring/general-events?type=${encodeURIComponent("Core Platform Validated")}`);
   await expect(page.getByTestId("events-table").locator("tbody tr").first()).toContainText("admin@e2e.test");
 });

@@ -65,7 +65,8 @@ export async function previewTemplateAction(_: PreviewState, form: FormData): Pr
   const input: Record<string, string> = {};
   for (const [k, v] of form.entries()) if (typeof v === "string" && !k.startsWith("$ACTION")) input[k] = k in input ? `${input[k]}\n${v}` : v;
   const ctx = await caContext();
-  const saved = input.id ? await getTemplate(ctx, input.id) : null;
+  const saved = input.id ? await getTemplate(ctx, input.id).catch((e) => (e instanceof DomainError ? null : Promise.reject(e))) : null;
+  if (input.id && !saved) return { error: "This Certificate Template no longer exists." };
   // A read-only form (an auditor's) posts no fields, as disabled fields are not sent: preview the saved template.
   const asSaved = saved !== null && !("subject" in input);
   const template = asSaved

@@ -67,6 +67,7 @@ export function TemplateForm({
     <form noValidate key={formKey(state, preview)} action={save} className="space-y-6" aria-label="Certificate Template">
       {initial.id && <input type="hidden" name="id" value={initial.id} />}
       <FormMessage state={state} />
+      {preview.error && <FormMessage state={{ error: preview.error }} />}
       <fieldset disabled={readOnly} className="space-y-6">
         <fieldset className="grid grid-cols-1 gap-4 rounded-lg border border-slate-200 p-4 md:grid-cols-2">
           <legend className="px-1 text-sm font-semibold text-slate-800">Basic</legend>
