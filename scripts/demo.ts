@@ -2,6 +2,7 @@
 // plus a simulated Apple attestation CA for enrolling simulated devices.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import "reflect-metadata";
 import { SimulatedAppleCa } from "@attested/device-sim";
@@ -14,7 +15,26 @@ const kandjiPort = Number(process.env.KANDJI_SIM_PORT ?? 4010);
 const kandjiToken = process.env.KANDJI_SIM_TOKEN ?? "demo-kandji-token";
 const caDir = path.join(dataDir, "demo-apple-ca");
 
-const kandji = await startKandjiSimulator({ port: kandjiPort, token: kandjiToken, seed: path.join(root, "apps/kandji-sim/seed.example.json") });
+/** A port taken by something else ends the demo with one line naming it and the setting that moves it (no stack trace). */
+function portTaken(p: number, setting: string): never {
+  console.error(`Port ${p} (${setting}) is already in use. Stop what uses it, or choose another port: ${setting}=${p + 1} npm run demo`);
+  process.exit(1);
+}
+const isFree = (p: number) =>
+  new Promise<boolean>((resolve) => {
+    const probe = net.createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen(p, () => probe.close(() => resolve(true)));
+  });
+for (const [p, setting] of [
+  [port, "PORT"],
+  [kandjiPort, "KANDJI_SIM_PORT"],
+] as const)
+  if (!(await isFree(p))) portTaken(p, setting);
+
+const kandji = await startKandjiSimulator({ port: kandjiPort, token: kandjiToken, seed: path.join(root, "apps/kandji-sim/seed.example.json") }).catch(
+  (e: NodeJS.ErrnoException) => (e.code === "EADDRINUSE" ? portTaken(kandjiPort, "KANDJI_SIM_PORT") : Promise.reject(e)),
+);
 if (!existsSync(path.join(caDir, "root.pem"))) await (await SimulatedAppleCa.create()).save(caDir);
 
 const portal = spawn(process.execPath, ["--import", "tsx", path.join(root, "apps/portal/server/main.ts")], {
@@ -33,11 +53,16 @@ async function whenReady(url: string) {
   }
 }
 
+// A given ADMIN_PASSWORD is never printed: the banner says where the password comes from.
+const signInHint = process.env.ADMIN_PASSWORD
+  ? `(sign in as ${process.env.ADMIN_EMAIL ?? "admin@example.com"} with your ADMIN_PASSWORD)`
+  : "(the first start prints the admin password above)";
+
 void whenReady(`http://127.0.0.1:${port}`).then(() => {
   const url = process.env.PUBLIC_URL ?? `http://localhost:${port}`;
   console.log(`
   ── Demo ready ─────────────────────────────────────────────────────────────
-  Portal:            ${url}   (first start prints the admin password above)
+  Portal:            ${url}   ${signInHint}
   Kandji simulator:  ${kandji.url}/api/v1/devices   Bearer token: ${kandjiToken}
                      devices: TMWFWWWP67 (Ada's MacBook Pro, ada@example.com), GG7FF8QSQ1GH (iPad)
 
@@ -49,7 +74,7 @@ void whenReady(`http://127.0.0.1:${port}`).then(() => {
 
   Then enroll a simulated device with the downloaded profile:
    npm run device -- enroll --profile ~/Downloads/<platform>.mobileconfig --ca ${caDir} \\
-     --serial TMWFWWWP67 --udid 00006030-000651690A84001C --email ada@example.com --out ./data/device-TMWFWWWP67
+     --serial TMWFWWWP67 --udid 00006030-000651690A84001C --email ada@example.com --out ${path.join(dataDir, "device-TMWFWWWP67")}
   ──────────────────────────────────────────────────────────────────────────
 `);
 });

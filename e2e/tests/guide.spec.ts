@@ -3,7 +3,7 @@ import { expect, test } from "@playwright/test";
 import { SimulatedAppleCa, enroll } from "@attested/device-sim";
 import { ADMIN, E2E_PORT, KANDJI, METRICS_TOKEN } from "../fixtures/env";
 import { addAcmePlatform, addIntermediateCa, addKandjiTemplate, addKeyAttestationPlatform, openTab } from "../fixtures/guide";
-import { navigate, shot, signIn, signOut } from "../fixtures/portal";
+import { callServerAction, navigate, shot, signIn, signOut } from "../fixtures/portal";
 
 // The admin guide (docs/guide.md), walked in its order with its labels, as an admin would;
 // then the Kandji side with our simulators, and the auditor's check. A screenshot per step.
@@ -102,6 +102,10 @@ test("Configuring the JoinNow Management Portal, click for click", async ({ page
   const conditions = await openTab(page, "Conditions");
   await conditions.getByLabel("Core Provider").selectOption({ label: n.core });
   await expect(conditions.getByRole("group", { name: "Attributes/Groups" }).getByLabel("Attribute").first()).toHaveValue("ANY");
+  // ANY is no condition: there is nothing to fill in until an attribute is chosen.
+  const anyRow = conditions.getByRole("group", { name: "Condition 1" });
+  await expect(anyRow.getByLabel("Condition", { exact: true })).toBeDisabled();
+  await expect(anyRow.getByLabel("Value", { exact: true })).toBeDisabled();
   await shot(page, "guide-07-policy-workflow");
   await page.getByRole("button", { name: "Update" }).click();
   await expect(page.getByText("Policy Workflow updated.")).toBeVisible();
@@ -230,6 +234,8 @@ test("Certificate Issuance: an auditor finds Certificate Issued under General Ev
   await expect(page.getByTestId("event-attestation")).toContainText("00008112-0000E2E000000001");
   // The email is the one the profile put in the device's request, not one Apple or Kandji vouched for.
   await expect(page.getByTestId("event-values")).toContainText(`RFC822: ${device.user!.email}`);
+  // The guide's URI SAN reads an attribute the Core Platform does not map: the certificate went without it, and says so.
+  await expect(page.getByTestId("event-values")).toContainText("URI left out: ${/device/userDescription} has no value");
   await shot(page, "guide-11-event-detail");
 
   // The denied device: its Enrollment Denied event says why, in the same form.
@@ -239,7 +245,74 @@ test("Certificate Issuance: an auditor finds Certificate Issued under General Ev
   await expect(denied).toContainText("Denied: device not found");
   await expect(denied.getByRole("table", { name: "Enrollment Policies considered" })).toContainText("Device not found");
   await expect(denied).toContainText(ghost.serialNumber);
+  // What was tried and why it failed, said once: the policy tried is named, the lookup's reason appears once.
+  await expect(denied.getByTestId("decision-policy")).toHaveText(`none chosen; tried "${n.enrollment}"`);
+  expect(((await denied.textContent()) ?? "").split(`looking up ${ghost.serialNumber}`).length - 1).toBe(1);
   await expect(page.getByTestId("event-attestation")).toContainText(ghost.udid);
   await shot(page, "guide-12-event-denied");
   await signOut(page);
+});
+
+test("After the guide: Preview names the variables with no source and renders a real device; the Signal Source shows its policy", async ({ page }) => {
+  await signIn(page, ADMIN.email, ADMIN.password);
+  await navigate(page, "Dynamic PKI", "Certificate Authorities");
+  await page.getByRole("link", { name: n.template }).first().click();
+  const form = page.getByRole("form", { name: "Certificate Template" });
+  await form.getByRole("button", { name: "Preview", exact: true }).click();
+  // The sample device has a userDescription; the guide's Core Platform maps no such attribute.
+  const unsourced = page.getByTestId("preview-unsourced");
+  await expect(unsourced).toContainText("${/device/userDescription}");
+  await expect(unsourced).toContainText(`Enrollment Policy "${n.enrollment}": Core Platform "${n.core}" maps no attribute named userdescription`);
+
+  // A real device, looked up in Kandji (the simulator) through the policy's Core Platform.
+  const real = page.getByRole("group", { name: "Preview for a real device" });
+  await expect(real.getByLabel("Core Platform")).toHaveValue(/./);
+  await expect(real.getByLabel("Core Platform").locator("option:checked")).toHaveText(n.core);
+  await real.getByLabel("Device serial number").fill("C02NOSUCHDEV");
+  await real.getByRole("button", { name: "Preview for this device" }).click();
+  await expect(page.getByRole("group", { name: "Preview for a real device" }).getByRole("alert")).toContainText("C02NOSUCHDEV");
+  await page.getByRole("group", { name: "Preview for a real device" }).getByLabel("Device serial number").fill(device.serial_number);
+  await page.getByRole("group", { name: "Preview for a real device" }).getByRole("button", { name: "Preview for this device" }).click();
+  const preview = page.getByRole("region", { name: "Preview" });
+  await expect(preview).toContainText(`Preview for device ${device.serial_number}, as "${n.core}" answered`);
+  await expect(page.getByTestId("preview-result")).toContainText(`CN=${device.serial_number}`);
+  await expect(page.getByTestId("preview-result")).not.toContainText("uri:");
+  await expect(page.getByTestId("preview-result")).toContainText("URI left out: ${/device/userDescription} has no value");
+  await shot(page, "template-preview-real-device");
+  const templatePath = new URL(page.url()).pathname;
+  const corePlatformId = await page.getByRole("group", { name: "Preview for a real device" }).getByLabel("Core Platform").inputValue();
+  // The lookup was a real call with the stored credential: it is on the trail.
+  await page.goto(`/data-and-monitoring/general-events?q=${encodeURIComponent(n.core)}`);
+  const latest = page.getByTestId("events-table").locator("tbody tr").first();
+  await expect(latest).toContainText(`Core Platform "${n.core}" validated against ${KANDJI.url}: device found`);
+  await latest.getByRole("link", { name: "Core Platform Validated" }).click();
+  await expect(page.getByTestId("event-details")).toContainText(`"identity": "${device.serial_number}"`);
+
+  // The Security Signal Source is used by the guide's Enrollment Policy (worked out, as at enrollment).
+  await navigate(page, "Policy Management", "Security Signal Sources");
+  await page.getByRole("link", { name: n.sss }).first().click();
+  await expect(page.getByTestId("signal-source-used-by")).toHaveText(`Enrollment Policy "${n.enrollment}"`);
+  await shot(page, "signal-source-used-by");
+  await signOut(page);
+
+  // An auditor reads the template but cannot make the portal call Kandji with its credential, even by
+  // posting the action directly.
+  await signIn(page, "guide.auditor@e2e.test", "guide-auditor-password-1");
+  await page.goto(templatePath);
+  await page.getByRole("form", { name: "Certificate Template" }).getByRole("button", { name: "Preview", exact: true }).click();
+  await expect(page.getByTestId("preview-unsourced")).toContainText("${/device/userDescription}");
+  await expect(page.getByRole("group", { name: "Preview for a real device" })).toHaveCount(0);
+  const forged = await callServerAction(page, templatePath, "previewTemplateAction", {
+    name: n.template,
+    subject: "CN=${/csr/subject/commonname}",
+    previewFor: "device",
+    corePlatformId,
+    serial: device.serial_number,
+  });
+  expect(await forged.text()).toContain("Auditors can read but not change anything");
+  const gone = await callServerAction(page, templatePath, "previewTemplateAction", { id: "00000000-0000-4000-8000-000000000000", subject: "CN=x" });
+  expect(gone.status()).toBe(200);
+  expect(await gone.text()).toContain("This Certificate Template no longer exists.");
+  await page.goto(`/data-and-monitoring/general-events?type=${encodeURIComponent("Core Platform Validated")}`);
+  await expect(page.getByTestId("events-table").locator("tbody tr").first()).toContainText("admin@e2e.test");
 });

@@ -78,6 +78,11 @@ export function DecisionCard({ details }: { details: Json }) {
   if (!d || !verdict) return null;
   const allowed = verdict.allowed === true;
   const decidedAt = str(d.decidedAt);
+  const reason = str(verdict.reason);
+  // A denial's reason is the candidates' reasons joined: said once, in the table, when there is one.
+  const reasonInTable = !allowed && candidates.length > 0 && candidates.every((c) => !str(c.reason) || reason?.includes(str(c.reason)!));
+  const tried = candidates.map((c) => str(obj(c.policy)?.name)).filter((n): n is string => n !== null);
+  const policy = named(verdict.policy) ?? (allowed ? "—" : tried.length ? `none chosen; tried ${tried.map((t) => `"${t}"`).join(", ")}` : "none applies");
   return (
     <Card title="Enrollment decision" className="mt-4">
       <div data-testid="event-decision" className="space-y-4">
@@ -85,13 +90,22 @@ export function DecisionCard({ details }: { details: Json }) {
           <Badge color={allowed ? "green" : "red"}>
             {allowed ? "Allowed" : `Denied${str(verdict.code) ? `: ${DENIAL[str(verdict.code)!] ?? str(verdict.code)}` : ""}`}
           </Badge>
-          <span className="text-slate-800">{str(verdict.reason) ?? "—"}</span>
+          {reasonInTable ? (
+            <span className="text-slate-800">Each Enrollment Policy tried, and why it did not issue, is below.</span>
+          ) : (
+            <span className="text-slate-800">{reason ?? "—"}</span>
+          )}
         </div>
         <DefinitionList
           items={[
             ["Device Management Platform", named(d.platform) ?? "—"],
             ["Key Attestation Platform", named(d.attestationPlatform) ?? "—"],
-            ["Enrollment Policy", named(verdict.policy) ?? "—"],
+            [
+              "Enrollment Policy",
+              <span key="p" data-testid="decision-policy">
+                {policy}
+              </span>,
+            ],
             ["Decided at", decidedAt ? formatTime(new Date(decidedAt)) : "—"],
           ]}
         />

@@ -112,7 +112,8 @@ export function DefinitionList({ items }: { items: [string, React.ReactNode][] }
       {items.map(([k, v]) => (
         <div key={k} className="contents">
           <dt className="font-medium text-slate-500">{k}</dt>
-          <dd className="break-all text-slate-800">{v}</dd>
+          {/* Long names wrap between words; only a word wider than the column (a URL, a hash) is broken. */}
+          <dd className="min-w-0 wrap-anywhere text-slate-800">{v}</dd>
         </div>
       ))}
     </dl>

@@ -1,7 +1,7 @@
 import type { CertificateTemplate, Prisma } from "@attested/db";
 import { EventType, inTransaction, recordEvent, type Actor } from "@attested/events";
 import { assertCanWrite } from "@attested/identity";
-import { deviceVariables, previewTemplate, templateInputSchema, type TemplatePreview } from "@attested/pki";
+import { deviceVariables, previewTemplate, templateInputSchema, type TemplateContext, type TemplatePreview, type TemplateSource } from "@attested/pki";
 import type { CaContext } from "./context";
 import { DomainError, NotFoundError } from "@attested/errors";
 
@@ -101,8 +101,36 @@ export async function deleteTemplate(ctx: CaContext, actor: Actor, id: string): 
   });
 }
 
-/** The preview button: renders the form's template against a sample Apple device. Reads only. */
-export const previewTemplateInput = (input: unknown): TemplatePreview => previewTemplate(input);
+/** The preview button: renders the form's template against a sample Apple device, or a given context. Reads only. */
+export const previewTemplateInput = (input: unknown, context?: TemplateContext): TemplatePreview => previewTemplate(input, context);
+
+/**
+ * How a template reaches devices, with what fills `/device` on each way: the Enrollment Policies using it
+ * (their Policy Workflow's Core Platform and its mapped attribute names) and the Device Management
+ * Platforms whose defaults name it (which look nothing up).
+ */
+export async function templateSources(ctx: CaContext, id: string): Promise<TemplateSource[]> {
+  const [policies, platforms] = await Promise.all([
+    ctx.db.enrollmentPolicy.findMany({
+      where: { templateId: id },
+      orderBy: { name: "asc" },
+      select: { name: true, policyWorkflow: { select: { corePlatform: { select: { name: true, attributeMappings: true } } } } },
+    }),
+    ctx.db.deviceManagementPlatform.findMany({ where: { defaultTemplateId: id }, orderBy: { name: "asc" }, select: { name: true } }),
+  ]);
+  return [
+    ...policies.map((p) => {
+      const cp = p.policyWorkflow?.corePlatform;
+      const mappings = Array.isArray(cp?.attributeMappings) ? (cp.attributeMappings as { attribute?: unknown }[]) : [];
+      return {
+        via: `Enrollment Policy "${p.name}"`,
+        corePlatform: cp?.name ?? null,
+        attributes: cp ? mappings.map((m) => m?.attribute).filter((a): a is string => typeof a === "string") : null,
+      };
+    }),
+    ...platforms.map((p) => ({ via: `Device Management Platform "${p.name}"`, corePlatform: null, attributes: null })),
+  ];
+}
 
 /**
  * For a Device Management Platform that lets standard ACME clients in: its default template and the

@@ -39,6 +39,9 @@ export {
   VARIABLE_ROOTS,
   renderTemplate,
   deviceVariables,
+  unsourcedDeviceVariables,
+  type TemplateSource,
+  type UnsourcedVariable,
   parseTemplateString,
   checkTemplateField,
   type TemplateContext,
@@ -59,7 +62,7 @@ export {
   type CertificateTemplate,
   type TemplateValidation,
 } from "./template-schema";
-export { SAMPLE_CONTEXT, previewTemplate, type TemplatePreview } from "./preview";
+export { SAMPLE_CONTEXT, deviceContext, previewTemplate, type TemplatePreview } from "./preview";
 export { parseCsr, csrContext, checkPublicKey, type ParsedCsr, type PublicKeyInfo } from "./csr";
 export { issueCertificate, type IssueInput, type IssuedCertificate } from "./issue";
 export {

@@ -45,6 +45,20 @@ export const SAMPLE_CONTEXT: TemplateContext = {
   platform: { id: "dmp_kandji", name: "Kandji ACME", vendor: "Kandji" },
 };
 
+/**
+ * "Preview for a real device": `/device` is what the Core Platform answered for `serial` (its mapped
+ * attributes, nothing else, as at issuance); the request's values are the sample's, with this serial
+ * where the Kandji profile and Apple put it (Subject CN, attested serial number).
+ */
+export function deviceContext(serial: string, device: Record<string, unknown>): TemplateContext {
+  return {
+    ...SAMPLE_CONTEXT,
+    csr: { ...SAMPLE_CONTEXT.csr, subject: { commonName: serial, CN: serial } },
+    attestation: { ...SAMPLE_CONTEXT.attestation, serialNumber: serial },
+    device: { ...device },
+  };
+}
+
 export interface TemplatePreview {
   subject: DnAttribute[];
   subjectDn: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { SAMPLE_CONTEXT, previewTemplate } from "./preview";
-import { deviceVariables, lookup, parseTemplateString, renderTemplate, type TemplateContext } from "./template";
+import { SAMPLE_CONTEXT, deviceContext, previewTemplate } from "./preview";
+import { deviceVariables, lookup, parseTemplateString, renderTemplate, unsourcedDeviceVariables, type TemplateContext } from "./template";
 import { parseTemplateInput, templateInputSchema, validateTemplateInput } from "./template-schema";
 import { KANDJI_TEMPLATE } from "./testing";
 import type { PkiError } from "@attested/errors";
@@ -211,5 +211,44 @@ describe("template preview", () => {
     const p = previewTemplate({ subject: "CN=${/attestation/udid},O=${/device/nothing}", sanUri: "${/device/deviceName}" });
     expect(p.subjectDn).toBe("CN=00008120-001A2C3E0C7B401E");
     expect(p.errors.map((e) => e.field)).toEqual(expect.arrayContaining(["name", "sanUri"]));
+  });
+});
+
+describe("variables with no source", () => {
+  const kandji = (attributes: string[] | null) => ({ via: 'Enrollment Policy "Kandji"', corePlatform: attributes ? "Kandji API" : null, attributes });
+
+  it("names a /device variable the Core Platform does not map, per way the template is reached", () => {
+    const t = { subject: "CN=${/csr/subject/commonname}", sanUri: "${/device/userDescription}", sanRfc822: "${/device/email}" };
+    expect(unsourcedDeviceVariables(t, [kandji(["email"])])).toEqual([
+      {
+        variable: "${/device/userDescription}",
+        sources: [{ via: 'Enrollment Policy "Kandji"', reason: 'Core Platform "Kandji API" maps no attribute named userdescription' }],
+      },
+    ]);
+    // Mapped under another spelling: matched case-insensitively, as at issuance.
+    expect(unsourcedDeviceVariables(t, [kandji(["EMAIL", "UserDescription"])])).toEqual([]);
+  });
+
+  it("counts the platform defaults as looking nothing up, and ignores /csr and /attestation", () => {
+    const t = { subject: "CN=${/attestation/serialNumber}", sanDns: "${/csr/san/dnsname}", sanUri: "${/device/deviceName}" };
+    const r = unsourcedDeviceVariables(t, [kandji(["deviceName"]), { via: 'Device Management Platform "Kandji ACME"', corePlatform: null, attributes: null }]);
+    expect(r).toEqual([
+      {
+        variable: "${/device/deviceName}",
+        sources: [{ via: 'Device Management Platform "Kandji ACME"', reason: "it looks no device up, so /device is empty" }],
+      },
+    ]);
+    expect(unsourcedDeviceVariables(t, [])).toEqual([]);
+  });
+
+  it("renders a real device's answer: a variable without a mapped value is left out, and said so", () => {
+    const p = previewTemplate({ ...KANDJI_TEMPLATE, sanUri: "${/device/userDescription}" }, deviceContext("C02REAL0001", { email: "ada@example.com" }));
+    expect(p.subjectDn).toContain("CN=C02REAL0001");
+    expect(p.sans.some((s) => s.type === "uri")).toBe(false);
+    expect(p.omitted.map((o) => o.reason)).toContain("URI left out: ${/device/userDescription} has no value");
+    expect(previewTemplate(KANDJI_TEMPLATE, deviceContext("C02REAL0001", { userDescription: "https://idp/ada" })).sans).toContainEqual({
+      type: "uri",
+      value: "https://idp/ada",
+    });
   });
 });

@@ -144,6 +144,47 @@ export function deviceVariables(template: RenderableTemplate): string[] {
   return [...found];
 }
 
+/**
+ * One way a template reaches a device at issuance: an Enrollment Policy whose Policy Workflow looks the
+ * device up in a Core Platform (its mapped attribute names are `/device/<name>`), or a Device Management
+ * Platform's defaults, which look nothing up (`attributes: null`).
+ */
+export interface TemplateSource {
+  /** e.g. `Enrollment Policy "Kandji"`. */
+  via: string;
+  corePlatform: string | null;
+  attributes: readonly string[] | null;
+}
+
+export interface UnsourcedVariable {
+  /** As written, e.g. `${/device/userDescription}`. */
+  variable: string;
+  /** The ways the template is reached where nothing gives the variable a value, with why. */
+  sources: { via: string; reason: string }[];
+}
+
+/**
+ * The `/device/...` variables of a template that some way of reaching it never fills: `/device` holds
+ * only the attributes the Core Platform's Attribute Mapping names (matched case-insensitively, as every
+ * `${/path}` is), so anything else renders empty and its SAN is left out of real certificates.
+ */
+export function unsourcedDeviceVariables(template: RenderableTemplate, sources: readonly TemplateSource[]): UnsourcedVariable[] {
+  const out = new Map<string, UnsourcedVariable>();
+  for (const field of ["subject", ...SAN_FIELDS.map(([f]) => f)] as const) {
+    for (const p of parseTemplateString(template[field] ?? "").parts) {
+      if (p.kind !== "path" || p.path.keys[0] !== "device" || out.has(p.raw)) continue;
+      const attribute = p.path.keys[1];
+      const missing = sources.flatMap((s) => {
+        if (s.attributes === null) return [{ via: s.via, reason: "it looks no device up, so /device is empty" }];
+        if (attribute !== undefined && s.attributes.some((a) => a.toLowerCase() === attribute)) return [];
+        return [{ via: s.via, reason: `Core Platform "${s.corePlatform}" maps no attribute named ${attribute ?? "(none)"}` }];
+      });
+      if (missing.length) out.set(p.raw, { variable: p.raw, sources: missing });
+    }
+  }
+  return [...out.values()];
+}
+
 /** Checks a template string without a context: syntax, roots and, for Subject, the DN structure. */
 export function checkTemplateField(field: keyof RenderableTemplate, text: string): string[] {
   if (field !== "subject") return parseTemplateString(text).errors;

@@ -35,6 +35,9 @@ const slug = (s: string) =>
  * hardware-bound, attested P-384 key (docs/protocol.md#the-acme-profile-payload), with the MDM's variables for the device identity,
  * plus the CA certificates of the chain. Every payload gets a fresh UUID.
  */
+/** The name the profile downloads under, e.g. `kandji-acme.mobileconfig`. */
+export const profileFilename = (platformName: string) => `${slug(platformName)}.mobileconfig`;
+
 export function buildAcmeProfile(input: ProfileInput): { xml: string; filename: string; payloadIdentifier: string; contents: ProfileItem[] } {
   const v = VENDORS[input.platform.vendor];
   const base = `com.attestedpki.${slug(input.organizationName)}.${slug(input.platform.name)}`;
@@ -79,7 +82,7 @@ export function buildAcmeProfile(input: ProfileInput): { xml: string; filename: 
   };
   return {
     xml: buildPlist(profile as unknown as PlistValue),
-    filename: `${slug(input.platform.name)}.mobileconfig`,
+    filename: profileFilename(input.platform.name),
     payloadIdentifier: base,
     contents: payloads.map(describe),
   };

@@ -390,3 +390,33 @@ export async function validateCorePlatform(db: Db, actor: Actor, id: string, inp
     pinned: rulesPinIdentity(config.validationRules, identityVariables("/attestation/serialNumber")),
   };
 }
+
+/**
+ * Certificate Template "Preview for a real device": one lookup of `serial` through a saved Core
+ * Platform, as enrollment makes it (the serial as the identity). Admins only, like Validate: it sends
+ * the stored credential; the trail records the call. Answers the mapped attributes (`/device`).
+ */
+export async function lookupDeviceForPreview(db: Db, actor: Actor, corePlatformId: string, serial: string): Promise<ValidationReport> {
+  await assertCanWrite(db, actor, "look devices up");
+  if (!corePlatformId) throw new DomainError("Choose the Core Platform to look the device up in", 400, "corePlatformId");
+  const identity = serial.trim();
+  if (!identity) throw new DomainError("Enter the serial number of a device the Core Platform knows", 400, "serial");
+  if (identity.length > 256) throw new DomainError("The serial number is at most 256 characters", 400, "serial");
+  const row = await getRow(db, corePlatformId);
+  const config = storedLookupConfig(row);
+  const attribute = "/attestation/serialNumber";
+  const result = await validateLookup(
+    db,
+    actor,
+    row,
+    { config, identity, context: contextWith(attribute, identity), options: { identityVariables: identityVariables(attribute) } },
+    config.secret ? "saved" : "none",
+  );
+  return {
+    ...result,
+    identity,
+    identityFrom: "typed",
+    corePlatform: { id: row.id, name: row.name },
+    pinned: rulesPinIdentity(config.validationRules, identityVariables(attribute)),
+  };
+}

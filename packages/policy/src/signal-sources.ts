@@ -4,6 +4,7 @@ import { assertCanWrite } from "@attested/identity";
 import { rulesPinIdentity } from "@attested/integrations";
 import { asRecord, hasAny, isUuid, IssueCollector, changedText } from "./common";
 import { contextWith, identityVariables } from "./context";
+import { pickSignalSource } from "./engine";
 import { storedLookupConfig, validateLookup, type ValidationReport } from "./core-platforms";
 import { IDENTITY_ATTRIBUTES, lookupPurposeLabel, type LookupPurpose } from "./options";
 import { signalSourceBasicSchema, signalSourceConditionsSchema, signalSourceSettingsSchema, validateIdentitySchema } from "./schemas";
@@ -132,7 +133,26 @@ export async function updateSignalSource(db: Db, actor: Actor, id: string, input
   });
 }
 
-/** Nothing refers to a Security Signal Source, so it can always be deleted. */
+/**
+ * Which Enrollment Policies look devices up through this source. Nothing names a source: a policy uses
+ * the Certificate Issuance source of its Role's Core Provider and its Device Role (pickSignalSource, as
+ * at enrollment), so this is worked out, not stored.
+ */
+export async function signalSourceUsage(db: Db, id: string): Promise<string[]> {
+  const s = await getSignalSource(db, id);
+  if (s.lookupPurpose !== "certificate-issuance" || !s.corePlatformId) return [];
+  const [sources, policies] = await Promise.all([
+    db.securitySignalSource.findMany({ where: { lookupPurpose: "certificate-issuance", corePlatformId: s.corePlatformId } }),
+    db.enrollmentPolicy.findMany({
+      where: { policyWorkflow: { corePlatformId: s.corePlatformId } },
+      orderBy: [{ priority: "asc" }, { name: "asc" }],
+      select: { name: true, deviceRoleId: true },
+    }),
+  ]);
+  return policies.filter((p) => pickSignalSource(sources, s.corePlatformId!, p.deviceRoleId)?.id === id).map((p) => `Enrollment Policy "${p.name}"`);
+}
+
+/** Nothing names a Security Signal Source, so it can always be deleted: its policies then use the defaults. */
 export async function deleteSignalSource(db: Db, actor: Actor, id: string): Promise<void> {
   await assertCanWrite(db, actor, "delete security signal sources");
   const s = await getSignalSource(db, id);

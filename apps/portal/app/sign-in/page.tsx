@@ -1,13 +1,22 @@
+import { headers } from "next/headers";
 import { redirect } from "next/navigation";
+import { publicUrl } from "@/lib/config";
+import { otherAddress } from "@/lib/public-address";
 import { currentActor } from "@/lib/session";
 import { SignInForm } from "./form";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Sign in" };
 
-export default async function SignInPage({ searchParams }: { searchParams: Promise<{ changed?: string }> }) {
+export default async function SignInPage({ searchParams }: { searchParams: Promise<{ from?: string; changed?: string }> }) {
   if (await currentActor()) redirect("/");
-  const { changed } = await searchParams;
+  const configured = await publicUrl();
+  const used = otherAddress(configured, await headers());
+  const { changed, from: fromParam } = await searchParams;
+  const from = fromParam?.slice(0, 200);
+  // Another address than PUBLIC_URL: sign in at PUBLIC_URL, where the session will hold. Once only
+  // (`from`), so a proxy that rewrites the address cannot make a loop.
+  if (used && !from) redirect(`${configured}/sign-in?from=${encodeURIComponent(used)}`);
   return (
     <main className="grid min-h-screen place-items-center bg-slate-900 px-4">
       <div className="w-full max-w-sm">
@@ -16,6 +25,21 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
           <h1 className="mt-4 text-xl font-semibold text-white">Sign in to Attested PKI</h1>
           <p className="mt-1 text-sm text-slate-400">Management Portal</p>
         </div>
+        {from && (
+          <p role="status" data-testid="address-notice" className="mb-4 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
+            {used ? (
+              <>
+                This portal is configured for <strong>{configured}</strong> (PUBLIC_URL) but your browser reaches it as <strong>{used}</strong>, so a sign-in
+                cannot hold. Open {configured}, or set PUBLIC_URL to the address you use.
+              </>
+            ) : (
+              <>
+                You opened the portal at <strong>{from}</strong>; its address is <strong>{configured}</strong> (PUBLIC_URL), so you were brought here to sign
+                in. Use this address from now on.
+              </>
+            )}
+          </p>
+        )}
         <div className="card p-6">
           {changed === "1" && (
             <p role="status" className="mb-4 rounded-md border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-800">

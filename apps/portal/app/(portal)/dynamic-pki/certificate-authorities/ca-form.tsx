@@ -1,4 +1,5 @@
 "use client";
+import Link from "next/link";
 import { useActionState, useState } from "react";
 import { Field, FormMessage, SubmitButton, invalid, formKey } from "@/components/form";
 import { emptyForm, type FormState } from "@/lib/form-state";
@@ -15,10 +16,13 @@ type Settings = {
 };
 
 /** The Notifications and Revocation sections, shared by "Add Certificate Authority" and the CA page. */
-function SettingsSections({ state, initial }: { state: FormState; initial?: Settings }) {
+function SettingsSections({ state, initial, mailConfigured }: { state: FormState; initial?: Settings; mailConfigured: boolean }) {
   const err = state.fieldErrors ?? {};
   const v = (k: keyof Settings) => state.values?.[k] ?? (initial?.[k] === null || initial?.[k] === undefined ? undefined : String(initial[k]));
   const checked = (k: keyof Settings) => (state.values ? state.values[k] === "on" : Boolean(initial?.[k]));
+  const [notify, setNotify] = useState(checked("notifyOnEnrollment"));
+  // Without mail every notice would end as a "Mail Failed" event: say so where the box is ticked.
+  const mailMissing = !mailConfigured && notify;
   return (
     <>
       <fieldset className="space-y-4 rounded-lg border border-slate-200 p-4">
@@ -34,13 +38,28 @@ function SettingsSections({ state, initial }: { state: FormState; initial?: Sett
           </select>
         </Field>
         <label className="flex items-center gap-2">
-          <input type="checkbox" name="notifyOnEnrollment" defaultChecked={checked("notifyOnEnrollment")} className="h-4 w-4" />
+          <input
+            type="checkbox"
+            name="notifyOnEnrollment"
+            defaultChecked={checked("notifyOnEnrollment")}
+            onChange={(e) => setNotify(e.target.checked)}
+            className="h-4 w-4"
+          />
           Notify user on successful Enrollment
         </label>
         <p className="text-xs text-slate-500">
           If the certificate&apos;s RFC822 name is a valid email address, the user receives the certificate-issued and expiry notifications; otherwise no mail
           is sent.
         </p>
+        {mailMissing && (
+          <p role="status" data-testid="mail-not-configured" className="rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900">
+            Mail is not configured, so no notification can be sent: each one would be recorded as a <em>Mail Failed</em> event. Set up an SMTP server in{" "}
+            <Link className="link" href="/settings/mail">
+              Settings &gt; Mail
+            </Link>{" "}
+            and use <em>Send test mail</em> there.
+          </p>
+        )}
       </fieldset>
       <fieldset className="space-y-4 rounded-lg border border-slate-200 p-4">
         <legend className="px-1 text-sm font-semibold text-slate-800">Revocation</legend>
@@ -79,7 +98,7 @@ function SettingsSections({ state, initial }: { state: FormState; initial?: Sett
   );
 }
 
-export function AddCaForm({ parents }: { parents: { id: string; name: string; isDefault: boolean }[] }) {
+export function AddCaForm({ parents, mailConfigured }: { parents: { id: string; name: string; isDefault: boolean }[]; mailConfigured: boolean }) {
   const [state, action] = useActionState(createCaAction, emptyForm);
   const [type, setType] = useState(state.values?.type ?? "ROOT");
   const err = state.fieldErrors ?? {};
@@ -157,20 +176,20 @@ export function AddCaForm({ parents }: { parents: { id: string; name: string; is
           <input className="input" type="number" min={1} max={30} {...invalid(state, "validityYears", "5")} />
         </Field>
       </fieldset>
-      <SettingsSections state={state} />
+      <SettingsSections state={state} mailConfigured={mailConfigured} />
       <SubmitButton>Save</SubmitButton>
     </form>
   );
 }
 
-export function CaSettingsForm({ id, initial, readOnly }: { id: string; initial: Settings; readOnly: boolean }) {
+export function CaSettingsForm({ id, initial, readOnly, mailConfigured }: { id: string; initial: Settings; readOnly: boolean; mailConfigured: boolean }) {
   const [state, action] = useActionState(updateCaSettingsAction, emptyForm);
   return (
     <form noValidate key={formKey(state)} action={action} className="space-y-6" aria-label="Certificate Authority settings">
       <input type="hidden" name="id" value={id} />
       <FormMessage state={state} />
       <fieldset disabled={readOnly} className="space-y-6">
-        <SettingsSections state={state} initial={initial} />
+        <SettingsSections state={state} initial={initial} mailConfigured={mailConfigured} />
       </fieldset>
       {!readOnly && <SubmitButton>Update</SubmitButton>}
     </form>

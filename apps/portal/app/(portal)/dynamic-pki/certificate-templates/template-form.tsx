@@ -38,7 +38,18 @@ export const NEW_TEMPLATE: TemplateValues = {
   extendedKeyUsages: [],
 };
 
-export function TemplateForm({ initial, readOnly = false }: { initial: TemplateValues; readOnly?: boolean }) {
+/** The Core Platforms an admin may preview a real device through; the first is the one the template's policies use. */
+export type PreviewPlatforms = { id: string; name: string }[];
+
+export function TemplateForm({
+  initial,
+  readOnly = false,
+  corePlatforms = [],
+}: {
+  initial: TemplateValues;
+  readOnly?: boolean;
+  corePlatforms?: PreviewPlatforms;
+}) {
   const [state, save] = useActionState(initial.id ? updateTemplateAction : createTemplateAction, emptyForm);
   const [preview, runPreview] = useActionState<PreviewState, FormData>(previewTemplateAction, {});
   const err = { ...(state.fieldErrors ?? {}) };
@@ -56,6 +67,7 @@ export function TemplateForm({ initial, readOnly = false }: { initial: TemplateV
     <form noValidate key={formKey(state, preview)} action={save} className="space-y-6" aria-label="Certificate Template">
       {initial.id && <input type="hidden" name="id" value={initial.id} />}
       <FormMessage state={state} />
+      {preview.error && <FormMessage state={{ error: preview.error }} />}
       <fieldset disabled={readOnly} className="space-y-6">
         <fieldset className="grid grid-cols-1 gap-4 rounded-lg border border-slate-200 p-4 md:grid-cols-2">
           <legend className="px-1 text-sm font-semibold text-slate-800">Basic</legend>
@@ -126,9 +138,38 @@ export function TemplateForm({ initial, readOnly = false }: { initial: TemplateV
           )}
         </fieldset>
       </fieldset>
+      {pv && pv.unsourced.length > 0 && (
+        <section aria-label="Variables with no source" className="rounded-lg border border-amber-300 bg-amber-50 p-4 text-sm text-amber-950">
+          <h3 className="mb-2 font-semibold">Variables with no source</h3>
+          <p className="mb-2">
+            Real certificates never get these values (their SAN is left out): <code>/device</code> holds only what the Core Platform&apos;s Attribute Mapping
+            names. Map the attribute in Integration Hub &gt; Core Platforms, or change the template.
+          </p>
+          <ul className="list-disc space-y-1 pl-5" data-testid="preview-unsourced">
+            {pv.unsourced.map((u) => (
+              <li key={u.variable}>
+                <code className="font-mono">{u.variable}</code>:{" "}
+                {u.sources.map((s) => (
+                  <span key={s.via} className="block">
+                    {s.via}: {s.reason}
+                  </span>
+                ))}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
       {pv && (
         <section aria-label="Preview" className="rounded-lg border border-indigo-200 bg-indigo-50 p-4 text-sm">
-          <h3 className="mb-2 font-semibold text-indigo-900">Preview against a sample device</h3>
+          <h3 className="mb-2 font-semibold text-indigo-900">
+            {pv.device ? `Preview for device ${pv.device.serial}, as "${pv.device.corePlatform}" answered` : "Preview against a sample device"}
+          </h3>
+          {pv.device && (
+            <p className="mb-2 text-xs text-slate-600" data-testid="preview-device">
+              /device: {pv.device.attributes.length ? pv.device.attributes.join(", ") : "no attributes (the Core Platform maps none)"}. Request values (/csr,
+              /attestation) are the sample&apos;s, with this serial number.
+            </p>
+          )}
           {pv.errors.length > 0 ? (
             <ul className="list-disc pl-5 text-red-700" data-testid="preview-errors">
               {pv.errors.map((e, i) => (
@@ -169,6 +210,49 @@ export function TemplateForm({ initial, readOnly = false }: { initial: TemplateV
         </button>
         {!readOnly && <SubmitButton>{initial.id ? "Update" : "Save"}</SubmitButton>}
       </div>
+      {corePlatforms.length > 0 && (
+        <fieldset className="rounded-lg border border-slate-200 p-4" aria-label="Preview for a real device">
+          <legend className="px-1 text-sm font-semibold text-slate-800">Preview for a real device</legend>
+          <p className="mb-3 text-xs text-slate-500">
+            Looks the serial number up through the Core Platform (a real call with its saved credential, recorded in General Events) and renders the template
+            with its answer as <code>/device</code>.
+          </p>
+          <div className="grid grid-cols-1 items-end gap-4 md:grid-cols-[1fr_1fr_auto]">
+            <Field
+              label="Core Platform"
+              name="corePlatformId"
+              error={preview.deviceError?.field === "corePlatformId" ? preview.deviceError.message : undefined}
+            >
+              <select className="input" id="corePlatformId" name="corePlatformId" defaultValue={preview.values?.corePlatformId ?? corePlatforms[0]?.id}>
+                {corePlatforms.map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.name}
+                  </option>
+                ))}
+              </select>
+            </Field>
+            <Field label="Device serial number" name="serial" error={preview.deviceError?.field === "serial" ? preview.deviceError.message : undefined}>
+              <input
+                className="input font-mono"
+                id="serial"
+                name="serial"
+                defaultValue={preview.values?.serial ?? ""}
+                aria-invalid={preview.deviceError?.field === "serial" ? true : undefined}
+              />
+            </Field>
+            <button
+              type="submit"
+              formAction={(form) => {
+                form.set("previewFor", "device");
+                runPreview(form);
+              }}
+              className="btn-secondary"
+            >
+              Preview for this device
+            </button>
+          </div>
+        </fieldset>
+      )}
     </form>
   );
 }

@@ -45,6 +45,8 @@ export function WorkflowForm({ w, corePlatforms, active, readOnly }: WorkflowFor
   const saved = w.conditions.length ? w.conditions : [{ attribute: ANY, operator: "equals", value: "" }];
   const conds = useRows<Cond>(saved, state, "attributeConditions", { attribute: ANY, operator: "equals", value: "" });
   const attributes = corePlatforms.find((c) => c.id === providerId)?.attributes ?? [];
+  // The Attribute chosen per row (by row key): a row left at ANY is no condition, so it has nothing to fill in.
+  const [chosen, setChosen] = useState<Record<number, string>>({});
   const panel = (id: string) => ({ role: "tabpanel" as const, hidden: active !== id, "aria-label": WORKFLOW_TABS.find((t) => t.id === id)?.label });
 
   return (
@@ -95,6 +97,7 @@ export function WorkflowForm({ w, corePlatforms, active, readOnly }: WorkflowFor
             {conds.rows.map((row, i) => {
               const f = (k: keyof Cond) => conds.field(i, k, row);
               const current = row.init.attribute;
+              const any = (chosen[row.key] ?? current ?? ANY) === ANY;
               const choices = [...attributes, ...(current && current !== ANY && current !== GROUPS && !attributes.includes(current) ? [current] : [])];
               return (
                 <fieldset
@@ -108,7 +111,7 @@ export function WorkflowForm({ w, corePlatforms, active, readOnly }: WorkflowFor
                     error={conds.error(i, "attribute")}
                     errorId={`attributeConditions.${i}.attribute-error`}
                   >
-                    <select className="input" {...f("attribute")}>
+                    <select className="input" {...f("attribute")} onChange={(e) => setChosen((c) => ({ ...c, [row.key]: e.target.value }))}>
                       <option value={ANY}>ANY</option>
                       {choices.map((a) => (
                         <option key={a} value={a}>
@@ -119,7 +122,7 @@ export function WorkflowForm({ w, corePlatforms, active, readOnly }: WorkflowFor
                     </select>
                   </RowField>
                   <RowField label="Condition" htmlFor={f("operator").id} error={conds.error(i, "operator")} errorId={`attributeConditions.${i}.operator-error`}>
-                    <select className="input" {...f("operator")}>
+                    <select className="input" {...f("operator")} disabled={any} title={any ? "ANY: no condition to set" : undefined}>
                       {CONDITION_OPERATORS.map((o) => (
                         <option key={o.value} value={o.value}>
                           {o.label}
@@ -128,7 +131,7 @@ export function WorkflowForm({ w, corePlatforms, active, readOnly }: WorkflowFor
                     </select>
                   </RowField>
                   <RowField label="Value" htmlFor={f("value").id} error={conds.error(i, "value")} errorId={`attributeConditions.${i}.value-error`}>
-                    <input className="input" {...f("value")} />
+                    <input className="input" {...f("value")} disabled={any} title={any ? "ANY: no condition to set" : undefined} />
                   </RowField>
                   {!readOnly && conds.rows.length > 1 && (
                     <button type="button" className="btn-secondary mt-6" aria-label={`Remove condition ${i + 1}`} onClick={() => conds.remove(row.key)}>

@@ -2,7 +2,9 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { getCa, listCas, caUrls, KEY_SIZES } from "@attested/ca";
 import { Badge, Card, DefinitionList, PageHeader, formatTime } from "@/components/ui";
+import { getMailSettings } from "@attested/lifecycle";
 import { caContext } from "@/lib/ca";
+import { getDb } from "@/lib/db";
 import { requireReader } from "@/lib/session";
 import { CaSettingsForm } from "../ca-form";
 import { NotFoundError } from "@attested/errors";
@@ -117,6 +119,7 @@ export default async function CaDetailPage({ params, searchParams }: { params: P
         <CaSettingsForm
           id={ca.id}
           readOnly={actor.role !== "ADMIN"}
+          mailConfigured={(await getMailSettings(await getDb())).configured}
           initial={{
             expiryNotificationDays: ca.expiryNotificationDays,
             notifyOnEnrollment: ca.notifyOnEnrollment,

@@ -1,6 +1,8 @@
 import { listCas } from "@attested/ca";
+import { getMailSettings } from "@attested/lifecycle";
 import { Card, PageHeader } from "@/components/ui";
 import { caContext } from "@/lib/ca";
+import { getDb } from "@/lib/db";
 import { requireWriterPage } from "@/lib/session";
 import { AddCaForm } from "../ca-form";
 
@@ -8,7 +10,7 @@ export const metadata = { title: "Add Certificate Authority" };
 
 export default async function NewCaPage() {
   await requireWriterPage();
-  const cas = await listCas(await caContext());
+  const [cas, mail] = await Promise.all([listCas(await caContext()), getMailSettings(await getDb())]);
   return (
     <>
       <PageHeader
@@ -16,7 +18,10 @@ export default async function NewCaPage() {
         crumbs={[{ label: "Dynamic PKI" }, { label: "Certificate Authorities", href: "/dynamic-pki/certificate-authorities" }, { label: "Add" }]}
       />
       <Card>
-        <AddCaForm parents={cas.filter((c) => c.notAfter > new Date()).map((c) => ({ id: c.id, name: c.commonName, isDefault: c.isDefault }))} />
+        <AddCaForm
+          parents={cas.filter((c) => c.notAfter > new Date()).map((c) => ({ id: c.id, name: c.commonName, isDefault: c.isDefault }))}
+          mailConfigured={mail.configured}
+        />
       </Card>
     </>
   );

@@ -1,5 +1,6 @@
 import { notFound } from "next/navigation";
-import { getTemplate, templateUsage } from "@attested/ca";
+import { getTemplate, templateSources, templateUsage } from "@attested/ca";
+import { listCorePlatforms } from "@attested/policy";
 import { Card, PageHeader } from "@/components/ui";
 import { caContext } from "@/lib/ca";
 import { requireReader } from "@/lib/session";
@@ -13,6 +14,11 @@ export default async function TemplatePage({ params, searchParams }: { params: P
   const t = await getTemplate(ctx, id).catch((e) => (e instanceof NotFoundError ? notFound() : Promise.reject(e)));
   const usedBy = await templateUsage(ctx, id);
   const admin = actor.role === "ADMIN";
+  // Preview for a real device calls a Core Platform with its credential: admins only. The template's own first.
+  const used = new Set((await templateSources(ctx, id)).map((s) => s.corePlatform));
+  const corePlatforms = admin
+    ? (await listCorePlatforms(ctx.db)).map((c) => ({ id: c.id, name: c.name })).sort((a, b) => Number(used.has(b.name)) - Number(used.has(a.name)))
+    : [];
   return (
     <>
       <PageHeader
@@ -28,6 +34,7 @@ export default async function TemplatePage({ params, searchParams }: { params: P
       <Card>
         <TemplateForm
           readOnly={!admin}
+          corePlatforms={corePlatforms}
           initial={{
             id: t.id,
             name: t.name,

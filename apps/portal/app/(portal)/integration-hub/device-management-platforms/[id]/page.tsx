@@ -5,6 +5,7 @@ import {
   issuingChains,
   kandjiBlueprints,
   platformProfileContents,
+  profileFilename,
   publishingCorePlatforms,
   publishStatus,
   readNetworkPayloads,
@@ -64,6 +65,26 @@ export default async function PlatformPage({
           )
         }
       />
+      {admin && (await searchParams).download && (
+        <div
+          role="status"
+          aria-label="Profile downloaded"
+          className="mb-6 rounded-md border border-emerald-200 bg-emerald-50 px-4 py-3 text-sm text-emerald-900"
+        >
+          <p className="font-medium">
+            Platform saved. Your browser is downloading <span className="font-mono">{profileFilename(p.name)}</span>: the enrollment profile (an ACME payload
+            with this platform&apos;s directory URL and enrollment secret, and the CA chains devices should trust).
+          </p>
+          <p className="mt-1">
+            Next, in Kandji: <strong>Library &gt; Add new &gt; Custom profile</strong>, assign it to your Blueprint and upload this file in the Profile section,
+            then Save. Didn&apos;t get the file?{" "}
+            <a className="link" href={profileHref} download>
+              Download it again
+            </a>
+            .
+          </p>
+        </div>
+      )}
       {warnings.length > 0 && (
         <div
           role="alert"

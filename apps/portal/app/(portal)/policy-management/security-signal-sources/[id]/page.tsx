@@ -1,6 +1,6 @@
 import { notFound } from "next/navigation";
 import { CONDITIONS, CONDITION_LABELS } from "@attested/integrations";
-import { getSignalSource, listCorePlatforms, listDeviceRoles } from "@attested/policy";
+import { getSignalSource, listCorePlatforms, listDeviceRoles, signalSourceUsage } from "@attested/policy";
 import { DeleteForm } from "@/components/delete-form";
 import { Card, PageHeader, Tabs } from "@/components/ui";
 import { getDb } from "@/lib/db";
@@ -21,7 +21,7 @@ export default async function SignalSourcePage({
   const db = await getDb();
   const { id } = await params;
   const s = await getSignalSource(db, id).catch((e) => (e instanceof NotFoundError ? notFound() : Promise.reject(e)));
-  const [corePlatforms, deviceRoles] = await Promise.all([listCorePlatforms(db), listDeviceRoles(db)]);
+  const [corePlatforms, deviceRoles, usedBy] = await Promise.all([listCorePlatforms(db), listDeviceRoles(db), signalSourceUsage(db, s.id)]);
   const sp = await searchParams;
   const active = SIGNAL_SOURCE_TABS.some((t) => t.id === sp.tab) ? sp.tab! : "basic";
   const admin = actor.role === "ADMIN";
@@ -58,9 +58,27 @@ export default async function SignalSourcePage({
           readOnly={!admin}
         />
       </Card>
+      <Card title="Used by" className="mt-6">
+        {usedBy.length ? (
+          <ul className="list-disc pl-5 text-sm" data-testid="signal-source-used-by">
+            {usedBy.map((u) => (
+              <li key={u}>{u}</li>
+            ))}
+          </ul>
+        ) : (
+          <p className="text-sm text-slate-500" data-testid="signal-source-used-by">
+            No Enrollment Policy looks devices up through this source: a policy uses the Certificate Issuance source of its Role&apos;s Core Provider and its
+            Device Role.
+          </p>
+        )}
+      </Card>
       {admin && (
         <Card title="Delete" className="mt-6">
-          <p className="mb-3 text-sm text-slate-600">Nothing refers to a Security Signal Source; without it, lookups use the attested serial number.</p>
+          <p className="mb-3 text-sm text-slate-600">
+            {usedBy.length
+              ? "Deleting it leaves those policies looking devices up by the attested serial number, without Revoke On Failure."
+              : "Nothing uses this source."}
+          </p>
           <DeleteForm action={deleteSignalSourceAction} id={s.id} what={`Security Signal Source "${s.name}"`} />
         </Card>
       )}
