@@ -11,6 +11,7 @@ export const PKI_ERROR_CODES = [
   "caKeyMismatch", // the CA key in the key store does not belong to the CA certificate
   "keyNotFound", // no such key in the key store
   "keyUnavailable", // the key exists but cannot be unsealed (wrong master key, tampered)
+  "keyStoreUnavailable", // the key store cannot do it now (HSM token missing, locked or refusing): retry later
   "badOcspRequest", // malformed OCSP request
 ] as const;
 export type PkiErrorCode = (typeof PKI_ERROR_CODES)[number];

@@ -9,3 +9,14 @@ export const crypto = webcrypto as unknown as Crypto;
 x509.cryptoProvider.set(crypto);
 
 export { x509 };
+
+// Keys another WebCrypto holds (a PKCS#11 token's): signing with them goes through that provider.
+const providers = new WeakMap<CryptoKey, Crypto>();
+
+/** Says which WebCrypto signs with `key` (a key store whose keys are not this process's). */
+export function registerKeyProvider(key: CryptoKey, provider: Crypto): void {
+  providers.set(key, provider);
+}
+
+/** The WebCrypto that can sign with `key`: its key store's, else Node's. */
+export const cryptoFor = (key: CryptoKey): Crypto => providers.get(key) ?? crypto;
