@@ -8,7 +8,8 @@ export const metadata = { title: "Add Certificate Authority" };
 
 export default async function NewCaPage() {
   await requireWriterPage();
-  const cas = await listCas(await caContext());
+  const ctx = await caContext();
+  const cas = await listCas(ctx);
   return (
     <>
       <PageHeader
@@ -16,7 +17,10 @@ export default async function NewCaPage() {
         crumbs={[{ label: "Dynamic PKI" }, { label: "Certificate Authorities", href: "/dynamic-pki/certificate-authorities" }, { label: "Add" }]}
       />
       <Card>
-        <AddCaForm parents={cas.filter((c) => c.notAfter > new Date()).map((c) => ({ id: c.id, name: c.commonName, isDefault: c.isDefault }))} />
+        <AddCaForm
+          parents={cas.filter((c) => c.notAfter > new Date()).map((c) => ({ id: c.id, name: c.commonName, isDefault: c.isDefault }))}
+          hsm={ctx.hsm?.tokenDescription ?? null}
+        />
       </Card>
     </>
   );
