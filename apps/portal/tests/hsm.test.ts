@@ -87,7 +87,6 @@ describe("CA keys in a PKCS#11 token (SoftHSM2)", () => {
   }, 120_000);
 
   afterAll(async () => {
-    if (process.env.HSM_TEST_DEBUG) console.log(portal?.output().slice(-6000));
     for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => {});
   });
 

@@ -149,7 +149,7 @@ export function AddCaForm({ parents, hsm }: { parents: { id: string; name: strin
             </Field>
             <label className="flex items-center gap-2 text-sm">
               <input type="checkbox" name="useExistingKey" defaultChecked={state.values?.useExistingKey === "on"} className="h-4 w-4" />
-              Use the existing key with this label (generated in a key ceremony); its type sets the Key Size
+              Use the existing key with this label (made in a key ceremony; its own type applies)
             </label>
           </div>
         )}
