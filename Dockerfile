@@ -2,7 +2,9 @@
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NEXT_TELEMETRY_DISABLED=1 CHECKPOINT_DISABLE=1 NODE_ENV=production
-RUN npm i -g pnpm@12.4.2
+# g++, make and python3 build the PKCS#11 binding (pkcs11js); the HSM vendor's library is mounted at run time.
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends g++ make python3 && rm -rf /var/lib/apt/lists/* \
+  && npm i -g pnpm@12.4.2
 COPY . .
 RUN node scripts/run.mjs build \
   && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin attested \

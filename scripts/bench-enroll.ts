@@ -1,14 +1,16 @@
-// `npm run bench:enroll -- [--devices 400] [--concurrency 16] [--warmup 400] [--tls] [--cpu-prof DIR]`
+// `npm run bench:enroll -- [--devices 400] [--concurrency 16] [--warmup 400] [--tls] [--cpu-prof DIR] [--hsm]`
 //
 // Full Apple enrollments (ACME device-attest-01: account, order, attestation, finalize with key binding,
 // template, issuance, events) by the device simulator against the built portal on a private PostgreSQL,
 // configured through the REST API. Prints throughput, latency percentiles, CPU per enrollment (portal,
-// PostgreSQL, client) and the crypto bound measured in the same run.
+// PostgreSQL, client) and the crypto bound measured in the same run. --hsm: then the same run again with the
+// issuing CA's key in a SoftHSM2 token, and the token's signatures/s beside the software key's.
 import "reflect-metadata";
 import { mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { prepareDevices, runFleet } from "@attested/device-sim";
+import { signatureRates } from "./bench/hsm";
 import { measureCryptoCost, meanCryptoCost, JWS_PER_ENROLLMENT } from "./bench/crypto-bound";
 import { fmt, mainThreadCpu, mainThreadSched, machineCpu, parseFlags, procCpuSplit } from "./bench/lib";
 import { summarizeProfiles } from "./bench/profile-summary";
@@ -18,13 +20,16 @@ const flags = parseFlags(process.argv.slice(2), { devices: "400", concurrency: "
 const N = Number(flags.devices);
 const C = Number(flags.concurrency);
 const W = Number(flags.warmup);
+const HSM = flags.hsm === "true";
+const HSM_WARMUP = 50;
 const cpuProfDir =
   flags["cpu-prof"] && flags["cpu-prof"] !== "true" ? path.resolve(flags["cpu-prof"]) : flags["cpu-prof"] ? path.resolve("bench-profiles") : null;
 if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
 
 const env = await setupBenchEnv({
   workers: Number(flags.workers ?? 1),
-  devices: N + W,
+  devices: N + W + (HSM ? HSM_WARMUP + N : 0),
+  hsm: HSM,
   tls: flags.tls === "true",
   pgSocket: flags["pg-socket"] === "true",
   nodeArgs: cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", cpuProfDir] : [],
@@ -171,6 +176,36 @@ try {
     `targets            ${r.throughput >= 60 ? "PASS" : "FAIL"} >= 60/s at C=16; ${r.p99 < 1000 ? "PASS" : "FAIL"} p99 < 1 s; ${r.throughput / bound >= 0.5 ? "PASS" : "FAIL"} >= 50 % of the crypto bound`,
   );
   if (Number(certs) !== r.ok + warm.ok || Number(dupOrders) !== 0) process.exitCode = 1;
+
+  if (HSM && env.hsm && env.ids.hsmCaId) {
+    // The same enrollments, issued by the CA whose key is in the token.
+    await env.issueFrom(env.ids.hsmCaId);
+    const hsmDevices = env.devices.slice(W + N);
+    const run = async (devices: typeof hsmDevices) =>
+      runFleet({
+        profile: env.profile,
+        devices,
+        concurrency: C,
+        ca: env.simCa,
+        fetch: env.fetch,
+        allowHttp: true,
+        pollIntervalMs: 50,
+        prepared: await prepareDevices(env.profile, devices),
+      });
+    await run(hsmDevices.slice(0, HSM_WARMUP));
+    const h = await run(hsmDevices.slice(HSM_WARMUP));
+    const sig = await signatureRates(env.hsm);
+    console.log("");
+    console.log(`HSM (SoftHSM2, PKCS#11) beside the software key, issuing CA EC P-256 / SHA-256:`);
+    console.log(
+      `signatures/s       token ${fmt(sig.hsm.serial)} one at a time, ${fmt(sig.hsm.concurrent)} at ${C} concurrent (one session, serialized); ` +
+        `software ${fmt(sig.software.serial)} / ${fmt(sig.software.concurrent)}`,
+    );
+    console.log(`enrollments/s      token ${fmt(h.throughput)} (${h.ok} ok, ${h.failed} failed); software ${fmt(r.throughput)}`);
+    for (const [k, v] of Object.entries(h.errors)) console.log(`  error            ${v} x ${k}`);
+    console.log(`latency            token p50 ${fmt(h.p50, 0)} ms, p99 ${fmt(h.p99, 0)} ms; software p50 ${fmt(r.p50, 0)} ms, p99 ${fmt(r.p99, 0)} ms`);
+    if (h.failed) process.exitCode = 1;
+  }
 } finally {
   await env.close();
   if (cpuProfDir) console.log(`\n${summarizeProfiles(cpuProfDir)}`);

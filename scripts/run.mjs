@@ -43,6 +43,10 @@ function ensureInstalled() {
   const want = installHash();
   if (existsSync(stamp) && readFileSync(stamp, "utf8") === want) return;
   console.log("Installing dependencies…");
+  // pkcs11js (the PKCS#11 binding) compiles against Node's headers: those installed with Node, when
+  // present, rather than a download from nodejs.org.
+  const nodeDir = path.resolve(path.dirname(process.execPath), "..");
+  if (!process.env.npm_config_nodedir && existsSync(path.join(nodeDir, "include/node/node.h"))) process.env.npm_config_nodedir = nodeDir;
   pn("install", "--frozen-lockfile");
   must(process.execPath, [path.join(root, "node_modules/prisma/build/index.js"), "generate", "--config", "prisma.config.ts"], {
     env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: "/bin/true" },

@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { ADMIN } from "../fixtures/env";
-import { navigate, signIn } from "../fixtures/portal";
+import { navigate, shot, signIn } from "../fixtures/portal";
 
 // The guide's happy path is in guide.spec.ts; here, what an admin sees when input is wrong.
 
@@ -42,4 +42,30 @@ test("the template preview catches a bad variable before saving", async ({ page 
   await expect(form.getByRole("alert").first()).toBeVisible();
   await navigate(page, "Dynamic PKI", "Certificate Authorities");
   await expect(page.getByText("Bad Template")).toHaveCount(0);
+});
+
+test("Generate via: Hardware security module makes the key in the token; the CA page says where it lives; a taken label is refused", async ({ page }) => {
+  await signIn(page, ADMIN.email, ADMIN.password);
+  const addRoot = async (commonName: string) => {
+    await page.goto("/dynamic-pki/certificate-authorities/new");
+    const form = page.getByRole("form", { name: "Add Certificate Authority" });
+    await form.getByLabel("Generate CA For").selectOption("Device and User Authentication");
+    await form.getByLabel("Generate via").selectOption({ label: "Hardware security module (PKCS#11)" });
+    await form.getByLabel("Key Label").fill("e2e-hsm-root");
+    await form.getByLabel("Common Name").fill(commonName);
+    await form.getByLabel("Key Size", { exact: true }).selectOption({ label: "EC P-256" });
+    await form.getByLabel("Validity Period (in years)").fill("5");
+    await shot(page, "hsm-add-ca");
+    await form.getByRole("button", { name: "Save" }).click();
+    return form;
+  };
+  await addRoot("HSM Root CA");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("HSM Root CA");
+  await expect(page.getByText('Hardware security module (PKCS#11): key "e2e-hsm-root" in token "E2E CA Keys"')).toBeVisible();
+  await shot(page, "hsm-ca-page");
+
+  const again = await addRoot("Second HSM Root");
+  await expect(again.getByText('The token "E2E CA Keys" already holds a key labelled "e2e-hsm-root"').first()).toBeVisible();
+  await expect(again.getByLabel("Key Label")).toHaveValue("e2e-hsm-root");
+  await shot(page, "hsm-label-taken");
 });

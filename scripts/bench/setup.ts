@@ -3,6 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { createSoftHsmToken, type SoftHsmToken } from "../../packages/pki/src/softhsm";
 import { createDeviceFetch, SimulatedAppleCa, generateDevices, type SimulatedDevice } from "@attested/device-sim";
 import { startKandjiSimulator, type KandjiSimulator } from "@attested/kandji-sim";
 import { createAdminToken, createDatabase, ensurePortalBuilt, localhostTls, restClient, startPortal, startPostgres, type Portal, type Postgres } from "./lib";
@@ -30,7 +31,11 @@ export interface BenchEnv {
   api: ReturnType<typeof restClient>;
   fetch: typeof fetch;
   tls?: { caFile: string; certFile: string; keyFile: string };
-  ids: { rootCaId: string; caId: string; templateId: string; platformId: string; kapId: string };
+  ids: { rootCaId: string; caId: string; templateId: string; platformId: string; kapId: string; policyId?: string; hsmCaId?: string };
+  /** --hsm: the SoftHSM2 token the portal's HSM-backed issuing CA (ids.hsmCaId) keeps its key in. */
+  hsm?: SoftHsmToken;
+  /** Makes `caId` the CA that issues (the Enrollment Policy's and the platform's). */
+  issueFrom: (caId: string) => Promise<void>;
   /** What the REST configuration could set up of the policy flow (resources missing from /api/v1 are noted). */
   policyNote: string;
   restartPortal: (extra?: { nodeArgs?: string[]; env?: Record<string, string> }) => Promise<void>;
@@ -48,6 +53,8 @@ export interface BenchEnvOptions {
   workers?: number;
   /** Also allow http-01/dns-01 on the platform (server names). */
   allowServerNames?: boolean;
+  /** A SoftHSM2 token for the portal (PKCS11_*) and a second issuing CA whose key is in it. */
+  hsm?: boolean;
 }
 
 export async function setupBenchEnv(opts: BenchEnvOptions): Promise<BenchEnv> {
@@ -60,8 +67,16 @@ export async function setupBenchEnv(opts: BenchEnvOptions): Promise<BenchEnv> {
   const databaseUrl = opts.pgSocket ? pg.socketUrl.replace("/postgres?", `/${dbName}?`) : tcpUrl;
   const tls = opts.tls ? localhostTls(dataDir) : undefined;
   const token = createAdminToken(databaseUrl, dataDir);
+  const hsm = opts.hsm ? createSoftHsmToken("Attested Bench") : undefined;
+  const hsmEnv: Record<string, string> = hsm ? { SOFTHSM2_CONF: hsm.conf, PKCS11_MODULE: hsm.module, PKCS11_TOKEN_LABEL: hsm.label, PKCS11_PIN: hsm.pin } : {};
   // The Kandji simulator speaks plain http on loopback; simulated devices attest with a test root.
-  opts.env = { INTEGRATIONS_ALLOW_HTTP: "1", ATTESTATION_TEST_ROOTS: "1", WEB_CONCURRENCY: String(opts.workers ?? 1), ...opts.env };
+  opts.env = {
+    ...hsmEnv,
+    INTEGRATIONS_ALLOW_HTTP: "1",
+    ATTESTATION_TEST_ROOTS: "1",
+    WEB_CONCURRENCY: String(opts.workers ?? 1),
+    ...opts.env,
+  };
   let portal = await startPortal({ databaseUrl, dataDir, tls, nodeArgs: opts.nodeArgs, env: opts.env });
   const f = createDeviceFetch({ ca: tls ? readFileSync(tls.caFile) : undefined });
   const api = restClient(portal.url, token, f);
@@ -101,6 +116,19 @@ export async function setupBenchEnv(opts: BenchEnvOptions): Promise<BenchEnv> {
     signatureAlgorithm: "SHA-256",
     validityYears: 5,
   });
+  const hsmCa = hsm
+    ? await api<{ id: string }>("POST", "/certificate-authorities", {
+        purpose: "Device and User Authentication",
+        type: "INTERMEDIATE",
+        parentId: rootCa.id,
+        generatedVia: "pkcs11",
+        keyLabel: "bench-issuing",
+        commonName: "Kandji ACME CA (HSM)",
+        keyAlgorithm: "EC-P256",
+        signatureAlgorithm: "SHA-256",
+        validityYears: 5,
+      })
+    : undefined;
   const template = await api<{ id: string }>("POST", "/certificate-templates", ENROLL_TEMPLATE);
   // Integration Hub: Apple attestation with the simulated root as an explicit test root.
   const simCa = await SimulatedAppleCa.create();
@@ -119,6 +147,7 @@ export async function setupBenchEnv(opts: BenchEnvOptions): Promise<BenchEnv> {
   // lookup), Security Signal Source (look the attested serial up at issuance), Policy Workflow (the Role),
   // Device Role (attested by the Apple Key Attestation Platform) and the Enrollment Policy (CA, template).
   let policyNote: string;
+  let policyId: string | undefined;
   try {
     const core = await api<{ id: string }>("POST", "/core-platforms", {
       name: "Kandji",
@@ -151,15 +180,17 @@ export async function setupBenchEnv(opts: BenchEnvOptions): Promise<BenchEnv> {
       attributeConditions: [],
     });
     const role = await api<{ id: string }>("POST", "/device-roles", { name: "Apple devices", description: "", keyAttestationPlatformId: kap.id });
-    await api("POST", "/enrollment-policies", {
-      name: "Kandji enrollment",
-      description: "",
-      priority: 100,
-      policyWorkflowId: workflow.id,
-      deviceRoleId: role.id,
-      caId: ca.id,
-      templateId: template.id,
-    });
+    policyId = (
+      await api<{ id: string }>("POST", "/enrollment-policies", {
+        name: "Kandji enrollment",
+        description: "",
+        priority: 100,
+        policyWorkflowId: workflow.id,
+        deviceRoleId: role.id,
+        caId: ca.id,
+        templateId: template.id,
+      })
+    ).id;
     policyNote = "Enrollment Policy with Kandji lookup (Generic HTTP → Kandji simulator), Signal Source, Workflow, Device Role";
   } catch (e) {
     policyNote = `policy setup through REST failed (${(e as Error).message.slice(0, 200)}): the platform's default CA and template decide`;
@@ -180,7 +211,12 @@ export async function setupBenchEnv(opts: BenchEnvOptions): Promise<BenchEnv> {
     api,
     fetch: f,
     tls,
-    ids: { rootCaId: rootCa.id, caId: ca.id, templateId: template.id, platformId: platform.id, kapId: kap.id },
+    ids: { rootCaId: rootCa.id, caId: ca.id, templateId: template.id, platformId: platform.id, kapId: kap.id, policyId, hsmCaId: hsmCa?.id },
+    hsm,
+    issueFrom: async (caId) => {
+      if (policyId) await api("PATCH", `/enrollment-policies/${policyId}`, { caId, templateId: template.id });
+      await api("PATCH", `/device-management-platforms/${platform.id}`, { name: "Kandji", description: "", defaultCaId: caId, defaultTemplateId: template.id });
+    },
     policyNote,
     restartPortal: async (extra = {}) => {
       await portal.stop();
@@ -192,6 +228,7 @@ export async function setupBenchEnv(opts: BenchEnvOptions): Promise<BenchEnv> {
       await kandji.close();
       await pg.stop();
       rmSync(dataDir, { recursive: true, force: true });
+      hsm?.remove();
     },
   };
   return env;

@@ -1,6 +1,7 @@
 import { ZodError } from "zod";
 import { actorForApiToken, assertCanRead, assertCanWrite, type Actor } from "@attested/identity";
 import { isDatabaseUnavailable, type Db } from "@attested/db";
+import { KEY_STORE_RETRY_AFTER_SECONDS } from "@attested/ca";
 import { DomainError, PkiError, UnsupportedMediaTypeError } from "@attested/errors";
 import { logger } from "@attested/log";
 import { getDb } from "./db";
@@ -69,6 +70,9 @@ export function apiRoute<P = Record<string, string>>(opts: { write?: string }, h
         return apiError(400, issue.message, issue.path.join(".") || undefined);
       }
       if (e instanceof DomainError) return apiError(e.status, e.message, e.field);
+      // The HSM cannot do it now (token missing, locked, refusing): temporary, nothing was changed.
+      if (e instanceof PkiError && e.code === "keyStoreUnavailable")
+        return json(503, { error: e.message, ...(e.field ? { field: e.field } : {}) }, { "retry-after": String(KEY_STORE_RETRY_AFTER_SECONDS) });
       // Parameters the PKI refused (key size, template output): the client's to correct.
       if (e instanceof PkiError) return apiError(400, e.message, e.field);
       logger().error({ err: e }, "api request failed");

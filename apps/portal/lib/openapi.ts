@@ -35,7 +35,11 @@ export const apiOperations: Record<string, Partial<Record<"get" | "post" | "put"
   "/events/{id}": { get: { summary: "Get an event", pathParams: ["id"] } },
   "/certificate-authorities": {
     get: { summary: "List certificate authorities with issued and revoked counts" },
-    post: { summary: "Add Certificate Authority (root or intermediate; the key is generated inside)", write: true, body: caInputSchema },
+    post: {
+      summary: "Add Certificate Authority (root or intermediate; the key is generated inside, or in the HSM with generatedVia pkcs11)",
+      write: true,
+      body: caInputSchema,
+    },
   },
   "/certificate-authorities/{id}": {
     get: { summary: "Get a certificate authority", pathParams: ["id"] },

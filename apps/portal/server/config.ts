@@ -78,6 +78,15 @@ export const SETTINGS = {
     schema: optional.refine((v) => v === undefined || isMasterKey(v), "must be 32 bytes, as 64 hex digits or base64"),
   }),
   MASTER_KEY_FILE: setting({ description: "where the master key is kept when `MASTER_KEY` is unset", default: "DATA_DIR/master.key", schema: optional }),
+  PKCS11_MODULE: setting({
+    description:
+      "path of a hardware security module's PKCS#11 library (e.g. `/usr/lib/softhsm/libsofthsm2.so`, YubiHSM 2's `yubihsm_pkcs11.so`, Luna's `libCryptoki2_64.so`, CloudHSM's `libcloudhsm_pkcs11.so`); set = *Generate via: Hardware security module (PKCS#11)* on Add Certificate Authority (see *CA keys in a hardware security module*)",
+    schema: optional,
+  }),
+  PKCS11_TOKEN_LABEL: setting({ description: "the token holding the CA keys, by label (or `PKCS11_SLOT`)", schema: optional }),
+  PKCS11_SLOT: setting({ description: "the token by slot index, when `PKCS11_TOKEN_LABEL` is unset", default: "0", schema: intIn(0, 1_000_000).optional() }),
+  PKCS11_PIN: setting({ description: "the token's user PIN (or `PKCS11_PIN_FILE`); never stored in the database", schema: optional }),
+  PKCS11_PIN_FILE: setting({ description: "a file holding the user PIN (read at each login, e.g. a mounted secret)", schema: optional }),
   ADMIN_EMAIL: setting({ description: "the first admin, on first start only", default: "admin@example.com", schema: optional }),
   ADMIN_PASSWORD: setting({
     description: "the first admin's password, on first start only; unset = a generated one, printed once on the console",
@@ -195,6 +204,8 @@ export interface Config {
   root: string;
   dataDir: string;
   masterKey: { value?: string; file: string };
+  /** The HSM new CA keys may be made in; null = none (software keys only). */
+  pkcs11: { module: string; tokenLabel?: string; slot?: number; pin: { value?: string; file?: string } } | null;
   bootstrap: { adminEmail?: string; adminPassword?: string; organizationName?: string };
   trustProxy: string;
   workers: number;
@@ -211,7 +222,7 @@ export interface Config {
 }
 
 // Never echoed back in an error line.
-const SECRET = /PASSWORD|MASTER_KEY$|TOKEN|DATABASE_URL/;
+const SECRET = /PASSWORD|MASTER_KEY$|TOKEN$|_PIN$|DATABASE_URL/;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -234,6 +245,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const s = v as Values;
   if (Boolean(s.TLS_CERT_FILE) !== Boolean(s.TLS_KEY_FILE)) problems.push("TLS_CERT_FILE and TLS_KEY_FILE: set both, or neither");
+  if (s.PKCS11_MODULE && !s.PKCS11_PIN && !s.PKCS11_PIN_FILE) problems.push("PKCS11_MODULE: set PKCS11_PIN or PKCS11_PIN_FILE too");
+  if (!s.PKCS11_MODULE && (s.PKCS11_TOKEN_LABEL || s.PKCS11_SLOT !== undefined || s.PKCS11_PIN || s.PKCS11_PIN_FILE))
+    problems.push("PKCS11_MODULE: required with the other PKCS11_ settings");
   if (problems.length) throw new ConfigError(problems);
   const root = s.ATTESTED_ROOT ? path.resolve(s.ATTESTED_ROOT) : repoRoot();
   const dataDir = s.DATA_DIR ? path.resolve(s.DATA_DIR) : path.join(root, "data");
@@ -245,6 +259,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     root,
     dataDir,
     masterKey: { value: s.MASTER_KEY, file: s.MASTER_KEY_FILE ? path.resolve(s.MASTER_KEY_FILE) : path.join(dataDir, "master.key") },
+    pkcs11: s.PKCS11_MODULE
+      ? {
+          module: s.PKCS11_MODULE,
+          tokenLabel: s.PKCS11_TOKEN_LABEL,
+          slot: s.PKCS11_SLOT,
+          pin: { value: s.PKCS11_PIN, file: s.PKCS11_PIN_FILE ? path.resolve(s.PKCS11_PIN_FILE) : undefined },
+        }
+      : null,
     bootstrap: { adminEmail: s.ADMIN_EMAIL, adminPassword: s.ADMIN_PASSWORD, organizationName: s.ORGANIZATION_NAME },
     trustProxy: s.TRUST_PROXY,
     // Embedded PGlite allows one opener: one process; at most 32.

@@ -11,6 +11,8 @@ import { scheduleEnrollmentNotice } from "@attested/lifecycle";
 import { setAllowHttp } from "@attested/integrations";
 import { PlatformCache, setTestRoots } from "@attested/platforms";
 import { adoptLogState, logState, type LogState } from "@attested/log";
+import { Pkcs11KeyStore, RoutedKeyStore } from "@attested/pki";
+import { readFileSync } from "node:fs";
 import { deriveKeys, loadMasterKey, setMasterKey, type DerivedKeys } from "@attested/secrets";
 import { loadConfig, type Config } from "./config";
 import { createMetrics, type Metrics } from "./metrics";
@@ -23,7 +25,7 @@ export interface Services {
   /** Invalidations of what this process caches; cluster.ts carries them to and from sibling processes. */
   bus: InvalidationBus;
   database: Database;
-  /** The CA service context: one key store (unsealed keys cached once), one OCSP answer cache. */
+  /** The CA service context: one key store (unsealed keys cached once; the HSM's, when configured), one OCSP answer cache. */
   ca: CaContext;
   platforms: PlatformCache;
   /** The ACME server for every Device Management Platform, and the platform lookup by enrollment secret. */
@@ -59,9 +61,11 @@ export async function buildServices(config: Config): Promise<Services> {
     bus,
   });
   const db = database.prisma;
+  const hsm = config.pkcs11 ? pkcs11KeyStore(config.pkcs11) : undefined;
   const ca: CaContext = {
     db,
-    keyStore: databaseKeyStore(db, master),
+    keyStore: new RoutedKeyStore(databaseKeyStore(db, master), hsm),
+    hsm,
     publicUrl: config.publicUrl,
     ocspResponses: new OcspResponseCache().follow(bus),
   };
@@ -83,6 +87,20 @@ export async function buildServices(config: Config): Promise<Services> {
     platforms,
   });
   return { config, masterKey: master, keys, bus, database, ca, platforms, acme, metrics, log };
+}
+
+/**
+ * The HSM's key store. It opens its session on first use, not here: a token that is missing at start
+ * fails only the CAs whose keys it holds (503 / tryLater), and is found again once it is back.
+ */
+function pkcs11KeyStore(c: NonNullable<Config["pkcs11"]>): Pkcs11KeyStore {
+  return new Pkcs11KeyStore({
+    module: c.module,
+    tokenLabel: c.tokenLabel,
+    slot: c.slot,
+    // Read at each login, never kept in the database.
+    pin: () => c.pin.value ?? readFileSync(c.pin.file!, "utf8").trim(),
+  });
 }
 
 // The one bridge. Next.js bundles its own copy of every module, so its route handlers and pages cannot

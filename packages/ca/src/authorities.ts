@@ -2,8 +2,9 @@ import { randomUUID } from "node:crypto";
 import type { CertificateAuthority } from "@attested/db";
 import { EventType, inTransaction, recordEvent, systemActor, type Actor } from "@attested/events";
 import { assertCanWrite } from "@attested/identity";
-import { createIntermediateCa, createRootCa, type KeyAlgorithm, type SignatureAlgorithm } from "@attested/pki";
+import { createIntermediateCa, createRootCa, type ExistingCaKey, type KeyAlgorithm, type SignatureAlgorithm } from "@attested/pki";
 import { caUrls, type CaContext } from "./context";
+import { isKeyStoreUnavailable, keyLocation, recordKeyFailure } from "./keys";
 import { caInputSchema, caSettingsSchema, type CaInput } from "./schemas";
 import { DomainError, NotFoundError } from "@attested/errors";
 
@@ -91,22 +92,79 @@ export async function createCa(ctx: CaContext, actor: Actor, input: CaInput | un
     if (!parent) throw new DomainError("Choose an existing parent Certificate Authority", 400, "parentId");
     if (parent.notAfter <= (ctx.now?.() ?? new Date())) throw new DomainError("The parent Certificate Authority has expired", 400, "parentId");
   }
+  // "Generate via: Hardware security module": the key pair is made in the token (or found there by
+  // label, for a key from a ceremony) before the certificate; a failure after that destroys a key made here.
+  let key: (ExistingCaKey & { algorithm?: KeyAlgorithm }) | undefined;
+  let keyAlgorithm = data.keyAlgorithm as KeyAlgorithm;
+  if (data.generatedVia === "pkcs11") {
+    const hsm = ctx.hsm;
+    if (!hsm) throw new DomainError("No hardware security module is configured (set PKCS11_MODULE and restart)", 400, "generatedVia");
+    const label = data.keyLabel ?? `attested-ca-${id}`;
+    const location = { storage: "pkcs11" as const, hsm: hsm.tokenDescription, label };
+    try {
+      key = data.useExistingKey ? await hsm.existing(label) : await hsm.create(keyAlgorithm, { label });
+    } catch (e) {
+      await recordEvent(ctx.db, {
+        type: EventType.CaKeyGenerated,
+        outcome: "failure",
+        actor,
+        object: { type: "certificate-authority", name: data.commonName },
+        summary: `${data.useExistingKey ? "Key" : `${keyAlgorithm} key`} "${label}" for "${data.commonName}" not ${data.useExistingKey ? "found usable" : "generated"} in the ${hsm.tokenDescription}: ${(e as Error).message}`,
+        details: { ...location, keyAlgorithm, existing: data.useExistingKey, error: (e as Error).message },
+      });
+      throw e;
+    }
+    if (key.algorithm) keyAlgorithm = key.algorithm;
+  }
   const common = {
     commonName: data.commonName,
-    keyAlgorithm: data.keyAlgorithm as KeyAlgorithm,
+    keyAlgorithm,
     signatureAlgorithm: data.signatureAlgorithm,
     validityYears: data.validityYears,
     keyStore: ctx.keyStore,
+    key,
     now: ctx.now?.(),
   };
-  // A PkiError (refused parameters) reaches the edge as it is: REST and forms turn it into a field error.
-  const made = parent
-    ? await createIntermediateCa({
-        ...common,
-        parent: { certificatePem: parent.certificatePem, keyId: parent.keyId, signatureAlgorithm: parent.signatureAlgorithm as SignatureAlgorithm },
-        ...caUrls(ctx.publicUrl, parent.id),
-      })
-    : await createRootCa(common);
+  try {
+    return await recordCa(ctx, actor, data, id, parent, keyAlgorithm, opts, async () =>
+      // A PkiError (refused parameters) reaches the edge as it is: REST and forms turn it into a field error.
+      parent
+        ? await createIntermediateCa({
+            ...common,
+            parent: { certificatePem: parent.certificatePem, keyId: parent.keyId, signatureAlgorithm: parent.signatureAlgorithm as SignatureAlgorithm },
+            ...caUrls(ctx.publicUrl, parent.id),
+          })
+        : await createRootCa(common),
+    );
+  } catch (e) {
+    // Nothing half-made: a key generated for this CA goes with it (a ceremony's key stays in the token).
+    if (key && !data.useExistingKey) await ctx.hsm?.destroy(key.keyId).catch(() => {});
+    if (isKeyStoreUnavailable(e))
+      await recordKeyFailure(
+        ctx,
+        { commonName: parent?.commonName ?? data.commonName, id: parent?.id, keyId: parent?.keyId ?? key?.keyId ?? "" },
+        "create",
+        e,
+        actor,
+      );
+    throw e;
+  }
+}
+
+async function recordCa(
+  ctx: CaContext,
+  actor: Actor,
+  data: ReturnType<typeof caInputSchema.parse>,
+  id: string,
+  parent: CaRecord | null,
+  keyAlgorithm: KeyAlgorithm,
+  opts: { isDefault?: boolean },
+  make: () => ReturnType<typeof createRootCa>,
+): Promise<CaRecord> {
+  const made = await make();
+  if (await ctx.db.certificateAuthority.findUnique({ where: { keyId: made.keyId }, select: { id: true } })) {
+    throw new DomainError("Another Certificate Authority already uses this key", 409, "keyLabel");
+  }
   return inTransaction(ctx.db, async (tx) => {
     const ca = await tx.certificateAuthority.create({
       data: {
@@ -116,7 +174,7 @@ export async function createCa(ctx: CaContext, actor: Actor, input: CaInput | un
         parentId: parent?.id ?? null,
         generatedVia: data.generatedVia,
         commonName: data.commonName,
-        keyAlgorithm: data.keyAlgorithm,
+        keyAlgorithm,
         signatureAlgorithm: data.signatureAlgorithm,
         validityYears: data.validityYears,
         isDefault: opts.isDefault ?? false,
@@ -136,6 +194,18 @@ export async function createCa(ctx: CaContext, actor: Actor, input: CaInput | un
       },
       omit: omitCrl,
     });
+    if (data.generatedVia === "pkcs11") {
+      await recordEvent(tx, {
+        type: EventType.CaKeyGenerated,
+        outcome: "success",
+        actor,
+        object: { type: "certificate-authority", id: ca.id, name: ca.commonName },
+        summary: data.useExistingKey
+          ? `Existing key "${keyLocation(ctx, ca.keyId).label}" in the ${ctx.hsm?.tokenDescription} taken for "${ca.commonName}"`
+          : `${keyAlgorithm} key "${keyLocation(ctx, ca.keyId).label}" generated in the ${ctx.hsm?.tokenDescription} for "${ca.commonName}"`,
+        details: { ...keyLocation(ctx, ca.keyId), keyAlgorithm, existing: data.useExistingKey },
+      });
+    }
     await recordEvent(tx, {
       type: EventType.CaCreated,
       outcome: "success",
@@ -147,6 +217,7 @@ export async function createCa(ctx: CaContext, actor: Actor, input: CaInput | un
         keyAlgorithm: ca.keyAlgorithm,
         signatureAlgorithm: ca.signatureAlgorithm,
         validityYears: ca.validityYears,
+        generatedVia: ca.generatedVia,
         serialNumber: ca.serialNumber,
         sha256Fingerprint: ca.sha256Fingerprint,
       },

@@ -5,6 +5,7 @@ import { assertCanWrite } from "@attested/identity";
 import { issueCertificate, type ParsedCsr, type SignatureAlgorithm, type TemplateContext } from "@attested/pki";
 import { issuingChain } from "./authorities";
 import { caUrls, type CaContext } from "./context";
+import { isKeyStoreUnavailable, recordKeyFailure } from "./keys";
 import { publishCrl } from "./crl";
 import { forgetOcspResponses } from "./ocsp";
 import { reasonLabel } from "./options";
@@ -109,6 +110,10 @@ export async function issueAndRecord(ctx: CaContext, req: IssueRequest): Promise
     expectedPublicKeySpki: req.expectedPublicKeySpki && new Uint8Array(req.expectedPublicKeySpki),
     parsedCsr: req.parsedCsr,
     csrNamesProven: req.csrNamesProven,
+  }).catch(async (e: unknown) => {
+    // The HSM could not sign: on the trail (throttled), and nothing recorded or handed out.
+    if (isKeyStoreUnavailable(e)) await recordKeyFailure(ctx, ca, "issue", e, req.actor);
+    throw e;
   });
   const chainPem = issued.chainPem;
   const id = randomUUID();

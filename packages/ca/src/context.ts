@@ -1,11 +1,14 @@
 import type { Db } from "@attested/db";
-import { SealedKeyStore, type KeyAlgorithm, type KeyStore } from "@attested/pki";
+import { SealedKeyStore, type KeyAlgorithm, type KeyStore, type Pkcs11KeyStore } from "@attested/pki";
 import type { OcspResponseCache } from "./ocsp";
 
 /** What the CA service needs: the database, the key store, and the public base URL for CRL DP / AIA. */
 export interface CaContext {
   db: Db;
+  /** Every CA key: sealed ones and, when configured, the HSM's (a RoutedKeyStore). */
   keyStore: KeyStore;
+  /** The PKCS#11 token new HSM keys are made in ("Generate via: Hardware security module"); unset = none configured. */
+  hsm?: Pkcs11KeyStore;
   publicUrl: string;
   now?: () => Date;
   /** The process's reused OCSP answers (services.ts); a cache of the OCSP module's own when left out. */

@@ -1,6 +1,7 @@
 import { EventType, inTransaction, recordEvent, systemActor } from "@attested/events";
 import { buildCrl, type RevocationReason, type SignatureAlgorithm } from "@attested/pki";
 import type { CaContext } from "./context";
+import { isKeyStoreUnavailable, recordKeyFailure } from "./keys";
 
 // A CRL is valid for a day and republished on every revocation and before it goes stale.
 const CRL_LIFETIME_MS = 24 * 60 * 60_000;
@@ -8,6 +9,18 @@ const REFRESH_MARGIN_MS = 60 * 60_000;
 
 /** Builds, signs and stores the CA's next CRL (crlNumber + 1) from every revoked or held certificate. */
 export async function publishCrl(ctx: CaContext, caId: string): Promise<Buffer> {
+  try {
+    return await signAndStoreCrl(ctx, caId);
+  } catch (e) {
+    if (isKeyStoreUnavailable(e)) {
+      const ca = await ctx.db.certificateAuthority.findUnique({ where: { id: caId }, select: { id: true, commonName: true, keyId: true } });
+      if (ca) await recordKeyFailure(ctx, ca, "crl", e);
+    }
+    throw e;
+  }
+}
+
+async function signAndStoreCrl(ctx: CaContext, caId: string): Promise<Buffer> {
   const now = ctx.now?.() ?? new Date();
   return inTransaction(ctx.db, async (tx) => {
     // Serializes publishers of one CA so CRL numbers stay strictly increasing.

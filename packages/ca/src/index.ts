@@ -1,6 +1,7 @@
 export * from "./options";
 export * from "./schemas";
 export * from "./context";
+export * from "./keys";
 export * from "./authorities";
 export * from "./certificates";
 export * from "./crl";

@@ -11,6 +11,7 @@ import {
 } from "@attested/pki";
 import { invalidate, type InvalidationBus } from "@attested/db";
 import type { CaContext } from "./context";
+import { isKeyStoreUnavailable, recordKeyFailure } from "./keys";
 
 // Responses are valid for an hour; relying parties cache them until nextUpdate.
 const VALIDITY_MS = 60 * 60_000;
@@ -163,7 +164,7 @@ export async function answerOcsp(ctx: CaContext, caId: string, requestDer: Uint8
 
   const ca = await ctx.db.certificateAuthority.findUnique({
     where: { id: caId },
-    select: { id: true, certificatePem: true, keyId: true, signatureAlgorithm: true },
+    select: { id: true, commonName: true, certificatePem: true, keyId: true, signatureAlgorithm: true },
   });
   if (!ca) return ocspErrorResponse("unauthorized");
   // Read the revocation state before the statuses, so that a response cached below is never older than
@@ -184,15 +185,23 @@ export async function answerOcsp(ctx: CaContext, caId: string, requestDer: Uint8
   });
   const stale = certs.filter((c) => !c.lastSeenAt || now.getTime() - c.lastSeenAt.getTime() > LAST_SEEN_GRANULARITY_MS).map((c) => c.id);
   if (stale.length) await ctx.db.certificate.updateMany({ where: { id: { in: stale } }, data: { lastSeenAt: now } });
-  const der = await buildOcspResponse({
-    responder: { certificatePem: ca.certificatePem, keyId: ca.keyId, signatureAlgorithm: ca.signatureAlgorithm as SignatureAlgorithm },
-    keyStore: ctx.keyStore,
-    entries,
-    nonce: request.nonce,
-    thisUpdate: now,
-    nextUpdate: new Date(now.getTime() + VALIDITY_MS),
-    now,
-  });
+  let der: Buffer;
+  try {
+    der = await buildOcspResponse({
+      responder: { certificatePem: ca.certificatePem, keyId: ca.keyId, signatureAlgorithm: ca.signatureAlgorithm as SignatureAlgorithm },
+      keyStore: ctx.keyStore,
+      entries,
+      nonce: request.nonce,
+      thisUpdate: now,
+      nextUpdate: new Date(now.getTime() + VALIDITY_MS),
+      now,
+    });
+  } catch (e) {
+    if (!isKeyStoreUnavailable(e)) throw e;
+    // The HSM cannot sign for now: RFC 6960 §2.3 tryLater, and the outage on the trail.
+    await recordKeyFailure(ctx, ca, "ocsp", e);
+    return ocspErrorResponse("tryLater");
+  }
   // Cache only all-good answers, and only if no revocation of this CA was seen meanwhile in this process.
   if (key && entries.every((e) => e.status === "good") && cache.checkedAt > 0 && cache.revocationState.get(caId) === stateBefore) {
     if (cache.responses.size >= MAX_CACHED) cache.responses.delete(cache.responses.keys().next().value!);

@@ -7,7 +7,10 @@ export const CA_TYPES = [
   { value: "INTERMEDIATE", label: "Intermediate CA" },
 ] as const;
 
-export const GENERATE_VIA = [{ value: "internal", label: "Internal system (private key locked and non-exportable)" }] as const;
+export const GENERATE_VIA = [
+  { value: "internal", label: "Internal system (private key locked and non-exportable)" },
+  { value: "pkcs11", label: "Hardware security module (PKCS#11)" },
+] as const;
 
 export const KEY_SIZES = [
   { value: "RSA-2048", label: "2048" },

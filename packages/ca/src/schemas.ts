@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { KEY_LABEL_PATTERN } from "@attested/pki";
 import { CA_PURPOSES, EXPIRY_NOTIFICATION_FREQUENCIES, KEY_SIZES, MANUAL_REVOCATION_REASONS, REASON_CODES, SIGNATURE_ALGORITHMS } from "./options";
 
 const checkbox = z.preprocess((v) => v === true || v === "on" || v === "true", z.boolean());
@@ -29,7 +30,13 @@ export const caInputSchema = z
     purpose: z.enum(CA_PURPOSES, { message: "Choose what the CA is for" }),
     type: z.enum(["ROOT", "INTERMEDIATE"], { message: "Choose Root CA or Intermediate CA" }),
     parentId: z.string().trim().optional(),
-    generatedVia: z.literal("internal", { message: "Choose how the key is generated" }),
+    generatedVia: z.enum(["internal", "pkcs11"], { message: "Choose how the key is generated" }),
+    // Hardware security module only: the key's label in the token (a new key's, or an existing one's).
+    keyLabel: z.preprocess(
+      (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+      z.string().trim().regex(KEY_LABEL_PATTERN, "Key Label: letters, digits, space and . _ : - (up to 64 characters)").optional(),
+    ),
+    useExistingKey: checkbox.default(false),
     commonName: z.string().trim().min(1, "Common Name is required").max(64, "Common Name must be at most 64 characters"),
     keyAlgorithm: z.enum(KEY_SIZES.map((k) => k.value) as [string, ...string[]], { message: "Key size not allowed" }),
     signatureAlgorithm: z.enum(SIGNATURE_ALGORITHMS, { message: "Signature algorithm not allowed" }),
@@ -42,6 +49,9 @@ export const caInputSchema = z
   })
   .superRefine((v, ctx) => {
     if (v.type === "INTERMEDIATE" && !v.parentId) ctx.addIssue({ code: "custom", path: ["parentId"], message: "Choose the parent Certificate Authority" });
+    if (v.generatedVia === "internal" && (v.keyLabel || v.useExistingKey))
+      ctx.addIssue({ code: "custom", path: ["keyLabel"], message: "A key label applies to a hardware security module key only" });
+    if (v.useExistingKey && !v.keyLabel) ctx.addIssue({ code: "custom", path: ["keyLabel"], message: "Enter the label of the key in the token" });
     revocationRule(v, ctx);
   });
 export type CaInput = z.input<typeof caInputSchema>;

@@ -10,7 +10,7 @@ import {
   type IssueHook,
 } from "@attested/acme";
 import { samePublicKey } from "@attested/attestation";
-import { issueAndRecord, type CaContext } from "@attested/ca";
+import { issueAndRecord, isKeyStoreUnavailable, KEY_STORE_RETRY_AFTER_SECONDS, type CaContext } from "@attested/ca";
 import { cachedConfig, type Certificate, type Db } from "@attested/db";
 import { EventType, recordEvent, type Actor, type EnrollmentDeniedDetails } from "@attested/events";
 import { csrContext, parseCsr, type CsrSans, type ParsedCsr } from "@attested/pki";
@@ -314,6 +314,9 @@ async function issueCertificate(
       },
     });
   } catch (e) {
+    // The CA's HSM cannot sign for now: nothing was issued or recorded, the device comes back after
+    // Retry-After (the ACME front end gives the order back to ready); the outage is a CA Key Unavailable event.
+    if (isKeyStoreUnavailable(e)) throw httpProblem.unavailable(KEY_STORE_RETRY_AFTER_SECONDS);
     if (!(e instanceof PkiError)) throw e;
     const csrProblem = CSR_PROBLEMS.has(e.code);
     return {

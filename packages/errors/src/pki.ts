@@ -11,6 +11,7 @@ export const PKI_ERROR_CODES = [
   "caKeyMismatch", // the CA key in the key store does not belong to the CA certificate
   "keyNotFound", // no such key in the key store
   "keyUnavailable", // the key exists but cannot be unsealed (wrong master key, tampered)
+  "keyStoreUnavailable", // the key store cannot do it now (HSM token missing, locked or refusing): retry later
   "badOcspRequest", // malformed OCSP request
 ] as const;
 export type PkiErrorCode = (typeof PKI_ERROR_CODES)[number];
@@ -20,8 +21,16 @@ export interface PkiFieldError {
   message: string;
 }
 
+// Next.js bundles its own copy of every package: a PkiError thrown by the server's copy (its key store,
+// say) must still be one for `instanceof` in Next's route handlers and actions.
+const BRAND = Symbol.for("attested.PkiError");
+
 export class PkiError extends Error {
   override name = "PkiError";
+  readonly [BRAND] = true;
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as { [BRAND]?: boolean })[BRAND] === true;
+  }
   constructor(
     readonly code: PkiErrorCode,
     message: string,

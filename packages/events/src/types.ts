@@ -28,6 +28,8 @@ export const EventType = {
   SettingsUpdated: "Settings Updated",
   CaCreated: "Certificate Authority Created",
   CaUpdated: "Certificate Authority Updated",
+  CaKeyGenerated: "CA Key Generated",
+  CaKeyUnavailable: "CA Key Unavailable",
   TemplateCreated: "Certificate Template Created",
   TemplateUpdated: "Certificate Template Updated",
   TemplateDeleted: "Certificate Template Deleted",
@@ -178,6 +180,15 @@ interface DeviceLookupFailedDetails {
   [k: string]: unknown;
 }
 
+/** Where a CA key lives, as the CA Key events name it (never a PIN; no "key…"/"token" names, which the trail redacts). */
+interface CaKeyDetails {
+  storage: "pkcs11" | "internal";
+  /** The token, as configured: `token "CA Keys"` or `slot 0`. */
+  hsm?: string;
+  label?: string;
+  error?: string;
+}
+
 /** What an Enrollment Denied event keeps for auditors: the full reason and the decision's inputs. */
 export interface EnrollmentDeniedDetails {
   code: string;
@@ -215,6 +226,10 @@ export interface EventDetails {
   "Settings Updated": { settings: "mail" | "events" | "sign-in"; [k: string]: unknown };
   "Certificate Authority Created": Snapshot;
   "Certificate Authority Updated": { before: Snapshot; after: Snapshot };
+  /** A CA key made in (success) or refused by (failure) a key store; `existing` when taken from the token by label. */
+  "CA Key Generated": CaKeyDetails & { keyAlgorithm: string; existing?: boolean };
+  /** The key store could not sign for a CA (HSM token missing, locked, refusing): what was being signed. */
+  "CA Key Unavailable": CaKeyDetails & { operation: "issue" | "crl" | "ocsp" | "create"; error: string };
   "Certificate Template Created": Snapshot;
   "Certificate Template Updated": { before: Snapshot; after: Snapshot };
   "Certificate Template Deleted": Snapshot;

@@ -4,7 +4,7 @@ import { fingerprint, parseCertificate, randomSerialNumber, toSecond } from "./e
 import { authorityKeyIdentifier, revocationExtensions, revocationUrlsSchema, subjectKeyIdentifier } from "./extensions";
 import type { KeyStore } from "./key-store";
 import { keyAlgorithmSchema, signatureAlgorithmSchema, signingAlgorithm, type KeyAlgorithm, type SignatureAlgorithm } from "./keys";
-import { x509 } from "./provider";
+import { crypto, cryptoFor, x509 } from "./provider";
 import { assertCaCurrent, assertSignedBy, loadSigner, type CaRef } from "./signer";
 import { PkiError, invalidInput } from "@attested/errors";
 
@@ -31,12 +31,20 @@ export const caInputSchema = z.object({
 });
 export type CaInput = z.input<typeof caInputSchema>;
 
+/** A key pair already in a key store (generated in an HSM, or found there by label): used instead of a new one. */
+export interface ExistingCaKey {
+  keyId: string;
+  publicKey: CryptoKey;
+}
+
 export interface CreateRootCaInput extends CaInput {
   keyStore: KeyStore;
+  key?: ExistingCaKey;
 }
 
 export interface CreateIntermediateCaInput extends CaInput {
   keyStore: KeyStore;
+  key?: ExistingCaKey;
   parent: CaRef;
   /** The parent's CRL, OCSP responder and certificate URLs, written into the intermediate. */
   crlUrl: string;
@@ -100,6 +108,9 @@ function addYears(d: Date, years: number): Date {
 // responses and RFC 5280 §4.2.1.3 reserves that bit for signatures other than on certificates and CRLs.
 const CA_KEY_USAGE = x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature;
 
+// The certificate's key as SPKI bytes: the signing provider (an HSM's) need not know this process's keys.
+const spki = async (publicKey: CryptoKey) => new Uint8Array(await crypto.subtle.exportKey("spki", publicKey)).buffer;
+
 function result(cert: x509.X509Certificate, keyId: string, keyAlgorithm: KeyAlgorithm, signatureAlgorithm: SignatureAlgorithm): CaCertificate {
   const s = describeCertificate(cert.toString("pem"));
   return {
@@ -120,24 +131,31 @@ function result(cert: x509.X509Certificate, keyId: string, keyAlgorithm: KeyAlgo
 export async function createRootCa(input: CreateRootCaInput): Promise<CaCertificate> {
   const p = parseInput(input);
   const now = p.now ?? new Date();
-  const { keyId, publicKey } = await input.keyStore.create(p.keyAlgorithm);
+  const { keyId, publicKey } = input.key ?? (await input.keyStore.create(p.keyAlgorithm));
   const privateKey = await input.keyStore.privateKey(keyId, p.signatureAlgorithm);
   const name = toX509Name([{ type: "CN", oid: "2.5.4.3", value: p.commonName }]);
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerialNumber(),
-    subject: name,
-    issuer: name,
-    notBefore: toSecond(new Date(now.getTime() - CLOCK_SKEW_MS)),
-    notAfter: toSecond(addYears(now, p.validityYears)),
-    publicKey,
-    signingKey: privateKey,
-    signingAlgorithm: signingAlgorithm(privateKey, p.signatureAlgorithm),
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(CA_KEY_USAGE, true),
-      await subjectKeyIdentifier(publicKey),
-    ],
-  });
+  const cert = await x509.X509CertificateGenerator.create(
+    {
+      serialNumber: randomSerialNumber(),
+      subject: name,
+      issuer: name,
+      notBefore: toSecond(new Date(now.getTime() - CLOCK_SKEW_MS)),
+      notAfter: toSecond(addYears(now, p.validityYears)),
+      publicKey: await spki(publicKey),
+      signingKey: privateKey,
+      signingAlgorithm: signingAlgorithm(privateKey, p.signatureAlgorithm),
+      extensions: [
+        new x509.BasicConstraintsExtension(true, undefined, true),
+        new x509.KeyUsagesExtension(CA_KEY_USAGE, true),
+        await subjectKeyIdentifier(publicKey),
+      ],
+    },
+    cryptoFor(privateKey),
+  );
+  // The key id may name a key that is not the public key's (an HSM label reused): the root must verify itself.
+  if (!(await cert.verify({ signatureOnly: true }).catch(() => false))) {
+    throw new PkiError("caKeyMismatch", "The CA key in the key store does not match its public key");
+  }
   return result(cert, keyId, p.keyAlgorithm, p.signatureAlgorithm);
 }
 
@@ -159,24 +177,27 @@ export async function createIntermediateCa(input: CreateIntermediateCaInput): Pr
   }
   const notAfter = new Date(Math.min(addYears(now, p.validityYears).getTime(), parent.certificate.notAfter.getTime()));
   const notBefore = new Date(Math.max(now.getTime() - CLOCK_SKEW_MS, parent.certificate.notBefore.getTime()));
-  const { keyId, publicKey } = await input.keyStore.create(p.keyAlgorithm);
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerialNumber(),
-    subject: toX509Name([{ type: "CN", oid: "2.5.4.3", value: p.commonName }]),
-    issuer: parent.certificate.subjectName,
-    notBefore: toSecond(notBefore),
-    notAfter: toSecond(notAfter),
-    publicKey,
-    signingKey: parent.key,
-    signingAlgorithm: parent.algorithm,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(CA_KEY_USAGE, true),
-      await subjectKeyIdentifier(publicKey),
-      await authorityKeyIdentifier(parent.certificate),
-      ...revocationExtensions(urls.data),
-    ],
-  });
+  const { keyId, publicKey } = input.key ?? (await input.keyStore.create(p.keyAlgorithm));
+  const cert = await x509.X509CertificateGenerator.create(
+    {
+      serialNumber: randomSerialNumber(),
+      subject: toX509Name([{ type: "CN", oid: "2.5.4.3", value: p.commonName }]),
+      issuer: parent.certificate.subjectName,
+      notBefore: toSecond(notBefore),
+      notAfter: toSecond(notAfter),
+      publicKey: await spki(publicKey),
+      signingKey: parent.key,
+      signingAlgorithm: parent.algorithm,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, 0, true),
+        new x509.KeyUsagesExtension(CA_KEY_USAGE, true),
+        await subjectKeyIdentifier(publicKey),
+        await authorityKeyIdentifier(parent.certificate),
+        ...revocationExtensions(urls.data),
+      ],
+    },
+    cryptoFor(parent.key),
+  );
   await assertSignedBy(cert, parent);
   return result(cert, keyId, p.keyAlgorithm, p.signatureAlgorithm);
 }

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { normalizeSerial, toSecond } from "./encoding";
 import { authorityKeyIdentifier } from "./extensions";
 import type { KeyStore } from "./key-store";
-import { x509 } from "./provider";
+import { cryptoFor, x509 } from "./provider";
 import { loadSigner, type CaRef } from "./signer";
 import { PkiError, invalidInput } from "@attested/errors";
 
@@ -99,15 +99,18 @@ export async function buildCrl(input: BuildCrlInput): Promise<Buffer> {
     // unspecified (0) reasonCode value" — the library omits it for 0, which is what we want.
     entries.push({ serialNumber, revocationDate: toSecond(r.revokedAt), reason: REASON_CODES[r.reason] });
   }
-  const crl = await x509.X509CrlGenerator.create({
-    issuer: signer.certificate.subjectName,
-    thisUpdate: toSecond(p.data.thisUpdate),
-    nextUpdate: toSecond(p.data.nextUpdate),
-    signingKey: signer.key,
-    signingAlgorithm: signer.algorithm,
-    extensions: [await authorityKeyIdentifier(signer.certificate), new x509.Extension("2.5.29.20", false, crlNumber)],
-    entries,
-  });
+  const crl = await x509.X509CrlGenerator.create(
+    {
+      issuer: signer.certificate.subjectName,
+      thisUpdate: toSecond(p.data.thisUpdate),
+      nextUpdate: toSecond(p.data.nextUpdate),
+      signingKey: signer.key,
+      signingAlgorithm: signer.algorithm,
+      extensions: [await authorityKeyIdentifier(signer.certificate), new x509.Extension("2.5.29.20", false, crlNumber)],
+      entries,
+    },
+    cryptoFor(signer.key),
+  );
   if (!(await crl.verify({ publicKey: signer.certificate.publicKey }).catch(() => false))) {
     throw new PkiError("caKeyMismatch", "The CA key in the key store does not match the CA certificate");
   }

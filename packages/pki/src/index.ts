@@ -21,6 +21,15 @@ export {
   type SealedKeyStoreOptions,
 } from "./key-store";
 export {
+  Pkcs11KeyStore,
+  RoutedKeyStore,
+  KEY_LABEL_PATTERN,
+  isPkcs11KeyId,
+  pkcs11KeyId,
+  pkcs11KeyLabel,
+  type Pkcs11Options,
+} from "./pkcs11-key-store";
+export {
   caInputSchema,
   createRootCa,
   createIntermediateCa,
@@ -30,6 +39,7 @@ export {
   type CertificateSummary,
   type CreateRootCaInput,
   type CreateIntermediateCaInput,
+  type ExistingCaKey,
 } from "./ca";
 export type { CaRef } from "./signer";
 export { revocationUrlsSchema, type RevocationUrls } from "./extensions";

@@ -5,7 +5,7 @@ import { bitString, sequence } from "@attested/der";
 import { bytes, parseCertificate } from "./encoding";
 import type { KeyStore } from "./key-store";
 import { assertSignatureAlgorithm, signingAlgorithm, type SignatureAlgorithm } from "./keys";
-import { crypto, x509 } from "./provider";
+import { cryptoFor, x509 } from "./provider";
 import { PkiError } from "@attested/errors";
 
 /** A CA as the caller stores it: its certificate, the id of its key in the KeyStore, its default hash. */
@@ -48,7 +48,7 @@ export async function signTbs(signer: Signer, tbs: BufferSource): Promise<{ algo
   // node:crypto signs with the key behind the CryptoKey when it can: the same signature, already in X.509's encoding
   const native = nativeSign(signer, tbs);
   if (native) return { algorithm, signature: new Uint8Array(native).buffer };
-  const raw = await crypto.subtle.sign(signer.algorithm, signer.key, tbs);
+  const raw = await cryptoFor(signer.key).subtle.sign(signer.algorithm, signer.key, tbs);
   // ECDSA: WebCrypto returns r||s, X.509 wants the DER ECDSA-Sig-Value.
   const signature = new x509.AsnEcSignatureFormatter().toAsnSignature(signer.algorithm, raw) ?? raw;
   return { algorithm, signature };

@@ -98,9 +98,19 @@ function SettingsSections({ state, initial, mailConfigured }: { state: FormState
   );
 }
 
-export function AddCaForm({ parents, mailConfigured }: { parents: { id: string; name: string; isDefault: boolean }[]; mailConfigured: boolean }) {
+/** `hsm`: the configured PKCS#11 token ("token \"CA Keys\""), or null when none is (the option is then disabled). */
+export function AddCaForm({
+  parents,
+  mailConfigured,
+  hsm,
+}: {
+  parents: { id: string; name: string; isDefault: boolean }[];
+  mailConfigured: boolean;
+  hsm: string | null;
+}) {
   const [state, action] = useActionState(createCaAction, emptyForm);
   const [type, setType] = useState(state.values?.type ?? "ROOT");
+  const [via, setVia] = useState(state.values?.generatedVia ?? "");
   const err = state.fieldErrors ?? {};
   return (
     <form noValidate key={formKey(state)} action={action} className="space-y-6" aria-label="Add Certificate Authority">
@@ -142,17 +152,34 @@ export function AddCaForm({ parents, mailConfigured }: { parents: { id: string; 
           </Field>
         )}
         <Field label="Generate via" name="generatedVia" error={err.generatedVia}>
-          <select className="input" {...invalid(state, "generatedVia", "")}>
+          <select className="input" {...invalid(state, "generatedVia")} value={via} onChange={(e) => setVia(e.target.value)}>
             <option value="" disabled>
               Select…
             </option>
             {GENERATE_VIA.map((g) => (
-              <option key={g.value} value={g.value}>
+              <option key={g.value} value={g.value} disabled={g.value === "pkcs11" && !hsm}>
                 {g.label}
+                {g.value === "pkcs11" && !hsm ? " (not configured)" : ""}
               </option>
             ))}
           </select>
         </Field>
+        {via === "pkcs11" && (
+          <div className="space-y-2">
+            <Field
+              label="Key Label"
+              name="keyLabel"
+              error={err.keyLabel}
+              hint={`The key's label (CKA_LABEL) in the ${hsm}. Leave empty to name a new key after the CA.`}
+            >
+              <input className="input" {...invalid(state, "keyLabel")} />
+            </Field>
+            <label className="flex items-center gap-2 text-sm">
+              <input type="checkbox" name="useExistingKey" defaultChecked={state.values?.useExistingKey === "on"} className="h-4 w-4" />
+              Use the existing key with this label (made in a key ceremony; its own type applies)
+            </label>
+          </div>
+        )}
         <Field label="Common Name" name="commonName" error={err.commonName} hint="Tip: include ‘ACME’ in the name of a CA for ACME enrollment.">
           <input className="input" {...invalid(state, "commonName")} />
         </Field>

@@ -1,6 +1,6 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
-import { getCa, listCas, caUrls, KEY_SIZES } from "@attested/ca";
+import { getCa, listCas, caUrls, describeKeyLocation, keyLocation, KEY_SIZES } from "@attested/ca";
 import { Badge, Card, DefinitionList, PageHeader, formatTime } from "@/components/ui";
 import { getMailSettings } from "@attested/lifecycle";
 import { caContext } from "@/lib/ca";
@@ -71,7 +71,8 @@ export default async function CaDetailPage({ params, searchParams }: { params: P
               ],
               ["Valid from", formatTime(ca.notBefore)],
               ["Valid until", formatTime(ca.notAfter)],
-              ["Key", `${KEY_SIZES.find((k) => k.value === ca.keyAlgorithm)?.label ?? ca.keyAlgorithm} (generated internally, non-exportable)`],
+              ["Key", KEY_SIZES.find((k) => k.value === ca.keyAlgorithm)?.label ?? ca.keyAlgorithm],
+              ["Key location", describeKeyLocation(keyLocation(ctx, ca.keyId))],
               ["Signature Algorithm", ca.signatureAlgorithm],
               [
                 "SHA-256 fingerprint",

@@ -10,7 +10,8 @@ export const metadata = { title: "Add Certificate Authority" };
 
 export default async function NewCaPage() {
   await requireWriterPage();
-  const [cas, mail] = await Promise.all([listCas(await caContext()), getMailSettings(await getDb())]);
+  const ctx = await caContext();
+  const [cas, mail] = await Promise.all([listCas(ctx), getMailSettings(await getDb())]);
   return (
     <>
       <PageHeader
@@ -21,6 +22,7 @@ export default async function NewCaPage() {
         <AddCaForm
           parents={cas.filter((c) => c.notAfter > new Date()).map((c) => ({ id: c.id, name: c.commonName, isDefault: c.isDefault }))}
           mailConfigured={mail.configured}
+          hsm={ctx.hsm?.tokenDescription ?? null}
         />
       </Card>
     </>
