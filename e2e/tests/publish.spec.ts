@@ -2,7 +2,7 @@ import "reflect-metadata";
 import { expect, test, type Page } from "@playwright/test";
 import { SimulatedAppleCa, enroll } from "@attested/device-sim";
 import { ADMIN, KANDJI, PUBLISH_GRACE_SECONDS } from "../fixtures/env";
-import { addAcmePlatform, addIntermediateCa, addKandjiTemplate, addKeyAttestationPlatform, openTab } from "../fixtures/guide";
+import { addAcmePlatform, addEnrollmentPolicyByApi, addIntermediateCa, addKandjiTemplate, addKeyAttestationPlatform, openTab } from "../fixtures/guide";
 import { navigate, shot, signIn } from "../fixtures/portal";
 
 // Publish to Kandji: the portal puts the platform's profile in the Kandji simulator's Library and on a
@@ -55,6 +55,26 @@ test("Publish to Kandji: publish, rotate, the new profile enrolls and the old on
   await addKandjiTemplate(page, "Publish Template");
   await addKeyAttestationPlatform(page, "Publish Apple", simCa.rootPem);
   await addKandjiCorePlatform(page, "Kandji Publisher");
+  // Other specs leave Enrollment Policies behind, so platform defaults are not used: this Key
+  // Attestation Platform gets its own policy, and the devices are in Kandji.
+  await addEnrollmentPolicyByApi(page, {
+    kap: "Publish Apple",
+    core: "Kandji Publisher",
+    ca: "Publish CA",
+    template: "Publish Template",
+    policy: "Publish enrollment",
+  });
+  const added = await simAdmin("devices", {
+    method: "POST",
+    body: JSON.stringify(
+      [1, 2, 3, 4, 5].map((n) => ({
+        serial_number: device(n).serialNumber,
+        device_name: device(n).deviceName,
+        user: { email: device(n).email, name: device(n).fullName },
+      })),
+    ),
+  });
+  expect(added.ok).toBe(true);
   const { url } = await addAcmePlatform(page, "Publish Platform");
   await page.goto(url);
   const settings = page.getByRole("form", { name: "Platform settings" });
