@@ -46,7 +46,9 @@ describe("single sign-on (OpenID Connect)", () => {
   it("keeps the client secret sealed and write-only, admins only, https issuers only", async () => {
     const auditor: Actor = { type: "user", id: "x", name: "aud", role: "AUDITOR" };
     await expect(updateSsoSettings(db.prisma, auditor, settings())).rejects.toBeInstanceOf(ForbiddenError);
-    await expect(updateSsoSettings(db.prisma, admin, settings({ issuer: "http://idp.example.com" }))).rejects.toMatchObject({ issues: [expect.objectContaining({ path: ["issuer"] })] });
+    await expect(updateSsoSettings(db.prisma, admin, settings({ issuer: "http://idp.example.com" }))).rejects.toMatchObject({
+      issues: [expect.objectContaining({ path: ["issuer"] })],
+    });
     const view = await updateSsoSettings(db.prisma, admin, settings());
     expect(view).toMatchObject({ enabled: true, hasClientSecret: true });
     expect(JSON.stringify(view)).not.toContain("client-secret-value-123");

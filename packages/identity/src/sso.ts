@@ -106,7 +106,9 @@ export async function updateSsoSettings(db: Db, actor: Actor, input: unknown): P
   const o = await org(db);
   const secret = v.clientSecret?.trim();
   // The saved secret belongs to the saved provider: another issuer or client needs it typed again.
-  if (!secret && o.oidcClientSecret?.length && (v.issuer !== (o.oidcIssuer ?? "") || v.clientId !== (o.oidcClientId ?? "")))
+  // Both emptied: single sign-on is turned off, and the secret goes with them.
+  const clearing = !v.issuer && !v.clientId;
+  if (!clearing && !secret && o.oidcClientSecret?.length && (v.issuer !== (o.oidcIssuer ?? "") || v.clientId !== (o.oidcClientId ?? "")))
     throw new DomainError("Enter the client secret again: the saved one belongs to the saved issuer and client ID", 400, "clientSecret");
   if (v.requireSso && !(v.issuer && v.clientId && (secret || o.oidcClientSecret?.length)))
     throw new DomainError("Set up the provider before requiring single sign-on", 400, "requireSso");
@@ -121,7 +123,7 @@ export async function updateSsoSettings(db: Db, actor: Actor, input: unknown): P
         oidcGroupsClaim: v.groupsClaim,
         oidcRoleMappings: mappings,
         requireSso: v.requireSso,
-        ...(secret ? { oidcClientSecret: sealSecret(secret, SECRET_CONTEXT, masterKey()) } : {}),
+        ...(clearing ? { oidcClientSecret: null } : secret ? { oidcClientSecret: sealSecret(secret, SECRET_CONTEXT, masterKey()) } : {}),
       },
     });
     await recordEvent(tx, {
@@ -148,12 +150,21 @@ export function ssoProvider(db: Db): Promise<SsoProvider | null> {
   return cachedConfig(db, "sso.provider", async () => {
     const o = await db.organization.findFirst({ orderBy: { createdAt: "asc" } });
     if (!o?.oidcIssuer || !o.oidcClientId || !o.oidcClientSecret?.length) return null;
-    return { issuer: o.oidcIssuer, clientId: o.oidcClientId, clientSecret: openSecret(o.oidcClientSecret, SECRET_CONTEXT, masterKey()), groupsClaim: o.oidcGroupsClaim };
+    return {
+      issuer: o.oidcIssuer,
+      clientId: o.oidcClientId,
+      clientSecret: openSecret(o.oidcClientSecret, SECRET_CONTEXT, masterKey()),
+      groupsClaim: o.oidcGroupsClaim,
+    };
   });
 }
 
 export const ssoRequired = (db: Db): Promise<boolean> =>
-  cachedConfig(db, "sso.required", async () => (await db.organization.findFirst({ orderBy: { createdAt: "asc" }, select: { requireSso: true } }))?.requireSso ?? false);
+  cachedConfig(
+    db,
+    "sso.required",
+    async () => (await db.organization.findFirst({ orderBy: { createdAt: "asc" }, select: { requireSso: true } }))?.requireSso ?? false,
+  );
 
 /** The groups in an ID token / userinfo claim: an array of strings, or one string. */
 export function groupsFromClaim(value: unknown): string[] {
@@ -161,7 +172,9 @@ export function groupsFromClaim(value: unknown): string[] {
   return typeof value === "string" ? [value] : [];
 }
 
-export type SsoSignInResult = { ok: true; user: { id: string; email: string; name: string; role: Role; sessionVersion: number } } | { ok: false; reason: string };
+export type SsoSignInResult =
+  | { ok: true; user: { id: string; email: string; name: string; role: Role; sessionVersion: number } }
+  | { ok: false; reason: string };
 
 /**
  * A sign-in the provider vouched for: creates the user at first sign-in, applies the role their groups

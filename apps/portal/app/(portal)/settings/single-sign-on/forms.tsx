@@ -20,7 +20,12 @@ export function SsoSettingsForm({ settings, callbackUrl, readOnly }: { settings:
     <form noValidate key={formKey(state)} action={action} className="grid max-w-2xl grid-cols-1 gap-4" aria-label="Single sign-on">
       <FormMessage state={state} />
       <fieldset disabled={readOnly} className="grid grid-cols-1 gap-4">
-        <Field label="Issuer URL" name="issuer" error={err.issuer} hint="The provider's OpenID Connect issuer, e.g. https://login.microsoftonline.com/<tenant-id>/v2.0">
+        <Field
+          label="Issuer URL"
+          name="issuer"
+          error={err.issuer}
+          hint="The provider's OpenID Connect issuer, e.g. https://login.microsoftonline.com/<tenant-id>/v2.0"
+        >
           <input className="input font-mono" {...invalid(state, "issuer", settings.issuer)} />
         </Field>
         <Field label="Client ID" name="clientId" error={err.clientId}>
@@ -37,7 +42,12 @@ export function SsoSettingsForm({ settings, callbackUrl, readOnly }: { settings:
         <p className="text-xs text-slate-600">
           Redirect URI to register with the provider: <code className="break-all font-mono">{callbackUrl}</code>
         </p>
-        <Field label="Groups claim" name="groupsClaim" error={err.groupsClaim} hint="The ID token claim listing the user's groups or roles (Entra ID: groups or roles; Okta: groups).">
+        <Field
+          label="Groups claim"
+          name="groupsClaim"
+          error={err.groupsClaim}
+          hint="The ID token claim listing the user's groups or roles (Entra ID: groups or roles; Okta: groups)."
+        >
           <input className="input font-mono" {...invalid(state, "groupsClaim", settings.groupsClaim)} />
         </Field>
         <Field

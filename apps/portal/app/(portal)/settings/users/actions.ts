@@ -15,7 +15,11 @@ export const createUserAction = formAction(async (input) => {
 export const updateUserAction = formAction(async (input) => {
   const actor = await requireWriter("change users");
   const change =
-    input.change === "role" ? { role: input.role } : input.change === "disable" ? { disabled: true } : input.change === "enable"
+    input.change === "role"
+      ? { role: input.role }
+      : input.change === "disable"
+        ? { disabled: true }
+        : input.change === "enable"
           ? { disabled: false }
           : input.change === "breakGlass"
             ? { breakGlass: true }
