@@ -61,7 +61,7 @@ test("an admin sets up an authenticator app, signs in with a code, and requires 
   await page.goto("/sign-in");
   await page.getByLabel("Email").fill(MFA.email);
   await page.getByLabel("Password").fill(MFA.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   const code = page.getByLabel("Authentication code");
   await expect(code).toBeVisible();
   await code.fill("123456");

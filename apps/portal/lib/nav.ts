@@ -35,6 +35,7 @@ export const navigation: { section: string; items: { label: string; href: string
       { label: "Users", href: "/settings/users" },
       { label: "API Tokens", href: "/settings/api-tokens" },
       { label: "Mail", href: "/settings/mail" },
+      { label: "Single sign-on", href: "/settings/single-sign-on" },
       { label: "Events", href: "/settings/events" },
     ],
   },

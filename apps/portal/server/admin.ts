@@ -8,7 +8,7 @@ import { backupProblem, isEmptyDatabaseDir, openBackup, restoreBackup } from "@a
 import { loadMasterKey, openEnvelope, parseMasterKey, setMasterKey } from "@attested/secrets";
 import { ConfigError, loadConfig, type Config } from "./config";
 import { migrateDatabase } from "@attested/db/migrate";
-import { systemActor } from "@attested/events";
+import { EventType, recordEvent, systemActor } from "@attested/events";
 import { createApiToken, createUser, generatePassword, resetPassword, resetSecondFactor, roleSchema } from "@attested/identity";
 import { backupFromRunningPortal } from "./admin-socket";
 import { assertNoEmbeddedServer, runningEmbeddedServer } from "./embedded-lock";
@@ -16,6 +16,7 @@ import { assertNoEmbeddedServer, runningEmbeddedServer } from "./embedded-lock";
 const usage = `usage: npm run admin -- <command>
   create-user <email> --role admin|auditor [--name NAME] [--password PW]   (prints a generated password if none is given)
   reset-password <email> [--password PW]                                  (prints a generated password if none is given)
+  allow-password-sign-in                                                 (turns "Require single sign-on" off, e.g. while the provider is down)
   reset-2fa <email>                                                      (turns the user's two-factor authentication off, e.g. a lost phone)
   create-api-token <name> --role admin|auditor [--expires-days N]         (prints the token once; expires in N days, 90 by default)
   backup <file>                                                          (embedded database, also while the portal runs; on PostgreSQL use pg_dump)
@@ -81,6 +82,20 @@ try {
       await resetPassword(db.prisma, actor, { email: arg ?? "" }, password);
       say(`password reset for ${arg}`);
       if (!values.password) say(`password: ${password}`);
+      break;
+    }
+    case "allow-password-sign-in": {
+      const { count } = await db.prisma.organization.updateMany({ where: { requireSso: true }, data: { requireSso: false } });
+      if (count)
+        await recordEvent(db.prisma, {
+          type: EventType.SettingsUpdated,
+          outcome: "success",
+          actor,
+          object: { type: "settings", id: "sso", name: "Single sign-on" },
+          summary: "Single sign-on is no longer required (admin CLI): local accounts sign in with their password",
+          details: { settings: "sso", requireSso: false },
+        });
+      say(count ? "single sign-on is no longer required: local accounts sign in with their password" : "single sign-on was not required");
       break;
     }
     case "reset-2fa": {

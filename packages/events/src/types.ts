@@ -210,12 +210,12 @@ export interface EnrollmentDeniedDetails {
  * (the portal, the CSV export and the tests read them); secrets are scrubbed whatever is passed.
  */
 export interface EventDetails {
-  "Sign In": { ip?: string | null };
-  "Sign-in Failed": { reason: string; ip?: string | null };
+  "Sign In": { ip?: string | null; secondFactor?: string; method?: "sso"; issuer?: string; groups?: string[] };
+  "Sign-in Failed": { reason: string; ip?: string | null; method?: "sso"; issuer?: string; groups?: string[]; sessionsEnded?: boolean };
   "Sign Out": Record<string, never>;
   "Access Denied": { action: string; role: string | null };
   "User Created": { role: string };
-  "User Updated": { before: Snapshot; after: Snapshot };
+  "User Updated": { before: Snapshot; after: Snapshot; changed?: string[] };
   "Password Reset": Record<string, never>;
   "Password Changed": Record<string, never>;
   "Two-Factor Enabled": { method: "totp"; recoveryCodes: number };
@@ -223,7 +223,7 @@ export interface EventDetails {
   "API Token Created": { role: string; prefix: string; expiresAt: string };
   "API Token Revoked": Record<string, never>;
   "Organization Created": Record<string, never>;
-  "Settings Updated": { settings: "mail" | "events" | "sign-in"; [k: string]: unknown };
+  "Settings Updated": { settings: "mail" | "events" | "sign-in" | "sso"; [k: string]: unknown };
   "Certificate Authority Created": Snapshot;
   "Certificate Authority Updated": { before: Snapshot; after: Snapshot };
   /** A CA key made in (success) or refused by (failure) a key store; `existing` when taken from the token by label. */

@@ -5,3 +5,4 @@ export * from "./tokens";
 export * from "./bootstrap";
 export { generatePassword, hashPassword } from "./passwords";
 export * from "./second-factor";
+export * from "./sso";

@@ -15,6 +15,7 @@ export type CreateUserInput = z.input<typeof createUserSchema>;
 export const updateUserSchema = z.object({
   role: roleSchema.optional(),
   disabled: z.boolean().optional(),
+  breakGlass: z.boolean().optional(),
   name: z.string().trim().min(1, "Name is required").max(100).optional(),
 });
 

@@ -4,6 +4,7 @@ import { assertCanWrite } from "./actor";
 import { assertStrongPassword, dummyHash, hashPassword, verifyPassword } from "./passwords";
 import { changePasswordSchema, createUserSchema, passwordSchema, updateUserSchema, type CreateUserInput } from "./schemas";
 import { adminsNeedSecondFactor, checkSecondFactor } from "./second-factor";
+import { ssoRequired } from "./sso";
 import { claimAttempt, clearAllFailures, signedIn, throttleKeys } from "./throttle";
 import { ConflictError, DomainError, ForbiddenError, NotFoundError, TooManyRequestsError } from "@attested/errors";
 
@@ -17,6 +18,10 @@ export interface PublicUser {
   lastSignInAt: Date | null;
   /** When the user turned two-factor authentication on (null: off). */
   totpEnabledAt: Date | null;
+  /** May sign in with a password while single sign-on is required. */
+  breakGlass: boolean;
+  /** Created by single sign-on (no password). */
+  oidcSubject: string | null;
 }
 
 const publicFields = {
@@ -28,6 +33,8 @@ const publicFields = {
   createdAt: true,
   lastSignInAt: true,
   totpEnabledAt: true,
+  breakGlass: true,
+  oidcSubject: true,
 } as const;
 
 export const listUsers = (db: Db): Promise<PublicUser[]> => db.user.findMany({ select: publicFields, orderBy: { createdAt: "asc" } });
@@ -157,7 +164,7 @@ export async function endSessions(db: Db, userId: string, sessionVersion: number
 export type SignInResult =
   | { ok: true; user: PublicUser & { sessionVersion: number } }
   /** "second-factor": the password was right and a code is needed; "invalid-code": the code was wrong. */
-  | { ok: false; reason: "invalid" | "rate-limited" | "second-factor" | "invalid-code" };
+  | { ok: false; reason: "invalid" | "rate-limited" | "second-factor" | "invalid-code" | "sso-required" };
 
 /**
  * Checks a sign-in. The caller shows one message for every "invalid" case, so nobody learns
@@ -169,7 +176,7 @@ export async function verifySignIn(db: Db, email: string, password: string, ip: 
     .toLowerCase()
     .slice(0, 254);
   const keys = throttleKeys(normalized, ip);
-  const fail = async (reason: "invalid" | "rate-limited" | "invalid-code", why: string) => {
+  const fail = async (reason: "invalid" | "rate-limited" | "invalid-code" | "sso-required", why: string) => {
     await recordEvent(db, {
       type: EventType.SignInFailed,
       outcome: "failure",
@@ -186,6 +193,7 @@ export async function verifySignIn(db: Db, email: string, password: string, ip: 
   if (!user) return fail("invalid", "unknown email");
   if (!valid) return fail("invalid", "wrong password");
   if (user.disabled) return fail("invalid", "user disabled");
+  if (!user.breakGlass && (await ssoRequired(db))) return fail("sso-required", "single sign-on is required and the account is not break-glass");
   let secondFactor: string | undefined;
   if (user.totpEnabledAt) {
     // The attempt stays counted until the code is right: guessing codes meets the password throttle.
@@ -217,6 +225,8 @@ export async function verifySignIn(db: Db, email: string, password: string, ip: 
       createdAt: user.createdAt,
       lastSignInAt: now,
       totpEnabledAt: user.totpEnabledAt,
+      breakGlass: user.breakGlass,
+      oidcSubject: user.oidcSubject,
       sessionVersion: user.sessionVersion,
     },
   };

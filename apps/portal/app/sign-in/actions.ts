@@ -1,6 +1,6 @@
 "use server";
 import { AuthError } from "next-auth";
-import { signIn } from "@/lib/auth";
+import { SSO_PROVIDER_ID, signIn } from "@/lib/auth";
 import type { FormState } from "@/lib/form";
 
 export type SignInState = FormState & { secondFactor?: boolean };
@@ -14,6 +14,7 @@ export async function signInAction(_: SignInState, form: FormData): Promise<Sign
       const code = (e as AuthError & { code?: string }).code;
       if (code === "rate_limited") return { error: "Too many failed attempts. Wait a moment and try again." };
       if (code === "second_factor") return { secondFactor: true };
+      if (code === "sso_required") return { error: "Sign in with single sign-on: password sign-in is kept for break-glass accounts." };
       if (code === "invalid_code")
         return {
           secondFactor: true,
@@ -25,4 +26,9 @@ export async function signInAction(_: SignInState, form: FormData): Promise<Sign
     }
     throw e; // the redirect after a successful sign-in
   }
+}
+
+/** "Sign in with single sign-on": off to the provider, back through /api/auth/callback/oidc. */
+export async function ssoSignInAction(): Promise<void> {
+  await signIn(SSO_PROVIDER_ID, { redirectTo: "/" });
 }

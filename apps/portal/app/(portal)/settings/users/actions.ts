@@ -15,7 +15,17 @@ export const createUserAction = formAction(async (input) => {
 export const updateUserAction = formAction(async (input) => {
   const actor = await requireWriter("change users");
   const change =
-    input.change === "role" ? { role: input.role } : input.change === "disable" ? { disabled: true } : input.change === "enable" ? { disabled: false } : {};
+    input.change === "role"
+      ? { role: input.role }
+      : input.change === "disable"
+        ? { disabled: true }
+        : input.change === "enable"
+          ? { disabled: false }
+          : input.change === "breakGlass"
+            ? { breakGlass: true }
+            : input.change === "notBreakGlass"
+              ? { breakGlass: false }
+              : {};
   const u = await updateUser(await getDb(), actor, input.id ?? "", change);
   revalidatePath("/settings/users");
   return { ok: true, message: `${u.email} updated.` };

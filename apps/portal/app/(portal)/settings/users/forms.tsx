@@ -39,7 +39,21 @@ export function AddUserForm() {
   );
 }
 
-export function UserRowActions({ id, email, role, disabled }: { id: string; email: string; role: string; disabled: boolean }) {
+export function UserRowActions({
+  id,
+  email,
+  role,
+  disabled,
+  breakGlass,
+  local,
+}: {
+  id: string;
+  email: string;
+  role: string;
+  disabled: boolean;
+  breakGlass: boolean;
+  local: boolean;
+}) {
   const [state, action] = useActionState(updateUserAction, emptyForm);
   return (
     <div className="flex flex-wrap items-center gap-2">
@@ -61,6 +75,13 @@ export function UserRowActions({ id, email, role, disabled }: { id: string; emai
           <ConfirmSubmit message={`Disable ${email}? They will be signed out and cannot sign in.`}>Disable</ConfirmSubmit>
         )}
       </form>
+      {local && (
+        <form noValidate key={formKey(state)} action={action} aria-label={`Break-glass of ${email}`}>
+          <input type="hidden" name="id" value={id} />
+          <input type="hidden" name="change" value={breakGlass ? "notBreakGlass" : "breakGlass"} />
+          <SubmitButton variant="secondary">{breakGlass ? "Not break-glass" : "Make break-glass"}</SubmitButton>
+        </form>
+      )}
       {state.error && (
         <span role="alert" className="text-xs text-red-600">
           {state.error}

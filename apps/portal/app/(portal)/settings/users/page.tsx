@@ -40,12 +40,15 @@ export default async function UsersPage() {
                 <td>
                   <Badge color={u.role === "ADMIN" ? "indigo" : "amber"}>{u.role === "ADMIN" ? "Admin" : "Auditor"}</Badge>
                 </td>
-                <td>{u.disabled ? <Badge color="red">Disabled</Badge> : <Badge color="green">Active</Badge>}</td>
+                <td>
+                  {u.disabled ? <Badge color="red">Disabled</Badge> : <Badge color="green">Active</Badge>}{" "}
+                  {u.oidcSubject ? <Badge color="indigo">Single sign-on</Badge> : u.breakGlass ? <Badge color="amber">Break-glass</Badge> : null}
+                </td>
                 <td>{u.totpEnabledAt ? <Badge color="green">On</Badge> : <Badge color="slate">Off</Badge>}</td>
                 <td className="text-xs">{formatTime(u.lastSignInAt)}</td>
                 {admin && (
                   <td>
-                    <UserRowActions id={u.id} email={u.email} role={u.role} disabled={u.disabled} />
+                    <UserRowActions id={u.id} email={u.email} role={u.role} disabled={u.disabled} breakGlass={u.breakGlass} local={!u.oidcSubject} />
                     <ResetPasswordForm id={u.id} email={u.email} />
                     {u.totpEnabledAt && <ResetSecondFactorForm id={u.id} email={u.email} />}
                   </td>
