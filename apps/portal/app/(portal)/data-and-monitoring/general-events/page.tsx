@@ -258,7 +258,7 @@ export default async function GeneralEventsPage({ searchParams }: { searchParams
               ))}
             </tbody>
           </table>
-          <div className="border-t border-slate-100 px-4 py-2">{pager("")}</div>
+          {(raw.cursor || page.nextCursor) && <div className="border-t border-slate-100 px-4 py-2">{pager("")}</div>}
         </div>
       )}
     </div>
