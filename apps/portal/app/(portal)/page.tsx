@@ -40,7 +40,9 @@ export default async function OverviewPage() {
                   <Link className="link font-medium" href={s.href}>
                     {s.label}
                   </Link>
-                  <span className={`ml-2 whitespace-nowrap text-xs font-medium ${s.done ? "text-emerald-700" : "text-slate-600"}`}>{s.done ? "Done" : "To do"}</span>
+                  <span className={`ml-2 whitespace-nowrap text-xs font-medium ${s.done ? "text-emerald-700" : "text-slate-600"}`}>
+                    {s.done ? "Done" : "To do"}
+                  </span>
                   <p className="text-xs text-slate-600">{s.hint}</p>
                 </div>
               </li>
