@@ -127,10 +127,12 @@ export function KeysetPager({
   filters,
   cursor,
   nextCursor,
+  className = "mt-4",
 }: {
   filters: Record<string, string | number | undefined>;
   cursor?: string;
   nextCursor: string | null;
+  className?: string;
 }) {
   const keep = new URLSearchParams(
     Object.entries(filters)
@@ -138,7 +140,7 @@ export function KeysetPager({
       .map(([k, v]) => [k, String(v)]),
   );
   return (
-    <div className="mt-4 flex justify-between text-sm">
+    <div className={`${className} flex justify-between text-sm`}>
       {cursor ? (
         <Link className="link" href={`?${keep}`}>
           ← Newest

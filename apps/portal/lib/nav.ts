@@ -26,7 +26,10 @@ export const navigation: { section: string; items: { label: string; href: string
   },
   {
     section: "Data and Monitoring",
-    items: [{ label: "General Events", href: "/data-and-monitoring/general-events" }],
+    items: [
+      { label: "Overview", href: "/" },
+      { label: "General Events", href: "/data-and-monitoring/general-events" },
+    ],
   },
   {
     section: "Settings",

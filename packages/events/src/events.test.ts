@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cachedConfig } from "@attested/db";
 import { createTestDatabase } from "@attested/db/testing";
-import { EventType, inTransaction, listEvents, recordEvent, systemActor, type Actor } from "./index";
+import { EventType, eventsOverview, inTransaction, listEvents, recordEvent, systemActor, type Actor } from "./index";
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 beforeAll(async () => {
@@ -52,6 +52,51 @@ describe("events", () => {
     expect(issued.events).toHaveLength(3);
     const bySerial = await listEvents(db.prisma, { q: "ser3" });
     expect(bySerial.events.map((e) => e.summary)).toEqual(["e3"]);
+  });
+
+  it("the overview counts one day's issuance, denials by reason, revocations and attestation failures; the reason filter keeps one reason", async () => {
+    const device: Actor = { type: "device", name: "C02OVERVIEW1" };
+    const since = new Date(Date.now() - 24 * 3600_000);
+    const before = await eventsOverview(db.prisma, since);
+    const denied = (code: string) =>
+      recordEvent(db.prisma, {
+        type: EventType.EnrollmentDenied,
+        outcome: "denied",
+        actor: device,
+        summary: `denied ${code}`,
+        details: { code, reason: code, problem: "no", orderId: "o", accountId: "a", identifiers: [] },
+      });
+    await denied("deviceNotFound");
+    await denied("deviceNotFound");
+    await denied("noPolicy");
+    await recordEvent(db.prisma, { type: EventType.AttestationFailed, outcome: "failure", actor: device, summary: "bad attestation" });
+    await recordEvent(db.prisma, {
+      type: EventType.CertificateRevoked,
+      outcome: "success",
+      actor: systemActor("t"),
+      summary: "revoked",
+      details: { reason: "keyCompromise" },
+    });
+    // Two days old: outside the window.
+    await denied("conditionsNotMet");
+    await db.prisma.event.updateMany({ where: { summary: "denied conditionsNotMet" }, data: { time: new Date(Date.now() - 48 * 3600_000) } });
+
+    const after = await eventsOverview(db.prisma, since);
+    expect(after.attestationFailed - before.attestationFailed).toBe(1);
+    expect(after.revoked - before.revoked).toBe(1);
+    expect(after.issued).toBe(before.issued);
+    expect(after.denied).toEqual([
+      { code: "deviceNotFound", count: 2 },
+      { code: "noPolicy", count: 1 },
+    ]);
+
+    const notFound = await listEvents(db.prisma, { type: EventType.EnrollmentDenied, reason: "deviceNotFound", from: since.toISOString().slice(0, 19) });
+    expect(notFound.events.map((e) => e.summary)).toEqual(["denied deviceNotFound", "denied deviceNotFound"]);
+    // A time without a zone is UTC, as the portal shows times: an hour from now in UTC finds nothing.
+    expect((await listEvents(db.prisma, { from: new Date(Date.now() + 3600_000).toISOString().slice(0, 19) })).events).toEqual([]);
+    expect((await listEvents(db.prisma, { type: EventType.EnrollmentDenied, reason: "conditionsNotMet", from: since.toISOString() })).events).toEqual([]);
+    expect((await listEvents(db.prisma, { type: EventType.EnrollmentDenied, reason: "conditionsNotMet" })).events).toHaveLength(1);
+    await expect(listEvents(db.prisma, { reason: "x' OR 1=1" })).rejects.toThrow("denial code");
   });
 
   describe("configuration cache", () => {

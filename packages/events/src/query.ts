@@ -1,6 +1,12 @@
 import { z } from "zod";
 import type { Db, Prisma } from "@attested/db";
 
+// The portal shows times in UTC, so a time without a zone (a datetime-local field) is UTC too.
+const utcDate = z.preprocess(
+  (v) => (typeof v === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/.test(v.trim()) ? `${v.trim()}Z` : v),
+  z.coerce.date(),
+);
+
 export const eventsQuerySchema = z.object({
   type: z.string().trim().min(1).optional(),
   outcome: z.enum(["success", "failure", "denied"]).optional(),
@@ -17,9 +23,15 @@ export const eventsQuerySchema = z.object({
   objectId: z.string().trim().min(1).optional(),
   deviceSerial: z.string().trim().min(1).max(128).optional(),
   certificateSerial: z.string().trim().min(1).max(128).optional(),
-  from: z.coerce.date().optional(),
-  to: z.coerce.date().optional(),
+  from: utcDate.optional(),
+  to: utcDate.optional(),
   q: z.string().trim().min(1).max(200).optional(),
+  // Why an enrollment was denied: the Enrollment Denied event's code (e.g. deviceNotFound).
+  reason: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z]{1,64}$/, "reason must be a denial code such as deviceNotFound")
+    .optional(),
   // Event ids are PostgreSQL bigints: 18 digits always fit.
   cursor: z
     .string()
@@ -71,6 +83,7 @@ export function eventsWhere(q: z.output<typeof eventsQuerySchema>): Prisma.Event
   if (q.objectId) and.push({ objectId: q.objectId });
   if (q.deviceSerial) and.push({ deviceSerial: q.deviceSerial });
   if (q.certificateSerial) and.push({ certificateSerial: normalSerial(q.certificateSerial) });
+  if (q.reason) and.push({ details: { path: ["code"], equals: q.reason } });
   if (q.from || q.to) and.push({ time: { gte: q.from, lte: q.to } });
   if (q.q) {
     // Free text: a certificate serial, a device serial, an actor, or an object's name or id. Exact

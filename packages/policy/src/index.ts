@@ -37,3 +37,4 @@ export {
 export { revokeOnFailure, type RevokedOnFailure } from "./revoke";
 export { authorizeRadius, certificateContext, type RadiusDecision } from "./radius";
 export * from "./api-schemas";
+export { gettingStarted, DENIAL_REASONS, type SetupStep } from "./getting-started";

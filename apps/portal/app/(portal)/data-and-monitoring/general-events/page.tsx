@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { EventType, listEvents, eventsQuerySchema } from "@attested/events";
 import { LifecycleEventType } from "@attested/lifecycle";
+import { DENIAL_REASONS } from "@attested/policy";
 import { Badge, EmptyState, PageHeader, formatTime, outcomeColor, KeysetPager } from "@/components/ui";
 import { getDb } from "@/lib/db";
 import { requireReader } from "@/lib/session";
@@ -52,6 +53,7 @@ export default async function GeneralEventsPage({ searchParams }: { searchParams
     from: one(sp.from),
     to: one(sp.to),
     q: one(sp.q),
+    reason: one(sp.reason),
     cursor: one(sp.cursor),
     limit: 50,
   };
@@ -62,19 +64,31 @@ export default async function GeneralEventsPage({ searchParams }: { searchParams
   const page = await listEvents(await getDb(), query);
   const types = [...new Set([...Object.values(EventType), ...Object.values(LifecycleEventType)])].sort();
 
+  // Filters set by links (a device's page, the Overview) rather than by the form: shown, each removable.
+  const linked = (
+    [
+      ["deviceSerial", "Device", raw.deviceSerial, raw.deviceSerial],
+      ["certificateSerial", "Certificate", raw.certificateSerial, raw.certificateSerial],
+      ["reason", "Denial reason", raw.reason, raw.reason && (DENIAL_REASONS[raw.reason] ?? raw.reason)],
+    ] as [string, string, string | undefined, string | undefined][]
+  ).filter((f): f is [string, string, string, string] => Boolean(f[2]));
+  const without = (key: string) =>
+    `?${new URLSearchParams(Object.entries(raw).filter(([k, v]) => v && k !== key && k !== "cursor" && k !== "limit") as [string, string][])}`;
+  const pager = (className: string) => <KeysetPager filters={raw} cursor={raw.cursor} nextCursor={page.nextCursor} className={className} />;
+
   return (
-    <>
+    <div data-wide>
       <PageHeader
         title="General Events"
         crumbs={[{ label: "Data and Monitoring" }, { label: "General Events" }]}
-        description="Everything that happened: sign-ins, configuration changes, attestations, issuance and revocation. Newest first."
+        description="Everything that happened: sign-ins, configuration changes, attestations, issuance and revocation. Newest first; times in UTC."
       />
-      <form method="get" className="card mb-4 grid grid-cols-1 gap-3 p-4 md:grid-cols-6" aria-label="Filter events">
-        <div className="md:col-span-2">
+      <form method="get" className="card mb-4 grid grid-cols-1 gap-3 p-4 md:grid-cols-4 xl:grid-cols-12" aria-label="Filter events">
+        <div className="md:col-span-2 xl:col-span-4">
           <label htmlFor="q">Search</label>
           <input className="input" id="q" name="q" defaultValue={raw.q} placeholder="Certificate serial, device serial, actor, object name…" />
         </div>
-        <div>
+        <div className="md:col-span-2 xl:col-span-4">
           <label htmlFor="type">Type</label>
           <select className="input" id="type" name="type" defaultValue={raw.type ?? ""}>
             <option value="">All types</option>
@@ -83,7 +97,7 @@ export default async function GeneralEventsPage({ searchParams }: { searchParams
             ))}
           </select>
         </div>
-        <div>
+        <div className="xl:col-span-2">
           <label htmlFor="outcome">Outcome</label>
           <select className="input" id="outcome" name="outcome" defaultValue={raw.outcome ?? ""}>
             <option value="">Any</option>
@@ -92,25 +106,7 @@ export default async function GeneralEventsPage({ searchParams }: { searchParams
             <option value="denied">Denied</option>
           </select>
         </div>
-        <div>
-          <label htmlFor="from">From</label>
-          <input className="input" id="from" name="from" type="datetime-local" defaultValue={raw.from} />
-        </div>
-        <div>
-          <label htmlFor="to">To</label>
-          <input className="input" id="to" name="to" type="datetime-local" defaultValue={raw.to} />
-        </div>
-        <div className="md:col-span-2">
-          <label htmlFor="actor">Actor</label>
-          <input
-            className="input"
-            id="actor"
-            name="actor"
-            defaultValue={raw.actor}
-            placeholder="Exact: an email, a device serial, a job (e.g. revoke-on-failure)"
-          />
-        </div>
-        <div>
+        <div className="xl:col-span-2">
           <label htmlFor="actorType">Actor type</label>
           <select className="input" id="actorType" name="actorType" defaultValue={raw.actorType ?? ""}>
             <option value="">Any</option>
@@ -121,7 +117,15 @@ export default async function GeneralEventsPage({ searchParams }: { searchParams
             ))}
           </select>
         </div>
-        <div>
+        <div className="xl:col-span-3">
+          <label htmlFor="from">From (UTC)</label>
+          <input className="input" id="from" name="from" type="datetime-local" step="1" defaultValue={raw.from} />
+        </div>
+        <div className="xl:col-span-3">
+          <label htmlFor="to">To (UTC)</label>
+          <input className="input" id="to" name="to" type="datetime-local" step="1" defaultValue={raw.to} />
+        </div>
+        <div className="md:col-span-2 xl:col-span-3">
           <label htmlFor="objectType">Object type</label>
           <select className="input" id="objectType" name="objectType" defaultValue={raw.objectType ?? ""}>
             <option value="">Any</option>
@@ -132,13 +136,24 @@ export default async function GeneralEventsPage({ searchParams }: { searchParams
             ))}
           </select>
         </div>
-        <div className="md:col-span-2">
+        <div className="md:col-span-2 xl:col-span-3">
           <label htmlFor="object">Object</label>
           <input className="input" id="object" name="object" defaultValue={raw.object} placeholder="Its id, or its exact name" />
         </div>
-        {raw.deviceSerial && <input type="hidden" name="deviceSerial" value={raw.deviceSerial} />}
-        {raw.certificateSerial && <input type="hidden" name="certificateSerial" value={raw.certificateSerial} />}
-        <div className="flex flex-wrap items-end gap-2 md:col-span-6">
+        <div className="md:col-span-2 xl:col-span-4">
+          <label htmlFor="actor">Actor</label>
+          <input
+            className="input"
+            id="actor"
+            name="actor"
+            defaultValue={raw.actor}
+            placeholder="Exact: an email, a device serial, a job (e.g. revoke-on-failure)"
+          />
+        </div>
+        {linked.map(([key, , value]) => (
+          <input key={key} type="hidden" name={key} value={value} />
+        ))}
+        <div className="flex flex-wrap items-end gap-2 md:col-span-4 xl:col-span-8">
           <button className="btn-primary" type="submit">
             Apply
           </button>
@@ -153,6 +168,14 @@ export default async function GeneralEventsPage({ searchParams }: { searchParams
           >
             Export CSV
           </a>
+          {linked.map(([key, label, , value]) => (
+            <span key={key} className="inline-flex items-center gap-1 rounded-md bg-indigo-50 px-2 py-1 text-xs text-indigo-800" data-testid="linked-filter">
+              {label}: <span className="font-mono">{value}</span>
+              <Link className="ml-1 font-semibold hover:text-indigo-950" href={without(key)} aria-label={`Remove the ${label} filter`}>
+                ×
+              </Link>
+            </span>
+          ))}
           {!parsed.success && (
             <span role="alert" className="text-sm text-red-600">
               {parsed.error.issues[0].message}
@@ -164,11 +187,31 @@ export default async function GeneralEventsPage({ searchParams }: { searchParams
       {page.events.length === 0 ? (
         <EmptyState title="No events match">Try a wider time range or clear the filters.</EmptyState>
       ) : (
-        <div className="card overflow-x-auto">
-          <table className="table" data-testid="events-table">
-            <thead>
+        <div className="card">
+          {/* Paging at the top too, so it is in view without scrolling past 50 rows. */}
+          <div className="border-b border-slate-100 px-4 py-2 text-sm text-slate-600">
+            <div className="flex items-center justify-between gap-4">
+              <span>
+                {page.events.length} event{page.events.length === 1 ? "" : "s"}
+                {raw.cursor ? ", older page" : ", newest first"}
+              </span>
+              <div className="min-w-48">{pager("")}</div>
+            </div>
+          </div>
+          {/* Fixed columns and one line per event: the summary is cut here and whole on the event's page. */}
+          <table className="table w-full table-fixed [&_td]:px-3 [&_th]:px-3" data-testid="events-table">
+            <colgroup>
+              <col className="w-40" />
+              <col className="w-44 2xl:w-56" />
+              <col className="w-22" />
+              <col className="w-36 2xl:w-48" />
+              <col />
+              <col className="w-28 2xl:w-36" />
+              <col className="w-28 2xl:w-44" />
+            </colgroup>
+            <thead className="sticky top-14 z-10">
               <tr>
-                <th>Time</th>
+                <th>Time (UTC)</th>
                 <th>Type</th>
                 <th>Outcome</th>
                 <th>Actor</th>
@@ -180,8 +223,10 @@ export default async function GeneralEventsPage({ searchParams }: { searchParams
             <tbody>
               {page.events.map((e) => (
                 <tr key={e.id}>
-                  <td className="whitespace-nowrap font-mono text-xs">{formatTime(e.time)}</td>
-                  <td className="whitespace-nowrap">
+                  <td className="truncate text-xs tabular-nums" title={formatTime(e.time)}>
+                    {formatTime(e.time).replace(" UTC", "")}
+                  </td>
+                  <td className="truncate" title={e.type}>
                     <Link className="link" href={`/data-and-monitoring/general-events/${e.id}`}>
                       {e.type}
                     </Link>
@@ -189,25 +234,33 @@ export default async function GeneralEventsPage({ searchParams }: { searchParams
                   <td>
                     <Badge color={outcomeColor(e.outcome)}>{e.outcome}</Badge>
                   </td>
-                  <td className="whitespace-nowrap">{e.actorName ?? e.actorType}</td>
-                  <td>{e.summary}</td>
-                  <td className="font-mono text-xs">
-                    {e.deviceSerial ? (
+                  <td className="truncate" title={e.actorName ?? e.actorType}>
+                    {e.actorName ?? e.actorType}
+                  </td>
+                  <td className="truncate" title={e.summary} data-testid="event-summary">
+                    {e.summary}
+                  </td>
+                  <td className="truncate font-mono text-xs" title={e.deviceSerial ?? undefined}>
+                    {e.deviceSerial && (
                       <Link className="link" href={`/data-and-monitoring/devices/${encodeURIComponent(e.deviceSerial)}`}>
                         {e.deviceSerial}
                       </Link>
-                    ) : (
-                      ""
                     )}
                   </td>
-                  <td className="font-mono text-xs">{e.certificateSerial ? `${e.certificateSerial.slice(0, 16)}…` : ""}</td>
+                  <td className="truncate font-mono text-xs" title={e.certificateSerial ?? undefined}>
+                    {e.certificateSerial && (
+                      <Link className="link" href={`/dynamic-pki/certificates?q=${encodeURIComponent(e.certificateSerial)}`}>
+                        {e.certificateSerial}
+                      </Link>
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
+          {(raw.cursor || page.nextCursor) && <div className="border-t border-slate-100 px-4 py-2">{pager("")}</div>}
         </div>
       )}
-      <KeysetPager filters={raw} cursor={raw.cursor} nextCursor={page.nextCursor} />
-    </>
+    </div>
   );
 }

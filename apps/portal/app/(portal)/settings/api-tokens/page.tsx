@@ -19,7 +19,7 @@ export default async function ApiTokensPage() {
         description={
           <>
             Bearer tokens for the REST API under <code>/api/v1/</code> (OpenAPI:{" "}
-            <a className="link" href="/api/v1/openapi.json">
+            <a className="link underline" href="/api/v1/openapi.json">
               /api/v1/openapi.json
             </a>
             ). Only a hash is stored. A token stops working when it expires, is revoked, or when the user who made it is disabled or no longer has its scope's
