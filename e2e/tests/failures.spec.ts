@@ -14,7 +14,7 @@ test("an unknown address and an unknown record answer Not found, inside the port
   await expect(page.getByRole("heading", { name: "Not found" })).toBeVisible();
   await expect(page.getByTestId("current-user")).toHaveText(ADMIN.email);
   await page.getByRole("link", { name: "Home" }).click();
-  await expect(page.getByRole("heading", { name: "General Events" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Overview", level: 1 })).toBeVisible();
 });
 
 test.describe("while PostgreSQL is unreachable", () => {
