@@ -40,6 +40,10 @@ test("a refused token raises an alert on the Core Platform, and a working one cl
   await navigate(page, "Integration Hub", "Core Platforms");
   await expect(page.getByRole("row").filter({ hasText: name })).toContainText("Credentials refused");
 
+  // The Overview says so to everyone who signs in.
+  await page.goto("/");
+  await expect(page.getByTestId("overview-alerts")).toContainText(name);
+
   // On the trail: the refusal, with who was told.
   await page.goto(`/data-and-monitoring/general-events?type=${encodeURIComponent("Core Platform Alert")}`);
   await expect(page.getByRole("row").filter({ hasText: name }).first()).toContainText("refused the credentials");

@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { EventType, eventsOverview } from "@attested/events";
 import { DENIAL_REASONS, gettingStarted } from "@attested/policy";
-import { Card, PageHeader } from "@/components/ui";
+import { Card, PageHeader, formatTime } from "@/components/ui";
 import { getDb } from "@/lib/db";
 import { requireReader } from "@/lib/session";
 
@@ -14,7 +14,16 @@ export default async function OverviewPage() {
   const actor = await requireReader();
   const db = await getDb();
   const since = new Date(Date.now() - 24 * 3600_000);
-  const [overview, steps] = await Promise.all([eventsOverview(db, since), actor.role === "ADMIN" ? gettingStarted(db) : null]);
+  const [overview, steps, refused] = await Promise.all([
+    eventsOverview(db, since),
+    actor.role === "ADMIN" ? gettingStarted(db) : null,
+    // Core Platforms whose MDM refuses their credentials: nothing enrolls through them until fixed.
+    db.corePlatform.findMany({
+      where: { alertSince: { not: null } },
+      select: { id: true, name: true, alertSince: true, alertReason: true },
+      orderBy: { name: "asc" },
+    }),
+  ]);
   // General Events reads a time without a zone as UTC, to the second.
   const from = since.toISOString().slice(0, 19);
   const eventsHref = (type: string, more: Record<string, string> = {}) => `${EVENTS}?${new URLSearchParams({ type, ...more, from })}`;
@@ -24,6 +33,21 @@ export default async function OverviewPage() {
   return (
     <>
       <PageHeader title="Overview" description="What happened in the last 24 hours, each count a link to its events." />
+      {refused.length > 0 && (
+        <div role="alert" data-testid="overview-alerts" className="mb-6 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800">
+          <p className="font-medium">Devices cannot enroll through these Core Platforms: the MDM refuses their credentials.</p>
+          <ul className="mt-1 list-disc pl-5">
+            {refused.map((cp) => (
+              <li key={cp.id}>
+                <Link className="link" href={`/integration-hub/core-platforms/${cp.id}`}>
+                  {cp.name}
+                </Link>
+                : {cp.alertReason} (since {formatTime(cp.alertSince)})
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       {steps && remaining > 0 && (
         <Card title={`Getting started: ${steps.length - remaining} of ${steps.length} done`} className="mb-6">
           <p className="mb-4 text-sm text-slate-600">The admin guide's steps, in its order. Each is ticked once the portal holds what it makes.</p>
