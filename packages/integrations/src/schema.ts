@@ -275,11 +275,7 @@ export function createInventorySchema(opts: ConfigSchemaOptions = {}) {
         .transform((v) => (v === "" ? null : v))
         .nullable()
         .optional(),
-      listPaging: z
-        .enum(LIST_PAGINGS, { error: "Choose a Paging style" })
-        .nullable()
-        .optional()
-        .or(z.literal("").transform(() => null)),
+      listPaging: z.preprocess((v) => (v === "" ? null : v), z.enum(LIST_PAGINGS, { error: "Choose a Paging style" }).nullable().optional()),
       listItemsPath: z
         .string()
         .trim()
