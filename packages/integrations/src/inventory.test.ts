@@ -70,7 +70,13 @@ describe("offset-limit paging against the Kandji simulator", () => {
     const given: number[] = [];
     await listInventory(kandji(), bearer, {
       ...fast,
-      budget: { take: async (n) => (taken.push(n), true), giveBack: async (n) => void given.push(n) },
+      budget: {
+        take: async (n) => {
+          taken.push(n);
+          return true;
+        },
+        giveBack: async (n) => void given.push(n),
+      },
     });
     expect(taken).toEqual([3, 3, 3]);
     expect(given).toEqual([2, 2, 2]);
@@ -120,7 +126,13 @@ const graphPage = (url: URL, nextBase = base): Answer => {
   const skip = Number(url.searchParams.get("$skiptoken") ?? 0);
   const value = FLEET.slice(skip, skip + 100).map((s) => ({ id: s.toLowerCase(), serialNumber: s, complianceState: "compliant" }));
   const next = skip + 100 < FLEET.length ? `${nextBase}/v1.0/deviceManagement/managedDevices?$skiptoken=${skip + 100}` : undefined;
-  return { body: { "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#deviceManagement/managedDevices", value, ...(next ? { "@odata.nextLink": next } : {}) } };
+  return {
+    body: {
+      "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#deviceManagement/managedDevices",
+      value,
+      ...(next ? { "@odata.nextLink": next } : {}),
+    },
+  };
 };
 const graph = (over: Partial<ListConfig> = {}): ListConfig => ({
   uri: `${base}/v1.0/deviceManagement/managedDevices?$select=serialNumber`,

@@ -12,7 +12,6 @@ import type { ListPaging } from "./schema";
 // An inventory is all or nothing: any failed, malformed or missing page makes the outcome "error",
 // and the caller must not draw conclusions (revocations) from the devices read so far.
 
-
 export const LIST_PAGING_LABELS: Record<ListPaging, string> = {
   "offset-limit": "Offset and limit (Kandji)",
   "page-size": "Page and page size (Jamf Pro)",

@@ -313,7 +313,8 @@ export function createInventorySchema(opts: ConfigSchemaOptions = {}) {
         else {
           const problem = pathProblem(p);
           if (problem) ctx.addIssue({ code: "custom", path: [key], message: problem });
-          else if (!p.startsWith("data")) ctx.addIssue({ code: "custom", path: [key], message: `${label} starts with data (the page, or for the serial number the item)` });
+          else if (!p.startsWith("data"))
+            ctx.addIssue({ code: "custom", path: [key], message: `${label} starts with data (the page, or for the serial number the item)` });
         }
       }
     });

@@ -26,8 +26,8 @@ export {
   type ScheduleResult,
 } from "./notifications";
 export { revokeUnusedCertificates, type UnusedSweepResult } from "./unused";
-export { checkDevicesAgainstSignalSources, type DeviceSweepOptions, type DeviceSweepResult } from "./revoke-on-failure";
-export { reserveLookups, refundLookups, lookupsInLastHour, lookupsPerMinute, DEFAULT_LOOKUPS_PER_HOUR } from "./budget";
+export { checkDevicesAgainstSignalSources, type DeviceSweepOptions, type DeviceSweepResult, type InventoryPassResult } from "./revoke-on-failure";
+export { reserveLookups, refundLookups, lookupsInLastHour, lookupsPerMinute, DEFAULT_LOOKUPS_PER_HOUR, KANDJI_REQUESTS_PER_HOUR } from "./budget";
 export {
   exportEventsCsv,
   exportQuery,

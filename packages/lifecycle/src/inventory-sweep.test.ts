@@ -39,7 +39,9 @@ beforeAll(async () => {
   corePlatformId = core.id;
   await h.db.prisma.corePlatform.update({ where: { id: core.id }, data: { secret: sealCorePlatformSecret(TOKEN, core.id, h.masterKey) } });
   const workflow = await h.db.prisma.policyWorkflow.create({ data: { name: "Kandji fleet devices", corePlatformId: core.id } });
-  policyId = (await h.db.prisma.enrollmentPolicy.create({ data: { name: "Kandji fleet", policyWorkflowId: workflow.id, caId: ca.id, templateId: h.templateId } })).id;
+  policyId = (
+    await h.db.prisma.enrollmentPolicy.create({ data: { name: "Kandji fleet", policyWorkflowId: workflow.id, caId: ca.id, templateId: h.templateId } })
+  ).id;
   await h.db.prisma.securitySignalSource.create({
     data: { name: "Kandji fleet lookup", lookupPurpose: "certificate-issuance", corePlatformId: core.id, revokeOnFailure: true },
   });
@@ -76,7 +78,10 @@ describe("Revoke On Failure by fleet inventory", () => {
     expect(await status(certs[2]!.id)).toBe("ACTIVE");
 
     // For auditors: the pass in General Events, the device's own events on its timeline.
-    const completed = await h.db.prisma.event.findFirstOrThrow({ where: { type: "Fleet Sweep Completed", objectId: corePlatformId }, orderBy: { time: "desc" } });
+    const completed = await h.db.prisma.event.findFirstOrThrow({
+      where: { type: "Fleet Sweep Completed", objectId: corePlatformId },
+      orderBy: { time: "desc" },
+    });
     expect(completed.details).toMatchObject({ pagesRead: 3, devicesListed: 4, devicesMissing: ["C02INV0002"], devicesMissingCount: 1, certificatesRevoked: 1 });
     expect(await h.db.prisma.event.count({ where: { type: "Fleet Sweep Started", objectId: corePlatformId } })).toBe(2);
     const timeline = await h.db.prisma.event.findMany({ where: { deviceSerial: "C02INV0002" }, select: { type: true, summary: true } });

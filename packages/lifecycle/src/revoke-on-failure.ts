@@ -62,6 +62,8 @@ export interface InventoryPassResult {
   devicesMissing: number;
   revoked: number;
   durationMs: number;
+  /** Of which reading the inventory. */
+  listMs: number;
 }
 
 export interface DeviceSweepResult {
@@ -273,7 +275,18 @@ async function inventoryPass(
       summary: `Revoke On Failure could not read the whole inventory of "${platform.name}" (${reason}); nothing was revoked, the pass is tried again later`,
       details: { ...base, reason, budgetExhausted, pagesRead: pages, requests, durationMs },
     });
-    return { corePlatformId: platform.id, outcome: "error", reason, pages, requests, devicesListed: 0, devicesMissing: 0, revoked: 0, durationMs };
+    return {
+      corePlatformId: platform.id,
+      outcome: "error",
+      reason,
+      pages,
+      requests,
+      devicesListed: 0,
+      devicesMissing: 0,
+      revoked: 0,
+      durationMs,
+      listMs: durationMs,
+    };
   };
 
   let auth: LookupConfig;
@@ -332,6 +345,7 @@ async function inventoryPass(
     devicesMissing: missing.size,
     revoked,
     durationMs,
+    listMs: inventory.timeMs,
   };
 }
 

@@ -125,7 +125,9 @@ describe("Core Platforms (Generic HTTP)", () => {
     const saved = await policy.updateCorePlatform(db.prisma, admin, id, { ...fields, listUri: `${sim.url}/api/v1/devices` });
     expect(saved).toMatchObject({ listUri: `${sim.url}/api/v1/devices`, listPaging: "offset-limit", listSerialPath: "data.serial_number", listPageSize: 300 });
     // Moving the URI elsewhere leaves the List URI behind: refused until both move.
-    expect(await fieldErrors(policy.updateCorePlatform(db.prisma, admin, id, { uri: "http://127.0.0.2:1/api/v1/devices?serial_number=${identity}", secret: "t" }))).toMatchObject({
+    expect(
+      await fieldErrors(policy.updateCorePlatform(db.prisma, admin, id, { uri: "http://127.0.0.2:1/api/v1/devices?serial_number=${identity}", secret: "t" })),
+    ).toMatchObject({
       listUri: "List URI must be on the same scheme, host and port as the URI (http://127.0.0.2:1)",
     });
     // An empty List URI turns the inventory off.

@@ -154,8 +154,8 @@ export function CorePlatformForm({ cp, active, readOnly, authMethods, secretLabe
           <fieldset aria-label="Fleet Inventory" className="min-w-0 space-y-3 rounded-lg border border-slate-200 p-4 md:col-span-2">
             <h3 className="text-sm font-semibold text-slate-800">Fleet Inventory (optional)</h3>
             <p className="text-xs text-slate-500">
-              How Revoke On Failure lists every device, page by page, instead of one lookup per certificate. Leave the List URI empty to look devices up one
-              by one. Enrollment and RADIUS always look up the one device.
+              How Revoke On Failure lists every device, page by page, instead of one lookup per certificate. Leave the List URI empty to look devices up one by
+              one. Enrollment and RADIUS always look up the one device.
             </p>
             <div className="grid grid-cols-1 gap-4 md:grid-cols-[1fr_16rem]">
               <Field
@@ -182,7 +182,12 @@ export function CorePlatformForm({ cp, active, readOnly, authMethods, secretLabe
               </Field>
             </div>
             <div className="grid grid-cols-1 gap-4 md:grid-cols-[1fr_1fr_10rem]">
-              <Field label="Items Path" name="listItemsPath" error={err.listItemsPath} hint="Where a page's devices are: Kandji data, Jamf data.results, Graph data.value">
+              <Field
+                label="Items Path"
+                name="listItemsPath"
+                error={err.listItemsPath}
+                hint="Where a page's devices are: Kandji data, Jamf data.results, Graph data.value"
+              >
                 <input className="input font-mono" {...invalid(state, "listItemsPath", cp.listItemsPath ?? "")} />
               </Field>
               <Field

@@ -1,5 +1,15 @@
 import { notFound } from "next/navigation";
-import { AUTH_METHODS, AUTH_METHOD_LABELS, CONDITIONS, LIST_PAGINGS, LIST_PAGING_LABELS, CONDITION_LABELS, SECRET_LABELS, UNPINNED_WARNING, rulesPinIdentity } from "@attested/integrations";
+import {
+  AUTH_METHODS,
+  AUTH_METHOD_LABELS,
+  CONDITIONS,
+  LIST_PAGINGS,
+  LIST_PAGING_LABELS,
+  CONDITION_LABELS,
+  SECRET_LABELS,
+  UNPINNED_WARNING,
+  rulesPinIdentity,
+} from "@attested/integrations";
 import { corePlatformUsage, getCorePlatform, identityVariables, DEFAULT_IDENTITY_ATTRIBUTE } from "@attested/policy";
 import { Card, PageHeader, Tabs } from "@/components/ui";
 import { getDb } from "@/lib/db";
