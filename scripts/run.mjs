@@ -108,6 +108,9 @@ function runTask() {
     case "bench-events":
       // Queries only: needs DATABASE_URL, not a build.
       return tsx("scripts/bench-events.ts", args);
+    case "bench-sweep":
+      // The sweep's own code against the Kandji simulator: needs DATABASE_URL, not a build.
+      return tsx("scripts/bench-sweep.ts", args);
     case "bench-compare":
       // Builds this checkout here and the base commit in its worktree; each bench:enroll builds if stale.
       ensureBuilt();
@@ -116,7 +119,7 @@ function runTask() {
       return tsx("packages/db/src/cli/migrate-create.ts", args);
     default:
       console.error(
-        "usage: node scripts/run.mjs start|test|admin|demo|build|migrate-create|bench-enroll|bench-pebble|bench-ocsp|faults|soak|bench-events|bench-compare",
+        "usage: node scripts/run.mjs start|test|admin|demo|build|migrate-create|bench-enroll|bench-pebble|bench-ocsp|faults|soak|bench-events|bench-sweep|bench-compare",
       );
       return 2;
   }

@@ -127,7 +127,7 @@ export const SETTINGS = {
     schema: intIn(1, 1_000_000).default(4000),
   }),
   LIFECYCLE_DEVICE_RECHECK_MINUTES: setting({
-    description: "how often a device is looked up again by the sweep",
+    description: "how often a device is looked up again by the sweep, and how often a Core Platform's whole Fleet Inventory is read",
     default: "60",
     schema: z.coerce.number({ error: "must be a number of minutes" }).positive({ error: "must be a number of minutes" }).default(60),
   }),

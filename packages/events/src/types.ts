@@ -70,6 +70,9 @@ export const EventType = {
   JobFailed: "Job Failed",
   EventsExported: "Events Exported",
   EventsPurged: "Events Purged",
+  FleetSweepStarted: "Fleet Sweep Started",
+  FleetSweepCompleted: "Fleet Sweep Completed",
+  FleetSweepFailed: "Fleet Sweep Failed",
 } as const;
 export type EventTypeName = (typeof EventType)[keyof typeof EventType];
 
@@ -189,6 +192,18 @@ interface CaKeyDetails {
   error?: string;
 }
 
+/** A Revoke On Failure pass over a Core Platform's whole inventory (packages/lifecycle). */
+interface FleetSweepDetails {
+  corePlatform: Named;
+  signalSources: Named[];
+  paging: string;
+  /** Devices holding active certificates through these sources. */
+  certificateDevices: number;
+  pagesRead?: number;
+  requests?: number;
+  durationMs?: number;
+}
+
 /** What an Enrollment Denied event keeps for auditors: the full reason and the decision's inputs. */
 export interface EnrollmentDeniedDetails {
   code: string;
@@ -286,6 +301,9 @@ export interface EventDetails {
   "Job Failed": { queue: string; jobId: string; attempts: number; error: string };
   "Events Exported": { filters: Record<string, unknown>; maxRows: number };
   "Events Purged": { deleted: number; before: Date; retentionDays: number };
+  "Fleet Sweep Started": FleetSweepDetails;
+  "Fleet Sweep Completed": FleetSweepDetails & { devicesListed: number; devicesMissing: string[]; devicesMissingCount: number; certificatesRevoked: number };
+  "Fleet Sweep Failed": FleetSweepDetails & { reason: string; budgetExhausted: boolean };
 }
 
 interface EventCommon {

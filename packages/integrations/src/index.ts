@@ -77,6 +77,7 @@ export {
   createApiTabSchema,
   createConfigSchema,
   createConfigurationTabSchema,
+  createInventorySchema,
   fieldErrors,
   ruleSchema,
   uriOrigin,
@@ -84,6 +85,9 @@ export {
   AUTH_METHOD_LABELS,
   SECRET_LABELS,
   DEFAULT_TIMEOUT_MS,
+  LIST_PAGINGS,
+  MAX_LIST_PAGE_SIZE,
+  type ListPaging,
   MAX_MAPPINGS,
   MAX_RULES,
   type AuthMethod,
@@ -93,6 +97,7 @@ export {
 } from "./schema";
 export {
   corePlatformSecretContext,
+  listConfigFromRecord,
   lookupConfigFromRecord,
   openCorePlatformSecret,
   sealCorePlatformSecret,
@@ -111,3 +116,12 @@ export {
   type KandjiBlueprint,
   type KandjiCustomProfile,
 } from "./kandji";
+export {
+  listInventory,
+  LIST_PAGING_LABELS,
+  MAX_INVENTORY_DEVICES,
+  type InventoryBudget,
+  type InventoryOptions,
+  type InventoryResult,
+  type ListConfig,
+} from "./inventory";

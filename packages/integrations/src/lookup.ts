@@ -84,7 +84,7 @@ export interface LookupResult {
 const PREVIEW_BYTES = 16 * 1024;
 const SECRET_PARAM = /(token|secret|key|password|passwd|signature|sig|auth)/i;
 
-function redactUrl(url: string): string {
+export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     for (const k of [...u.searchParams.keys()]) if (SECRET_PARAM.test(k)) u.searchParams.set(k, "REDACTED");
@@ -94,7 +94,7 @@ function redactUrl(url: string): string {
   }
 }
 
-function authHeaders(c: LookupConfig): Record<string, string> {
+export function authHeaders(c: Pick<LookupConfig, "authMethod" | "secret" | "basicUsername" | "apiKeyHeader">): Record<string, string> {
   switch (c.authMethod) {
     case "bearer":
       return { authorization: `Bearer ${c.secret}` };
@@ -108,7 +108,7 @@ function authHeaders(c: LookupConfig): Record<string, string> {
 }
 
 /** A short explanation from an error body ({"detail": ...} as Kandji/DRF write it, or message/error). */
-function errorDetail(data: unknown): string | null {
+export function errorDetail(data: unknown): string | null {
   if (data === null || typeof data !== "object" || Array.isArray(data)) return null;
   for (const k of ["detail", "message", "error", "error_description"]) {
     const v = (data as Record<string, unknown>)[k];
@@ -119,7 +119,7 @@ function errorDetail(data: unknown): string | null {
 
 const retriesText = (n: number) => (n === 1 ? "1 retry" : `${n} retries`);
 
-function parseBody(body: Buffer, contentType: string): { ok: true; data: unknown } | { ok: false } {
+export function parseBody(body: Buffer, contentType: string): { ok: true; data: unknown } | { ok: false } {
   const text = body.toString("utf8");
   const looksJson = /[/+]json\b/i.test(contentType) || /^\s*[[{]/.test(text);
   if (text.trim() === "") return { ok: true, data: null };

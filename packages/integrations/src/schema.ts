@@ -28,6 +28,11 @@ export const SECRET_LABELS: Record<AuthMethod, string | null> = {
 };
 
 export const DEFAULT_TIMEOUT_MS = 5_000;
+
+/** Fleet inventory paging styles (see inventory.ts). */
+export const LIST_PAGINGS = ["offset-limit", "page-size", "next-link"] as const;
+export type ListPaging = (typeof LIST_PAGINGS)[number];
+export const MAX_LIST_PAGE_SIZE = 2_000;
 export const MAX_RULES = 20;
 export const MAX_MAPPINGS = 50;
 
@@ -252,4 +257,65 @@ export function fieldErrors(error: z.ZodError): Record<string, string> {
     out[key] ??= issue.message;
   }
   return out;
+}
+
+/**
+ * Fleet inventory (Configuration tab, optional): how the sweeps list every device. An empty List URI
+ * means no inventory: the sweeps then look devices up one by one. The List URI is sent the same
+ * credential as the URI, so it must be on the same scheme, host and port (checked with the URI).
+ */
+export function createInventorySchema(opts: ConfigSchemaOptions = {}) {
+  const allow = opts.allowHttp ?? allowHttpFromEnv();
+  return z
+    .object({
+      listUri: z
+        .string()
+        .trim()
+        .max(2048, "List URI is at most 2048 characters")
+        .transform((v) => (v === "" ? null : v))
+        .nullable()
+        .optional(),
+      listPaging: z.preprocess((v) => (v === "" ? null : v), z.enum(LIST_PAGINGS, { error: "Choose a Paging style" }).nullable().optional()),
+      listItemsPath: z
+        .string()
+        .trim()
+        .transform((v) => (v === "" ? null : v))
+        .nullable()
+        .optional(),
+      listSerialPath: z
+        .string()
+        .trim()
+        .transform((v) => (v === "" ? null : v))
+        .nullable()
+        .optional(),
+      listPageSize: z.coerce
+        .number({ error: "Page Size must be a number" })
+        .int("Page Size must be a whole number")
+        .min(1, "Page Size is at least 1")
+        .max(MAX_LIST_PAGE_SIZE, `Page Size is at most ${MAX_LIST_PAGE_SIZE}`)
+        .default(300),
+    })
+    .superRefine((v, ctx) => {
+      if (!v.listUri) return;
+      if (v.listUri.includes("${")) {
+        ctx.addIssue({ code: "custom", path: ["listUri"], message: "List URI cannot hold variables: it lists every device" });
+      } else {
+        const r = uriField(allow).safeParse(v.listUri);
+        if (!r.success) ctx.addIssue({ code: "custom", path: ["listUri"], message: `List ${r.error.issues[0]!.message}` });
+      }
+      if (!v.listPaging) ctx.addIssue({ code: "custom", path: ["listPaging"], message: "Paging is required with a List URI" });
+      for (const [key, label] of [
+        ["listItemsPath", "Items Path"],
+        ["listSerialPath", "Serial Number Path"],
+      ] as const) {
+        const p = v[key];
+        if (!p) ctx.addIssue({ code: "custom", path: [key], message: `${label} is required with a List URI` });
+        else {
+          const problem = pathProblem(p);
+          if (problem) ctx.addIssue({ code: "custom", path: [key], message: problem });
+          else if (!p.startsWith("data"))
+            ctx.addIssue({ code: "custom", path: [key], message: `${label} starts with data (the page, or for the serial number the item)` });
+        }
+      }
+    });
 }

@@ -1,8 +1,9 @@
 import { openSecret, sealSecret } from "@attested/secrets";
+import type { ListConfig } from "./inventory";
 import type { LookupConfig } from "./lookup";
 import type { AttributeMapping } from "./mapping";
 import type { ValidationRule } from "./rules";
-import type { AuthMethod } from "./schema";
+import type { AuthMethod, ListPaging } from "./schema";
 
 // A Core Platform's bearer token / password / API key is stored sealed (CorePlatform.secret) and
 // bound to its platform: a blob copied onto another platform's row does not open.
@@ -47,5 +48,23 @@ export function lookupConfigFromRecord(rec: CorePlatformRecord, key?: Buffer): L
     attributeMappings: rec.attributeMappings as AttributeMapping[],
     groupsPath: rec.groupsPath,
     timeoutMs: rec.timeoutMs,
+  };
+}
+
+/** The fleet inventory of a stored row (null when no List URI is set); paths are checked when it runs. */
+export function listConfigFromRecord(rec: {
+  listUri: string | null;
+  listPaging: string | null;
+  listItemsPath: string | null;
+  listSerialPath: string | null;
+  listPageSize: number;
+}): ListConfig | null {
+  if (!rec.listUri || !rec.listPaging || !rec.listItemsPath || !rec.listSerialPath) return null;
+  return {
+    uri: rec.listUri,
+    paging: rec.listPaging as ListPaging,
+    itemsPath: rec.listItemsPath,
+    serialPath: rec.listSerialPath,
+    pageSize: rec.listPageSize,
   };
 }

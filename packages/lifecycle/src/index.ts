@@ -27,8 +27,8 @@ export {
 } from "./notifications";
 export { notePlatformAnswer, raisePlatformAlert, clearPlatformAlert, platformAlertMail, type PlatformAnswer } from "./platform-alerts";
 export { revokeUnusedCertificates, type UnusedSweepResult } from "./unused";
-export { checkDevicesAgainstSignalSources, type DeviceSweepOptions, type DeviceSweepResult } from "./revoke-on-failure";
-export { reserveLookups, refundLookups, lookupsInLastHour, lookupsPerMinute, DEFAULT_LOOKUPS_PER_HOUR } from "./budget";
+export { checkDevicesAgainstSignalSources, type DeviceSweepOptions, type DeviceSweepResult, type InventoryPassResult } from "./revoke-on-failure";
+export { reserveLookups, refundLookups, lookupsInLastHour, lookupsPerMinute, DEFAULT_LOOKUPS_PER_HOUR, KANDJI_REQUESTS_PER_HOUR } from "./budget";
 export {
   exportEventsCsv,
   exportQuery,

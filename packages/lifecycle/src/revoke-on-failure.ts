@@ -1,7 +1,15 @@
 import { revokeCertificate } from "@attested/ca";
-import { storableText } from "@attested/db";
+import { storableText, type CorePlatform, type SecuritySignalSource } from "@attested/db";
 import { EventType, recordEvent, systemActor } from "@attested/events";
-import { lookupConfigFromRecord, lookupDevice, type LookupConfig, type LookupResult } from "@attested/integrations";
+import {
+  listConfigFromRecord,
+  listInventory,
+  lookupConfigFromRecord,
+  lookupDevice,
+  type InventoryBudget,
+  type ListConfig,
+  type LookupConfig,
+} from "@attested/integrations";
 import { lookupsPerMinute, purgeOldBudgets, refundLookups, reserveLookups } from "./budget";
 import { nowOf, type LifecycleContext } from "./context";
 import { notePlatformAnswer } from "./platform-alerts";
@@ -20,6 +28,12 @@ import { DomainError } from "@attested/errors";
 // Pacing: each run takes at most this minute's share of the Core Platform's request budget
 // (budget.ts), checks the devices that waited longest, and never re-checks a device sooner than
 // LIFECYCLE_DEVICE_RECHECK_MINUTES (default 60).
+//
+// Fleet inventory: when the Core Platform has a List URI, its sources are not checked device by
+// device. Once per recheck interval one run reads the whole inventory page by page (one request per
+// page, drawn from the same budget, waiting for the next minute when this one's share is spent) and
+// revokes the certificates of every device that is no longer listed. Only a complete inventory
+// revokes: a failed, malformed or unfinished pass revokes nothing and is tried again in a few minutes.
 
 const actor = systemActor("revoke-on-failure");
 // RFC 5280 privilegeWithdrawn: the device lost what entitled it to the certificate.
@@ -33,6 +47,24 @@ export interface DeviceSweepOptions {
   perMinute?: number;
   /** Minimum minutes between two checks of one device (default LIFECYCLE_DEVICE_RECHECK_MINUTES or 60). */
   recheckMinutes?: number;
+  /** Longest an inventory pass may take, waits for the budget included (default 14: the job expires at 15). */
+  maxPassMinutes?: number;
+  /** How a pass waits for the next minute's budget (tests move their clock instead). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface InventoryPassResult {
+  corePlatformId: string;
+  outcome: "complete" | "error";
+  reason: string;
+  pages: number;
+  requests: number;
+  devicesListed: number;
+  devicesMissing: number;
+  revoked: number;
+  durationMs: number;
+  /** Of which reading the inventory. */
+  listMs: number;
 }
 
 export interface DeviceSweepResult {
@@ -42,6 +74,8 @@ export interface DeviceSweepResult {
   errors: { deviceSerial: string; signalSourceId: string; reason: string }[];
   /** Signal sources whose run stopped early because this minute's budget was used up. */
   budgetExhausted: string[];
+  /** Inventory passes run by this run (Core Platforms with a List URI). */
+  inventory: InventoryPassResult[];
 }
 
 interface DeviceRow {
@@ -68,7 +102,7 @@ export const DEFAULT_RECHECK_MINUTES = 60;
 export async function checkDevicesAgainstSignalSources(ctx: LifecycleContext, opts: DeviceSweepOptions = {}): Promise<DeviceSweepResult> {
   const perMinute = opts.perMinute ?? lookupsPerMinute(ctx.limits?.lookupsPerHour);
   const recheckMs = (opts.recheckMinutes ?? ctx.limits?.deviceRecheckMinutes ?? DEFAULT_RECHECK_MINUTES) * 60_000;
-  const result: DeviceSweepResult = { checked: 0, found: 0, failed: [], errors: [], budgetExhausted: [] };
+  const result: DeviceSweepResult = { checked: 0, found: 0, failed: [], errors: [], budgetExhausted: [], inventory: [] };
   const sources = await ctx.db.securitySignalSource.findMany({
     where: { revokeOnFailure: true, lookupPurpose: "certificate-issuance", corePlatformId: { not: null } },
     include: { corePlatform: true },
@@ -77,8 +111,13 @@ export async function checkDevicesAgainstSignalSources(ctx: LifecycleContext, op
   const started = nowOf(ctx);
   await purgeOldBudgets(ctx.db, started);
 
+  const byInventory = new Map<string, SourceWithPlatform[]>();
   for (const source of sources) {
     const platform = source.corePlatform!;
+    if (listConfigFromRecord(platform)) {
+      byInventory.set(platform.id, [...(byInventory.get(platform.id) ?? []), { ...source, corePlatform: platform }]);
+      continue;
+    }
     const alert = { id: platform.id, name: platform.name, alertSince: platform.alertSince };
     let config: LookupConfig;
     try {
@@ -145,7 +184,12 @@ export async function checkDevicesAgainstSignalSources(ctx: LifecycleContext, op
         if (++errorsThisSource >= MAX_ERRORS_PER_RUN) break;
         continue;
       }
-      const revoked = await revokeDevice(ctx, source, platform, device, identity, lookup);
+      const revoked = await revokeDevice(ctx, source, platform, device, identity, {
+        reason: lookup.reason,
+        failedRules: lookup.rules.filter((r) => !r.passed).map((r) => r.message),
+        status: lookup.status ?? null,
+        url: lookup.url ?? null,
+      });
       result.failed.push({ deviceSerial: device.deviceSerial, signalSourceId: source.id, reason: lookup.reason, revoked });
     }
     if (errorsThisSource) {
@@ -161,10 +205,198 @@ export async function checkDevicesAgainstSignalSources(ctx: LifecycleContext, op
       );
     }
   }
+  for (const group of byInventory.values()) {
+    const pass = await inventoryPass(ctx, group, { perMinute, recheckMs, ...opts });
+    if (pass) result.inventory.push(pass);
+  }
   return result;
 }
 
-const failedChecks = (lookup: LookupResult) => lookup.rules.filter((r) => !r.passed).map((r) => r.message);
+type SourceWithPlatform = SecuritySignalSource & { corePlatform: CorePlatform };
+
+/** A retry after a failed pass comes this long after it, not a whole recheck interval later. */
+const RETRY_FAILED_PASS_MS = 5 * 60_000;
+const MISSING_LISTED = 100;
+const normalSerial = (s: string) => s.trim().toUpperCase();
+
+/** One pass over a Core Platform's whole inventory for all its Revoke On Failure sources; null when not due. */
+async function inventoryPass(
+  ctx: LifecycleContext,
+  sources: SourceWithPlatform[],
+  opts: DeviceSweepOptions & { perMinute: number; recheckMs: number },
+): Promise<InventoryPassResult | null> {
+  const platform = sources[0]!.corePlatform;
+  const list = listConfigFromRecord(platform) as ListConfig;
+  const now = nowOf(ctx);
+  const devicesOf = async (source: SourceWithPlatform) =>
+    ctx.db.$queryRawUnsafe<DeviceRow[]>(
+      `SELECT c."deviceSerial" AS "deviceSerial", min(c."deviceUdid") AS "deviceUdid" ${CERTS_FROM} ${CERTS_WHERE} GROUP BY c."deviceSerial"`,
+      platform.id,
+      nowOf(ctx),
+      source.deviceRoleIds,
+    );
+  // Nothing to compare with: no request is spent.
+  const [{ n } = { n: 0 }] = await ctx.db.$queryRawUnsafe<{ n: number }[]>(
+    `SELECT count(DISTINCT c."deviceSerial")::int AS n ${CERTS_FROM} ${CERTS_WHERE}`,
+    platform.id,
+    now,
+    [],
+  );
+  if (!n) return null;
+  // Claimed in one statement: a single instance runs the pass, once per recheck interval.
+  const claimed = await ctx.db.$executeRawUnsafe(
+    `UPDATE "CorePlatform" SET "inventoryPassAt" = $2 WHERE id = $1 AND ("inventoryPassAt" IS NULL OR "inventoryPassAt" <= $3)`,
+    platform.id,
+    now,
+    new Date(now.getTime() - opts.recheckMs),
+  );
+  if (claimed !== 1) return null;
+
+  const named = { id: platform.id, name: platform.name };
+  const sourcesNamed = sources.map((s) => ({ id: s.id, name: s.name }));
+  const base = { corePlatform: named, signalSources: sourcesNamed, paging: list.paging, certificateDevices: n };
+  const object = { type: "core-platform" as const, id: platform.id, name: platform.name };
+  await recordEvent(ctx.db, {
+    type: EventType.FleetSweepStarted,
+    outcome: "success",
+    actor,
+    object,
+    summary: `Revoke On Failure started reading the inventory of "${platform.name}" (${n} device${n === 1 ? "" : "s"} hold certificates)`,
+    details: base,
+  });
+  const started = Date.now();
+  const fail = async (reason: string, pages: number, requests: number, budgetExhausted = false): Promise<InventoryPassResult> => {
+    const durationMs = Date.now() - started;
+    // Tried again soon rather than after a whole recheck interval.
+    await ctx.db.corePlatform.update({
+      where: { id: platform.id },
+      data: { inventoryPassAt: new Date(nowOf(ctx).getTime() - opts.recheckMs + RETRY_FAILED_PASS_MS) },
+    });
+    await recordEvent(ctx.db, {
+      type: EventType.FleetSweepFailed,
+      outcome: "failure",
+      actor,
+      object,
+      summary: `Revoke On Failure could not read the whole inventory of "${platform.name}" (${reason}); nothing was revoked, the pass is tried again later`,
+      details: { ...base, reason, budgetExhausted, pagesRead: pages, requests, durationMs },
+    });
+    return {
+      corePlatformId: platform.id,
+      outcome: "error",
+      reason,
+      pages,
+      requests,
+      devicesListed: 0,
+      devicesMissing: 0,
+      revoked: 0,
+      durationMs,
+      listMs: durationMs,
+    };
+  };
+
+  let auth: LookupConfig;
+  try {
+    auth = lookupConfigFromRecord(platform, ctx.masterKey);
+  } catch (e) {
+    return fail(`cannot open the Core Platform's secret: ${(e as Error).message}`, 0, 0);
+  }
+  const inventory = await listInventory(list, auth, {
+    allowHttp: ctx.allowHttp,
+    http: { ...ctx.lookupHttp, retries: Math.min(ctx.lookupHttp?.retries ?? SWEEP_RETRIES, SWEEP_RETRIES) },
+    budget: passBudget(ctx, platform.id, opts),
+  });
+  // A refused credential alerts the admins; a complete inventory proves the credential works again.
+  const refused = inventory.status === 401 || inventory.status === 403;
+  if (refused || (inventory.outcome === "complete" && platform.alertSince))
+    await notePlatformAnswer(
+      ctx.db,
+      platform,
+      { outcome: refused ? "error" : "found", reason: inventory.reason, status: inventory.status ?? null, refused },
+      "a fleet inventory pass got an answer",
+    );
+  if (inventory.outcome === "error") return fail(inventory.reason, inventory.pages, inventory.requests, !!inventory.budgetExhausted);
+  // An empty answer is far likelier a wrong filter or tenant than a fleet that left all at once.
+  if (inventory.serials.size === 0) return fail("the inventory lists no device at all", inventory.pages, inventory.requests);
+
+  const listed = new Set([...inventory.serials].map(normalSerial));
+  const missing = new Set<string>();
+  let revoked = 0;
+  for (const source of sources) {
+    for (const device of await devicesOf(source)) {
+      if (listed.has(normalSerial(device.deviceSerial))) continue;
+      missing.add(device.deviceSerial);
+      const reason = `not listed in the inventory of ${platform.name}`;
+      const certs = await revokeDevice(ctx, source, platform, device, device.deviceSerial, { reason, failedRules: [], status: null, url: null });
+      revoked += certs.length;
+    }
+  }
+  const durationMs = Date.now() - started;
+  const missingList = [...missing].sort();
+  await recordEvent(ctx.db, {
+    type: EventType.FleetSweepCompleted,
+    outcome: "success",
+    actor,
+    object,
+    summary: `Revoke On Failure read the inventory of "${platform.name}": ${inventory.pages} page${inventory.pages === 1 ? "" : "s"}, ${listed.size} devices listed, ${missing.size} missing, ${revoked} certificate${revoked === 1 ? "" : "s"} revoked`,
+    details: {
+      ...base,
+      pagesRead: inventory.pages,
+      requests: inventory.requests,
+      durationMs,
+      devicesListed: listed.size,
+      devicesMissing: missingList.slice(0, MISSING_LISTED),
+      devicesMissingCount: missing.size,
+      certificatesRevoked: revoked,
+    },
+  });
+  return {
+    corePlatformId: platform.id,
+    outcome: "complete",
+    reason: inventory.reason,
+    pages: inventory.pages,
+    requests: inventory.requests,
+    devicesListed: listed.size,
+    devicesMissing: missing.size,
+    revoked,
+    durationMs,
+    listMs: inventory.timeMs,
+  };
+}
+
+/** The pass's requests come from the Core Platform's per-minute budget; when it is spent, wait for the next minute. */
+function passBudget(ctx: LifecycleContext, corePlatformId: string, opts: DeviceSweepOptions & { perMinute: number }): InventoryBudget {
+  const deadline = Date.now() + (opts.maxPassMinutes ?? 14) * 60_000;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  let window: Date | null = null;
+  let asked = 0;
+  let need = 0;
+  return {
+    async take(n) {
+      // A retry may then overdraw a tiny budget by a request; the page still has to fit somewhere.
+      asked = n;
+      need = Math.min(n, opts.perMinute);
+      for (;;) {
+        window = await reserveLookups(ctx.db, corePlatformId, need, opts.perMinute, nowOf(ctx));
+        if (window) return true;
+        const wait = 60_000 - (nowOf(ctx).getTime() % 60_000) + 50;
+        if (Date.now() + wait > deadline) return false;
+        await sleep(wait);
+      }
+    },
+    async giveBack(n) {
+      // Refund what was reserved beyond the requests actually sent (asked - n).
+      if (window) await refundLookups(ctx.db, corePlatformId, need - (asked - n), window);
+    },
+  };
+}
+
+/** Why a device failed: a lookup's answer, or its absence from a complete inventory. */
+interface DeviceFailure {
+  reason: string;
+  failedRules: string[];
+  status: number | null;
+  url: string | null;
+}
 
 async function revokeDevice(
   ctx: LifecycleContext,
@@ -172,7 +404,7 @@ async function revokeDevice(
   platform: { id: string; name: string },
   device: DeviceRow,
   identity: string,
-  lookup: LookupResult,
+  failure: DeviceFailure,
 ): Promise<string[]> {
   const now = nowOf(ctx);
   const certs = await ctx.db.$queryRawUnsafe<{ id: string; serialNumber: string }[]>(
@@ -182,16 +414,15 @@ async function revokeDevice(
     source.deviceRoleIds,
     device.deviceSerial,
   );
-  const check = failedChecks(lookup);
   const why = {
     revokeOnFailure: true,
     signalSource: { id: source.id, name: source.name },
     corePlatform: { id: platform.id, name: platform.name },
     identity,
-    failedCheck: lookup.reason,
-    failedRules: check,
-    httpStatus: lookup.status ?? null,
-    url: lookup.url ?? null,
+    failedCheck: failure.reason,
+    failedRules: failure.failedRules,
+    httpStatus: failure.status,
+    url: failure.url,
   };
   await recordEvent(ctx.db, {
     type: EventType.DeviceLookupFailed,
@@ -199,7 +430,7 @@ async function revokeDevice(
     actor,
     object: { type: "security-signal-source", id: source.id, name: source.name },
     deviceSerial: device.deviceSerial,
-    summary: `Device ${device.deviceSerial} failed its check by "${source.name}" (${platform.name}): ${lookup.reason}; Revoke On Failure revokes ${certs.length} certificate${certs.length === 1 ? "" : "s"}`,
+    summary: `Device ${device.deviceSerial} failed its check by "${source.name}" (${platform.name}): ${failure.reason}; Revoke On Failure revokes ${certs.length} certificate${certs.length === 1 ? "" : "s"}`,
     details: { ...why, certificates: certs.map((c) => c.serialNumber) },
   });
   const revoked: string[] = [];

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AUTH_METHODS, attributeMappingTabSchema, createApiTabSchema } from "@attested/integrations";
+import { AUTH_METHODS, attributeMappingTabSchema, createApiTabSchema, LIST_PAGINGS, MAX_LIST_PAGE_SIZE } from "@attested/integrations";
 import { IDENTITY_TYPES } from "./options";
 import {
   conditionSchema,
@@ -24,6 +24,11 @@ const corePlatformTabs = {
   apiKeyHeader: z.string(),
   ...createApiTabSchema({ allowHttp: true }).shape,
   ...attributeMappingTabSchema.shape,
+  listUri: z.string().describe("Fleet inventory: lists every device (same host as uri, no paging parameters); empty = per-device lookups"),
+  listPaging: z.enum(LIST_PAGINGS).describe("offset-limit (Kandji), page-size (Jamf Pro), next-link (Microsoft Graph)"),
+  listItemsPath: z.string().describe("Where a page's devices are, e.g. data, data.results, data.value"),
+  listSerialPath: z.string().describe("A device's serial number, the device as data, e.g. data.serial_number"),
+  listPageSize: z.number().int().min(1).max(MAX_LIST_PAGE_SIZE),
 };
 export const corePlatformCreateBody = corePlatformBasicSchema.extend(optional(corePlatformTabs).shape);
 export const corePlatformUpdateBody = optional({ ...corePlatformBasicSchema.omit({ type: true }).shape, ...corePlatformTabs });

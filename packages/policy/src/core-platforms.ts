@@ -7,6 +7,7 @@ import {
   attributeMappingTabSchema,
   createApiTabSchema,
   createConfigurationTabSchema,
+  createInventorySchema,
   lookupConfigFromRecord,
   lookupDevice,
   rulesPinIdentity,
@@ -17,6 +18,7 @@ import {
   type AttributeMapping,
   type AuthMethod,
   type LookupConfig,
+  type ListPaging,
   type LookupResult,
   type ValidationRule,
 } from "@attested/integrations";
@@ -34,7 +36,23 @@ import { corePlatformBasicSchema, corePlatformRenameSchema } from "./schemas";
 
 export type CorePlatformView = Pick<
   CorePlatform,
-  "id" | "name" | "description" | "type" | "authMethod" | "basicUsername" | "apiKeyHeader" | "uri" | "groupsPath" | "timeoutMs" | "createdAt" | "updatedAt"
+  | "id"
+  | "name"
+  | "description"
+  | "type"
+  | "authMethod"
+  | "basicUsername"
+  | "apiKeyHeader"
+  | "uri"
+  | "groupsPath"
+  | "timeoutMs"
+  | "listUri"
+  | "listPaging"
+  | "listItemsPath"
+  | "listSerialPath"
+  | "listPageSize"
+  | "createdAt"
+  | "updatedAt"
 > & {
   hasSecret: boolean;
   validationRules: ValidationRule[];
@@ -60,6 +78,11 @@ export function toCorePlatformView(row: CorePlatform): CorePlatformView {
     attributeMappings: (Array.isArray(row.attributeMappings) ? row.attributeMappings : []) as unknown as AttributeMapping[],
     groupsPath: row.groupsPath,
     alert: row.alertSince ? { since: row.alertSince, reason: row.alertReason ?? "" } : null,
+    listUri: row.listUri,
+    listPaging: row.listPaging,
+    listItemsPath: row.listItemsPath,
+    listSerialPath: row.listSerialPath,
+    listPageSize: row.listPageSize,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -69,6 +92,7 @@ const BASIC = ["name", "description"] as const;
 const CONFIGURATION = ["authMethod", "secret", "basicUsername", "apiKeyHeader"] as const;
 const API = ["uri", "validationRules", "timeoutMs"] as const;
 const MAPPING = ["attributeMappings", "groupsPath"] as const;
+const INVENTORY = ["listUri", "listPaging", "listItemsPath", "listSerialPath", "listPageSize"] as const;
 
 export const listCorePlatforms = async (db: Db): Promise<CorePlatformView[]> =>
   (await db.corePlatform.findMany({ orderBy: { name: "asc" } })).map(toCorePlatformView);
@@ -95,6 +119,11 @@ interface TabValues {
   timeoutMs: number;
   attributeMappings: AttributeMapping[];
   groupsPath: string | null;
+  listUri: string | null;
+  listPaging: ListPaging | null;
+  listItemsPath: string | null;
+  listSerialPath: string | null;
+  listPageSize: number;
 }
 
 interface Plan {
@@ -146,6 +175,33 @@ function planTabs(c: IssueCollector, current: CorePlatform | null, input: Record
   if (storedOrigin && plan.secret === undefined && SECRET_LABELS[method] && plan.values.uri && uriOrigin(plan.values.uri) !== storedOrigin) {
     c.add("secret", `${SECRET_LABELS[method]} is required again: the saved one is only sent to ${storedOrigin}`);
   }
+  if (hasAny(input, INVENTORY)) {
+    const pick = (k: (typeof INVENTORY)[number]) => (input[k] !== undefined ? input[k] : (cur?.[k] ?? null));
+    const v = c.parse(createInventorySchema({ allowHttp: allowHttpFromEnv() }), {
+      listUri: pick("listUri"),
+      listPaging: pick("listPaging"),
+      listItemsPath: pick("listItemsPath"),
+      listSerialPath: pick("listSerialPath"),
+      listPageSize: input.listPageSize === "" ? undefined : (input.listPageSize ?? cur?.listPageSize),
+    });
+    if (v) {
+      const on = !!v.listUri;
+      Object.assign(plan.values, {
+        listUri: v.listUri ?? null,
+        listPaging: on ? (v.listPaging ?? null) : null,
+        listItemsPath: on ? (v.listItemsPath ?? null) : null,
+        listSerialPath: on ? (v.listSerialPath ?? null) : null,
+        listPageSize: v.listPageSize,
+      });
+      if (!plan.tabs.includes("Configuration")) plan.tabs.push("Configuration");
+    }
+  }
+  // The List URI is sent the same credential: only where the URI sends it (checked when either changes).
+  const listUri = plan.values.listUri !== undefined ? plan.values.listUri : (cur?.listUri ?? null);
+  const uri = plan.values.uri ?? cur?.uri ?? "";
+  if (listUri && (plan.values.listUri !== undefined || plan.values.uri !== undefined) && uriOrigin(listUri) !== uriOrigin(uri)) {
+    c.add("listUri", `List URI must be on the same scheme, host and port as the URI (${uriOrigin(uri) ?? "no URI set"})`);
+  }
   if (hasAny(input, MAPPING)) {
     const v = c.parse(attributeMappingTabSchema, {
       attributeMappings: input.attributeMappings ?? cur?.attributeMappings ?? [],
@@ -182,6 +238,11 @@ function auditView(v: CorePlatformView) {
     timeoutMs: v.timeoutMs,
     attributeMappings: v.attributeMappings,
     groupsPath: v.groupsPath,
+    listUri: v.listUri ? redactUri(v.listUri) : null,
+    listPaging: v.listPaging,
+    listItemsPath: v.listItemsPath,
+    listSerialPath: v.listSerialPath,
+    listPageSize: v.listPageSize,
   };
 }
 

@@ -97,6 +97,43 @@ describe("Core Platforms (Generic HTTP)", () => {
     expect(Object.keys(errors).sort()).toEqual(["attributeMappings.0.attribute", "uri", "validationRules.0.expected", "validationRules.0.path"]);
   });
 
+  it("Fleet Inventory: checked field by field; the List URI only where the URI sends the credential; auditors cannot set it", async () => {
+    const before = await policy.getCorePlatform(db.prisma, id);
+    expect(
+      await fieldErrors(policy.updateCorePlatform(db.prisma, admin, id, { listUri: `${sim.url}/api/v1/devices?x=\${identity}`, listPageSize: "0" })),
+    ).toEqual({
+      listUri: "List URI cannot hold variables: it lists every device",
+      listPaging: "Paging is required with a List URI",
+      listItemsPath: "Items Path is required with a List URI",
+      listSerialPath: "Serial Number Path is required with a List URI",
+      listPageSize: "Page Size is at least 1",
+    });
+    const fields = { listPaging: "offset-limit", listItemsPath: "data", listSerialPath: "data.serial_number", listPageSize: "300" };
+    // The stored token would go to another host.
+    expect(await fieldErrors(policy.updateCorePlatform(db.prisma, admin, id, { ...fields, listUri: "http://attacker.example/api/v1/devices" }))).toEqual({
+      listUri: `List URI must be on the same scheme, host and port as the URI (${sim.url})`,
+    });
+    expect(await fieldErrors(policy.updateCorePlatform(db.prisma, admin, id, { ...fields, listUri: `${sim.url}/d`, listPaging: "cursor" }))).toEqual({
+      listPaging: "Choose a Paging style",
+    });
+    expect(await fieldErrors(policy.updateCorePlatform(db.prisma, admin, id, { ...fields, listUri: `${sim.url}/d`, listItemsPath: "headers.link" }))).toEqual({
+      listItemsPath: "Items Path starts with data (the page, or for the serial number the item)",
+    });
+    await expect(policy.updateCorePlatform(db.prisma, auditor, id, { ...fields, listUri: `${sim.url}/api/v1/devices` })).rejects.toBeInstanceOf(ForbiddenError);
+    expect(await policy.getCorePlatform(db.prisma, id)).toEqual(before);
+
+    const saved = await policy.updateCorePlatform(db.prisma, admin, id, { ...fields, listUri: `${sim.url}/api/v1/devices` });
+    expect(saved).toMatchObject({ listUri: `${sim.url}/api/v1/devices`, listPaging: "offset-limit", listSerialPath: "data.serial_number", listPageSize: 300 });
+    // Moving the URI elsewhere leaves the List URI behind: refused until both move.
+    expect(
+      await fieldErrors(policy.updateCorePlatform(db.prisma, admin, id, { uri: "http://127.0.0.2:1/api/v1/devices?serial_number=${identity}", secret: "t" })),
+    ).toMatchObject({
+      listUri: "List URI must be on the same scheme, host and port as the URI (http://127.0.0.2:1)",
+    });
+    // An empty List URI turns the inventory off.
+    expect(await policy.updateCorePlatform(db.prisma, admin, id, { listUri: "" })).toMatchObject({ listUri: null, listPaging: null, listItemsPath: null });
+  });
+
   it("Validate makes a real call with the unsaved values; the guide's Expected result is the identity", async () => {
     const r = await policy.validateCorePlatform(db.prisma, admin, id, {});
     expect(r).toMatchObject({

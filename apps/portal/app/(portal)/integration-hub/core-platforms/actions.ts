@@ -24,6 +24,11 @@ function tabsInput(input: Record<string, string>) {
     validationRules: rowsFromInput(input, "validationRules", ["path", "condition", "expected"]),
     attributeMappings: rowsFromInput(input, "attributeMappings", ["path", "attribute"]),
     groupsPath: input.groupsPath,
+    listUri: input.listUri,
+    listPaging: input.listPaging,
+    listItemsPath: input.listItemsPath,
+    listSerialPath: input.listSerialPath,
+    listPageSize: input.listPageSize,
   };
 }
 

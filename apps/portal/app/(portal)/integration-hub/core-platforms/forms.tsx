@@ -58,11 +58,17 @@ export interface CorePlatformFormProps {
     validationRules: Rule[];
     attributeMappings: Mapping[];
     groupsPath: string | null;
+    listUri: string | null;
+    listPaging: string | null;
+    listItemsPath: string | null;
+    listSerialPath: string | null;
+    listPageSize: number;
   };
   active: string;
   readOnly: boolean;
   authMethods: { value: string; label: string }[];
   secretLabels: Record<string, string | null>;
+  listPagings: { value: string; label: string }[];
   conditions: { value: string; label: string }[];
   unpinnedWarning: string | null;
 }
@@ -71,7 +77,7 @@ export interface CorePlatformFormProps {
  * The Configuration, API, Attribute Mapping and Groups tabs are panels of one form: switching tabs
  * keeps what was typed (the guide enters the token, then the URI, then clicks Update once).
  */
-export function CorePlatformForm({ cp, active, readOnly, authMethods, secretLabels, conditions, unpinnedWarning }: CorePlatformFormProps) {
+export function CorePlatformForm({ cp, active, readOnly, authMethods, secretLabels, listPagings, conditions, unpinnedWarning }: CorePlatformFormProps) {
   const { state, pending, formRef, formProps } = useTabForm(updateCorePlatformAction);
   const [check, validate, validating] = useActionState(validateCorePlatformAction, emptyForm as ValidateState);
   const err = state.fieldErrors ?? {};
@@ -145,6 +151,58 @@ export function CorePlatformForm({ cp, active, readOnly, authMethods, secretLabe
               <input className="input font-mono" type="password" autoComplete="new-password" {...invalid(state, "secret", "")} />
             </Field>
           )}
+          <fieldset aria-label="Fleet Inventory" className="min-w-0 space-y-3 rounded-lg border border-slate-200 p-4 md:col-span-2">
+            <h3 className="text-sm font-semibold text-slate-800">Fleet Inventory (optional)</h3>
+            <p className="text-xs text-slate-500">
+              How Revoke On Failure lists every device, page by page, instead of one lookup per certificate. Leave the List URI empty to look devices up one by
+              one. Enrollment and RADIUS always look up the one device.
+            </p>
+            <div className="grid grid-cols-1 gap-4 md:grid-cols-[1fr_16rem]">
+              <Field
+                label="List URI"
+                name="listUri"
+                error={err.listUri}
+                hint={
+                  <>
+                    Same host as the URI, without paging parameters. Kandji: <code>{"https://<subdomain>.api.kandji.io/api/v1/devices"}</code>
+                  </>
+                }
+              >
+                <input className="input font-mono" {...invalid(state, "listUri", cp.listUri ?? "")} />
+              </Field>
+              <Field label="Paging" name="listPaging" error={err.listPaging}>
+                <select className="input" {...invalid(state, "listPaging", cp.listPaging ?? "")}>
+                  <option value="">None</option>
+                  {listPagings.map((p) => (
+                    <option key={p.value} value={p.value}>
+                      {p.label}
+                    </option>
+                  ))}
+                </select>
+              </Field>
+            </div>
+            <div className="grid grid-cols-1 gap-4 md:grid-cols-[1fr_1fr_10rem]">
+              <Field
+                label="Items Path"
+                name="listItemsPath"
+                error={err.listItemsPath}
+                hint="Where a page's devices are: Kandji data, Jamf data.results, Graph data.value"
+              >
+                <input className="input font-mono" {...invalid(state, "listItemsPath", cp.listItemsPath ?? "")} />
+              </Field>
+              <Field
+                label="Serial Number Path"
+                name="listSerialPath"
+                error={err.listSerialPath}
+                hint="In each device, as data: Kandji data.serial_number, Graph data.serialNumber"
+              >
+                <input className="input font-mono" {...invalid(state, "listSerialPath", cp.listSerialPath ?? "")} />
+              </Field>
+              <Field label="Page Size" name="listPageSize" error={err.listPageSize} hint="Kandji: at most 300">
+                <input className="input" inputMode="numeric" {...invalid(state, "listPageSize", String(cp.listPageSize))} />
+              </Field>
+            </div>
+          </fieldset>
         </div>
 
         <div {...panel("api")} className="space-y-4">

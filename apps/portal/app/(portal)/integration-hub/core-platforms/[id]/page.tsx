@@ -1,5 +1,15 @@
 import { notFound } from "next/navigation";
-import { AUTH_METHODS, AUTH_METHOD_LABELS, CONDITIONS, CONDITION_LABELS, SECRET_LABELS, UNPINNED_WARNING, rulesPinIdentity } from "@attested/integrations";
+import {
+  AUTH_METHODS,
+  AUTH_METHOD_LABELS,
+  CONDITIONS,
+  LIST_PAGINGS,
+  LIST_PAGING_LABELS,
+  CONDITION_LABELS,
+  SECRET_LABELS,
+  UNPINNED_WARNING,
+  rulesPinIdentity,
+} from "@attested/integrations";
 import { corePlatformUsage, getCorePlatform, identityVariables, DEFAULT_IDENTITY_ATTRIBUTE } from "@attested/policy";
 import { Card, PageHeader, Tabs, formatTime } from "@/components/ui";
 import { getDb } from "@/lib/db";
@@ -71,6 +81,11 @@ export default async function CorePlatformPage({
             uri: cp.uri,
             timeoutMs: cp.timeoutMs,
             groupsPath: cp.groupsPath,
+            listUri: cp.listUri,
+            listPaging: cp.listPaging,
+            listItemsPath: cp.listItemsPath,
+            listSerialPath: cp.listSerialPath,
+            listPageSize: cp.listPageSize,
             validationRules: cp.validationRules.map((r) => ({ path: r.path, condition: r.condition, expected: r.expected })),
             attributeMappings: cp.attributeMappings.map((m) => ({ path: m.path, attribute: m.attribute })),
           }}
@@ -78,6 +93,7 @@ export default async function CorePlatformPage({
           readOnly={!admin}
           authMethods={AUTH_METHODS.map((m) => ({ value: m, label: AUTH_METHOD_LABELS[m] }))}
           secretLabels={SECRET_LABELS}
+          listPagings={LIST_PAGINGS.map((p) => ({ value: p, label: LIST_PAGING_LABELS[p] }))}
           conditions={CONDITIONS.map((c) => ({ value: c, label: CONDITION_LABELS[c] }))}
           unpinnedWarning={!pinned && (cp.uri || cp.validationRules.length) ? UNPINNED_WARNING : null}
         />
