@@ -33,7 +33,21 @@ import { corePlatformBasicSchema, corePlatformRenameSchema } from "./schemas";
 
 export type CorePlatformView = Pick<
   CorePlatform,
-  "id" | "name" | "description" | "type" | "authMethod" | "basicUsername" | "apiKeyHeader" | "uri" | "groupsPath" | "timeoutMs" | "createdAt" | "updatedAt"
+  | "id"
+  | "name"
+  | "description"
+  | "type"
+  | "authMethod"
+  | "basicUsername"
+  | "apiKeyHeader"
+  | "oauthTokenUrl"
+  | "oauthClientId"
+  | "oauthScope"
+  | "uri"
+  | "groupsPath"
+  | "timeoutMs"
+  | "createdAt"
+  | "updatedAt"
 > & {
   hasSecret: boolean;
   validationRules: ValidationRule[];
@@ -51,6 +65,9 @@ export function toCorePlatformView(row: CorePlatform): CorePlatformView {
     hasSecret: !!row.secret && row.secret.length > 0,
     basicUsername: row.basicUsername,
     apiKeyHeader: row.apiKeyHeader,
+    oauthTokenUrl: row.oauthTokenUrl,
+    oauthClientId: row.oauthClientId,
+    oauthScope: row.oauthScope,
     uri: row.uri,
     validationRules: (Array.isArray(row.validationRules) ? row.validationRules : []) as unknown as ValidationRule[],
     timeoutMs: row.timeoutMs,
@@ -62,7 +79,7 @@ export function toCorePlatformView(row: CorePlatform): CorePlatformView {
 }
 
 const BASIC = ["name", "description"] as const;
-const CONFIGURATION = ["authMethod", "secret", "basicUsername", "apiKeyHeader"] as const;
+const CONFIGURATION = ["authMethod", "secret", "basicUsername", "apiKeyHeader", "oauthTokenUrl", "oauthClientId", "oauthScope"] as const;
 const API = ["uri", "validationRules", "timeoutMs"] as const;
 const MAPPING = ["attributeMappings", "groupsPath"] as const;
 
@@ -86,6 +103,9 @@ interface TabValues {
   authMethod: AuthMethod;
   basicUsername: string | null;
   apiKeyHeader: string | null;
+  oauthTokenUrl: string | null;
+  oauthClientId: string | null;
+  oauthScope: string | null;
   uri: string;
   validationRules: ValidationRule[];
   timeoutMs: number;
@@ -109,17 +129,25 @@ function planTabs(c: IssueCollector, current: CorePlatform | null, input: Record
     // A stored secret belongs to its method: switching from Bearer Token to Basic needs a password.
     const secretStored = !!cur?.hasSecret && authMethod === cur.authMethod;
     const secret = typeof input.secret === "string" && input.secret !== "" ? input.secret : null;
-    const pick = (k: "basicUsername" | "apiKeyHeader") => (input[k] !== undefined ? input[k] : (cur?.[k] ?? null));
+    const pick = (k: "basicUsername" | "apiKeyHeader" | "oauthTokenUrl" | "oauthClientId" | "oauthScope") =>
+      input[k] !== undefined ? input[k] : (cur?.[k] ?? null);
     const v = c.parse(createConfigurationTabSchema({ secretStored }), {
       authMethod,
       secret,
       basicUsername: pick("basicUsername"),
       apiKeyHeader: pick("apiKeyHeader"),
+      oauthTokenUrl: pick("oauthTokenUrl"),
+      oauthClientId: pick("oauthClientId"),
+      oauthScope: pick("oauthScope"),
     });
     if (v) {
+      const oauth = v.authMethod === "oauth2";
       plan.values.authMethod = v.authMethod;
       plan.values.basicUsername = v.authMethod === "basic" ? (v.basicUsername ?? null) : null;
       plan.values.apiKeyHeader = v.authMethod === "api-key" ? (v.apiKeyHeader ?? null) : null;
+      plan.values.oauthTokenUrl = oauth ? (v.oauthTokenUrl ?? null) : null;
+      plan.values.oauthClientId = oauth ? (v.oauthClientId ?? null) : null;
+      plan.values.oauthScope = oauth ? v.oauthScope || null : null;
       if (v.authMethod === "none") plan.secret = cur?.hasSecret ? null : undefined;
       else if (v.secret) plan.secret = v.secret;
       plan.tabs.push("Configuration");
@@ -141,6 +169,17 @@ function planTabs(c: IssueCollector, current: CorePlatform | null, input: Record
   const method = (plan.values.authMethod ?? cur?.authMethod ?? "none") as AuthMethod;
   if (storedOrigin && plan.secret === undefined && SECRET_LABELS[method] && plan.values.uri && uriOrigin(plan.values.uri) !== storedOrigin) {
     c.add("secret", `${SECRET_LABELS[method]} is required again: the saved one is only sent to ${storedOrigin}`);
+  }
+  // Likewise the client secret goes to the token URL: a new token origin needs it typed again.
+  const storedTokenOrigin = cur?.hasSecret && cur.authMethod === "oauth2" && cur.oauthTokenUrl ? uriOrigin(cur.oauthTokenUrl) : null;
+  if (
+    storedTokenOrigin &&
+    plan.secret === undefined &&
+    method === "oauth2" &&
+    plan.values.oauthTokenUrl &&
+    uriOrigin(plan.values.oauthTokenUrl) !== storedTokenOrigin
+  ) {
+    c.add("secret", `Client Secret is required again: the saved one is only sent to ${storedTokenOrigin}`);
   }
   if (hasAny(input, MAPPING)) {
     const v = c.parse(attributeMappingTabSchema, {
@@ -173,6 +212,9 @@ function auditView(v: CorePlatformView) {
     credentialStored: v.hasSecret,
     basicUsername: v.basicUsername,
     apiKeyHeader: v.apiKeyHeader,
+    oauthTokenUrl: v.oauthTokenUrl ? redactUri(v.oauthTokenUrl) : null,
+    oauthClientId: v.oauthClientId,
+    oauthScope: v.oauthScope,
     uri: redactUri(v.uri),
     validationRules: v.validationRules,
     timeoutMs: v.timeoutMs,

@@ -53,6 +53,9 @@ export interface CorePlatformFormProps {
     hasSecret: boolean;
     basicUsername: string | null;
     apiKeyHeader: string | null;
+    oauthTokenUrl: string | null;
+    oauthClientId: string | null;
+    oauthScope: string | null;
     uri: string;
     timeoutMs: number;
     validationRules: Rule[];
@@ -130,6 +133,38 @@ export function CorePlatformForm({ cp, active, readOnly, authMethods, secretLabe
             <Field label="Header name" name="apiKeyHeader" error={err.apiKeyHeader} hint="e.g. X-API-Key">
               <input className="input" autoComplete="off" {...invalid(state, "apiKeyHeader", cp.apiKeyHeader ?? "")} />
             </Field>
+          )}
+          {method === "oauth2" && (
+            <>
+              <Field
+                label="Token URL"
+                name="oauthTokenUrl"
+                error={err.oauthTokenUrl}
+                hint={
+                  <>
+                    Jamf Pro: <code>{"https://<instance>.jamfcloud.com/api/oauth/token"}</code>; Intune:{" "}
+                    <code>{"https://login.microsoftonline.com/<tenant id>/oauth2/v2.0/token"}</code>
+                  </>
+                }
+              >
+                <input className="input font-mono" autoComplete="off" {...invalid(state, "oauthTokenUrl", cp.oauthTokenUrl ?? "")} />
+              </Field>
+              <Field label="Client ID" name="oauthClientId" error={err.oauthClientId}>
+                <input className="input font-mono" autoComplete="off" {...invalid(state, "oauthClientId", cp.oauthClientId ?? "")} />
+              </Field>
+              <Field
+                label="Scope"
+                name="oauthScope"
+                error={err.oauthScope}
+                hint={
+                  <>
+                    Space separated; empty sends none (Jamf Pro). Intune: <code>https://graph.microsoft.com/.default</code>
+                  </>
+                }
+              >
+                <input className="input font-mono" autoComplete="off" {...invalid(state, "oauthScope", cp.oauthScope ?? "")} />
+              </Field>
+            </>
           )}
           {secretLabel && (
             <Field
