@@ -119,7 +119,11 @@ describe("OAuth 2.0 client credentials", () => {
   it("on a 401 from the API drops the token, fetches one new token and retries once", async () => {
     await lookup();
     let refused = 0;
-    bed.api = (auth) => (auth === "Bearer tok-1" ? (refused++, { status: 401, body: {} }) : { status: 200, body: [{ serial: "C02OAUTH01" }] });
+    bed.api = (auth) => {
+      if (auth !== "Bearer tok-1") return { status: 200, body: [{ serial: "C02OAUTH01" }] };
+      refused++;
+      return { status: 401, body: {} };
+    };
     expect(await lookup()).toMatchObject({ outcome: "found", attempts: 2 });
     expect(refused).toBe(1);
     expect(bed.tokenRequests).toHaveLength(2);
