@@ -68,6 +68,18 @@ export {
   type OAuthClientCredentials,
   type TokenResult,
 } from "./oauth";
+export {
+  applyPreset,
+  isPresetId,
+  PRESETS,
+  PRESET_IDS,
+  type PresetConfig,
+  type PresetDefinition,
+  type PresetField,
+  type PresetId,
+  type PresetInput,
+  type PresetList,
+} from "./presets";
 export { patternProblem, safeMatch, MAX_PATTERN_LENGTH, MAX_SUBJECT_LENGTH, MATCH_TIMEOUT_MS, type MatchResult } from "./regex";
 export {
   parseTemplate,

@@ -4,6 +4,9 @@ import { EventType, inTransaction, recordEvent, type Actor } from "@attested/eve
 import { assertCanWrite } from "@attested/identity";
 import {
   allowHttpFromEnv,
+  applyPreset,
+  isPresetId,
+  PRESETS,
   attributeMappingTabSchema,
   createApiTabSchema,
   createConfigurationTabSchema,
@@ -223,11 +226,37 @@ function auditView(v: CorePlatformView) {
   };
 }
 
-/** "Add", then "Save" (Basic). REST callers may send the other tabs' fields at once. */
+/**
+ * A preset (Kandji, Jamf Pro, Intune) fills the Configuration method, API and Attribute Mapping tabs
+ * from the tenant's address; fields sent explicitly win. Unknown preset: a field error.
+ */
+function expandPreset(c: IssueCollector, fields: Record<string, unknown>): Record<string, unknown> {
+  const preset = fields.preset;
+  if (preset === undefined || preset === null || preset === "") return fields;
+  if (!isPresetId(preset)) {
+    c.add(
+      "preset",
+      `Preset must be one of ${Object.values(PRESETS)
+        .map((p) => p.label)
+        .join(", ")}`,
+    );
+    return fields;
+  }
+  const str = (k: string) => (typeof fields[k] === "string" ? (fields[k] as string) : null);
+  const r = applyPreset(preset, { tenantUrl: str("tenantUrl"), tenantId: str("tenantId"), graphUrl: str("graphUrl"), loginUrl: str("loginUrl") });
+  if (!r.ok) {
+    for (const [k, m] of Object.entries(r.errors)) c.add(k, m);
+    return fields;
+  }
+  const given = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== ""));
+  return { ...r.config, ...given };
+}
+
+/** "Add", then "Save" (Basic). REST callers may send the other tabs' fields at once; a preset fills them. */
 export async function createCorePlatform(db: Db, actor: Actor, input: unknown): Promise<CorePlatformView> {
   await assertCanWrite(db, actor, "create core platforms");
-  const fields = asRecord(input);
   const c = new IssueCollector();
+  const fields = expandPreset(c, asRecord(input));
   const basic = c.parse(corePlatformBasicSchema, fields);
   const plan = planTabs(c, null, fields);
   c.throwIfAny();
@@ -249,8 +278,8 @@ export async function createCorePlatform(db: Db, actor: Actor, input: unknown): 
       outcome: "success",
       actor,
       object: { type: "core-platform", id, name: row.name },
-      summary: `Core Platform "${row.name}" (Generic HTTP) created`,
-      details: { type: "Generic HTTP", ...auditView(view) },
+      summary: `Core Platform "${row.name}" (Generic HTTP${isPresetId(fields.preset) ? `, ${PRESETS[fields.preset].label} preset` : ""}) created`,
+      details: { type: "Generic HTTP", ...(isPresetId(fields.preset) ? { preset: PRESETS[fields.preset].label } : {}), ...auditView(view) },
     });
     return view;
   });
