@@ -6,9 +6,11 @@ import type { SimulatedAppleCa } from "./apple-ca";
 import { buildAttestation, type Forgery } from "./attestation";
 import { buildCsr } from "./csr";
 import { createDeviceKey, type DeviceKey, type SimulatedDevice } from "./device";
-import { ProfileError, renderMobileconfig, type AcmePayload, type MobileConfig } from "./profile";
+import { ProfileError, renderMobileconfig, type AcmePayload, type Mdm, type MobileConfig } from "./profile";
 
 export interface EnrollOptions {
+  /** The MDM that delivers the profile and fills in its variables (default Kandji). */
+  mdm?: Mdm;
   /** The `.mobileconfig` as downloaded from the portal (variables not yet filled in). */
   profile: string | Uint8Array;
   device: SimulatedDevice;
@@ -67,8 +69,8 @@ export function splitPemChain(chain: string): string[] {
   return chain.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 }
 
-function acmePayload(options: Pick<EnrollOptions, "profile" | "device" | "payloadIndex">): { profile: MobileConfig; payload: AcmePayload } {
-  const profile = renderMobileconfig(options.profile, options.device);
+function acmePayload(options: Pick<EnrollOptions, "profile" | "device" | "payloadIndex" | "mdm">): { profile: MobileConfig; payload: AcmePayload } {
+  const profile = renderMobileconfig(options.profile, options.device, options.mdm);
   const payload = profile.acme[options.payloadIndex ?? 0];
   if (!payload) throw new ProfileError("the profile has no com.apple.security.acme payload");
   return { profile, payload };
@@ -79,7 +81,7 @@ function acmePayload(options: Pick<EnrollOptions, "profile" | "device" | "payloa
  * makes, ahead of time. A load generator sharing the machine with the server prepares them before its
  * clock starts, as each real device does this on its own hardware.
  */
-export async function prepareDevice(options: Pick<EnrollOptions, "profile" | "device" | "payloadIndex">): Promise<PreparedDevice> {
+export async function prepareDevice(options: Pick<EnrollOptions, "profile" | "device" | "payloadIndex" | "mdm">): Promise<PreparedDevice> {
   const { payload } = acmePayload(options);
   const key = await createDeviceKey({ keyType: payload.KeyType, keySize: payload.KeySize, hardwareBound: payload.HardwareBound });
   const accountKey = (await webcrypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;

@@ -11,6 +11,8 @@ export {
   type SimulatedDevice,
 } from "./device";
 export {
+  INTUNE_VARIABLES,
+  JAMF_VARIABLES,
   KANDJI_VARIABLES,
   ProfileError,
   parseMobileconfig,
@@ -18,6 +20,7 @@ export {
   substituteInPlist,
   substituteVariables,
   type AcmePayload,
+  type Mdm,
   type MobileConfig,
   type NetworkPayload,
   type ProfileCertificate,

@@ -22,6 +22,17 @@ describe("substituteVariables (Kandji profile variables)", () => {
     expect(substituteVariables("$MODEL", { ...device, model: "MacBook Air" })).toBe("MacBook Air");
   });
 
+  it("fills in Jamf Pro's and Intune's variables when that MDM delivers the profile, and not another MDM's", () => {
+    expect(substituteVariables("$SERIALNUMBER/$UDID/$DEVICENAME/$EMAIL/$FULLNAME", device, "jamf")).toBe(
+      "C02XK1ABCD12/00008103-0011223344556677/Alice's MacBook/alice@example.com/Alice Example",
+    );
+    expect(substituteVariables("{{serialnumber}}/{{UDID}}/{{devicename}}/{{mail}}/{{userprincipalname}}", device, "intune")).toBe(
+      "C02XK1ABCD12/00008103-0011223344556677/Alice's MacBook/alice@example.com/alice@example.com",
+    );
+    expect(substituteVariables("$SERIAL_NUMBER {{serialnumber}}", device, "jamf")).toBe("$SERIAL_NUMBER {{serialnumber}}");
+    expect(substituteVariables("$SERIALNUMBER", device, "kandji")).toBe("$SERIALNUMBER");
+  });
+
   it("leaves literal text, the PKI's ${/path} variables and unknown variables alone", () => {
     expect(substituteVariables("plain text", device)).toBe("plain text");
     expect(substituteVariables("CN=${/csr/subject/commonname}", device)).toBe("CN=${/csr/subject/commonname}");

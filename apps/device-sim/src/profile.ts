@@ -1,5 +1,5 @@
 // Reads a `.mobileconfig` as a device receives it: the MDM first fills in its profile variables with the
-// device's values (Kandji: $SERIAL_NUMBER, $UDID, $DEVICE_NAME, $EMAIL, $FULL_NAME, ...), then the device
+// device's values (Kandji: $SERIAL_NUMBER, ...; Jamf Pro: $SERIALNUMBER, ...; Intune: {{serialnumber}}, ...), then the device
 // reads the `com.apple.security.acme` payload and the certificate payloads
 // (docs/protocol.md#the-acme-profile-payload, docs/kandji.md#profile-variables).
 import { X509Certificate } from "node:crypto";
@@ -23,35 +23,69 @@ export const KANDJI_VARIABLES = {
   $MODEL: "model",
 } as const satisfies Record<string, keyof SimulatedDevice>;
 
-// Longest names first, so one variable name that prefixes another can never win.
-const VARIABLE_RE = new RegExp(
-  Object.keys(KANDJI_VARIABLES)
-    .sort((a, b) => b.length - a.length)
-    .map((v) => v.replace("$", "\\$"))
-    .join("|"),
-  "g",
-);
+/** Jamf Pro's payload variables (docs/jamf.md#profile-variables). */
+export const JAMF_VARIABLES = {
+  $SERIALNUMBER: "serialNumber",
+  $UDID: "udid",
+  $DEVICENAME: "deviceName",
+  $EMAIL: "email",
+  $FULLNAME: "fullName",
+  $REALNAME: "fullName",
+  $MODEL: "model",
+} as const satisfies Record<string, keyof SimulatedDevice>;
 
 /**
- * Replaces Kandji variables in `text` with the device's values, as the MDM does before delivering a
+ * Intune's device and user variables (docs/intune.md#profile-variables), written {{name}}. The user
+ * principal name is the sign-in name, which the simulated device takes from its email.
+ */
+export const INTUNE_VARIABLES = {
+  "{{serialnumber}}": "serialNumber",
+  "{{udid}}": "udid",
+  "{{devicename}}": "deviceName",
+  "{{mail}}": "email",
+  "{{userprincipalname}}": "email",
+} as const satisfies Record<string, keyof SimulatedDevice>;
+
+/** The MDM that delivers the profile, and so fills in its variables. */
+export type Mdm = "kandji" | "jamf" | "intune";
+const VARIABLES: Record<Mdm, Record<string, keyof SimulatedDevice>> = { kandji: KANDJI_VARIABLES, jamf: JAMF_VARIABLES, intune: INTUNE_VARIABLES };
+
+// Longest names first, so one variable name that prefixes another can never win. Intune's names are
+// matched whatever their case.
+const VARIABLE_RES = Object.fromEntries(
+  (Object.keys(VARIABLES) as Mdm[]).map((mdm) => [
+    mdm,
+    new RegExp(
+      Object.keys(VARIABLES[mdm])
+        .sort((a, b) => b.length - a.length)
+        .map((v) => v.replace(/[$.*+?^{}()|[\]\\]/g, "\\$&"))
+        .join("|"),
+      mdm === "intune" ? "gi" : "g",
+    ),
+  ]),
+) as Record<Mdm, RegExp>;
+
+/**
+ * Replaces the MDM's variables in `text` with the device's values, as the MDM does before delivering a
  * profile. A variable whose attribute the device lacks becomes empty; any other text (including the
  * PKI's own `${/path}` template syntax) is left alone.
  */
-export function substituteVariables(text: string, device: SimulatedDevice): string {
-  return text.replace(VARIABLE_RE, (name) => {
-    const attr = KANDJI_VARIABLES[name as keyof typeof KANDJI_VARIABLES];
+export function substituteVariables(text: string, device: SimulatedDevice, mdm: Mdm = "kandji"): string {
+  const names = VARIABLES[mdm];
+  return text.replace(VARIABLE_RES[mdm], (name) => {
+    const attr = names[mdm === "intune" ? name.toLowerCase() : name]!;
     const v = device[attr];
     return v === undefined ? "" : String(v);
   });
 }
 
 /** Deep copy of a plist value with every string substituted. */
-export function substituteInPlist(value: PlistValue, device: SimulatedDevice): PlistValue {
-  if (typeof value === "string") return substituteVariables(value, device);
-  if (Array.isArray(value)) return value.map((v) => substituteInPlist(v, device));
+export function substituteInPlist(value: PlistValue, device: SimulatedDevice, mdm: Mdm = "kandji"): PlistValue {
+  if (typeof value === "string") return substituteVariables(value, device, mdm);
+  if (Array.isArray(value)) return value.map((v) => substituteInPlist(v, device, mdm));
   if (value !== null && typeof value === "object" && !(value instanceof Uint8Array) && !(value instanceof Date)) {
     const out: PlistDict = {};
-    for (const [k, v] of Object.entries(value)) out[k] = substituteInPlist(v, device);
+    for (const [k, v] of Object.entries(value)) out[k] = substituteInPlist(v, device, mdm);
     return out;
   }
   return value;
@@ -349,6 +383,6 @@ export function parseMobileconfig(input: string | Uint8Array): MobileConfig {
 }
 
 /** Parses a profile as the device receives it: with the MDM's variables filled in for `device`. */
-export function renderMobileconfig(input: string | Uint8Array, device: SimulatedDevice): MobileConfig {
-  return readProfile(substituteInPlist(parsePlist(input), device));
+export function renderMobileconfig(input: string | Uint8Array, device: SimulatedDevice, mdm: Mdm = "kandji"): MobileConfig {
+  return readProfile(substituteInPlist(parsePlist(input), device, mdm));
 }

@@ -6,6 +6,7 @@ import { Badge } from "./ui";
 export interface LookupReportData {
   outcome: "found" | "notFound" | "error";
   reason: string;
+  failedStep?: "token" | "lookup";
   status?: number;
   timeMs: number;
   attempts: number;
@@ -34,7 +35,7 @@ export function LookupReport({ report, conditionLabels }: { report: LookupReport
   return (
     <section aria-label="Validation result" data-testid="validation-result" className="space-y-4 rounded-lg border border-slate-200 bg-slate-50 p-4 text-sm">
       <div className="flex flex-wrap items-center gap-3">
-        <Badge color={o.color}>{o.label}</Badge>
+        <Badge color={o.color}>{report.failedStep === "token" ? "Token request failed" : o.label}</Badge>
         <span className="font-medium text-slate-800" data-testid="validation-reason">
           {report.reason}
         </span>
@@ -46,6 +47,12 @@ export function LookupReport({ report, conditionLabels }: { report: LookupReport
         </dd>
         <dt className="text-slate-500">Signal Source</dt>
         <dd>{report.corePlatform.name}</dd>
+        {report.failedStep && (
+          <>
+            <dt className="text-slate-500">Failed step</dt>
+            <dd data-testid="validation-step">{report.failedStep === "token" ? "OAuth 2.0 token request" : "Device lookup (the token was issued)"}</dd>
+          </>
+        )}
         <dt className="text-slate-500">Request</dt>
         <dd className="break-all font-mono">GET {report.url ?? "—"}</dd>
         <dt className="text-slate-500">HTTP status</dt>

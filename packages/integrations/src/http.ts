@@ -137,6 +137,12 @@ async function readLimited(body: Readable, declaredLength: string | undefined, m
   return Buffer.concat(chunks);
 }
 
+interface OutgoingRequest {
+  method: "GET" | "POST";
+  headers: Record<string, string>;
+  body?: string;
+}
+
 interface Attempt {
   status: number;
   headers: Record<string, string>;
@@ -145,7 +151,7 @@ interface Attempt {
 }
 
 /** One attempt: the request, same-origin redirects, and the body, all under one timeout. */
-async function attempt(url: URL, headers: Record<string, string>, timeoutMs: number, policy: HttpPolicy): Promise<Attempt> {
+async function attempt(url: URL, req: OutgoingRequest, timeoutMs: number, policy: HttpPolicy): Promise<Attempt> {
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), timeoutMs);
   try {
@@ -154,7 +160,7 @@ async function attempt(url: URL, headers: Record<string, string>, timeoutMs: num
       let res: Awaited<ReturnType<typeof request>>;
       try {
         // request() follows no redirects: they are checked here, hop by hop.
-        res = await request(current, { method: "GET", headers, signal: ctl.signal });
+        res = await request(current, { method: req.method, headers: req.headers, body: req.body, signal: ctl.signal });
       } catch (e) {
         if (ctl.signal.aborted) throw new Failure("timeout", `timeout after ${timeoutMs}ms`);
         throw describeNetworkError(e);
@@ -162,7 +168,8 @@ async function attempt(url: URL, headers: Record<string, string>, timeoutMs: num
       const h: Record<string, string> = {};
       for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
       const location = h.location;
-      if (REDIRECTS.has(res.statusCode) && location) {
+      // A POST (the OAuth token request) is never redirected: its body holds the client secret.
+      if (REDIRECTS.has(res.statusCode) && location && req.method === "GET") {
         discard(res.body);
         let next: URL;
         try {
@@ -193,7 +200,24 @@ async function attempt(url: URL, headers: Record<string, string>, timeoutMs: num
  * GETs `url` under the policy. Never throws for remote trouble: the result is either the final
  * response (which may still be a 429/5xx once retries are spent) or a failure with a precise message.
  */
-export async function httpGet(url: string, headers: Record<string, string>, policyIn: Partial<HttpPolicy> = {}, deps: HttpDeps = {}): Promise<HttpResult> {
+export function httpGet(url: string, headers: Record<string, string>, policyIn: Partial<HttpPolicy> = {}, deps: HttpDeps = {}): Promise<HttpResult> {
+  return httpRequest(url, { method: "GET", headers }, policyIn, deps);
+}
+
+/** POSTs an application/x-www-form-urlencoded body (the OAuth 2.0 token request), under the same policy as httpGet. */
+export function httpPostForm(
+  url: string,
+  form: Record<string, string>,
+  headers: Record<string, string> = {},
+  policyIn: Partial<HttpPolicy> = {},
+  deps: HttpDeps = {},
+): Promise<HttpResult> {
+  const body = new URLSearchParams(form).toString();
+  return httpRequest(url, { method: "POST", headers: { ...headers, "content-type": "application/x-www-form-urlencoded" }, body }, policyIn, deps);
+}
+
+async function httpRequest(url: string, req: OutgoingRequest, policyIn: Partial<HttpPolicy>, deps: HttpDeps): Promise<HttpResult> {
+  const headers = req.headers;
   const policy = { ...DEFAULT_HTTP_POLICY, ...policyIn };
   const random = deps.random ?? Math.random;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -221,7 +245,7 @@ export async function httpGet(url: string, headers: Record<string, string>, poli
     const budget = Math.min(policy.timeoutMs, remaining);
     let r: Attempt;
     try {
-      r = await attempt(target, sent, budget, policy);
+      r = await attempt(target, { ...req, headers: sent }, budget, policy);
     } catch (e) {
       if (!(e instanceof Failure)) throw e;
       // Only a refused or reset connection is worth retrying; a timeout already spent its budget,

@@ -46,6 +46,7 @@ export {
 } from "./mapping";
 export {
   httpGet,
+  httpPostForm,
   backoffDelay,
   parseRetryAfter,
   isRetryableStatus,
@@ -57,6 +58,28 @@ export {
   type HttpResponse,
   type HttpResult,
 } from "./http";
+export {
+  clearTokenCache,
+  getAccessToken,
+  invalidateAccessToken,
+  refreshMarginMs,
+  tokenCacheKey,
+  DEFAULT_EXPIRES_IN_S,
+  type OAuthClientCredentials,
+  type TokenResult,
+} from "./oauth";
+export {
+  applyPreset,
+  isPresetId,
+  PRESETS,
+  PRESET_IDS,
+  type PresetConfig,
+  type PresetDefinition,
+  type PresetField,
+  type PresetId,
+  type PresetInput,
+  type PresetList,
+} from "./presets";
 export { patternProblem, safeMatch, MAX_PATTERN_LENGTH, MAX_SUBJECT_LENGTH, MATCH_TIMEOUT_MS, type MatchResult } from "./regex";
 export {
   parseTemplate,
@@ -81,6 +104,7 @@ export {
   fieldErrors,
   ruleSchema,
   uriOrigin,
+  tokenUrlProblem,
   AUTH_METHODS,
   AUTH_METHOD_LABELS,
   SECRET_LABELS,

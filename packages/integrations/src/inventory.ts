@@ -1,5 +1,6 @@
 import { DEFAULT_HTTP_POLICY, httpGet, isRetryableStatus, type HttpDeps, type HttpPolicy } from "./http";
 import { authHeaders, errorDetail, parseBody, redactUrl, type LookupConfig } from "./lookup";
+import { getAccessToken, tokenCacheKey } from "./oauth";
 import { evaluatePath, parsePath, type ParsedPath } from "./paths";
 import type { ListPaging } from "./schema";
 
@@ -68,7 +69,7 @@ export interface InventoryResult {
   url?: string;
 }
 
-type Auth = Pick<LookupConfig, "authMethod" | "secret" | "basicUsername" | "apiKeyHeader">;
+type Auth = Pick<LookupConfig, "authMethod" | "secret" | "basicUsername" | "apiKeyHeader" | "oauthTokenUrl" | "oauthClientId" | "oauthScope" | "tokenOwner">;
 
 function pageUrl(list: ListConfig, page: number, offset: number): string {
   const u = new URL(list.uri);
@@ -116,7 +117,15 @@ export async function listInventory(list: ListConfig, auth: Auth, opts: Inventor
     ...opts.http,
     allowHttp: opts.allowHttp ?? false,
   };
-  const headers = authHeaders(auth);
+  // OAuth 2.0 platforms (Jamf Pro, Intune): the same cached token as the lookups.
+  let accessToken: string | null = null;
+  if (auth.authMethod === "oauth2") {
+    const credentials = { tokenUrl: auth.oauthTokenUrl!, clientId: auth.oauthClientId!, clientSecret: auth.secret!, scope: auth.oauthScope ?? null };
+    const t = await getAccessToken(tokenCacheKey(auth.tokenOwner ?? "", credentials), credentials, { http: policy, deps: opts.deps });
+    if (!t.ok) return done("error", `token request failed: ${t.reason}`, t.status ? { status: t.status } : {});
+    accessToken = t.accessToken;
+  }
+  const headers = authHeaders(auth, accessToken);
   const maxRequests = 1 + policy.retries;
 
   let url = pageUrl(list, 0, 0);

@@ -1,4 +1,5 @@
 import { DEFAULT_HTTP_POLICY, httpGet, isRetryableStatus, type HttpDeps, type HttpPolicy } from "./http";
+import { getAccessToken, invalidateAccessToken, tokenCacheKey, type OAuthClientCredentials } from "./oauth";
 import { extractGroups, mapAttributes, type AttributeMapping, type Attributes, type MappingResult } from "./mapping";
 import type { ResponseView } from "./paths";
 import { evaluateRules, rulesPinIdentity, UNPINNED_WARNING, type RuleResult, type ValidationRule } from "./rules";
@@ -26,6 +27,12 @@ export interface LookupConfig {
   secret?: string | null;
   basicUsername?: string | null;
   apiKeyHeader?: string | null;
+  /** OAuth 2.0 client credentials (authMethod "oauth2"); the client secret is `secret`. */
+  oauthTokenUrl?: string | null;
+  oauthClientId?: string | null;
+  oauthScope?: string | null;
+  /** Whose cached access token this is (the Core Platform's id); part of the token cache key. */
+  tokenOwner?: string;
   validationRules: ValidationRule[];
   attributeMappings: AttributeMapping[];
   groupsPath?: string | null;
@@ -66,6 +73,8 @@ export interface LookupResult {
   unavailable?: true;
   /** With outcome "error": the MDM refused the credentials (401, 403). Admins must fix the configuration. */
   refused?: true;
+  /** With OAuth 2.0 and outcome "error": whether the token request or the lookup itself failed. */
+  failedStep?: "token" | "lookup";
   /** Final HTTP status, when a response came. */
   status?: number;
   timeMs: number;
@@ -94,10 +103,15 @@ export function redactUrl(url: string): string {
   }
 }
 
-export function authHeaders(c: Pick<LookupConfig, "authMethod" | "secret" | "basicUsername" | "apiKeyHeader">): Record<string, string> {
+export function authHeaders(
+  c: Pick<LookupConfig, "authMethod" | "secret" | "basicUsername" | "apiKeyHeader">,
+  accessToken: string | null,
+): Record<string, string> {
   switch (c.authMethod) {
     case "bearer":
       return { authorization: `Bearer ${c.secret}` };
+    case "oauth2":
+      return { authorization: `Bearer ${accessToken}` };
     case "basic":
       return { authorization: `Basic ${Buffer.from(`${c.basicUsername ?? ""}:${c.secret}`, "utf8").toString("base64")}` };
     case "api-key":
@@ -107,14 +121,24 @@ export function authHeaders(c: Pick<LookupConfig, "authMethod" | "secret" | "bas
   }
 }
 
-/** A short explanation from an error body ({"detail": ...} as Kandji/DRF write it, or message/error). */
+/**
+ * A short explanation from an error body: {"detail": ...} as Kandji/DRF write it, message/error,
+ * Microsoft Graph's {"error": {"code", "message"}} and Jamf Pro's {"errors": [{"code", "description"}]}.
+ */
 export function errorDetail(data: unknown): string | null {
   if (data === null || typeof data !== "object" || Array.isArray(data)) return null;
+  const d = data as Record<string, unknown>;
   for (const k of ["detail", "message", "error", "error_description"]) {
-    const v = (data as Record<string, unknown>)[k];
+    const v = d[k];
     if (typeof v === "string" && v.trim()) return v.trim().slice(0, 200);
   }
-  return null;
+  const nested = (o: unknown, text: string) => {
+    if (o === null || typeof o !== "object") return null;
+    const r = o as Record<string, unknown>;
+    const parts = [r.code, r[text]].filter((x): x is string => typeof x === "string" && x.trim() !== "");
+    return parts.length ? parts.join(": ").slice(0, 200) : null;
+  };
+  return nested(d.error, "message") ?? (Array.isArray(d.errors) ? nested(d.errors[0], "description") : null);
 }
 
 const retriesText = (n: number) => (n === 1 ? "1 retry" : `${n} retries`);
@@ -179,23 +203,50 @@ export async function lookupDevice(input: LookupInput): Promise<LookupResult> {
     throw e;
   }
   const shownUrl = redactUrl(url);
+  const policy = {
+    ...DEFAULT_HTTP_POLICY,
+    // A long configured timeout still gets its one full attempt.
+    maxTotalMs: Math.max(DEFAULT_HTTP_POLICY.maxTotalMs, config.timeoutMs),
+    ...opts.http,
+    timeoutMs: config.timeoutMs,
+    allowHttp: opts.allowHttp ?? allowHttpFromEnv(),
+  };
 
-  const http = await httpGet(
-    url,
-    authHeaders(config),
-    {
-      ...DEFAULT_HTTP_POLICY,
-      // A long configured timeout still gets its one full attempt.
-      maxTotalMs: Math.max(DEFAULT_HTTP_POLICY.maxTotalMs, config.timeoutMs),
-      ...opts.http,
-      timeoutMs: config.timeoutMs,
-      allowHttp: opts.allowHttp ?? allowHttpFromEnv(),
-    },
-    opts.deps,
-  );
+  const oauth = config.authMethod === "oauth2";
+  const credentials: OAuthClientCredentials | null = oauth
+    ? { tokenUrl: config.oauthTokenUrl!, clientId: config.oauthClientId!, clientSecret: config.secret!, scope: config.oauthScope ?? null }
+    : null;
+  const tokenKey = credentials ? tokenCacheKey(input.config.tokenOwner ?? "", credentials) : "";
+  const step = oauth ? { failedStep: "lookup" as const } : {};
+  const token = async () => {
+    const t = await getAccessToken(tokenKey, credentials!, { http: policy, deps: opts.deps });
+    return t.ok ? t : done("error", `token request failed: ${t.reason}`, { failedStep: "token", ...(t.unavailable ? { unavailable: true as const } : {}) });
+  };
+
+  let accessToken: string | null = null;
+  if (credentials) {
+    const t = await token();
+    if (!("ok" in t)) return t;
+    accessToken = t.accessToken;
+  }
+  let http = await httpGet(url, authHeaders(config, accessToken), policy, opts.deps);
+  if (credentials && http.kind === "response" && http.status === 401) {
+    // The token was revoked or expired early: one new token, one more try.
+    invalidateAccessToken(tokenKey, accessToken!);
+    const t = await token();
+    if (!("ok" in t)) return t;
+    accessToken = t.accessToken;
+    const attempts = http.attempts;
+    http = await httpGet(url, authHeaders(config, accessToken), policy, opts.deps);
+    http.attempts += attempts;
+  }
   base.attempts = http.attempts;
   if (http.kind === "failure")
-    return done("error", http.message, { url: shownUrl, ...(http.failure === "timeout" || http.failure === "network" ? { unavailable: true as const } : {}) });
+    return done("error", http.message, {
+      url: shownUrl,
+      ...step,
+      ...(http.failure === "timeout" || http.failure === "network" ? { unavailable: true as const } : {}),
+    });
 
   base.status = http.status;
   const contentType = http.headers["content-type"] ?? "";
@@ -218,9 +269,9 @@ export async function lookupDevice(input: LookupInput): Promise<LookupResult> {
     const transient = http.status === 429 || http.status >= 500;
     const refused = http.status === 401 || http.status === 403;
     const flag = transient ? { unavailable: true as const } : refused ? { refused: true as const } : {};
-    return done("error", `HTTP ${http.status}${after}${detail ? ` (${detail})` : ""}`, { ...extra, ...flag });
+    return done("error", `HTTP ${http.status}${after}${detail ? ` (${detail})` : ""}`, { ...extra, ...step, ...flag });
   }
-  if (!body.ok) return done("error", "response is not valid JSON", extra);
+  if (!body.ok) return done("error", "response is not valid JSON", { ...extra, ...step });
 
   const view: ResponseView = { data: body.data, status: http.status, headers: http.headers };
   base.rules = evaluateRules(config.validationRules, view, vars);

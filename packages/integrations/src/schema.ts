@@ -9,13 +9,14 @@ import { renderTemplate, TemplateError, templateProblem } from "./template";
 // meant to be shown next to the field (keys of fieldErrors() are the field names, with array
 // indexes: "validationRules.0.expected").
 
-export const AUTH_METHODS = ["bearer", "basic", "api-key", "none"] as const;
+export const AUTH_METHODS = ["bearer", "basic", "api-key", "oauth2", "none"] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
 export const AUTH_METHOD_LABELS: Record<AuthMethod, string> = {
   bearer: "Bearer Token",
   basic: "Basic Authentication",
   "api-key": "API Key Header",
+  oauth2: "OAuth 2.0 Client Credentials",
   none: "None",
 };
 
@@ -24,6 +25,7 @@ export const SECRET_LABELS: Record<AuthMethod, string | null> = {
   bearer: "Bearer Token",
   basic: "Password",
   "api-key": "API Key",
+  oauth2: "Client Secret",
   none: null,
 };
 
@@ -171,9 +173,35 @@ const configurationShape = {
   secret: secretField,
   basicUsername: z.string().trim().max(200, "User name is at most 200 characters").nullable().optional(),
   apiKeyHeader: z.string().trim().max(100, "Header name is at most 100 characters").nullable().optional(),
+  oauthTokenUrl: z.string().trim().max(2048, "Token URL is at most 2048 characters").nullable().optional(),
+  oauthClientId: z.string().trim().max(400, "Client ID is at most 400 characters").nullable().optional(),
+  oauthScope: z
+    .string()
+    .trim()
+    .max(1000, "Scope is at most 1000 characters")
+    // RFC 6749 §3.3: space-separated scope tokens of printable ASCII without " and \.
+    .regex(/^(?:[\x21\x23-\x5b\x5d-\x7e]+(?: [\x21\x23-\x5b\x5d-\x7e]+)*)?$/, 'Scope holds space-separated values of printable characters (no " or \\)')
+    .nullable()
+    .optional(),
 };
 const configurationObject = z.object(configurationShape);
 type ConfigurationValues = z.output<typeof configurationObject>;
+
+/** Why a token URL cannot be used, or null: a full https URL without variables or credentials. */
+export function tokenUrlProblem(v: string, allowHttp: boolean): string | null {
+  if (v.includes("${")) return "Token URL cannot hold variables";
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    return "Token URL must be a full https URL, e.g. https://example.jamfcloud.com/api/oauth/token";
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return "Token URL must start with https://";
+  if (url.protocol === "http:" && !allowHttp) return "Token URL must use https:// (plain http is refused)";
+  if (url.username || url.password) return "Token URL must not hold a user name or password";
+  if (url.hash) return "Token URL cannot have a #fragment";
+  return null;
+}
 
 function refineConfiguration(opts: ConfigSchemaOptions) {
   return (c: ConfigurationValues, ctx: z.RefinementCtx) => {
@@ -181,8 +209,19 @@ function refineConfiguration(opts: ConfigSchemaOptions) {
     if (secretLabel && !c.secret && !opts.secretStored) {
       ctx.addIssue({ code: "custom", path: ["secret"], message: `${secretLabel} is required` });
     }
+    if (c.authMethod === "oauth2") {
+      if (!c.oauthTokenUrl) ctx.addIssue({ code: "custom", path: ["oauthTokenUrl"], message: "Token URL is required" });
+      else {
+        const p = tokenUrlProblem(c.oauthTokenUrl, opts.allowHttp ?? allowHttpFromEnv());
+        if (p) ctx.addIssue({ code: "custom", path: ["oauthTokenUrl"], message: p });
+      }
+      if (!c.oauthClientId) ctx.addIssue({ code: "custom", path: ["oauthClientId"], message: "Client ID is required" });
+      else if (!/^[\x20-\x7e]+$/.test(c.oauthClientId))
+        ctx.addIssue({ code: "custom", path: ["oauthClientId"], message: "Client ID may hold only printable ASCII characters" });
+    }
     // Header values are bytes; a pasted token with non-ASCII characters cannot be sent as-is.
-    if (c.secret && c.authMethod !== "basic" && !/^[\x20-\x7e]+$/.test(c.secret)) {
+    // (A client secret travels in a form body, so any character is fine there.)
+    if (c.secret && c.authMethod !== "basic" && c.authMethod !== "oauth2" && !/^[\x20-\x7e]+$/.test(c.secret)) {
       ctx.addIssue({ code: "custom", path: ["secret"], message: `${secretLabel} may hold only printable ASCII characters` });
     }
     if (c.authMethod === "basic") {

@@ -5,7 +5,7 @@ import type { AttributeMapping } from "./mapping";
 import type { ValidationRule } from "./rules";
 import type { AuthMethod, ListPaging } from "./schema";
 
-// A Core Platform's bearer token / password / API key is stored sealed (CorePlatform.secret) and
+// A Core Platform's bearer token / password / API key / OAuth client secret is stored sealed (CorePlatform.secret) and
 // bound to its platform: a blob copied onto another platform's row does not open.
 
 export const corePlatformSecretContext = (platformId: string) => `core-platform:${platformId}`;
@@ -25,6 +25,9 @@ export interface CorePlatformRecord {
   secret: Uint8Array | null;
   basicUsername: string | null;
   apiKeyHeader: string | null;
+  oauthTokenUrl?: string | null;
+  oauthClientId?: string | null;
+  oauthScope?: string | null;
   uri: string;
   validationRules: unknown;
   attributeMappings: unknown;
@@ -44,6 +47,10 @@ export function lookupConfigFromRecord(rec: CorePlatformRecord, key?: Buffer): L
     secret: rec.secret && rec.secret.length > 0 ? openCorePlatformSecret(rec.secret, rec.id, key) : null,
     basicUsername: rec.basicUsername,
     apiKeyHeader: rec.apiKeyHeader,
+    oauthTokenUrl: rec.oauthTokenUrl ?? null,
+    oauthClientId: rec.oauthClientId ?? null,
+    oauthScope: rec.oauthScope ?? null,
+    tokenOwner: rec.id,
     validationRules: rec.validationRules as ValidationRule[],
     attributeMappings: rec.attributeMappings as AttributeMapping[],
     groupsPath: rec.groupsPath,

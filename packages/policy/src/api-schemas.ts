@@ -19,9 +19,16 @@ const optional = <T extends z.ZodRawShape>(shape: T) => z.object(shape).partial(
 
 const corePlatformTabs = {
   authMethod: z.enum(AUTH_METHODS),
-  secret: z.string().describe("Write-only: sealed at rest, never returned (responses carry hasSecret). Empty keeps the stored one."),
+  secret: z
+    .string()
+    .describe(
+      "Bearer token, password, API key or OAuth client secret. Write-only: sealed at rest, never returned (responses carry hasSecret). Empty keeps the stored one.",
+    ),
   basicUsername: z.string(),
   apiKeyHeader: z.string(),
+  oauthTokenUrl: z.string().describe("OAuth 2.0 client credentials: the token endpoint, e.g. https://<instance>.jamfcloud.com/api/oauth/token"),
+  oauthClientId: z.string(),
+  oauthScope: z.string().describe("Space-separated; Microsoft Graph needs https://graph.microsoft.com/.default"),
   ...createApiTabSchema({ allowHttp: true }).shape,
   ...attributeMappingTabSchema.shape,
   listUri: z.string().describe("Fleet inventory: lists every device (same host as uri, no paging parameters); empty = per-device lookups"),

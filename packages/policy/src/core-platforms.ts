@@ -4,6 +4,10 @@ import { EventType, inTransaction, recordEvent, type Actor } from "@attested/eve
 import { assertCanWrite } from "@attested/identity";
 import {
   allowHttpFromEnv,
+  applyPreset,
+  type PresetList,
+  isPresetId,
+  PRESETS,
   attributeMappingTabSchema,
   createApiTabSchema,
   createConfigurationTabSchema,
@@ -51,6 +55,9 @@ export type CorePlatformView = Pick<
   | "listItemsPath"
   | "listSerialPath"
   | "listPageSize"
+  | "oauthTokenUrl"
+  | "oauthClientId"
+  | "oauthScope"
   | "createdAt"
   | "updatedAt"
 > & {
@@ -72,6 +79,9 @@ export function toCorePlatformView(row: CorePlatform): CorePlatformView {
     hasSecret: !!row.secret && row.secret.length > 0,
     basicUsername: row.basicUsername,
     apiKeyHeader: row.apiKeyHeader,
+    oauthTokenUrl: row.oauthTokenUrl,
+    oauthClientId: row.oauthClientId,
+    oauthScope: row.oauthScope,
     uri: row.uri,
     validationRules: (Array.isArray(row.validationRules) ? row.validationRules : []) as unknown as ValidationRule[],
     timeoutMs: row.timeoutMs,
@@ -89,7 +99,7 @@ export function toCorePlatformView(row: CorePlatform): CorePlatformView {
 }
 
 const BASIC = ["name", "description"] as const;
-const CONFIGURATION = ["authMethod", "secret", "basicUsername", "apiKeyHeader"] as const;
+const CONFIGURATION = ["authMethod", "secret", "basicUsername", "apiKeyHeader", "oauthTokenUrl", "oauthClientId", "oauthScope"] as const;
 const API = ["uri", "validationRules", "timeoutMs"] as const;
 const MAPPING = ["attributeMappings", "groupsPath"] as const;
 const INVENTORY = ["listUri", "listPaging", "listItemsPath", "listSerialPath", "listPageSize"] as const;
@@ -114,6 +124,9 @@ interface TabValues {
   authMethod: AuthMethod;
   basicUsername: string | null;
   apiKeyHeader: string | null;
+  oauthTokenUrl: string | null;
+  oauthClientId: string | null;
+  oauthScope: string | null;
   uri: string;
   validationRules: ValidationRule[];
   timeoutMs: number;
@@ -142,17 +155,25 @@ function planTabs(c: IssueCollector, current: CorePlatform | null, input: Record
     // A stored secret belongs to its method: switching from Bearer Token to Basic needs a password.
     const secretStored = !!cur?.hasSecret && authMethod === cur.authMethod;
     const secret = typeof input.secret === "string" && input.secret !== "" ? input.secret : null;
-    const pick = (k: "basicUsername" | "apiKeyHeader") => (input[k] !== undefined ? input[k] : (cur?.[k] ?? null));
+    const pick = (k: "basicUsername" | "apiKeyHeader" | "oauthTokenUrl" | "oauthClientId" | "oauthScope") =>
+      input[k] !== undefined ? input[k] : (cur?.[k] ?? null);
     const v = c.parse(createConfigurationTabSchema({ secretStored }), {
       authMethod,
       secret,
       basicUsername: pick("basicUsername"),
       apiKeyHeader: pick("apiKeyHeader"),
+      oauthTokenUrl: pick("oauthTokenUrl"),
+      oauthClientId: pick("oauthClientId"),
+      oauthScope: pick("oauthScope"),
     });
     if (v) {
+      const oauth = v.authMethod === "oauth2";
       plan.values.authMethod = v.authMethod;
       plan.values.basicUsername = v.authMethod === "basic" ? (v.basicUsername ?? null) : null;
       plan.values.apiKeyHeader = v.authMethod === "api-key" ? (v.apiKeyHeader ?? null) : null;
+      plan.values.oauthTokenUrl = oauth ? (v.oauthTokenUrl ?? null) : null;
+      plan.values.oauthClientId = oauth ? (v.oauthClientId ?? null) : null;
+      plan.values.oauthScope = oauth ? v.oauthScope || null : null;
       if (v.authMethod === "none") plan.secret = cur?.hasSecret ? null : undefined;
       else if (v.secret) plan.secret = v.secret;
       plan.tabs.push("Configuration");
@@ -202,6 +223,17 @@ function planTabs(c: IssueCollector, current: CorePlatform | null, input: Record
   if (listUri && (plan.values.listUri !== undefined || plan.values.uri !== undefined) && uriOrigin(listUri) !== uriOrigin(uri)) {
     c.add("listUri", `List URI must be on the same scheme, host and port as the URI (${uriOrigin(uri) ?? "no URI set"})`);
   }
+  // Likewise the client secret goes to the token URL: a new token origin needs it typed again.
+  const storedTokenOrigin = cur?.hasSecret && cur.authMethod === "oauth2" && cur.oauthTokenUrl ? uriOrigin(cur.oauthTokenUrl) : null;
+  if (
+    storedTokenOrigin &&
+    plan.secret === undefined &&
+    method === "oauth2" &&
+    plan.values.oauthTokenUrl &&
+    uriOrigin(plan.values.oauthTokenUrl) !== storedTokenOrigin
+  ) {
+    c.add("secret", `Client Secret is required again: the saved one is only sent to ${storedTokenOrigin}`);
+  }
   if (hasAny(input, MAPPING)) {
     const v = c.parse(attributeMappingTabSchema, {
       attributeMappings: input.attributeMappings ?? cur?.attributeMappings ?? [],
@@ -233,6 +265,9 @@ function auditView(v: CorePlatformView) {
     credentialStored: v.hasSecret,
     basicUsername: v.basicUsername,
     apiKeyHeader: v.apiKeyHeader,
+    oauthTokenUrl: v.oauthTokenUrl ? redactUri(v.oauthTokenUrl) : null,
+    oauthClientId: v.oauthClientId,
+    oauthScope: v.oauthScope,
     uri: redactUri(v.uri),
     validationRules: v.validationRules,
     timeoutMs: v.timeoutMs,
@@ -246,11 +281,51 @@ function auditView(v: CorePlatformView) {
   };
 }
 
-/** "Add", then "Save" (Basic). REST callers may send the other tabs' fields at once. */
+/**
+ * A preset (Kandji, Jamf Pro, Intune) fills the Configuration method, API and Attribute Mapping tabs
+ * from the tenant's address; fields sent explicitly win. Unknown preset: a field error.
+ */
+function expandPreset(c: IssueCollector, fields: Record<string, unknown>): Record<string, unknown> {
+  const preset = fields.preset;
+  if (preset === undefined || preset === null || preset === "") return fields;
+  if (!isPresetId(preset)) {
+    c.add(
+      "preset",
+      `Preset must be one of ${Object.values(PRESETS)
+        .map((p) => p.label)
+        .join(", ")}`,
+    );
+    return fields;
+  }
+  const str = (k: string) => (typeof fields[k] === "string" ? (fields[k] as string) : null);
+  const r = applyPreset(preset, { tenantUrl: str("tenantUrl"), tenantId: str("tenantId"), graphUrl: str("graphUrl"), loginUrl: str("loginUrl") });
+  if (!r.ok) {
+    for (const [k, m] of Object.entries(r.errors)) c.add(k, m);
+    return fields;
+  }
+  const given = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== ""));
+  return { ...r.config, ...inventoryFields(r.list), ...given };
+}
+
+/** A preset's fleet list as the Configuration tab's Fleet Inventory fields (paths rooted at `data`). */
+function inventoryFields(list: PresetList) {
+  const paging = { offset: "offset-limit", page: "page-size", nextLink: "next-link" } as const;
+  const rooted = (path: string) => (path === "data" || path.startsWith("data.") || path.startsWith("data[") ? path : `data.${path}`);
+  const pageSize = "pageSize" in list && typeof list.pageSize === "number" ? list.pageSize : undefined;
+  return {
+    listUri: list.uri,
+    listPaging: paging[list.paging],
+    listItemsPath: rooted(list.itemsPath),
+    listSerialPath: rooted(list.serialPath),
+    ...(pageSize ? { listPageSize: pageSize } : {}),
+  };
+}
+
+/** "Add", then "Save" (Basic). REST callers may send the other tabs' fields at once; a preset fills them. */
 export async function createCorePlatform(db: Db, actor: Actor, input: unknown): Promise<CorePlatformView> {
   await assertCanWrite(db, actor, "create core platforms");
-  const fields = asRecord(input);
   const c = new IssueCollector();
+  const fields = expandPreset(c, asRecord(input));
   const basic = c.parse(corePlatformBasicSchema, fields);
   const plan = planTabs(c, null, fields);
   c.throwIfAny();
@@ -272,8 +347,8 @@ export async function createCorePlatform(db: Db, actor: Actor, input: unknown): 
       outcome: "success",
       actor,
       object: { type: "core-platform", id, name: row.name },
-      summary: `Core Platform "${row.name}" (Generic HTTP) created`,
-      details: { type: "Generic HTTP", ...auditView(view) },
+      summary: `Core Platform "${row.name}" (Generic HTTP${isPresetId(fields.preset) ? `, ${PRESETS[fields.preset].label} preset` : ""}) created`,
+      details: { type: "Generic HTTP", ...(isPresetId(fields.preset) ? { preset: PRESETS[fields.preset].label } : {}), ...auditView(view) },
     });
     return view;
   });

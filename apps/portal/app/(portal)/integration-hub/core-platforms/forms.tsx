@@ -9,9 +9,20 @@ import { CORE_PLATFORM_TYPES } from "@attested/policy/options";
 import { CORE_PLATFORM_TABS } from "./tabs";
 import { createCorePlatformAction, updateCorePlatformAction, validateCorePlatformAction, type ValidateState } from "./actions";
 
-export function AddCorePlatformForm() {
+/** A vendor preset as the Add form shows it (built on the server from @attested/integrations' PRESETS). */
+export interface PresetOption {
+  id: string;
+  label: string;
+  credential: string;
+  oauth: boolean;
+  fields: { name: string; label: string; hint: string; default?: string }[];
+}
+
+export function AddCorePlatformForm({ presets }: { presets: PresetOption[] }) {
   const [state, action] = useActionState(createCorePlatformAction, emptyForm);
   const err = state.fieldErrors ?? {};
+  const [presetId, setPresetId] = useState(state.values?.preset ?? "");
+  const preset = presets.find((p) => p.id === presetId);
   return (
     <form noValidate action={action} className="space-y-6" aria-label="Add Core Platform">
       <FormMessage state={state} />
@@ -35,7 +46,47 @@ export function AddCorePlatformForm() {
             ))}
           </select>
         </Field>
+        <Field
+          label="Preset"
+          name="preset"
+          error={err.preset}
+          hint="Fills the URI, authentication, Response Validation and Attribute Mapping with the vendor's API"
+        >
+          <select className="input" {...invalid(state, "preset", "")} onChange={(e) => setPresetId(e.target.value)}>
+            <option value="">None: set the tabs by hand</option>
+            {presets.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.label}
+              </option>
+            ))}
+          </select>
+        </Field>
       </fieldset>
+      {preset && (
+        <fieldset aria-label={`${preset.label} tenant`} className="grid grid-cols-1 gap-4 rounded-lg border border-slate-200 p-4 md:grid-cols-2">
+          <legend className="px-1 text-sm font-semibold text-slate-800">
+            {preset.label}: tenant and {preset.credential}
+          </legend>
+          {preset.fields.map((f) => (
+            <Field key={f.name} label={f.label} name={f.name} error={err[f.name]} hint={f.hint}>
+              <input className="input font-mono" autoComplete="off" {...invalid(state, f.name, f.default ?? "")} />
+            </Field>
+          ))}
+          {preset.oauth && (
+            <Field label="Client ID" name="oauthClientId" error={err.oauthClientId}>
+              <input className="input font-mono" autoComplete="off" {...invalid(state, "oauthClientId", "")} />
+            </Field>
+          )}
+          <Field
+            label={preset.oauth ? "Client Secret" : "Bearer Token"}
+            name="secret"
+            error={err.secret}
+            hint="Stored encrypted; never shown again, only replaced."
+          >
+            <input className="input font-mono" type="password" autoComplete="new-password" {...invalid(state, "secret", "")} />
+          </Field>
+        </fieldset>
+      )}
       <SubmitButton>Save</SubmitButton>
     </form>
   );
@@ -53,6 +104,9 @@ export interface CorePlatformFormProps {
     hasSecret: boolean;
     basicUsername: string | null;
     apiKeyHeader: string | null;
+    oauthTokenUrl: string | null;
+    oauthClientId: string | null;
+    oauthScope: string | null;
     uri: string;
     timeoutMs: number;
     validationRules: Rule[];
@@ -136,6 +190,38 @@ export function CorePlatformForm({ cp, active, readOnly, authMethods, secretLabe
             <Field label="Header name" name="apiKeyHeader" error={err.apiKeyHeader} hint="e.g. X-API-Key">
               <input className="input" autoComplete="off" {...invalid(state, "apiKeyHeader", cp.apiKeyHeader ?? "")} />
             </Field>
+          )}
+          {method === "oauth2" && (
+            <>
+              <Field
+                label="Token URL"
+                name="oauthTokenUrl"
+                error={err.oauthTokenUrl}
+                hint={
+                  <>
+                    Jamf Pro: <code>{"https://<instance>.jamfcloud.com/api/oauth/token"}</code>; Intune:{" "}
+                    <code>{"https://login.microsoftonline.com/<tenant id>/oauth2/v2.0/token"}</code>
+                  </>
+                }
+              >
+                <input className="input font-mono" autoComplete="off" {...invalid(state, "oauthTokenUrl", cp.oauthTokenUrl ?? "")} />
+              </Field>
+              <Field label="Client ID" name="oauthClientId" error={err.oauthClientId}>
+                <input className="input font-mono" autoComplete="off" {...invalid(state, "oauthClientId", cp.oauthClientId ?? "")} />
+              </Field>
+              <Field
+                label="Scope"
+                name="oauthScope"
+                error={err.oauthScope}
+                hint={
+                  <>
+                    Space separated; empty sends none (Jamf Pro). Intune: <code>https://graph.microsoft.com/.default</code>
+                  </>
+                }
+              >
+                <input className="input font-mono" autoComplete="off" {...invalid(state, "oauthScope", cp.oauthScope ?? "")} />
+              </Field>
+            </>
           )}
           {secretLabel && (
             <Field
