@@ -34,7 +34,7 @@ test("the template preview catches a bad variable before saving", async ({ page 
   await form.getByLabel("Validity Period", { exact: true }).fill("365");
   await form.getByLabel("URI", { exact: true }).fill("${/nowhere/userDescription}");
   await form.getByLabel("Client Authentication").check();
-  await form.getByRole("button", { name: "Preview" }).click();
+  await form.getByRole("button", { name: "Preview", exact: true }).click();
   const errors = page.getByTestId("preview-errors");
   await expect(errors).toContainText('subject: Unclosed "${"');
   await expect(errors).toContainText("sanUri");

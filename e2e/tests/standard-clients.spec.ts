@@ -18,7 +18,7 @@ test("Allow SANs from the CSR is on for the guide's template and can be turned o
   const saved = page.getByRole("form", { name: "Certificate Template" });
   await expect(saved.getByLabel("Allow SANs from the CSR")).not.toBeChecked();
   // The preview's sample device then gets no SAN from its request, and says so.
-  await saved.getByRole("button", { name: "Preview" }).click();
+  await saved.getByRole("button", { name: "Preview", exact: true }).click();
   const preview = page.getByTestId("preview-result");
   await expect(preview).toContainText("RFC822 left out: ${/csr/san/rfc822name} is not used: the template does not take SANs from the CSR");
   await expect(preview).not.toContainText("rfc822:");

@@ -77,7 +77,8 @@ export function PlatformSettingsForm({
     <form noValidate key={formKey(state)} action={action} className="space-y-4" aria-label="Platform settings">
       <input type="hidden" name="id" value={p.id} />
       <FormMessage state={state} />
-      <fieldset disabled={readOnly} className="grid grid-cols-1 gap-4 md:grid-cols-2">
+      {/* One column: the card is half the page beside the profile, and the defaults' choices are long. */}
+      <fieldset disabled={readOnly} className="grid grid-cols-1 gap-4">
         <Field label="Name" name="name" error={err.name}>
           <input className="input" {...invalid(state, "name", p.name)} />
         </Field>
