@@ -6,6 +6,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { repoRoot } from "@attested/db";
+import { parseRoleMappings, type RoleMapping, type SsoEnvironment } from "@attested/identity";
 import { parseMasterKey } from "@attested/secrets";
 
 const text = z.string().trim();
@@ -146,6 +147,18 @@ export const SETTINGS = {
     default: "86400",
     schema: intIn(0, 2_592_000).default(86_400),
   }),
+  OIDC_ISSUER: setting({
+    description:
+      "single sign-on from the environment: the OpenID Connect issuer URL (https); with it, `OIDC_CLIENT_ID`, `OIDC_CLIENT_SECRET` and `OIDC_ROLE_MAPPINGS` are required and *Settings > Single sign-on* shows them read-only",
+    schema: optional.refine((v) => v === undefined || /^https:\/\/|^http:\/\/(localhost|127\.0\.0\.1|\[::1\])[:/]/.test(v), "must be an https URL"),
+  }),
+  OIDC_CLIENT_ID: setting({ description: "the portal's client ID at the provider", schema: optional }),
+  OIDC_CLIENT_SECRET: setting({ description: "its client secret (never stored in the database nor shown)", schema: optional }),
+  OIDC_GROUPS_CLAIM: setting({ description: "the ID token claim listing the user's groups", default: "groups", schema: text.default("groups") }),
+  OIDC_ROLE_MAPPINGS: setting({
+    description: "which groups are Admin and which Auditor: `pki-admins=Admin,pki-auditors=Auditor`",
+    schema: optional,
+  }),
   INTEGRATIONS_ALLOW_HTTP: setting({
     description: "`1` lets Generic HTTP sources use plain http (the demo's simulator only); otherwise https with verified TLS",
     schema: optional,
@@ -215,6 +228,8 @@ export interface Config {
   integrationsAllowHttp: boolean;
   /** PROFILE_PUBLISH_GRACE_SECONDS */
   publishGraceSeconds: number;
+  /** Single sign-on set by the environment (OIDC_*), or null: then Settings > Single sign-on decides. */
+  sso: SsoEnvironment | null;
   acme: { http01Port?: number; http01Address?: string; allowPrivateAddresses: boolean; dnsServers?: string[] };
   metrics: { token: string | null; address: { host: string; port: number } | null };
   dev: boolean;
@@ -222,7 +237,7 @@ export interface Config {
 }
 
 // Never echoed back in an error line.
-const SECRET = /PASSWORD|MASTER_KEY$|TOKEN$|_PIN$|DATABASE_URL/;
+const SECRET = /PASSWORD|MASTER_KEY$|TOKEN$|_PIN$|DATABASE_URL|_SECRET$/;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -248,6 +263,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (s.PKCS11_MODULE && !s.PKCS11_PIN && !s.PKCS11_PIN_FILE) problems.push("PKCS11_MODULE: set PKCS11_PIN or PKCS11_PIN_FILE too");
   if (!s.PKCS11_MODULE && (s.PKCS11_TOKEN_LABEL || s.PKCS11_SLOT !== undefined || s.PKCS11_PIN || s.PKCS11_PIN_FILE))
     problems.push("PKCS11_MODULE: required with the other PKCS11_ settings");
+  const oidc = [s.OIDC_ISSUER, s.OIDC_CLIENT_ID, s.OIDC_CLIENT_SECRET, s.OIDC_ROLE_MAPPINGS];
+  if (oidc.some(Boolean) && !oidc.every(Boolean))
+    problems.push("OIDC_ISSUER: set OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET and OIDC_ROLE_MAPPINGS together");
+  let mappings: RoleMapping[] = [];
+  try {
+    mappings = parseRoleMappings((s.OIDC_ROLE_MAPPINGS ?? "").split(",").join("\n"));
+  } catch (e) {
+    problems.push(`OIDC_ROLE_MAPPINGS: ${(e as Error).message.replace(/^Line (\d+)/, "mapping $1")}`);
+  }
   if (problems.length) throw new ConfigError(problems);
   const root = s.ATTESTED_ROOT ? path.resolve(s.ATTESTED_ROOT) : repoRoot();
   const dataDir = s.DATA_DIR ? path.resolve(s.DATA_DIR) : path.join(root, "data");
@@ -281,6 +305,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     attestationTestRoots: s.ATTESTATION_TEST_ROOTS,
     integrationsAllowHttp: /^(1|true|yes)$/i.test(s.INTEGRATIONS_ALLOW_HTTP ?? ""),
     publishGraceSeconds: s.PROFILE_PUBLISH_GRACE_SECONDS,
+    sso:
+      s.OIDC_ISSUER && s.OIDC_CLIENT_ID && s.OIDC_CLIENT_SECRET
+        ? { issuer: s.OIDC_ISSUER, clientId: s.OIDC_CLIENT_ID, clientSecret: s.OIDC_CLIENT_SECRET, groupsClaim: s.OIDC_GROUPS_CLAIM, mappings }
+        : null,
     acme: {
       http01Port: s.ACME_HTTP01_PORT,
       http01Address: s.ACME_HTTP01_ADDRESS,

@@ -4,6 +4,7 @@
 //   cache) -> CA context (one key store, one OCSP answer cache) -> platform cache -> ACME service.
 // main.ts builds them before Next.js starts; the fast routes get them as an argument; Next's route
 // handlers and pages get them through the one bridge below.
+import { setSsoEnvironment } from "@attested/identity";
 import { databaseKeyStore, OcspResponseCache, type CaContext } from "@attested/ca";
 import { InvalidationBus, openDatabase, setPaths, type Database } from "@attested/db";
 import { createAcmeService } from "@attested/enrollment";
@@ -45,6 +46,7 @@ function handOver(config: Config, master: Buffer, log: LogState): void {
   setMasterKey(master);
   setTestRoots(config.attestationTestRoots);
   setAllowHttp(config.integrationsAllowHttp);
+  setSsoEnvironment(config.sso);
 }
 
 /** Builds the process's services from its configuration (the database is opened, not yet migrated). */

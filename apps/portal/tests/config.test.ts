@@ -57,6 +57,40 @@ describe("server configuration", () => {
     expect(err!.problems).toContain("TLS_CERT_FILE and TLS_KEY_FILE: set both, or neither");
   });
 
+  it("single sign-on from OIDC_*: all four together, mappings read, the secret never echoed", () => {
+    const env = {
+      OIDC_ISSUER: "https://login.example.com/t/v2.0",
+      OIDC_CLIENT_ID: "pki",
+      OIDC_CLIENT_SECRET: "s3cr3t-value",
+      OIDC_ROLE_MAPPINGS: "pki-admins=Admin, auditors = Auditor",
+    };
+    expect(loadConfig(env).sso).toEqual({
+      issuer: "https://login.example.com/t/v2.0",
+      clientId: "pki",
+      clientSecret: "s3cr3t-value",
+      groupsClaim: "groups",
+      mappings: [
+        { group: "pki-admins", role: "ADMIN" },
+        { group: "auditors", role: "AUDITOR" },
+      ],
+    });
+    expect(loadConfig({}).sso).toBeNull();
+    const problems = (e: Record<string, string>) => {
+      try {
+        loadConfig(e);
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    };
+    expect(problems({ OIDC_ISSUER: env.OIDC_ISSUER })).toEqual([
+      "OIDC_ISSUER: set OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET and OIDC_ROLE_MAPPINGS together",
+    ]);
+    expect(problems({ ...env, OIDC_ROLE_MAPPINGS: "pki-admins=Owner" })[0]).toMatch(/^OIDC_ROLE_MAPPINGS: mapping 1/);
+    expect(problems({ ...env, OIDC_ISSUER: "http://idp.example.com" })[0]).toMatch(/^OIDC_ISSUER: must be an https URL/);
+    expect(problems({ ...env, OIDC_ISSUER: "http://idp.example.com" }).join()).not.toContain("s3cr3t-value");
+  });
+
   it("empty means unset", () => {
     expect(loadConfig({ DATABASE_URL: "", PORT: "" }).database.url).toBeUndefined();
     expect(Object.keys(SETTINGS)).toContain("MASTER_KEY_FILE");

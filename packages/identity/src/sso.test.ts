@@ -4,7 +4,18 @@ import { createTestDatabase } from "@attested/db/testing";
 import { ForbiddenError } from "@attested/errors";
 import type { Actor } from "@attested/events";
 import { setMasterKey } from "@attested/secrets";
-import { createUser, getSsoSettings, parseRoleMappings, roleForGroups, ssoProvider, ssoSignIn, updateSsoSettings, updateUser, verifySignIn } from "./index";
+import {
+  createUser,
+  getSsoSettings,
+  parseRoleMappings,
+  roleForGroups,
+  setSsoEnvironment,
+  ssoProvider,
+  ssoSignIn,
+  updateSsoSettings,
+  updateUser,
+  verifySignIn,
+} from "./index";
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 const system: Actor = { type: "system", name: "test" };
@@ -103,5 +114,36 @@ describe("single sign-on (OpenID Connect)", () => {
     expect((await verifySignIn(db.prisma, "root-sso@example.com", PASSWORD, "10.2.0.2")).ok).toBe(true);
     await updateSsoSettings(db.prisma, admin, settings({ requireSso: "" }));
     expect((await verifySignIn(db.prisma, local.email, PASSWORD, "10.2.0.3")).ok).toBe(true);
+  });
+
+  it("set by the environment (OIDC_*), the provider wins over Settings, which then changes only the requirement", async () => {
+    setSsoEnvironment({
+      issuer: "https://idp.env.example",
+      clientId: "from-env",
+      clientSecret: "env-secret-value",
+      groupsClaim: "roles",
+      mappings: [{ group: "env-admins", role: "ADMIN" }],
+    });
+    try {
+      expect(await ssoProvider(db.prisma)).toEqual({
+        issuer: "https://idp.env.example",
+        clientId: "from-env",
+        clientSecret: "env-secret-value",
+        groupsClaim: "roles",
+      });
+      const view = await getSsoSettings(db.prisma);
+      expect(view).toMatchObject({ fromEnvironment: true, issuer: "https://idp.env.example", hasClientSecret: true });
+      expect(JSON.stringify(view)).not.toContain("env-secret-value");
+      // The form's provider fields are ignored; the requirement is kept.
+      await updateSsoSettings(db.prisma, admin, settings({ issuer: "https://evil.example", requireSso: "" }));
+      expect((await db.prisma.organization.findFirstOrThrow()).oidcIssuer).toBe(ISSUER);
+      expect(await ssoSignIn(db.prisma, { ...who("erin", ["env-admins"]), issuer: "https://idp.env.example" }, null)).toMatchObject({
+        ok: true,
+        user: { role: "ADMIN" },
+      });
+      expect(await ssoSignIn(db.prisma, { ...who("fred", ["pki-admins"]), issuer: "https://idp.env.example" }, null)).toMatchObject({ ok: false });
+    } finally {
+      setSsoEnvironment(null);
+    }
   });
 });

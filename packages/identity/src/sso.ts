@@ -13,6 +13,21 @@ import { assertCanWrite } from "./actor";
 // marked break-glass may still sign in with a password.
 
 const SECRET_CONTEXT = "oidc-client-secret";
+
+/** Single sign-on set by the environment (OIDC_*): it then wins over Settings, which shows it read-only. */
+export interface SsoEnvironment {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  groupsClaim: string;
+  mappings: RoleMapping[];
+}
+let environment: SsoEnvironment | null = null;
+
+/** Hands over OIDC_* (the server's composition root does, for each copy of this module). */
+export function setSsoEnvironment(e: SsoEnvironment | null): void {
+  environment = e;
+}
 /** Users created by the provider have no password: no argon2 hash verifies against this. */
 const NO_PASSWORD = "!single-sign-on";
 
@@ -76,6 +91,8 @@ export interface SsoSettingsView {
   requireSso: boolean;
   /** Issuer, client id and secret are all set: the sign-in page offers single sign-on. */
   enabled: boolean;
+  /** Set by OIDC_* in the environment: only "Require single sign-on" is changed here. */
+  fromEnvironment: boolean;
 }
 
 async function org(db: Db) {
@@ -86,9 +103,21 @@ async function org(db: Db) {
 
 export async function getSsoSettings(db: Db): Promise<SsoSettingsView> {
   const o = await org(db);
+  if (environment)
+    return {
+      issuer: environment.issuer,
+      clientId: environment.clientId,
+      hasClientSecret: true,
+      groupsClaim: environment.groupsClaim,
+      mappings: environment.mappings,
+      requireSso: o.requireSso,
+      enabled: true,
+      fromEnvironment: true,
+    };
   const mappings = z.array(roleMappingSchema).catch([]).parse(o.oidcRoleMappings);
   const hasClientSecret = !!o.oidcClientSecret?.length;
   return {
+    fromEnvironment: false,
     issuer: o.oidcIssuer ?? "",
     clientId: o.oidcClientId ?? "",
     hasClientSecret,
@@ -101,6 +130,7 @@ export async function getSsoSettings(db: Db): Promise<SsoSettingsView> {
 
 export async function updateSsoSettings(db: Db, actor: Actor, input: unknown): Promise<SsoSettingsView> {
   await assertCanWrite(db, actor, "change single sign-on");
+  if (environment) return requireSsoOnly(db, actor, input);
   const v = ssoSettingsSchema.parse(input);
   const mappings = parseRoleMappings(v.mappings);
   const o = await org(db);
@@ -138,6 +168,26 @@ export async function updateSsoSettings(db: Db, actor: Actor, input: unknown): P
   return getSsoSettings(db);
 }
 
+/** With the provider set by the environment, the form changes "Require single sign-on" only. */
+async function requireSsoOnly(db: Db, actor: Actor, input: unknown): Promise<SsoSettingsView> {
+  const requireSso = ssoSettingsSchema.shape.requireSso.parse((input as Record<string, unknown> | null)?.requireSso);
+  if (requireSso && !(await db.user.count({ where: { breakGlass: true, disabled: false, oidcSubject: null } })))
+    throw new DomainError("Mark at least one local account as break-glass first (Settings > Users), in case the provider is down", 400, "requireSso");
+  const o = await org(db);
+  await inTransaction(db, async (tx) => {
+    await tx.organization.update({ where: { id: o.id }, data: { requireSso } });
+    await recordEvent(tx, {
+      type: EventType.SettingsUpdated,
+      outcome: "success",
+      actor,
+      object: { type: "settings", id: "sso", name: "Single sign-on" },
+      summary: `Single sign-on ${requireSso ? "required" : "no longer required"} (the provider is set by the environment)`,
+      details: { settings: "sso", requireSso, fromEnvironment: true },
+    });
+  });
+  return getSsoSettings(db);
+}
+
 export interface SsoProvider {
   issuer: string;
   clientId: string;
@@ -147,6 +197,10 @@ export interface SsoProvider {
 
 /** The provider as Auth.js needs it (secret opened), or null when not set up. Cached configuration. */
 export function ssoProvider(db: Db): Promise<SsoProvider | null> {
+  if (environment) {
+    const { issuer, clientId, clientSecret, groupsClaim } = environment;
+    return Promise.resolve({ issuer, clientId, clientSecret, groupsClaim });
+  }
   return cachedConfig(db, "sso.provider", async () => {
     const o = await db.organization.findFirst({ orderBy: { createdAt: "asc" } });
     if (!o?.oidcIssuer || !o.oidcClientId || !o.oidcClientSecret?.length) return null;
@@ -185,8 +239,12 @@ export async function ssoSignIn(
   who: { issuer: string; subject: string; email: string; name: string; groups: string[] },
   ip: string | null,
 ): Promise<SsoSignInResult> {
-  const o = await org(db);
-  const mappings = z.array(roleMappingSchema).catch([]).parse(o.oidcRoleMappings);
+  const mappings =
+    environment?.mappings ??
+    z
+      .array(roleMappingSchema)
+      .catch([])
+      .parse((await org(db)).oidcRoleMappings);
   const role = roleForGroups(who.groups, mappings);
   const key = `${who.issuer}#${who.subject}`;
   const email = who.email.trim().toLowerCase();
