@@ -85,9 +85,9 @@ export function PlatformSettingsForm({
         <Field label="Description" name="description" error={err.description}>
           <input className="input" {...invalid(state, "description", p.description)} />
         </Field>
-        <Field label="Default Certificate Authority" name="defaultCaId" error={err.defaultCaId} hint="Used when no Enrollment Policy applies to this platform.">
+        <Field label="Default Certificate Authority" name="defaultCaId" error={err.defaultCaId} hint="Used when no Enrollment Policy applies to this platform; None: Enrollment Policies decide.">
           <select className="input" {...invalid(state, "defaultCaId", p.defaultCaId ?? "")}>
-            <option value="">None: Enrollment Policies decide</option>
+            <option value="">None</option>
             {cas.map((c) => (
               <option key={c.id} value={c.id}>
                 {c.name}
@@ -97,7 +97,7 @@ export function PlatformSettingsForm({
         </Field>
         <Field label="Default Certificate Template" name="defaultTemplateId" error={err.defaultTemplateId}>
           <select className="input" {...invalid(state, "defaultTemplateId", p.defaultTemplateId ?? "")}>
-            <option value="">None: Enrollment Policies decide</option>
+            <option value="">None</option>
             {templates.map((t) => (
               <option key={t.id} value={t.id}>
                 {t.name}
