@@ -85,7 +85,12 @@ export function PlatformSettingsForm({
         <Field label="Description" name="description" error={err.description}>
           <input className="input" {...invalid(state, "description", p.description)} />
         </Field>
-        <Field label="Default Certificate Authority" name="defaultCaId" error={err.defaultCaId} hint="Used when no Enrollment Policy applies to this platform; None: Enrollment Policies decide.">
+        <Field
+          label="Default Certificate Authority"
+          name="defaultCaId"
+          error={err.defaultCaId}
+          hint="Used when no Enrollment Policy applies to this platform; None: Enrollment Policies decide."
+        >
           <select className="input" {...invalid(state, "defaultCaId", p.defaultCaId ?? "")}>
             <option value="">None</option>
             {cas.map((c) => (
