@@ -83,6 +83,7 @@ for (const sub of ["", "mods-enabled", "sites-enabled", "certs", "log", "run"]) 
 const templates = [
   "radiusd.conf",
   "clients.conf",
+  "dictionary",
   ...["mods-enabled", "sites-enabled"].flatMap((d) => readdirSync(path.join(here, d)).map((f) => `${d}/${f}`)),
 ];
 for (const t of templates) {
@@ -90,7 +91,6 @@ for (const t of templates) {
   // Tokens and the RADIUS secret are in these files: readable by their owner only.
   writeFileSync(path.join(out, t), render(readFileSync(path.join(here, t), "utf8")), { mode: 0o600 });
 }
-writeFileSync(path.join(out, "dictionary"), "# local attributes (none)\n", { mode: 0o600 });
 writeFileSync(path.join(out, "certs/attested-pki-ca.pem"), `${trusted.map((c) => c.certificatePem.trim()).join("\n")}\n`);
 copyFileSync(need("server-cert"), path.join(out, "certs/server.pem"));
 copyFileSync(need("server-key"), path.join(out, "certs/server.key"));

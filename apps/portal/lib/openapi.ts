@@ -13,6 +13,7 @@ import {
   enrollmentCreateBody,
   enrollmentUpdateBody,
   radiusAuthorizeBody,
+  radiusRefusalBody,
   signalSourceCreateBody,
   signalSourceUpdateBody,
   signalSourceValidateBody,
@@ -174,6 +175,14 @@ export const apiOperations: Record<string, Partial<Record<"get" | "post" | "put"
       summary: "RADIUS Authentication: accept or reject a client certificate (status, then a fresh device lookup; Revoke On Failure). Admin tokens only",
       write: true,
       body: radiusAuthorizeBody,
+    },
+  },
+  "/radius/refusals": {
+    post: {
+      summary:
+        "Record a client certificate the RADIUS server refused in the TLS handshake (revoked by OCSP, unknown CA, expired) as a RADIUS Authentication event. Admin tokens only",
+      write: true,
+      body: radiusRefusalBody,
     },
   },
 };

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { randomBytes, webcrypto } from "node:crypto";
+import { randomBytes, webcrypto, X509Certificate } from "node:crypto";
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -241,18 +241,16 @@ describe.skipIf(!process.env.DATABASE_URL || tools.length > 0)("EAP-TLS through 
     for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => {});
   });
 
-  const radiusEvents = async (serial: string) =>
-    (await api("GET", `/events?type=${encodeURIComponent("RADIUS Authentication")}&deviceSerial=${serial}`)).data as {
-      outcome: string;
-      summary: string;
-      details: { decision: string; reason: string };
-    }[];
+  type RadiusEvent = { outcome: string; summary: string; certificateSerial: string | null; deviceSerial: string | null; details: Record<string, unknown> };
+  const radiusEvents = async (by: "deviceSerial" | "certificateSerial", value: string) =>
+    (await api("GET", `/events?type=${encodeURIComponent("RADIUS Authentication")}&${by}=${value}`)).data as RadiusEvent[];
+  const serialOf = (pem: string) => new X509Certificate(pem).serialNumber.toLowerCase();
 
   it("accepts the issued certificate, records the decision and counts it as the certificate's last use", async () => {
     const before = Date.now();
     const r = await join(kept.serialNumber, certs[kept.serialNumber]!.certFile, certs[kept.serialNumber]!.keyFile);
     expect(r.result, `${r.log}\n${radiusLog().slice(-6000)}`).toBe("Access-Accept");
-    const [event] = await radiusEvents(kept.serialNumber);
+    const [event] = await radiusEvents("deviceSerial", kept.serialNumber);
     expect(event).toMatchObject({ outcome: "success", details: { decision: "accept" } });
     expect(event!.details.reason).toContain(`device ${kept.serialNumber} was found in "Kandji API"`);
     const cert = await api("GET", `/certificates/${certs[kept.serialNumber]!.id}`);
@@ -263,20 +261,41 @@ describe.skipIf(!process.env.DATABASE_URL || tools.length > 0)("EAP-TLS through 
     const c = certs[revoked.serialNumber]!;
     expect((await join(revoked.serialNumber, c.certFile, c.keyFile)).result).toBe("Access-Accept");
     await api("POST", `/certificates/${c.id}/revoke`, { reason: "keyCompromise" });
+    const attempts = (await radiusEvents("deviceSerial", revoked.serialNumber)).length;
     const r = await join(revoked.serialNumber, c.certFile, c.keyFile);
     expect(r.result, r.log).toBe("Access-Reject");
     expect(radiusLog()).toMatch(/ocsp: Cert status: revoked/i);
+    // OCSP refused it inside the TLS handshake, before the portal was asked: FreeRADIUS reports the
+    // refusal, so it is a RADIUS Authentication event like every other decision, with both reasons.
+    const events = await radiusEvents("deviceSerial", revoked.serialNumber);
+    expect(events.length).toBe(attempts + 1);
+    const [latest] = events;
+    expect(latest).toMatchObject({
+      outcome: "denied",
+      certificateSerial: serialOf(readFileSync(c.certFile, "utf8")),
+      details: { decision: "reject", refusedBy: "TLS handshake", countedAsUse: true },
+    });
+    expect(latest!.details.reason).toMatch(
+      /^the certificate is revoked \(keyCompromise\); the RADIUS server refused it in the TLS handshake \(.*ocsp: Cert status: revoked/,
+    );
+    expect(r.message.replaceAll('\\"', '"')).toContain("the certificate is revoked (keyCompromise)");
+    const cert = await api("GET", `/certificates/${c.id}`);
+    expect(new Date(cert.lastSeenAt).getTime()).toBeGreaterThanOrEqual(new Date(cert.revokedAt).getTime());
   });
 
   it("rejects a device that left the MDM, with the reason in General Events", async () => {
     const c = certs[removed.serialNumber]!;
     expect((await join(removed.serialNumber, c.certFile, c.keyFile)).result).toBe("Access-Accept");
     kandji.state.removeDevice(removed.serialNumber);
+    const serial = serialOf(readFileSync(c.certFile, "utf8"));
+    const attempts = (await radiusEvents("certificateSerial", serial)).length;
     const r = await join(removed.serialNumber, c.certFile, c.keyFile);
     expect(r.result, r.log).toBe("Access-Reject");
+    // The portal decided this one: one event, not a second report of the same refusal.
+    expect((await radiusEvents("certificateSerial", serial)).length).toBe(attempts + 1);
     // FreeRADIUS passes the portal's reason on as Reply-Message, JSON escapes and all.
     expect(r.message.replaceAll('\\"', '"')).toContain(`device ${removed.serialNumber} not found in "Kandji API"`);
-    const [latest] = await radiusEvents(removed.serialNumber);
+    const [latest] = await radiusEvents("deviceSerial", removed.serialNumber);
     expect(latest).toMatchObject({ outcome: "denied", details: { decision: "reject" } });
     expect(latest!.summary).toContain(`RADIUS Authentication rejected for CN=${removed.serialNumber}`);
     expect(latest!.details.reason).toContain(`device ${removed.serialNumber} not found in "Kandji API"`);
@@ -321,6 +340,60 @@ describe.skipIf(!process.env.DATABASE_URL || tools.length > 0)("EAP-TLS through 
     run("x509", "-req", "-in", "d.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "d.pem", "-days", "2", "-extfile", "ext");
     const r = await join(kept.serialNumber, path.join(other, "d.pem"), path.join(other, "d.key"));
     expect(r.result, r.log).toBe("Access-Reject");
+    const [refused] = await radiusEvents("certificateSerial", serialOf(readFileSync(path.join(other, "d.pem"), "utf8")));
+    expect(refused).toMatchObject({ outcome: "denied", deviceSerial: null, details: { decision: "reject", refusedBy: "TLS handshake" } });
+    expect(refused!.details.reason).toMatch(
+      /^no certificate with serial number \w+ was issued by this PKI; the RADIUS server refused it in the TLS handshake \(.*unable to get local issuer certificate/,
+    );
+
+    // An attacker's copy of the kept device's certificate (same serial number, issuer name and
+    // subject, another key and CA): refused, recorded, and it does not count as the real one's use.
+    const keptCert = readFileSync(certs[kept.serialNumber]!.certFile, "utf8");
+    const x = new X509Certificate(keptCert);
+    const issuerSubj = `/${x.issuer.split("\n").join("/")}`;
+    run(
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      "fca.key",
+      "-out",
+      "fca.pem",
+      "-days",
+      "2",
+      "-subj",
+      issuerSubj,
+    );
+    run(
+      "x509",
+      "-req",
+      "-in",
+      "d.csr",
+      "-CA",
+      "fca.pem",
+      "-CAkey",
+      "fca.key",
+      "-set_serial",
+      `0x${x.serialNumber}`,
+      "-out",
+      "forged.pem",
+      "-days",
+      "2",
+      "-extfile",
+      "ext",
+    );
+    expect(new X509Certificate(readFileSync(path.join(other, "forged.pem"))).serialNumber).toBe(x.serialNumber);
+    const seenBefore = (await api("GET", `/certificates/${certs[kept.serialNumber]!.id}`)).lastSeenAt;
+    const forged = await join(kept.serialNumber, path.join(other, "forged.pem"), path.join(other, "d.key"));
+    expect(forged.result, forged.log).toBe("Access-Reject");
+    const [copy] = await radiusEvents("certificateSerial", x.serialNumber.toLowerCase());
+    expect(copy).toMatchObject({ outcome: "denied", deviceSerial: null, details: { refusedBy: "TLS handshake", countedAsUse: false } });
+    expect(copy!.details.reason).toContain("of this PKI is usable, so the certificate presented was not proven to be it");
+    expect((await api("GET", `/certificates/${certs[kept.serialNumber]!.id}`)).lastSeenAt).toBe(seenBefore);
     // And the kept device still gets in.
     expect((await join(kept.serialNumber, certs[kept.serialNumber]!.certFile, certs[kept.serialNumber]!.keyFile)).result).toBe("Access-Accept");
   });

@@ -323,6 +323,37 @@ describe.skipIf(!process.env.DATABASE_URL)("hostile input against the real serve
     expect(await list()).toBe(before);
   });
 
+  it("RADIUS bodies that are not what a RADIUS server sends are 400s naming the problem, and record nothing", async () => {
+    const radiusEvents = async () =>
+      (
+        (await (await fetch(`${portal.url}/api/v1/events?type=RADIUS%20Authentication`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+          data: unknown[];
+        }
+      ).data.length;
+    const before = await radiusEvents();
+    const bodies = [
+      "",
+      "null",
+      "[]",
+      "{}",
+      '{"serialNumber":1e999,"issuer":"x"}',
+      '{"serialNumber":"\\\\","issuer":{}}',
+      `{"serialNumber":"${"9".repeat(100)}","issuer":"/CN=x"}`,
+      '{"serialNumber":"01","issuer":"/CN=x","decision":"accept"}',
+    ];
+    for (const route of ["/api/v1/radius/authorize", "/api/v1/radius/refusals"])
+      for (const body of bodies) {
+        const res = await fetch(`${portal.url}${route}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body,
+        });
+        expect(res.status, `${route} ${body.slice(0, 40)}`).toBe(400);
+        expect(((await res.json()) as { error: string }).error, `${route} ${body.slice(0, 40)}`).toMatch(/\w/);
+      }
+    expect(await radiusEvents()).toBe(before);
+  });
+
   it("a malformed OCSP GET (bad %-escape, bad base64, bad DER, long) is a 400 with an OCSP malformedRequest, not a 500", async () => {
     const ca = `/ocsp/${"0".repeat(8)}-0000-0000-0000-${"0".repeat(12)}`;
     const malformed = Buffer.from("30030a0101", "hex"); // OCSPResponse { responseStatus malformedRequest(1) }

@@ -8,6 +8,7 @@ import {
   enrollmentBasicSchema,
   postureConditionSchema,
   radiusAuthorizeSchema,
+  radiusRefusalSchema,
   signalSourceBasicSchema,
   workflowBasicSchema,
 } from "./schemas";
@@ -79,4 +80,4 @@ const enrollmentTabs = {
 export const enrollmentCreateBody = enrollmentBasicSchema.extend(optional(enrollmentTabs).shape);
 export const enrollmentUpdateBody = optional({ ...enrollmentBasicSchema.shape, ...enrollmentTabs });
 
-export { radiusAuthorizeSchema as radiusAuthorizeBody };
+export { radiusAuthorizeSchema as radiusAuthorizeBody, radiusRefusalSchema as radiusRefusalBody };

@@ -35,6 +35,6 @@ export {
   type LookupRecord,
 } from "./engine";
 export { revokeOnFailure, type RevokedOnFailure } from "./revoke";
-export { authorizeRadius, certificateContext, type RadiusDecision } from "./radius";
+export { authorizeRadius, certificateContext, recordRadiusRefusal, type RadiusDecision } from "./radius";
 export * from "./api-schemas";
 export { gettingStarted, DENIAL_REASONS, type SetupStep } from "./getting-started";

@@ -225,3 +225,73 @@ describe("POST /api/v1/radius/authorize (authorizeRadius)", () => {
     expect(rejected).toBeGreaterThanOrEqual(6);
   });
 });
+
+describe("POST /api/v1/radius/refusals (recordRadiusRefusal): a certificate the TLS handshake refused", () => {
+  const refuse = (input: unknown, actor = radiusServer) => policy.recordRadiusRefusal(ctx, actor, input);
+  const slash = () => `/${caSubject.split(/,\s*/).reverse().join("/")}`;
+  const latest = () => db.prisma.event.findFirstOrThrow({ where: { type: "RADIUS Authentication" }, orderBy: { id: "desc" } });
+
+  it("a revoked certificate: an event on the certificate and its device, counted as its last use", async () => {
+    const cert = await issue("C02RAD0011");
+    await policy.authorizeRadius(ctx, radiusServer, { certificatePem: cert.pem }, fast); // so the revocation below is the portal's doing
+    await db.prisma.certificate.update({
+      where: { id: cert.id },
+      data: { status: "REVOKED", revokedAt: new Date(), revocationReason: "keyCompromise", lastSeenAt: null },
+    });
+    const d = await refuse({ serialNumber: cert.serialNumber, issuer: slash(), subject: "/CN=C02RAD0011", reason: "eap_tls: ocsp: Cert status: revoked" });
+    expect(d).toMatchObject({
+      decision: "reject",
+      reason: "the certificate is revoked (keyCompromise); the RADIUS server refused it in the TLS handshake (eap_tls: ocsp: Cert status: revoked)",
+      certificate: { id: cert.id, status: "REVOKED" },
+    });
+    expect((await db.prisma.certificate.findUniqueOrThrow({ where: { id: cert.id } })).lastSeenAt).not.toBeNull();
+    expect(await latest()).toMatchObject({
+      outcome: "denied",
+      objectId: cert.id,
+      certificateSerial: cert.serialNumber,
+      deviceSerial: "C02RAD0011",
+      details: { refusedBy: "TLS handshake", countedAsUse: true, serverReason: "eap_tls: ocsp: Cert status: revoked", subject: "/CN=C02RAD0011" },
+    });
+  });
+
+  it("an unknown certificate: an event with the serial it presented, nothing else touched", async () => {
+    const d = await refuse({ serialNumber: "73:60:23:BB:5A", issuer: "/CN=Wi-Fi Devices CA", reason: "unable to get local issuer certificate" });
+    expect(d.reason).toBe(
+      "no certificate with serial number 73:60:23:BB:5A was issued by this PKI; the RADIUS server refused it in the TLS handshake (unable to get local issuer certificate)",
+    );
+    expect(d.certificate).toBeUndefined();
+    expect(await latest()).toMatchObject({ outcome: "denied", objectId: null, certificateSerial: "736023bb5a", deviceSerial: null });
+  });
+
+  it("a copy of a usable certificate (same serial and issuer) is not proven to be it: not linked, not a use", async () => {
+    const cert = await issue("C02RAD0012");
+    const d = await refuse({ serialNumber: cert.serialNumber, issuer: slash(), reason: "OpenSSL says error 7 : certificate signature failure" });
+    expect(d.reason).toBe(
+      `certificate ${cert.serialNumber} of this PKI is usable, so the certificate presented was not proven to be it; the RADIUS server refused it in the TLS handshake (OpenSSL says error 7 : certificate signature failure)`,
+    );
+    expect(d.certificate).toBeUndefined();
+    expect((await db.prisma.certificate.findUniqueOrThrow({ where: { id: cert.id } })).lastSeenAt).toBeNull();
+    expect(await latest()).toMatchObject({ objectId: null, deviceSerial: null, certificateSerial: cert.serialNumber, details: { countedAsUse: false } });
+  });
+
+  it("the server's text is kept to one printable line; bad bodies and auditors change nothing", async () => {
+    const cert = await db.prisma.certificate.findFirstOrThrow({ where: { deviceSerial: "C02RAD0011" } });
+    const d = await refuse({ serialNumber: cert.serialNumber, issuer: caSubject, reason: `ocsp:\r\nCert status: revoked\u0007${"x".repeat(600)}` });
+    expect(d.reason).toContain("(ocsp: Cert status: revoked x");
+    expect((await latest()).details).toMatchObject({ serverReason: `ocsp: Cert status: revoked ${"x".repeat(500 - 27)}` });
+    const radiusEvents = () => db.prisma.event.count({ where: { type: "RADIUS Authentication" } });
+    const before = await radiusEvents();
+    await expect(refuse({ serialNumber: cert.serialNumber, issuer: caSubject }, { ...radiusServer, role: "AUDITOR" as never })).rejects.toBeInstanceOf(
+      ForbiddenError,
+    );
+    for (const bad of [
+      {},
+      { serialNumber: cert.serialNumber },
+      { serialNumber: "", issuer: caSubject },
+      { serialNumber: "1", issuer: "x", decision: "accept" },
+      { serialNumber: 1e308, issuer: "x" },
+    ])
+      await expect(refuse(bad)).rejects.toThrow();
+    expect(await radiusEvents()).toBe(before);
+  });
+});

@@ -9,7 +9,7 @@ import { resolveIdentity } from "./context";
 import type { AttestedPosture } from "./posture";
 import { lookupThrough, type DecideOptions } from "./engine";
 import { revokeOnFailure, type RevokedOnFailure } from "./revoke";
-import { radiusAuthorizeSchema } from "./schemas";
+import { radiusAuthorizeSchema, radiusRefusalSchema } from "./schemas";
 
 // RADIUS Authentication lookups (POST /api/v1/radius/authorize): a RADIUS server that terminated
 // EAP-TLS asks whether to let a client certificate in. Accept needs (1) a certificate this PKI
@@ -80,7 +80,10 @@ export function certificateContext(cert: Certificate): Record<string, unknown> {
   };
 }
 
-async function findCertificate(ctx: CaContext, input: ReturnType<typeof radiusAuthorizeSchema.parse>): Promise<{ cert: Certificate | null; why: string }> {
+async function findCertificate(
+  ctx: CaContext,
+  input: { certificatePem: string } | { serialNumber: string; issuer: string },
+): Promise<{ cert: Certificate | null; why: string }> {
   if ("certificatePem" in input) {
     let x: X509Certificate;
     try {
@@ -104,41 +107,58 @@ async function findCertificate(ctx: CaContext, input: ReturnType<typeof radiusAu
   return { cert: row, why: "" };
 }
 
+/** Why the certificate's own state refuses it (revoked, on hold, outside its validity), or null when it is usable. */
+function unusable(cert: Certificate, now: Date): string | null {
+  if (cert.status === "REVOKED") return `the certificate is revoked (${cert.revocationReason ?? "unspecified"})`;
+  if (cert.status === "ON_HOLD") return "the certificate is on hold";
+  if (cert.notAfter <= now) return `the certificate expired on ${cert.notAfter.toISOString()}`;
+  if (cert.notBefore > now) return "the certificate is not valid yet";
+  return null;
+}
+
+const certificateSummary = (cert: Certificate) => ({
+  id: cert.id,
+  serialNumber: cert.serialNumber,
+  subjectDn: cert.subjectDn,
+  status: cert.status as string,
+  notAfter: cert.notAfter.toISOString(),
+  issuedAt: cert.issuedAt.toISOString(),
+});
+
+/** Records a RADIUS decision as a RADIUS Authentication event; the answer carries the posture of a known certificate. */
+async function recordDecision(
+  ctx: CaContext,
+  actor: Actor,
+  cert: Certificate | null,
+  presentedSerial: string | null,
+  details: Record<string, unknown>,
+  d: RadiusDecision,
+): Promise<RadiusDecision> {
+  await recordEvent(ctx.db, {
+    type: EventType.RadiusAuthentication,
+    outcome: d.decision === "accept" ? "success" : "denied",
+    actor,
+    object: cert ? { type: "certificate", id: cert.id, name: cert.subjectDn } : undefined,
+    certificateSerial: cert?.serialNumber ?? (presentedSerial && (normalizeSerial(presentedSerial) || presentedSerial)),
+    deviceSerial: cert?.deviceSerial ?? null,
+    summary: `RADIUS Authentication ${d.decision === "accept" ? "accepted" : "rejected"}${cert ? ` for ${cert.subjectDn}` : ""}: ${d.reason}`,
+    details: { ...details, decision: d.decision, reason: d.reason, signalSource: d.signalSource ?? null, revoked: d.revoked ?? [] },
+  });
+  return cert ? { ...d, posture: (cert.posture as AttestedPosture | null) ?? null } : d;
+}
+
 export async function authorizeRadius(ctx: CaContext, actor: Actor, input: unknown, opts: Pick<DecideOptions, "lookup"> = {}): Promise<RadiusDecision> {
   await assertCanWrite(ctx.db, actor, "authorize RADIUS authentications");
   const parsed = radiusAuthorizeSchema.parse(input);
   const now = ctx.now?.() ?? new Date();
   const { cert, why } = await findCertificate(ctx, parsed);
   const details: Record<string, unknown> = { presented: "certificatePem" in parsed ? "certificate" : "serial number and issuer" };
-
-  const finish = async (d: RadiusDecision): Promise<RadiusDecision> => {
-    await recordEvent(ctx.db, {
-      type: EventType.RadiusAuthentication,
-      outcome: d.decision === "accept" ? "success" : "denied",
-      actor,
-      object: cert ? { type: "certificate", id: cert.id, name: cert.subjectDn } : undefined,
-      certificateSerial: cert?.serialNumber ?? ("serialNumber" in parsed ? parsed.serialNumber : null),
-      deviceSerial: cert?.deviceSerial ?? null,
-      summary: `RADIUS Authentication ${d.decision === "accept" ? "accepted" : "rejected"}${cert ? ` for ${cert.subjectDn}` : ""}: ${d.reason}`,
-      details: { ...details, decision: d.decision, reason: d.reason, signalSource: d.signalSource ?? null, revoked: d.revoked ?? [] },
-    });
-    return cert ? { ...d, posture: (cert.posture as AttestedPosture | null) ?? null } : d;
-  };
+  const finish = (d: RadiusDecision) => recordDecision(ctx, actor, cert, "serialNumber" in parsed ? parsed.serialNumber : null, details, d);
 
   if (!cert) return finish({ decision: "reject", reason: why });
-  const summary = {
-    id: cert.id,
-    serialNumber: cert.serialNumber,
-    subjectDn: cert.subjectDn,
-    status: cert.status as string,
-    notAfter: cert.notAfter.toISOString(),
-    issuedAt: cert.issuedAt.toISOString(),
-  };
-  if (cert.status === "REVOKED")
-    return finish({ decision: "reject", reason: `the certificate is revoked (${cert.revocationReason ?? "unspecified"})`, certificate: summary });
-  if (cert.status === "ON_HOLD") return finish({ decision: "reject", reason: "the certificate is on hold", certificate: summary });
-  if (cert.notAfter <= now) return finish({ decision: "reject", reason: `the certificate expired on ${cert.notAfter.toISOString()}`, certificate: summary });
-  if (cert.notBefore > now) return finish({ decision: "reject", reason: "the certificate is not valid yet", certificate: summary });
+  const summary = certificateSummary(cert);
+  const refused = unusable(cert, now);
+  if (refused) return finish({ decision: "reject", reason: refused, certificate: summary });
 
   // Presented and good: that is a use (the CA's "Revoke Certificate if unused ... Since last usage").
   await ctx.db.certificate.update({ where: { id: cert.id }, data: { lastSeenAt: now } });
@@ -228,4 +248,37 @@ export async function authorizeRadius(ctx: CaContext, actor: Actor, input: unkno
     signalSource,
     revoked,
   });
+}
+
+/**
+ * POST /api/v1/radius/refusals: the RADIUS server refused a client certificate in the EAP-TLS
+ * handshake itself (OCSP said revoked, the chain does not lead to a trusted CA, it expired), so it
+ * never asked authorizeRadius. Recording it makes that refusal a RADIUS Authentication event too.
+ * All the server can report is what the certificate claims (serial number, issuer), which anyone can
+ * copy: it counts as the certificate's last use only when the portal's own record explains the
+ * refusal (revoked, on hold, outside its validity). A refused certificate that the record says is
+ * usable was not proven to be the one issued, so a forged copy cannot keep it looking used.
+ */
+export async function recordRadiusRefusal(ctx: CaContext, actor: Actor, input: unknown): Promise<RadiusDecision> {
+  await assertCanWrite(ctx.db, actor, "record RADIUS authentications");
+  const parsed = radiusRefusalSchema.parse(input);
+  const now = ctx.now?.() ?? new Date();
+  const { cert, why } = await findCertificate(ctx, parsed);
+  const serverReason = parsed.reason || "no reason given";
+  const details: Record<string, unknown> = { presented: "serial number and issuer", refusedBy: "TLS handshake", serverReason, subject: parsed.subject ?? null };
+  const record = (c: Certificate | null, reason: string, certificate?: RadiusDecision["certificate"]) =>
+    recordDecision(ctx, actor, c, parsed.serialNumber, details, {
+      decision: "reject",
+      reason: `${reason}; the RADIUS server refused it in the TLS handshake (${serverReason})`,
+      certificate,
+    });
+  if (!cert) return record(null, why);
+  const explained = unusable(cert, now);
+  if (!explained) {
+    details.countedAsUse = false;
+    return record(null, `certificate ${cert.serialNumber} of this PKI is usable, so the certificate presented was not proven to be it`);
+  }
+  details.countedAsUse = true;
+  await ctx.db.certificate.update({ where: { id: cert.id }, data: { lastSeenAt: now } });
+  return record(cert, explained, certificateSummary(cert));
 }

@@ -173,3 +173,24 @@ export const radiusAuthorizeSchema = z.union(
   { error: "Send { certificatePem } or { serialNumber, issuer }" },
 );
 export type RadiusAuthorizeInput = z.input<typeof radiusAuthorizeSchema>;
+
+// What a RADIUS server knows of a certificate it refused in the TLS handshake. Its reason is its own
+// log text (which may quote the peer's certificate): kept as one line of printable text.
+const oneLine = (max: number) =>
+  z
+    .string()
+    .max(max * 4, `at most ${max} characters`)
+    .transform((v) =>
+      v
+        .replace(/[\u0000-\u001f\u007f]+/g, " ")
+        .trim()
+        .slice(0, max),
+    );
+export const radiusRefusalSchema = z
+  .object({
+    serialNumber: z.string().trim().min(1).max(64),
+    issuer: z.string().trim().min(1).max(1000),
+    subject: oneLine(1000).optional(),
+    reason: oneLine(500).optional(),
+  })
+  .strict();
