@@ -28,12 +28,15 @@ export default async function EventDetailPage({ params }: { params: Promise<{ id
   const details = (e.details && typeof e.details === "object" && !Array.isArray(e.details) ? e.details : {}) as Record<string, unknown>;
   const objectPage = e.objectType && e.objectId ? OBJECT_PAGES[e.objectType] : undefined;
   const objectLabel = e.objectType ? `${e.objectType}: ${e.objectName ?? e.objectId}` : "—";
+  // An enrollment decision states its reason in the decision card: the header says what happened, not why again.
+  const reason = typeof details.reason === "string" ? details.reason : null;
+  const description = "decision" in details && reason && e.summary.endsWith(`: ${reason}`) ? e.summary.slice(0, -reason.length - 2) : e.summary;
   return (
     <>
       <PageHeader
         title={e.type}
         crumbs={[{ label: "Data and Monitoring" }, { label: "General Events", href: "/data-and-monitoring/general-events" }, { label: `#${e.id}` }]}
-        description={e.summary}
+        description={description}
       />
       <Card title="Event">
         <DefinitionList
