@@ -340,6 +340,30 @@ test("REST: the same objects, secrets never returned; RADIUS authorize answers A
   expect((await request.post("/api/v1/radius/authorize", { headers: auditor, data: { serialNumber: "0badc0ffee", issuer: "CN=Nobody" } })).status()).toBe(403);
   expect((await request.post("/api/v1/radius/authorize", { headers: admin, data: { serialNumber: "01" } })).status()).toBe(400);
 
+  // A certificate the RADIUS server refused in the TLS handshake is reported, and the auditor reads why.
+  const refusal = {
+    serialNumber: "5E:C0:FF:EE",
+    issuer: "/CN=Someone Else CA",
+    subject: "/CN=C02FORGED1",
+    reason: "eap_tls: OpenSSL says error 20 : unable to get local issuer certificate",
+  };
+  expect((await request.post("/api/v1/radius/refusals", { headers: auditor, data: refusal })).status()).toBe(403);
+  const refused = await request.post("/api/v1/radius/refusals", { headers: admin, data: refusal });
+  expect(refused.status()).toBe(200);
+  expect((await refused.json()).reason).toBe(
+    "no certificate with serial number 5E:C0:FF:EE was issued by this PKI; the RADIUS server refused it in the TLS handshake (eap_tls: OpenSSL says error 20 : unable to get local issuer certificate)",
+  );
+  const [event] = (await (await request.get("/api/v1/events?type=RADIUS%20Authentication&certificateSerial=5ec0ffee", { headers: auditor })).json()).data;
+  await page.goto(`/data-and-monitoring/general-events/${event.id}`);
+  await expect(page.getByRole("heading", { level: 1 }).locator("xpath=following-sibling::p")).toHaveText("RADIUS Authentication rejected");
+  const card = page.getByTestId("event-radius");
+  await expect(card).toContainText("Rejected");
+  await expect(card).toContainText("no certificate with serial number 5E:C0:FF:EE was issued by this PKI");
+  await expect(card).toContainText("The RADIUS server, in the TLS handshake (the portal was not asked)");
+  await expect(card).toContainText("unable to get local issuer certificate");
+  await expect(card).toContainText("/CN=C02FORGED1");
+  await shot(page, "policy-10-radius-refusal");
+
   const policies = (await (await request.get("/api/v1/enrollment-policies", { headers: auditor })).json()) as { data: Array<{ id: string; name: string }> };
   const ours = policies.data.find((p) => p.name === names.enrollment)!;
   const patched = await request.patch(`/api/v1/enrollment-policies/${ours.id}`, { headers: admin, data: { priority: 5 } });
@@ -355,6 +379,7 @@ test("REST: the same objects, secrets never returned; RADIUS authorize answers A
     "/device-roles",
     "/enrollment-policies/{id}",
     "/radius/authorize",
+    "/radius/refusals",
   ])
     expect(doc.paths).toHaveProperty([p]);
 });

@@ -231,3 +231,52 @@ export function CertificateValuesCard({ details }: { details: Json }) {
     </Card>
   );
 }
+
+/** A RADIUS Authentication answer (`decision`: accept or reject): who decided, why, and what was asked of the MDM. */
+const radiusVerdict = (details: Json) => (details.decision === "accept" || details.decision === "reject" ? details.decision : null);
+
+export function RadiusCard({ details }: { details: Json }) {
+  const decision = radiusVerdict(details);
+  if (!decision) return null;
+  const lookup = obj(details.lookup);
+  const identity = obj(details.identity);
+  const outcome = LOOKUP[str(lookup?.outcome) ?? ""];
+  const revoked = Array.isArray(details.revoked) ? details.revoked.map(obj).filter((r): r is Json => r !== null) : [];
+  const handshake = str(details.refusedBy) !== null;
+  const rows: [string, React.ReactNode][] = [
+    // A handshake refusal's reason (above) already quotes the RADIUS server's own.
+    ["Decided by", handshake ? "The RADIUS server, in the TLS handshake (the portal was not asked)" : "Attested PKI"],
+    ["Presented", str(details.presented) === "certificate" ? "The certificate" : "Its serial number and issuer"],
+    ...(str(details.subject) ? [["Subject, as presented", str(details.subject)] as [string, React.ReactNode]] : []),
+    ["Security Signal Source", named(details.signalSource) ?? (handshake ? "—" : "none applies")],
+  ];
+  if (lookup)
+    rows.push([
+      "Device lookup",
+      <span key="l">
+        {str(identity?.value) ?? "—"} in {named(lookup.corePlatform) ?? "—"}{" "}
+        {outcome ? <Badge color={outcome.color}>{outcome.label}</Badge> : str(lookup.outcome)}
+        {str(lookup.reason) && <span className="block text-xs text-slate-500">{str(lookup.reason)}</span>}
+      </span>,
+    ]);
+  if (typeof details.countedAsUse === "boolean")
+    rows.push([
+      "Counted as the certificate's last use",
+      details.countedAsUse ? "Yes: the portal's record explains the refusal" : "No: the certificate presented was not proven to be the one issued",
+    ]);
+  if (revoked.length) rows.push(["Revoke On Failure", revoked.map((r) => `${str(r.serialNumber)}: ${str(r.error) ?? str(r.reason) ?? "revoked"}`).join("; ")]);
+  return (
+    <Card title="RADIUS decision" className="mt-4">
+      <div data-testid="event-radius" className="space-y-4">
+        <div className="flex flex-wrap items-center gap-3 text-sm">
+          <Badge color={decision === "accept" ? "green" : "red"}>{decision === "accept" ? "Accepted" : "Rejected"}</Badge>
+          <span className="text-slate-800">{str(details.reason) ?? "—"}</span>
+        </div>
+        <DefinitionList items={rows} />
+      </div>
+    </Card>
+  );
+}
+
+/** Whether one of the cards above states the event's reason, so the page need not say it again. */
+export const cardStatesReason = (details: Json) => obj(obj(details.decision)?.decision) !== null || radiusVerdict(details) !== null;

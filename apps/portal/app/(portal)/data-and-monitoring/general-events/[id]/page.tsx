@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { getEvent } from "@attested/events";
-import { AttestationCard, CertificateValuesCard, DecisionCard } from "@/components/decision";
+import { AttestationCard, CertificateValuesCard, cardStatesReason, DecisionCard, RadiusCard } from "@/components/decision";
 import { Badge, Card, DefinitionList, PageHeader, formatTime, outcomeColor } from "@/components/ui";
 import { getDb } from "@/lib/db";
 import { requireReader } from "@/lib/session";
@@ -28,9 +28,9 @@ export default async function EventDetailPage({ params }: { params: Promise<{ id
   const details = (e.details && typeof e.details === "object" && !Array.isArray(e.details) ? e.details : {}) as Record<string, unknown>;
   const objectPage = e.objectType && e.objectId ? OBJECT_PAGES[e.objectType] : undefined;
   const objectLabel = e.objectType ? `${e.objectType}: ${e.objectName ?? e.objectId}` : "—";
-  // An enrollment decision states its reason in the decision card: the header says what happened, not why again.
+  // An enrollment or RADIUS decision states its reason in its card: the header says what happened, not why again.
   const reason = typeof details.reason === "string" ? details.reason : null;
-  const description = "decision" in details && reason && e.summary.endsWith(`: ${reason}`) ? e.summary.slice(0, -reason.length - 2) : e.summary;
+  const description = reason && cardStatesReason(details) && e.summary.endsWith(`: ${reason}`) ? e.summary.slice(0, -reason.length - 2) : e.summary;
   return (
     <>
       <PageHeader
@@ -74,6 +74,7 @@ export default async function EventDetailPage({ params }: { params: Promise<{ id
         />
       </Card>
       <DecisionCard details={details} />
+      <RadiusCard details={details} />
       <AttestationCard details={details} />
       <CertificateValuesCard details={details} />
       <Card title="Details" className="mt-4">
