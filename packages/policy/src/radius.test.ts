@@ -13,6 +13,7 @@ const { createTestDatabase } = await import("@attested/db/testing");
 const { startKandjiSimulator } = await import("@attested/kandji-sim");
 const { createTemplate, databaseKeyStore, ensureOrganizationRootCa, issueAndRecord } = await import("@attested/ca");
 const { systemActor } = await import("@attested/events");
+const { revokeUnusedCertificates } = await import("@attested/lifecycle");
 const { ForbiddenError } = await import("@attested/errors");
 const policy = await import("./index");
 
@@ -223,6 +224,26 @@ describe("POST /api/v1/radius/authorize (authorizeRadius)", () => {
     await expect(authorize({ certificatePem: cert.pem }, { ...radiusServer, role: "AUDITOR" as never })).rejects.toBeInstanceOf(ForbiddenError);
     const rejected = await db.prisma.event.count({ where: { type: "RADIUS Authentication", outcome: "denied" } });
     expect(rejected).toBeGreaterThanOrEqual(6);
+  });
+});
+
+describe("a RADIUS Authentication is the certificate's use: the CA's Revoke Certificate if unused rule sees it", () => {
+  it("of two certificates unused for longer than the CA allows, the one that just authenticated stays", async () => {
+    await policy.updateSignalSource(db.prisma, admin, sssId, { revokeOnFailure: false });
+    const [used, idle] = [await issue("C02RAD0001"), await issue("C02RAD0001")];
+    const longAgo = new Date(Date.now() - 10 * 86_400_000);
+    await db.prisma.certificate.updateMany({ where: { id: { in: [used.id, idle.id] } }, data: { issuedAt: longAgo, lastSeenAt: longAgo } });
+    const ca = await db.prisma.certificateAuthority.findFirstOrThrow({ where: { id: used.caId } });
+    await db.prisma.certificateAuthority.update({ where: { id: ca.id }, data: { revokeUnusedDays: 7, revokeSinceLastUsage: true } });
+    try {
+      expect(await authorize({ certificatePem: used.pem })).toMatchObject({ decision: "accept" });
+      const { revoked } = await revokeUnusedCertificates(ctx);
+      expect(revoked.map((r) => r.certificateId)).toContain(idle.id);
+      expect(revoked.map((r) => r.certificateId)).not.toContain(used.id);
+      expect((await db.prisma.certificate.findUniqueOrThrow({ where: { id: used.id } })).status).toBe("ACTIVE");
+    } finally {
+      await db.prisma.certificateAuthority.update({ where: { id: ca.id }, data: { revokeUnusedDays: null, revokeSinceLastUsage: false } });
+    }
   });
 });
 
