@@ -58,6 +58,49 @@ export interface PresetDefinition {
 
 const JAMF_SECTIONS = "section=GENERAL&section=HARDWARE&section=USER_AND_LOCATION";
 
+/**
+ * Jamf Pro's computers and mobile devices: the same OAuth client, RSQL filter and paging; only the
+ * inventory endpoint and two field names differ (docs/jamf.md).
+ */
+function jamfPreset(id: "jamf-computers" | "jamf-mobile", label: string, endpoint: string, fields: { email: string; deviceName: string }): PresetDefinition {
+  return {
+    id,
+    label,
+    fields: [{ name: "tenantUrl", label: "Jamf Pro URL", hint: "https://<instance>.jamfcloud.com" }],
+    authMethod: "oauth2",
+    credential: "API client (OAuth 2.0 Client Credentials)",
+    build: ({ tenantUrl }) => {
+      const device = "data.results[hardware.serialNumber=${identity}]";
+      return {
+        config: {
+          authMethod: "oauth2",
+          oauthTokenUrl: `${tenantUrl}/api/oauth/token`,
+          oauthScope: null,
+          // RSQL: filter=hardware.serialNumber=="<serial>", an exact match.
+          uri: `${tenantUrl}/api/${endpoint}?${JAMF_SECTIONS}&page-size=1&filter=hardware.serialNumber%3D%3D%22\${identity}%22`,
+          validationRules: [{ path: `${device}.hardware.serialNumber`, condition: "equals", expected: "${identity}" }],
+          attributeMappings: [
+            { path: `${device}.userAndLocation.${fields.email}`, attribute: "email" },
+            { path: `${device}.general.${fields.deviceName}`, attribute: "deviceName" },
+            { path: `${device}.userAndLocation.username`, attribute: "user" },
+          ],
+          groupsPath: null,
+        },
+        list: {
+          uri: `${tenantUrl}/api/${endpoint}?section=HARDWARE`,
+          paging: "page",
+          pageParam: "page",
+          pageSizeParam: "page-size",
+          pageSize: 2000,
+          itemsPath: "data.results",
+          totalPath: "data.totalCount",
+          serialPath: "hardware.serialNumber",
+        },
+      };
+    },
+  };
+}
+
 export const PRESETS: Record<PresetId, PresetDefinition> = {
   kandji: {
     id: "kandji",
@@ -94,77 +137,8 @@ export const PRESETS: Record<PresetId, PresetDefinition> = {
       };
     },
   },
-  "jamf-computers": {
-    id: "jamf-computers",
-    label: "Jamf Pro (computers)",
-    fields: [{ name: "tenantUrl", label: "Jamf Pro URL", hint: "https://<instance>.jamfcloud.com" }],
-    authMethod: "oauth2",
-    credential: "API client (OAuth 2.0 Client Credentials)",
-    build: ({ tenantUrl }) => {
-      const device = "data.results[hardware.serialNumber=${identity}]";
-      return {
-        config: {
-          authMethod: "oauth2",
-          oauthTokenUrl: `${tenantUrl}/api/oauth/token`,
-          oauthScope: null,
-          // RSQL: filter=hardware.serialNumber=="<serial>", an exact match.
-          uri: `${tenantUrl}/api/v1/computers-inventory?${JAMF_SECTIONS}&page-size=1&filter=hardware.serialNumber%3D%3D%22\${identity}%22`,
-          validationRules: [{ path: `${device}.hardware.serialNumber`, condition: "equals", expected: "${identity}" }],
-          attributeMappings: [
-            { path: `${device}.userAndLocation.email`, attribute: "email" },
-            { path: `${device}.general.name`, attribute: "deviceName" },
-            { path: `${device}.userAndLocation.username`, attribute: "user" },
-          ],
-          groupsPath: null,
-        },
-        list: {
-          uri: `${tenantUrl}/api/v1/computers-inventory?section=HARDWARE`,
-          paging: "page",
-          pageParam: "page",
-          pageSizeParam: "page-size",
-          pageSize: 2000,
-          itemsPath: "data.results",
-          totalPath: "data.totalCount",
-          serialPath: "hardware.serialNumber",
-        },
-      };
-    },
-  },
-  "jamf-mobile": {
-    id: "jamf-mobile",
-    label: "Jamf Pro (mobile devices)",
-    fields: [{ name: "tenantUrl", label: "Jamf Pro URL", hint: "https://<instance>.jamfcloud.com" }],
-    authMethod: "oauth2",
-    credential: "API client (OAuth 2.0 Client Credentials)",
-    build: ({ tenantUrl }) => {
-      const device = "data.results[hardware.serialNumber=${identity}]";
-      return {
-        config: {
-          authMethod: "oauth2",
-          oauthTokenUrl: `${tenantUrl}/api/oauth/token`,
-          oauthScope: null,
-          uri: `${tenantUrl}/api/v2/mobile-devices/detail?${JAMF_SECTIONS}&page-size=1&filter=hardware.serialNumber%3D%3D%22\${identity}%22`,
-          validationRules: [{ path: `${device}.hardware.serialNumber`, condition: "equals", expected: "${identity}" }],
-          attributeMappings: [
-            { path: `${device}.userAndLocation.emailAddress`, attribute: "email" },
-            { path: `${device}.general.displayName`, attribute: "deviceName" },
-            { path: `${device}.userAndLocation.username`, attribute: "user" },
-          ],
-          groupsPath: null,
-        },
-        list: {
-          uri: `${tenantUrl}/api/v2/mobile-devices/detail?section=HARDWARE`,
-          paging: "page",
-          pageParam: "page",
-          pageSizeParam: "page-size",
-          pageSize: 2000,
-          itemsPath: "data.results",
-          totalPath: "data.totalCount",
-          serialPath: "hardware.serialNumber",
-        },
-      };
-    },
-  },
+  "jamf-computers": jamfPreset("jamf-computers", "Jamf Pro (computers)", "v1/computers-inventory", { email: "email", deviceName: "name" }),
+  "jamf-mobile": jamfPreset("jamf-mobile", "Jamf Pro (mobile devices)", "v2/mobile-devices/detail", { email: "emailAddress", deviceName: "displayName" }),
   intune: {
     id: "intune",
     label: "Microsoft Intune",
