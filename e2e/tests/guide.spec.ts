@@ -250,6 +250,7 @@ test("Certificate Issuance: an auditor finds Certificate Issued under General Ev
   expect(((await denied.textContent()) ?? "").split(`looking up ${ghost.serialNumber}`).length - 1).toBe(1);
   // And once on the whole page: the header says what happened (denied, for which device), the card why.
   await expect(page.getByRole("heading", { level: 1 }).locator("xpath=following-sibling::p")).toHaveText(`Enrollment denied for device ${ghost.serialNumber}`);
+  // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText, which leaves out the closed JSON details
   expect((await page.getByRole("main").innerText()).split(`looking up ${ghost.serialNumber}`).length - 1).toBe(1);
   await expect(page.getByTestId("event-attestation")).toContainText(ghost.udid);
   await shot(page, "guide-12-event-denied");

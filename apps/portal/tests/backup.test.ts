@@ -2,8 +2,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { enroll, generateDevices, SimulatedAppleCa } from "@attested/device-sim";
-import { adminApiToken, adminCli, startPortal, tempDir, type PortalProcess } from "./harness";
+import { enroll, generateDevices, type SimulatedAppleCa } from "@attested/device-sim";
+import { adminApiToken, adminCli, setUpAcmePlatform, startPortal, tempDir, type PortalProcess } from "./harness";
 
 // `npm run admin -- backup FILE` while the embedded portal serves, and `restore FILE` into a new data
 // folder: the restored portal has exactly the certificates and events of the backup's time, answers
@@ -42,33 +42,9 @@ describe("backup and restore of the embedded database", () => {
     token = adminApiToken(env);
     portal = await startPortal(env);
     stops.push(() => portal.stop());
-    const root = (await api(portal.url, "GET", "/certificate-authorities")).data.find((c: { isDefault: boolean }) => c.isDefault);
-    const ca = await api(portal.url, "POST", "/certificate-authorities", {
-      purpose: "Device and User Authentication",
-      type: "INTERMEDIATE",
-      parentId: root.id,
-      generatedVia: "internal",
-      commonName: "Devices CA",
-      keyAlgorithm: "EC-P256",
-      signatureAlgorithm: "SHA-256",
-      validityYears: 2,
-    });
-    const template = await api(portal.url, "POST", "/certificate-templates", {
-      name: "Devices",
-      subject: "CN=${/attestation/serialNumber}",
-      validityDays: 30,
-      extendedKeyUsages: ["clientAuth"],
-    });
-    simCa = await SimulatedAppleCa.create();
-    const kap = await api(portal.url, "POST", "/key-attestation-platforms", { name: "Apple", type: "apple" });
-    await api(portal.url, "PATCH", `/key-attestation-platforms/${kap.id}`, { testTrustedRoots: simCa.rootPem });
-    const dmp = await api(portal.url, "POST", "/device-management-platforms", { name: "Kandji", type: "acme-enrollment-token", vendor: "kandji" });
-    await api(portal.url, "PATCH", `/device-management-platforms/${dmp.id}`, {
-      name: "Kandji",
-      description: "",
-      defaultCaId: ca.id,
-      defaultTemplateId: template.id,
-    });
+    const platform = await setUpAcmePlatform((method, p, body) => api(portal.url, method, p, body));
+    simCa = platform.simCa;
+    const dmp = { id: platform.dmpId };
     const res = await fetch(`${portal.url}/api/v1/device-management-platforms/${dmp.id}/profile`, { headers: { authorization: `Bearer ${token}` } });
     profile = await res.text();
   }, 180_000);

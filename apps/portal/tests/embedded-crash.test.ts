@@ -1,9 +1,9 @@
 import path from "node:path";
 import { X509Certificate } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { enroll, generateDevices, SimulatedAppleCa, type SimulatedDevice } from "@attested/device-sim";
+import { enroll, generateDevices, type SimulatedAppleCa, type SimulatedDevice } from "@attested/device-sim";
 import { openDatabase } from "@attested/db";
-import { adminApiToken, freePort, spawnPortal, tempDir } from "./harness";
+import { adminApiToken, freePort, setUpAcmePlatform, spawnPortal, tempDir } from "./harness";
 
 // The embedded database (PGlite) under `kill -9`: devices enroll while the server is killed at a
 // random moment, again and again. After each restart every certificate a device received is recorded,
@@ -82,29 +82,9 @@ describe("the embedded database survives kill -9 during enrollments", () => {
     };
     token = adminApiToken(env);
     await start();
-    const root = (await api("GET", "/certificate-authorities")).data.find((c: { isDefault: boolean }) => c.isDefault);
-    const ca = await api("POST", "/certificate-authorities", {
-      purpose: "Device and User Authentication",
-      type: "INTERMEDIATE",
-      parentId: root.id,
-      generatedVia: "internal",
-      commonName: "Crash CA",
-      keyAlgorithm: "EC-P256",
-      signatureAlgorithm: "SHA-256",
-      validityYears: 2,
-    });
-    const template = await api("POST", "/certificate-templates", {
-      name: "Devices",
-      subject: "CN=${/attestation/serialNumber}",
-      validityDays: 30,
-      extendedKeyUsages: ["clientAuth"],
-    });
-    simCa = await SimulatedAppleCa.create();
-    const kap = await api("POST", "/key-attestation-platforms", { name: "Apple", type: "apple" });
-    await api("PATCH", `/key-attestation-platforms/${kap.id}`, { testTrustedRoots: simCa.rootPem });
-    const dmp = await api("POST", "/device-management-platforms", { name: "Kandji", type: "acme-enrollment-token", vendor: "kandji" });
-    await api("PATCH", `/device-management-platforms/${dmp.id}`, { name: "Kandji", description: "", defaultCaId: ca.id, defaultTemplateId: template.id });
-    profile = await api("GET", `/device-management-platforms/${dmp.id}/profile`);
+    const platform = await setUpAcmePlatform(api, { ca: "Crash CA" });
+    simCa = platform.simCa;
+    profile = await api("GET", `/device-management-platforms/${platform.dmpId}/profile`);
   }, 180_000);
   afterAll(() => kill("SIGTERM"));
 

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { enroll, generateDevices, SimulatedAppleCa, type SimulatedDevice } from "@attested/device-sim";
+import { enroll, generateDevices, type SimulatedDevice } from "@attested/device-sim";
 import { startKandjiSimulator, type KandjiSimulator } from "@attested/kandji-sim";
-import { adminApiToken, freshPostgres, startPortal, tempDir, type PortalProcess } from "./harness";
+import { adminApiToken, freshPostgres, setUpAcmePlatform, startPortal, tempDir, type PortalProcess } from "./harness";
 
 // Revoke On Failure by fleet inventory through the real server: the guide's chain set up over REST,
 // two devices enrolled through ACME (enrollment looks each device up), one then removed from Kandji;
@@ -69,32 +69,9 @@ describe.skipIf(!process.env.DATABASE_URL)("fleet inventory sweep", () => {
     });
     cleanup.push(() => kandji.close());
 
-    const root = (await admin("GET", "/certificate-authorities")).data.find((c: { isDefault: boolean }) => c.isDefault);
-    ids.ca = (
-      await admin("POST", "/certificate-authorities", {
-        purpose: "Device and User Authentication",
-        type: "INTERMEDIATE",
-        parentId: root.id,
-        generatedVia: "internal",
-        commonName: "Devices CA",
-        keyAlgorithm: "EC-P256",
-        signatureAlgorithm: "SHA-256",
-        validityYears: 2,
-      })
-    ).id;
-    ids.template = (
-      await admin("POST", "/certificate-templates", {
-        name: "Devices",
-        subject: "CN=${/attestation/serialNumber}",
-        validityDays: 30,
-        extendedKeyUsages: ["clientAuth"],
-      })
-    ).id;
-    const simCa = await SimulatedAppleCa.create();
-    ids.kap = (await admin("POST", "/key-attestation-platforms", { name: "Apple", type: "apple" })).id;
-    await admin("PATCH", `/key-attestation-platforms/${ids.kap}`, { testTrustedRoots: simCa.rootPem });
-    ids.dmp = (await admin("POST", "/device-management-platforms", { name: "Kandji", type: "acme-enrollment-token", vendor: "kandji" })).id;
-    await admin("PATCH", `/device-management-platforms/${ids.dmp}`, { name: "Kandji", description: "", defaultCaId: ids.ca, defaultTemplateId: ids.template });
+    const platform = await setUpAcmePlatform(admin);
+    Object.assign(ids, { ca: platform.caId, template: platform.templateId, kap: platform.kapId, dmp: platform.dmpId });
+    const simCa = platform.simCa;
     ids.core = (
       await admin("POST", "/core-platforms", {
         name: "Kandji API",

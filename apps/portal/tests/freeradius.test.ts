@@ -9,12 +9,12 @@ import {
   enroll,
   generateDevices,
   renderMobileconfig,
-  SimulatedAppleCa,
+  type SimulatedAppleCa,
   type NetworkPayload,
   type SimulatedDevice,
 } from "@attested/device-sim";
 import { startKandjiSimulator, type KandjiSimulator } from "@attested/kandji-sim";
-import { adminApiToken, commandExists, freePort, freshPostgres, localhostTls, startPortal, tempDir, type PortalProcess } from "./harness";
+import { adminApiToken, commandExists, freePort, freshPostgres, localhostTls, setUpAcmePlatform, startPortal, tempDir, type PortalProcess } from "./harness";
 
 // Issue 21's proof with real parts: FreeRADIUS configured by deploy/freeradius/render.mjs from the
 // portal's values, and eapol_test joining as the device with the certificate the portal issued to it
@@ -126,28 +126,8 @@ describe.skipIf(!process.env.DATABASE_URL || tools.length > 0)("EAP-TLS through 
 
     // The guide's setup: an issuing CA, a template, the platform, Kandji as Core Platform, an
     // Enrollment Policy, and a Security Signal Source with Lookup Purpose RADIUS Authentication.
-    const defaultRoot = (await api("GET", "/certificate-authorities")).data.find((c: { isDefault: boolean }) => c.isDefault);
-    const ca = await api("POST", "/certificate-authorities", {
-      purpose: "Device and User Authentication",
-      type: "INTERMEDIATE",
-      parentId: defaultRoot.id,
-      generatedVia: "internal",
-      commonName: "Wi-Fi Devices CA",
-      keyAlgorithm: "EC-P256",
-      signatureAlgorithm: "SHA-256",
-      validityYears: 2,
-    });
-    const template = await api("POST", "/certificate-templates", {
-      name: "Wi-Fi device",
-      subject: "CN=${/attestation/serialNumber}",
-      validityDays: 30,
-      extendedKeyUsages: ["clientAuth"],
-    });
-    const simCa = await SimulatedAppleCa.create();
-    const kap = await api("POST", "/key-attestation-platforms", { name: "Apple", type: "apple" });
-    await api("PATCH", `/key-attestation-platforms/${kap.id}`, { testTrustedRoots: simCa.rootPem });
-    const dmp = await api("POST", "/device-management-platforms", { name: "Kandji", type: "acme-enrollment-token", vendor: "kandji" });
-    await api("PATCH", `/device-management-platforms/${dmp.id}`, { name: "Kandji", description: "", defaultCaId: ca.id, defaultTemplateId: template.id });
+    const { caId, templateId, kapId, dmpId, simCa } = await setUpAcmePlatform(api, { ca: "Wi-Fi Devices CA", template: "Wi-Fi device" });
+    const [ca, template, kap, dmp] = [{ id: caId }, { id: templateId }, { id: kapId }, { id: dmpId }];
     const core = await api("POST", "/core-platforms", {
       name: "Kandji API",
       description: "",

@@ -4,6 +4,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { createPostgresDatabase } from "@attested/db/testing";
+import { SimulatedAppleCa } from "@attested/device-sim";
 import { currentBuild } from "../../../scripts/build-dir.mjs";
 
 export { postgresRelay } from "@attested/db/testing";
@@ -168,3 +169,38 @@ export function adminApiToken(env: Record<string, string | undefined>, role: "ad
 }
 
 export const commandExists = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
+
+/** A REST call as a test's admin token makes it: the parsed answer, or an Error naming the call. */
+// biome-ignore lint/suspicious/noExplicitAny: each test reads the answers it needs
+export type AdminApi = (method: string, path: string, body?: unknown) => Promise<any>;
+
+/**
+ * The guide's Dynamic PKI half over REST, as most integration tests need it: an intermediate CA
+ * under the organization's root, a template (subject from the attested serial number), the Apple Key
+ * Attestation Platform trusting a simulated Apple CA, and a Kandji ACME platform with those defaults.
+ */
+export async function setUpAcmePlatform(api: AdminApi, names: { ca?: string; template?: string } = {}) {
+  const root = (await api("GET", "/certificate-authorities")).data.find((c: { isDefault: boolean }) => c.isDefault);
+  const ca = await api("POST", "/certificate-authorities", {
+    purpose: "Device and User Authentication",
+    type: "INTERMEDIATE",
+    parentId: root.id,
+    generatedVia: "internal",
+    commonName: names.ca ?? "Devices CA",
+    keyAlgorithm: "EC-P256",
+    signatureAlgorithm: "SHA-256",
+    validityYears: 2,
+  });
+  const template = await api("POST", "/certificate-templates", {
+    name: names.template ?? "Devices",
+    subject: "CN=${/attestation/serialNumber}",
+    validityDays: 30,
+    extendedKeyUsages: ["clientAuth"],
+  });
+  const simCa = await SimulatedAppleCa.create();
+  const kap = await api("POST", "/key-attestation-platforms", { name: "Apple", type: "apple" });
+  await api("PATCH", `/key-attestation-platforms/${kap.id}`, { testTrustedRoots: simCa.rootPem });
+  const dmp = await api("POST", "/device-management-platforms", { name: "Kandji", type: "acme-enrollment-token", vendor: "kandji" });
+  await api("PATCH", `/device-management-platforms/${dmp.id}`, { name: "Kandji", description: "", defaultCaId: ca.id, defaultTemplateId: template.id });
+  return { caId: ca.id as string, templateId: template.id as string, kapId: kap.id as string, dmpId: dmp.id as string, simCa };
+}

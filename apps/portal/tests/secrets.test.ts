@@ -5,10 +5,10 @@ import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "@attested/db";
-import { enroll, generateDevices, SimulatedAppleCa, type SimulatedDevice } from "@attested/device-sim";
+import { enroll, generateDevices, type SimulatedAppleCa, type SimulatedDevice } from "@attested/device-sim";
 import { startKandjiSimulator, type KandjiSimulator } from "@attested/kandji-sim";
 import { updateMailSettings } from "@attested/lifecycle";
-import { adminApiToken, freshPostgres, signIn, startPortal, tempDir, type PortalProcess } from "./harness";
+import { adminApiToken, freshPostgres, setUpAcmePlatform, signIn, startPortal, tempDir, type PortalProcess } from "./harness";
 
 // The secrets the portal holds (enrollment secret, MDM bearer token, SMTP password, API tokens, user
 // passwords) and what is derived from them (hashes, sealed blobs) never reach a log line, /metrics, a
@@ -97,32 +97,9 @@ describe.skipIf(!process.env.DATABASE_URL)("secrets stay secret", () => {
     cleanup.push(attacker.close);
 
     // One object of every kind, as an admin would set them up.
-    const root = (await admin("GET", "/certificate-authorities")).data.find((c: { isDefault: boolean }) => c.isDefault);
-    ids.ca = (
-      await admin("POST", "/certificate-authorities", {
-        purpose: "Device and User Authentication",
-        type: "INTERMEDIATE",
-        parentId: root.id,
-        generatedVia: "internal",
-        commonName: "Devices CA",
-        keyAlgorithm: "EC-P256",
-        signatureAlgorithm: "SHA-256",
-        validityYears: 2,
-      })
-    ).id;
-    ids.template = (
-      await admin("POST", "/certificate-templates", {
-        name: "Devices",
-        subject: "CN=${/attestation/serialNumber}",
-        validityDays: 30,
-        extendedKeyUsages: ["clientAuth"],
-      })
-    ).id;
-    simCa = await SimulatedAppleCa.create();
-    ids.kap = (await admin("POST", "/key-attestation-platforms", { name: "Apple", type: "apple" })).id;
-    await admin("PATCH", `/key-attestation-platforms/${ids.kap}`, { testTrustedRoots: simCa.rootPem });
-    ids.dmp = (await admin("POST", "/device-management-platforms", { name: "Kandji", type: "acme-enrollment-token", vendor: "kandji" })).id;
-    await admin("PATCH", `/device-management-platforms/${ids.dmp}`, { name: "Kandji", description: "", defaultCaId: ids.ca, defaultTemplateId: ids.template });
+    const platform = await setUpAcmePlatform(admin);
+    Object.assign(ids, { ca: platform.caId, template: platform.templateId, kap: platform.kapId, dmp: platform.dmpId });
+    simCa = platform.simCa;
     ids.core = (
       await admin("POST", "/core-platforms", {
         name: "Kandji API",
