@@ -331,41 +331,9 @@ describe.skipIf(!process.env.DATABASE_URL || tools.length > 0)("EAP-TLS through 
     const keptCert = readFileSync(certs[kept.serialNumber]!.certFile, "utf8");
     const x = new X509Certificate(keptCert);
     const issuerSubj = `/${x.issuer.split("\n").join("/")}`;
-    run(
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      "fca.key",
-      "-out",
-      "fca.pem",
-      "-days",
-      "2",
-      "-subj",
-      issuerSubj,
-    );
-    run(
-      "x509",
-      "-req",
-      "-in",
-      "d.csr",
-      "-CA",
-      "fca.pem",
-      "-CAkey",
-      "fca.key",
-      "-set_serial",
-      `0x${x.serialNumber}`,
-      "-out",
-      "forged.pem",
-      "-days",
-      "2",
-      "-extfile",
-      "ext",
-    );
+    const args = (line: string) => line.split(" ");
+    run(...args("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout fca.key -out fca.pem -days 2 -subj"), issuerSubj);
+    run(...args(`x509 -req -in d.csr -CA fca.pem -CAkey fca.key -set_serial 0x${x.serialNumber} -out forged.pem -days 2 -extfile ext`));
     expect(new X509Certificate(readFileSync(path.join(other, "forged.pem"))).serialNumber).toBe(x.serialNumber);
     const seenBefore = (await api("GET", `/certificates/${certs[kept.serialNumber]!.id}`)).lastSeenAt;
     const forged = await join(kept.serialNumber, path.join(other, "forged.pem"), path.join(other, "d.key"));
