@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enroll, generateDevices, type SimulatedDevice } from "@attested/device-sim";
 import { startKandjiSimulator, type KandjiSimulator } from "@attested/kandji-sim";
-import { adminApiToken, freshPostgres, setUpAcmePlatform, startPortal, tempDir, type PortalProcess } from "./harness";
+import { adminApiToken, freshPostgres, restCall, restOk, setUpKandjiChain, startPortal, tempDir, type PortalProcess } from "./harness";
 
 // Revoke On Failure by fleet inventory through the real server: the guide's chain set up over REST,
 // two devices enrolled through ACME (enrollment looks each device up), one then removed from Kandji;
@@ -19,20 +19,8 @@ describe.skipIf(!process.env.DATABASE_URL)("fleet inventory sweep", () => {
   let auditorToken = "";
   const ids: Record<string, string> = {};
 
-  const api = async (token: string, method: string, p: string, body?: unknown) => {
-    const res = await fetch(`${portal.url}/api/v1${p}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, text, json: () => JSON.parse(text) };
-  };
-  const admin = async (method: string, p: string, body?: unknown) => {
-    const r = await api(adminToken, method, p, body);
-    if (r.status >= 300) throw new Error(`${method} ${p}: ${r.status} ${r.text}`);
-    return r.json();
-  };
+  const api = (token: string, method: string, p: string, body?: unknown) => restCall(portal.url, token, method, p, body);
+  const admin = (method: string, p: string, body?: unknown) => restOk(portal.url, adminToken, method, p, body);
   const inventory = () => ({
     listUri: `${kandji.url}/api/v1/devices`,
     listPaging: "offset-limit",
@@ -69,40 +57,9 @@ describe.skipIf(!process.env.DATABASE_URL)("fleet inventory sweep", () => {
     });
     cleanup.push(() => kandji.close());
 
-    const platform = await setUpAcmePlatform(admin);
-    Object.assign(ids, { ca: platform.caId, template: platform.templateId, kap: platform.kapId, dmp: platform.dmpId });
-    const simCa = platform.simCa;
-    ids.core = (
-      await admin("POST", "/core-platforms", {
-        name: "Kandji API",
-        description: "",
-        type: "generic-http",
-        authMethod: "bearer",
-        secret: kandjiToken,
-        uri: `${kandji.url}/api/v1/devices?serial_number=\${identity}`,
-        validationRules: [{ path: "data[0].serial_number", condition: "equals", expected: "${identity}" }],
-      })
-    ).id;
-    await admin("POST", "/security-signal-sources", {
-      name: "Kandji lookup",
-      description: "",
-      lookupPurpose: "certificate-issuance",
-      corePlatformId: ids.core,
-      identityType: "csr",
-      identityAttribute: "/attestation/serialNumber",
-      revokeOnFailure: true,
-    });
-    ids.workflow = (await admin("POST", "/policy-workflows", { name: "Kandji Role", description: "", corePlatformId: ids.core, attributeConditions: [] })).id;
-    ids.role = (await admin("POST", "/device-roles", { name: "Apple devices", description: "", keyAttestationPlatformId: ids.kap })).id;
-    await admin("POST", "/enrollment-policies", {
-      name: "Kandji enrollment",
-      description: "",
-      priority: 100,
-      policyWorkflowId: ids.workflow,
-      deviceRoleId: ids.role,
-      caId: ids.ca,
-      templateId: ids.template,
-    });
+    const chain = await setUpKandjiChain(admin, { kandji: { url: kandji.url, token: kandjiToken }, revokeOnFailure: true });
+    Object.assign(ids, chain.ids);
+    const simCa = chain.simCa;
     const profile = String((await api(adminToken, "GET", `/device-management-platforms/${ids.dmp}/profile`)).text);
     for (const device of [kept, gone]) await enroll({ profile, device, ca: simCa });
   }, 240_000);

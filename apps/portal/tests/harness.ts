@@ -204,3 +204,70 @@ export async function setUpAcmePlatform(api: AdminApi, names: { ca?: string; tem
   await api("PATCH", `/device-management-platforms/${dmp.id}`, { name: "Kandji", description: "", defaultCaId: ca.id, defaultTemplateId: template.id });
   return { caId: ca.id as string, templateId: template.id as string, kapId: kap.id as string, dmpId: dmp.id as string, simCa };
 }
+
+/** One call to the portal's REST API (/api/v1) with a bearer token; whatever status comes back. */
+export async function restCall(url: string, token: string, method: string, p: string, body?: unknown) {
+  const res = await fetch(`${url}/api/v1${p}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, text, json: () => JSON.parse(text) };
+}
+
+/** A REST call that must succeed: its JSON, or an error naming the call and the answer. */
+export async function restOk(url: string, token: string, method: string, p: string, body?: unknown) {
+  const r = await restCall(url, token, method, p, body);
+  if (r.status >= 300) throw new Error(`${method} ${p}: ${r.status} ${r.text}`);
+  return r.json();
+}
+
+/**
+ * The guide's whole chain for Kandji over REST: setUpAcmePlatform, then a Generic HTTP Core Platform
+ * looking devices up in the Kandji (simulator) at `kandji.url`, its Security Signal Source, a Policy
+ * Workflow, a Device Role and an Enrollment Policy.
+ */
+export async function setUpKandjiChain(api: AdminApi, options: { kandji: { url: string; token: string }; revokeOnFailure: boolean }) {
+  const platform = await setUpAcmePlatform(api);
+  const ids = { ca: platform.caId, template: platform.templateId, kap: platform.kapId, dmp: platform.dmpId } as Record<
+    "ca" | "template" | "kap" | "dmp" | "core" | "source" | "workflow" | "role" | "policy",
+    string
+  >;
+  ids.core = (
+    await api("POST", "/core-platforms", {
+      name: "Kandji API",
+      description: "",
+      type: "generic-http",
+      authMethod: "bearer",
+      secret: options.kandji.token,
+      uri: `${options.kandji.url}/api/v1/devices?serial_number=\${identity}`,
+      validationRules: [{ path: "data[0].serial_number", condition: "equals", expected: "${identity}" }],
+    })
+  ).id;
+  ids.source = (
+    await api("POST", "/security-signal-sources", {
+      name: "Kandji lookup",
+      description: "",
+      lookupPurpose: "certificate-issuance",
+      corePlatformId: ids.core,
+      identityType: "csr",
+      identityAttribute: "/attestation/serialNumber",
+      revokeOnFailure: options.revokeOnFailure,
+    })
+  ).id;
+  ids.workflow = (await api("POST", "/policy-workflows", { name: "Kandji Role", description: "", corePlatformId: ids.core, attributeConditions: [] })).id;
+  ids.role = (await api("POST", "/device-roles", { name: "Apple devices", description: "", keyAttestationPlatformId: ids.kap })).id;
+  ids.policy = (
+    await api("POST", "/enrollment-policies", {
+      name: "Kandji enrollment",
+      description: "",
+      priority: 100,
+      policyWorkflowId: ids.workflow,
+      deviceRoleId: ids.role,
+      caId: ids.ca,
+      templateId: ids.template,
+    })
+  ).id;
+  return { ids, simCa: platform.simCa };
+}

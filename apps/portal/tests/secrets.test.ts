@@ -8,7 +8,7 @@ import { openDatabase } from "@attested/db";
 import { enroll, generateDevices, type SimulatedAppleCa, type SimulatedDevice } from "@attested/device-sim";
 import { startKandjiSimulator, type KandjiSimulator } from "@attested/kandji-sim";
 import { updateMailSettings } from "@attested/lifecycle";
-import { adminApiToken, freshPostgres, setUpAcmePlatform, signIn, startPortal, tempDir, type PortalProcess } from "./harness";
+import { adminApiToken, freshPostgres, restCall, restOk, setUpKandjiChain, signIn, startPortal, tempDir, type PortalProcess } from "./harness";
 
 // The secrets the portal holds (enrollment secret, MDM bearer token, SMTP password, API tokens, user
 // passwords) and what is derived from them (hashes, sealed blobs) never reach a log line, /metrics, a
@@ -58,20 +58,8 @@ describe.skipIf(!process.env.DATABASE_URL)("secrets stay secret", () => {
   let enrollmentSecret = "";
   const ids: Record<string, string> = {};
 
-  const api = async (token: string, method: string, p: string, body?: unknown) => {
-    const res = await fetch(`${portal.url}/api/v1${p}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, text, json: () => JSON.parse(text) };
-  };
-  const admin = async (method: string, p: string, body?: unknown) => {
-    const r = await api(adminToken, method, p, body);
-    if (r.status >= 300) throw new Error(`${method} ${p}: ${r.status} ${r.text}`);
-    return r.json();
-  };
+  const api = (token: string, method: string, p: string, body?: unknown) => restCall(portal.url, token, method, p, body);
+  const admin = (method: string, p: string, body?: unknown) => restOk(portal.url, adminToken, method, p, body);
 
   beforeAll(async () => {
     const db = await freshPostgres();
@@ -97,44 +85,9 @@ describe.skipIf(!process.env.DATABASE_URL)("secrets stay secret", () => {
     cleanup.push(attacker.close);
 
     // One object of every kind, as an admin would set them up.
-    const platform = await setUpAcmePlatform(admin);
-    Object.assign(ids, { ca: platform.caId, template: platform.templateId, kap: platform.kapId, dmp: platform.dmpId });
-    simCa = platform.simCa;
-    ids.core = (
-      await admin("POST", "/core-platforms", {
-        name: "Kandji API",
-        description: "",
-        type: "generic-http",
-        authMethod: "bearer",
-        secret: kandjiToken,
-        uri: `${kandji.url}/api/v1/devices?serial_number=\${identity}`,
-        validationRules: [{ path: "data[0].serial_number", condition: "equals", expected: "${identity}" }],
-      })
-    ).id;
-    ids.source = (
-      await admin("POST", "/security-signal-sources", {
-        name: "Kandji lookup",
-        description: "",
-        lookupPurpose: "certificate-issuance",
-        corePlatformId: ids.core,
-        identityType: "csr",
-        identityAttribute: "/attestation/serialNumber",
-        revokeOnFailure: false,
-      })
-    ).id;
-    ids.workflow = (await admin("POST", "/policy-workflows", { name: "Kandji Role", description: "", corePlatformId: ids.core, attributeConditions: [] })).id;
-    ids.role = (await admin("POST", "/device-roles", { name: "Apple devices", description: "", keyAttestationPlatformId: ids.kap })).id;
-    ids.policy = (
-      await admin("POST", "/enrollment-policies", {
-        name: "Kandji enrollment",
-        description: "",
-        priority: 100,
-        policyWorkflowId: ids.workflow,
-        deviceRoleId: ids.role,
-        caId: ids.ca,
-        templateId: ids.template,
-      })
-    ).id;
+    const chain = await setUpKandjiChain(admin, { kandji: { url: kandji.url, token: kandjiToken }, revokeOnFailure: false });
+    Object.assign(ids, chain.ids);
+    simCa = chain.simCa;
     ids.auditor = (await admin("POST", "/users", { email: AUDITOR.email, name: "Audrey", role: "AUDITOR", password: AUDITOR.password })).id;
     // Settings > Mail has no REST route: its password is planted in the database the portal uses.
     const direct = await openDatabase({ url: db.url, poolSize: 1 });
