@@ -1,7 +1,7 @@
 import { expect, test, type Locator } from "@playwright/test";
 import { ADMIN, E2E_PORT } from "../fixtures/env";
 import { addAcmePlatform } from "../fixtures/guide";
-import { shot, signIn, signOut } from "../fixtures/portal";
+import { shot, signIn, signOut, turnMailOff } from "../fixtures/portal";
 
 // Screens that used to leave an admin stuck or misled (issue 20): a sign-in at another address than
 // PUBLIC_URL, enrollment notices without mail, and a Basic card that broke names mid-word.
@@ -32,6 +32,7 @@ test("signing in at another address than PUBLIC_URL goes to PUBLIC_URL with a no
 
 test("Notify user on successful Enrollment without mail: the CA form says so and links to Settings > Mail", async ({ page }) => {
   await signIn(page, ADMIN.email, ADMIN.password);
+  await turnMailOff(page);
   await page.goto("/dynamic-pki/certificate-authorities/new");
   const form = page.getByRole("form", { name: "Add Certificate Authority" });
   await expect(form.getByTestId("mail-not-configured")).toHaveCount(0);

@@ -2,7 +2,7 @@ import "reflect-metadata";
 import { expect, test } from "@playwright/test";
 import { SimulatedAppleCa, enroll } from "@attested/device-sim";
 import { ADMIN } from "../fixtures/env";
-import { addAcmePlatform, addIntermediateCa, addKandjiTemplate, addKeyAttestationPlatform } from "../fixtures/guide";
+import { addAcmePlatform, addIntermediateCa, addKandjiTemplate, addKeyAttestationPlatform, withoutEnrollmentPolicies } from "../fixtures/guide";
 import { navigate, shot, signIn } from "../fixtures/portal";
 
 // Without any Enrollment Policy, a platform's default CA and template decide (guide.spec.ts walks
@@ -26,8 +26,11 @@ test("a device enrolls with the profile the portal downloaded, through the platf
   await settings.getByRole("button", { name: "Update" }).click();
   await expect(settings.getByText("Platform updated.")).toBeVisible();
 
-  const result = await enroll({ profile: profileXml, device, ca: simCa });
-  expect(result.certificatePem).toContain("BEGIN CERTIFICATE");
+  // Other specs may have left Enrollment Policies: with any in place, the platform's defaults are not used.
+  await withoutEnrollmentPolicies(page, async () => {
+    const result = await enroll({ profile: profileXml, device, ca: simCa });
+    expect(result.certificatePem).toContain("BEGIN CERTIFICATE");
+  });
 
   await navigate(page, "Data and Monitoring", "General Events");
   await page.getByLabel("Search").fill(device.serialNumber);

@@ -5,7 +5,7 @@ import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Browser, type Page, type TestInfo } from "@playwright/test";
 import { SimulatedAppleCa, enroll } from "@attested/device-sim";
 import { ADMIN } from "../fixtures/env";
-import { addAcmePlatform, addIntermediateCa, addKandjiTemplate, addKeyAttestationPlatform } from "../fixtures/guide";
+import { addAcmePlatform, addIntermediateCa, addKandjiTemplate, addKeyAttestationPlatform, withoutEnrollmentPolicies } from "../fixtures/guide";
 import { signIn } from "../fixtures/portal";
 
 // Every page of the portal, as an admin and as an auditor, at 1280 and 1920 px: no sideways
@@ -159,7 +159,10 @@ async function ensureObjects(page: Page) {
       email: "pages@example.com",
       fullName: "Pages User",
     };
-    await enroll({ profile: profileXml, device, ca: simCa });
+    // The defaults decide only while no Enrollment Policy is in place.
+    await withoutEnrollmentPolicies(page, async () => {
+      await enroll({ profile: profileXml, device, ca: simCa });
+    });
   }
   const basics: [string, string, string, (p: Page) => Promise<void>][] = [
     [
