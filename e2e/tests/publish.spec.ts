@@ -133,6 +133,22 @@ test("Publish to Kandji: publish, rotate, the new profile enrolls and the old on
   expect(directoryOf(published)).toBe(directoryOf(after!.profile));
   expect((await enroll({ profile: published, device: device(5), ca: simCa })).certificatePem).toContain("BEGIN CERTIFICATE");
 
+  // The secret leaked while Kandji is still down: rotating with "Revoke the previous secret now" cuts
+  // every earlier profile off at once, although the new one has not reached Kandji.
+  expect((await simAdmin("faults", { method: "PUT", body: JSON.stringify({ errorStatus: 503 }) })).ok).toBe(true);
+  try {
+    await page.getByLabel("Revoke the previous secret now (it leaked)", { exact: false }).check();
+    await page.getByRole("button", { name: "Rotate enrollment secret" }).click();
+    await expect(page.getByText("Enrollment secret rotated, but publishing to Kandji failed: Kandji answered 503")).toContainText(
+      "The previous secret no longer enrolls.",
+    );
+  } finally {
+    await simAdmin("faults", { method: "DELETE" });
+  }
+  await expect(enroll({ profile: published, device: device(6), ca: simCa })).rejects.toMatchObject({ status: 404 });
+  await page.reload();
+  await expect(page.getByTestId("previous-secret")).toHaveCount(0);
+
   await navigate(page, "Data and Monitoring", "General Events");
   await page.getByLabel("Search").fill("Publish Platform");
   await page.getByRole("button", { name: "Apply" }).click();
@@ -169,6 +185,14 @@ test("an auditor cannot publish, and the Kandji token is never returned", async 
   });
   expect(refused.status()).toBe(403);
   expect((await request.post(`/api/v1/device-management-platforms/${platform.id}/rotate-secret`, { headers: auditor })).status()).toBe(403);
+  // A revocation sent wrong is refused, not taken for a plain rotation.
+  const rotate = (headers: Record<string, string>, data: unknown) =>
+    request.post(`/api/v1/device-management-platforms/${platform.id}/rotate-secret`, { headers: { ...admin, ...headers }, data });
+  expect((await rotate({ "content-type": "text/plain" }, '{"revokePrevious":true}')).status()).toBe(415);
+  const bad = await rotate({}, { revokePrevious: "yes" });
+  expect(bad.status()).toBe(400);
+  expect((await bad.json()).error).toContain("revokePrevious must be true or false");
+  expect((await rotate({}, { revokePrevious: true, extra: 1 })).status()).toBe(400);
   expect((await libraryItems())[0]!.updated_at).toBe(before.updated_at);
 
   // The Core Platform that publishes cannot be deleted from under the platform.

@@ -3,7 +3,15 @@ import { eventsQuerySchema } from "@attested/events";
 import { createUserSchema, updateUserSchema } from "@attested/identity";
 import { caInputSchema, caSettingsSchema, certificatesQuerySchema, revokeInputSchema } from "@attested/ca";
 import { templateInputSchema } from "@attested/pki";
-import { dmpInputSchema, dmpSettingsSchema, kapInputSchema, kapTestRootsSchema, networkPayloadsSchema, publishInputSchema } from "@attested/platforms";
+import {
+  dmpInputSchema,
+  dmpSettingsSchema,
+  kapInputSchema,
+  kapTestRootsSchema,
+  networkPayloadsSchema,
+  publishInputSchema,
+  rotateSecretSchema,
+} from "@attested/platforms";
 import {
   corePlatformCreateBody,
   corePlatformUpdateBody,
@@ -82,8 +90,10 @@ export const apiOperations: Record<string, Partial<Record<"get" | "post" | "put"
   },
   "/device-management-platforms/{id}/rotate-secret": {
     post: {
-      summary: "Rotate the enrollment secret (profiles made before stop working); a platform published to Kandji is published again",
+      summary:
+        "Rotate the enrollment secret (profiles made before stop working); a platform published to Kandji is published again, its previous secret enrolling until then plus the grace period unless revokePrevious (optional body)",
       write: true,
+      body: rotateSecretSchema,
       pathParams: ["id"],
     },
   },

@@ -265,7 +265,7 @@ export interface EventDetails {
   "CRL Published": { crlNumber: string; entries: number };
   "Device Management Platform Created": { vendor: string; type: string };
   "Device Management Platform Updated": { before: Snapshot; after: Snapshot };
-  "Enrollment Secret Rotated": { previousSecretKept?: boolean };
+  "Enrollment Secret Rotated": { previousSecretKept?: boolean; previousSecretRevoked?: boolean };
   "Profile Downloaded": { payloadIdentifier: string; payloads?: string[] };
   "Profile Published": PublishDetails & {
     libraryItemId: string;

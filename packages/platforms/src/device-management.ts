@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { createHash, randomBytes, X509Certificate } from "node:crypto";
 import { invalidate, type Db, type InvalidationBus, type Prisma } from "@attested/db";
 import { EventType, inTransaction, recordEvent, type Actor } from "@attested/events";
@@ -195,19 +196,36 @@ export function describeNetwork(n: NetworkPayloads): string {
   return parts.length ? parts.join(", ") : "none";
 }
 
+export const rotateSecretSchema = z
+  .object({
+    // A leaked secret: no grace, it and any previous one still held stop enrolling at once.
+    revokePrevious: z.boolean({ error: "revokePrevious must be true or false" }).default(false),
+  })
+  .strict();
+
 /**
  * New enrollment token: the ACME directory URL changes, so profiles made before stop working. On a
  * platform published to Kandji (and given `publish`), the token of the published profile keeps
- * working while the new profile is published, which happens here, and for the grace period after.
+ * working while the new profile is published, which happens here, and for the grace period after,
+ * unless `revokePrevious` (a leaked secret): then no earlier token enrolls from this moment on.
  */
-export async function rotateEnrollmentSecret(db: Db, actor: Actor, id: string, publish?: PublishContext): Promise<{ published: PublishResult | null }> {
+export async function rotateEnrollmentSecret(
+  db: Db,
+  actor: Actor,
+  id: string,
+  publish?: PublishContext,
+  /** z.input<typeof rotateSecretSchema>, checked here (REST bodies come as they are). */
+  options: unknown = {},
+): Promise<{ published: PublishResult | null }> {
   await assertCanWrite(db, actor, "rotate enrollment secrets");
+  const { revokePrevious } = rotateSecretSchema.parse(options);
   const p = await getPlatform(db, id);
   const row = await db.deviceManagementPlatform.findUniqueOrThrow({
     where: { id },
     select: { enrollmentSecretHash: true, previousSecretHash: true, previousSecretValidUntil: true, publishCorePlatformId: true },
   });
-  const keep = Boolean(publish && row.publishCorePlatformId);
+  const published = Boolean(publish && row.publishCorePlatformId);
+  const keep = published && !revokePrevious;
   // Rotating again before the new profile is published keeps the token devices actually have.
   const previous = keep ? (row.previousSecretHash && row.previousSecretValidUntil === null ? row.previousSecretHash : row.enrollmentSecretHash) : null;
   const secret = newSecret();
@@ -229,12 +247,14 @@ export async function rotateEnrollmentSecret(db: Db, actor: Actor, id: string, p
       object: { type: "device-management-platform", id, name: p.name },
       summary: keep
         ? `Enrollment secret of "${p.name}" rotated: the published profile's secret works until the new profile is published to Kandji and the grace period ends`
-        : `Enrollment secret of "${p.name}" rotated: profiles downloaded before no longer enroll`,
-      details: { previousSecretKept: keep },
+        : revokePrevious
+          ? `Enrollment secret of "${p.name}" rotated and the previous one revoked: no earlier profile enrolls from now on`
+          : `Enrollment secret of "${p.name}" rotated: profiles downloaded before no longer enroll`,
+      details: { previousSecretKept: keep, previousSecretRevoked: revokePrevious },
     });
   });
   forgetCachedPlatforms(db);
-  return { published: keep && publish ? await publishProfile(db, actor, id, publish, "rotation") : null };
+  return { published: published && publish ? await publishProfile(db, actor, id, publish, "rotation") : null };
 }
 
 /**

@@ -26,14 +26,16 @@ export const updatePlatformAction = formAction(async (input) => {
 
 export const rotateSecretAction = formAction(async (input) => {
   const actor = await requireWriter("rotate enrollment secrets");
-  const { published } = await rotateEnrollmentSecret(await getDb(), actor, input.id ?? "", await publishContext());
+  const revokePrevious = input.revokePrevious === "on";
+  const { published } = await rotateEnrollmentSecret(await getDb(), actor, input.id ?? "", await publishContext(), { revokePrevious });
   revalidatePath(`${base}/${input.id}`);
-  if (!published) return { ok: true, message: "Enrollment secret rotated. Download the new profile and push it through your MDM." };
+  const revoked = revokePrevious ? " The previous secret no longer enrolls." : "";
+  if (!published) return { ok: true, message: `Enrollment secret rotated.${revoked} Download the new profile and push it through your MDM.` };
   if (!published.ok)
     return {
-      error: `Enrollment secret rotated, but publishing to Kandji failed: ${published.reason}. The previous secret keeps working until the new profile is published.`,
+      error: `Enrollment secret rotated, but publishing to Kandji failed: ${published.reason}.${revoked || " The previous secret keeps working until the new profile is published."}`,
     };
-  return { ok: true, message: "Enrollment secret rotated and the new profile published to Kandji." };
+  return { ok: true, message: `Enrollment secret rotated and the new profile published to Kandji.${revoked}` };
 });
 
 export const publishToKandjiAction = formAction(async (input) => {

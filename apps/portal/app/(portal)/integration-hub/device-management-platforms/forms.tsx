@@ -126,6 +126,12 @@ export function RotateSecretForm({ id, published }: { id: string; published: boo
     <form noValidate key={formKey(state)} action={action} className="space-y-2">
       <input type="hidden" name="id" value={id} />
       <FormMessage state={state} />
+      {published && (
+        <label className="flex items-start gap-2 text-sm text-slate-700">
+          <input type="checkbox" name="revokePrevious" className="mt-1" />
+          <span>Revoke the previous secret now (it leaked): profiles made before stop enrolling at once, even before the new profile reaches Kandji</span>
+        </label>
+      )}
       <ConfirmSubmit
         message={
           published
