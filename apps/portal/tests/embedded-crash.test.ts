@@ -1,9 +1,11 @@
+import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { X509Certificate } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enroll, generateDevices, type SimulatedAppleCa, type SimulatedDevice } from "@attested/device-sim";
 import { openDatabase } from "@attested/db";
-import { adminApiToken, freePort, setUpAcmePlatform, spawnPortal, tempDir } from "./harness";
+import { loadMigrations } from "@attested/db/migrate";
+import { adminApiToken, canSignIn, freePort, setUpAcmePlatform, spawnPortal, tempDir } from "./harness";
 
 // The embedded database (PGlite) under `kill -9`: devices enroll while the server is killed at a
 // random moment, again and again. After each restart every certificate a device received is recorded,
@@ -140,4 +142,52 @@ describe("the embedded database survives kill -9 during enrollments", () => {
       await db.close();
     }
   }, 600_000);
+});
+
+// `npm start`'s first run killed while it migrates: the next start applies what is left and serves.
+// Prisma's engine records a migration started, runs it, then records it finished; a kill between
+// those left a "failed migration" and every later start refused (P3009) until this was fixed.
+describe("the embedded database survives kill -9 during the first start's migrations", () => {
+  const migrations = loadMigrations().migrationDirectories.length;
+  // The first migration (the empty database), one in the middle, and the last.
+  it.each([1, Math.ceil(migrations / 2), migrations])(
+    "killed right after migration %i's SQL ran: the next start serves",
+    async (n) => {
+      const dataDir = tempDir("attested-crash-migrate-");
+      const killed = spawnSync(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "kill-mid-migration.ts")], {
+        env: { ...process.env, PGLITE_DIR: path.join(dataDir, "pglite"), KILL_AFTER_SCRIPT: String(n) },
+        encoding: "utf8",
+      });
+      expect(killed.signal, killed.stderr).toBe("SIGKILL");
+
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const p = spawnPortal({
+        DATABASE_URL: "",
+        DATA_DIR: dataDir,
+        PORT: String(port),
+        PUBLIC_URL: url,
+        LIFECYCLE_WORKER: "off",
+        ADMIN_PASSWORD: "crash-admin-password-78",
+      });
+      try {
+        const t = Date.now();
+        let ready: unknown;
+        while (!ready) {
+          if (p.child.exitCode !== null) throw new Error(`portal exited after the kill: ${p.output().slice(-3000)}`);
+          try {
+            const r = await fetch(`${url}/readyz`);
+            if (r.ok) ready = await r.json();
+          } catch {}
+          if (Date.now() - t > 90_000) throw new Error(`portal not ready: ${p.output().slice(-3000)}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        expect(ready).toEqual({ ready: true, database: "reachable" });
+        expect(await canSignIn(url, "admin@example.com", "crash-admin-password-78")).toBe(true);
+      } finally {
+        p.child.kill("SIGTERM");
+      }
+    },
+    180_000,
+  );
 });

@@ -63,15 +63,49 @@ async function engineFor(adapter: SqlMigrationAwareDriverAdapterFactory): Promis
   return Engine.new({ datamodels: undefined }, () => {}, bindMigrationAwareSqlAdapterFactory(adapter));
 }
 
-/** Applies pending migrations; returns the names just applied. */
-export async function applyMigrations(adapter: SqlMigrationAwareDriverAdapterFactory): Promise<string[]> {
+/**
+ * Applies pending migrations; returns the names just applied.
+ *
+ * `oneSession`: every statement of `adapter` runs on one database session (embedded PGlite, or the
+ * single connection migrateDatabase opens). Then each migration commits in one transaction with its
+ * row in _prisma_migrations. Prisma's engine records a migration as started, runs its script, then
+ * records it finished, each a transaction of its own: a process killed in between (kill -9 on the first
+ * start) left a started-but-unfinished row, and every later start refused with P3009 "migrate found
+ * failed migrations". In one transaction the migration is either applied and recorded, or not begun.
+ */
+export async function applyMigrations(adapter: SqlMigrationAwareDriverAdapterFactory, { oneSession = false } = {}): Promise<string[]> {
   const engine = await engineFor(adapter);
   try {
-    const out = await engine.applyMigrations({ migrationsList: loadMigrations(), filters: noFilter });
-    return out.appliedMigrationNames;
+    const migrationsList = loadMigrations();
+    if (!oneSession) return (await engine.applyMigrations({ migrationsList, filters: noFilter })).appliedMigrationNames;
+    const session = await adapter.connect();
+    const run = (sql: string) => session.executeRaw({ sql, args: [], argTypes: [] });
+    const pending = new Set(await pendingMigrations((sql) => session.queryRaw({ sql, args: [], argTypes: [] }).then(namesOf)));
+    const applied: string[] = [];
+    const dirs = migrationsList.migrationDirectories;
+    for (let i = 0; i < dirs.length; i++) {
+      if (!pending.has(dirs[i]!.path)) continue;
+      await run("BEGIN");
+      try {
+        // The list up to this migration: the engine applies it alone (those before it are applied).
+        const out = await engine.applyMigrations({ migrationsList: { ...migrationsList, migrationDirectories: dirs.slice(0, i + 1) }, filters: noFilter });
+        await run("COMMIT");
+        applied.push(...out.appliedMigrationNames);
+      } catch (e) {
+        await run("ROLLBACK").catch(() => {});
+        throw e;
+      }
+    }
+    return applied;
   } finally {
     engine.free();
   }
+}
+
+/** migration_name of each row of a driver adapter's result set. */
+function namesOf(rs: { columnNames: string[]; rows: unknown[][] }): { migration_name: string }[] {
+  const col = rs.columnNames.indexOf("migration_name");
+  return rs.rows.map((r) => ({ migration_name: String(r[col]) }));
 }
 
 /** How long an instance waits for another one's migrations before it gives up. */
@@ -92,14 +126,14 @@ export async function migrateDatabase(
   postgresUrl: string | undefined,
   onWait?: () => void,
 ): Promise<string[]> {
-  if (db.kind === "pglite" || !postgresUrl) return applyMigrations(db.adapter);
+  if (db.kind === "pglite" || !postgresUrl) return applyMigrations(db.adapter, { oneSession: db.kind === "pglite" });
   const deadline = Date.now() + MIGRATION_WAIT_MS;
   let waiting = false;
   for (;;) {
     const pool = new pg.Pool({ connectionString: postgresUrl, max: 1, connectionTimeoutMillis: 5_000 });
     pool.on("error", () => {});
     try {
-      return await applyMigrations(new PrismaPg(pool));
+      return await applyMigrations(new PrismaPg(pool), { oneSession: true });
     } catch (e) {
       if (!lockTimedOut(e) || Date.now() > deadline) throw e;
       if (!waiting) onWait?.();
