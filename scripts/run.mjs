@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Entry point of `npm start`, `npm test`, `npm run admin`, `npm run demo`: needs only Node and npm.
 // Installs pnpm and the workspace's dependencies when missing or stale, then runs the task.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { constants } from "node:os";
 import path from "node:path";
 import { markBuilt, plannedBuild, withBuildLock } from "./build-dir.mjs";
 
@@ -74,12 +75,27 @@ export function ensureBuilt() {
 
 const tsx = (file, args = [], env = {}) => run(process.execPath, ["--import", "tsx", path.join(root, file), ...args], { env: { ...process.env, ...env } });
 
+/**
+ * A server (`start`, `demo`) in a child process that is sent the SIGTERM or SIGINT this one gets, then
+ * its exit code. A blocked spawnSync could pass on nothing: `kill` of this process left the server
+ * running without it, and as a container's PID 1 (the Dockerfile's CMD), which the kernel sends only
+ * the signals it handles, `docker stop` waited out its grace period and killed the server with SIGKILL.
+ */
+function serve(file, args, env) {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, file), ...args], { stdio: "inherit", cwd: root, env: { ...process.env, ...env } });
+  for (const signal of ["SIGTERM", "SIGINT"]) process.on(signal, () => child.kill(signal));
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code, signal) => resolve(code ?? 128 + (constants.signals[signal] ?? 0)));
+  });
+}
+
 const [task, ...args] = process.argv.slice(2);
 ensureInstalled();
-process.exit(runTask());
+process.exit(await runTask());
 
 /** Runs `task`; its exit code. */
-function runTask() {
+async function runTask() {
   switch (task) {
     case "install":
       return 0;
@@ -88,14 +104,14 @@ function runTask() {
       return 0;
     case "start":
       ensureBuilt();
-      return tsx("apps/portal/server/main.ts", args, { NODE_ENV: "production" });
+      return serve("apps/portal/server/main.ts", args, { NODE_ENV: "production" });
     case "test":
       return run(process.execPath, [path.join(root, "scripts/test.mjs"), ...args]);
     case "admin":
       return tsx("apps/portal/server/admin.ts", args);
     case "demo":
       ensureBuilt();
-      return tsx("scripts/demo.ts", args, { NODE_ENV: "production" });
+      return serve("scripts/demo.ts", args, { NODE_ENV: "production" });
     case "device":
       return tsx("apps/device-sim/src/cli.ts", args);
     case "bench-enroll":

@@ -186,13 +186,16 @@ async function main(config: Config) {
   log.info({ port, publicUrl: config.publicUrl, database: db.kind }, "listening");
   process.stdout.write(`\n  Attested PKI is running at ${config.publicUrl}\n\n`);
 
-  const shutdown = async (signal: string) => {
-    log.info({ signal }, "shutting down");
-    server.close();
-    await app.close().catch(() => {});
-    await db.close().catch(() => {});
-    process.exit(0);
-  };
+  // Once: Ctrl-C reaches this process from the terminal and again from `npm start`'s launcher (scripts/run.mjs).
+  let stopping: Promise<void> | undefined;
+  const shutdown = (signal: string) =>
+    (stopping ??= (async () => {
+      log.info({ signal }, "shutting down");
+      server.close();
+      await app.close().catch(() => {});
+      await db.close().catch(() => {});
+      process.exit(0);
+    })());
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
   // Background jobs only once this process serves: a server that cannot listen must not run them.

@@ -1,7 +1,9 @@
+import { spawn } from "node:child_process";
 import http from "node:http";
+import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { postgresRelay } from "@attested/db/testing";
-import { canSignIn, freshPostgres, startPortal, tempDir } from "./harness";
+import { canSignIn, freePort, freshPostgres, startPortal, tempDir } from "./harness";
 
 describe("first start on the embedded database", () => {
   const dataDir = tempDir();
@@ -33,6 +35,60 @@ describe("first start on the embedded database", () => {
     expect(await canSignIn(second.url, "owner@example.com", password!)).toBe(true);
     await second.stop();
   });
+});
+
+// `npm start` runs the server under a launcher (scripts/run.mjs): `kill` of the launcher, or a container
+// stopping it (the Dockerfile's CMD, PID 1), must stop the server the way a signal to the server does.
+describe("npm start's launcher", () => {
+  const root = path.resolve(import.meta.dirname, "../../..");
+  it.each(["SIGTERM", "SIGINT"] as const)(
+    "passes %s on to the server, which shuts down and frees its port",
+    async (signal) => {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      let out = "";
+      const launcher = spawn(process.execPath, [path.join(root, "scripts/run.mjs"), "start"], {
+        cwd: root,
+        env: {
+          ...process.env,
+          DATABASE_URL: "",
+          DATA_DIR: tempDir(),
+          PORT: String(port),
+          HOST: "127.0.0.1",
+          PUBLIC_URL: url,
+          ADMIN_PASSWORD: "launcher-admin-pass-41",
+          LIFECYCLE_WORKER: "off",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+        // A process group of its own: whatever is left of it goes at the end, even a server the launcher lost.
+        detached: true,
+      });
+      launcher.stdout!.on("data", (d) => (out += d));
+      launcher.stderr!.on("data", (d) => (out += d));
+      const exited = new Promise<number | null>((r) => launcher.once("exit", (code) => r(code)));
+      try {
+        await expect
+          .poll(
+            () =>
+              fetch(`${url}/healthz`).then(
+                (r) => r.status,
+                () => 0,
+              ),
+            { timeout: 120_000, interval: 250 },
+          )
+          .toBe(200);
+        launcher.kill(signal);
+        expect(await exited, out.slice(-2000)).toBe(0);
+        expect(out).toContain(`"signal":"${signal}","msg":"shutting down"`);
+        await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+      } finally {
+        try {
+          process.kill(-launcher.pid!, "SIGKILL");
+        } catch {}
+      }
+    },
+    180_000,
+  );
 });
 
 describe.skipIf(!process.env.DATABASE_URL)("/readyz on PostgreSQL", () => {
