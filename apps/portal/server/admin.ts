@@ -37,11 +37,36 @@ const { positionals, values } = parseArgs({
   },
 });
 const [command, arg] = positionals;
-if (!command || values.help) {
+if (!command || values.help || command === "help") {
   say(usage);
   process.exit(command ? 0 : 2);
 }
-const role = () => roleSchema.parse(String(values.role ?? "").toUpperCase());
+// What each command needs on its line, checked before the database is opened (which takes seconds).
+const needs: Record<string, string | null> = {
+  "create-user": "the user's email",
+  "reset-password": "the user's email",
+  "reset-2fa": "the user's email",
+  "create-api-token": "the token's name",
+  "allow-password-sign-in": null,
+  backup: "the backup file",
+  restore: "the backup file",
+};
+if (!(command in needs)) {
+  complain(`error: unknown command "${command}"`);
+  complain(usage);
+  process.exit(2);
+}
+if (needs[command] && !arg) {
+  complain(`error: ${command} needs ${needs[command]}`);
+  complain(usage);
+  process.exit(2);
+}
+const roleOption = roleSchema.safeParse(String(values.role ?? "").toUpperCase());
+if ((command === "create-user" || command === "create-api-token") && !roleOption.success) {
+  complain(`error: ${roleOption.error.issues[0]?.message ?? "Role must be Admin or Auditor"} (--role admin or --role auditor)`);
+  process.exit(2);
+}
+const role = () => roleSchema.parse(roleOption.data);
 
 // The server's settings (DATABASE_URL, DATA_DIR, MASTER_KEY, ...), read and checked the same way.
 let config: Config;
