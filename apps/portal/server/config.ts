@@ -273,8 +273,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push(`OIDC_ROLE_MAPPINGS: ${(e as Error).message.replace(/^Line (\d+)/, "mapping $1")}`);
   }
   if (problems.length) throw new ConfigError(problems);
-  const root = s.ATTESTED_ROOT ? path.resolve(s.ATTESTED_ROOT) : repoRoot();
-  const dataDir = s.DATA_DIR ? path.resolve(s.DATA_DIR) : path.join(root, "data");
+  const root = s.ATTESTED_ROOT ? path.resolve(/*turbopackIgnore: true*/ s.ATTESTED_ROOT) : repoRoot();
+  const dataDir = s.DATA_DIR ? path.resolve(/*turbopackIgnore: true*/ s.DATA_DIR) : path.join(/*turbopackIgnore: true*/ root, "data");
   return {
     port: s.PORT,
     host: s.HOST,
@@ -282,13 +282,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     database: { url: s.DATABASE_URL, poolSize: s.DATABASE_POOL_SIZE, sqlPoolSize: s.DATABASE_SQL_POOL_SIZE },
     root,
     dataDir,
-    masterKey: { value: s.MASTER_KEY, file: s.MASTER_KEY_FILE ? path.resolve(s.MASTER_KEY_FILE) : path.join(dataDir, "master.key") },
+    masterKey: {
+      value: s.MASTER_KEY,
+      file: s.MASTER_KEY_FILE ? path.resolve(/*turbopackIgnore: true*/ s.MASTER_KEY_FILE) : path.join(/*turbopackIgnore: true*/ dataDir, "master.key"),
+    },
     pkcs11: s.PKCS11_MODULE
       ? {
           module: s.PKCS11_MODULE,
           tokenLabel: s.PKCS11_TOKEN_LABEL,
           slot: s.PKCS11_SLOT,
-          pin: { value: s.PKCS11_PIN, file: s.PKCS11_PIN_FILE ? path.resolve(s.PKCS11_PIN_FILE) : undefined },
+          pin: { value: s.PKCS11_PIN, file: s.PKCS11_PIN_FILE ? path.resolve(/*turbopackIgnore: true*/ s.PKCS11_PIN_FILE) : undefined },
         }
       : null,
     bootstrap: { adminEmail: s.ADMIN_EMAIL, adminPassword: s.ADMIN_PASSWORD, organizationName: s.ORGANIZATION_NAME },

@@ -47,7 +47,7 @@ export function secureDataDir(dir = dataDir()): void {
     if (st.isDirectory()) for (const name of readdirSync(p)) fix(path.join(p, name));
   };
   // DATA_DIR itself may be a symlink (e.g. to a volume): secure the folder it names; symlinks inside are skipped.
-  if (existsSync(dir)) fix(realpathSync(dir));
+  if (existsSync(/*turbopackIgnore: true*/ dir)) fix(realpathSync(/*turbopackIgnore: true*/ dir));
 }
 
 export const migrationsDir = () => path.join(repoRoot(), "prisma", "migrations");
