@@ -80,10 +80,24 @@ export function plannedBuild() {
 export function markBuilt({ distDir, hash }) {
   writeFileSync(path.join(portal, distDir, HASH_FILE), hash);
   if (process.env.NEXT_DIST_DIR) return;
+  makeCurrent(distDir);
+  prune();
+}
+
+/**
+ * The sources' build is already there (not `needed`): it becomes the current one again. Back on an
+ * earlier checkout whose build was kept (a rollback after an upgrade), .next-current still named the
+ * later build, and the server started on these sources served that build's pages and forms.
+ */
+export function reuseBuilt({ distDir }) {
+  if (!process.env.NEXT_DIST_DIR && currentBuild() !== distDir) makeCurrent(distDir);
+  return distDir;
+}
+
+function makeCurrent(distDir) {
   const tmp = `${CURRENT}.${process.pid}`;
   writeFileSync(tmp, `${distDir}\n`);
   renameSync(tmp, CURRENT); // atomic: a server starting now sees the old build or the new one, never half
-  prune();
 }
 
 // A server registers the build it serves (servers/<pid> in its folder), so pruning spares it.

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
 import path from "node:path";
-import { markBuilt, plannedBuild, withBuildLock } from "./build-dir.mjs";
+import { markBuilt, plannedBuild, reuseBuilt, withBuildLock } from "./build-dir.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const PNPM_VERSION = "12.4.2";
@@ -59,10 +59,10 @@ function ensureInstalled() {
 /** Builds the portal when no build was made from the sources as they are (see build-dir.mjs). */
 export function ensureBuilt() {
   const planned = plannedBuild();
-  if (!planned.needed) return planned.distDir;
+  if (!planned.needed) return reuseBuilt(planned);
   return withBuildLock(planned.distDir, () => {
     // Built by another process while this one waited for the lock.
-    if (!plannedBuild().needed) return planned.distDir;
+    if (!plannedBuild().needed) return reuseBuilt(planned);
     console.log("Building the portal…");
     must(process.execPath, [path.join(root, "apps/portal/node_modules/next/dist/bin/next"), "build"], {
       cwd: path.join(root, "apps/portal"),

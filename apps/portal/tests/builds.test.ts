@@ -1,8 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { appendFileSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { currentBuild } from "../../../scripts/build-dir.mjs";
+import { createHash } from "node:crypto";
 import { callServerAction, freshPostgres, signInOverHttp, startPortal, tempDir, type PortalProcess } from "./harness";
 
 // An operator runs the README's commands side by side on one checkout: a server is up, then a build and
@@ -72,4 +73,55 @@ describe.skipIf(!process.env.DATABASE_URL)("a build and a benchmark next to a ru
     expect(portal.output()).not.toMatch(/Failed to find Server Action/);
     expect(git("status", "--porcelain", "--untracked-files=no")).toBe(tracked);
   }, 600_000);
+});
+
+// An upgrade, then a rollback: the checkout goes back to sources whose build is still kept. `npm start`
+// (run.mjs) must serve that build again, not the later one .next-current named. In a copy of the
+// launcher in a folder of its own (installed, with made-up builds), so the real checkout's current
+// build is never touched.
+describe("back on sources built before", () => {
+  const real = path.resolve(import.meta.dirname, "../../..");
+  const root = tempDir("attested-rollback-");
+  const portal = path.join(root, "apps/portal");
+  const write = (file: string, text: string) => {
+    mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    writeFileSync(path.join(root, file), text);
+  };
+  const run = (...args: string[]) => spawnSync(process.execPath, [path.join(root, "scripts/run.mjs"), ...args], { cwd: root, encoding: "utf8" });
+  const current = () => readFileSync(path.join(portal, ".next-current"), "utf8").trim();
+  /** What `next build` leaves for run.mjs: a folder with BUILD_ID, recorded with markBuilt. */
+  const fakeBuild = async () => {
+    const dirs = (await import(path.join(root, "scripts/build-dir.mjs"))) as typeof import("../../../scripts/build-dir.mjs");
+    const planned = dirs.plannedBuild();
+    write(path.join("apps/portal", planned.distDir, "BUILD_ID"), "fake");
+    dirs.markBuilt(planned);
+    return planned.distDir;
+  };
+
+  it("npm start's build step makes the earlier build current again, without building", async () => {
+    for (const f of ["scripts/run.mjs", "scripts/build-dir.mjs"]) write(f, readFileSync(path.join(real, f), "utf8"));
+    for (const f of ["pnpm-lock.yaml", "pnpm-workspace.yaml", "prisma/schema.prisma", "tsconfig.base.json"]) {
+      mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
+      copyFileSync(path.join(real, f), path.join(root, f));
+    }
+    // Installed, as run.mjs checks it: the stamp of the lockfile, workspace and schema.
+    const stamp = createHash("sha256");
+    for (const f of ["pnpm-lock.yaml", "pnpm-workspace.yaml", "prisma/schema.prisma"]) stamp.update(readFileSync(path.join(root, f)));
+    write("node_modules/.attested-install", stamp.digest("hex"));
+
+    write("apps/portal/package.json", "{}\n");
+    write("packages/pki/src/index.ts", "export const release = 1;\n");
+    const first = await fakeBuild();
+    write("packages/pki/src/index.ts", "export const release = 2;\n");
+    const upgraded = await fakeBuild();
+    expect(upgraded).not.toBe(first);
+    expect(current()).toBe(upgraded);
+
+    // The rollback: release 1's sources again.
+    write("packages/pki/src/index.ts", "export const release = 1;\n");
+    const r = run("build");
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).not.toContain("Building the portal");
+    expect(current()).toBe(first);
+  });
 });
