@@ -56,3 +56,23 @@ test("the portal cannot be framed by another site", async ({ page }) => {
   await page.setContent(`<iframe src="http://localhost:${E2E_PORT}/sign-in"></iframe>`);
   expect((await refused).text()).toMatch(/frame-ancestors|X-Frame-Options/i);
 });
+
+test("sign-in and the overview load without a failed request: the tab icon is the portal's own", async ({ page, request }) => {
+  // Chromium asks for /favicon.ico on every page without an icon link: a 404 in the console of each.
+  const errors: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  await page.goto("/sign-in");
+  await expect(page.locator('head link[rel="icon"]')).toHaveCount(1);
+  const icon = await page.locator('head link[rel="icon"]').getAttribute("href");
+  const served = await request.get(icon!);
+  expect(served.status()).toBe(200);
+  expect(served.headers()["content-type"]).toContain("image/svg+xml");
+  await signIn(page, ADMIN.email, ADMIN.password);
+  await expect(page.getByRole("heading", { level: 1, name: "Overview" })).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole("heading", { level: 1, name: "Overview" })).toBeVisible();
+  await signOut(page);
+  expect(errors).toEqual([]);
+});
