@@ -194,6 +194,10 @@ test("an auditor cannot publish, and the Kandji token is never returned", async 
   expect((await bad.json()).error).toContain("revokePrevious must be true or false");
   expect((await rotate({}, { revokePrevious: true, extra: 1 })).status()).toBe(400);
   expect((await libraryItems())[0]!.updated_at).toBe(before.updated_at);
+  // No body, whatever the Content-Type, is a plain rotation (published again: 200 with how it went).
+  const plain = await rotate({ "content-type": "application/json" }, undefined);
+  expect(plain.status()).toBe(200);
+  expect((await plain.json()).data.published).toMatchObject({ ok: true });
 
   // The Core Platform that publishes cannot be deleted from under the platform.
   const del = await request.delete(`/api/v1/core-platforms/${core.id}`, { headers: admin });

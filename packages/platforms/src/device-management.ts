@@ -1,4 +1,3 @@
-import { z } from "zod";
 import { createHash, randomBytes, X509Certificate } from "node:crypto";
 import { invalidate, type Db, type InvalidationBus, type Prisma } from "@attested/db";
 import { EventType, inTransaction, recordEvent, type Actor } from "@attested/events";
@@ -8,7 +7,7 @@ import { buildAcmeProfile } from "./mobileconfig";
 import { networkPayloadsSchema, readNetworkPayloads, type NetworkPayloads } from "./network";
 import type { Vendor } from "./options";
 import { publishProfile, type PublishContext, type PublishResult } from "./publish";
-import { dmpInputSchema, dmpSettingsSchema } from "./schemas";
+import { dmpInputSchema, dmpSettingsSchema, rotateSecretSchema } from "./schemas";
 import { DomainError, NotFoundError } from "@attested/errors";
 
 // What a platform is shown and used with, named column by column: never the enrollment secret (sealed)
@@ -195,13 +194,6 @@ export function describeNetwork(n: NetworkPayloads): string {
   const parts = [n.wifi && `Wi-Fi ${n.wifi.ssid}`, n.ethernet && "Ethernet 802.1X", n.vpn && `VPN ${n.vpn.name}`].filter(Boolean);
   return parts.length ? parts.join(", ") : "none";
 }
-
-export const rotateSecretSchema = z
-  .object({
-    // A leaked secret: no grace, it and any previous one still held stop enrolling at once.
-    revokePrevious: z.boolean({ error: "revokePrevious must be true or false" }).default(false),
-  })
-  .strict();
 
 /**
  * New enrollment token: the ACME directory URL changes, so profiles made before stop working. On a

@@ -25,3 +25,10 @@ export const kapInputSchema = z.object({
 export const kapTestRootsSchema = z.object({
   testTrustedRoots: z.string().trim().max(64_000, "Too much PEM text"),
 });
+
+// Rotate enrollment secret. A leaked secret: no grace, it and any previous one still held stop enrolling at once.
+export const rotateSecretSchema = z
+  .object({
+    revokePrevious: z.boolean({ error: "revokePrevious must be true or false" }).default(false),
+  })
+  .strict();

@@ -179,7 +179,7 @@ export type RadiusAuthorizeInput = z.input<typeof radiusAuthorizeSchema>;
 const oneLine = (max: number) =>
   z
     .string()
-    .max(max * 4, `at most ${max} characters`)
+    .max(max * 4, `at most ${max * 4} characters`)
     .transform((v) =>
       v
         .replace(/[\u0000-\u001f\u007f]+/g, " ")

@@ -7,7 +7,8 @@ import { publishContext } from "@/lib/config";
 // tells how the republish went.
 export const POST = apiRoute<{ id: string }>({ write: "rotate enrollment secrets" }, async ({ req, db, actor, params, body }) => {
   // Any body is read as JSON (else 415): a revocation sent some other way must not pass unnoticed.
-  const sent = req.headers.has("content-type") || req.headers.has("transfer-encoding") || (req.headers.get("content-length") ?? "0") !== "0";
+  // No body (no length, or 0) is a plain rotation, whatever the Content-Type says.
+  const sent = req.headers.has("transfer-encoding") || (req.headers.get("content-length") ?? "0") !== "0";
   const { published } = await rotateEnrollmentSecret(db, actor, params.id, await publishContext(), sent ? await body() : {});
   return published ? Response.json({ data: { published } }) : new Response(null, { status: 204 });
 });
